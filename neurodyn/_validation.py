@@ -1,0 +1,79 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises :class:`ValueError` whose message names the argument, what was
+expected and what was received, so a user can fix the call without reading code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_choice",
+    "check_finite",
+    "check_fraction",
+    "check_positive",
+    "check_shape",
+]
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; otherwise suggest the closest one."""
+    choices = list(choices)
+    if value in choices:
+        return value
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(
+        f"{name}={value!r} is not recognised; expected one of {sorted(choices)}.{hint}"
+    )
+
+
+def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and positive (or zero if allowed)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return v
+
+
+def check_fraction(name: str, value: float, *, low_open: bool = True) -> float:
+    """Return ``value`` if it lies in (0, 1] (or [0, 1] when ``low_open`` is False)."""
+    v = float(value)
+    ok = (0 < v <= 1) if low_open else (0 <= v <= 1)
+    if not ok:
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return v
+
+
+def check_finite(name: str, array: Any) -> np.ndarray:
+    """Return ``array`` as a NumPy array, refusing NaN or infinite entries."""
+    a = np.asarray(array.detach().cpu() if hasattr(array, "detach") else array)
+    if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+        n_bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s); expected finite values")
+    return a
+
+
+def check_shape(name: str, array: Any, shape: tuple) -> None:
+    """Check ``array.shape`` against ``shape``, where ``None`` entries match anything.
+
+    Examples
+    --------
+    >>> check_shape("inputs", np.zeros((2, 5, 3)), (None, None, 3))
+    """
+    actual = tuple(np.shape(array))
+    if len(actual) != len(shape) or any(
+        s is not None and s != a for s, a in zip(shape, actual, strict=False)
+    ):
+        expected = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} has shape {actual}; expected {expected}")

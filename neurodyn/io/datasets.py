@@ -1,0 +1,121 @@
+"""Labelled results: batches and simulations as :class:`xarray.Dataset`.
+
+Schema (DESIGN.md, principle 4): dims ``trial, time, unit`` plus ``input`` and
+``output``; ``time`` in ms; every trial variable and period onset/offset is a
+coordinate along ``trial``; per-unit labels (``ei``, ``tau``) are coordinates along
+``unit``; ``attrs`` hold ``dt``, the seed, the neurodyn version and the full
+configuration as a JSON string. Every variable uses a type that the netCDF3 format
+can store (float32/float64, int32, int8, strings), so the datasets round-trip with
+the SciPy engine that needs no extra dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .._version import __version__
+from .atomic import atomic_path
+
+__all__ = ["batch_to_dataset", "dataset_to_batch", "load_dataset", "save_dataset"]
+
+
+def _netcdf_safe(values: np.ndarray) -> np.ndarray:
+    v = np.asarray(values)
+    if v.dtype == bool:
+        return v.astype(np.int8)
+    if v.dtype.kind in "iu":
+        return v.astype(np.int32)
+    if v.dtype.kind == "U":
+        return v.astype(str)
+    return v
+
+
+def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
+    """Convert a :class:`~neurodyn.tasks.Batch` to a Dataset.
+
+    ``extra_vars`` are more ``name=(dims, values)`` entries (for example ``rates``).
+    """
+    coords = {
+        "trial": np.arange(batch.n_trials, dtype=np.int32),
+        "time": batch.time,
+        "input": list(batch.input_names),
+        "output": list(batch.output_names),
+        "length": ("trial", batch.lengths.astype(np.int32)),
+    }
+    for k, v in batch.variables.items():
+        coords[k] = ("trial", _netcdf_safe(v))
+    for p, (on, off) in batch.periods.items():
+        coords[f"{p}_on"] = ("trial", on.astype(float))
+        coords[f"{p}_off"] = ("trial", off.astype(float))
+    data_vars = {
+        "inputs": (("trial", "time", "input"), batch.inputs),
+        "targets": (("trial", "time", "output"), batch.targets),
+        "mask": (("trial", "time", "output"), batch.mask),
+    }
+    data_vars.update(extra_vars)
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds["time"].attrs["units"] = "ms"
+    ds.attrs.update(
+        {
+            "dt": float(batch.dt),
+            "seed": -1 if batch.seed is None else int(batch.seed),
+            "neurodyn_version": __version__,
+            "task": json.dumps(batch.task),
+            "trial_variables": json.dumps(list(batch.variables)),
+            "periods": json.dumps(list(batch.periods)),
+        }
+    )
+    return ds
+
+
+def dataset_to_batch(ds: xr.Dataset):
+    """Rebuild a :class:`~neurodyn.tasks.Batch` from a Dataset made by :func:`batch_to_dataset`."""
+    from ..tasks.base import Batch
+
+    variables = {k: ds[k].values for k in json.loads(ds.attrs.get("trial_variables", "[]"))}
+    periods = {
+        p: (ds[f"{p}_on"].values, ds[f"{p}_off"].values)
+        for p in json.loads(ds.attrs.get("periods", "[]"))
+    }
+    seed = int(ds.attrs.get("seed", -1))
+    lengths = (
+        ds["length"].values.astype(np.int64)
+        if "length" in ds.coords
+        else np.full(ds.sizes["trial"], ds.sizes["time"], dtype=np.int64)
+    )
+    return Batch(
+        ds["inputs"].values.astype(np.float32),
+        ds["targets"].values.astype(np.float32),
+        ds["mask"].values.astype(np.float32)
+        if "mask" in ds
+        else np.ones(ds["targets"].shape, dtype=np.float32),
+        lengths,
+        variables,
+        periods,
+        float(ds.attrs["dt"]),
+        tuple(str(x) for x in ds["input"].values),
+        tuple(str(x) for x in ds["output"].values),
+        json.loads(ds.attrs.get("task", "{}")),
+        None if seed < 0 else seed,
+    )
+
+
+def save_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` to netCDF atomically (default engine) and return the path."""
+    path = Path(path)
+    with atomic_path(path, suffix=".nc") as tmp:
+        ds.to_netcdf(tmp)
+    return path
+
+
+def load_dataset(path: str | os.PathLike) -> xr.Dataset:
+    """Load a netCDF file fully into memory (the file is closed on return)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"dataset file {str(path)!r} does not exist")
+    return xr.load_dataset(path)

@@ -1,0 +1,25 @@
+"""Model families: rate RNNs with biological constraints and PyTorch's RNN, GRU, LSTM.
+
+Every model is a :class:`torch.nn.Module` following :class:`Model`: inputs
+(trial, time, input) → :class:`ModelOutput` ``(outputs, rates, states)``.
+"""
+
+from .._validation import check_choice
+from .base import Model, ModelOutput
+from .rate import NONLINEARITIES, RateRNN
+from .torch_rnn import TorchRNN
+
+__all__ = ["MODELS", "Model", "ModelOutput", "NONLINEARITIES", "RateRNN", "TorchRNN", "build_model"]
+
+#: Model constructors by name, as used by the command line and saved files.
+MODELS = {
+    "rate": RateRNN,
+    "rnn": lambda *a, **k: TorchRNN("rnn", *a, **k),
+    "gru": lambda *a, **k: TorchRNN("gru", *a, **k),
+    "lstm": lambda *a, **k: TorchRNN("lstm", *a, **k),
+}
+
+
+def build_model(name: str, *args, **kwargs) -> Model:
+    """Build a model by registry name (``"rate"``, ``"rnn"``, ``"gru"``, ``"lstm"``)."""
+    return MODELS[check_choice("model", name, MODELS)](*args, **kwargs)

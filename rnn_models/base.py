@@ -1,0 +1,112 @@
+"""What every neurodyn model provides.
+
+A model is a :class:`torch.nn.Module` that maps a batch of input sequences
+(trial, time, input) to outputs (trial, time, output) and exposes its hidden
+activity. Beyond ``forward`` it knows how to describe itself (``config``, so a
+saved file can rebuild it), how to label its units for results (``unit_coords``),
+and which time step it runs at (``dt``, in ms).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["Model", "ModelOutput"]
+
+
+class ModelOutput(NamedTuple):
+    """What a model's forward pass returns.
+
+    Attributes
+    ----------
+    outputs : Tensor, shape (trial, time, n_output)
+        Read-out at each step.
+    rates : Tensor, shape (trial, time, n_hidden)
+        The activity the read-out sees (firing rates φ(x) for rate networks; hidden
+        state ``h`` for gated networks).
+    states : Tensor, shape (trial, time, n_state)
+        The full dynamical state after each step (``x`` for rate networks; ``[h, c]``
+        for LSTMs).
+    """
+
+    outputs: torch.Tensor
+    rates: torch.Tensor
+    states: torch.Tensor
+
+
+class Model(nn.Module, abc.ABC):
+    """Abstract base of neurodyn models.
+
+    Subclasses set ``kind`` (the registry name), keep every constructor argument
+    they need in ``self._config`` (JSON-compatible values only) and implement
+    :meth:`forward`.
+    """
+
+    kind: ClassVar[str] = ""
+
+    n_input: int
+    n_hidden: int
+    n_output: int
+    dt: float
+
+    @abc.abstractmethod
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        *,
+        initial_state: torch.Tensor | None = None,
+        noise: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> ModelOutput:
+        """Run the network over ``inputs`` of shape (trial, time, n_input)."""
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (JSON-compatible) that rebuild this model's architecture."""
+        return dict(self._config)
+
+    def unit_coords(self) -> dict[str, np.ndarray]:
+        """Per-unit labels for results, e.g. ``{"ei": [...], "tau": [...]}``."""
+        return {}
+
+    def regularization(self, rates: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Quantities the trainer may penalise: mean squared rate and weights."""
+        weights = [p for n, p in self.named_parameters() if p.ndim == 2]
+        return {
+            "rate": rates.pow(2).mean(),
+            "weight": sum(w.pow(2).mean() for w in weights) / max(len(weights), 1),
+        }
+
+    @property
+    def n_state(self) -> int:
+        """Dimension of the dynamical state."""
+        return self.n_hidden
+
+    def check_weights(self) -> None:
+        """Raise ValueError if any parameter holds NaN or infinite values."""
+        for name, p in self.named_parameters():
+            if not torch.isfinite(p).all():
+                raise ValueError(
+                    f"model parameter {name!r} contains NaN or infinite values; "
+                    "expected finite weights (a diverged training run?)"
+                )
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.config().items() if v is not None)
+
+    def _prepare_inputs(self, inputs) -> torch.Tensor:
+        """Validate ``inputs`` (trial, time, n_input) and return a float tensor."""
+        if not isinstance(inputs, torch.Tensor):
+            inputs = torch.as_tensor(np.asarray(inputs))
+        if inputs.ndim != 3 or inputs.shape[-1] != self.n_input:
+            raise ValueError(
+                f"inputs has shape {tuple(inputs.shape)}; expected (trial, time, {self.n_input})"
+            )
+        if not torch.isfinite(inputs).all():
+            raise ValueError("inputs contains NaN or infinite values; expected finite values")
+        dtype = next(self.parameters()).dtype
+        return inputs.to(dtype)

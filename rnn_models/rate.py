@@ -1,0 +1,345 @@
+"""The continuous-time rate RNN with biological constraints."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._validation import check_choice, check_finite, check_fraction, check_positive
+from ..seeding import make_rng
+from .base import Model, ModelOutput
+
+__all__ = ["NONLINEARITIES", "RateRNN"]
+
+
+def _rectified_tanh(x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(F.relu(x))
+
+
+#: Firing-rate functions φ by name.
+NONLINEARITIES = {
+    "tanh": torch.tanh,
+    "relu": F.relu,
+    "softplus": F.softplus,
+    "rectified_tanh": _rectified_tanh,
+}
+
+
+def _inverse_softplus(y: np.ndarray) -> np.ndarray:
+    # log(exp(y) - 1), written to stay finite for large y.
+    return y + np.log(-np.expm1(-y))
+
+
+class RateRNN(Model):
+    r"""Continuous-time rate network with Dale's law and per-neuron time constants.
+
+    .. math::
+
+        \tau_i \frac{dx_i}{dt} = -x_i + \sum_j W_{ij}\,\phi(x_j) + \sum_k W^{in}_{ik} u_k + b_i
+            + \text{noise}, \qquad y = W^{out}\phi(x) + b^{out},
+
+    discretised by the Euler method with :math:`\alpha_i = \Delta t/\tau_i`:
+
+    .. math::
+
+        x_{t+1} = (1-\alpha)\odot x_t + \alpha\odot\left(W\phi(x_t)
+            + W^{in}\left(u_t + \tfrac{\sigma_{in}}{\sqrt{\Delta t}}\xi_t\right) + b\right)
+            + \sqrt{2\alpha}\,\sigma_{rec}\,\eta_t ,
+
+    with :math:`\xi_t, \eta_t \sim \mathcal N(0, I)`. The noise scalings make the
+    statistics independent of :math:`\Delta t`: the recurrent noise gives a
+    stationary standard deviation :math:`\sigma_{rec}` (exactly
+    :math:`\sigma_{rec}/\sqrt{1-\alpha/2}` per unit of a leaky integrator), and the
+    input noise integrates to a variance :math:`\sigma_{in}^2 T` over a duration
+    :math:`T` in ms.
+
+    **Time constants** are per neuron, :math:`\tau_i = \tau_{min} + \operatorname{softplus}(\theta_i)`,
+    so :math:`\tau_i > \tau_{min} \ge \Delta t` holds however :math:`\theta` is trained.
+    With ``train_tau=False`` they are a fixed buffer.
+
+    **Dale's law** is a re-parameterisation: :math:`W = |\tilde W| \odot M \operatorname{diag}(s)`
+    with :math:`s_j = +1` for the first ``round(e_fraction * n_hidden)`` (excitatory)
+    units and :math:`-1` for the rest, so every effective weight leaving an E unit is
+    :math:`\ge 0` and every weight leaving an I unit is :math:`\le 0` whatever the
+    optimiser does. At initialisation the inhibitory weights onto each neuron are
+    scaled to cancel its excitatory weights (E/I balance: every row of W sums to
+    zero), and then W is scaled to the requested spectral radius.
+
+    Parameters
+    ----------
+    n_input, n_hidden, n_output : int
+        Sizes.
+    dt : float
+        Time step in ms.
+    tau : float or array of shape (n_hidden,)
+        Initial time constants in ms.
+    train_tau : bool
+        Learn the time constants.
+    tau_min : float, optional
+        Lower bound of trainable τ (default ``dt``); must be ``>= dt``.
+    nonlinearity : {"tanh", "relu", "softplus", "rectified_tanh"}
+        Rate function φ.
+    dale : bool
+        Impose Dale's law on the recurrent weights.
+    e_fraction : float in (0, 1]
+        Fraction of excitatory units when ``dale`` is set (default 0.8).
+    readout_from_e : bool
+        Read outputs from excitatory units only (requires ``dale``).
+    spectral_radius : float
+        Spectral radius of W at initialisation.
+    autapses : bool
+        Allow self-connections :math:`W_{ii}`.
+    input_mask, recurrent_mask, output_mask : array, optional
+        0/1 connectivity masks of shapes (n_hidden, n_input), (n_hidden, n_hidden) and
+        (n_output, n_hidden); masked weights are zero and stay zero.
+    noise_rec, noise_in : float
+        :math:`\sigma_{rec}` and :math:`\sigma_{in}` (see above).
+    seed : int, optional
+        Seed of the initialisation stream.
+
+    Notes
+    -----
+    Shapes: inputs (trial, time, n_input) → outputs (trial, time, n_output). The
+    forward pass is equivalent to the following reference loop (noise omitted)::
+
+        x = x0
+        for t in range(T):
+            x = (1 - alpha) * x + alpha * (W @ phi(x) + W_in @ u[t] + b)
+            y[t] = W_out @ phi(x) + b_out
+
+    Examples
+    --------
+    >>> net = RateRNN(3, 32, 3, dt=10.0, tau=50.0, dale=True, seed=0)
+    >>> out = net(torch.zeros(2, 5, 3))
+    >>> tuple(out.outputs.shape), tuple(out.rates.shape)
+    ((2, 5, 3), (2, 5, 32))
+    """
+
+    kind = "rate"
+
+    def __init__(
+        self,
+        n_input: int,
+        n_hidden: int,
+        n_output: int,
+        *,
+        dt: float = 10.0,
+        tau: float | Any = 100.0,
+        train_tau: bool = False,
+        tau_min: float | None = None,
+        nonlinearity: str = "tanh",
+        dale: bool = False,
+        e_fraction: float = 0.8,
+        readout_from_e: bool = False,
+        spectral_radius: float = 1.0,
+        autapses: bool = True,
+        input_mask=None,
+        recurrent_mask=None,
+        output_mask=None,
+        noise_rec: float = 0.0,
+        noise_in: float = 0.0,
+        bias: bool = True,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        for name, v in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), int(n_output)
+        self.dt = check_positive("dt", dt)
+        tau_min = self.dt if tau_min is None else check_positive("tau_min", tau_min)
+        if tau_min < self.dt:
+            raise ValueError(f"tau_min={tau_min} must be >= dt={self.dt} (Euler stability)")
+        tau_arr = np.broadcast_to(check_finite("tau", tau).astype(float), (self.n_hidden,)).copy()
+        if np.any(tau_arr < self.dt):
+            raise ValueError(
+                f"tau must be >= dt={self.dt} ms for every unit; got min(tau)={tau_arr.min()}"
+            )
+        if train_tau and np.any(tau_arr <= tau_min):
+            raise ValueError(
+                f"with train_tau=True every initial tau must exceed tau_min={tau_min} ms; "
+                f"got min(tau)={tau_arr.min()}"
+            )
+        self.phi = NONLINEARITIES[check_choice("nonlinearity", nonlinearity, NONLINEARITIES)]
+        if dale:
+            e_fraction = check_fraction("e_fraction", e_fraction)
+        if readout_from_e and not dale:
+            raise ValueError("readout_from_e=True requires dale=True (no E/I labels otherwise)")
+        check_positive("spectral_radius", spectral_radius, allow_zero=True)
+        check_positive("noise_rec", noise_rec, allow_zero=True)
+        check_positive("noise_in", noise_in, allow_zero=True)
+
+        n_e = max(int(round(e_fraction * self.n_hidden)), 1) if dale else self.n_hidden
+        sign = np.ones(self.n_hidden)
+        sign[n_e:] = -1.0
+        m_in = self._mask("input_mask", input_mask, (self.n_hidden, self.n_input))
+        m_rec = self._mask("recurrent_mask", recurrent_mask, (self.n_hidden, self.n_hidden))
+        if not autapses:
+            np.fill_diagonal(m_rec, 0.0)
+        m_out = self._mask("output_mask", output_mask, (self.n_output, self.n_hidden))
+        if readout_from_e:
+            m_out[:, sign < 0] = 0.0
+
+        self._config = {
+            "n_input": self.n_input,
+            "n_hidden": self.n_hidden,
+            "n_output": self.n_output,
+            "dt": self.dt,
+            "tau": tau_arr.tolist() if np.ptp(tau_arr) > 0 else float(tau_arr[0]),
+            "train_tau": bool(train_tau),
+            "tau_min": float(tau_min),
+            "nonlinearity": nonlinearity,
+            "dale": bool(dale),
+            "e_fraction": float(e_fraction),
+            "readout_from_e": bool(readout_from_e),
+            "spectral_radius": float(spectral_radius),
+            "autapses": bool(autapses),
+            "noise_rec": float(noise_rec),
+            "noise_in": float(noise_in),
+            "bias": bool(bias),
+            "seed": seed,
+        }
+        self.dale = bool(dale)
+        self.noise_rec = float(noise_rec)
+        self.noise_in = float(noise_in)
+        self.tau_min = float(tau_min)
+
+        rng = make_rng(seed, "init")
+        w_rec = self._init_recurrent(rng, m_rec, sign, spectral_radius)
+        w_in = rng.normal(0.0, 1.0 / math.sqrt(self.n_input), (self.n_hidden, self.n_input))
+        w_out = rng.normal(0.0, 1.0 / math.sqrt(max(m_out.sum(1).max(), 1)), m_out.shape)
+
+        f = torch.get_default_dtype()
+        self.register_buffer("sign", torch.tensor(sign, dtype=f))
+        self.register_buffer("mask_in", torch.tensor(m_in, dtype=f))
+        self.register_buffer("mask_rec", torch.tensor(m_rec, dtype=f))
+        self.register_buffer("mask_out", torch.tensor(m_out, dtype=f))
+        self.weight_rec = nn.Parameter(torch.tensor(w_rec * m_rec, dtype=f))
+        self.weight_in = nn.Parameter(torch.tensor(w_in * m_in, dtype=f))
+        self.weight_out = nn.Parameter(torch.tensor(w_out * m_out, dtype=f))
+        self.bias = nn.Parameter(torch.zeros(self.n_hidden)) if bias else None
+        self.bias_out = nn.Parameter(torch.zeros(self.n_output))
+        theta = torch.tensor(_inverse_softplus(tau_arr - tau_min) if train_tau else tau_arr, dtype=f)
+        if train_tau:
+            self.tau_param = nn.Parameter(theta)
+        else:
+            self.register_buffer("tau_param", theta)
+        self.register_buffer("initial_state", torch.zeros(self.n_hidden))
+
+    @staticmethod
+    def _mask(name, mask, shape):
+        if mask is None:
+            return np.ones(shape)
+        m = check_finite(name, mask).astype(float)
+        if m.shape != shape:
+            raise ValueError(f"{name} has shape {m.shape}; expected {shape}")
+        if not np.all((m == 0) | (m == 1)):
+            raise ValueError(f"{name} must contain only 0 and 1")
+        return m.copy()
+
+    def _init_recurrent(self, rng, mask, sign, radius):
+        n = self.n_hidden
+        if self.dale:
+            w = np.abs(rng.normal(0.0, 1.0, (n, n))) * mask
+            exc, inh = sign > 0, sign < 0
+            if inh.any():
+                # Balance: inhibition onto each neuron cancels its excitation.
+                e_sum = w[:, exc].sum(1, keepdims=True)
+                i_sum = w[:, inh].sum(1, keepdims=True)
+                w[:, inh] *= np.divide(e_sum, i_sum, out=np.ones_like(e_sum), where=i_sum > 0)
+            w_eff = w * sign[None, :]
+        else:
+            w_eff = rng.normal(0.0, 1.0 / math.sqrt(n), (n, n)) * mask
+        rho = np.max(np.abs(np.linalg.eigvals(w_eff))) if n > 0 else 0.0
+        scale = radius / rho if rho > 1e-12 else 0.0
+        # The raw parameter of a Dale network holds magnitudes; signs live in `sign`.
+        return (np.abs(w_eff) if self.dale else w_eff) * scale
+
+    # -- effective parameters ------------------------------------------------------------
+    @property
+    def tau(self) -> torch.Tensor:
+        """Time constants in ms, shape (n_hidden,)."""
+        if self._config["train_tau"]:
+            return self.tau_min + F.softplus(self.tau_param)
+        return self.tau_param
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """Euler leak ``dt / tau``, shape (n_hidden,)."""
+        return self.dt / self.tau
+
+    @property
+    def W(self) -> torch.Tensor:
+        """Effective recurrent weights, shape (n_hidden, n_hidden); ``W[i, j]`` is j → i."""
+        if self.dale:
+            return self.weight_rec.abs() * self.mask_rec * self.sign[None, :]
+        return self.weight_rec * self.mask_rec
+
+    @property
+    def W_in(self) -> torch.Tensor:
+        """Effective input weights, shape (n_hidden, n_input)."""
+        return self.weight_in * self.mask_in
+
+    @property
+    def W_out(self) -> torch.Tensor:
+        """Effective read-out weights, shape (n_output, n_hidden)."""
+        return self.weight_out * self.mask_out
+
+    def unit_coords(self):
+        ei = np.where(self.sign.cpu().numpy() > 0, "E", "I") if self.dale else None
+        coords = {"tau": self.tau.detach().cpu().numpy().astype(float)}
+        if ei is not None:
+            coords["ei"] = ei
+        return coords
+
+    # -- dynamics ------------------------------------------------------------------------
+    def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
+        """Run the network.
+
+        Parameters
+        ----------
+        inputs : Tensor or array, shape (trial, time, n_input)
+        initial_state : Tensor, shape (n_hidden,) or (trial, n_hidden), optional
+            State :math:`x_0` (default zeros).
+        noise : bool
+            Add the recurrent and input noise (switch off for deterministic runs).
+        generator : torch.Generator, optional
+            Source of the noise, for reproducible runs.
+
+        Returns
+        -------
+        ModelOutput
+            ``outputs`` (trial, time, n_output), ``rates`` φ(x) and ``states`` x,
+            both (trial, time, n_hidden), recorded after each step.
+        """
+        u = self._prepare_inputs(inputs)
+        n_trials, n_steps, _ = u.shape
+        x = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
+        x = x.to(u.dtype).expand(n_trials, self.n_hidden)
+        alpha = self.alpha
+        W_T, W_in_T = self.W.T, self.W_in.T
+        drive = u @ W_in_T  # all input currents at once: one matmul instead of T
+        if self.bias is not None:
+            drive = drive + self.bias
+        if noise and self.noise_in > 0:
+            xi = torch.randn(u.shape, generator=generator, dtype=u.dtype)
+            drive = drive + (self.noise_in / math.sqrt(self.dt)) * (xi @ W_in_T)
+        rec_noise = None
+        if noise and self.noise_rec > 0:
+            rec_noise = torch.sqrt(2 * alpha) * self.noise_rec
+            eta = torch.randn((n_trials, n_steps, self.n_hidden), generator=generator, dtype=u.dtype)
+        states = []
+        for t in range(n_steps):
+            x = x + alpha * (-x + self.phi(x) @ W_T + drive[:, t])
+            if rec_noise is not None:
+                x = x + rec_noise * eta[:, t]
+            states.append(x)
+        xs = torch.stack(states, dim=1)
+        rates = self.phi(xs)
+        outputs = rates @ self.W_out.T + self.bias_out
+        return ModelOutput(outputs, rates, xs)

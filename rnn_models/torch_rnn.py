@@ -1,0 +1,126 @@
+"""``torch.nn.RNN``, ``GRU`` and ``LSTM`` as neurodyn models."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validation import check_choice, check_positive
+from ..seeding import make_rng
+from .base import Model, ModelOutput
+
+__all__ = ["TorchRNN"]
+
+_CLASSES = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class TorchRNN(Model):
+    r"""A one-layer ``torch.nn.RNN``, ``GRU`` or ``LSTM`` with a linear read-out.
+
+    The recurrent core is the PyTorch module itself (``self.core``, batch-first), so
+    its update equations are PyTorch's; this class only adds the read-out
+    :math:`y_t = W^{out} h_t + b^{out}`, neurodyn's calling convention and a
+    self-describing configuration. The network runs at one step per ``dt`` ms of
+    task time.
+
+    Parameters
+    ----------
+    cell : {"rnn", "gru", "lstm"}
+        Which PyTorch module.
+    n_input, n_hidden, n_output : int
+        Sizes.
+    nonlinearity : {"tanh", "relu"}
+        For ``cell="rnn"`` only.
+    dt : float
+        Task time step the network is used at, in ms (stored with results).
+    seed : int, optional
+        Seed of the initialisation stream (PyTorch's default initialisation).
+
+    Notes
+    -----
+    ``states`` in the returned :class:`ModelOutput` is ``h`` for RNN and GRU and
+    the concatenation ``[h, c]`` (size ``2 * n_hidden``) for the LSTM, whose cell
+    state is part of its dynamical state.
+
+    Examples
+    --------
+    >>> net = TorchRNN("gru", 3, 16, 3, seed=0)
+    >>> tuple(net(torch.zeros(4, 7, 3)).states.shape)
+    (4, 7, 16)
+    """
+
+    kind = "torch"
+
+    def __init__(
+        self,
+        cell: str,
+        n_input: int,
+        n_hidden: int,
+        n_output: int,
+        *,
+        nonlinearity: str = "tanh",
+        dt: float = 10.0,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        cell = check_choice("cell", cell, _CLASSES)
+        for name, v in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        self.cell = cell
+        self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), int(n_output)
+        self.dt = check_positive("dt", dt)
+        kwargs = {"batch_first": True}
+        if cell == "rnn":
+            kwargs["nonlinearity"] = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+        # PyTorch initialises from the global RNG; fork it so neurodyn's seed decides.
+        seed_int = int(make_rng(seed, "init").integers(0, 2**31 - 1))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed_int)
+            self.core = _CLASSES[cell](self.n_input, self.n_hidden, **kwargs)
+            self.readout = nn.Linear(self.n_hidden, self.n_output)
+        self._config = {
+            "cell": cell,
+            "n_input": self.n_input,
+            "n_hidden": self.n_hidden,
+            "n_output": self.n_output,
+            "nonlinearity": nonlinearity if cell == "rnn" else None,
+            "dt": self.dt,
+            "seed": seed,
+        }
+
+    @property
+    def n_state(self) -> int:
+        return 2 * self.n_hidden if self.cell == "lstm" else self.n_hidden
+
+    def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
+        """Run the network; ``initial_state`` has shape (n_state,) or (trial, n_state)."""
+        u = self._prepare_inputs(inputs)
+        n_trials = u.shape[0]
+        h0 = None
+        if initial_state is not None:
+            s = torch.as_tensor(initial_state, dtype=u.dtype).expand(n_trials, self.n_state)
+            if self.cell == "lstm":
+                h0 = (
+                    s[:, : self.n_hidden].unsqueeze(0).contiguous(),
+                    s[:, self.n_hidden :].unsqueeze(0).contiguous(),
+                )
+            else:
+                h0 = s.unsqueeze(0).contiguous()
+        if self.cell == "lstm":
+            # nn.LSTM returns only the last cell state, so the sequence of c is
+            # recovered by stepping the cell; the recurrence is unchanged.
+            hs, cs = [], []
+            h, c = h0 if h0 is not None else (None, None)
+            state = None if h is None else (h, c)
+            for t in range(u.shape[1]):
+                out, state = self.core(u[:, t : t + 1], state)
+                hs.append(state[0][0])
+                cs.append(state[1][0])
+            h_seq, c_seq = torch.stack(hs, 1), torch.stack(cs, 1)
+            states = torch.cat([h_seq, c_seq], dim=-1)
+        else:
+            h_seq, _ = self.core(u, h0)
+            states = h_seq
+        return ModelOutput(self.readout(h_seq), h_seq, states)
