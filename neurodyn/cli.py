@@ -1,0 +1,202 @@
+"""The ``neurodyn`` command line.
+
+Errors in arguments (unknown task or model, bad values, a run folder that would be
+overwritten) print one line naming the problem and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from . import __version__
+
+__all__ = ["main"]
+
+QUICKSTART = {
+    "task": "flip_flop",
+    "task_config": {"n_bits": 3, "dt": 10.0},
+    "model": "rate",
+    "model_config": {
+        "n_hidden": 64,
+        "tau": 50.0,
+        "train_tau": True,
+        "dale": True,
+        "e_fraction": 0.8,
+        "nonlinearity": "tanh",
+        "noise_rec": 0.05,
+        "spectral_radius": 1.0,
+    },
+    "fit_config": {
+        "n_steps": 3000,
+        "batch_size": 64,
+        "lr": 0.01,
+        "val_every": 50,
+        "target_loss": 0.005,
+    },
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neurodyn",
+        description="Train biologically constrained RNNs on cognitive tasks and analyse their dynamics.",
+    )
+    p.add_argument("--version", action="version", version=f"neurodyn {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("tasks", help="list the available tasks")
+
+    q = sub.add_parser(
+        "quickstart",
+        help="train a 64-unit Dale's-law RNN on the 3-bit flip-flop and write a run folder",
+        description="Train a 64-unit rate RNN with Dale's law and trainable time constants "
+        "on the 3-bit flip-flop until its validation MSE is below 0.005, then write the "
+        "model, config, training log, evaluation dataset and figures.",
+    )
+    q.add_argument("--out", default="neurodyn_runs/quickstart", help="run folder (default: %(default)s)")
+    q.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    _run_flags(q)
+
+    t = sub.add_parser("train", help="train a model on a task and write a run folder")
+    t.add_argument("--task", required=True, help="task name (see `neurodyn tasks`)")
+    t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
+    t.add_argument("--out", required=True, help="run folder")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    t.add_argument("--hidden", type=int, default=64, help="number of hidden units (default: %(default)s)")
+    t.add_argument("--dt", type=float, help="time step in ms (default: the task's)")
+    g = t.add_argument_group("rate RNN options")
+    g.add_argument("--tau", type=float, default=100.0, help="time constant in ms (default: %(default)s)")
+    g.add_argument("--train-tau", action="store_true", help="learn per-neuron time constants")
+    g.add_argument("--dale", action="store_true", help="impose Dale's law")
+    g.add_argument("--e-fraction", type=float, default=0.8, help="excitatory fraction (default: %(default)s)")
+    g.add_argument("--nonlinearity", default="tanh", help="tanh, relu, softplus or rectified_tanh")
+    g.add_argument("--noise-rec", type=float, default=0.0, help="recurrent noise σ_rec")
+    g.add_argument("--noise-in", type=float, default=0.0, help="input noise σ_in")
+    g.add_argument("--spectral-radius", type=float, default=1.0, help="initial spectral radius of W")
+    f = t.add_argument_group("training options")
+    f.add_argument("--steps", type=int, default=2000, help="maximum training steps (default: %(default)s)")
+    f.add_argument("--batch-size", type=int, default=64)
+    f.add_argument("--lr", type=float, default=1e-3)
+    f.add_argument("--target-loss", type=float, help="stop when the validation loss reaches this")
+    f.add_argument("--val-every", type=int, default=50)
+    _run_flags(t)
+    return p
+
+
+def _run_flags(p) -> None:
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--force", action="store_true", help="overwrite an existing run in --out")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _cmd_tasks(args) -> int:
+    from .tasks import TASKS
+
+    width = max(len(n) for n in TASKS)
+    for name in sorted(TASKS):
+        print(f"{name:<{width}}  {TASKS[name].description}")
+    return 0
+
+
+def _report(res, started: float) -> None:
+    print(f"\nTrained {res.steps} steps in {time.time() - started:.0f} s: {res.message}")
+    print(f"validation loss {res.val_loss:.4g}", end="")
+    if res.val_accuracy == res.val_accuracy:  # not NaN
+        print(f", accuracy {100 * res.val_accuracy:.1f}%", end="")
+    print(f"\nRun folder: {res.run_dir}")
+    for key, path in res.files.items():
+        print(f"  {key:<16} {path}")
+
+
+def _cmd_quickstart(args) -> int:
+    from .runs import train_run
+
+    started = time.time()
+    res = train_run(
+        args.out,
+        seed=args.seed,
+        force=args.force,
+        resume=args.resume,
+        progress=not args.no_progress,
+        **QUICKSTART,
+    )
+    _report(res, started)
+    return 0 if res.success else 1
+
+
+def _cmd_train(args) -> int:
+    from .rnn_models import MODELS
+    from .runs import train_run
+    from .tasks import TASKS, make_task
+    from ._validation import check_choice
+
+    check_choice("--task", args.task, TASKS)
+    check_choice("--model", args.model, MODELS)
+    task_config = {} if args.dt is None else {"dt": args.dt}
+    make_task(args.task, **task_config)  # validate before creating any folder
+    model_config = {"n_hidden": args.hidden}
+    if args.model == "rate":
+        model_config.update(
+            tau=args.tau,
+            train_tau=args.train_tau,
+            dale=args.dale,
+            e_fraction=args.e_fraction,
+            nonlinearity=args.nonlinearity,
+            noise_rec=args.noise_rec,
+            noise_in=args.noise_in,
+            spectral_radius=args.spectral_radius,
+        )
+    fit_config = {
+        "n_steps": args.steps,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "val_every": args.val_every,
+        "target_loss": args.target_loss,
+    }
+    started = time.time()
+    res = train_run(
+        args.out,
+        task=args.task,
+        task_config=task_config,
+        model=args.model,
+        model_config=model_config,
+        fit_config=fit_config,
+        seed=args.seed,
+        force=args.force,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+    _report(res, started)
+    return 0
+
+
+COMMANDS = {"tasks": _cmd_tasks, "quickstart": _cmd_quickstart, "train": _cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``neurodyn`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except ValueError as err:
+        print(f"neurodyn {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; run again with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Run folders: train a model on a task and write everything a user needs to look at.
+
+A run folder holds::
+
+    config.json         task, model, training settings, seed, neurodyn version
+    model.npz           the trained model (``neurodyn.load_model``)
+    checkpoint.pt       the training checkpoint (``--resume`` continues from it)
+    training_log.csv    one row per validation
+    evaluation.nc       ``neurodyn.simulate`` on fresh trials, as netCDF
+    trials.png          inputs, targets and outputs of a few trials
+    training_curve.png  losses during training
+
+``model.npz`` is written last, so its presence marks a finished run; a finished
+run folder is never overwritten unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .io.atomic import atomic_write_text
+from .io.datasets import save_dataset
+from .io.models import save_model
+from .rnn_models import build_model
+from .seeding import resolve_seed
+from .simulate import simulate
+from .tasks import make_task
+from .train import fit
+
+__all__ = ["RunResult", "prepare_run_dir", "train_run"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """Paths and headline numbers of a finished run."""
+
+    run_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    val_loss: float = float("nan")
+    val_accuracy: float = float("nan")
+    steps: int = 0
+    success: bool = False
+    message: str = ""
+    fit: Any = None
+
+
+def prepare_run_dir(run_dir, *, force: bool = False, resume: bool = False) -> Path:
+    """Create ``run_dir``, refusing to clobber an existing run.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds a finished run (and not ``force``), or an unfinished one
+        (and neither ``resume`` nor ``force``).
+    """
+    run_dir = Path(run_dir)
+    if force and resume:
+        raise ValueError("choose either force (start over) or resume (continue), not both")
+    finished = (run_dir / "model.npz").exists()
+    started = (run_dir / "checkpoint.pt").exists() or (run_dir / "config.json").exists()
+    if force and run_dir.exists():
+        for name in ("model.npz", "checkpoint.pt", "config.json", "training_log.csv",
+                     "evaluation.nc", "trials.png", "training_curve.png"):
+            (run_dir / name).unlink(missing_ok=True)
+    elif finished:
+        raise ValueError(
+            f"{str(run_dir)!r} already holds a finished run (model.npz); "
+            "choose another output folder or pass --force to overwrite it"
+        )
+    elif started and not resume:
+        raise ValueError(
+            f"{str(run_dir)!r} holds an unfinished run; pass --resume to continue it "
+            "or --force to start over"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _write_log(path: Path, history: list[dict]) -> None:
+    keys = ["step", "stage"] + sorted({k for r in history for k in r} - {"step", "stage"})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write_text(path, buf.getvalue())
+
+
+def train_run(
+    run_dir,
+    *,
+    task: str = "flip_flop",
+    task_config: dict | None = None,
+    model: str = "rate",
+    model_config: dict | None = None,
+    fit_config: dict | None = None,
+    n_eval_trials: int = 64,
+    seed: int = 0,
+    force: bool = False,
+    resume: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Train ``model`` on ``task`` and write a complete run folder.
+
+    Parameters
+    ----------
+    run_dir : path
+        Output folder (see the module docstring for its contents).
+    task, task_config : str, dict
+        Task registry name and constructor arguments.
+    model, model_config : str, dict
+        Model registry name (``rate``, ``rnn``, ``gru``, ``lstm``) and keyword
+        arguments; sizes and ``dt`` are taken from the task unless given.
+    fit_config : dict
+        Keyword arguments of :func:`neurodyn.fit`.
+    n_eval_trials : int
+        Trials simulated for ``evaluation.nc``.
+    seed : int
+        Seeds the model initialisation, training data and evaluation.
+    force, resume : bool
+        Overwrite a finished run / continue an interrupted one.
+
+    Returns
+    -------
+    RunResult
+    """
+    from . import plotting  # matplotlib only when a run is written
+
+    seed = resolve_seed(seed)
+    task_obj = make_task(task, **(task_config or {}))
+    model_kwargs = {"dt": task_obj.dt, "seed": seed, **(model_config or {})}
+    n_hidden = model_kwargs.pop("n_hidden", 64)
+    net = build_model(model, task_obj.n_inputs, n_hidden, task_obj.n_outputs, **model_kwargs)
+    fit_kwargs = {"progress": progress, **(fit_config or {})}
+    config = {
+        "neurodyn_version": __version__,
+        "seed": seed,
+        "task": {"name": task_obj.name, "config": task_obj.config()},
+        "model": {"name": model, "kind": net.kind, "config": net.config()},
+        "fit": {k: v for k, v in fit_kwargs.items() if k != "progress"},
+    }
+    run_dir = prepare_run_dir(run_dir, force=force, resume=resume)
+    files = {"config": run_dir / "config.json"}
+    if resume and files["config"].exists():
+        stored = json.loads(files["config"].read_text())
+        if stored["task"] != config["task"] or stored["model"] != config["model"]:
+            raise ValueError(
+                f"--resume: the task or model settings differ from those stored in {files['config']}"
+            )
+    atomic_write_text(files["config"], json.dumps(config, indent=2))
+
+    files["checkpoint"] = run_dir / "checkpoint.pt"
+    result = fit(net, task_obj, seed=seed, checkpoint=files["checkpoint"], resume=resume, **fit_kwargs)
+
+    files["training_log"] = run_dir / "training_log.csv"
+    _write_log(files["training_log"], result.history)
+    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed)
+    files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
+    files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
+    fig_curve = plotting.plot_training_curve(result).figure
+    files["training_figure"] = plotting.save_figure(fig_curve, run_dir / "training_curve.png")
+    files["model"] = save_model(net, run_dir / "model.npz", extra={"task": config["task"]})
+    last = result.history[-1] if result.history else {}
+    return RunResult(
+        run_dir=run_dir,
+        files=files,
+        val_loss=float(last.get("val_loss", float("nan"))),
+        val_accuracy=float(last.get("val_accuracy", float("nan"))),
+        steps=result.steps,
+        success=result.success,
+        message=result.message,
+        fit=result,
+    )
+
