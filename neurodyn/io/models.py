@@ -73,6 +73,8 @@ def read_header(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{str(path)!r} is not a readable neurodyn model file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if _HEADER not in data.files:
@@ -80,7 +82,7 @@ def read_header(path: str | os.PathLike) -> dict:
                     f"{str(path)!r} is not a neurodyn model file (no {_HEADER} header)"
                 )
             header = json.loads(bytes(data[_HEADER]).decode("utf-8"))
-    except (zipfile.BadZipFile, OSError, EOFError, json.JSONDecodeError) as err:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as err:
         raise ValueError(f"{str(path)!r} is not a readable neurodyn model file: {err}") from None
     fmt = header.get("format")
     if fmt != FORMAT_VERSION:
@@ -105,9 +107,8 @@ def load_model(path: str | os.PathLike):
     kind = header.get("kind")
     if kind not in classes:
         raise ValueError(f"{str(path)!r} holds a model of unknown kind {kind!r}")
-    config = dict(header["config"])
-    config.pop("seed", None)  # the weights come from the file, not the initialiser
-    model = classes[kind](**config)
+    # The stored seed re-runs the initialiser; every tensor is then replaced by the file's.
+    model = classes[kind](**header["config"])
     with np.load(path, allow_pickle=False) as data:
         state = {k: torch.from_numpy(data[k].copy()) for k in data.files if k != _HEADER}
     try:
