@@ -60,7 +60,9 @@ def check_finite(name: str, array: Any) -> np.ndarray:
     a = np.asarray(array.detach().cpu() if hasattr(array, "detach") else array)
     if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
         n_bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s); expected finite values")
+        raise ValueError(
+            f"{name} contains {n_bad} NaN or infinite value(s); expected finite values"
+        )
     return a
 
 

@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         "on the 3-bit flip-flop until its validation MSE is below 0.005, then write the "
         "model, config, training log, evaluation dataset and figures.",
     )
-    q.add_argument("--out", default="neurodyn_runs/quickstart", help="run folder (default: %(default)s)")
+    q.add_argument(
+        "--out", default="neurodyn_runs/quickstart", help="run folder (default: %(default)s)"
+    )
     q.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     _run_flags(q)
 
@@ -66,19 +68,29 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
     t.add_argument("--out", required=True, help="run folder")
     t.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    t.add_argument("--hidden", type=int, default=64, help="number of hidden units (default: %(default)s)")
+    t.add_argument(
+        "--hidden", type=int, default=64, help="number of hidden units (default: %(default)s)"
+    )
     t.add_argument("--dt", type=float, help="time step in ms (default: the task's)")
     g = t.add_argument_group("rate RNN options")
-    g.add_argument("--tau", type=float, default=100.0, help="time constant in ms (default: %(default)s)")
+    g.add_argument(
+        "--tau", type=float, default=100.0, help="time constant in ms (default: %(default)s)"
+    )
     g.add_argument("--train-tau", action="store_true", help="learn per-neuron time constants")
     g.add_argument("--dale", action="store_true", help="impose Dale's law")
-    g.add_argument("--e-fraction", type=float, default=0.8, help="excitatory fraction (default: %(default)s)")
+    g.add_argument(
+        "--e-fraction", type=float, default=0.8, help="excitatory fraction (default: %(default)s)"
+    )
     g.add_argument("--nonlinearity", default="tanh", help="tanh, relu, softplus or rectified_tanh")
     g.add_argument("--noise-rec", type=float, default=0.0, help="recurrent noise σ_rec")
     g.add_argument("--noise-in", type=float, default=0.0, help="input noise σ_in")
-    g.add_argument("--spectral-radius", type=float, default=1.0, help="initial spectral radius of W")
+    g.add_argument(
+        "--spectral-radius", type=float, default=1.0, help="initial spectral radius of W"
+    )
     f = t.add_argument_group("training options")
-    f.add_argument("--steps", type=int, default=2000, help="maximum training steps (default: %(default)s)")
+    f.add_argument(
+        "--steps", type=int, default=2000, help="maximum training steps (default: %(default)s)"
+    )
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--lr", type=float, default=1e-3)
     f.add_argument("--target-loss", type=float, help="stop when the validation loss reaches this")
@@ -129,10 +141,10 @@ def _cmd_quickstart(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    from ._validation import check_choice
     from .rnn_models import MODELS
     from .runs import train_run
     from .tasks import TASKS, make_task
-    from ._validation import check_choice
 
     check_choice("--task", args.task, TASKS)
     check_choice("--model", args.model, MODELS)

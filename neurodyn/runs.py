@@ -68,8 +68,15 @@ def prepare_run_dir(run_dir, *, force: bool = False, resume: bool = False) -> Pa
     finished = (run_dir / "model.npz").exists()
     started = (run_dir / "checkpoint.pt").exists() or (run_dir / "config.json").exists()
     if force and run_dir.exists():
-        for name in ("model.npz", "checkpoint.pt", "config.json", "training_log.csv",
-                     "evaluation.nc", "trials.png", "training_curve.png"):
+        for name in (
+            "model.npz",
+            "checkpoint.pt",
+            "config.json",
+            "training_log.csv",
+            "evaluation.nc",
+            "trials.png",
+            "training_curve.png",
+        ):
             (run_dir / name).unlink(missing_ok=True)
     elif finished:
         raise ValueError(
@@ -86,7 +93,7 @@ def prepare_run_dir(run_dir, *, force: bool = False, resume: bool = False) -> Pa
 
 
 def _write_log(path: Path, history: list[dict]) -> None:
-    keys = ["step", "stage"] + sorted({k for r in history for k in r} - {"step", "stage"})
+    keys = ["step", "stage", *sorted({k for r in history for k in r} - {"step", "stage"})]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=keys)
     writer.writeheader()
@@ -158,7 +165,9 @@ def train_run(
     atomic_write_text(files["config"], json.dumps(config, indent=2))
 
     files["checkpoint"] = run_dir / "checkpoint.pt"
-    result = fit(net, task_obj, seed=seed, checkpoint=files["checkpoint"], resume=resume, **fit_kwargs)
+    result = fit(
+        net, task_obj, seed=seed, checkpoint=files["checkpoint"], resume=resume, **fit_kwargs
+    )
 
     files["training_log"] = run_dir / "training_log.csv"
     _write_log(files["training_log"], result.history)
@@ -179,4 +188,3 @@ def train_run(
         message=result.message,
         fit=result,
     )
-

@@ -57,7 +57,9 @@ def simulate(model, trials, *, n_trials: int = 64, seed=0, noise: bool = True, *
         batch.seed = seed
     else:
         if fixed:
-            raise ValueError("trial variables can only be fixed when simulating a task, not a batch")
+            raise ValueError(
+                "trial variables can only be fixed when simulating a task, not a batch"
+            )
         task, batch = None, trials
     if batch.inputs.shape[-1] != model.n_input:
         raise ValueError(
@@ -69,7 +71,9 @@ def simulate(model, trials, *, n_trials: int = 64, seed=0, noise: bool = True, *
     model.check_weights()
     was_training = model.training
     model.eval()
-    out = model(torch.from_numpy(batch.inputs), noise=noise, generator=torch_generator(seed, "noise"))
+    out = model(
+        torch.from_numpy(batch.inputs), noise=noise, generator=torch_generator(seed, "noise")
+    )
     model.train(was_training)
     outputs = out.outputs.cpu().numpy().astype(np.float32)
     rates = out.rates.cpu().numpy().astype(np.float32)

@@ -9,7 +9,7 @@ from .base import Model, ModelOutput
 from .rate import NONLINEARITIES, RateRNN
 from .torch_rnn import TorchRNN
 
-__all__ = ["MODELS", "Model", "ModelOutput", "NONLINEARITIES", "RateRNN", "TorchRNN", "build_model"]
+__all__ = ["MODELS", "NONLINEARITIES", "Model", "ModelOutput", "RateRNN", "TorchRNN", "build_model"]
 
 #: Model constructors by name, as used by the command line and saved files.
 MODELS = {

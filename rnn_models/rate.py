@@ -224,7 +224,9 @@ class RateRNN(Model):
         self.weight_out = nn.Parameter(torch.tensor(w_out * m_out, dtype=f))
         self.bias = nn.Parameter(torch.zeros(self.n_hidden)) if bias else None
         self.bias_out = nn.Parameter(torch.zeros(self.n_output))
-        theta = torch.tensor(_inverse_softplus(tau_arr - tau_min) if train_tau else tau_arr, dtype=f)
+        theta = torch.tensor(
+            _inverse_softplus(tau_arr - tau_min) if train_tau else tau_arr, dtype=f
+        )
         if train_tau:
             self.tau_param = nn.Parameter(theta)
         else:
@@ -332,7 +334,9 @@ class RateRNN(Model):
         rec_noise = None
         if noise and self.noise_rec > 0:
             rec_noise = torch.sqrt(2 * alpha) * self.noise_rec
-            eta = torch.randn((n_trials, n_steps, self.n_hidden), generator=generator, dtype=u.dtype)
+            eta = torch.randn(
+                (n_trials, n_steps, self.n_hidden), generator=generator, dtype=u.dtype
+            )
         states = []
         for t in range(n_steps):
             x = x + alpha * (-x + self.phi(x) @ W_T + drive[:, t])

@@ -115,7 +115,7 @@ class TorchRNN(Model):
             h, c = h0 if h0 is not None else (None, None)
             state = None if h is None else (h, c)
             for t in range(u.shape[1]):
-                out, state = self.core(u[:, t : t + 1], state)
+                _out, state = self.core(u[:, t : t + 1], state)
                 hs.append(state[0][0])
                 cs.append(state[1][0])
             h_seq, c_seq = torch.stack(hs, 1), torch.stack(cs, 1)

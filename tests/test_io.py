@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from neurodyn.rnn_models import RateRNN, TorchRNN
 
 import neurodyn
 from neurodyn import load_dataset, load_model, save_dataset, save_model, simulate
 from neurodyn.io import dataset_to_batch, read_header
-from neurodyn.rnn_models import RateRNN, TorchRNN
 from neurodyn.tasks import FlipFlop
 
 
@@ -27,8 +27,18 @@ def trained_like(net):
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: RateRNN(3, 10, 3, dt=10.0, tau=np.linspace(20, 60, 10), train_tau=True,
-                        dale=True, readout_from_e=True, autapses=False, seed=0),
+        lambda: RateRNN(
+            3,
+            10,
+            3,
+            dt=10.0,
+            tau=np.linspace(20, 60, 10),
+            train_tau=True,
+            dale=True,
+            readout_from_e=True,
+            autapses=False,
+            seed=0,
+        ),
         lambda: RateRNN(3, 10, 3, nonlinearity="relu", bias=False, seed=1),
         lambda: TorchRNN("lstm", 3, 6, 3, seed=2),
         lambda: TorchRNN("rnn", 3, 6, 3, nonlinearity="relu", seed=2),

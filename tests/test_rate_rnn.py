@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from neurodyn.rnn_models import RateRNN, TorchRNN, build_model
 
 from neurodyn import fit
-from neurodyn.rnn_models import RateRNN, TorchRNN, build_model
 from neurodyn.tasks import FlipFlop
 
 
@@ -20,8 +20,8 @@ def reference_loop(net: RateRNN, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     b_out = net.bias_out.detach().double().numpy()
     alpha = net.alpha.detach().double().numpy()
     phi = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0)}[net.config()["nonlinearity"]]
-    ys = np.zeros(u.shape[:2] + (net.n_output,))
-    xs = np.zeros(u.shape[:2] + (net.n_hidden,))
+    ys = np.zeros((*u.shape[:2], net.n_output))
+    xs = np.zeros((*u.shape[:2], net.n_hidden))
     for n in range(u.shape[0]):
         x = np.zeros(net.n_hidden)
         for t in range(u.shape[1]):
@@ -36,8 +36,15 @@ def reference_loop(net: RateRNN, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 def test_forward_matches_reference_loop(nonlinearity, dale):
     torch.manual_seed(0)
     net = RateRNN(
-        2, 12, 3, dt=10.0, tau=np.linspace(20, 80, 12), nonlinearity=nonlinearity,
-        dale=dale, spectral_radius=1.3, seed=1,
+        2,
+        12,
+        3,
+        dt=10.0,
+        tau=np.linspace(20, 80, 12),
+        nonlinearity=nonlinearity,
+        dale=dale,
+        spectral_radius=1.3,
+        seed=1,
     ).double()
     with torch.no_grad():
         net.bias.normal_()
@@ -64,8 +71,17 @@ def test_dale_tau_and_masks_hold_after_training():
     task = FlipFlop(dt=10.0, timing={"trial": 300.0})
     rec_mask = (np.random.default_rng(0).random((24, 24)) < 0.5).astype(float)
     net = RateRNN(
-        3, 24, 3, dt=10.0, tau=np.full(24, 10.5), train_tau=True, dale=True,
-        readout_from_e=True, autapses=False, recurrent_mask=rec_mask, seed=0,
+        3,
+        24,
+        3,
+        dt=10.0,
+        tau=np.full(24, 10.5),
+        train_tau=True,
+        dale=True,
+        readout_from_e=True,
+        autapses=False,
+        recurrent_mask=rec_mask,
+        seed=0,
     )
     tau_before = net.tau.detach().clone()
     # A large learning rate pushes parameters hard, including τ towards its bound.
@@ -91,12 +107,27 @@ def test_fixed_tau_stays_fixed():
 
 
 def _stationary_var(dt, *, noise_rec=0.0, noise_in=0.0, n_steps=20000, tau=100.0):
-    net = RateRNN(1, 200, 1, dt=dt, tau=tau, spectral_radius=0.0, noise_rec=noise_rec,
-                  noise_in=noise_in, bias=False, seed=0).double()
+    net = RateRNN(
+        1,
+        200,
+        1,
+        dt=dt,
+        tau=tau,
+        spectral_radius=0.0,
+        noise_rec=noise_rec,
+        noise_in=noise_in,
+        bias=False,
+        seed=0,
+    ).double()
     with torch.no_grad():
         net.weight_in.fill_(1.0)
     gen = torch.Generator().manual_seed(0)
-    x = net(torch.zeros(1, n_steps, 1, dtype=torch.float64), generator=gen).states[0].detach().numpy()
+    x = (
+        net(torch.zeros(1, n_steps, 1, dtype=torch.float64), generator=gen)
+        .states[0]
+        .detach()
+        .numpy()
+    )
     burn = int(5 * tau / dt)
     return x[burn:].var()
 
@@ -178,13 +209,17 @@ def test_initialisation_is_seeded():
     b = RateRNN(2, 10, 1, dale=True, seed=4)
     c = RateRNN(2, 10, 1, dale=True, seed=5)
     assert torch.equal(a.W, b.W) and not torch.equal(a.W, c.W)
-    assert torch.equal(TorchRNN("gru", 2, 5, 1, seed=1).core.weight_hh_l0,
-                       TorchRNN("gru", 2, 5, 1, seed=1).core.weight_hh_l0)
+    assert torch.equal(
+        TorchRNN("gru", 2, 5, 1, seed=1).core.weight_hh_l0,
+        TorchRNN("gru", 2, 5, 1, seed=1).core.weight_hh_l0,
+    )
 
 
 def test_rectified_tanh_and_softplus_rates():
-    for name, f in (("rectified_tanh", lambda x: np.tanh(np.maximum(x, 0))),
-                    ("softplus", lambda x: np.log1p(np.exp(x)))):
+    for name, f in (
+        ("rectified_tanh", lambda x: np.tanh(np.maximum(x, 0))),
+        ("softplus", lambda x: np.log1p(np.exp(x))),
+    ):
         net = RateRNN(1, 4, 1, nonlinearity=name, seed=0).double()
         x = torch.linspace(-3, 3, 7, dtype=torch.float64)
         np.testing.assert_allclose(net.phi(x).numpy(), f(x.numpy()), rtol=1e-12)

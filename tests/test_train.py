@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 import xarray as xr
+from neurodyn.rnn_models import RateRNN
 
 from neurodyn import Criterion, Curriculum, Stage, fit
-from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import load_checkpoint, masked_cross_entropy, masked_mse
 
@@ -17,8 +17,9 @@ def small_task():
 
 
 def small_net(seed=0, **kw):
-    return RateRNN(3, 16, 3, dt=10.0, tau=30.0, train_tau=True, dale=True, noise_rec=0.1,
-                   seed=seed, **kw)
+    return RateRNN(
+        3, 16, 3, dt=10.0, tau=30.0, train_tau=True, dale=True, noise_rec=0.1, seed=seed, **kw
+    )
 
 
 def test_masked_mse_closed_form():
@@ -34,7 +35,9 @@ def test_masked_cross_entropy_matches_torch():
     labels = torch.randint(0, 3, (4, 5), generator=g)
     onehot = F.one_hot(labels, 3).float()
     ref = F.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1))
-    assert masked_cross_entropy(logits, onehot, torch.ones_like(onehot)).item() == pytest.approx(ref.item(), rel=1e-6)
+    assert masked_cross_entropy(logits, onehot, torch.ones_like(onehot)).item() == pytest.approx(
+        ref.item(), rel=1e-6
+    )
     # Masked steps do not count.
     m = torch.ones_like(onehot)
     m[:, :2] = 0
@@ -44,8 +47,26 @@ def test_masked_cross_entropy_matches_torch():
 
 def test_training_reduces_loss_and_is_seeded():
     a, b = small_net(), small_net()
-    ra = fit(a, small_task(), n_steps=40, batch_size=16, lr=0.01, val_every=20, n_validation=32, progress=False)
-    rb = fit(b, small_task(), n_steps=40, batch_size=16, lr=0.01, val_every=20, n_validation=32, progress=False)
+    ra = fit(
+        a,
+        small_task(),
+        n_steps=40,
+        batch_size=16,
+        lr=0.01,
+        val_every=20,
+        n_validation=32,
+        progress=False,
+    )
+    rb = fit(
+        b,
+        small_task(),
+        n_steps=40,
+        batch_size=16,
+        lr=0.01,
+        val_every=20,
+        n_validation=32,
+        progress=False,
+    )
     assert ra.history[-1]["val_loss"] < ra.history[0]["train_loss"]
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert ka == kb and torch.equal(va, vb), ka
@@ -65,6 +86,7 @@ def test_resume_gives_the_same_weights(tmp_path):
     res_resumed = fit(resumed, small_task(), n_steps=20, checkpoint=ckpt, resume=True, **kw)
     for (k, v), (_, w) in zip(full.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.equal(v, w), f"{k} differs after resume"
+
     # The shorter first run also logged its last step (12), which restarted the running
     # mean of the training loss; the validations themselves agree exactly.
     def vals(history):
@@ -106,8 +128,17 @@ def test_interrupted_run_saves_and_resumes_exactly(tmp_path):
 
 def test_target_loss_stops_early():
     net = small_net()
-    res = fit(net, small_task(), n_steps=500, batch_size=16, lr=0.02, val_every=10,
-              n_validation=32, target_loss=0.2, progress=False)
+    res = fit(
+        net,
+        small_task(),
+        n_steps=500,
+        batch_size=16,
+        lr=0.02,
+        val_every=10,
+        n_validation=32,
+        target_loss=0.2,
+        progress=False,
+    )
     assert res.success and res.steps < 500
     assert res.history[-1]["val_loss"] <= 0.2
     assert all(r["val_loss"] > 0.2 for r in res.history[:-1])
@@ -116,12 +147,22 @@ def test_target_loss_stops_early():
 def test_curriculum_advances_through_stages():
     easy = FlipFlop(dt=10.0, timing={"trial": 200.0}, pulse_rate=2.0)
     hard = FlipFlop(dt=10.0, timing={"trial": 300.0}, pulse_rate=6.0)
-    cur = Curriculum([
-        Stage(easy, Criterion("val_loss", "<=", 0.3), name="easy"),
-        Stage(hard, max_steps=10, name="hard"),
-    ])
-    res = fit(small_net(), cur, n_steps=400, batch_size=16, lr=0.02, val_every=5,
-              n_validation=32, progress=False)
+    cur = Curriculum(
+        [
+            Stage(easy, Criterion("val_loss", "<=", 0.3), name="easy"),
+            Stage(hard, max_steps=10, name="hard"),
+        ]
+    )
+    res = fit(
+        small_net(),
+        cur,
+        n_steps=400,
+        batch_size=16,
+        lr=0.02,
+        val_every=5,
+        n_validation=32,
+        progress=False,
+    )
     stages = [r["stage"] for r in res.history]
     assert stages[0] == 0 and stages[-1] == 1
     first_hard = stages.index(1)
@@ -147,8 +188,11 @@ def user_dataset(n=40, t=30, seed=0):
     mask = np.zeros_like(y)
     mask[:, 20:] = 1.0
     return xr.Dataset(
-        {"inputs": (("trial", "time", "input"), u), "targets": (("trial", "time", "output"), y),
-         "mask": (("trial", "time", "output"), mask)},
+        {
+            "inputs": (("trial", "time", "input"), u),
+            "targets": (("trial", "time", "output"), y),
+            "mask": (("trial", "time", "output"), mask),
+        },
         attrs={"dt": 10.0},
     )
 
@@ -185,10 +229,16 @@ def test_dataset_must_fit_the_model():
         fit(RateRNN(1, 8, 1, dt=5.0), user_dataset(), n_steps=1, progress=False)
 
 
-@pytest.mark.parametrize(("kw", "match"), [
-    ({"n_steps": -1}, "n_steps"), ({"lr": 0.0}, "lr"), ({"batch_size": 0}, "batch_size"),
-    ({"resume": True}, "checkpoint"), ({"val_every": 0}, "val_every"),
-])
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"n_steps": -1}, "n_steps"),
+        ({"lr": 0.0}, "lr"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"resume": True}, "checkpoint"),
+        ({"val_every": 0}, "val_every"),
+    ],
+)
 def test_bad_fit_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         fit(small_net(), small_task(), progress=False, **kw)

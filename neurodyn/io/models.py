@@ -74,7 +74,9 @@ def read_header(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} does not exist")
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{str(path)!r} is not a readable neurodyn model file (not an .npz archive)")
+        raise ValueError(
+            f"{str(path)!r} is not a readable neurodyn model file (not an .npz archive)"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             if _HEADER not in data.files:
@@ -114,7 +116,9 @@ def load_model(path: str | os.PathLike):
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise ValueError(f"{str(path)!r}: weights do not match the stored configuration: {err}") from None
+        raise ValueError(
+            f"{str(path)!r}: weights do not match the stored configuration: {err}"
+        ) from None
     model.check_weights()
     model.eval()
     return model

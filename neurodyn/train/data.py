@@ -39,7 +39,10 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
     """
     if not isinstance(ds, xr.Dataset):
         raise ValueError(f"data must be a Task, a Curriculum or an xarray.Dataset, got {type(ds)}")
-    for var, dims in (("inputs", ("trial", "time", "input")), ("targets", ("trial", "time", "output"))):
+    for var, dims in (
+        ("inputs", ("trial", "time", "input")),
+        ("targets", ("trial", "time", "output")),
+    ):
         if var not in ds:
             raise ValueError(
                 f"dataset is missing the variable {var!r}; expected {var} with dims {dims} "

@@ -76,7 +76,9 @@ class FitResult:
 def _as_curriculum(data, target_loss) -> Curriculum | None:
     if isinstance(data, Curriculum):
         if target_loss is not None:
-            raise ValueError("target_loss cannot be combined with a Curriculum; give each Stage criteria")
+            raise ValueError(
+                "target_loss cannot be combined with a Curriculum; give each Stage criteria"
+            )
         return data
     if hasattr(data, "batch") and hasattr(data, "evaluate") and hasattr(data, "input_names"):
         crit = None if target_loss is None else Criterion("val_loss", "<=", float(target_loss))
@@ -180,8 +182,16 @@ def fit(
     if curriculum is None:
         validate_dataset(data, n_input=model.n_input, n_output=model.n_output)
         if not math.isclose(float(data.attrs["dt"]), model.dt):
-            raise ValueError(f"dataset dt={data.attrs['dt']} ms differs from the model's dt={model.dt} ms")
-        stages = [Stage(data, None if target_loss is None else Criterion("val_loss", "<=", target_loss), name="data")]
+            raise ValueError(
+                f"dataset dt={data.attrs['dt']} ms differs from the model's dt={model.dt} ms"
+            )
+        stages = [
+            Stage(
+                data,
+                None if target_loss is None else Criterion("val_loss", "<=", target_loss),
+                name="data",
+            )
+        ]
     else:
         stages = curriculum.stages
         for i, st in enumerate(stages):
@@ -192,7 +202,9 @@ def fit(
                     f"n_output={model.n_output}"
                 )
             if not math.isclose(st.task.dt, model.dt):
-                raise ValueError(f"stage {i} ({st.name}) has dt={st.task.dt} ms; the model has dt={model.dt} ms")
+                raise ValueError(
+                    f"stage {i} ({st.name}) has dt={st.task.dt} ms; the model has dt={model.dt} ms"
+                )
 
     def source(i):
         st = stages[i]
@@ -208,7 +220,9 @@ def fit(
     if resume and Path(checkpoint).is_file():
         state = load_checkpoint(checkpoint)
         if state["seed"] != seed:
-            raise ValueError(f"checkpoint was written with seed={state['seed']}; this run has seed={seed}")
+            raise ValueError(
+                f"checkpoint was written with seed={state['seed']}; this run has seed={seed}"
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step = int(state["step"])
@@ -254,7 +268,12 @@ def fit(
             bar.update(1)
             if step % val_every == 0 or step == n_steps:
                 metrics = _validate(model, src, loss_fn, seed)
-                rec = {"step": step, "stage": result.stage, "train_loss": running / n_running, **metrics}
+                rec = {
+                    "step": step,
+                    "stage": result.stage,
+                    "train_loss": running / n_running,
+                    **metrics,
+                }
                 result.history.append(rec)
                 running, n_running = 0.0, 0
                 bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith("val")})
@@ -295,7 +314,9 @@ def _validate(model, src, loss_fn, seed) -> dict[str, float]:
     model.eval()
     batch = src.validation_batch()
     out = model(torch.from_numpy(batch.inputs), generator=torch_generator(seed, "eval"))
-    val_loss = float(loss_fn(out.outputs, torch.from_numpy(batch.targets), torch.from_numpy(batch.mask)))
+    val_loss = float(
+        loss_fn(out.outputs, torch.from_numpy(batch.targets), torch.from_numpy(batch.mask))
+    )
     metrics = {"val_loss": val_loss}
     scores = src.evaluate(out.outputs.numpy(), batch)
     if "correct" in scores:
@@ -327,5 +348,7 @@ def load_checkpoint(path) -> dict:
     except Exception as err:  # torch raises several types for corrupt files
         raise ValueError(f"{str(path)!r} is not a readable neurodyn checkpoint: {err}") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{str(path)!r} is not a neurodyn checkpoint of format {CHECKPOINT_FORMAT}")
+        raise ValueError(
+            f"{str(path)!r} is not a neurodyn checkpoint of format {CHECKPOINT_FORMAT}"
+        )
     return state

@@ -1,0 +1,132 @@
+"""The command line, end to end at small size."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+import neurodyn
+from neurodyn import load_dataset, load_model
+from neurodyn.cli import QUICKSTART, main
+from neurodyn.tasks import TASKS
+
+SMALL = ["--hidden", "12", "--steps", "20", "--val-every", "10", "--no-progress"]
+
+
+def test_tasks_lists_every_task(capsys):
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    for name, cls in TASKS.items():
+        assert name in out and cls.description in out
+
+
+def test_unknown_names_exit_2_with_a_suggestion(tmp_path, capsys):
+    assert main(["train", "--task", "flip_flp", "--out", str(tmp_path / "r")]) == 2
+    assert "flip_flop" in capsys.readouterr().err
+    assert (
+        main(["train", "--task", "flip_flop", "--model", "lstn", "--out", str(tmp_path / "r")]) == 2
+    )
+    assert "lstm" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists(), "a folder was created for a refused run"
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--dt", "-1"], "dt"),
+        (["--tau", "1", "--dt", "10"], "tau"),
+        (["--dale", "--e-fraction", "2"], "e_fraction"),
+    ],
+)
+def test_bad_values_exit_2(tmp_path, capsys, flags, match):
+    args = ["train", "--task", "flip_flop", "--out", str(tmp_path / "r"), *SMALL, *flags]
+    assert main(args) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_train_writes_a_run_folder_and_never_overwrites_it(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = [
+        "train",
+        "--task",
+        "flip_flop",
+        "--model",
+        "rate",
+        "--dale",
+        "--train-tau",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        *SMALL,
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    for name in (
+        "config.json",
+        "model.npz",
+        "training_log.csv",
+        "evaluation.nc",
+        "trials.png",
+        "training_curve.png",
+    ):
+        assert (out / name).is_file(), name
+        assert str(out / name) in printed
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 3 and config["task"]["name"] == "flip_flop"
+    assert config["neurodyn_version"] == neurodyn.__version__
+    net = load_model(out / "model.npz")
+    assert net.n_hidden == 12 and net.dale
+    ds = load_dataset(out / "evaluation.nc")
+    assert ds["rates"].sizes["unit"] == 12
+    rows = list(csv.DictReader((out / "training_log.csv").read_text().splitlines()))
+    assert [int(r["step"]) for r in rows] == [10, 20]
+
+    before = (out / "model.npz").read_bytes()
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 2  # finished: nothing to resume
+    assert (out / "model.npz").read_bytes() == before
+    assert main([*args, "--force"]) == 0
+
+
+def test_unfinished_run_needs_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("{}")
+    args = ["train", "--task", "flip_flop", "--out", str(out), *SMALL]
+    assert main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_resume_continues_an_interrupted_cli_run(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--task", "flip_flop", "--out", str(out), *SMALL]
+    assert main(args) == 0
+    # Make it look interrupted: the final model file was never written.
+    (out / "model.npz").unlink()
+    assert main([*args, "--resume"]) == 0
+    assert (out / "model.npz").is_file()
+
+
+def test_console_script_help():
+    res = subprocess.run(
+        [sys.executable, "-m", "neurodyn.cli", "train", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0 and "--task" in res.stdout and "--resume" in res.stdout
+
+
+@pytest.mark.slow
+def test_quickstart_reaches_the_target(tmp_path, capsys):
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--out", str(out), "--no-progress"]) == 0
+    rows = list(csv.DictReader((out / "training_log.csv").read_text().splitlines()))
+    assert float(rows[-1]["val_loss"]) <= QUICKSTART["fit_config"]["target_loss"] < 0.01
+    net = load_model(out / "model.npz")
+    assert net.n_hidden == 64 and net.dale and net.config()["train_tau"]
+    assert "Run folder" in capsys.readouterr().out

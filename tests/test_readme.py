@@ -1,0 +1,25 @@
+"""The README's Python example runs, and its commands are the ones CI uses."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks, "the README has no Python example"
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    ds = namespace["ds"]
+    assert ds["rates"].dims == ("trial", "time", "unit")
+    assert (tmp_path / "flipflop.npz").is_file() and (tmp_path / "flipflop_eval.nc").is_file()
+
+
+def test_ci_runs_the_readme_test_command():
+    commands = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    test_command = next(c.strip() for c in commands if "pytest" in c)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_command in ci.splitlines()
