@@ -90,6 +90,61 @@ class TorchRNN(Model):
             "seed": seed,
         }
 
+    @classmethod
+    def from_module(
+        cls, module: nn.Module, readout: nn.Linear | None = None, *, dt: float = 10.0
+    ) -> TorchRNN:
+        """Wrap an existing (e.g. already trained) ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM``.
+
+        The weights are copied, so later changes to ``module`` do not affect the
+        wrapper. Only single-layer, unidirectional modules without projections are
+        accepted; ``batch_first`` may be either.
+
+        Parameters
+        ----------
+        module : torch.nn.RNN, GRU or LSTM
+        readout : torch.nn.Linear, optional
+            Read-out from the hidden state; default: the identity map onto ``h``
+            (``n_output = n_hidden``).
+        dt : float
+            Task time step in ms.
+        """
+        kinds = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}
+        cell = kinds.get(type(module))
+        if cell is None:
+            raise ValueError(
+                f"module must be a torch.nn.RNN, GRU or LSTM, got {type(module).__name__}"
+            )
+        if module.num_layers != 1 or module.bidirectional or getattr(module, "proj_size", 0):
+            raise ValueError(
+                "module must have num_layers=1, bidirectional=False and no projection; got "
+                f"num_layers={module.num_layers}, bidirectional={module.bidirectional}"
+            )
+        if not module.bias:
+            raise ValueError("module must have bias=True (neurodyn's adapter stores biases)")
+        n_output = module.hidden_size if readout is None else readout.out_features
+        if readout is not None and readout.in_features != module.hidden_size:
+            raise ValueError(
+                f"readout has in_features={readout.in_features}; expected the module's "
+                f"hidden_size={module.hidden_size}"
+            )
+        wrapper = cls(
+            cell,
+            module.input_size,
+            module.hidden_size,
+            n_output,
+            nonlinearity=getattr(module, "nonlinearity", "tanh"),
+            dt=dt,
+        )
+        wrapper.core.load_state_dict(module.state_dict())
+        with torch.no_grad():
+            if readout is None:
+                wrapper.readout.weight.copy_(torch.eye(module.hidden_size))
+                wrapper.readout.bias.zero_()
+            else:
+                wrapper.readout.load_state_dict(readout.state_dict())
+        return wrapper.to(next(module.parameters()).dtype)
+
     @property
     def n_state(self) -> int:
         return 2 * self.n_hidden if self.cell == "lstm" else self.n_hidden

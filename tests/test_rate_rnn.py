@@ -224,3 +224,33 @@ def test_rectified_tanh_and_softplus_rates():
         x = torch.linspace(-3, 3, 7, dtype=torch.float64)
         np.testing.assert_allclose(net.phi(x).numpy(), f(x.numpy()), rtol=1e-12)
     assert math.isfinite(float(RateRNN(1, 4, 1, seed=0).alpha[0]))
+
+
+@pytest.mark.parametrize("cls", [torch.nn.RNN, torch.nn.GRU, torch.nn.LSTM])
+def test_wrapping_an_existing_torch_module(cls):
+    torch.manual_seed(0)
+    module = cls(3, 7, batch_first=False)
+    readout = torch.nn.Linear(7, 2)
+    net = TorchRNN.from_module(module, readout)
+    u = torch.randn(4, 6, 3)
+    h_ref, _ = module(u.transpose(0, 1))
+    torch.testing.assert_close(net(u).outputs, readout(h_ref.transpose(0, 1)))
+    ident = TorchRNN.from_module(module)
+    torch.testing.assert_close(ident(u).outputs, h_ref.transpose(0, 1))
+    with pytest.raises(ValueError, match="num_layers"):
+        TorchRNN.from_module(cls(3, 7, num_layers=2))
+    with pytest.raises(ValueError, match="in_features"):
+        TorchRNN.from_module(module, torch.nn.Linear(5, 2))
+
+
+def test_nan_weights_are_refused_before_training_or_simulation():
+    from neurodyn import simulate
+
+    net = RateRNN(3, 8, 3, dt=10.0, seed=0)
+    with torch.no_grad():
+        net.weight_in[0, 0] = float("inf")
+    task = FlipFlop(dt=10.0, timing={"trial": 100.0})
+    with pytest.raises(ValueError, match="weight_in"):
+        fit(net, task, n_steps=1, progress=False)
+    with pytest.raises(ValueError, match="weight_in"):
+        simulate(net, task, n_trials=2)
