@@ -3,31 +3,54 @@
 The main entry points::
 
     from neurodyn import tasks, rnn_models, fit, simulate, save_model, load_model
+
+Submodules and functions are imported on first use (PEP 562), so ``import neurodyn``
+stays fast and loads neither PyTorch nor xarray until they are needed.
 """
 
+import importlib
 import logging
 
-from . import io, rnn_models, tasks, train
-from ._version import __version__
-from .io import load_dataset, load_model, save_dataset, save_model
-from .simulate import simulate
-from .train import Criterion, Curriculum, Stage, fit
+from ._version import __version__ as __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = [
-    "Criterion",
-    "Curriculum",
-    "Stage",
-    "__version__",
-    "fit",
+_SUBMODULES = {
+    "analysis",
+    "dynamics",
     "io",
-    "load_dataset",
-    "load_model",
+    "plotting",
     "rnn_models",
-    "save_dataset",
-    "save_model",
-    "simulate",
+    "runs",
+    "seeding",
+    "simulation",
     "tasks",
     "train",
-]
+}
+_ATTRIBUTES = {
+    "Criterion": "neurodyn.train",
+    "Curriculum": "neurodyn.train",
+    "Stage": "neurodyn.train",
+    "fit": "neurodyn.train",
+    "simulate": "neurodyn.simulation",
+    "load_dataset": "neurodyn.io",
+    "load_model": "neurodyn.io",
+    "save_dataset": "neurodyn.io",
+    "save_model": "neurodyn.io",
+}
+
+__all__ = sorted(["__version__", *_SUBMODULES, *_ATTRIBUTES])
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _ATTRIBUTES:
+        value = getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neurodyn' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

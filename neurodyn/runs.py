@@ -30,7 +30,7 @@ from .io.datasets import save_dataset
 from .io.models import save_model
 from .rnn_models import build_model
 from .seeding import resolve_seed
-from .simulate import simulate
+from .simulation import simulate
 from .tasks import make_task
 from .train import fit
 
