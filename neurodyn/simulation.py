@@ -90,6 +90,11 @@ def simulate(model, trials, *, n_trials: int = 64, seed=0, noise: bool = True, *
         ds = ds.assign_coords({k: ("unit", np.asarray(v))})
     if task is not None:
         for k, v in task.evaluate(outputs, batch).items():
+            if k in ds.coords:
+                raise ValueError(
+                    f"{task.name}.evaluate returned {k!r}, which is already a coordinate; "
+                    "a task's scores need names distinct from its trial variables"
+                )
             v = np.asarray(v)
             ds = ds.assign_coords({k: ("trial", v.astype(np.int8) if v.dtype == bool else v)})
     ds.attrs.update(

@@ -47,7 +47,17 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
         "output": list(batch.output_names),
         "length": ("trial", batch.lengths.astype(np.int32)),
     }
+    reserved = (
+        set(coords)
+        | {"unit", "state"}
+        | {f"{p}_{edge}" for p in batch.periods for edge in ("on", "off")}
+    )
     for k, v in batch.variables.items():
+        if k in reserved:
+            raise ValueError(
+                f"trial variable {k!r} would overwrite the coordinate of the same name; "
+                "rename the variable"
+            )
         coords[k] = ("trial", _netcdf_safe(v))
     for p, (on, off) in batch.periods.items():
         coords[f"{p}_on"] = ("trial", on.astype(float))

@@ -188,24 +188,35 @@ class TrialBuilder:
         """Set the loss weight during ``period`` (all output channels unless one is named)."""
         self.mask[self.steps(period), self._channel(self.output_names, channel)] = value
 
-    def add_input_noise(self, sigma: float, rng: np.random.Generator, channels=None) -> None:
+    def add_input_noise(
+        self, sigma: float, rng: np.random.Generator, channels=None, period=None
+    ) -> None:
         """Add white noise of standard deviation ``sigma / sqrt(dt)`` to input channels.
 
         With ``dt`` in ms, the integral of the noise over a fixed duration has a
         variance that does not depend on ``dt``, so a network sees the same evidence
         statistics however finely time is discretised.
+
+        Parameters
+        ----------
+        sigma : float
+            Noise level (input units × √ms).
+        rng : numpy.random.Generator
+        channels : sequence of str or int, optional
+            Channels to perturb (default: all).
+        period : str or sequence of str, optional
+            Restrict the noise to these periods (default: the whole trial).
         """
         if sigma <= 0:
             return
-        idx = (
-            slice(None)
+        cols = (
+            np.arange(len(self.input_names))
             if channels is None
-            else [self._channel(self.input_names, c) for c in channels]
+            else np.array([self._channel(self.input_names, c) for c in channels])
         )
-        block = self.inputs[:, idx]
-        self.inputs[:, idx] = block + (sigma / math.sqrt(self.dt)) * rng.standard_normal(
-            block.shape
-        ).astype(np.float32)
+        rows = np.arange(self._n_steps)[self.steps(period)]
+        noise = (sigma / math.sqrt(self.dt)) * rng.standard_normal((rows.size, cols.size))
+        self.inputs[np.ix_(rows, cols)] += noise.astype(np.float32)
 
     def finish(self, variables: dict[str, Any]) -> Trial:
         """Return the finished :class:`Trial`."""
