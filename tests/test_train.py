@@ -247,3 +247,15 @@ def test_bad_fit_arguments(kw, match):
 def test_task_model_mismatch_is_named():
     with pytest.raises(ValueError, match="n_input"):
         fit(RateRNN(2, 8, 3, dt=10.0), small_task(), n_steps=1, progress=False)
+
+
+def test_grouped_cross_entropy_is_the_sum_over_heads():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(3, 4, 4, generator=g)
+    labels = torch.randint(0, 2, (3, 4, 2), generator=g)
+    targets = torch.cat([F.one_hot(labels[..., 0], 2), F.one_hot(labels[..., 1], 2)], -1).float()
+    ref = F.cross_entropy(
+        logits[..., :2].reshape(-1, 2), labels[..., 0].reshape(-1)
+    ) + F.cross_entropy(logits[..., 2:].reshape(-1, 2), labels[..., 1].reshape(-1))
+    got = masked_cross_entropy(logits, targets, torch.ones_like(targets), groups=[(0, 1), (2, 3)])
+    assert got.item() == pytest.approx(ref.item(), rel=1e-6)

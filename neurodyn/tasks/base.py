@@ -385,12 +385,16 @@ class Task(abc.ABC):
         ``paper`` (citation), ``link`` and ``tags``.
     loss : str
         The training loss that fits the targets: ``"mse"`` or ``"cross_entropy"``.
+    output_groups : tuple of tuple of int or None
+        For tasks with several classification heads: the output channels of each
+        head; the cross-entropy is taken within each group and summed.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     metadata: ClassVar[dict[str, Any]] = {}
     loss: ClassVar[str] = "mse"
+    output_groups: tuple[tuple[int, ...], ...] | None = None
     default_dt: ClassVar[float] = 10.0
     default_timing: ClassVar[dict[str, Any]] = {}
     default_params: ClassVar[dict[str, Any]] = {}

@@ -212,7 +212,8 @@ def fit(
             src = DatasetSource(st.task, seed=seed, val_fraction=val_fraction)
         else:
             src = TaskSource(st.task, seed=seed, n_validation=n_validation, stage=i)
-        return src, get_loss(st.loss or loss or src.loss)
+        groups = getattr(st.task, "output_groups", None)
+        return src, get_loss(st.loss or loss or src.loss, groups)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     result = FitResult(model=model, seed=seed, stage_steps=[0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -16,7 +19,10 @@ def masked_mse(outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor)
 
 
 def masked_cross_entropy(
-    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    groups: Sequence[Sequence[int]] | None = None,
 ) -> torch.Tensor:
     r"""Cross-entropy between softmax(outputs) and target distributions over channels.
 
@@ -25,7 +31,16 @@ def masked_cross_entropy(
 
     .. math:: L = -\frac{\sum_{n,t} w_{nt} \sum_c y^*_{ntc}\log\operatorname{softmax}(y_{nt})_c}
                         {\sum_{n,t} w_{nt}}.
+
+    With ``groups`` (lists of channel indices, e.g. one pair per read-out head), the
+    softmax is taken within each group and the group losses are summed, which is
+    how several classification heads are trained together.
     """
+    if groups is not None:
+        return sum(
+            masked_cross_entropy(outputs[..., g], targets[..., g], mask[..., g])
+            for g in (list(g) for g in groups)
+        )
     w = mask.amax(dim=-1)
     nll = -(targets * F.log_softmax(outputs, dim=-1)).sum(-1)
     return (w * nll).sum() / w.sum().clamp_min(1e-12)
@@ -35,6 +50,9 @@ def masked_cross_entropy(
 LOSSES = {"mse": masked_mse, "cross_entropy": masked_cross_entropy}
 
 
-def get_loss(name: str):
-    """Return the loss function called ``name``."""
-    return LOSSES[check_choice("loss", name, LOSSES)]
+def get_loss(name: str, groups: Sequence[Sequence[int]] | None = None):
+    """Return the loss function called ``name``; ``groups`` splits a cross-entropy by head."""
+    fn = LOSSES[check_choice("loss", name, LOSSES)]
+    if groups is not None and fn is masked_cross_entropy:
+        return functools.partial(masked_cross_entropy, groups=groups)
+    return fn
