@@ -147,9 +147,15 @@ def test_target_loss_stops_early():
 def test_curriculum_advances_through_stages():
     easy = FlipFlop(dt=10.0, timing={"trial": 200.0}, pulse_rate=2.0)
     hard = FlipFlop(dt=10.0, timing={"trial": 300.0}, pulse_rate=6.0)
+
+    def score_easy(model):
+        out = model(torch.from_numpy(easy_batch.inputs), noise=False).outputs.numpy()
+        return {"easy_accuracy": float(easy.evaluate(out, easy_batch)["correct"].mean())}
+
+    easy_batch = easy.batch(16, seed=0)
     cur = Curriculum(
         [
-            Stage(easy, Criterion("val_loss", "<=", 0.3), name="easy"),
+            Stage(easy, Criterion("val_loss", "<=", 0.3), name="easy", on_end=score_easy),
             Stage(hard, max_steps=10, name="hard"),
         ]
     )
@@ -168,6 +174,10 @@ def test_curriculum_advances_through_stages():
     first_hard = stages.index(1)
     assert res.history[first_hard - 1]["val_loss"] <= 0.3
     assert res.stage_steps[1] == 10 and not res.success
+    assert [r["name"] for r in res.stage_log] == ["easy"]
+    assert res.stage_log[0]["step"] == res.history[first_hard - 1]["step"]
+    assert 0.0 <= res.stage_log[0]["easy_accuracy"] <= 1.0
+    assert "val_mse" in res.history[0]  # flip-flop's per-trial score is logged too
     assert res.to_xarray().sizes["step"] == len(res.history)
 
 

@@ -63,6 +63,9 @@ class Stage:
         Label in the training log.
     loss : str, optional
         Overrides the task's loss.
+    on_end : callable, optional
+        ``on_end(model) -> dict`` of floats, called (without gradients) when the stage
+        ends; its result is kept in ``FitResult.stage_log``.
     """
 
     task: Any
@@ -70,6 +73,7 @@ class Stage:
     max_steps: int | None = None
     name: str = ""
     loss: str | None = None
+    on_end: Any = None
     criteria: tuple[Criterion, ...] = field(init=False)
 
     def __post_init__(self):

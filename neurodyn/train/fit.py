@@ -47,6 +47,12 @@ class FitResult:
     seed : int
     message : str
         Why training stopped.
+    stage_steps : list of int
+        Steps spent in each stage reached.
+    stage_log : list of dict
+        One record per finished stage: ``stage``, ``name``, ``step`` and whatever the
+        stage's ``on_end`` returned (e.g. accuracy on every earlier task, to measure
+        forgetting).
     """
 
     model: Any
@@ -57,6 +63,7 @@ class FitResult:
     seed: int = 0
     message: str = ""
     stage_steps: list[int] = field(default_factory=list)
+    stage_log: list[dict] = field(default_factory=list)
 
     def to_xarray(self):
         """The training log as a Dataset along ``step``."""
@@ -230,6 +237,7 @@ def fit(
         result.history = list(state["history"])
         result.stage = int(state["stage"])
         result.stage_steps = list(state["stage_steps"])
+        result.stage_log = list(state["stage_log"])
         logger.info("resumed from %s at step %d (stage %d)", checkpoint, step, result.stage)
 
     running, n_running = 0.0, 0
@@ -282,6 +290,13 @@ def fit(
                 st = stages[result.stage]
                 stage_over = st.max_steps is not None and result.stage_steps[-1] >= st.max_steps
                 if st.done(metrics) or stage_over:
+                    if st.on_end is not None:
+                        with torch.no_grad():
+                            extra = st.on_end(model)
+                        model.train()
+                        result.stage_log.append(
+                            {"stage": result.stage, "name": st.name, "step": step, **extra}
+                        )
                     if result.stage + 1 == len(stages):
                         result.success = st.done(metrics)
                         result.message = (
@@ -319,9 +334,13 @@ def _validate(model, src, loss_fn, seed) -> dict[str, float]:
         loss_fn(out.outputs, torch.from_numpy(batch.targets), torch.from_numpy(batch.mask))
     )
     metrics = {"val_loss": val_loss}
-    scores = src.evaluate(out.outputs.numpy(), batch)
-    if "correct" in scores:
-        metrics["val_accuracy"] = float(np.mean(scores["correct"]))
+    # Every per-trial boolean or real-valued score becomes a mean validation metric
+    # (``correct`` is reported as ``val_accuracy``); integer codes such as choices are not.
+    for key, values in src.evaluate(out.outputs.numpy(), batch).items():
+        values = np.asarray(values)
+        if values.dtype == bool or values.dtype.kind == "f":
+            name = "val_accuracy" if key == "correct" else f"val_{key}"
+            metrics[name] = float(np.nanmean(values))
     return metrics
 
 
@@ -333,6 +352,7 @@ def _save_checkpoint(path, model, optimizer, step, result, running) -> None:
         "step": step,
         "stage": result.stage,
         "stage_steps": list(result.stage_steps),
+        "stage_log": list(result.stage_log),
         "history": list(result.history),
         "seed": result.seed,
         "running": [float(running[0]), int(running[1])],
