@@ -118,6 +118,7 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
     periods = json.loads(ds.attrs.get("periods", "[]"))
 
     labels = ds["trial"].values
+    any_unscored = False
     for col, pos in enumerate(trials):
         tr = ds.isel(trial=pos)
         n = int(tr["length"]) if "length" in tr.coords else ds.sizes["time"]
@@ -125,16 +126,17 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
         t = tr["time"].values
         ax_in, ax_out = axes[0, col], axes[1, col]
         for k, name in enumerate(tr["input"].values):
-            ax_in.plot(t, tr["inputs"].isel(input=k), color=colors[k % len(colors)], label=str(name))
+            ax_in.plot(
+                t, tr["inputs"].isel(input=k), color=colors[k % len(colors)], label=str(name)
+            )
         for k, name in enumerate(tr["output"].values):
             c = colors[k % len(colors)]
             target = tr["targets"].isel(output=k).values.astype(float)
-            if "mask" in tr:
-                scored = tr["mask"].isel(output=k).values > 0
+            scored = tr["mask"].isel(output=k).values > 0 if "mask" in tr else np.ones(n, bool)
+            if not scored.all():
+                any_unscored = True
                 ax_out.plot(t, target, "--", color=c, alpha=_FADED)
-                ax_out.plot(t, np.where(scored, target, np.nan), "--", color=c)
-            else:
-                ax_out.plot(t, target, "--", color=c)
+            ax_out.plot(t, np.where(scored, target, np.nan), "--", color=c)
             if "outputs" in tr:
                 ax_out.plot(t, tr["outputs"].isel(output=k), "-", color=c, label=str(name))
         for p in periods:
@@ -149,7 +151,9 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
         ax_out.set_xlabel(_time_label(ds))
     axes[0, 0].set_ylabel("input (a.u.)")
     axes[1, 0].set_ylabel("output (a.u.)")
-    axes[0, 0].legend(title="input", fontsize="small", loc="upper left")
+    # Legends sit right of the last column so they never hide a trace.
+    outside = {"fontsize": "small", "loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    axes[0, -1].legend(title="input", **outside)
     handles = [
         Line2D([], [], color=colors[k % len(colors)], label=str(name))
         for k, name in enumerate(ds["output"].values)
@@ -157,9 +161,9 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
     if "outputs" in ds:
         handles.append(Line2D([], [], color="k", label="network"))
     handles.append(Line2D([], [], color="k", ls="--", label="target"))
-    if "mask" in ds:
+    if any_unscored:
         handles.append(Line2D([], [], color="k", ls="--", alpha=_FADED, label="target, unscored"))
-    axes[1, 0].legend(handles=handles, title="output", fontsize="small", loc="upper left")
+    axes[1, -1].legend(handles=handles, title="output", **outside)
     return fig
 
 
@@ -241,24 +245,36 @@ def plot_training_curve(history, *, ax=None):
         ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("loss")
+    for i, end in enumerate(ends):
+        ax.axvline(end, color="0.5", ls=":", lw=1.0, label="stage change" if i == 0 else None)
     handles, labels = ax.get_legend_handles_labels()
     if "val_accuracy" in ds and np.isfinite(ds["val_accuracy"].values).any():
         ax2 = ax.twinx()
-        ax2.plot(step, ds["val_accuracy"].values, color="C2", marker=".", label="validation accuracy")
+        ax2.plot(
+            step, ds["val_accuracy"].values, color="C2", marker=".", label="validation accuracy"
+        )
         ax2.set_ylim(-0.02, 1.02)
         ax2.set_ylabel("validation accuracy (fraction correct)")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    for i, end in enumerate(ends):
-        ax.axvline(end, color="0.5", ls=":", lw=1.0, label="stage change" if i == 0 else None)
-    if ends:
-        handles.append(Line2D([], [], color="0.5", ls=":", lw=1.0))
-        labels.append("stage change")
-    ax.legend(handles, labels, fontsize="small", loc="best")
+    # Above the axes: inside, the loss and accuracy curves leave no reliably empty corner.
+    ax.legend(
+        handles,
+        labels,
+        fontsize="small",
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.01),
+        ncol=2,
+        frameon=False,
+    )
     return ax
 
 
 # -- psychometric curves --------------------------------------------------------------
+def _item(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _trial_values(ds: xr.Dataset, name: str, role: str) -> np.ndarray:
     if name not in ds.variables or ds[name].dims != ("trial",):
         have = sorted(k for k in ds.variables if ds[k].dims == ("trial",) and k != "trial")
@@ -275,6 +291,7 @@ def psychometric(
     variable: str = "coherence",
     choice: str = "choice",
     signed_by: str | None = "ground_truth",
+    choices=None,
     positive=None,
 ) -> xr.Dataset:
     r"""Fraction of trials with a given choice at each level of a stimulus variable.
@@ -296,14 +313,17 @@ def psychometric(
         The per-trial choice.
     signed_by : str or None
         A two-valued trial variable (e.g. ``"ground_truth"``) giving the sign of the
-        stimulus: its larger value (1 of {0, 1}, +1 of {-1, +1}, 2 of {1, 2}) makes
-        the level positive, the smaller negative. Only trials whose choice is one of
-        its two values count (others, such as "no response", are excluded).
-        ``None``: ``variable`` is already signed and every trial with a finite choice
-        counts.
+        stimulus: its larger value (+1 of {-1, +1}, 1 of {0, 1}, 2 of {1, 2}) makes
+        the level positive, the smaller negative. ``None``: ``variable`` is already
+        signed (e.g. ``coherence_motion``).
+    choices : pair of values, optional
+        The two choice values that count as responses; trials with any other choice
+        (such as 0, "no response", in neurodyn's decision tasks) are excluded and
+        counted in ``attrs["n_excluded"]``. Default: the two values of
+        ``signed_by``, or (-1, +1), neurodyn's left/right coding, when it is None;
+        pass ``choices=(0, 1)`` for 0/1-coded choices.
     positive : optional
-        The choice value counted. Default: the larger value of ``signed_by``, or 1
-        when ``signed_by`` is None.
+        The choice value counted. Default: the second of ``choices``.
 
     Returns
     -------
@@ -311,7 +331,8 @@ def psychometric(
         Along dim ``variable`` (the signed levels, sorted): ``p_choice`` (fraction of
         valid trials choosing ``positive``), ``sem`` (binomial standard error),
         ``n_trials`` (valid trials) and ``n_choice`` (trials choosing ``positive``).
-        ``attrs`` hold the names used, ``positive`` and ``n_excluded``.
+        ``attrs`` hold the names used, ``choices`` (JSON), ``positive`` and
+        ``n_excluded``.
 
     Examples
     --------
@@ -338,12 +359,15 @@ def psychometric(
             )
         # +0.0 turns -0.0 into 0.0, so zero-strength trials of both sides pool.
         x = np.where(side == options[1], x, -x) + 0.0
-        positive = options[1] if positive is None else positive
-        valid = np.isin(c, options)
+        choices = tuple(options.tolist()) if choices is None else choices
     else:
-        positive = 1 if positive is None else positive
-        valid = np.isfinite(c.astype(float)) if c.dtype.kind in "fiub" else np.ones(c.shape, bool)
-    valid &= np.isfinite(x)
+        choices = (-1, 1) if choices is None else choices
+    if len(choices) != 2:
+        raise ValueError(f"choices must be two values, got {choices!r}")
+    positive = choices[1] if positive is None else positive
+    if positive not in choices:
+        raise ValueError(f"positive={positive!r} must be one of choices={choices!r}")
+    valid = np.isin(c, np.asarray(choices)) & np.isfinite(x)
     x, hit = x[valid], (c[valid] == positive)
     levels, index = np.unique(x, return_inverse=True)
     n = np.bincount(index, minlength=levels.size)
@@ -367,7 +391,8 @@ def psychometric(
             "variable": variable,
             "choice": choice,
             "signed_by": "" if signed_by is None else signed_by,
-            "positive": str(positive.item() if isinstance(positive, np.generic) else positive),
+            "choices": json.dumps([_item(v) for v in choices]),
+            "positive": str(_item(positive)),
             "n_excluded": int(np.count_nonzero(~valid)),
         }
     )
@@ -388,8 +413,9 @@ class PsychometricFit:
         :math:`x_0` is :math:`\beta/4`.
     success : bool
         Whether the optimiser converged to an interior optimum. False when the
-        choices are perfectly separated, where the likelihood has no maximum and
-        the slope is only a lower bound.
+        choices are perfectly separated (all one way below a level, all the other
+        way above it), where the likelihood has no maximum and ``slope`` is only a
+        lower bound.
     message : str
     nll : float
         Negative binomial log-likelihood at the optimum.
@@ -449,11 +475,24 @@ def fit_psychometric(points: xr.Dataset) -> PsychometricFit:
     )
     a, b = (float(v) for v in res.x)
     at_bound = math.isclose(abs(b), max_slope, rel_tol=1e-3) or math.isclose(abs(a), 2.0)
+    # Choices that are all one way below some level and all the other way above it
+    # have no maximum-likelihood logistic: the slope grows without bound.
+    seen = n > 0
+    p = k[seen] / n[seen]
+    order = np.argsort(x[seen])
+    separated = np.all((p == 0) | (p == 1)) and (
+        np.all(np.diff(p[order]) >= 0) or np.all(np.diff(p[order]) <= 0)
+    )
+    message = str(res.message)
+    if separated:
+        message = "choices are perfectly separated; no finite slope fits them best"
+    elif at_bound:
+        message += " (a parameter is at its bound)"
     return PsychometricFit(
         bias=a * scale,
         slope=b / scale,
-        success=bool(res.success) and not at_bound,
-        message=str(res.message) + (" (parameter at its bound)" if at_bound else ""),
+        success=bool(res.success) and not (at_bound or separated),
+        message=message,
         nll=float(res.fun),
     )
 
@@ -465,23 +504,32 @@ def plot_psychometric(
     choice: str = "choice",
     ax=None,
     signed_by: str | None = "ground_truth",
+    choices=None,
     fit: bool = True,
+    label: str = "choices",
+    color=None,
 ):
     """Psychometric curve: choice fraction ± binomial s.e. and a fitted logistic.
 
-    The fitted bias and slope are shown in the legend; call
-    ``fit_psychometric(psychometric(ds, ...))`` for the numbers.
+    Each curve has one legend entry, ``label`` with its fitted bias and slope; call
+    ``fit_psychometric(psychometric(ds, ...))`` for the numbers. Calling it again
+    on the same ``ax`` overlays another curve (say, a subject's and a network's) in
+    the next colour.
 
     Parameters
     ----------
     ds : xarray.Dataset
         Trials (see :func:`psychometric`) or points already computed by it.
-    variable, choice, signed_by
+    variable, choice, signed_by, choices
         As in :func:`psychometric` (ignored when ``ds`` holds points).
     ax : Axes, optional
         Where to draw; a new figure is made when omitted.
     fit : bool
         Fit and draw the logistic.
+    label : str
+        Legend entry of the points.
+    color : matplotlib colour, optional
+        Of the points and their fit; default: the next colour of the cycle.
 
     Returns
     -------
@@ -490,30 +538,40 @@ def plot_psychometric(
     if "p_choice" in ds:
         points = ds
     else:
-        points = psychometric(ds, variable=variable, choice=choice, signed_by=signed_by)
+        points = psychometric(
+            ds, variable=variable, choice=choice, signed_by=signed_by, choices=choices
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(4.8, 3.8), constrained_layout=True)
+    if color is None:
+        color = f"C{len(ax.containers) % 10}"  # one errorbar container per curve
     dim = points["p_choice"].dims[0]
     x = points[dim].values
-    ax.axhline(0.5, color="0.8", lw=0.8, zorder=0)
-    if x.min() < 0 < x.max():
-        ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
-    ax.errorbar(
-        x, points["p_choice"], yerr=points["sem"], fmt="o", color="C0", capsize=2, label="network"
-    )
+    if not ax.containers:
+        ax.axhline(0.5, color="0.8", lw=0.8, zorder=0)
+        if x.min() < 0 < x.max():
+            ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
     if fit and x.size >= 2:
+        # One legend entry per curve: the points' label carries their fit.
         f = fit_psychometric(points)
         grid = np.linspace(x.min(), x.max(), 200)
-        label = f"logistic: bias {f.bias:.3g}, slope {f.slope:.3g}"
-        ax.plot(grid, f(grid), color="C1", label=label if f.success else label + " (separated)")
+        ax.plot(grid, f(grid), color=color)
+        label = f"{label}: bias {f.bias:.3g}, slope {f.slope:.3g}"
+        if not f.success:
+            label += " (separated)"
+    ax.errorbar(
+        x, points["p_choice"], yerr=points["sem"], fmt="o", color=color, capsize=2, label=label
+    )
     coord = points[dim]
     xlabel = coord.attrs.get("long_name", dim)
     if "units" in coord.attrs:
         xlabel += f" ({coord.attrs['units']})"
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(f"P({points.attrs.get('choice', 'choice')} = {points.attrs.get('positive', 1)})")
+    ax.set_ylabel(f"P(choice = {points.attrs.get('positive', 1)})")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(fontsize="small", loc="upper left")
+    # A rising curve leaves the lower right empty, a falling one the upper right.
+    p = points["p_choice"].values
+    ax.legend(fontsize="small", loc="lower right" if p[-1] >= p[0] else "upper right")
     return ax
 
 

@@ -96,7 +96,13 @@ class Model(nn.Module, abc.ABC):
                 )
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.config().items() if v is not None)
+        def short(v):
+            # Per-unit lists (e.g. 128 time constants) are summarised, not printed.
+            if isinstance(v, list) and len(v) > 6:
+                return f"[{min(v):.4g} … {max(v):.4g}] ({len(v)} values)"
+            return repr(v)
+
+        return ", ".join(f"{k}={short(v)}" for k, v in self.config().items() if v is not None)
 
     def _prepare_inputs(self, inputs) -> torch.Tensor:
         """Validate ``inputs`` (trial, time, n_input) and return a float tensor."""

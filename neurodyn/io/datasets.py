@@ -87,7 +87,14 @@ def dataset_to_batch(ds: xr.Dataset):
     """Rebuild a :class:`~neurodyn.tasks.Batch` from a Dataset made by :func:`batch_to_dataset`."""
     from ..tasks.base import Batch
 
-    variables = {k: ds[k].values for k in json.loads(ds.attrs.get("trial_variables", "[]"))}
+    if "trial_variables" in ds.attrs:
+        names = json.loads(ds.attrs["trial_variables"])
+    else:
+        # A user's data set: every 1-D coordinate along ``trial`` is a trial variable.
+        names = [
+            k for k, c in ds.coords.items() if c.dims == ("trial",) and k not in ("trial", "length")
+        ]
+    variables = {k: ds[k].values for k in names}
     periods = {
         p: (ds[f"{p}_on"].values, ds[f"{p}_off"].values)
         for p in json.loads(ds.attrs.get("periods", "[]"))

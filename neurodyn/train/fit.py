@@ -74,7 +74,9 @@ class FitResult:
         data = {
             k: ("step", np.array([rec.get(k, np.nan) for rec in self.history], dtype=float))
             for k in keys
+            if k != "stage"
         }
+        data["stage"] = ("step", np.array([rec["stage"] for rec in self.history], dtype=np.int32))
         ds = xr.Dataset(data, coords={"step": steps})
         ds.attrs.update({"seed": self.seed, "success": int(self.success), "message": self.message})
         return ds

@@ -1,0 +1,155 @@
+"""Milliseconds per training iteration: RateRNN beside torch.nn.RNN.
+
+One iteration is forward + backward + Adam step on a fixed random batch, with the
+same MSE loss for every model. Each model is warmed up, then timed as the median
+over ``--repeats`` runs of ``--iters`` iterations each (the models take turns within
+each repeat); the ratio is relative to ``torch.nn.RNN`` (tanh, batch-first, linear
+read-out) measured in the same run.
+
+    python benchmarks/bench_train.py             # N=128, batch 64, 100 steps
+    python benchmarks/bench_train.py --quick
+    python benchmarks/bench_train.py --threads 1 --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from neurodyn import rnn_models
+
+RateRNN = rnn_models.RateRNN
+
+
+class TorchRNNBaseline(nn.Module):
+    """``torch.nn.RNN`` (tanh) with a linear read-out, returning outputs only."""
+
+    def __init__(self, n_input, n_hidden, n_output):
+        super().__init__()
+        self.core = nn.RNN(n_input, n_hidden, nonlinearity="tanh", batch_first=True)
+        self.readout = nn.Linear(n_hidden, n_output)
+
+    def forward(self, u):
+        h, _ = self.core(u)
+        return self.readout(h)
+
+
+def _rate(model):
+    return lambda u: model(u).outputs
+
+
+def build_models(n_input, n_hidden, n_output):
+    torch.manual_seed(0)
+    baseline = TorchRNNBaseline(n_input, n_hidden, n_output)
+    plain = RateRNN(n_input, n_hidden, n_output, dt=10.0, tau=100.0, seed=0)
+    constrained = RateRNN(
+        n_input,
+        n_hidden,
+        n_output,
+        dt=10.0,
+        tau=100.0,
+        train_tau=True,
+        dale=True,
+        noise_rec=0.05,
+        noise_in=0.01,
+        seed=0,
+    )
+    return [
+        ("torch.nn.RNN (tanh) + Linear", baseline, baseline),
+        ("RateRNN", plain, _rate(plain)),
+        ("RateRNN dale + train_tau + noise", constrained, _rate(constrained)),
+    ]
+
+
+def make_step(module, forward, u, y):
+    """One training iteration: forward, MSE loss, backward, Adam step."""
+    opt = torch.optim.Adam(module.parameters(), lr=1e-3)
+
+    def step():
+        loss = F.mse_loss(forward(u), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def time_training(steps, *, warmup, iters, repeats):
+    """Milliseconds per iteration of each step function, one list of repeats per model.
+
+    Models take turns within every repeat, so a burst of load from other processes
+    hits all of them alike and the ratios stay meaningful.
+    """
+    for step in steps:
+        for _ in range(warmup):
+            step()
+    per_iter = [[] for _ in steps]
+    for _ in range(repeats):
+        for runs, step in zip(per_iter, steps, strict=True):
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                step()
+            runs.append(1e3 * (time.perf_counter() - t0) / iters)
+    return per_iter
+
+
+def profile(step, rows=15):
+    """Print the operators that take the most time in three training iterations."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(3):
+            step()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=128, help="hidden units N (default 128)")
+    parser.add_argument("--batch", type=int, default=64, help="trials per batch (default 64)")
+    parser.add_argument("--steps", type=int, default=100, help="time steps (default 100)")
+    parser.add_argument("--inputs", type=int, default=3, help="input and output channels")
+    parser.add_argument("--repeats", type=int, default=7, help="timed repeats (default 7)")
+    parser.add_argument("--iters", type=int, default=10, help="iterations per repeat (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+    parser.add_argument("--quick", action="store_true", help="3 repeats of 3 iterations")
+    parser.add_argument("--profile", action="store_true", help="profile RateRNN training steps")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.iters, args.warmup = 3, 3, 1
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    n = args.inputs
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(args.batch, args.steps, n, generator=gen)
+    y = torch.randn(args.batch, args.steps, n, generator=gen)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); N={args.hidden}, "
+        f"batch {args.batch}, {args.steps} steps; median of {args.repeats} x {args.iters} iters"
+    )
+    models = build_models(n, args.hidden, n)
+    steps = [make_step(module, forward, u, y) for _, module, forward in models]
+    per_iter = time_training(steps, warmup=args.warmup, iters=args.iters, repeats=args.repeats)
+    base_ms = statistics.median(per_iter[0])
+    print(f"{'model':<34} {'ms/iter':>9} {'min':>8} {'max':>8} {'ratio':>7}")
+    for (name, _, _), runs in zip(models, per_iter, strict=True):
+        ms = statistics.median(runs)
+        print(f"{name:<34} {ms:9.2f} {min(runs):8.2f} {max(runs):8.2f} {ms / base_ms:7.2f}")
+    if args.profile:
+        for (name, _, _), step in zip(models[1:], steps[1:], strict=True):
+            print(f"\nprofile of 3 training iterations: {name}")
+            profile(step)
+
+
+if __name__ == "__main__":
+    main()
