@@ -37,6 +37,7 @@ _ATTRIBUTES = {
     "load_model": "neurodyn.io",
     "save_dataset": "neurodyn.io",
     "save_model": "neurodyn.io",
+    "show_config": "neurodyn.backends",
 }
 
 __all__ = sorted(["__version__", *_SUBMODULES, *_ATTRIBUTES])

@@ -15,6 +15,12 @@ from . import __version__
 
 __all__ = ["main"]
 
+#: ``neurodyn reproduce FAMILY`` → ``module:function(out_dir, *, quick, seed, progress)``.
+REPRODUCTIONS = {
+    "timescales": "neurodyn.analysis.reproduce_timescales:reproduce_timescales",
+    "nalsm": "neurodyn.spiking.reproduce:reproduce_nalsm",
+}
+
 QUICKSTART = {
     "task": "flip_flop",
     "task_config": {"n_bits": 3, "dt": 10.0},
@@ -96,6 +102,33 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--target-loss", type=float, help="stop when the validation loss reaches this")
     f.add_argument("--val-every", type=int, default=50)
     _run_flags(t)
+
+    a = sub.add_parser(
+        "analyze",
+        help="find the fixed points of a trained run and write fixed_points.nc and figures",
+        description="Find and linearise the fixed points of the network in RUN_DIR (a folder "
+        "written by `neurodyn train` or `neurodyn quickstart`), starting from states of its "
+        "evaluation trials plus noise; writes fixed_points.nc, fixed_points.png and "
+        "eigenvalues.png into RUN_DIR.",
+    )
+    a.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
+    a.add_argument(
+        "--n-inits", type=int, default=1024, help="initial states (default: %(default)s)"
+    )
+    a.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    r = sub.add_parser(
+        "reproduce",
+        help="run a model family's headline experiment and compare with its paper",
+        description="Run the headline experiment of a model family at CPU scale and write a "
+        "figure and a table with the paper's numbers beside ours.",
+    )
+    r.add_argument("family", help=f"one of: {', '.join(sorted(REPRODUCTIONS))}")
+    r.add_argument("--out", help="output folder (default: neurodyn_runs/reproduce-FAMILY)")
+    r.add_argument("--quick", action="store_true", help="a much smaller run, for a first look")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
 
@@ -137,7 +170,57 @@ def _cmd_quickstart(args) -> int:
         **QUICKSTART,
     )
     _report(res, started)
-    return 0 if res.success else 1
+    if not res.success:
+        return 1
+    print("\nFixed points of the trained network:")
+    _analyze(res.run_dir, seed=args.seed, progress=not args.no_progress)
+    return 0
+
+
+def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024) -> None:
+    from .analysis.run import analyze_run
+
+    summary = analyze_run(run_dir, n_inits=n_inits, seed=seed, progress=progress)
+    counts = summary["counts"]
+    total = sum(counts.values())
+    print(
+        f"  {total} fixed point{'s' if total != 1 else ''}: "
+        + ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items())
+    )
+    for key, path in summary["files"].items():
+        print(f"  {key:<16} {path}")
+
+
+def _cmd_analyze(args) -> int:
+    from pathlib import Path
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "model.npz").is_file() or not (run_dir / "evaluation.nc").is_file():
+        raise ValueError(
+            f"{str(run_dir)!r} is not a finished run folder (expected model.npz and "
+            "evaluation.nc, as written by `neurodyn train`)"
+        )
+    if args.n_inits < 1:
+        raise ValueError(f"--n-inits must be a positive integer, got {args.n_inits}")
+    _analyze(run_dir, seed=args.seed, progress=not args.no_progress, n_inits=args.n_inits)
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    import importlib
+
+    from ._validation import check_choice
+
+    family = check_choice("family", args.family, REPRODUCTIONS)
+    module, func = REPRODUCTIONS[family].split(":")
+    run = getattr(importlib.import_module(module), func)
+    out = args.out or f"neurodyn_runs/reproduce-{family}"
+    started = time.time()
+    result = run(out, quick=args.quick, seed=args.seed, progress=not args.no_progress)
+    print(f"\nReproduced {family} in {time.time() - started:.0f} s; results in {out}")
+    for key, path in result.get("files", result.get("paths", {})).items():
+        print(f"  {key:<16} {path}")
+    return 0
 
 
 def _cmd_train(args) -> int:
@@ -186,7 +269,13 @@ def _cmd_train(args) -> int:
     return 0
 
 
-COMMANDS = {"tasks": _cmd_tasks, "quickstart": _cmd_quickstart, "train": _cmd_train}
+COMMANDS = {
+    "tasks": _cmd_tasks,
+    "quickstart": _cmd_quickstart,
+    "train": _cmd_train,
+    "analyze": _cmd_analyze,
+    "reproduce": _cmd_reproduce,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,178 @@
+"""Compute backends: which kernels exist here, and which one a call uses.
+
+This is the only module that imports the compiled extensions ``neurodyn._C``
+(C++ with OpenMP) and ``neurodyn._C_cuda`` (CUDA). Both are optional: a missing
+or broken extension never breaks ``import neurodyn``; the Numba kernels run
+instead and the fallback is logged once.
+
+Backends, fastest first:
+
+``"cuda"``
+    ``neurodyn._C_cuda`` on an NVIDIA GPU (built with ``NEURODYN_CUDA=1``).
+``"cpp"``
+    ``neurodyn._C``, the default on CPU.
+``"numba"``
+    ``@njit`` kernels compiled on first use (cached on disk).
+``"numpy"``
+    The plain NumPy reference: slow, the ground truth the tests compare against.
+
+``backend="auto"`` picks ``cpp`` when built, else ``numba``; the GPU is used only
+when asked for, because a small network runs faster on the CPU than its copy to
+the device takes.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import logging
+
+__all__ = ["BACKENDS", "available_backends", "get_module", "resolve_backend", "show_config"]
+
+logger = logging.getLogger(__name__)
+
+#: Every backend name a public function accepts, besides ``"auto"``.
+BACKENDS = ("cpp", "cuda", "numba", "numpy")
+
+
+@functools.cache
+def _load(name: str):
+    """Import ``neurodyn.<name>``; return ``(module, None)`` or ``(None, reason)``."""
+    try:
+        return importlib.import_module(f"neurodyn.{name}"), None
+    except ImportError as exc:  # absent or built against another Python
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+@functools.cache
+def _cuda_devices() -> int:
+    mod, _ = _load("_C_cuda")
+    return int(mod.device_count()) if mod is not None else 0
+
+
+@functools.cache
+def _numba_ok() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def available_backends() -> tuple[str, ...]:
+    """Names of the backends that can run here, fastest first.
+
+    Examples
+    --------
+    >>> "numpy" in available_backends()
+    True
+    """
+    out = []
+    if _cuda_devices() > 0:
+        out.append("cuda")
+    if _load("_C")[0] is not None:
+        out.append("cpp")
+    if _numba_ok():
+        out.append("numba")
+    out.append("numpy")
+    return tuple(out)
+
+
+@functools.cache
+def _log_fallback() -> None:
+    reason = _load("_C")[1]
+    logger.warning(
+        "neurodyn's compiled CPU kernels (neurodyn._C) are not available (%s); "
+        "using the Numba kernels instead. Reinstall with a C++ compiler to get them.",
+        reason,
+    )
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """Turn ``backend`` (``"auto"`` or a name in :data:`BACKENDS`) into one that runs here.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a backend that is not available here (with the reason).
+
+    Examples
+    --------
+    >>> resolve_backend("numpy")
+    'numpy'
+    """
+    from ._validation import check_choice
+
+    check_choice("backend", backend, ("auto", *BACKENDS))
+    have = available_backends()
+    if backend == "auto":
+        if "cpp" in have:
+            return "cpp"
+        _log_fallback()
+        return "numba" if "numba" in have else "numpy"
+    if backend not in have:
+        if backend == "cuda":
+            mod, reason = _load("_C_cuda")
+            why = reason if mod is None else "the CUDA module is built but sees no GPU"
+        elif backend == "cpp":
+            why = _load("_C")[1]
+        else:
+            why = "numba is not installed"
+        raise ValueError(f"backend={backend!r} is not available here ({why}); available: {have}")
+    return backend
+
+
+def get_module(backend: str):
+    """The compiled module behind ``"cpp"`` or ``"cuda"`` (after :func:`resolve_backend`)."""
+    return _load({"cpp": "_C", "cuda": "_C_cuda"}[backend])[0]
+
+
+def show_config(*, file=None) -> dict:
+    """Print and return what neurodyn can run on this machine.
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Where to print (default ``sys.stdout``); ``False`` prints nothing.
+
+    Returns
+    -------
+    dict
+        ``backends`` (available, fastest first), ``default`` (what ``"auto"`` picks),
+        ``cpp`` / ``cuda`` (built or the reason not), ``openmp`` and ``threads`` of
+        the C++ kernels, ``cuda_devices``, and the versions of neurodyn, NumPy and Numba.
+
+    Examples
+    --------
+    >>> info = show_config(file=False)
+    >>> info["backends"][-1]
+    'numpy'
+    """
+    import sys
+
+    import numpy as np
+
+    from ._version import __version__
+
+    cpp, cpp_reason = _load("_C")
+    cuda, cuda_reason = _load("_C_cuda")
+    numba_version = None
+    if _numba_ok():
+        import numba
+
+        numba_version = numba.__version__
+    info = {
+        "neurodyn": __version__,
+        "backends": list(available_backends()),
+        "default": "cpp" if cpp is not None else ("numba" if _numba_ok() else "numpy"),
+        "cpp": "built" if cpp is not None else f"not available ({cpp_reason})",
+        "openmp": bool(cpp.has_openmp()) if cpp is not None else False,
+        "threads": int(cpp.max_threads()) if cpp is not None else 1,
+        "cuda": "built" if cuda is not None else f"not built ({cuda_reason})",
+        "cuda_devices": _cuda_devices(),
+        "numpy": np.__version__,
+        "numba": numba_version,
+    }
+    if file is not False:
+        out = sys.stdout if file is None else file
+        width = max(len(k) for k in info)
+        for key, value in info.items():
+            print(f"{key:>{width}}: {value}", file=out)
+    return info

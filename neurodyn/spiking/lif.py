@@ -1,0 +1,468 @@
+r"""Run a :class:`~neurodyn.spiking.Network`: validation, backend choice, labelled results.
+
+The engine is clock-driven with step :math:`dt`. One step of one sample, in order
+(the NALSM code's order, Ivanov & Michmizos 2021; models.md §3.3):
+
+1. sources spike: source :math:`k` with probability :math:`p_k = r_k\,dt` (a
+   Poisson rate :math:`r_k`, at most one spike per step), or where its given
+   spike train has a spike;
+2. neurons with :math:`V \ge V_\theta` that are not refractory spike, are reset to
+   :math:`V_\text{reset}` and become refractory for :math:`t_\text{ref}`;
+3. every spike is delivered: :math:`I_{e|i} \mathrel{+}= g\,w` (or
+   :math:`V \mathrel{+}= g\,w` for delta synapses) after the synapse's delay
+   (zero delay acts in the same step, as in the NALSM);
+4. STDP changes plastic weights (:mod:`neurodyn.spiking.stdp`);
+5. the membrane integrates, :math:`V \leftarrow V + k\,(V_\text{rest} - V + I_e
+   + I_i + I_\text{bias})`, then the currents decay,
+   :math:`I \leftarrow I\,e^{-dt/\tau_\text{syn}}`. A clamped neuron's :math:`V` stays
+   at reset while refractory except in the last refractory step, so it can spike
+   again exactly :math:`t_\text{ref}` after a spike (Brian2's and NEST's convention).
+
+With the NALSM's :math:`dt = 1` ms, :math:`k = 1/\tau_v` and gain
+:math:`\tau_v/\tau_u`, steps 3 and 5 reproduce its
+:math:`V \leftarrow V - V/\tau_v + \sum_j W_{ij} e^{-s_j/\tau_u}/\tau_u`. One
+difference: a spike delivers the weight it has *when it is emitted*
+(event-driven, as Brian2 and NEST), where the paper's dense code multiplies the
+kernel's tail by the weight of each later step; with :math:`\tau_u = 1` ms the
+tail is :math:`e^{-1}, e^{-2}, \dots` and weights change by at most
+:math:`\eta \le 0.15` per step, so the two differ little.
+
+Random numbers of the sources come from a counter-based generator, a pure
+function of (seed, sample id, step, source), so every backend and any split of
+the samples into batches draw the same spikes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+
+import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
+
+from .._validation import check_finite
+from .._version import __version__
+from ..backends import get_module, resolve_backend
+from ..seeding import make_rng, resolve_seed
+from ._plan import allocate_outputs, compile_network
+from .network import Network, _steps
+from .stdp import NO_STDP, STDP
+
+__all__ = ["run"]
+
+logger = logging.getLogger(__name__)
+
+_SPIKE_FRACTION = 0.02  # first guess of the spike buffer: 2% of unit-steps (20 Hz at 1 ms)
+
+
+def _kernel(backend: str):
+    if backend == "numpy":
+        from ._reference import lif_run_numpy
+
+        return lif_run_numpy
+    if backend == "numba":
+        from ._numba import lif_run_numba
+
+        return lif_run_numba
+    return get_module(backend).lif_run
+
+
+def _source_probabilities(net: Network, rates, n_samples: int) -> np.ndarray:
+    p = np.zeros((n_samples, net.n_sources))
+    for name, value in (rates or {}).items():
+        pop = net.populations.get(name)
+        if pop is None or pop.kind != "source":
+            sources = [q.name for q in net.populations.values() if q.kind == "source"]
+            raise ValueError(f"rates: {name!r} is not a source population; sources: {sources}")
+        r = check_finite(f"rates[{name!r}]", np.asarray(value, dtype=float))
+        if r.shape not in {(pop.size,), (n_samples, pop.size)}:
+            raise ValueError(
+                f"rates[{name!r}] has shape {r.shape}; expected ({pop.size},) or "
+                f"({n_samples}, {pop.size}) for {pop.size} sources and {n_samples} samples"
+            )
+        prob = r * (net.dt / 1000.0)
+        if np.any(r < 0) or np.any(prob > 1.0):
+            raise ValueError(
+                f"rates[{name!r}] must lie in [0, {1000.0 / net.dt:g}] Hz (at most one spike "
+                f"per step of {net.dt} ms); got [{r.min():g}, {r.max():g}]"
+            )
+        p[:, net.unit_slice(name)] = prob
+    return p
+
+
+def _source_events(net: Network, spikes, n_samples: int, n_steps: int):
+    """Given spike trains as an event CSR over (sample, step), or (None, None)."""
+    if not spikes:
+        return None, None
+    raster = np.zeros((n_samples, n_steps, net.n_sources), dtype=bool)
+    for name, value in spikes.items():
+        pop = net.populations.get(name)
+        if pop is None or pop.kind != "source":
+            raise ValueError(f"spikes: {name!r} is not a source population")
+        a = check_finite(f"spikes[{name!r}]", np.asarray(value))
+        if a.shape not in {(n_steps, pop.size), (n_samples, n_steps, pop.size)}:
+            raise ValueError(
+                f"spikes[{name!r}] has shape {a.shape}; expected a raster ({n_steps}, {pop.size}) "
+                f"or ({n_samples}, {n_steps}, {pop.size}): steps of {net.dt} ms x sources"
+            )
+        if not np.all((a == 0) | (a == 1)):
+            raise ValueError(f"spikes[{name!r}] must hold 0/1 (or bool) per step and source")
+        raster[:, :, net.unit_slice(name)] |= a.astype(bool)
+    b, t, k = np.nonzero(raster)  # sorted by sample, step, unit
+    ev_ptr = np.zeros(n_samples * n_steps + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b * n_steps + t, minlength=n_samples * n_steps), out=ev_ptr[1:])
+    return ev_ptr, np.ascontiguousarray(k, dtype=np.int32)
+
+
+def _initial_potentials(net: Network, sample_ids: np.ndarray, seed: int) -> np.ndarray:
+    pops = [p for p in net._ordered() if p.kind == "lif"]
+    v0 = np.empty((sample_ids.size, sum(p.size for p in pops)))
+    ranged = [
+        p.params.v_init is not None and not isinstance(p.params.v_init, (int, float)) for p in pops
+    ]
+    for row, sid in enumerate(sample_ids):
+        rng = make_rng(seed, "init", int(sid)) if any(ranged) else None
+        parts = []
+        for pop, r in zip(pops, ranged, strict=True):
+            vi = pop.params.v_init
+            if r:
+                parts.append(rng.uniform(vi[0], vi[1], pop.size))
+            else:
+                parts.append(np.full(pop.size, pop.params.v_rest if vi is None else float(vi)))
+        v0[row] = np.concatenate(parts) if parts else np.zeros(0)
+    return v0
+
+
+def _recorded_neurons(net: Network, record_v) -> np.ndarray:
+    if record_v is None or record_v is False:
+        return np.zeros(0, dtype=np.int32)
+    if record_v is True:
+        return np.arange(net.n_units - net.n_sources, dtype=np.int32)
+    if isinstance(record_v, str):
+        record_v = {record_v: True}
+    if not isinstance(record_v, dict):
+        raise ValueError("record_v must be True, a population name or {population: indices}")
+    out = []
+    for name, idx in record_v.items():
+        s = net.neuron_slice(name)
+        local = np.arange(s.stop - s.start) if idx is True else np.atleast_1d(np.asarray(idx))
+        if local.size and (local.min() < 0 or local.max() >= s.stop - s.start):
+            raise ValueError(f"record_v[{name!r}] indices must lie in [0, {s.stop - s.start})")
+        out.append(local + s.start)
+    return np.ascontiguousarray(np.concatenate(out), dtype=np.int32)
+
+
+def run(
+    network: Network,
+    duration: float,
+    *,
+    n_samples: int | None = None,
+    rates: dict | None = None,
+    spikes: dict | None = None,
+    stdp: STDP | None = None,
+    weights=None,
+    carry_weights: bool = False,
+    record_spikes: bool = True,
+    record_v=None,
+    record_every: int = 1,
+    return_weights: bool = False,
+    sample_ids=None,
+    batch_size: int | None = None,
+    backend: str = "auto",
+    num_threads: int | None = None,
+    seed=0,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Simulate ``network`` for ``duration`` ms on a batch of independent samples.
+
+    Each sample starts from the same initial weights and from rest (or
+    ``v_init``); with ``stdp`` every sample changes its own copy of the weights.
+
+    Parameters
+    ----------
+    network : Network
+    duration : float
+        Simulated time per sample (ms), a multiple of ``network.dt``.
+
+    Other Parameters
+    ----------------
+    n_samples : int, optional
+        Batch size; default: inferred from per-sample ``rates``/``spikes``, else 1.
+    rates : dict of str to array, optional
+        Poisson rates (Hz) per source population, shape (n,) or (n_samples, n).
+    spikes : dict of str to array, optional
+        Given spike trains per source population: a 0/1 raster of shape
+        (n_steps, n) or (n_samples, n_steps, n).
+    stdp : STDP, optional
+        Plasticity of the projections made with ``plastic=True``.
+    weights : array, optional
+        Initial weights in :meth:`Network.synapses` order, (n_synapses,) or
+        (n_samples, n_synapses); default: the projections' weights.
+    carry_weights : bool
+        Run the samples in order, each starting from the weights the previous one
+        ended with (the NALSM initialisation phase); states still reset per sample.
+    record_spikes : bool
+        Keep every spike (``spike_*`` variables); counts are always kept.
+    record_v : True, str or dict, optional
+        Membrane potentials to sample: all neurons, one population, or
+        ``{population: local indices}``.
+    record_every : int
+        Sample ``v`` (and the STDP depression rate) every this many steps.
+    return_weights : bool
+        Add the final ``weights`` (sample, synapse).
+    sample_ids : array of int, optional
+        Labels of the samples, which also index the random streams, so a sample
+        gets the same input spikes whichever batch it runs in (default 0..n-1).
+    batch_size : int, optional
+        Run the kernel on this many samples at a time (memory, progress bar).
+    backend : {"auto", "cpp", "cuda", "numba", "numpy"}
+    num_threads : int, optional
+        Threads of the C++/Numba kernels (default: all).
+    seed : int or Generator
+    progress : bool
+        Show a progress bar over batches.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``counts`` (sample, unit); if recorded, ``spike_sample``, ``spike_time``
+        (ms) and ``spike_unit`` along ``spike`` (a ragged array: sorted by sample,
+        time, unit), ``v`` (sample, time, recorded) and ``depression_rate``
+        (sample, time); ``weights`` if asked. Units carry ``population``, ``kind``
+        and ``ei`` coordinates. ``attrs``: ``dt``, ``duration``, ``seed``,
+        ``backend``, ``n_silent_samples``, the network and STDP configuration
+        (JSON) and the version.
+
+    Examples
+    --------
+    >>> from neurodyn.spiking import LIF, Network
+    >>> net = Network(dt=1.0)
+    >>> _ = net.add_lif("n", 1, LIF(tau_m=10.0, v_th=1.0, bias=2.0, t_ref=2.0))
+    >>> ds = net.run(100.0, backend="numpy")
+    >>> int(ds["counts"].sum())
+    12
+    """
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a Network, got {type(network).__name__}")
+    dt = network.dt
+    n_steps = _steps("duration", duration, dt, minimum=1)
+    backend = resolve_backend(backend)
+    seed = resolve_seed(seed)
+    if stdp is not None and not isinstance(stdp, STDP):
+        raise ValueError(f"stdp must be an STDP instance or None, got {type(stdp).__name__}")
+    plastic = [pr.name for pr in network.projections.values() if pr.plastic]
+    if stdp is not None and not plastic:
+        raise ValueError("stdp was given but no projection was made with plastic=True")
+    if carry_weights and stdp is None:
+        raise ValueError(
+            "carry_weights=True needs stdp: without plasticity the weights never change"
+        )
+    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"record_every must be a positive int, got {record_every!r}")
+
+    if n_samples is None:
+        sizes = [np.shape(v)[0] for v in (rates or {}).values() if np.ndim(v) == 2]
+        sizes += [np.shape(v)[0] for v in (spikes or {}).values() if np.ndim(v) == 3]
+        sizes += [np.shape(weights)[0]] if weights is not None and np.ndim(weights) == 2 else []
+        n_samples = sizes[0] if sizes else 1
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    n_samples = int(n_samples)
+    sample_ids = np.arange(n_samples) if sample_ids is None else np.asarray(sample_ids)
+    if (
+        sample_ids.shape != (n_samples,)
+        or sample_ids.dtype.kind not in "iu"
+        or np.any(sample_ids < 0)
+    ):
+        raise ValueError(
+            f"sample_ids must be {n_samples} non-negative ints, got shape {sample_ids.shape}"
+        )
+    sample_ids = sample_ids.astype(np.int64)
+
+    static = compile_network(network)
+    n_syn = static["n_syn"]
+    if weights is None:
+        w0, w0_per_sample = static["w_init"], 0
+    else:
+        w = check_finite("weights", np.asarray(weights, dtype=float))
+        if w.shape == (n_syn,):
+            w0, w0_per_sample = np.ascontiguousarray(w[static["order"]]), 0
+        elif w.shape == (n_samples, n_syn) and not carry_weights:
+            w0, w0_per_sample = np.ascontiguousarray(w[:, static["order"]]), 1
+        else:
+            raise ValueError(
+                f"weights has shape {w.shape}; expected ({n_syn},) or ({n_samples}, {n_syn})"
+            )
+    src_p = _source_probabilities(network, rates, n_samples)
+    ev_ptr, ev_unit = _source_events(network, spikes, n_samples, n_steps)
+
+    astro_sign = np.zeros(network.n_units, dtype=np.int8)
+    if stdp is not None and stdp.astrocyte is not None:
+        for name, sign in stdp.astrocyte.populations.items():
+            astro_sign[network.unit_slice(name)] = sign
+    vrec_idx = _recorded_neurons(network, record_v)
+    kernel_seed = int(make_rng(seed, "noise").integers(0, 2**63 - 1))
+    batch_size = n_samples if batch_size is None or carry_weights else int(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+
+    base = {
+        **{k: v for k, v in static.items() if k not in {"w_init", "order"}},
+        "n_steps": n_steps,
+        **(stdp.kernel_values(dt) if stdp is not None else NO_STDP),
+        "astro_sign": astro_sign,
+        "seed": kernel_seed,
+        "carry_weights": int(carry_weights),
+        "record_spikes": int(record_spikes),
+        "n_vrec": int(vrec_idx.size),
+        "vrec_every": int(record_every),
+        "vrec_idx": vrec_idx if vrec_idx.size else np.zeros(1, dtype=np.int32),
+        "w0_per_sample": w0_per_sample,
+        "num_threads": int(num_threads or 0),
+    }
+    if num_threads and backend == "numba":
+        import numba
+
+        numba.set_num_threads(min(int(num_threads), numba.config.NUMBA_NUM_THREADS))
+    kernel = _kernel(backend)
+    parts, wall, cpu = [], 0.0, 0.0
+    starts = range(0, n_samples, batch_size)
+    for start in tqdm(
+        starts, disable=not progress or len(starts) < 2, desc="simulating", unit="batch"
+    ):
+        stop = min(start + batch_size, n_samples)
+        ids = sample_ids[start:stop]
+        plan = dict(base)
+        plan.update(
+            n_samples=stop - start,
+            v0=_initial_potentials(network, ids, seed),
+            src_p=np.ascontiguousarray(src_p[start:stop]),
+            sample_ids=np.ascontiguousarray(ids),
+            w0=w0[start:stop] if w0_per_sample else w0,
+        )
+        if ev_ptr is not None:
+            lo, hi = ev_ptr[start * n_steps], ev_ptr[stop * n_steps]
+            plan["ev_ptr"] = ev_ptr[start * n_steps : stop * n_steps + 1] - lo
+            plan["ev_unit"] = ev_unit[lo:hi]
+        cap = max(64, int(_SPIKE_FRACTION * n_steps * network.n_units)) if record_spikes else 1
+        while True:
+            allocate_outputs(plan, spike_cap=cap)
+            if return_weights:
+                shape = (n_syn,) if carry_weights else (stop - start, n_syn)
+                plan["w_out"] = np.zeros(shape)
+            t_wall, t_cpu = time.perf_counter(), time.process_time()
+            kernel(plan)
+            wall += time.perf_counter() - t_wall
+            cpu += time.process_time() - t_cpu
+            needed = int(plan["n_spikes"].max()) if record_spikes else 0
+            if needed <= cap:
+                break
+            cap = needed  # deterministic, so a rerun with room reproduces the run
+        parts.append(plan)
+    ds = _to_dataset(network, static, parts, sample_ids, n_steps, dict(
+        backend=backend, seed=seed, stdp=stdp, record_spikes=record_spikes,
+        vrec_idx=vrec_idx, record_every=record_every, return_weights=return_weights,
+        carry_weights=carry_weights,
+    ))  # fmt: skip
+    # Time spent in the kernels (all attempts), for benchmarks: wall clock and
+    # process CPU time (which counts every thread).
+    ds.attrs["kernel_seconds"] = wall
+    ds.attrs["kernel_cpu_seconds"] = cpu
+    return ds
+
+
+def _to_dataset(network, static, parts, sample_ids, n_steps, o) -> xr.Dataset:
+    dt = network.dt
+    labels = network.unit_labels()
+    counts = np.concatenate([p["counts"] for p in parts])
+    coords = {
+        "sample": sample_ids.astype(np.int32),
+        "unit": np.arange(network.n_units, dtype=np.int32),
+        **{k: ("unit", v) for k, v in labels.items()},
+    }
+    data = {"counts": (("sample", "unit"), counts)}
+    if o["record_spikes"]:
+        samp, steps, units = [], [], []
+        offset = 0
+        for p in parts:
+            for b in range(p["n_samples"]):
+                k = int(p["n_spikes"][b])
+                st, un = p["spike_step"][b, :k], p["spike_unit"][b, :k]
+                order = np.lexsort((un, st))  # the GPU records a step's spikes in any order
+                steps.append(st[order])
+                units.append(un[order])
+                samp.append(np.full(k, offset + b, dtype=np.int32))
+            offset += p["n_samples"]
+        data["spike_sample"] = ("spike", np.concatenate(samp))
+        data["spike_time"] = ("spike", np.concatenate(steps).astype(np.float64) * dt)
+        data["spike_unit"] = ("spike", np.concatenate(units).astype(np.int32))
+    every = o["record_every"]
+    times = np.arange(0, n_steps, every) * dt
+    if o["vrec_idx"].size:
+        coords["time"] = times
+        coords["recorded"] = o["vrec_idx"] + network.n_sources
+        data["v"] = (("sample", "time", "recorded"), np.concatenate([p["vrec"] for p in parts]))
+    if o["stdp"] is not None:
+        coords["time"] = times
+        trace = np.concatenate([p["rate_trace"] for p in parts])[:, ::every]
+        data["depression_rate"] = (("sample", "time"), trace)
+    if o["return_weights"]:
+        inverse = np.empty_like(static["order"])
+        inverse[static["order"]] = np.arange(static["order"].size)
+        syn = network.synapses()
+        coords["syn_pre"] = ("synapse", syn["pre"].astype(np.int32))
+        coords["syn_post"] = ("synapse", syn["post"].astype(np.int32))
+        coords["projection"] = ("synapse", syn["projection"].astype(np.int32))
+        if o["carry_weights"]:
+            data["weights"] = ("synapse", parts[0]["w_out"][inverse])
+        else:
+            w = np.concatenate([p["w_out"] for p in parts])
+            data["weights"] = (("sample", "synapse"), w[:, inverse])
+    ds = xr.Dataset(data, coords=coords)
+    if "time" in ds.coords:
+        ds["time"].attrs["units"] = "ms"
+    if "spike_time" in ds:
+        ds["spike_time"].attrs["units"] = "ms"
+    n_neu_units = slice(network.n_sources, network.n_units)
+    silent = int(np.count_nonzero(counts[:, n_neu_units].sum(axis=1) == 0))
+    if counts.shape[1] > network.n_sources and silent == counts.shape[0]:
+        logger.warning("no LIF neuron spiked in any of the %d samples", silent)
+    stdp = o["stdp"]
+    ds.attrs.update(
+        {
+            "dt": float(dt),
+            "duration": float(n_steps * dt),
+            "n_steps": int(n_steps),
+            "seed": int(o["seed"]),
+            "backend": o["backend"],
+            "n_silent_samples": silent,
+            "neurodyn_version": __version__,
+            "network": json.dumps(network.config(), default=_json_default),
+            "stdp": json.dumps(_stdp_config(stdp)),
+        }
+    )
+    return ds
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer, np.floating)):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _stdp_config(stdp: STDP | None):
+    if stdp is None:
+        return None
+    from dataclasses import asdict
+
+    cfg = asdict(stdp)
+    if stdp.astrocyte is not None:
+        cfg["astrocyte"]["populations"] = dict(stdp.astrocyte.populations)
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in cfg.items()
+    }
