@@ -24,6 +24,7 @@ _SUBMODULES = {
     "runs",
     "seeding",
     "simulation",
+    "spiking",
     "tasks",
     "train",
 }
