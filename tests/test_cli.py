@@ -130,3 +130,23 @@ def test_quickstart_reaches_the_target(tmp_path, capsys):
     net = load_model(out / "model.npz")
     assert net.n_hidden == 64 and net.dale and net.config()["train_tau"]
     assert "Run folder" in capsys.readouterr().out
+
+
+def test_reproduce_unknown_family_exits_2(capsys):
+    assert main(["reproduce", "nalsmm"]) == 2
+    assert "nalsm" in capsys.readouterr().err
+
+
+def test_reproduce_families_resolve():
+    import importlib
+
+    from neurodyn.cli import REPRODUCTIONS
+
+    for family, target in REPRODUCTIONS.items():
+        module, func = target.split(":")
+        assert callable(getattr(importlib.import_module(module), func)), family
+
+
+def test_analyze_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path)]) == 2
+    assert "not a finished run folder" in capsys.readouterr().err
