@@ -1,16 +1,13 @@
-"""Shared test set-up: float64 where precision matters, quiet threads, no GUI."""
+"""Shared test set-up: one intra-op thread, no GUI."""
 
 import matplotlib
-import pytest
 import torch
 
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _few_threads():
-    # Two cores on CI: one intra-op thread keeps timings and results stable.
-    n = torch.get_num_threads()
+def pytest_configure(config):
+    # Two cores on CI, shared with Numba and BLAS: one torch thread keeps results
+    # deterministic and avoids oversubscription. Set here, not in a fixture, so
+    # module- and session-scoped fixtures (which train networks) get it too.
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-from neurodyn.rnn_models import RateRNN, TorchRNN
 
 import neurodyn
 from neurodyn import load_dataset, load_model, save_dataset, save_model, simulate
 from neurodyn.io import dataset_to_batch, read_header
+from neurodyn.rnn_models import RateRNN, TorchRNN
 from neurodyn.tasks import FlipFlop
 
 

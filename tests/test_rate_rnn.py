@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from neurodyn.rnn_models import RateRNN, TorchRNN, build_model
 
 from neurodyn import fit
+from neurodyn.rnn_models import RateRNN, TorchRNN, build_model
 from neurodyn.tasks import FlipFlop
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 import xarray as xr
-from neurodyn.rnn_models import RateRNN
 
 from neurodyn import Criterion, Curriculum, Stage, fit
+from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import load_checkpoint, masked_cross_entropy, masked_mse
 
@@ -269,3 +269,24 @@ def test_grouped_cross_entropy_is_the_sum_over_heads():
     ) + F.cross_entropy(logits[..., 2:].reshape(-1, 2), labels[..., 1].reshape(-1))
     got = masked_cross_entropy(logits, targets, torch.ones_like(targets), groups=[(0, 1), (2, 3)])
     assert got.item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+def test_sgd_optimisers_and_their_checks():
+    net = small_net()
+    res = fit(
+        net,
+        small_task(),
+        n_steps=20,
+        batch_size=8,
+        lr=0.05,
+        optimizer="sgd_nesterov",
+        momentum=0.1,
+        val_every=10,
+        n_validation=16,
+        progress=False,
+    )
+    assert res.steps == 20
+    with pytest.raises(ValueError, match="adam"):
+        fit(small_net(), small_task(), optimizer="adamw", progress=False)
+    with pytest.raises(ValueError, match="momentum"):
+        fit(small_net(), small_task(), optimizer="sgd_nesterov", progress=False)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .._validation import check_positive
+from .._validation import check_choice, check_positive
 from ..io.atomic import atomic_path
 from ..seeding import resolve_seed, torch_generator
 from .curriculum import Criterion, Curriculum, Stage
@@ -102,6 +102,8 @@ def fit(
     n_steps: int = 1000,
     batch_size: int = 64,
     lr: float = 1e-3,
+    optimizer: str = "adam",
+    momentum: float = 0.0,
     clip_grad: float | None = 1.0,
     loss: str | None = None,
     l2_rate: float = 0.0,
@@ -142,6 +144,11 @@ def fit(
     Other arguments
     ---------------
     batch_size, lr, clip_grad : training hyper-parameters (``clip_grad=None`` disables clipping).
+    optimizer : {"adam", "sgd", "sgd_nesterov"}
+        Adam (default), or stochastic gradient descent with ``momentum`` (Nesterov
+        momentum for ``"sgd_nesterov"``, as in Khajehabdollahi et al. 2024).
+    momentum : float
+        Momentum of the SGD optimisers.
     loss : {"mse", "cross_entropy"}, optional
         Default: the task's own loss (MSE for datasets).
     l2_rate, l2_weight : float
@@ -224,7 +231,7 @@ def fit(
         groups = getattr(st.task, "output_groups", None)
         return src, get_loss(st.loss or loss or src.loss, groups)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = _make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
     result = FitResult(model=model, seed=seed, stage_steps=[0])
     step = 0
     if resume and Path(checkpoint).is_file():
@@ -325,6 +332,20 @@ def fit(
     save()
     model.eval()
     return result
+
+
+OPTIMIZERS = ("adam", "sgd", "sgd_nesterov")
+
+
+def _make_optimizer(name, params, *, lr, momentum):
+    name = check_choice("optimizer", name, OPTIMIZERS)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+    if name == "sgd_nesterov" and momentum == 0:
+        raise ValueError("optimizer='sgd_nesterov' needs momentum > 0")
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=name == "sgd_nesterov")
 
 
 @torch.no_grad()
