@@ -154,7 +154,7 @@ def _report(res, started: float) -> None:
         print(f", accuracy {100 * res.val_accuracy:.1f}%", end="")
     print(f"\nRun folder: {res.run_dir}")
     for key, path in res.files.items():
-        print(f"  {key:<16} {path}")
+        print(f"  {key:<20} {path}")
 
 
 def _cmd_quickstart(args) -> int:
@@ -182,13 +182,24 @@ def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024) -> None
 
     summary = analyze_run(run_dir, n_inits=n_inits, seed=seed, progress=progress)
     counts = summary["counts"]
-    total = sum(counts.values())
+
+    def describe(label: str, n: int) -> str:
+        if label.startswith("unstable_"):
+            k = int(label.split("_")[1])
+            return f"{n} with {k} unstable mode{'s' if k != 1 else ''}"
+        return f"{n} {label.replace('_', ' ')}"
+
+    total = summary["n_fixed_points"]
+    classes = ", ".join(
+        describe(label, n) for label, n in counts.items() if label not in ("slow", "failed")
+    )
+    print(f"  {total} fixed point{'s' if total != 1 else ''}: {classes}")
     print(
-        f"  {total} fixed point{'s' if total != 1 else ''}: "
-        + ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items())
+        f"  {summary['n_slow_points']} slow point(s); {counts.get('failed', 0)} of "
+        f"{summary['n_candidates']} candidates did not converge"
     )
     for key, path in summary["files"].items():
-        print(f"  {key:<16} {path}")
+        print(f"  {key:<20} {path}")
 
 
 def _cmd_analyze(args) -> int:
@@ -219,7 +230,7 @@ def _cmd_reproduce(args) -> int:
     result = run(out, quick=args.quick, seed=args.seed, progress=not args.no_progress)
     print(f"\nReproduced {family} in {time.time() - started:.0f} s; results in {out}")
     for key, path in result.get("files", result.get("paths", {})).items():
-        print(f"  {key:<16} {path}")
+        print(f"  {key:<20} {path}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Model families: rate RNNs with biological constraints and PyTorch's RNN, GRU, LSTM.
+"""Model families: constrained rate RNNs, timescale RNNs and PyTorch's RNN, GRU, LSTM.
 
 Every model is a :class:`torch.nn.Module` following :class:`Model`: inputs
 (trial, time, input) → :class:`ModelOutput` ``(outputs, rates, states)``.
@@ -7,13 +7,25 @@ Every model is a :class:`torch.nn.Module` following :class:`Model`: inputs
 from .._validation import check_choice
 from .base import Model, ModelOutput
 from .rate import NONLINEARITIES, RateRNN
+from .timescale import TIMESCALE_NONLINEARITIES, TimescaleRNN
 from .torch_rnn import TorchRNN
 
-__all__ = ["MODELS", "NONLINEARITIES", "Model", "ModelOutput", "RateRNN", "TorchRNN", "build_model"]
+__all__ = [
+    "MODELS",
+    "NONLINEARITIES",
+    "TIMESCALE_NONLINEARITIES",
+    "Model",
+    "ModelOutput",
+    "RateRNN",
+    "TimescaleRNN",
+    "TorchRNN",
+    "build_model",
+]
 
 #: Model constructors by name, as used by the command line and saved files.
 MODELS = {
     "rate": RateRNN,
+    "timescale": TimescaleRNN,
     "rnn": lambda *a, **k: TorchRNN("rnn", *a, **k),
     "gru": lambda *a, **k: TorchRNN("gru", *a, **k),
     "lstm": lambda *a, **k: TorchRNN("lstm", *a, **k),
@@ -21,5 +33,5 @@ MODELS = {
 
 
 def build_model(name: str, *args, **kwargs) -> Model:
-    """Build a model by registry name (``"rate"``, ``"rnn"``, ``"gru"``, ``"lstm"``)."""
+    """Build a model by name (``"rate"``, ``"timescale"``, ``"rnn"``, ``"gru"``, ``"lstm"``)."""
     return MODELS[check_choice("model", name, MODELS)](*args, **kwargs)

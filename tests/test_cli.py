@@ -129,7 +129,15 @@ def test_quickstart_reaches_the_target(tmp_path, capsys):
     assert float(rows[-1]["val_loss"]) <= QUICKSTART["fit_config"]["target_loss"] < 0.01
     net = load_model(out / "model.npz")
     assert net.n_hidden == 64 and net.dale and net.config()["train_tau"]
-    assert "Run folder" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "Run folder" in out_text and "fixed points:" in out_text
+    for name in ("fixed_points.nc", "fixed_points.png", "eigenvalues.png"):
+        assert (out / name).is_file(), name
+    # `neurodyn analyze` on the same folder gives the same summary.
+    assert main(["analyze", str(out), "--no-progress"]) == 0
+    again = capsys.readouterr().out
+    summary_line = next(line for line in out_text.splitlines() if "fixed points:" in line)
+    assert summary_line in again
 
 
 def test_reproduce_unknown_family_exits_2(capsys):

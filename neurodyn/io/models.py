@@ -27,9 +27,9 @@ _HEADER = "__neurodyn__"
 
 
 def _model_classes():
-    from ..rnn_models import RateRNN, TorchRNN
+    from ..rnn_models import RateRNN, TimescaleRNN, TorchRNN
 
-    return {cls.kind: cls for cls in (RateRNN, TorchRNN)}
+    return {cls.kind: cls for cls in (RateRNN, TimescaleRNN, TorchRNN)}
 
 
 def save_model(model, path: str | os.PathLike, *, extra: dict | None = None) -> Path:

@@ -102,3 +102,86 @@ def test_bad_parameters_name_the_parameter():
         NParity(n=5).batch(2, seed=0, seq_len=3)
     with pytest.raises(ValueError, match="p must"):
         NParity().batch(2, seed=0, p=1.5)
+
+
+# -- multi-head form ------------------------------------------------------------------------
+def _last(b, channels):
+    rows = np.arange(b.n_trials)
+    return b.targets[rows, b.lengths - 1][:, channels], b.mask[rows, b.lengths - 1][:, channels]
+
+
+@pytest.mark.parametrize("cls", [NParity, NDelayedMatch])
+def test_multi_head_labels_each_n_on_its_own_head(cls):
+    ns, heads = [2, 3, 5], [4, 0, 2]
+    task = cls(ns=ns, heads=heads, n_heads=6)
+    assert task.n_outputs == 12 and task.output_names[8:10] == ("head4_class0", "head4_class1")
+    assert task.output_groups == ((8, 9), (0, 1), (4, 5))
+    b = task.batch(300, seed=0)
+    bits = [b.inputs[i, : b.lengths[i], 0].astype(int) for i in range(b.n_trials)]
+    for n, h in zip(ns, heads, strict=True):
+        if cls is NParity:
+            expected = np.array([x[len(x) - n :].sum() % 2 for x in bits])
+        else:  # N-DMS compares bits N - 1 apart in the multi-head form too
+            expected = np.array([int(x[-1] == x[-n]) for x in bits])
+        targets, mask = _last(b, [2 * h, 2 * h + 1])
+        np.testing.assert_array_equal(np.argmax(targets, axis=1), expected)
+        np.testing.assert_array_equal(b.variables[f"label_n{n}"], expected)
+        assert np.all(mask == 1)
+    # Unscored heads carry no target and no loss anywhere.
+    for h in (1, 3, 5):
+        assert np.all(b.mask[:, :, 2 * h : 2 * h + 2] == 0)
+        assert np.all(b.targets[:, :, 2 * h : 2 * h + 2] == 0)
+    # Only the last step is scored.
+    assert b.mask.sum() == b.n_trials * 2 * len(ns)
+
+
+def test_multi_head_sequence_lengths_follow_the_largest_n():
+    lengths = {int(NParity(ns=[2, 3, 7]).batch(4, seed=s).lengths[0]) for s in range(60)}
+    assert min(lengths) >= 7 + 2 and max(lengths) <= 4 * 7 + 1 and len(lengths) > 8
+    with pytest.raises(ValueError, match="seq_len"):
+        NParity(ns=[2, 7]).batch(2, seed=0, seq_len=6)
+
+
+def test_multi_head_evaluate_scores_every_head_and_their_mean():
+    task = NParity(ns=[2, 3], heads=[1, 0], n_heads=2)
+    b = task.batch(64, seed=1)
+    perfect = task.oracle(b)
+    r = task.evaluate(perfect, b)
+    assert r["correct"].all() and r["correct_n2"].all() and r["correct_n3"].all()
+    assert np.all(r["mean_correct"] == 1.0)
+    # Flip head 0 (N = 3) only: N = 2 stays right, N = 3 is all wrong, the mean halves.
+    wrong = perfect.copy()
+    wrong[..., [0, 1]] = wrong[..., [1, 0]]
+    r = task.evaluate(wrong, b)
+    assert r["correct_n2"].all() and not r["correct_n3"].any() and not r["correct"].any()
+    np.testing.assert_array_equal(r["mean_correct"], 0.5)
+    assert r["choice_n3"].dtype.kind == "i"
+
+
+def test_length_block_shares_one_length_per_block():
+    b = NParity(ns=[2, 3], length_block=8).batch(32, seed=0)
+    blocks = b.lengths.reshape(4, 8)
+    assert np.all(blocks == blocks[:, :1])
+    assert len(set(blocks[:, 0])) > 1
+    assert len(set(NParity(ns=[2, 3]).batch(32, seed=0).lengths)) == 1
+
+
+def test_multi_head_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="ns must"):
+        NParity(ns=[1, 2])
+    with pytest.raises(ValueError, match="ns must"):
+        NDelayedMatch(ns=[])
+    with pytest.raises(ValueError, match="ns must not repeat"):
+        NParity(ns=[2, 2])
+    with pytest.raises(ValueError, match=r"heads .* beyond the n_heads=2"):
+        NParity(ns=[2, 3], heads=[0, 2], n_heads=2)
+    with pytest.raises(ValueError, match="heads must be distinct"):
+        NParity(ns=[2, 3], heads=[1, 1])
+    with pytest.raises(ValueError, match="heads must give one head per N"):
+        NParity(ns=[2, 3], heads=[0])
+    with pytest.raises(ValueError, match="either n"):
+        NParity(n=3, ns=[2, 3])
+    with pytest.raises(ValueError, match="n_heads needs the multi-head form"):
+        NParity(n=3, n_heads=4)
+    with pytest.raises(ValueError, match="length_block"):
+        NParity(ns=[2], length_block=0)

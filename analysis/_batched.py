@@ -1,0 +1,254 @@
+"""The batched solver: the NumPy reference and the torch (GPU) path of the Newton/LM method.
+
+One implementation serves both array libraries through the ``ops`` namespaces of
+:mod:`neurodyn.dynamics._ops`. It makes, candidate by candidate, exactly the
+decisions of the Numba kernel :func:`neurodyn.analysis._newton._solve_one` (see that
+module for the algorithm), but vectorised: every iteration works on the candidates
+still running, so converged candidates drop out of the batch (masking) and the
+work per iteration shrinks as the batch converges. It needs nothing from a model
+but the protocol's ``_residual`` and ``_residual_jacobian``, so it also serves every
+dynamics without a Numba kernel (user functions, autograd cells).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._codes import DIVERGED, MAX_ITER, ROOT, RUNNING, SINGULAR, SLOW, STALLED
+
+__all__ = ["SolverOptions", "solve_batched"]
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Numerical settings of the Newton/LM solver (see :mod:`neurodyn.analysis._newton`).
+
+    Attributes
+    ----------
+    tol_q : float
+        Root when q ≤ tol_q (and the Newton step is below ``root_xtol``).
+    xtol : float
+        Root when the Newton step is below ``xtol`` (1 + ‖x‖): rounding level.
+    root_xtol : float
+        How small (relative to 1 + ‖x‖) the Newton step must be to accept q ≤ tol_q.
+    gtol, gtol_stall : float
+        Slow point when the first-order decrease of q over a move of ``length`` is below
+        this fraction of q (``gtol_stall`` once progress has stalled).
+    length : float
+        The state scale L of that test.
+    max_iter : int
+        Iterations per candidate.
+    max_step : float
+        Longest step (state units).
+    x_max : float
+        A candidate with a coordinate beyond this has diverged.
+    n_backtrack, lm_tries : int
+        Step halvings of the Newton line search; damping increases per LM attempt.
+    patience : int
+        Iterations of negligible progress before a candidate counts as stalled.
+    armijo : float
+        Sufficient-decrease constant of the line search.
+
+    :func:`find_fixed_points` sets ``length`` and ``max_step`` (2 L) from the spread L
+    of the initial states and ``x_max`` from their magnitude, unless ``options`` is given.
+    """
+
+    tol_q: float = 1e-20
+    xtol: float = 1e-14
+    root_xtol: float = 1e-8
+    gtol: float = 1e-10
+    gtol_stall: float = 1e-4
+    length: float = 1.0
+    max_iter: int = 200
+    max_step: float = 1.0
+    x_max: float = 1e6
+    n_backtrack: int = 6
+    lm_tries: int = 8
+    patience: int = 10
+    armijo: float = 1e-4
+
+    def kernel_args(self) -> tuple:
+        """The scalars in the order the Numba kernel takes them."""
+        return (
+            float(self.tol_q), float(self.xtol), float(self.root_xtol), float(self.gtol),
+            float(self.gtol_stall), float(self.length),
+            int(self.max_iter), float(self.max_step), float(self.x_max), int(self.n_backtrack),
+            int(self.lm_tries), int(self.patience), float(self.armijo),
+        )  # fmt: skip
+
+
+def _sq(ops, v):
+    return (v * v).sum(-1)
+
+
+def _cap(ops, dx, max_step):
+    """Scale rows of dx down to norm ``max_step`` where they are longer."""
+    norm = ops.sqrt(_sq(ops, dx))
+    factor = ops.where(norm > max_step, max_step / ops.where(norm > 0, norm, 1.0), 1.0)
+    return dx * factor[:, None]
+
+
+def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
+    """Run the solver on every row of ``X0`` (n, d) with prepared inputs ``C``.
+
+    Returns ``(x, q, n_iter, status)`` as arrays of the ``ops`` library.
+    """
+    x = ops.copy(X0)
+    n, d = x.shape
+    status = ops.full(n, RUNNING, x, integer=True)
+    it = ops.full(n, 0, x, integer=True)
+    stall = ops.full(n, 0, x, integer=True)
+    mu = ops.full(n, -1.0, x)
+    mu_floor = ops.full(n, 0.0, x)
+    newton_failed = ops.falses(n, x)
+    last_full = ops.full(n, float("inf"), x)  # last step, if a full uncapped Newton step
+    prev_full = ops.full(n, float("inf"), x)  # the full step before it
+    r, A = dyn._residual_jacobian(ops, x, C)
+    q = 0.5 * _sq(ops, r)
+    eye = ops.eye(d, x)
+
+    def residual_q(xs, idx):
+        rs = dyn._residual(ops, xs, C[idx])
+        return rs, 0.5 * _sq(ops, rs)
+
+    while True:
+        idx = ops.nonzero(status == RUNNING)
+        if len(idx) == 0:
+            break
+        # -- 1. finished: diverged, converged (then polished), out of iterations ---------
+        qa = q[idx]
+        div = ~ops.isfinite(qa) | (ops.rowmax(ops.abs(x[idx])) > opts.x_max)
+        status[idx[div]] = DIVERGED
+        small = ~div & (qa <= opts.tol_q)
+        if ops.any(small):
+            # A root must also be located: its Newton step small (see _newton.py).
+            # Two full Newton steps δ₁, δ₂ estimate the remaining error as δ₂²/δ₁.
+            ii = idx[small]
+            bound = opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii]))) * prev_full[ii]
+            near = (prev_full[ii] < float("inf")) & (last_full[ii] * last_full[ii] <= bound)
+            status[ii[near]] = ROOT
+            ii = ii[~near]
+            dx, ok = ops.solve(A[ii], -r[ii])
+            located = ok & (
+                ops.sqrt(_sq(ops, dx)) <= opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii])))
+            )
+            xn = x[ii] + dx
+            _, qn = residual_q(xn, ii)
+            better = located & (qn < q[ii])
+            x[ii[better]] = xn[better]
+            q[ii[better]] = qn[better]
+            status[ii[located]] = ROOT
+        conv = status[idx] == ROOT
+        small = small & ~conv
+        spent = ~div & ~conv & (it[idx] >= opts.max_iter)
+        status[idx[spent & small]] = SINGULAR
+        status[idx[spent & ~small]] = MAX_ITER
+        keep = ~(div | conv | spent)
+        idx, small = idx[keep], small[keep]
+        if len(idx) == 0:
+            continue
+        # -- 2. stationary points of q and stalled candidates ---------------------------
+        g = ops.einsum("nij,ni->nj", A[idx], r[idx])
+        gnorm = ops.sqrt(_sq(ops, g))
+        anorm = ops.sqrt((A[idx] * A[idx]).sum((1, 2)))
+        two_q = 2.0 * q[idx]
+        rel_grad = ops.where(two_q > 0, gnorm * opts.length / ops.where(two_q > 0, two_q, 1.0), 0.0)
+        stat = rel_grad <= opts.gtol
+        status[idx[stat & (anorm > 0) & ~small]] = SLOW
+        status[idx[stat & ~((anorm > 0) & ~small)]] = SINGULAR
+        stalled = ~stat & (stall[idx] >= opts.patience)
+        status[idx[stalled & small]] = SINGULAR
+        slow = stalled & ~small & (rel_grad <= opts.gtol_stall)
+        status[idx[slow]] = SLOW
+        rest = stalled & ~small & ~slow
+        status[idx[rest & newton_failed[idx]]] = SINGULAR
+        status[idx[rest & ~newton_failed[idx]]] = STALLED
+        keep = ~(stat | stalled)
+        idx, g = idx[keep], g[keep]
+        if len(idx) == 0:
+            continue
+        it[idx] += 1
+        # -- 3. Newton step with Armijo backtracking ----------------------------------
+        dx, ok = ops.solve(A[idx], -r[idx])
+        newton_failed[idx] = ~ok
+        dnorm = ops.sqrt(_sq(ops, dx))
+        tiny = ok & (dnorm <= opts.xtol * (1.0 + ops.sqrt(_sq(ops, x[idx]))))
+        if ops.any(tiny):
+            ii = idx[tiny]
+            x[ii] = x[ii] + dx[tiny]
+            r_t, q_t = residual_q(x[ii], ii)
+            r[ii], q[ii] = r_t, q_t
+            status[ii] = ROOT
+            idx, g, dx, ok, dnorm = idx[~tiny], g[~tiny], dx[~tiny], ok[~tiny], dnorm[~tiny]
+            if len(idx) == 0:
+                continue
+        uncapped = dnorm <= opts.max_step
+        dx = _cap(ops, dx, opts.max_step)
+        slope = (g * dx).sum(-1)
+        accepted = ops.falses(len(idx), x)
+        xn = ops.copy(x[idx])
+        qn = ops.copy(q[idx])
+        t = ops.full(len(idx), 1.0, x)
+        searching = ops.copy(ok)
+        for _ in range(opts.n_backtrack):
+            s = ops.nonzero(searching)
+            if len(s) == 0:
+                break
+            xt = x[idx[s]] + t[s][:, None] * dx[s]
+            _, qt = residual_q(xt, idx[s])
+            good = ops.isfinite(qt) & (qt <= q[idx[s]] + opts.armijo * t[s] * slope[s])
+            full = (t[s] == 1.0) & uncapped[s]
+            moved = idx[s[good]]
+            prev_full[moved] = ops.where(full[good], last_full[moved], float("inf"))
+            last_full[moved] = ops.where(full[good], dnorm[s[good]], float("inf"))
+            xn[s[good]] = xt[good]
+            qn[s[good]] = qt[good]
+            accepted[s[good]] = True
+            searching[s[good]] = False
+            t[s[~good]] = t[s[~good]] * 0.5
+        # -- 4. Levenberg–Marquardt where Newton failed ---------------------------------
+        lm = ops.nonzero(~accepted)
+        if len(lm):
+            gl = idx[lm]
+            H = ops.einsum("nki,nkj->nij", A[gl], A[gl])
+            fresh = mu[gl] < 0
+            if ops.any(fresh):
+                diag = ops.einsum("nii->ni", H[fresh])
+                hmax = ops.rowmax(diag)
+                hmax = ops.where(hmax > 1e-300, hmax, 1e-300)
+                mu[gl[fresh]] = 1e-3 * hmax
+                mu_floor[gl[fresh]] = 1e-12 * hmax
+            trying = ops.nonzero(lm == lm)  # all positions in lm
+            for _ in range(opts.lm_tries):
+                if len(trying) == 0:
+                    break
+                gi = gl[trying]
+                M = H[trying] + mu[gi][:, None, None] * eye[None]
+                dl, okl = ops.solve(M, -g[lm[trying]])
+                dl = _cap(ops, dl, opts.max_step)
+                xt = x[gi] + dl
+                _, qt = residual_q(xt, gi)
+                good = okl & ops.isfinite(qt) & (qt < q[gi])
+                pos = lm[trying[good]]
+                xn[pos] = xt[good]
+                qn[pos] = qt[good]
+                accepted[pos] = True
+                won = gi[good]
+                last_full[won] = float("inf")
+                prev_full[won] = float("inf")
+                mu[won] = ops.where(0.1 * mu[won] > mu_floor[won], 0.1 * mu[won], mu_floor[won])
+                lost = gi[~good]
+                mu[lost] = mu[lost] * 10.0
+                trying = trying[~good]
+        # -- 5. move the accepted candidates ----------------------------------------------
+        acc = ops.nonzero(accepted)
+        if len(acc):
+            ga = idx[acc]
+            little = qn[acc] > q[ga] * (1.0 - 1e-6)
+            stall[ga] = ops.where(little, stall[ga] + 1, 0 * stall[ga])
+            x[ga] = xn[acc]
+            r_a, A_a = dyn._residual_jacobian(ops, x[ga], C[ga])
+            r[ga], A[ga] = r_a, A_a
+            q[ga] = 0.5 * _sq(ops, r_a)
+        stall[idx[~accepted]] = opts.patience
+    return x, q, it, status

@@ -1,0 +1,83 @@
+r"""De-duplication of solver results in O(n log n): KD-tree balls, lowest q first.
+
+Candidates are visited in order of increasing q; each one not yet assigned becomes
+the representative of a new cluster and takes every unassigned candidate within
+``tol`` of it (one ball query on a KD-tree). Hence
+
+* among duplicates the one with the lowest q is kept (as FixedPointFinder does, and
+  unlike the keep-first rule of CTD and BrainPy);
+* clusters are balls of radius ``tol`` around their representative, so a densely
+  sampled line attractor is not chained into one point (union-find on
+  :math:`\|x_i - x_j\| <` tol would merge a whole line);
+* nothing is removed for being far from the others: every cluster survives.
+
+Candidates in different ``groups`` (different inputs, or roots versus slow points)
+are never merged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+__all__ = ["cluster", "state_scale"]
+
+
+def state_scale(x) -> float:
+    """RMS distance of states from their mean (1.0 when they all coincide).
+
+    The de-duplication tolerance is relative to this, so it follows the size of the
+    network's state space rather than its number of units or its units of activity.
+    """
+    x = np.asarray(x, dtype=float)
+    if len(x) > 1:
+        spread = float(np.sqrt(np.mean(np.sum((x - x.mean(0)) ** 2, axis=1))))
+        if spread > 0:
+            return spread
+    norm = float(np.sqrt(np.mean(np.sum(x**2, axis=1)))) if len(x) else 0.0
+    return norm if norm > 0 else 1.0
+
+
+def cluster(x, q, tol: float, groups=None):
+    """Cluster states within ``tol`` of a lower-q representative.
+
+    Parameters
+    ----------
+    x : array (n, d)
+    q : array (n,)
+        Lower is better; the representative of each cluster has its lowest q.
+    tol : float
+        Radius (Euclidean) of a cluster around its representative.
+    groups : array (n,), optional
+        Candidates with different group labels are never merged.
+
+    Returns
+    -------
+    labels : ndarray of int (n,)
+        Cluster index of every candidate.
+    representatives : ndarray of int (k,)
+        Index of each cluster's representative; clusters are numbered in order of
+        increasing q of their representative within each group.
+
+    Examples
+    --------
+    >>> labels, reps = cluster(np.array([[0.0], [1e-9], [5.0]]), np.array([1.0, 0.5, 2.0]), 1e-6)
+    >>> labels.tolist(), reps.tolist()
+    ([0, 0, 1], [1, 2])
+    """
+    x = np.asarray(x, dtype=float)
+    q = np.asarray(q, dtype=float)
+    n = len(x)
+    labels = np.full(n, -1, dtype=np.int64)
+    reps: list[int] = []
+    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    for g in np.unique(groups) if n else []:
+        members = np.flatnonzero(groups == g)
+        tree = cKDTree(x[members])
+        for i in members[np.argsort(q[members], kind="stable")]:
+            if labels[i] >= 0:
+                continue
+            near = members[tree.query_ball_point(x[i], tol)]
+            labels[near[labels[near] < 0]] = len(reps)
+            reps.append(int(i))
+    return labels, np.asarray(reps, dtype=np.int64)

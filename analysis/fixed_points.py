@@ -1,0 +1,341 @@
+r"""Find every fixed point of a network: :func:`find_fixed_points`.
+
+A fixed point :math:`x^*` of a map :math:`x \mapsto F(x, u)` or an ODE
+:math:`\dot x = f(x, u)` at a constant input u is a root of the residual
+:math:`r(x) = F(x, u) - x` (per step) or :math:`r(x) = f(x, u)` (per ms). From many
+initial states, each candidate is driven to a root of r by damped Newton steps with
+a Levenberg–Marquardt safeguard (:mod:`neurodyn.analysis._newton`), in float64 with
+analytic Jacobians, and ends as a **root**, a **slow point** (a local minimum of
+:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**. The
+distinct results are then de-duplicated (:mod:`neurodyn.analysis.dedupe`) and
+linearized (:mod:`neurodyn.analysis.linearization`).
+
+``method="adam"`` instead runs the Sussillo–Barak / FixedPointFinder algorithm
+(:mod:`neurodyn.analysis._adam`) for comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import numpy as np
+
+from .._validation import check_choice, check_positive
+from ..dynamics import Dynamics
+from ..dynamics import dynamics as as_dynamics
+from ..dynamics._ops import NUMPY, TORCH
+from ._adam import AdamOptions, solve_adam
+from ._batched import SolverOptions, solve_batched
+from ._codes import OUTCOMES
+from .dedupe import cluster, state_scale
+from .linearization import linearize
+from .results import Candidates, FixedPoints
+
+__all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("newton", "adam")
+BACKENDS = ("auto", "numba", "numpy", "torch")
+
+
+def _is_gpu(dyn) -> bool:
+    return str(getattr(dyn, "device", "cpu")).startswith("cuda")
+
+
+def _pick_backend(dyn: Dynamics, backend: str, method: str) -> str:
+    backend = check_choice("backend", backend, BACKENDS)
+    if backend == "auto":
+        if _is_gpu(dyn):
+            return "torch"
+        return "numba" if method == "newton" and dyn.numba_spec() is not None else "numpy"
+    if backend == "numba":
+        if method != "newton":
+            raise ValueError('backend="numba" serves method="newton" only; use "numpy" or "torch"')
+        if dyn.numba_spec() is None:
+            raise ValueError(
+                f"{type(dyn).__name__} has no Numba kernel; use backend='numpy' (or 'torch')"
+            )
+    return backend
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread while Numba threads each call LAPACK.
+
+    The kernels parallelise over candidates; a multithreaded BLAS inside every Numba
+    thread would oversubscribe the cores. Uses threadpoolctl when it is installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its own setting
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run(dyn, method, backend, X, C, opts, chunk, progress):
+    """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``."""
+    from tqdm.auto import tqdm
+
+    n = len(X)
+    if method == "adam":
+        if backend == "torch":
+            ops = TORCH()
+            xt = ops.asarray(X, ops.torch.zeros((), dtype=ops.torch.float64, device=dyn.device))
+            out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
+            return tuple(ops.to_numpy(a) for a in out)
+        return solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
+    x, q = X.copy(), np.empty(n)
+    n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C)) if backend != "torch" else None
+    bar = tqdm(total=n, disable=not progress, desc="fixed points", unit="candidate")
+    try:
+        for start in range(0, n, chunk):
+            sl = slice(start, min(start + chunk, n))
+            if backend == "numba":
+                from . import _newton
+
+                spec = dyn.numba_spec()
+                with _one_blas_thread():
+                    _newton.solve_batch(
+                        spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared[sl],
+                        x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
+                    )  # fmt: skip
+            elif backend == "numpy":
+                x[sl], q[sl], n_iter[sl], status[sl] = solve_batched(
+                    dyn, NUMPY, X[sl], prepared[sl], opts
+                )
+            else:
+                ops = TORCH()
+                xt = ops.torch.as_tensor(X[sl], dtype=ops.torch.float64, device=dyn.device)
+                ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
+                out = solve_batched(dyn, ops, xt, ct, opts)
+                x[sl], q[sl], n_iter[sl], status[sl] = (ops.to_numpy(a) for a in out)
+            bar.update(sl.stop - sl.start)
+    finally:
+        bar.close()
+    return x, q, n_iter, status
+
+
+def find_fixed_points(
+    dynamics,
+    inputs=None,
+    initial_states=None,
+    *,
+    method: str = "newton",
+    backend: str = "auto",
+    conditions=None,
+    condition_names=None,
+    input_names=None,
+    tol_q: float | None = None,
+    max_iter: int | None = None,
+    unique_tol: float = 1e-3,
+    marginal_tol: float = 1e-4,
+    warmup: int = 0,
+    options: SolverOptions | AdamOptions | None = None,
+    chunk_size: int | None = None,
+    linearize_points: bool = True,
+    progress: bool = True,
+) -> FixedPoints:
+    r"""Find the fixed points and slow points of ``dynamics`` from many initial states.
+
+    Main arguments
+    --------------
+    dynamics : Dynamics or model
+        A :class:`~neurodyn.dynamics.Dynamics`, or anything
+        :func:`neurodyn.dynamics.dynamics` accepts (a RateRNN is analysed as its ODE).
+    inputs : array (m,) or (n, m), optional
+        Constant input of every candidate (one row each, or one for all); zero when
+        omitted. See :func:`tile_conditions` for one input per condition.
+    initial_states : array (n, d)
+        Where the candidates start; see :func:`sample_initial_states`.
+    method : {"newton", "adam"}
+        Batched damped Newton with a Levenberg–Marquardt safeguard (default), or
+        FixedPointFinder's Adam on q (learning rate 1.0 with plateau decay, tol_q
+        1e-12, up to 10 000 iterations) for comparison.
+    backend : {"auto", "numba", "numpy", "torch"}
+        ``auto``: torch when the model lives on a GPU, else the Numba kernels where the
+        model has them (rate RNNs, PyTorch RNN/GRU/LSTM), else NumPy. ``numpy`` is the
+        plain reference implementation.
+
+    Other arguments
+    ---------------
+    conditions : array of int (n,), optional
+        Condition index of each candidate (labels only; de-duplication groups by input).
+    condition_names, input_names : list of str, optional
+        Labels for the result.
+    tol_q : float, optional
+        A candidate is a root when :math:`q = \tfrac12\|r\|^2 \le` ``tol_q``, in the
+        residual's units: (state per step)² for maps, (state per ms)² for ODEs, so an
+        ODE's tolerance does not depend on its time step. Default 1e-20 (Newton; a
+        polishing step usually takes q far lower) or 1e-12 (Adam).
+    max_iter : int, optional
+        Iteration cap per candidate (default 200 for Newton, 10 000 for Adam).
+    unique_tol : float
+        Candidates closer than ``unique_tol`` × the RMS spread of the initial states
+        (and with the same input and status) are one point; the one with the lowest q
+        is kept. No point is ever dropped for being far from the others.
+    marginal_tol : float
+        Half-width of the marginal band of growth rates (per ms; per step without a
+        time unit); see :func:`~neurodyn.analysis.linearize`.
+    warmup : int
+        Forward-iterate the initial states this many steps first (Euler steps for
+        ODEs). This pulls candidates towards attractors, so it helps only when the
+        stable points are all you want; the default 0 keeps saddles reachable.
+    options : SolverOptions or AdamOptions, optional
+        Full solver settings; ``tol_q`` and ``max_iter`` override them.
+    chunk_size : int, optional
+        Candidates per batch; bounds memory (batched backends hold chunk × d² Jacobians).
+    linearize_points : bool
+        Compute Jacobians, eigenmodes, stability and selection vectors.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    FixedPoints
+        Distinct roots and slow points with their linearization, and every candidate
+        (``.candidates``), failures included.
+
+    Raises
+    ------
+    ValueError
+        On missing or NaN initial states, inputs of the wrong size, or unknown
+        method/backend.
+
+    Examples
+    --------
+    A linear map :math:`x \mapsto Mx + b` has one fixed point, :math:`(I - M)^{-1}b`:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> M, b = np.array([[0.5, 0.2], [0.0, 0.3]]), np.array([1.0, 2.0])
+    >>> dyn = FunctionDynamics(lambda x, u: x @ M.T + b, n_state=2, jacobian=lambda x, u:
+    ...                        np.broadcast_to(M, (len(x), 2, 2)))
+    >>> fps = find_fixed_points(dyn, None, np.random.default_rng(0).normal(size=(8, 2)),
+    ...                         progress=False)
+    >>> np.allclose(fps.x, np.linalg.solve(np.eye(2) - M, b)), fps.summary()["stable"]
+    (True, 1)
+    """
+    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
+    method = check_choice("method", method, METHODS)
+    if initial_states is None:
+        raise ValueError(
+            "initial_states is required: an array (n, n_state), e.g. from "
+            "sample_initial_states(simulated_states, 1024)"
+        )
+    X0 = dyn.check_states(initial_states, "initial_states")
+    n = len(X0)
+    U = dyn.check_inputs(inputs, n, "inputs")
+    backend = _pick_backend(dyn, backend, method)
+    check_positive("unique_tol", unique_tol, allow_zero=True)
+    check_positive("marginal_tol", marginal_tol, allow_zero=True)
+    if not isinstance(warmup, (int, np.integer)) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    cond = np.zeros(n, dtype=np.int64) if conditions is None else np.asarray(conditions)
+    if cond.shape != (n,):
+        raise ValueError(f"conditions has shape {cond.shape}; expected ({n},)")
+    if condition_names is None:
+        condition_names = (
+            [str(i) for i in range(int(cond.max()) + 1)] if conditions is not None else ["all"]
+        )
+    if input_names is not None and len(input_names) != dyn.n_input:
+        raise ValueError(
+            f"input_names has {len(input_names)} names; the system has {dyn.n_input} inputs"
+        )
+
+    scale = state_scale(X0)
+    default_cls = SolverOptions if method == "newton" else AdamOptions
+    if options is None:
+        options = (
+            SolverOptions(
+                max_step=2.0 * scale,
+                length=scale,
+                x_max=1e6 * max(1.0, float(np.abs(X0).max())),
+            )
+            if method == "newton"
+            else AdamOptions()
+        )
+    elif not isinstance(options, default_cls):
+        raise ValueError(f"options for method={method!r} must be a {default_cls.__name__}")
+    overrides = {}
+    if tol_q is not None:
+        overrides["tol_q"] = check_positive("tol_q", tol_q, allow_zero=True)
+    if max_iter is not None:
+        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+        overrides["max_iter"] = int(max_iter)
+    if overrides:
+        from dataclasses import replace
+
+        options = replace(options, **overrides)
+
+    start = time.perf_counter()
+    X = X0.copy()
+    for _ in range(warmup):
+        r = np.asarray(dyn._residual(NUMPY, X, dyn._prepare(NUMPY, U)))
+        X = X + (r if dyn.kind == "map" else dyn.dt * r)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("the warm-up diverged; use warmup=0 or smaller initial states")
+    if chunk_size is None:
+        d = dyn.n_state
+        # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
+        chunk_size = (
+            4096 if backend == "numba" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
+        )
+    x, q, n_iter, code = _run(dyn, method, backend, X, U, options, int(chunk_size), progress)
+    elapsed = time.perf_counter() - start
+
+    codes = np.array(sorted(OUTCOMES))
+    lookup = np.searchsorted(codes, code)
+    status = np.array([OUTCOMES[c][0] for c in codes])[lookup]
+    reason = np.array([OUTCOMES[c][1] for c in codes])[lookup]
+    good = np.flatnonzero(status != "failed")
+    _, input_group = np.unique(U, axis=0, return_inverse=True)
+    groups = input_group.ravel()[good] * 2 + (status[good] == "slow")
+    labels, reps = cluster(x[good], q[good], unique_tol * scale, groups)
+    fixed_point = np.full(n, -1, dtype=np.int64)
+    fixed_point[good] = labels
+    reps = good[reps]
+    r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
+    speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+    lin = (
+        linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
+        if linearize_points and len(reps)
+        else None
+    )
+    n_failed = int(np.sum(status == "failed"))
+    if n_failed:
+        counts = {k: int(np.sum(reason == k)) for k in np.unique(reason[status == "failed"])}
+        logger.info("%d of %d candidates failed: %s", n_failed, n, counts)
+    info = {
+        "method": method,
+        "backend": backend,
+        "options": {k: v for k, v in vars(options).items()},
+        "unique_tol": unique_tol,
+        "state_scale": scale,
+        "marginal_tol": marginal_tol,
+        "warmup": int(warmup),
+        "n_candidates": n,
+        "elapsed_s": elapsed,
+    }
+    return FixedPoints(
+        x=x[reps],
+        inputs=U[reps],
+        q=q[reps],
+        speed=speed,
+        status=status[reps],
+        n_iter=n_iter[reps],
+        n_candidates=np.bincount(labels, minlength=len(reps)).astype(np.int64),
+        condition=cond[reps],
+        linearization=lin,
+        candidates=Candidates(X0, x, U, q, n_iter, status, reason, fixed_point, cond),
+        kind=dyn.kind,
+        dt=dyn.dt,
+        time_unit=dyn.time_unit,
+        state_dim=dyn.state_dim,
+        condition_names=list(condition_names),
+        input_names=None if input_names is None else list(input_names),
+        state_coords=dyn.state_coords(),
+        info=info,
+    )

@@ -1,0 +1,182 @@
+r"""Linearization at fixed points: eigenmodes, their time scales, stability and input selection.
+
+Around a fixed point :math:`x^*` the dynamics are, to first order,
+
+.. math::
+
+    \text{map: } \delta x_{t+1} = J\,\delta x_t + B\,\delta u, \qquad
+    \text{ODE: } \dot{\delta x} = J\,\delta x + B\,\delta u,
+
+with :math:`J = \partial F/\partial x` (or :math:`\partial f/\partial x`) and
+:math:`B = \partial F/\partial u`. Writing :math:`J = R\Lambda L^{H}` with right
+eigenvectors :math:`r_k` (columns of R) and left eigenvectors :math:`l_k`
+normalised so that :math:`l_k^{H} r_j = \delta_{kj}`, the component of the state
+along mode k evolves on its own, and an input moves it by :math:`l_k^{H}B`: the
+*selection vector* of Mante, Sussillo, Shenoy & Newsome (2013), which says which
+inputs a slow mode integrates.
+
+Each mode has a growth rate (per ms, or per step for systems without time units)
+and a frequency (Hz):
+
+.. math::
+
+    \text{ODE: } \gamma = \operatorname{Re}\lambda,\quad \nu = \frac{\operatorname{Im}\lambda}{2\pi};
+    \qquad
+    \text{map: } \gamma = \frac{\ln|\lambda|}{\Delta t},\quad \nu = \frac{\arg\lambda}{2\pi\Delta t},
+
+and time constant :math:`1/|\gamma|`. A mode is *unstable* when
+:math:`\gamma >` ``marginal_tol``, *marginal* when :math:`|\gamma| \le` ``marginal_tol``
+(the signature of line and ring attractors), stable otherwise. The tolerance band
+makes the label of a line-attractor mode deterministic, where a bare
+:math:`|\lambda| < 1` test labels it at random.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Linearization", "classify", "eigenmodes", "linearize"]
+
+
+@dataclass
+class Linearization:
+    """Linearization of a system at k states (see the module docstring).
+
+    Attributes
+    ----------
+    jacobian : ndarray (k, d, d)
+    input_jacobian : ndarray (k, d, m)
+    eigenvalues : complex ndarray (k, d)
+        Sorted by growth rate, most unstable (or slowest decaying) first.
+    right, left : complex ndarray (k, d, d)
+        Eigenvectors as columns (``right[i, :, j]`` is mode j of state i), with
+        :math:`l_j^H r_j = 1`; right eigenvectors have unit norm.
+    input_projection : complex ndarray (k, d, m)
+        :math:`l_j^H B`: how much each input drives each mode (selection vectors).
+    growth_rate : ndarray (k, d)
+        Per ms (per step when the system has no time unit).
+    frequency : ndarray (k, d)
+        Hz (cycles per 1000 time units).
+    n_unstable, n_marginal : ndarray of int (k,)
+    stability : ndarray of str (k,)
+        ``"stable"``, ``"marginal"`` or ``"unstable_<n>"``.
+    """
+
+    jacobian: np.ndarray
+    input_jacobian: np.ndarray
+    eigenvalues: np.ndarray
+    right: np.ndarray
+    left: np.ndarray
+    input_projection: np.ndarray
+    growth_rate: np.ndarray
+    frequency: np.ndarray
+    n_unstable: np.ndarray
+    n_marginal: np.ndarray
+    stability: np.ndarray
+
+    @property
+    def time_constant(self) -> np.ndarray:
+        """:math:`1/|\\gamma|` of each mode (inf for a mode with zero growth rate)."""
+        with np.errstate(divide="ignore"):
+            return 1.0 / np.abs(self.growth_rate)
+
+
+def _growth_and_frequency(lam, kind: str, dt: float):
+    if kind == "ode":
+        return lam.real, lam.imag / (2 * np.pi) * 1000.0
+    with np.errstate(divide="ignore"):
+        growth = np.log(np.abs(lam)) / dt
+    return growth, np.angle(lam) / (2 * np.pi * dt) * 1000.0
+
+
+def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
+    """Sorted eigenvalues, right and left eigenvectors of a batch of Jacobians.
+
+    Parameters
+    ----------
+    jacobian : array (k, d, d)
+    kind : {"map", "ode"}
+    dt : float
+        Step duration (maps), to express growth rates per time unit.
+
+    Returns
+    -------
+    eigenvalues (k, d), right (k, d, d), left (k, d, d), growth_rate (k, d), frequency (k, d)
+
+    Examples
+    --------
+    >>> lam, *_ = eigenmodes(np.diag([0.5, 2.0])[None], kind="map")
+    >>> lam.real
+    array([[2. , 0.5]])
+    """
+    J = np.asarray(jacobian, dtype=np.float64)
+    lam, R = np.linalg.eig(J)
+    growth, _ = _growth_and_frequency(lam, kind, dt)
+    # Most unstable first; ties (complex pairs) keep positive frequency first.
+    order = np.lexsort((-lam.imag, -growth), axis=-1)
+    lam = np.take_along_axis(lam, order, axis=-1)
+    R = np.take_along_axis(R, order[:, None, :], axis=-1)
+    try:
+        Linv = np.linalg.inv(R)
+    except np.linalg.LinAlgError:
+        # A defective Jacobian (repeated eigenvalue, one eigenvector) has singular R;
+        # the pseudo-inverse still gives left vectors for the modes that exist.
+        Linv = np.linalg.pinv(R)
+    left = np.conj(np.swapaxes(Linv, -1, -2))
+    growth, frequency = _growth_and_frequency(lam, kind, dt)
+    return lam, R, left, growth, frequency
+
+
+def classify(growth_rate, marginal_tol: float):
+    """Count unstable and marginal modes and name the stability class of each state.
+
+    Returns ``(n_unstable, n_marginal, stability)``; ``stability`` is ``"stable"``,
+    ``"marginal"`` (no unstable mode, at least one marginal) or ``"unstable_<n>"``.
+    """
+    g = np.asarray(growth_rate)
+    n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)
+    n_marginal = np.sum(np.abs(g) <= marginal_tol, axis=-1).astype(np.int32)
+    labels = np.where(
+        n_unstable > 0,
+        np.char.add("unstable_", n_unstable.astype(str)),
+        np.where(n_marginal > 0, "marginal", "stable"),
+    )
+    return n_unstable, n_marginal, labels.astype(str)
+
+
+def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearization:
+    """Linearize ``dynamics`` at states ``x`` (k, d) with inputs ``u`` (k, m) or (m,).
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    x : array (k, d)
+    u : array (k, m) or (m,), optional
+        Zero input when omitted.
+    marginal_tol : float
+        Half-width of the marginal band of growth rates, per ms (per step for systems
+        without a time unit). The default 1e-4/ms calls modes with time constants
+        beyond 10 s marginal.
+
+    Returns
+    -------
+    Linearization
+
+    Examples
+    --------
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: -x**3 + x, n_state=1, kind="ode")
+    >>> lin = linearize(dyn, np.array([[0.0], [1.0]]))
+    >>> lin.stability.tolist()
+    ['unstable_1', 'stable']
+    """
+    x = dynamics.check_states(x)
+    u = dynamics.check_inputs(u, len(x))
+    J = dynamics.jacobian(x, u)
+    B = dynamics.input_jacobian(x, u)
+    lam, R, L, growth, freq = eigenmodes(J, kind=dynamics.kind, dt=dynamics.dt)
+    proj = np.einsum("kim,kij->kmj", np.conj(L), B)
+    n_unstable, n_marginal, stability = classify(growth, marginal_tol)
+    return Linearization(J, B, lam, R, L, proj, growth, freq, n_unstable, n_marginal, stability)

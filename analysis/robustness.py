@@ -1,0 +1,285 @@
+r"""Robustness of a trained network: normalised perturbations and ablations.
+
+**Normalised perturbation** (Li et al., NeurIPS 2020, their eq. 5, as used by
+Khajehabdollahi et al., 2024). For a strength :math:`\varepsilon` and a random
+direction :math:`d \sim \mathcal N(0, I)`,
+
+.. math::
+
+    W \leftarrow W + \varepsilon\,\lVert W\rVert_F\,\frac{d}{\lVert d\rVert_F},
+    \qquad
+    \tau \leftarrow \tau + \varepsilon\,\lVert\tau\rVert\,\frac{|d|}{\lVert d\rVert},
+
+so :math:`\varepsilon` is the size of the perturbation relative to the weights
+(time constants only grow, keeping them above one step). Each repeat draws one
+direction and uses it at every :math:`\varepsilon`, so a curve is smooth in
+:math:`\varepsilon` and repeats differ only in direction.
+
+**Ablation** silences the :math:`k` neurons with the shortest (``"fastest"``) or
+longest (``"slowest"``) time constants: their rows and columns of the recurrent
+weights, their input weights and their read-out weights are zeroed.
+
+Every function works on a copy of the model (the original is never changed) and
+scores it with ``score(model) -> float``; :func:`task_accuracy` builds the usual
+score, the fraction of fresh trials of a task answered correctly. Results are
+:class:`xarray.Dataset` curves.
+
+The weights perturbed are those of ``parameter`` (default: ``weight_rec`` for the
+neurodyn rate and timescale RNNs, ``core.weight_hh_l0`` for wrapped PyTorch RNNs).
+Time-constant perturbations and ablations by τ need a model with ``tau`` (and
+``set_tau`` to change it, as :class:`~neurodyn.rnn_models.TimescaleRNN` has).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from .._validation import check_choice
+from ..seeding import make_rng, resolve_seed, torch_generator
+
+__all__ = [
+    "ablate_by_tau",
+    "perturb_tau",
+    "perturb_weights",
+    "task_accuracy",
+]
+
+#: ε grids of the paper: W and τ.
+W_EPSILONS = np.concatenate([[0.0], np.geomspace(1e-2, 10.0, 10)])
+TAU_EPSILONS = np.concatenate([[0.0], np.geomspace(1e-3, 10.0, 13)])
+
+_RECURRENT_NAMES = ("weight_rec", "core.weight_hh_l0")
+
+
+def task_accuracy(task, *, n_trials: int = 512, key: str = "correct", seed=0) -> Callable:
+    """A score: the mean of ``task.evaluate(...)[key]`` over ``n_trials`` fixed trials.
+
+    The trials (and the model's random initial states) are drawn once from the
+    ``eval`` stream of ``seed``, so every perturbed copy is scored on the same data.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import NParity
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> score = task_accuracy(NParity(n=2), n_trials=64)
+    >>> 0.0 <= score(TimescaleRNN(1, 8, seed=0)) <= 1.0
+    True
+    """
+    import torch
+
+    seed = resolve_seed(seed)
+    batch = task.batch(n_trials, seed=make_rng(seed, "eval"))
+    inputs = torch.from_numpy(batch.inputs)
+
+    @torch.no_grad()
+    def score(model) -> float:
+        out = model(inputs, generator=torch_generator(seed, "eval"))
+        values = task.evaluate(out.outputs.cpu().numpy(), batch)
+        if key not in values:
+            raise ValueError(f"key={key!r} is not among the task's scores {sorted(values)}")
+        return float(np.mean(values[key]))
+
+    return score
+
+
+def _recurrent(model, parameter: str | None):
+    params = dict(model.named_parameters())
+    if parameter is None:
+        parameter = next((n for n in _RECURRENT_NAMES if n in params), None)
+        if parameter is None:
+            raise ValueError(
+                f"{type(model).__name__} has none of the recurrent weights {_RECURRENT_NAMES}; "
+                f"name one with parameter= (parameters: {sorted(params)})"
+            )
+    return check_choice("parameter", parameter, params), params[parameter]
+
+
+def _epsilons(epsilons) -> np.ndarray:
+    e = np.asarray(epsilons, dtype=float).ravel()
+    if e.size == 0 or not np.all(np.isfinite(e)) or np.any(e < 0):
+        raise ValueError(f"epsilons must be non-negative finite numbers, got {epsilons!r}")
+    return e
+
+
+def _repeats(n_repeats) -> int:
+    if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}")
+    return int(n_repeats)
+
+
+def _curve(acc, epsilons, what, seed, extra) -> xr.Dataset:
+    ds = xr.Dataset(
+        {
+            "accuracy": (("epsilon", "repeat"), acc),
+            "accuracy_mean": ("epsilon", acc.mean(axis=1)),
+        },
+        coords={"epsilon": epsilons, "repeat": np.arange(acc.shape[1])},
+    )
+    ds.attrs.update(perturbation=what, normalisation="Li et al. 2020, eq. 5", seed=seed, **extra)
+    return ds
+
+
+def perturb_weights(
+    model,
+    score: Callable,
+    *,
+    epsilons=W_EPSILONS,
+    n_repeats: int = 10,
+    parameter: str | None = None,
+    seed=0,
+) -> xr.Dataset:
+    r"""Accuracy under normalised perturbations of the recurrent weights.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    score : callable
+        ``score(model) -> float`` (e.g. :func:`task_accuracy`).
+    epsilons : sequence of float
+        Relative strengths :math:`\varepsilon` (default: 0 and 10 values from 0.01 to 10,
+        the paper's grid).
+    n_repeats : int
+        Random directions per strength (10 in the paper).
+    parameter : str, optional
+        Name of the weight tensor to perturb (see the module docstring).
+    seed : int
+
+    Returns
+    -------
+    xarray.Dataset
+        ``accuracy`` (epsilon, repeat) and ``accuracy_mean`` (epsilon).
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import NParity
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> ds = perturb_weights(net, task_accuracy(NParity(n=2), n_trials=32),
+    ...                      epsilons=[0, 0.5], n_repeats=2)
+    >>> ds["accuracy"].dims
+    ('epsilon', 'repeat')
+    """
+    import torch
+
+    seed = resolve_seed(seed)
+    eps = _epsilons(epsilons)
+    n_repeats = _repeats(n_repeats)
+    work = copy.deepcopy(model)
+    name, w = _recurrent(work, parameter)
+    w0 = w.detach().clone()
+    norm = torch.linalg.norm(w0)
+    acc = np.zeros((len(eps), n_repeats))
+    with torch.no_grad():
+        for r in range(n_repeats):
+            d = make_rng(seed, "analysis", r).standard_normal(tuple(w0.shape))
+            direction = torch.as_tensor(d / np.linalg.norm(d), dtype=w0.dtype)
+            for i, e in enumerate(eps):
+                w.copy_(w0 + e * norm * direction)
+                acc[i, r] = score(work)
+    return _curve(acc, eps, "weights", seed, {"parameter": name})
+
+
+def perturb_tau(
+    model, score: Callable, *, epsilons=TAU_EPSILONS, n_repeats: int = 10, seed=0
+) -> xr.Dataset:
+    r"""Accuracy under normalised, positive perturbations of the time constants.
+
+    :math:`\tau \leftarrow \tau + \varepsilon\lVert\tau\rVert\,|d|/\lVert d\rVert`.
+    Arguments and result as :func:`perturb_weights` (default ε: 0 and 13 values from
+    0.001 to 10).
+    """
+    seed = resolve_seed(seed)
+    eps = _epsilons(epsilons)
+    n_repeats = _repeats(n_repeats)
+    work = copy.deepcopy(model)
+    if not hasattr(work, "set_tau"):
+        raise ValueError(
+            f"{type(model).__name__} has no settable time constants (needs `tau` and "
+            "`set_tau`, as TimescaleRNN has)"
+        )
+    tau0 = work.tau.detach().cpu().numpy().astype(float)
+    norm = np.linalg.norm(tau0)
+    acc = np.zeros((len(eps), n_repeats))
+    for r in range(n_repeats):
+        d = np.abs(make_rng(seed, "analysis", r).standard_normal(tau0.shape))
+        d /= np.linalg.norm(d)
+        for i, e in enumerate(eps):
+            work.set_tau(tau0 + e * norm * d)
+            acc[i, r] = score(work)
+    return _curve(acc, eps, "tau", seed, {})
+
+
+def ablate_by_tau(
+    model,
+    score: Callable,
+    *,
+    ks: Sequence[int] = (0, 5, 10, 20),
+    which: Sequence[str] = ("fastest", "slowest"),
+    parameter: str | None = None,
+) -> xr.Dataset:
+    """Accuracy after silencing the k fastest or slowest neurons (by τ).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Needs ``tau`` (n_hidden,), the recurrent weights (``parameter``) and, when
+        present, ``weight_in`` and ``weight_out`` (their rows / columns are zeroed).
+    score : callable
+    ks : sequence of int
+        Numbers of neurons to silence (20 in the paper).
+    which : sequence of {"fastest", "slowest"}
+
+    Returns
+    -------
+    xarray.Dataset
+        ``accuracy`` (which, k) and the silenced units' mean τ ``tau_ablated`` (which, k).
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import NParity
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> ds = ablate_by_tau(net, task_accuracy(NParity(n=2), n_trials=32), ks=[0, 2])
+    >>> ds["accuracy"].shape
+    (2, 2)
+    """
+    import torch
+
+    tau = getattr(model, "tau", None)
+    if not isinstance(tau, torch.Tensor):
+        raise ValueError(f"{type(model).__name__} has no per-neuron time constants `tau`")
+    tau = tau.detach().cpu().numpy().astype(float)
+    ks = [int(k) for k in ks]
+    if any(k < 0 or k > len(tau) for k in ks):
+        raise ValueError(f"ks must lie in [0, n_hidden={len(tau)}], got {list(ks)}")
+    which = [check_choice("which", w, ("fastest", "slowest")) for w in which]
+    # Stable sort: ties keep unit order, so the choice of neurons is deterministic.
+    orders = {"fastest": np.argsort(tau, kind="stable"), "slowest": np.argsort(-tau, kind="stable")}
+    name = _recurrent(model, parameter)[0]
+    acc = np.zeros((len(which), len(ks)))
+    tau_ablated = np.full((len(which), len(ks)), np.nan)
+    for i, w in enumerate(which):
+        for j, k in enumerate(ks):
+            units = torch.as_tensor(orders[w][:k].copy())
+            work = copy.deepcopy(model)
+            rec = _recurrent(work, name)[1]
+            with torch.no_grad():
+                rec[units, :] = 0.0
+                rec[:, units] = 0.0
+                if isinstance(getattr(work, "weight_in", None), torch.Tensor):
+                    work.weight_in[units, :] = 0.0
+                if isinstance(getattr(work, "weight_out", None), torch.Tensor):
+                    work.weight_out[:, units] = 0.0
+            acc[i, j] = score(work)
+            if k:
+                tau_ablated[i, j] = tau[units.numpy()].mean()
+    ds = xr.Dataset(
+        {"accuracy": (("which", "k"), acc), "tau_ablated": (("which", "k"), tau_ablated)},
+        coords={"which": which, "k": ks},
+    )
+    ds.attrs.update(perturbation="ablation", parameter=name)
+    return ds

@@ -1,0 +1,182 @@
+"""Fixed points: the default Newton/LM solver against method="adam" (FixedPointFinder's algorithm).
+
+Prints, in one run, wall time (median over repeats), the distinct fixed points found
+and the speed ratio for
+
+(a) the 3-bit flip-flop, a 16-unit tanh ``torch.nn.RNN`` (wrapped as TorchRNN),
+    1024 initial states sampled from trajectories with noise 0.5;
+(b) rate RNNs with 64 and 256 units trained on context-dependent integration, one
+    constant input per context, 1024 initial states per context;
+(c) scale: 10 000 initial states on the 256-unit network (default method only),
+    with the peak resident memory of the process.
+
+Both methods get the same model, inputs and initial states; only ``method`` differs.
+The networks are trained first (seeded); ``--cache DIR`` keeps them between runs.
+
+Usage::
+
+    python benchmarks/bench_fixed_points.py            # full run (tens of minutes on 2 cores)
+    python benchmarks/bench_fixed_points.py --quick    # small sizes, one repeat (a few minutes)
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread for both methods: on a shared 2-core machine OpenBLAS's own threads
+# make a 512×64 matmul 50× slower, which would time the machine's load, not the
+# algorithms. The Newton kernels parallelise over candidates with Numba instead.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import neurodyn  # noqa: E402
+from neurodyn.analysis import (  # noqa: E402
+    condition_inputs,
+    find_fixed_points,
+    sample_initial_states,
+    tile_conditions,
+)
+from neurodyn.rnn_models import RateRNN, TorchRNN  # noqa: E402
+from neurodyn.tasks import FlipFlop, make_task  # noqa: E402
+
+
+def trained(path: Path | None, make, task, steps: int, lr: float):
+    """A model trained on ``task`` (loaded from ``path`` when it exists)."""
+    if path is not None and path.is_file():
+        return neurodyn.load_model(path)
+    model = make()
+    t0 = time.perf_counter()
+    res = neurodyn.fit(model, task, n_steps=steps, lr=lr, seed=0, val_every=steps, progress=False)
+    last = res.history[-1]
+    print(
+        f"  trained {model.kind} n_hidden={model.n_hidden} on {task.name}: {steps} steps in "
+        f"{time.perf_counter() - t0:.0f} s, val_loss {last['val_loss']:.4f}, "
+        f"accuracy {last.get('val_accuracy', float('nan')):.3f}",
+        flush=True,
+    )
+    if path is not None:
+        neurodyn.save_model(model, path)
+    return model
+
+
+def timed(fn, repeats: int):
+    """Median wall time over ``repeats`` calls and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def describe(fps) -> str:
+    s = fps.summary()
+    roots = "/".join(
+        f"{k.replace('unstable_', 'u')}={v}" for k, v in s.items() if k not in ("slow", "failed")
+    )
+    return f"{len(fps.roots):4d} roots ({roots}); slow {s['slow']}, failed candidates {s['failed']}"
+
+
+def compare(label, model, inputs, x0, repeats, adam_repeats, conditions=None):
+    """Run both methods; print a row each and the ratio."""
+    kw = dict(conditions=conditions, progress=False)
+    # Load the Numba kernels once, untimed (compiled code is cached on disk).
+    find_fixed_points(model, None if inputs is None else inputs[:8], x0[:8], progress=False)
+    t_new, new = timed(lambda: find_fixed_points(model, inputs, x0, **kw), repeats)
+    t_adam, adam = timed(
+        lambda: find_fixed_points(model, inputs, x0, method="adam", **kw), adam_repeats
+    )
+    q_new = np.max(new.roots.q) if len(new.roots) else float("nan")
+    q_adam = np.max(adam.roots.q) if len(adam.roots) else float("nan")
+    it_new = np.median(new.candidates.n_iter)
+    it_adam = int(adam.candidates.n_iter[0])
+    print(f"\n({label}) {len(x0)} initial states, n_state={x0.shape[1]}, kind={new.kind}")
+    print(f"  newton ({new.info['backend']:5s}) {t_new:8.2f} s  median {it_new:5.0f} iterations  "
+          f"max q {q_new:.1e}  {describe(new)}")  # fmt: skip
+    print(f"  adam   ({adam.info['backend']:5s}) {t_adam:8.2f} s  {it_adam:12d} iterations  "
+          f"max q {q_adam:.1e}  {describe(adam)}")  # fmt: skip
+    print(
+        f"  speed-up {t_adam / t_new:6.1f}x   roots newton/adam {len(new.roots)}/{len(adam.roots)}"
+    )
+    return t_adam / t_new
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and one repeat")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats of the Newton runs")
+    parser.add_argument("--cache", type=Path, default=None, help="folder to keep trained models")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 5)
+    adam_repeats = 1 if quick else 3
+    if args.cache is not None:
+        args.cache.mkdir(parents=True, exist_ok=True)
+
+    def cache(name):
+        return None if args.cache is None else args.cache / f"{name}{'_quick' if quick else ''}.npz"
+
+    print(f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
+          f"numba threads {numba.get_num_threads()}; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+          f"repeats newton {repeats}, adam {adam_repeats}{' (quick)' if quick else ''}")  # fmt: skip
+
+    # (a) flip-flop, 16-unit tanh RNN, 1024 initial states with noise 0.5
+    ff = FlipFlop(dt=10.0, timing={"trial": 500.0})
+    rnn = trained(cache("flipflop_rnn16"), lambda: TorchRNN("rnn", 3, 16, 3, dt=10.0, seed=0), ff,
+                  200, 1e-2)  # fmt: skip
+    ds = neurodyn.simulate(rnn, FlipFlop(dt=10.0), n_trials=64, seed=1)
+    x0 = sample_initial_states(ds, 1024, noise_scale=0.5, seed=0)
+    ratios = {"a": compare("a: flip-flop RNN", rnn, None, x0, repeats, adam_repeats)}
+
+    # (b) context-dependent integration, rate RNNs of 64 and 256 units
+    # A fixed 300-ms delay keeps trials short; the task is otherwise the default.
+    ctx = make_task("context_dm", dt=20.0, timing={"delay": 300.0})
+    n_init = 256 if quick else 1024
+    sizes = (64,) if quick else (64, 256)
+    steps = 150 if quick else 1500
+    big = None
+    for n in sizes:
+        net = trained(
+            cache(f"context_rate{n}"),
+            lambda n=n: RateRNN(7, n, 3, dt=20.0, tau=100.0, noise_rec=0.05, seed=0),
+            ctx,
+            steps,
+            3e-3,
+        )
+        ds = neurodyn.simulate(net, ctx, n_trials=64, seed=1)
+        u, _ = condition_inputs(ds, by="context", period="stimulus")
+        x0, uu, cond = tile_conditions(sample_initial_states(ds, n_init, seed=0), u)
+        ratios[f"b{n}"] = compare(f"b: context rate RNN {n}", net, uu, x0, repeats,
+                                  adam_repeats, conditions=cond)  # fmt: skip
+        big = (net, ds, u)
+
+    # (c) scale: 10 000 initial states on the largest network, default method
+    net, ds, u = big
+    n_scale = 2000 if quick else 10_000
+    x0, uu, cond = tile_conditions(sample_initial_states(ds, n_scale // len(u), seed=1), u)
+    t, fps = timed(lambda: find_fixed_points(net, uu, x0, conditions=cond, progress=False), 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
+    print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
+          f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
+
+    print("\nspeed-up of the default method over method='adam':")
+    for k, v in ratios.items():
+        target = 20 if k == "a" else 5
+        print(f"  ({k}) {v:7.1f}x   (target {target}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The dynamics protocol: every model as state size, step/velocity and Jacobians.
+
+Analyzers (:mod:`neurodyn.analysis`) depend on :class:`Dynamics` only, never on a
+model class; :func:`dynamics` builds the right adapter for a model.
+"""
+
+from .factory import dynamics
+from .function import FunctionDynamics
+from .protocol import Dynamics, NumbaSpec
+from .rate import RateDynamics
+from .timescale import TimescaleDynamics
+from .torch_cells import AutogradDynamics, TorchCellDynamics
+
+__all__ = [
+    "AutogradDynamics",
+    "Dynamics",
+    "FunctionDynamics",
+    "NumbaSpec",
+    "RateDynamics",
+    "TimescaleDynamics",
+    "TorchCellDynamics",
+    "dynamics",
+]

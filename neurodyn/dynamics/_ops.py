@@ -1,0 +1,205 @@
+"""Tiny array namespaces so one formula serves NumPy and PyTorch.
+
+Each adapter writes its update equations and Jacobians once against ``ops`` (the
+functions below), and the same code then runs on NumPy float64 arrays for the
+CPU solvers and on torch tensors (on the model's device) for the GPU solver.
+Only what the adapters and the batched solver need is here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["NUMPY", "TORCH", "NumpyOps", "TorchOps", "ops_for"]
+
+
+class NumpyOps:
+    """NumPy implementations (float64)."""
+
+    name = "numpy"
+
+    tanh = staticmethod(np.tanh)
+    exp = staticmethod(np.exp)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+    isfinite = staticmethod(np.isfinite)
+    where = staticmethod(np.where)
+    einsum = staticmethod(np.einsum)
+
+    @staticmethod
+    def sigmoid(x):
+        return special.expit(x)
+
+    @staticmethod
+    def relu(x):
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def softplus(x):
+        # log(1 + e^x) without overflow for large x.
+        return np.logaddexp(0.0, x)
+
+    @staticmethod
+    def step(x):
+        """Heaviside step with H(0) = 0 (the derivative PyTorch uses for ReLU)."""
+        return (x > 0).astype(x.dtype)
+
+    @staticmethod
+    def eye(n, like):
+        return np.eye(n, dtype=like.dtype)
+
+    @staticmethod
+    def zeros(shape, like):
+        return np.zeros(shape, dtype=like.dtype)
+
+    @staticmethod
+    def cat(arrays, axis=-1):
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def asarray(x, like):
+        return np.asarray(x, dtype=like.dtype)
+
+    @staticmethod
+    def nonzero(mask):
+        return np.flatnonzero(mask)
+
+    @staticmethod
+    def any(mask) -> bool:
+        return bool(np.any(mask))
+
+    @staticmethod
+    def to_numpy(x):
+        return np.asarray(x)
+
+    @staticmethod
+    def copy(x):
+        return x.copy()
+
+    @staticmethod
+    def rowmax(x):
+        return np.max(x, axis=1)
+
+    @staticmethod
+    def full(n, value, like, integer=False):
+        return np.full(n, value, dtype=np.int64 if integer else like.dtype)
+
+    @staticmethod
+    def falses(n, like):
+        return np.zeros(n, dtype=bool)
+
+    @staticmethod
+    def solve(a, b):
+        """Solve ``a[i] @ x[i] = b[i]`` for each i; return ``(x, ok)``.
+
+        ``ok[i]`` is False where ``a[i]`` is exactly singular or the solution is not
+        finite; NumPy raises for a whole batch if one matrix is singular, so those
+        batches are redone one matrix at a time.
+        """
+        try:
+            x = np.linalg.solve(a, b[..., None])[..., 0]
+            ok = np.ones(len(b), dtype=bool)
+        except np.linalg.LinAlgError:
+            x = np.zeros_like(b)
+            ok = np.zeros(len(b), dtype=bool)
+            for i in range(len(b)):
+                try:
+                    x[i] = np.linalg.solve(a[i], b[i])
+                    ok[i] = True
+                except np.linalg.LinAlgError:
+                    pass
+        ok &= np.all(np.isfinite(x), axis=-1)
+        return x, ok
+
+
+class TorchOps:
+    """PyTorch implementations; arrays stay on their device and dtype."""
+
+    name = "torch"
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        self.tanh = torch.tanh
+        self.exp = torch.exp
+        self.sqrt = torch.sqrt
+        self.abs = torch.abs
+        self.isfinite = torch.isfinite
+        self.sigmoid = torch.sigmoid
+        self.relu = torch.relu
+        self.einsum = torch.einsum
+
+    def where(self, cond, a, b):
+        t = self.torch
+        return t.where(cond, t.as_tensor(a), t.as_tensor(b))
+
+    def softplus(self, x):
+        # Exact log(1 + e^x); F.softplus switches to x above 20, which NumPy does not.
+        return self.torch.logaddexp(x, self.torch.zeros_like(x))
+
+    def step(self, x):
+        return (x > 0).to(x.dtype)
+
+    def eye(self, n, like):
+        return self.torch.eye(n, dtype=like.dtype, device=like.device)
+
+    def zeros(self, shape, like):
+        return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+    def cat(self, arrays, axis=-1):
+        return self.torch.cat(arrays, dim=axis)
+
+    def asarray(self, x, like):
+        return self.torch.as_tensor(np.asarray(x), dtype=like.dtype, device=like.device)
+
+    def nonzero(self, mask):
+        return self.torch.nonzero(mask).flatten()
+
+    def any(self, mask) -> bool:
+        return bool(mask.any())
+
+    @staticmethod
+    def to_numpy(x):
+        return x.detach().cpu().numpy()
+
+    @staticmethod
+    def copy(x):
+        return x.clone()
+
+    @staticmethod
+    def rowmax(x):
+        return x.amax(dim=1)
+
+    def full(self, n, value, like, integer=False):
+        dtype = self.torch.int64 if integer else like.dtype
+        return self.torch.full((n,), value, dtype=dtype, device=like.device)
+
+    def falses(self, n, like):
+        return self.torch.zeros(n, dtype=self.torch.bool, device=like.device)
+
+    def solve(self, a, b):
+        """Batched LU solve that reports singular matrices per item instead of raising."""
+        t = self.torch
+        lu, piv, info = t.linalg.lu_factor_ex(a)
+        x = t.linalg.lu_solve(lu, piv, b.unsqueeze(-1)).squeeze(-1)
+        ok = (info == 0) & t.isfinite(x).all(dim=-1)
+        return t.where(ok[:, None], x, t.zeros_like(x)), ok
+
+
+NUMPY = NumpyOps()
+_TORCH: TorchOps | None = None
+
+
+def TORCH() -> TorchOps:
+    """The torch namespace (built on first use so ``import neurodyn`` stays light)."""
+    global _TORCH
+    if _TORCH is None:
+        _TORCH = TorchOps()
+    return _TORCH
+
+
+def ops_for(x):
+    """The namespace matching the type of ``x``."""
+    return NUMPY if isinstance(x, np.ndarray) else TORCH()

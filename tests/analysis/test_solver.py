@@ -1,0 +1,247 @@
+"""The solver: every backend against the NumPy reference, statuses, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from neurodyn.analysis import SolverOptions, find_fixed_points
+from neurodyn.analysis import _newton as kernels
+from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
+from neurodyn.dynamics._ops import NUMPY
+
+
+def random_rate(nonlinearity, kind, d=10, gain=2.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return RateDynamics(
+        W=rng.normal(0, gain / np.sqrt(d), (d, d)),
+        W_in=rng.normal(size=(d, 2)),
+        bias=0.3 * rng.normal(size=d),
+        tau=rng.uniform(10, 50, d),
+        dt=5.0,
+        nonlinearity=nonlinearity,
+        kind=kind,
+    )
+
+
+def random_cell(cls, gain=2.0, seed=0, **kw):
+    torch.manual_seed(seed)
+    cell = cls(2, 6, **kw)
+    with torch.no_grad():
+        for name, p in cell.named_parameters():
+            if "weight_hh" in name:
+                p.mul_(gain * 2.5)  # PyTorch's init is small: push into the multi-stable regime
+    return dynamics(cell)
+
+
+SYSTEMS = {
+    # ReLU and softplus rates are unbounded: keep their gain below the runaway regime.
+    **{f"rate_{f}_{k}": (lambda f=f, k=k, g=g: random_rate(f, k, gain=g)) for f, g in
+       (("tanh", 2.0), ("relu", 0.8), ("softplus", 0.8), ("rectified_tanh", 2.0))
+       for k in ("ode", "map")},
+    "rnn_tanh": lambda: random_cell(torch.nn.RNNCell),
+    "rnn_relu": lambda: random_cell(torch.nn.RNNCell, gain=0.6, nonlinearity="relu"),
+    "gru": lambda: random_cell(torch.nn.GRUCell),
+    "lstm": lambda: random_cell(torch.nn.LSTMCell),
+    "gru_large": lambda: dynamics(torch.nn.GRU(2, 40)),  # above the small-matrix LU threshold
+}  # fmt: skip
+
+
+def seeds(dyn, n=120, scale=1.5, seed=1):
+    return np.random.default_rng(seed).normal(0, scale, (n, dyn.n_state))
+
+
+@pytest.mark.parametrize("name", list(SYSTEMS))
+def test_numba_kernel_evaluates_the_model(name):
+    """The kernels' residuals and Jacobians equal the adapters' (the reference formulas)."""
+    dyn = SYSTEMS[name]()
+    x = seeds(dyn, 7)
+    c = np.ascontiguousarray(dyn._prepare(NUMPY, np.random.default_rng(2).normal(size=(7, 2))))
+    spec = dyn.numba_spec()
+    r = np.empty_like(x)
+    a = np.empty((7, dyn.n_state, dyn.n_state))
+    kernels.evaluate_batch(spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, x, r, a)
+    r_ref, a_ref = dyn._residual_jacobian(NUMPY, x, c)
+    # Same formulas, different summation order: agreement to a few ulps of O(1) values.
+    np.testing.assert_allclose(r, r_ref, atol=1e-13)
+    np.testing.assert_allclose(a, a_ref, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", list(SYSTEMS))
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_backends_match_reference(name, backend):
+    dyn = SYSTEMS[name]()
+    x0 = seeds(dyn)
+    u = np.array([0.2, -0.1])
+    ref = find_fixed_points(dyn, u, x0, backend="numpy", progress=False)
+    fast = find_fixed_points(dyn, u, x0, backend=backend, progress=False)
+    assert fast.info["backend"] == backend
+    # The same algorithm makes the same decisions; summation order and LU
+    # implementations differ in the last bits, which can (rarely) send a candidate
+    # near a basin boundary elsewhere, so allow 3 % of candidates to differ.
+    c_ref, c_fast = ref.candidates, fast.candidates
+    same = (c_ref.status == c_fast.status) & (c_ref.reason == c_fast.reason)
+    assert np.mean(same) >= 0.97
+    # Where both end at an isolated root it is the same root (failed candidates may stop
+    # anywhere, and a marginal root lies on a degenerate set, e.g. where saturated gates
+    # make the residual exactly zero, so its position along that set is arbitrary).
+    # Roots are located to root_xtol = 1e-8 relative (usually to rounding); allow 100 ×.
+    isolated = np.zeros(len(c_ref.q), dtype=bool)
+    ok = c_ref.fixed_point >= 0
+    isolated[ok] = ref.n_marginal[c_ref.fixed_point[ok]] == 0
+    both = (c_ref.status == "root") & (c_fast.status == "root") & isolated
+    gap = np.linalg.norm(c_ref.x - c_fast.x, axis=1)
+    close = gap <= 1e-6 * (1 + np.linalg.norm(c_ref.x, axis=1))
+    assert np.sum(both & close) >= 0.97 * np.sum(both)
+    # The distinct isolated roots are the same set.
+    roots_ref = ref.roots[ref.roots.n_marginal == 0]
+    roots_fast = fast.roots[fast.roots.n_marginal == 0]
+    assert len(roots_ref) == len(roots_fast) >= 1
+    for x in roots_fast.x:
+        assert np.min(np.linalg.norm(roots_ref.x - x, axis=1)) < 1e-6 * (1 + np.linalg.norm(x))
+    # Roots are polished far below the tolerance.
+    assert np.all(roots_fast.q <= 1e-20)
+
+
+def test_every_root_is_a_root_and_nothing_is_dropped():
+    dyn = random_rate("tanh", "ode", d=12, gain=2.5)
+    x0 = seeds(dyn, 300, scale=3.0)
+    fps = find_fixed_points(dyn, None, x0, progress=False)
+    c = fps.candidates
+    assert len(c) == 300 and np.array_equal(c.x_init, x0)
+    assert set(np.unique(c.status)) <= {"root", "slow", "failed"}
+    # Every non-failed candidate belongs to a fixed point within the de-duplication radius.
+    ok = c.status != "failed"
+    assert np.all(c.fixed_point[ok] >= 0) and np.all(c.fixed_point[~ok] == -1)
+    tol = fps.info["unique_tol"] * fps.info["state_scale"]
+    assert np.all(np.linalg.norm(c.x[ok] - fps.x[c.fixed_point[ok]], axis=1) <= tol + 1e-12)
+    assert fps.n_candidates.sum() == ok.sum()
+    # Each representative has the lowest q of its cluster.
+    for k in range(len(fps)):
+        assert fps.q[k] == c.q[c.fixed_point == k].min()
+    # The speed is the residual norm in state units per ms.
+    r = dyn.residual(fps.x)
+    np.testing.assert_allclose(fps.speed, np.linalg.norm(r, axis=1), rtol=1e-10, atol=1e-300)
+    assert np.all(np.linalg.norm(dyn.residual(fps.roots.x), axis=1) < 1e-10)
+
+
+def test_slow_point_is_reported_separately():
+    """ẋ = μ + x² (μ > 0) has no root; q = ½(μ + x²)² has its minimum μ²/2 at x = 0."""
+    mu = 0.01
+    dyn = FunctionDynamics(lambda x, u: mu + x**2, n_state=1, kind="ode",
+                           jacobian=lambda x, u: 2 * x[:, :, None])  # fmt: skip
+    x0 = np.linspace(-1, 1, 21)[:, None] + 0.003
+    for backend in ("numpy", "torch"):
+        fps = find_fixed_points(dyn, None, x0, backend=backend, progress=False)
+        assert list(fps.status) == ["slow"]
+        assert abs(fps.x[0, 0]) < 1e-6
+        np.testing.assert_allclose(fps.q[0], mu**2 / 2, rtol=1e-9)
+        assert fps.summary()["slow"] == 1 and "stable" not in fps.summary()
+
+
+def test_vanishing_residual_without_root_is_not_a_root():
+    """ẋ = eˣ: q → 0 as x → −∞ but there is no root; candidates must fail (singular),
+    not be reported as roots because q fell below tol_q."""
+    dyn = FunctionDynamics(lambda x, u: np.exp(x), n_state=1, kind="ode",
+                           jacobian=lambda x, u: np.exp(x)[:, :, None])  # fmt: skip
+    fps = find_fixed_points(
+        dyn, None, np.linspace(-2, 2, 9)[:, None], backend="numpy", progress=False
+    )
+    assert len(fps.roots) == 0
+    assert set(fps.candidates.status) == {"failed"}
+    assert set(fps.candidates.reason) <= {"singular", "max_iter"}
+
+
+def test_divergence_and_nan_are_per_candidate_statuses():
+    """ẋ = x/(1 + x²) is NaN outside |x| < 4 here; the only root is 0. Newton pushes
+    candidates with |x| > 1 outwards, so they leave the box (diverged) or hit NaN."""
+
+    def f(x, u):
+        return np.where(np.abs(x) < 4, x / (1 + x**2), np.nan)
+
+    dyn = FunctionDynamics(f, n_state=1, kind="ode")
+    x0 = np.array([[0.5], [-0.3], [1.5], [3.0], [5.0]])
+    opts = SolverOptions(x_max=3.5)
+    for backend in ("numpy", "torch"):
+        fps = find_fixed_points(dyn, None, x0, backend=backend, options=opts, progress=False)
+        c = fps.candidates
+        assert list(c.status[:2]) == ["root", "root"]
+        assert np.all(np.abs(c.x[:2]) < 1e-12)
+        assert list(c.status[2:]) == ["failed"] * 3
+        assert c.reason[4] == "diverged"  # starts where the residual is NaN
+        assert len(fps) == 1
+
+
+def test_singular_jacobian_is_a_status_not_a_crash():
+    """f(x) = x² + 1 - 1 has a double root (singular Jacobian); a seed exactly there has
+    A = 0 and q = 0: no error, one located root or a singular failure, never a crash."""
+    dyn = FunctionDynamics(lambda x, u: x**2, n_state=1, kind="ode",
+                           jacobian=lambda x, u: 2 * x[:, :, None])  # fmt: skip
+    fps = find_fixed_points(
+        dyn, None, np.array([[0.0], [1.0], [-0.5]]), backend="numpy", progress=False
+    )
+    c = fps.candidates
+    assert c.status[0] == "failed" and c.reason[0] == "singular"
+    assert list(c.status[1:]) == ["root", "root"] and np.all(np.abs(c.x[1:]) < 1e-7)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"initial_states": None}, "initial_states is required"),
+        ({"initial_states": np.full((3, 4), np.nan)}, "initial_states contains NaN"),
+        ({"initial_states": np.zeros((3, 5))}, "n_state=4"),
+        ({"inputs": np.zeros(3)}, "inputs has 3 entries"),
+        ({"inputs": np.zeros((2, 2))}, "inputs has shape"),
+        ({"inputs": [np.nan, 0.0]}, "inputs contains NaN"),
+        ({"method": "adma"}, "Did you mean 'adam'"),
+        ({"backend": "cuda"}, "backend='cuda' is not recognised"),
+        ({"method": "adam", "backend": "numba"}, "numba"),
+        ({"unique_tol": -1.0}, "unique_tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"conditions": [0, 1]}, "conditions has shape"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    dyn = dynamics(torch.nn.GRUCell(2, 4))
+    args = {"inputs": None, "initial_states": np.zeros((3, 4)), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        find_fixed_points(
+            dyn, args.pop("inputs"), args.pop("initial_states"), progress=False, **args
+        )
+
+
+def test_numba_backend_needs_a_kernel():
+    dyn = FunctionDynamics(lambda x, u: -x, n_state=2, kind="ode")
+    with pytest.raises(ValueError, match="no Numba kernel"):
+        find_fixed_points(dyn, None, np.zeros((2, 2)), backend="numba", progress=False)
+    assert find_fixed_points(dyn, None, np.ones((2, 2)), progress=False).info["backend"] == "numpy"
+
+
+def test_models_are_accepted_directly():
+    from neurodyn.rnn_models import RateRNN
+
+    net = RateRNN(2, 6, 1, dt=10.0, tau=30.0, seed=0)
+    fps = find_fixed_points(net, [0.5, 0.0], np.zeros((4, 6)), progress=False)
+    assert fps.kind == "ode" and fps.info["backend"] == "numba" and len(fps.roots) >= 1
+    assert all(p.requires_grad for p in net.parameters())
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_adam_finds_the_same_set(backend):
+    """Adam (FixedPointFinder's algorithm) finds the pitchfork's three roots, as Newton
+    does, but only to its tolerance q < 1e-12 (Newton polishes to rounding level)."""
+    dyn = FunctionDynamics(lambda x, u: x - x**3, n_state=1, kind="ode",
+                           jacobian=lambda x, u: (1 - 3 * x**2)[:, :, None])  # fmt: skip
+    x0 = np.linspace(-1.6, 1.6, 33)[:, None] + 0.01
+    newton = find_fixed_points(dyn, None, x0, progress=False)
+    adam = find_fixed_points(dyn, None, x0, method="adam", backend=backend, progress=False)
+    assert adam.info["method"] == "adam"
+    np.testing.assert_allclose(np.sort(adam.roots.x[:, 0]), [-1, 0, 1], atol=1e-5)
+    np.testing.assert_allclose(np.sort(newton.roots.x[:, 0]), [-1, 0, 1], atol=1e-15)
+    assert list(adam.roots.stability[np.argsort(adam.roots.x[:, 0])]) == [
+        "stable",
+        "unstable_1",
+        "stable",
+    ]
+    assert np.max(newton.roots.q) < 1e-28 and np.max(adam.roots.q) < 1e-12
+    assert np.all(adam.candidates.n_iter > np.max(newton.candidates.n_iter))
