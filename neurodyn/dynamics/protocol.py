@@ -126,6 +126,20 @@ class Dynamics(abc.ABC):
         return {}
 
     # -- validation -------------------------------------------------------------------
+    def _on(self, ops, like, arrays: tuple) -> tuple:
+        """``arrays`` in the namespace of ``ops``, on the device and dtype of ``like``.
+
+        NumPy arrays are returned as they are; their torch copies are made once per
+        device and dtype and cached, so an iterative solver never re-uploads weights.
+        """
+        if ops.name == "numpy":
+            return arrays
+        cache = self.__dict__.setdefault("_torch_cache", {})
+        key = (str(like.device), like.dtype)
+        if key not in cache:
+            cache[key] = tuple(ops.asarray(a, like) for a in arrays)
+        return cache[key]
+
     def check_states(self, x, name: str = "x") -> np.ndarray:
         """Return ``x`` as a float64 array (n, d), raising ValueError on a bad shape or NaN."""
         a = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float64)

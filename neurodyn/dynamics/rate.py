@@ -94,7 +94,6 @@ class RateDynamics(Dynamics):
         self.n_state, self.n_input = d, W_in.shape[1]
         self.W, self.W_in, self.bias, self.tau = W, W_in, bias, tau
         self.scale = 1.0 / tau if self.kind == "ode" else self.dt / tau
-        self._torch_cache: dict = {}
 
     @classmethod
     def from_model(cls, model, *, kind: str = "ode", device=None) -> RateDynamics:
@@ -115,14 +114,7 @@ class RateDynamics(Dynamics):
 
     # -- parameters on the namespace's array type ---------------------------------------
     def _p(self, ops, like):
-        if ops.name == "numpy":
-            return self.W, self.W_in, self.bias, self.scale
-        key = (str(like.device), like.dtype)
-        if key not in self._torch_cache:
-            self._torch_cache[key] = tuple(
-                ops.asarray(a, like) for a in (self.W, self.W_in, self.bias, self.scale)
-            )
-        return self._torch_cache[key]
+        return self._on(ops, like, (self.W, self.W_in, self.bias, self.scale))
 
     def _prepare(self, ops, u):
         _, W_in, b, _ = self._p(ops, u)

@@ -118,7 +118,6 @@ class TimescaleDynamics(Dynamics):
         self.W, self.W_in, self.bias, self.tau = W, W_in, bias, tau
         # Per-step leak 1/τ̂ for the map; 1/τ (per time unit) for the ODE.
         self.scale = self.dt / tau if self.kind == "map" else 1.0 / tau
-        self._torch_cache: dict = {}
 
     @classmethod
     def from_model(cls, model, *, kind: str = "map", device=None) -> TimescaleDynamics:
@@ -138,14 +137,7 @@ class TimescaleDynamics(Dynamics):
         return dyn
 
     def _p(self, ops, like):
-        if ops.name == "numpy":
-            return self.W, self.W_in, self.bias, self.scale
-        key = (str(like.device), like.dtype)
-        if key not in self._torch_cache:
-            self._torch_cache[key] = tuple(
-                ops.asarray(a, like) for a in (self.W, self.W_in, self.bias, self.scale)
-            )
-        return self._torch_cache[key]
+        return self._on(ops, like, (self.W, self.W_in, self.bias, self.scale))
 
     def _prepare(self, ops, u):
         _, W_in, b, _ = self._p(ops, u)

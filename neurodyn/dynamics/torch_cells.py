@@ -120,7 +120,6 @@ class TorchCellDynamics(Dynamics):
         else:
             self.dt, self.time_unit = check_positive("dt", dt), "ms"
         self.device = device
-        self._torch_cache: dict = {}
 
     @classmethod
     def from_module(cls, module, *, dt=None) -> TorchCellDynamics:
@@ -171,13 +170,7 @@ class TorchCellDynamics(Dynamics):
         return {"component": np.array(["h"] * self.hidden + ["c"] * self.hidden)}
 
     def _p(self, ops, like):
-        arrays = (self.w_ih, self.w_hh, self.b_ih, self.b_hh)
-        if ops.name == "numpy":
-            return arrays
-        key = (str(like.device), like.dtype)
-        if key not in self._torch_cache:
-            self._torch_cache[key] = tuple(ops.asarray(a, like) for a in arrays)
-        return self._torch_cache[key]
+        return self._on(ops, like, (self.w_ih, self.w_hh, self.b_ih, self.b_hh))
 
     def _prepare(self, ops, u):
         w_ih, _, b_ih, b_hh = self._p(ops, u)
