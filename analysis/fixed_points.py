@@ -65,13 +65,24 @@ def _one_blas_thread():
     """Limit BLAS to one thread while Numba threads each call LAPACK.
 
     The kernels parallelise over candidates; a multithreaded BLAS inside every Numba
-    thread would oversubscribe the cores. Uses threadpoolctl when it is installed.
+    thread would oversubscribe the cores. Uses threadpoolctl when it is installed
+    (scikit-learn, a dependency, brings it); the controller, whose construction scans
+    every loaded library, is built once.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own setting
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # without it BLAS keeps its own setting
+            _CONTROLLER = False
+        else:
+            _CONTROLLER = ThreadpoolController()
+    if _CONTROLLER is False:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+_CONTROLLER = None
 
 
 def _run(dyn, method, backend, X, C, opts, chunk, progress):
