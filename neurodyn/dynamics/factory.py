@@ -20,6 +20,8 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
         One of
 
         * a :class:`Dynamics` (returned unchanged);
+        * any object with an ``as_dynamics(kind=None, dt=None)`` method (the model
+          families that describe themselves, such as wave-RNNs and RNNs of RNNs);
         * a :class:`~neurodyn.rnn_models.RateRNN` → :class:`RateDynamics`, analysed as its
           ODE by default (``kind="map"`` for the Euler map);
         * a :class:`~neurodyn.rnn_models.TorchRNN`, ``torch.nn.RNN/GRU/LSTM`` or their
@@ -56,6 +58,9 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
                 f"obj is already a {obj.kind!r} Dynamics; kind={kind!r} cannot change it"
             )
         return obj
+    if hasattr(obj, "as_dynamics"):
+        # Model families describe themselves (wave-RNNs, RNNs of RNNs, ...).
+        return obj.as_dynamics(kind=kind, dt=dt)
     if isinstance(obj, TimescaleRNN):
         return TimescaleDynamics.from_model(obj, kind=kind or "map")
     if isinstance(obj, RateRNN):
