@@ -96,8 +96,8 @@ def _matvec(W, v, out, row0, row1):
 
 
 @njit(cache=True)
-def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
-    """Write the residual into r and, if ``jac``, its Jacobian into A."""
+def _forward(model, phi, W, bias, c, x, r, work, scale):
+    """Write the residual into r, leaving the intermediates :func:`_jacobian` needs in work."""
     d = x.shape[0]
     if model == RATE:
         y, dy, z = work[0, :d], work[1, :d], work[2, :d]
@@ -105,11 +105,6 @@ def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
         _matvec(W, y, z, 0, d)
         for i in range(d):
             r[i] = scale[i] * (-x[i] + z[i] + c[i])
-        if jac:
-            for i in range(d):
-                for j in range(d):
-                    A[i, j] = scale[i] * W[i, j] * dy[j]
-                A[i, i] -= scale[i]
     elif model == ELMAN:
         z, y, dy = work[0, :d], work[1, :d], work[2, :d]
         _matvec(W, x, z, 0, d)
@@ -118,11 +113,6 @@ def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
         _phi(phi, z, y, dy)
         for i in range(d):
             r[i] = y[i] - x[i]
-        if jac:
-            for i in range(d):
-                for j in range(d):
-                    A[i, j] = dy[i] * W[i, j]
-                A[i, i] -= 1.0
     elif model == GRU:
         h = d
         gh = work[0, : 3 * h]
@@ -136,14 +126,6 @@ def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
             zg[i] = _sigmoid(c[h + i] + gh[h + i])
             ng[i] = np.tanh(c[2 * h + i] + rg[i] * gh[2 * h + i])
             r[i] = (1.0 - zg[i]) * (ng[i] - x[i])
-        if jac:
-            for i in range(h):
-                dn = (1.0 - zg[i]) * (1.0 - ng[i] * ng[i])
-                dr = rg[i] * (1.0 - rg[i]) * gh[2 * h + i]
-                dz = (x[i] - ng[i]) * zg[i] * (1.0 - zg[i])
-                for j in range(h):
-                    A[i, j] = dn * (rg[i] * W[2 * h + i, j] + dr * W[i, j]) + dz * W[h + i, j]
-                A[i, i] += zg[i] - 1.0
     else:
         h = d // 2
         g4 = work[0, : 4 * h]
@@ -160,23 +142,65 @@ def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
             tc[i] = np.tanh(cn[i])
             r[i] = og[i] * tc[i] - x[i]
             r[h + i] = cn[i] - x[h + i]
-        if jac:
-            for i in range(h):
-                a_f = x[h + i] * fg[i] * (1.0 - fg[i])
-                a_i = gg[i] * ig[i] * (1.0 - ig[i])
-                a_g = ig[i] * (1.0 - gg[i] * gg[i])
-                a_o = tc[i] * og[i] * (1.0 - og[i])
-                k = og[i] * (1.0 - tc[i] * tc[i])
-                for j in range(h):
-                    dc = a_f * W[h + i, j] + a_i * W[i, j] + a_g * W[2 * h + i, j]
-                    A[h + i, j] = dc
-                    A[i, j] = a_o * W[3 * h + i, j] + k * dc
-                    A[i, h + j] = 0.0
-                    A[h + i, h + j] = 0.0
-                A[i, h + i] = k * fg[i]
-                A[h + i, h + i] = fg[i]
-            for i in range(d):
-                A[i, i] -= 1.0
+
+
+@njit(cache=True)
+def _jacobian(model, W, x, A, work, scale):
+    """The residual's Jacobian A at x from the intermediates :func:`_forward` left in work.
+
+    Splitting the two saves a second forward pass: the solver evaluates the residual
+    at a trial point and, when it accepts the point, needs the Jacobian there too.
+    """
+    d = x.shape[0]
+    if model == RATE:
+        dy = work[1, :d]
+        for i in range(d):
+            for j in range(d):
+                A[i, j] = scale[i] * W[i, j] * dy[j]
+            A[i, i] -= scale[i]
+    elif model == ELMAN:
+        dy = work[2, :d]
+        for i in range(d):
+            for j in range(d):
+                A[i, j] = dy[i] * W[i, j]
+            A[i, i] -= 1.0
+    elif model == GRU:
+        h = d
+        gh, rg, zg, ng = work[0, : 3 * h], work[1, :h], work[2, :h], work[3, :h]
+        for i in range(h):
+            dn = (1.0 - zg[i]) * (1.0 - ng[i] * ng[i])
+            dr = rg[i] * (1.0 - rg[i]) * gh[2 * h + i]
+            dz = (x[i] - ng[i]) * zg[i] * (1.0 - zg[i])
+            for j in range(h):
+                A[i, j] = dn * (rg[i] * W[2 * h + i, j] + dr * W[i, j]) + dz * W[h + i, j]
+            A[i, i] += zg[i] - 1.0
+    else:
+        h = d // 2
+        ig, fg, gg, og, tc = work[1, :h], work[2, :h], work[3, :h], work[4, :h], work[6, :h]
+        for i in range(h):
+            a_f = x[h + i] * fg[i] * (1.0 - fg[i])
+            a_i = gg[i] * ig[i] * (1.0 - ig[i])
+            a_g = ig[i] * (1.0 - gg[i] * gg[i])
+            a_o = tc[i] * og[i] * (1.0 - og[i])
+            k = og[i] * (1.0 - tc[i] * tc[i])
+            for j in range(h):
+                dc = a_f * W[h + i, j] + a_i * W[i, j] + a_g * W[2 * h + i, j]
+                A[h + i, j] = dc
+                A[i, j] = a_o * W[3 * h + i, j] + k * dc
+                A[i, h + j] = 0.0
+                A[h + i, h + j] = 0.0
+            A[i, h + i] = k * fg[i]
+            A[h + i, h + i] = fg[i]
+        for i in range(d):
+            A[i, i] -= 1.0
+
+
+@njit(cache=True)
+def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
+    """Write the residual into r and, if ``jac``, its Jacobian into A."""
+    _forward(model, phi, W, bias, c, x, r, work, scale)
+    if jac:
+        _jacobian(model, W, x, A, work, scale)
 
 
 @njit(cache=True)
@@ -285,19 +309,15 @@ def _frobenius(A):
 def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-    patience, armijo,
+    patience, armijo, vecs, A, lu, work,
 ):  # fmt: skip
-    """Run the solver on one candidate, updating x in place; return (status, n_iter, q)."""
+    """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
+
+    ``vecs`` (6, d), ``A`` (d, d), ``lu`` and ``work`` are scratch buffers, allocated
+    once per block of candidates by :func:`solve_batch`.
+    """
     d = x.shape[0]
-    r = np.empty(d)
-    rn = np.empty(d)
-    g = np.empty(d)
-    dx = np.empty(d)
-    xn = np.empty(d)
-    A = np.empty((d, d))
-    lu = np.empty((d, d)) if d <= SMALL else np.empty((1, 1))
-    neg = np.empty(d)
-    work = np.empty((7, max(W.shape[0], d)))
+    r, rn, g, dx, xn, neg = vecs[0], vecs[1], vecs[2], vecs[3], vecs[4], vecs[5]
     _evaluate(model, phi, W, bias, scale, c, x, r, A, work, True)
     q = _q(r)
     mu = -1.0
@@ -343,9 +363,8 @@ def _solve_one(
             g[j] = s
         # First-order decrease of q over a move of one state scale, relative to q.
         rel_grad = _norm(g) * length / (2.0 * q) if q > 0.0 else 0.0
-        anorm = _frobenius(A)
         if rel_grad <= gtol:
-            return (SLOW if anorm > 0.0 and not small else SINGULAR), it, q
+            return (SLOW if _frobenius(A) > 0.0 and not small else SINGULAR), it, q
         if stall >= patience:
             if small:
                 return SINGULAR, it, q
@@ -420,11 +439,19 @@ def _solve_one(
         if accepted:
             # Progress below one part in 10⁶ counts towards a stall.
             stall = stall + 1 if qn > q * (1.0 - 1e-6) else 0
+            # The last evaluation was at the accepted point: its residual and the
+            # intermediates in work give the Jacobian without another forward pass.
             x[:] = xn
-            _evaluate(model, phi, W, bias, scale, c, x, r, A, work, True)
-            q = _q(r)
+            r[:] = rn
+            _jacobian(model, W, x, A, work, scale)
+            q = qn
         else:
             stall = patience
+
+
+#: Candidates per block of :func:`solve_batch`: each block allocates its scratch
+#: buffers once; blocks are small enough for the threads to balance their load.
+BLOCK = 16
 
 
 @njit(parallel=True, cache=True)
@@ -434,15 +461,21 @@ def solve_batch(
     patience, armijo, Q, n_iter, status,
 ):  # fmt: skip
     """Solve every candidate (rows of X, updated in place) in parallel."""
-    for k in prange(X.shape[0]):
-        st, it, q = _solve_one(
-            model, phi, W, bias, scale, C[k], X[k],
-            tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-            patience, armijo,
-        )  # fmt: skip
-        status[k] = st
-        n_iter[k] = it
-        Q[k] = q
+    n, d = X.shape
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        vecs = np.empty((6, d))
+        A = np.empty((d, d))
+        lu = np.empty((d, d)) if d <= SMALL else np.empty((1, 1))
+        work = np.empty((7, max(W.shape[0], d)))
+        for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            st, it, q = _solve_one(
+                model, phi, W, bias, scale, C[k], X[k],
+                tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
+                lm_tries, patience, armijo, vecs, A, lu, work,
+            )  # fmt: skip
+            status[k] = st
+            n_iter[k] = it
+            Q[k] = q
 
 
 @njit(parallel=True, cache=True)

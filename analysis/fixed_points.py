@@ -302,7 +302,10 @@ def find_fixed_points(
     status = np.array([OUTCOMES[c][0] for c in codes])[lookup]
     reason = np.array([OUTCOMES[c][1] for c in codes])[lookup]
     good = np.flatnonzero(status != "failed")
-    _, input_group = np.unique(U, axis=0, return_inverse=True)
+    if n and np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
+        input_group = np.zeros(n, dtype=np.int64)
+    else:
+        _, input_group = np.unique(U, axis=0, return_inverse=True)
     groups = input_group.ravel()[good] * 2 + (status[good] == "slow")
     labels, reps = cluster(x[good], q[good], unique_tol * scale, groups)
     fixed_point = np.full(n, -1, dtype=np.int64)
