@@ -11,7 +11,7 @@ import xarray as xr
 import neurodyn
 from neurodyn import load_dataset, load_model, save_dataset, save_model, simulate
 from neurodyn.io import dataset_to_batch, read_header
-from neurodyn.rnn_models import RateRNN, TorchRNN
+from neurodyn.rnn_models import IRNN, RateRNN, SparseComboNet, SVDComboNet, TorchRNN, WaveRNN
 from neurodyn.tasks import FlipFlop
 
 
@@ -42,6 +42,10 @@ def trained_like(net):
         lambda: RateRNN(3, 10, 3, nonlinearity="relu", bias=False, seed=1),
         lambda: TorchRNN("lstm", 3, 6, 3, seed=2),
         lambda: TorchRNN("rnn", 3, 6, 3, nonlinearity="relu", seed=2),
+        lambda: SparseComboNet(3, 24, 3, n_modules=4, density=0.3, seed=3),
+        lambda: SVDComboNet(3, 24, 3, n_modules=3, seed=4),
+        lambda: WaveRNN(3, 3, n_neurons=8, n_channels=2, seed=5),
+        lambda: IRNN(3, 12, 3, seed=6),
     ],
 )
 def test_model_round_trip(tmp_path, make):
@@ -58,6 +62,15 @@ def test_model_round_trip(tmp_path, make):
     u = torch.randn(2, 7, 3)
     torch.testing.assert_close(back(u, noise=False).outputs, net(u, noise=False).outputs)
     assert read_header(path)["neurodyn_version"] == neurodyn.__version__
+
+
+def test_every_model_class_can_be_loaded():
+    from neurodyn import rnn_models
+    from neurodyn.io.models import _model_classes
+
+    classes = [getattr(rnn_models, name) for name in rnn_models.__all__]
+    models = {c for c in classes if isinstance(c, type) and issubclass(c, rnn_models.Model)}
+    assert models - {rnn_models.Model} <= set(_model_classes().values())
 
 
 def test_load_refuses_bad_files(tmp_path):

@@ -27,9 +27,15 @@ _HEADER = "__neurodyn__"
 
 
 def _model_classes():
-    from ..rnn_models import RateRNN, TimescaleRNN, TorchRNN
+    """Every model class of :mod:`neurodyn.rnn_models`, by its ``kind``."""
+    from .. import rnn_models
 
-    return {cls.kind: cls for cls in (RateRNN, TimescaleRNN, TorchRNN)}
+    classes = (getattr(rnn_models, name) for name in rnn_models.__all__)
+    return {
+        cls.kind: cls
+        for cls in classes
+        if isinstance(cls, type) and issubclass(cls, rnn_models.Model) and cls.kind
+    }
 
 
 def save_model(model, path: str | os.PathLike, *, extra: dict | None = None) -> Path:

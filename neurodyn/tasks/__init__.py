@@ -2,6 +2,7 @@
 
 from .base import Batch, Task, Trial, TrialBuilder, sample_duration
 from .decision import ContextDecisionMaking, PerceptualDecisionMaking
+from .digits import SequentialDigits
 from .flipflop import FlipFlop
 from .integration import WhiteNoiseIntegration
 from .parity import NDelayedMatch, NParity
@@ -25,6 +26,7 @@ __all__ = [
     "PerceptualDecisionMaking",
     "ProAntiSaccade",
     "ReadySetGo",
+    "SequentialDigits",
     "Task",
     "Trial",
     "TrialBuilder",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._validation import check_choice
 from .base import Task
 from .decision import ContextDecisionMaking, PerceptualDecisionMaking
+from .digits import SequentialDigits
 from .flipflop import FlipFlop
 from .integration import WhiteNoiseIntegration
 from .parity import NDelayedMatch, NParity
@@ -31,6 +32,7 @@ TASKS: dict[str, type[Task]] = {
         GoNoGo,
         ProAntiSaccade,
         ReadySetGo,
+        SequentialDigits,
     )
 }
 
