@@ -4,20 +4,25 @@ Analyzers (:mod:`neurodyn.analysis`) depend on :class:`Dynamics` only, never on 
 model class; :func:`dynamics` builds the right adapter for a model.
 """
 
+from .contracting import ContractingDynamics
 from .factory import dynamics
 from .function import FunctionDynamics
 from .protocol import Dynamics, NumbaSpec
 from .rate import RateDynamics
 from .timescale import TimescaleDynamics
 from .torch_cells import AutogradDynamics, TorchCellDynamics
+from .wave import ReLUMapDynamics, WaveDynamics
 
 __all__ = [
     "AutogradDynamics",
+    "ContractingDynamics",
     "Dynamics",
     "FunctionDynamics",
     "NumbaSpec",
     "RateDynamics",
+    "ReLUMapDynamics",
     "TimescaleDynamics",
     "TorchCellDynamics",
+    "WaveDynamics",
     "dynamics",
 ]
