@@ -1,4 +1,5 @@
-"""Analyzers of trained networks: fixed points and their linearization, timescales,
+"""Analyzers of trained networks: fixed points and their linearization, phase portraits,
+slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
 dimensionality and robustness.
 
 Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
@@ -9,14 +10,27 @@ Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
     fps = find_fixed_points(model, None, x0)
     fps.summary()     # {"stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1, ...}
 
-Figures are in :mod:`neurodyn.analysis.plotting` (imported on its own, so that this
-package never loads matplotlib); :func:`analyze_run` analyses a run folder.
+Figures are in :mod:`neurodyn.analysis.plotting` and the ``plot_*`` functions (which
+import matplotlib only when called, so that this package never loads it);
+:func:`analyze_run` analyses a run folder.
 """
 
+from .attractors import Attractors, classify_attractors
+from .continuation import Bifurcation, Branch, continue_fixed_points, plot_bifurcation_diagram
 from .dedupe import cluster, state_scale
 from .dimensionality import Dimensionality, dimensionality
 from .fixed_points import AdamOptions, SolverOptions, find_fixed_points
+from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
 from .linearization import Linearization, classify, eigenmodes, linearize
+from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, plot_lyapunov_spectrum
+from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
+from .phase_portraits import (
+    ProjectedFlow,
+    plot_phase_portrait,
+    plot_projected_portrait,
+    plot_trajectories_3d,
+    projected_flow,
+)
 from .results import Candidates, FixedPoints, load_fixed_points
 from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
 from .run import analyze_run, run_inputs
@@ -35,12 +49,20 @@ from .timescales import (
 
 __all__ = [
     "AdamOptions",
+    "Attractors",
+    "Bifurcation",
+    "Branch",
     "Candidates",
     "Dimensionality",
     "FixedPoints",
     "JacobianTimescales",
+    "LimitCycle",
     "Linearization",
+    "LyapunovSpectrum",
+    "Manifold",
     "NetworkTimescales",
+    "ProjectedFlow",
+    "SlowManifolds",
     "SolverOptions",
     "TimescaleFit",
     "ablate_by_tau",
@@ -48,19 +70,31 @@ __all__ = [
     "autocorrelation",
     "bernoulli_streams",
     "classify",
+    "classify_attractors",
     "cluster",
     "condition_inputs",
+    "continue_fixed_points",
     "dimensionality",
     "drive",
     "eigenmodes",
+    "estimate_period",
     "find_fixed_points",
+    "find_limit_cycle",
+    "find_slow_manifolds",
     "fit_exponentials",
     "jacobian_timescales",
     "linearize",
     "load_fixed_points",
+    "lyapunov_spectrum",
     "network_timescales",
     "perturb_tau",
     "perturb_weights",
+    "plot_bifurcation_diagram",
+    "plot_lyapunov_spectrum",
+    "plot_phase_portrait",
+    "plot_projected_portrait",
+    "plot_trajectories_3d",
+    "projected_flow",
     "run_inputs",
     "sample_initial_states",
     "state_scale",

@@ -29,8 +29,6 @@ largest N both curricula reach, which is smaller.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
 import logging
 import math
@@ -44,6 +42,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.tables import csv_text, markdown_table
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "ReproductionConfig", "reproduce_timescales"]
@@ -505,28 +504,15 @@ _HEADER = [
 ]
 
 
-def _csv(rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(_HEADER)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def _markdown(rows, checks: dict, cfg: ReproductionConfig, seed: int) -> str:
-    def esc(x):
-        return str(x).replace("|", "\\|")
-
     lines = [
         "# Timescale RNNs: single-head vs multi-head curricula (Khajehabdollahi et al., ICLR 2024)",
         "",
         f"neurodyn {__version__}, seed {seed}, {cfg.n_hidden} neurons, batch {cfg.batch_size}, "
         f"Adam lr {cfg.lr:g}. Paper: 500 neurons, batch 256, SGD; effects at N = 30.",
         "",
-        "| " + " | ".join(_HEADER) + " |",
-        "|" + "---|" * len(_HEADER),
+        *markdown_table(_HEADER, rows),
     ]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     lines += ["", "## The paper's qualitative claims on this run", ""]
     lines += [f"- {k.replace('_', ' ')}: {'yes' if v else 'NO'}" for k, v in checks.items()]
     return "\n".join(lines) + "\n"
@@ -671,7 +657,7 @@ def _reproduce(out_dir: Path, cfg: ReproductionConfig, seed: int, budget_s, prog
         "json": out_dir / "timescales.json",
     }
     _figure(res["multi"], res["single"], paths["figure"])
-    atomic_write_text(paths["table_csv"], _csv(rows))
+    atomic_write_text(paths["table_csv"], csv_text(_HEADER, rows))
     atomic_write_text(paths["table_md"], _markdown(rows, checks, cfg, seed))
     summary = {
         **res,

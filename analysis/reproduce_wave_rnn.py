@@ -34,8 +34,6 @@ instead of 28x28 MNIST (784 steps, 120 epochs).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import math
@@ -48,6 +46,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.tables import csv_text, markdown_table
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "WaveReproductionConfig", "reproduce_wave_rnn"]
@@ -512,18 +511,7 @@ def _rows(add: dict, cp: dict, waves: dict, dec: dict, dig: dict, cfg) -> list[l
     ]
 
 
-def _csv(rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(_HEADER)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def _markdown(rows, checks: dict, cfg: WaveReproductionConfig, seed: int) -> str:
-    def esc(x):
-        return str(x).replace("|", "\\|")
-
     lines = [
         "# Wave-RNN vs iRNN (Keller, Muller, Sejnowski & Welling, ICLR 2024)",
         "",
@@ -533,10 +521,8 @@ def _markdown(rows, checks: dict, cfg: WaveReproductionConfig, seed: int) -> str
         f"parameters. {cfg.n_steps} Adam steps each, batch {cfg.batch_size}. Paper: up to "
         "60 000 steps, batch 128, grid-searched learning rates.",
         "",
-        "| " + " | ".join(_HEADER) + " |",
-        "|" + "---|" * len(_HEADER),
+        *markdown_table(_HEADER, rows),
     ]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     lines += ["", "## The paper's claims on this run", ""]
     lines += [f"- {k}: {'yes' if v else 'NO'}" for k, v in checks.items()]
     return "\n".join(lines) + "\n"
@@ -710,7 +696,7 @@ def reproduce_wave_rnn(
         "json": out_dir / "wave_rnn.json",
     }
     _figure(add, cp, waves, dec, dig, files["figure"])
-    atomic_write_text(files["table_csv"], _csv(rows))
+    atomic_write_text(files["table_csv"], csv_text(_HEADER, rows))
     atomic_write_text(files["table_md"], _markdown(rows, checks, cfg, seed))
     summary = {
         "adding": add,

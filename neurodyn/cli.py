@@ -19,6 +19,8 @@ __all__ = ["main"]
 REPRODUCTIONS = {
     "timescales": "neurodyn.analysis.reproduce_timescales:reproduce_timescales",
     "nalsm": "neurodyn.spiking.reproduce:reproduce_nalsm",
+    "rnns-of-rnns": "neurodyn.analysis.reproduce_rnns_of_rnns:reproduce_rnns_of_rnns",
+    "wave-rnn": "neurodyn.analysis.reproduce_wave_rnn:reproduce_wave_rnn",
 }
 
 QUICKSTART = {
@@ -105,11 +107,13 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser(
         "analyze",
-        help="find the fixed points of a trained run and write fixed_points.nc and figures",
+        help="find the fixed points, attractors and Lyapunov exponents of a trained run",
         description="Find and linearise the fixed points of the network in RUN_DIR (a folder "
         "written by `neurodyn train` or `neurodyn quickstart`), starting from states of its "
-        "evaluation trials plus noise; writes fixed_points.nc, fixed_points.png and "
-        "eigenvalues.png into RUN_DIR.",
+        "evaluation trials plus noise; draw its flow projected on the trajectories' top two "
+        "principal components; classify the attractors its trajectories reach and compute "
+        "its top Lyapunov exponents. Writes fixed_points.nc, fixed_points.png, "
+        "eigenvalues.png, phase_portrait.png, attractors.nc and lyapunov.nc into RUN_DIR.",
     )
     a.add_argument("run_dir", metavar="RUN_DIR", help="a run folder")
     a.add_argument(
@@ -172,7 +176,9 @@ def _cmd_quickstart(args) -> int:
     _report(res, started)
     if not res.success:
         return 1
-    print("\nFixed points of the trained network:")
+    # The summary ends with phase_portrait.png: the flow on the trajectories' top two
+    # principal components with the fixed points (27 for the 3-bit flip-flop's cube).
+    print("\nFixed points, attractors and projected phase portrait of the trained network:")
     _analyze(res.run_dir, seed=args.seed, progress=not args.no_progress)
     return 0
 
@@ -198,6 +204,16 @@ def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024) -> None
         f"  {summary['n_slow_points']} slow point(s); {counts.get('failed', 0)} of "
         f"{summary['n_candidates']} candidates did not converge"
     )
+    if "attractors" in summary:
+        basins = ", ".join(
+            f"{kind.replace('_', ' ')} {100 * frac:.0f}%"
+            for kind, frac in summary["attractors"].items()
+            if frac > 0 or kind != "diverged"
+        )
+        print(f"  attractors reached (basin fractions): {basins}")
+    if summary.get("lyapunov"):
+        top = ", ".join(f"{v:.3g}" for v in summary["lyapunov"][:3])
+        print(f"  largest Lyapunov exponents ({summary['lyapunov_unit']}): {top}")
     for key, path in summary["files"].items():
         print(f"  {key:<20} {path}")
 

@@ -131,8 +131,18 @@ def test_quickstart_reaches_the_target(tmp_path, capsys):
     assert net.n_hidden == 64 and net.dale and net.config()["train_tau"]
     out_text = capsys.readouterr().out
     assert "Run folder" in out_text and "fixed points:" in out_text
-    for name in ("fixed_points.nc", "fixed_points.png", "eigenvalues.png"):
+    for name in (
+        "fixed_points.nc",
+        "fixed_points.png",
+        "eigenvalues.png",
+        "phase_portrait.png",
+        "attractors.nc",
+        "lyapunov.nc",
+    ):
         assert (out / name).is_file(), name
+    # The projected portrait (phase_portrait.png) shows the flip-flop's 27 fixed points.
+    assert "27 fixed points" in out_text and "phase_portrait" in out_text
+    assert "attractors reached (basin fractions): fixed point 100%" in out_text
     # `neurodyn analyze` on the same folder gives the same summary.
     assert main(["analyze", str(out), "--no-progress"]) == 0
     again = capsys.readouterr().out

@@ -5,6 +5,7 @@ import json
 import matplotlib
 import numpy as np
 import pytest
+import xarray as xr
 
 matplotlib.use("Agg")
 
@@ -83,6 +84,15 @@ def test_analyze_run_flipflop(flipflop, tmp_path):
     assert fps.input_names == ["bit0", "bit1", "bit2"]
     assert fps.info["task"]["name"] == "flip_flop"
     assert not list(run.glob(".*.tmp"))  # atomic writes leave no temporaries
+    # The dynamics summary: every trajectory ends at one of the 8 memories, and a
+    # memory network is not chaotic (all top exponents negative).
+    for key in ("phase_portrait", "attractors", "lyapunov"):
+        assert out["files"][key].is_file() and out["files"][key].parent == run
+    assert out["attractors"] == {"fixed_point": 1.0, "diverged": 0.0}
+    att = xr.load_dataset(run / "attractors.nc")
+    assert set(att["kind"].values) == {"fixed_point"} and 2 <= att.sizes["attractor"] <= 8
+    assert att["basin_fraction"].sum() == pytest.approx(1.0)
+    assert len(out["lyapunov"]) == 10 and max(out["lyapunov"]) < 0
 
 
 def test_analyze_run_context_task_uses_one_input_per_context(tmp_path):

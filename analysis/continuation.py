@@ -1,0 +1,619 @@
+r"""Pseudo-arclength continuation of fixed points, with fold and Hopf detection.
+
+A branch of fixed points of :math:`r(x, p) = 0` (the residual of a map or an ODE, see
+:class:`~neurodyn.dynamics.Dynamics`) is followed through a scalar parameter p: a
+constant input :math:`u(p) = u_0 + p\,e` (``input_direction`` e), or any parameter of the
+model through ``parameter(p) -> Dynamics``. Points :math:`y = (x, p) \in \mathbb R^{d+1}`
+are advanced by a tangent predictor and a Newton corrector on the extended system
+
+.. math::
+
+    \begin{pmatrix} r(x, p) \\ \tau^\top (y - y_0 - \Delta s\,\tau) \end{pmatrix} = 0,
+    \qquad
+    \begin{pmatrix} A & r_p \\ \tau_0^\top \end{pmatrix} \tau = \begin{pmatrix} 0 \\ 1
+    \end{pmatrix},
+
+with :math:`A = \partial r/\partial x`, :math:`r_p = \partial r/\partial p` and τ the unit
+tangent, so the branch is followed around folds where p turns back (Keller 1977).
+
+Bifurcations are located between consecutive points and refined by bisection along
+the arc:
+
+* **fold** (saddle-node, limit point): the p-component of the tangent changes sign
+  (equivalently :math:`\det A` does);
+* **Hopf** (ODEs; Neimark–Sacker for maps): the number of unstable modes
+  (:math:`\operatorname{Re}\lambda > 0`, or :math:`|\lambda| > 1`) changes and the
+  eigenvalue on the boundary is complex (:math:`\pm i\omega`, or :math:`e^{\pm i\theta}`);
+  a complex pair that merges into a real pair off the axis changes nothing;
+* **period doubling** (maps): the count changes through a real eigenvalue at −1.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_positive
+from ..dynamics import Dynamics
+from ..dynamics import dynamics as as_dynamics
+from .linearization import classify, eigenmodes
+
+__all__ = [
+    "Bifurcation",
+    "Branch",
+    "continue_fixed_points",
+    "plot_bifurcation_diagram",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Bifurcation:
+    r"""A bifurcation located on a branch.
+
+    Attributes
+    ----------
+    kind : str
+        ``"fold"``, ``"hopf"``, ``"neimark_sacker"`` or ``"period_doubling"``.
+    parameter : float
+    x : ndarray (d,)
+    eigenvalue : complex
+        The eigenvalue on the stability boundary (0 or ±iω for ODEs; 1, −1 or
+        :math:`e^{\pm i\theta}` for maps).
+    index : int
+        The bifurcation lies between points ``index`` and ``index + 1`` of the branch.
+    """
+
+    kind: str
+    parameter: float
+    x: np.ndarray
+    eigenvalue: complex
+    index: int
+
+
+@dataclass
+class Branch:
+    """A continued branch of fixed points.
+
+    Attributes
+    ----------
+    parameter : ndarray (n,)
+    x : ndarray (n, d)
+    eigenvalues : complex ndarray (n, d)
+        Most unstable first.
+    growth_rate : ndarray (n, d)
+    stability : ndarray of str (n,)
+    n_unstable : ndarray of int (n,)
+    arclength : ndarray (n,)
+    bifurcations : list of Bifurcation
+    status : str
+        Why continuation stopped: ``"parameter_range"``, ``"max_points"``,
+        ``"step_underflow"`` (the corrector kept failing) or ``"diverged"``.
+    """
+
+    parameter: np.ndarray
+    x: np.ndarray
+    eigenvalues: np.ndarray
+    growth_rate: np.ndarray
+    stability: np.ndarray
+    n_unstable: np.ndarray
+    arclength: np.ndarray
+    bifurcations: list
+    status: str
+    kind: str = "ode"
+    parameter_name: str = "p"
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.parameter)
+
+    def __repr__(self) -> str:
+        bifs = ", ".join(f"{b.kind}@{b.parameter:.4g}" for b in self.bifurcations) or "none"
+        return (
+            f"Branch({len(self)} points, {self.parameter_name} in "
+            f"[{self.parameter.min():.4g}, {self.parameter.max():.4g}], bifurcations: {bifs}, "
+            f"status={self.status!r})"
+        )
+
+    def folds(self) -> list:
+        """The fold points."""
+        return [b for b in self.bifurcations if b.kind == "fold"]
+
+    def hopf_points(self) -> list:
+        """The Hopf (ODE) or Neimark–Sacker (map) points."""
+        return [b for b in self.bifurcations if b.kind in ("hopf", "neimark_sacker")]
+
+    def to_xarray(self):
+        """A Dataset with dims ``point``, ``state``, ``mode`` and ``bifurcation``."""
+        import json
+
+        import xarray as xr
+
+        from .._version import __version__
+
+        n, d = self.x.shape
+        nb = len(self.bifurcations)
+        bx = np.array([b.x for b in self.bifurcations]).reshape(nb, d)
+        ev = np.array([b.eigenvalue for b in self.bifurcations], dtype=complex)
+        ds = xr.Dataset(
+            {
+                "x": (("point", "state"), self.x),
+                "eigenvalues_real": (("point", "mode"), self.eigenvalues.real),
+                "eigenvalues_imag": (("point", "mode"), self.eigenvalues.imag),
+                "growth_rate": (("point", "mode"), self.growth_rate),
+                "stability": (("point",), self.stability.astype(str)),
+                "n_unstable": (("point",), self.n_unstable),
+                "arclength": (("point",), self.arclength),
+                "bifurcation_kind": (
+                    ("bifurcation",),
+                    np.array([b.kind for b in self.bifurcations], dtype=str),
+                ),
+                "bifurcation_parameter": (
+                    ("bifurcation",),
+                    np.array([b.parameter for b in self.bifurcations]),
+                ),
+                "bifurcation_x": (("bifurcation", "state"), bx),
+                "bifurcation_eigenvalue_real": (("bifurcation",), ev.real),
+                "bifurcation_eigenvalue_imag": (("bifurcation",), ev.imag),
+            },
+            coords={
+                "point": np.arange(n, dtype=np.int32),
+                "parameter": (("point",), self.parameter),
+                "state": np.arange(d, dtype=np.int32),
+                "mode": np.arange(d, dtype=np.int32),
+                "bifurcation": np.arange(nb, dtype=np.int32),
+            },
+        )
+        ds.attrs.update(
+            status=self.status,
+            kind=self.kind,
+            parameter_name=self.parameter_name,
+            info=json.dumps(self.info, default=str),
+            neurodyn_version=__version__,
+        )
+        return ds
+
+
+class _System:
+    """r(x, p), A = ∂r/∂x and r_p = ∂r/∂p for one parameterisation."""
+
+    def __init__(self, dyn, parameter, u0, direction, fd_step):
+        self.dyn, self.parameter, self.u0, self.e, self.fd = dyn, parameter, u0, direction, fd_step
+
+    def at(self, p):
+        if self.parameter is None:
+            return self.dyn, self.u0 + p * self.e
+        d = self.parameter(p)
+        d = d if isinstance(d, Dynamics) else as_dynamics(d)
+        if d.n_state != self.dyn.n_state:
+            raise ValueError(
+                f"parameter({p!r}) returned a system with n_state={d.n_state}; expected "
+                f"{self.dyn.n_state}"
+            )
+        return d, self.u0
+
+    def residual(self, x, p):
+        d, u = self.at(p)
+        return d.residual(x, u)
+
+    def all(self, x, p):
+        """(r, A, r_p)."""
+        d, u = self.at(p)
+        r = d.residual(x, u)
+        A = d.residual_jacobian(x, u)
+        if self.parameter is None:
+            B = d.input_jacobian(x, u)
+            rp = B @ self.e  # ∂F/∂u = ∂(F − x)/∂u for maps; ∂f/∂u for ODEs
+        else:
+            h = self.fd * max(1.0, abs(p))
+            rp = (self.residual(x, p + h) - self.residual(x, p - h)) / (2 * h)
+        return r, A, rp
+
+    def modes(self, x, p):
+        d, u = self.at(p)
+        J = d.jacobian(x, u)
+        lam, _, _, growth, _ = eigenmodes(J[None], kind=d.kind, dt=d.dt)
+        return lam[0], growth[0]
+
+
+def _tangent(A, rp, prev):
+    """Unit tangent of the branch, oriented along ``prev``."""
+    d = A.shape[0]
+    M = np.zeros((d + 1, d + 1))
+    M[:d, :d], M[:d, d], M[d] = A, rp, prev
+    rhs = np.zeros(d + 1)
+    rhs[d] = 1.0
+    try:
+        t = np.linalg.solve(M, rhs)
+    except np.linalg.LinAlgError:
+        t = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    t /= np.linalg.norm(t)
+    return t if t @ prev >= 0 else -t
+
+
+def _correct(sys, y_pred, tau, tol, max_newton):
+    """Newton on (r(x, p) = 0, τ·(y − y_pred) = 0); returns (y, ok, iterations)."""
+    y = y_pred.copy()
+    d = len(y) - 1
+    M = np.zeros((d + 1, d + 1))
+    F = np.zeros(d + 1)
+    for it in range(1, max_newton + 1):
+        r, A, rp = sys.all(y[:d], y[d])
+        F[:d], F[d] = r, tau @ (y - y_pred)
+        M[:d, :d], M[:d, d], M[d] = A, rp, tau
+        try:
+            delta = np.linalg.solve(M, -F)
+        except np.linalg.LinAlgError:
+            return y, False, it
+        y = y + delta
+        if not np.all(np.isfinite(y)):
+            return y, False, it
+        if np.linalg.norm(delta) <= tol * (1.0 + np.linalg.norm(y)):
+            r = sys.residual(y[:d], y[d])
+            if np.linalg.norm(r) <= 1e3 * tol * (1.0 + np.linalg.norm(y)):
+                return y, True, it
+    return y, False, max_newton
+
+
+def _tests(sys, y, tau, kind):
+    """Test functions at a branch point: the sign of dp/ds and the number of unstable modes."""
+    d = len(y) - 1
+    lam, growth = sys.modes(y[:d], y[d])
+    return {"fold": np.sign(tau[d]), "stability": int(np.sum(growth > 0))}, lam, growth
+
+
+def _crossing_kind(lam, growth, kind):
+    """Name the bifurcation from the eigenvalue on the stability boundary (None: a fold)."""
+    i = int(np.argmin(np.abs(growth)))
+    crit = lam[i]
+    if abs(crit.imag) > 1e-7 * (1.0 + abs(crit)):
+        return ("hopf" if kind == "ode" else "neimark_sacker"), crit
+    if kind == "map" and crit.real < 0:
+        return "period_doubling", crit
+    # A real eigenvalue at 0 (ODE) or +1 (map): the fold, found by its own test.
+    return None, crit
+
+
+def _refine(sys, y0, tau0, ds, name, left, kind, tol, max_newton, n_bisect=40):
+    """Bisect along the arc from y0 for where test ``name`` changes from ``left``."""
+    lo, hi = 0.0, ds
+    best = None
+    d = len(y0) - 1
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        y, ok, _ = _correct(sys, y0 + mid * tau0, tau0, tol, max_newton)
+        if not ok:
+            break
+        _r, A, rp = sys.all(y[:d], y[d])
+        tau = _tangent(A, rp, tau0)
+        tests, lam, growth = _tests(sys, y, tau, kind)
+        if tests[name] == left:
+            lo = mid
+        else:
+            hi = mid
+            best = (y, lam, growth)
+        if hi - lo <= 1e-12 * (1.0 + abs(ds)):
+            break
+    if best is None:
+        y, ok, _ = _correct(sys, y0 + hi * tau0, tau0, tol, max_newton)
+        lam, growth = sys.modes(y[:d], y[d])
+        best = (y, lam, growth)
+    return best
+
+
+def continue_fixed_points(
+    dynamics,
+    x0,
+    *,
+    p0: float = 0.0,
+    p_range=(-1.0, 1.0),
+    inputs=None,
+    input_direction=None,
+    parameter=None,
+    parameter_name: str | None = None,
+    ds: float = 0.02,
+    ds_min: float = 1e-8,
+    ds_max: float = 0.2,
+    direction: int = 1,
+    max_points: int = 2000,
+    tol: float = 1e-10,
+    max_newton: int = 10,
+    marginal_tol: float = 1e-8,
+    fd_step: float = 1e-6,
+    max_turn: float = 0.95,
+    progress: bool = True,
+) -> Branch:
+    r"""Follow a branch of fixed points through a parameter and locate its bifurcations.
+
+    Main arguments
+    --------------
+    dynamics : Dynamics or model
+        The system at every parameter value (when ``parameter`` is None), or at ``p0``.
+    x0 : array (d,)
+        A state near a fixed point at ``p0``; it is corrected first.
+    p0 : float
+        Starting parameter value.
+    p_range : (float, float)
+        Continuation stops when p leaves this interval.
+    inputs : array (m,), optional
+        Base input :math:`u_0` (zero when omitted).
+    input_direction : array (m,), optional
+        The parameter is the input :math:`u = u_0 + p\,e` along this direction; it may be
+        omitted for systems with one input.
+    parameter : callable, optional
+        ``parameter(p)`` returns the system (a Dynamics or model) at parameter value p,
+        for parameters other than the input (a gain, a weight); :math:`\partial r/\partial
+        p` is then a central difference with step ``fd_step``·max(1, |p|).
+
+    Other arguments
+    ---------------
+    ds, ds_min, ds_max : float
+        Initial, smallest and largest arclength step in (state, parameter) space; the
+        step halves when the corrector fails and grows 1.5× after quick convergence.
+    direction : {1, -1}
+        Start towards increasing or decreasing p.
+    max_points : int
+    tol : float
+        Newton tolerance on the correction (relative to 1 + ‖y‖).
+    max_newton : int
+    marginal_tol : float
+        Half-width of the marginal band of growth rates for the stability labels.
+    fd_step : float
+        Relative step of the central difference in p (``parameter`` only).
+    max_turn : float
+        Smallest cosine between successive tangents; a sharper turn halves the step,
+        which keeps the predictor from cutting across a fold onto another branch.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Branch
+
+    Raises
+    ------
+    ValueError
+        On a NaN start, an empty parameter range or a start outside it, non-positive
+        steps, a missing ``input_direction`` for a system with several inputs, or a start
+        that does not converge to a fixed point.
+
+    Examples
+    --------
+    The saddle-node :math:`\dot x = \mu - x^2` folds at μ = 0:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: u - x**2, n_state=1, n_input=1, kind="ode")
+    >>> br = continue_fixed_points(dyn, [1.0], p0=1.0, p_range=(-1, 2), direction=-1,
+    ...                            progress=False)
+    >>> [(b.kind, round(b.parameter, 6)) for b in br.bifurcations]
+    [('fold', 0.0)]
+    """
+    from tqdm.auto import tqdm
+
+    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
+    x = dyn.check_states(x0, "x0")
+    if len(x) != 1:
+        raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
+    x = x[0]
+    lo, hi = (float(v) for v in p_range)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"p_range must be (low, high) with low < high, got {p_range!r}")
+    p0 = float(p0)
+    if not (lo <= p0 <= hi):
+        raise ValueError(f"p0={p0} lies outside p_range={p_range!r}")
+    for name, v in (("ds", ds), ("ds_min", ds_min), ("ds_max", ds_max), ("tol", tol)):
+        check_positive(name, v)
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be 1 or -1, got {direction!r}")
+    u0 = dyn.check_inputs(inputs, 1, "inputs")[0]
+    e = None
+    if parameter is None:
+        if input_direction is None:
+            if dyn.n_input != 1:
+                raise ValueError(
+                    f"input_direction is needed for a system with n_input={dyn.n_input} "
+                    "(or pass parameter=callable)"
+                )
+            e = np.ones(1)
+        else:
+            e = dyn.check_inputs(input_direction, 1, "input_direction")[0]
+            if not np.any(e):
+                raise ValueError("input_direction must not be zero")
+        pname = parameter_name or "input"
+    elif not callable(parameter):
+        raise ValueError(
+            f"parameter must be callable p -> Dynamics, got {type(parameter).__name__}"
+        )
+    else:
+        pname = parameter_name or "p"
+    sys = _System(dyn, parameter, u0, e, fd_step)
+    d = dyn.n_state
+
+    # Correct the start at fixed p0 (Newton on r(x, p0) = 0).
+    for _ in range(50):
+        r, A, _ = sys.all(x, p0)
+        try:
+            step = np.linalg.solve(A, -r)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(A, -r, rcond=None)[0]
+        x = x + step
+        if np.linalg.norm(step) <= tol * (1 + np.linalg.norm(x)):
+            break
+    r = sys.residual(x, p0)
+    if not np.all(np.isfinite(x)) or np.linalg.norm(r) > 1e-6 * (1 + np.linalg.norm(x)):
+        raise ValueError(
+            f"x0 does not converge to a fixed point at p0={p0} (|r| = {np.linalg.norm(r):.3g}); "
+            "start from a fixed point (e.g. from find_fixed_points)"
+        )
+    y = np.append(x, p0)
+    prev = np.zeros(d + 1)
+    prev[d] = direction
+    r, A, rp = sys.all(y[:d], y[d])
+    tau = _tangent(A, rp, prev)
+    tests, lam, growth = _tests(sys, y, tau, dyn.kind)
+
+    P, X, L, G, S, _T = [y[d]], [y[:d].copy()], [lam], [growth], [0.0], []
+    bifs: list[Bifurcation] = []
+    status = "max_points"
+    h = float(ds)
+    bar = tqdm(total=max_points, disable=not progress, desc="continuation", unit="point")
+    try:
+        while len(P) < max_points:
+            y_new, ok, its = _correct(sys, y + h * tau, tau, tol, max_newton)
+            if not ok:
+                h *= 0.5
+                if h < ds_min:
+                    status = "step_underflow"
+                    logger.info("continuation stopped at p=%.6g: step below ds_min", y[d])
+                    break
+                continue
+            r, A, rp = sys.all(y_new[:d], y_new[d])
+            tau_new = _tangent(A, rp, tau)
+            # A sharp turn of the tangent means the step cut a corner of the branch (and
+            # may have jumped to another branch): retry shorter.
+            if tau_new @ tau < max_turn and h > ds_min:
+                h *= 0.5
+                continue
+            tests_new, lam, growth = _tests(sys, y_new, tau_new, dyn.kind)
+            for name in ("fold", "stability"):
+                if tests_new[name] == tests[name]:
+                    continue
+                yb, lb, gb = _refine(sys, y, tau, h, name, tests[name], dyn.kind, tol, max_newton)
+                if name == "fold":
+                    kind, crit = "fold", lb[np.argmin(np.abs(gb))]
+                else:
+                    kind, crit = _crossing_kind(lb, gb, dyn.kind)
+                    if kind is None:
+                        continue  # a real eigenvalue through 0 (or +1): the fold above
+                bifs.append(
+                    Bifurcation(kind, float(yb[d]), yb[:d].copy(), complex(crit), len(P) - 1)
+                )
+                logger.info("%s at %s=%.8g", kind, pname, yb[d])
+            S.append(S[-1] + h)
+            y, tau, tests = y_new, tau_new, tests_new
+            P.append(y[d])
+            X.append(y[:d].copy())
+            L.append(lam)
+            G.append(growth)
+            bar.update(1)
+            if not (lo <= y[d] <= hi):
+                status = "parameter_range"
+                break
+            if its <= 3:
+                h = min(ds_max, 1.5 * h)
+    finally:
+        bar.close()
+    growth_arr = np.array(G)
+    n_unstable, _, stability = classify(growth_arr, marginal_tol)
+    return Branch(
+        parameter=np.array(P),
+        x=np.array(X),
+        eigenvalues=np.array(L),
+        growth_rate=growth_arr,
+        stability=stability,
+        n_unstable=n_unstable,
+        arclength=np.array(S),
+        bifurcations=bifs,
+        status=status,
+        kind=dyn.kind,
+        parameter_name=pname,
+        info={"p0": p0, "p_range": [lo, hi], "ds": ds, "direction": direction, "tol": tol},
+    )
+
+
+def plot_bifurcation_diagram(branches, *, coordinate=None, ax=None, label_points: bool = True):
+    """Fixed points against the parameter: stable solid, unstable dashed, bifurcations marked.
+
+    Parameters
+    ----------
+    branches : Branch or list of Branch
+    coordinate : int, array (d,) or None
+        What to plot on the y axis: a state index, the projection on a vector, or (None)
+        the state itself for 1-D systems and the projection on the branch's first
+        principal axis otherwise.
+    ax : matplotlib Axes, optional
+    label_points : bool
+        Mark folds (▲, "LP") and Hopf points (■, "H").
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if isinstance(branches, Branch):
+        branches = [branches]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.8))
+    d = branches[0].x.shape[1]
+    if coordinate is None:
+        if d == 1:
+            vec = np.ones(1)
+        else:
+            allx = np.concatenate([b.x for b in branches])
+            vec = np.linalg.svd(allx - allx.mean(0), full_matrices=False)[2][0]
+        ylabel = "x" if d == 1 else "projection on PC 1"
+    elif np.ndim(coordinate) == 0:
+        i = int(coordinate)
+        if not 0 <= i < d:
+            raise ValueError(f"coordinate={coordinate} is not a state index in [0, {d})")
+        vec = np.eye(d)[i]
+        ylabel = f"x[{i}]"
+    else:
+        vec = np.asarray(coordinate, dtype=float)
+        if vec.shape != (d,):
+            raise ValueError(f"coordinate has shape {vec.shape}; expected an index or ({d},)")
+        ylabel = "projection"
+
+    markers = {
+        "fold": ("^", "LP"),
+        "hopf": ("s", "H"),
+        "neimark_sacker": ("s", "NS"),
+        "period_doubling": ("D", "PD"),
+    }
+    seen = set()
+    for b in branches:
+        yv = b.x @ vec
+        stable = b.n_unstable == 0
+        # Draw runs of equal stability as separate segments, joined at their ends.
+        start = 0
+        for i in range(1, len(b) + 1):
+            if i == len(b) or stable[i] != stable[start]:
+                seg = slice(start, min(i + 1, len(b)))
+                ax.plot(
+                    b.parameter[seg],
+                    yv[seg],
+                    color="black" if stable[start] else "tab:red",
+                    ls="-" if stable[start] else "--",
+                    lw=1.5,
+                )
+                start = i
+        if label_points:
+            for bif in b.bifurcations:
+                m, text = markers[bif.kind]
+                ax.plot(bif.parameter, bif.x @ vec, m, color="tab:blue", ms=7, zorder=4)
+                ax.annotate(
+                    text,
+                    (bif.parameter, bif.x @ vec),
+                    textcoords="offset points",
+                    xytext=(5, 5),
+                    fontsize="small",
+                )
+                seen.add(bif.kind)
+    handles = [
+        Line2D([], [], color="black", label="stable"),
+        Line2D([], [], color="tab:red", ls="--", label="unstable"),
+    ]
+    handles += [
+        Line2D([], [], marker=markers[k][0], ls="", color="tab:blue", label=k.replace("_", " "))
+        for k in sorted(seen)
+    ]
+    ax.legend(handles=handles, fontsize="small", loc="best")
+    ax.set_xlabel(branches[0].parameter_name)
+    ax.set_ylabel(ylabel)
+    ax.set_title("bifurcation diagram")
+    return ax

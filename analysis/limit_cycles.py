@@ -1,0 +1,416 @@
+r"""Periodic orbits by shooting, with Floquet multipliers: :func:`find_limit_cycle`.
+
+For an ODE :math:`\dot x = f(x, u)` a periodic orbit of period T through :math:`x_0` is a
+root of :math:`x_0 - \Phi_T(x_0)`, with :math:`\Phi_T` the flow over time T. T is an
+unknown, and the phase along the orbit is fixed by requiring :math:`x_0` to lie on the
+plane through a reference point :math:`x_r` orthogonal to the flow there. Newton's
+method on
+
+.. math::
+
+    \begin{pmatrix} \Phi_T(x_0) - x_0 \\ f(x_r)^\top (x_0 - x_r) \end{pmatrix} = 0,
+    \qquad
+    \begin{pmatrix} M - I & f(\Phi_T(x_0)) \\ f(x_r)^\top & 0 \end{pmatrix}
+    \begin{pmatrix} \delta x \\ \delta T \end{pmatrix} = -\text{residual},
+
+uses the monodromy matrix :math:`M = \partial\Phi_T/\partial x_0`, integrated with the
+orbit (RK4 on the state and the variational equation :math:`\dot V = A(x)V`, V(0) = I).
+The eigenvalues of M at convergence are the **Floquet multipliers**: one equals 1 (the
+direction along the orbit); the orbit is stable when all others lie inside the unit
+circle. For maps, a cycle of period k is a root of :math:`F^k(x) - x` with M the
+product of the Jacobians along the cycle.
+
+Starting guesses come from simulation: :func:`estimate_period` integrates the system,
+finds successive upward crossings of a plane through the trajectory's mean, and
+returns the last crossing and the mean return time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_positive
+from ..dynamics import Dynamics
+from ..dynamics import dynamics as as_dynamics
+from ..dynamics._ops import NUMPY
+from .lyapunov import _Stepper
+
+__all__ = ["LimitCycle", "estimate_period", "find_limit_cycle"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LimitCycle:
+    r"""A periodic orbit and its Floquet multipliers.
+
+    Attributes
+    ----------
+    x0 : ndarray (d,)
+        A point on the orbit.
+    period : float
+        In the system's time unit (steps for map cycles).
+    orbit : ndarray (n, d)
+        States along one period (``n_steps + 1`` points for ODEs, k + 1 for maps).
+    time : ndarray (n,)
+    multipliers : complex ndarray (d,)
+        Floquet multipliers, largest modulus first.
+    trivial : int
+        Index of the multiplier along the orbit (closest to 1; ODEs only, else -1).
+    stability : str
+        ``"stable"``, ``"unstable_<n>"`` (n multipliers outside the unit circle),
+        ``"marginal"`` or, when Newton did not converge, ``"unknown"``.
+    status : str
+        ``"converged"``, ``"max_iter"``, ``"diverged"`` or ``"fixed_point"`` (the orbit
+        shrank to a point: no cycle near the guess).
+    residual : float
+        :math:`\|\Phi_T(x_0) - x_0\|` at the end.
+    n_iter : int
+    """
+
+    x0: np.ndarray
+    period: float
+    orbit: np.ndarray
+    time: np.ndarray
+    multipliers: np.ndarray
+    trivial: int
+    stability: str
+    status: str
+    residual: float
+    n_iter: int
+    kind: str = "ode"
+    time_unit: str = "ms"
+    info: dict = field(default_factory=dict)
+
+    @property
+    def amplitude(self) -> np.ndarray:
+        """Peak-to-peak range of each state variable along the orbit (d,)."""
+        return self.orbit.max(axis=0) - self.orbit.min(axis=0)
+
+    def __repr__(self) -> str:
+        mult = ", ".join(f"{abs(m):.4g}" for m in self.multipliers[:4])
+        return (
+            f"LimitCycle(period={self.period:.6g} {self.time_unit}, {self.stability}, "
+            f"|multipliers|=[{mult}], status={self.status!r})"
+        )
+
+    def to_xarray(self):
+        """A Dataset with dims ``time``, ``state`` and ``multiplier``."""
+        import json
+
+        import xarray as xr
+
+        from .._version import __version__
+
+        d = self.orbit.shape[1]
+        ds = xr.Dataset(
+            {
+                "orbit": (("time", "state"), self.orbit),
+                "x0": (("state",), self.x0),
+                "multipliers_real": (("multiplier",), self.multipliers.real),
+                "multipliers_imag": (("multiplier",), self.multipliers.imag),
+            },
+            coords={
+                "time": self.time,
+                "state": np.arange(d, dtype=np.int32),
+                "multiplier": np.arange(len(self.multipliers), dtype=np.int32),
+            },
+        )
+        ds.attrs.update(
+            period=self.period,
+            stability=self.stability,
+            status=self.status,
+            residual=self.residual,
+            n_iter=self.n_iter,
+            trivial=self.trivial,
+            kind=self.kind,
+            time_unit=self.time_unit,
+            info=json.dumps(self.info, default=str),
+            neurodyn_version=__version__,
+        )
+        return ds
+
+
+def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
+    """RK4 over time T in n_steps: (x_T, M, orbit or None); NaNs signal divergence."""
+    h = T / n_steps
+    stepper = _Stepper(dyn, "rk4", h)
+    x = x0[None].copy()
+    M = np.eye(len(x0))[None]
+    orbit = [x0.copy()] if keep else None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(n_steps):
+            if with_monodromy:
+                x, M = stepper(x, M, c)
+            else:
+                x = _rk4(dyn, x, c, h)
+            if not np.all(np.isfinite(x)):
+                return x[0], M[0], orbit
+            if keep:
+                orbit.append(x[0].copy())
+    return x[0], M[0], (np.array(orbit) if keep else None)
+
+
+def _rk4(dyn, x, c, h):
+    """One RK4 step of the state alone (no Jacobians)."""
+
+    def f(z):
+        return np.asarray(dyn._residual(NUMPY, z, c))
+
+    k1 = f(x)
+    k2 = f(x + 0.5 * h * k1)
+    k3 = f(x + 0.5 * h * k2)
+    k4 = f(x + h * k3)
+    return x + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def _velocity(dyn, x, c):
+    return np.asarray(dyn._residual(NUMPY, x[None], c))[0]
+
+
+def estimate_period(
+    dynamics, x0, *, inputs=None, t_transient: float, t_max: float, step: float | None = None
+):
+    """A point near a periodic orbit and its period, from a simulated trajectory.
+
+    Integrates (RK4 with ``step``) for ``t_transient`` and then ``t_max``, and measures the
+    times between upward crossings of the plane through the trajectory's mean, normal
+    to its direction of largest variance.
+
+    Returns
+    -------
+    x : ndarray (d,)
+        The state at the last crossing.
+    period : float
+        Mean interval between the last crossings (NaN with fewer than 3 crossings:
+        the trajectory settled or never came back).
+    """
+    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
+    if dyn.kind != "ode":
+        raise ValueError("estimate_period is for ODEs; a map's cycles have integer periods")
+    x = dyn.check_states(x0, "x0")[0]
+    c = dyn._prepare(NUMPY, dyn.check_inputs(inputs, 1))
+    h = dyn.dt if step is None else check_positive("step", step)
+    check_positive("t_max", t_max)
+    check_positive("t_transient", t_transient, allow_zero=True)
+    n0 = int(round(t_transient / h))
+    if n0:
+        x, _, _ = _flow(dyn, x, c, n0 * h, n0, with_monodromy=False)
+    n = max(int(round(t_max / h)), 2)
+    x_end, _, orbit = _flow(dyn, x, c, n * h, n, with_monodromy=False, keep=True)
+    if orbit is None or len(orbit) < n + 1 or not np.all(np.isfinite(orbit)):
+        return x_end, float("nan")
+    mean = orbit.mean(axis=0)
+    _, _, vt = np.linalg.svd(orbit - mean, full_matrices=False)
+    s = (orbit - mean) @ vt[0]
+    up = np.flatnonzero((s[:-1] < 0) & (s[1:] >= 0))
+    if len(up) < 3 or np.ptp(s) < 1e-8 * (1 + np.abs(mean).max()):
+        return orbit[-1], float("nan")
+    # Linear interpolation of each crossing time.
+    tc = (up + (-s[up]) / (s[up + 1] - s[up])) * h
+    period = float(np.mean(np.diff(tc)[-min(5, len(tc) - 1) :]))
+    return orbit[up[-1] + 1], period
+
+
+def find_limit_cycle(
+    dynamics,
+    x0,
+    period,
+    *,
+    inputs=None,
+    n_steps: int = 400,
+    tol: float = 1e-10,
+    max_iter: int = 30,
+    marginal_tol: float = 1e-6,
+) -> LimitCycle:
+    r"""A periodic orbit near ``x0`` by Newton shooting, with its Floquet multipliers.
+
+    Parameters
+    ----------
+    dynamics : Dynamics or model
+    x0 : array (d,)
+        A state near the orbit (see :func:`estimate_period`).
+    period : float (ODEs) or int (maps)
+        Guess of the period in the system's time unit (ODEs; refined), or the number of
+        steps k of a map cycle (fixed).
+    inputs : array (m,), optional
+        Constant input (zero when omitted).
+    n_steps : int
+        RK4 steps per period (ODEs); the step follows the period as it is refined.
+    tol : float
+        Converged when :math:`\|\Phi_T(x_0) - x_0\| \le` ``tol`` (1 + ‖x0‖).
+    max_iter : int
+    marginal_tol : float
+        Non-trivial multipliers with :math:`||\mu| - 1| \le` ``marginal_tol`` are marginal.
+
+    Returns
+    -------
+    LimitCycle
+        Divergence or failure to converge is reported in ``status``, not raised.
+
+    Raises
+    ------
+    ValueError
+        On a non-positive period (or a non-integer period for a map), NaN in x0, or bad
+        counts.
+
+    Examples
+    --------
+    The Hopf normal form with μ = 0.25, ω = 1 has a stable cycle of radius 0.5 and
+    period 2π:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(x, u):
+    ...     r2 = (x**2).sum(1)
+    ...     return np.stack([0.25*x[:, 0] - x[:, 1] - x[:, 0]*r2,
+    ...                      x[:, 0] + 0.25*x[:, 1] - x[:, 1]*r2], 1)
+    >>> lc = find_limit_cycle(FunctionDynamics(f, n_state=2, kind="ode"), [0.6, 0.0], 6.0)
+    >>> round(float(lc.period), 6), round(float(np.linalg.norm(lc.x0)), 6), lc.stability
+    (6.283185, 0.5, 'stable')
+    """
+    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
+    x = dyn.check_states(x0, "x0")
+    if len(x) != 1:
+        raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
+    x = x[0]
+    c = dyn._prepare(NUMPY, dyn.check_inputs(inputs, 1))
+    for name, v in (("n_steps", n_steps), ("max_iter", max_iter)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_positive("tol", tol)
+    if dyn.kind == "map":
+        if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+            raise ValueError(f"period of a map cycle must be a positive integer k, got {period!r}")
+        return _map_cycle(dyn, x, c, int(period), tol, max_iter, marginal_tol)
+    try:
+        T = float(period)
+    except (TypeError, ValueError):
+        raise ValueError(f"period must be a positive number, got {period!r}") from None
+    if not np.isfinite(T) or T <= 0:
+        raise ValueError(f"period must be positive and finite, got {period!r}")
+
+    d = dyn.n_state
+    x_ref = x.copy()
+    f_ref = _velocity(dyn, x_ref, c)
+    if np.linalg.norm(f_ref) == 0:
+        raise ValueError("x0 is a fixed point (zero velocity); start from a point on the orbit")
+    f_ref = f_ref / np.linalg.norm(f_ref)
+    status, res_norm, it = "max_iter", np.inf, 0
+    M = np.eye(d)
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is reported as n_iter)
+        xT, M, _ = _flow(dyn, x, c, T, n_steps)
+        if not np.all(np.isfinite(xT)) or not np.all(np.isfinite(M)):
+            status = "diverged"
+            break
+        g = xT - x
+        res_norm = float(np.linalg.norm(g))
+        if res_norm <= tol * (1 + np.linalg.norm(x)):
+            status = "converged"
+            break
+        K = np.zeros((d + 1, d + 1))
+        K[:d, :d] = M - np.eye(d)
+        K[:d, d] = _velocity(dyn, xT, c)
+        K[d, :d] = f_ref
+        rhs = -np.append(g, f_ref @ (x - x_ref))
+        try:
+            delta = np.linalg.solve(K, rhs)
+        except np.linalg.LinAlgError:
+            delta = np.linalg.lstsq(K, rhs, rcond=None)[0]
+        # Damp steps that would flip the period's sign or jump by more than half of it.
+        lam = 1.0
+        while T + lam * delta[d] <= 0.5 * T or abs(lam * delta[d]) > 0.5 * T:
+            lam *= 0.5
+        x = x + lam * delta[:d]
+        T = T + lam * delta[d]
+    _, _, orbit = _flow(dyn, x, c, T, n_steps, with_monodromy=False, keep=True)
+    if orbit is None or len(orbit) < n_steps + 1:
+        status = "diverged"
+        orbit = np.full((n_steps + 1, d), np.nan)
+    elif status == "converged" and np.max(np.ptp(orbit, axis=0)) < 1e-6 * (1 + np.abs(x).max()):
+        status = "fixed_point"
+    mult = np.linalg.eigvals(M) if np.all(np.isfinite(M)) else np.full(d, np.nan + 0j)
+    order = np.argsort(-np.abs(mult))
+    mult = mult[order]
+    trivial = int(np.argmin(np.abs(mult - 1.0)))
+    stability = (
+        _stability(np.delete(mult, trivial), marginal_tol) if status == "converged" else "unknown"
+    )
+    if status != "converged":
+        logger.info("limit cycle search ended with status %s (residual %.3g)", status, res_norm)
+    return LimitCycle(
+        x0=x,
+        period=T,
+        orbit=orbit,
+        time=np.linspace(0.0, T, n_steps + 1),
+        multipliers=mult,
+        trivial=trivial,
+        stability=stability,
+        status=status,
+        residual=res_norm,
+        n_iter=it,
+        kind="ode",
+        time_unit=dyn.time_unit,
+        info={"n_steps": n_steps, "tol": tol},
+    )
+
+
+def _stability(mult, marginal_tol):
+    mod = np.abs(mult)
+    n_unstable = int(np.sum(mod > 1 + marginal_tol))
+    if n_unstable:
+        return f"unstable_{n_unstable}"
+    return "marginal" if np.any(mod >= 1 - marginal_tol) else "stable"
+
+
+def _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol):
+    """Newton on F^k(x) − x for a map; M is the product of the Jacobians along the cycle."""
+    d = dyn.n_state
+    status, res_norm, it = "max_iter", np.inf, 0
+    stepper = _Stepper(dyn, "map", 1.0)
+
+    def cycle(x):
+        xs, M = [x.copy()], np.eye(d)[None]
+        y = x[None].copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(k):
+                y, M = stepper(y, M, c)
+                xs.append(y[0].copy())
+        return np.array(xs), M[0]
+
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is reported as n_iter)
+        orbit, M = cycle(x)
+        if not np.all(np.isfinite(orbit)) or not np.all(np.isfinite(M)):
+            status = "diverged"
+            break
+        g = orbit[-1] - x
+        res_norm = float(np.linalg.norm(g))
+        if res_norm <= tol * (1 + np.linalg.norm(x)):
+            status = "converged"
+            break
+        try:
+            delta = np.linalg.solve(M - np.eye(d), -g)
+        except np.linalg.LinAlgError:
+            delta = np.linalg.lstsq(M - np.eye(d), -g, rcond=None)[0]
+        x = x + delta
+    orbit, M = cycle(x)
+    mult = np.linalg.eigvals(M) if np.all(np.isfinite(M)) else np.full(d, np.nan + 0j)
+    mult = mult[np.argsort(-np.abs(mult))]
+    stability = _stability(mult, marginal_tol) if status == "converged" else "unknown"
+    return LimitCycle(
+        x0=x,
+        period=float(k),
+        orbit=orbit,
+        time=np.arange(k + 1) * dyn.dt,
+        multipliers=mult,
+        trivial=-1,
+        stability=stability,
+        status=status,
+        residual=res_norm,
+        n_iter=it,
+        kind="map",
+        time_unit=dyn.time_unit,
+        info={"tol": tol},
+    )

@@ -1,0 +1,67 @@
+"""Line and ring attractors detected from fixed and slow points."""
+
+import numpy as np
+import pytest
+from toolbox_systems import line, ring
+
+from neurodyn.analysis import find_fixed_points, find_slow_manifolds
+
+
+def test_ring_from_a_fixed_point_search():
+    dyn = ring()
+    x0 = np.random.default_rng(0).normal(size=(300, 3))
+    fps = find_fixed_points(dyn, None, x0, progress=False)
+    found = find_slow_manifolds(fps)
+    assert len(found) == 1
+    m = found[0]
+    assert m.kind == "ring"
+    # Almost every root lies on the unit circle; the polygon through them has length → 2π.
+    assert len(m.indices) >= 0.95 * np.sum(np.abs(np.linalg.norm(fps.x[:, :2], axis=1) - 1) < 1e-6)
+    assert m.length == pytest.approx(2 * np.pi, rel=0.01)
+    np.testing.assert_allclose(np.linalg.norm(m.points[:, :2], axis=1), 1.0, atol=1e-8)
+    assert m.drift_speed < 1e-8 and m.alignment > 0.99
+    # Ordered: consecutive points are neighbours around the circle.
+    angles = np.unwrap(np.arctan2(m.points[:, 1], m.points[:, 0]))
+    assert np.all(np.diff(angles) > 0) or np.all(np.diff(angles) < 0)
+
+
+def test_line_attractor_from_simulated_end_states():
+    dyn, v = line(d=4)
+    rng = np.random.default_rng(1)
+    # Spread evenly along the line, displaced off it; the flow brings them back.
+    noise = rng.normal(size=(120, 4))
+    x = rng.uniform(-2, 2, (120, 1)) * v + noise - np.outer(noise @ v, v)
+    for _ in range(400):  # relax onto the line (slowest off-line rate 1.5 per unit time)
+        x = x + 0.05 * dyn.velocity(x)
+    found = find_slow_manifolds(x, dyn)
+    assert len(found) == 1 and found[0].kind == "line"
+    assert len(found[0].indices) == 120
+    s = x @ v
+    assert found[0].length == pytest.approx(s.max() - s.min(), rel=1e-3)
+    # Ordered along v.
+    proj = found[0].points @ v
+    assert np.all(np.diff(proj) > 0) or np.all(np.diff(proj) < 0)
+    ds = found.to_xarray()
+    assert ds["kind"].values.tolist() == ["line"] and ds.sizes["point"] == 120
+
+
+def test_no_manifold_in_a_cloud_or_at_isolated_points():
+    dyn, _ = line(d=4)
+    cloud = np.random.default_rng(2).normal(size=(60, 4))
+    assert len(find_slow_manifolds(cloud, dyn)) == 0
+    # Points on a line of an ODE whose slow mode is *not* along the line.
+    from neurodyn.dynamics import FunctionDynamics
+
+    stable = FunctionDynamics(lambda x, u: -x * [1.0, 0.01, 1.0], n_state=3, kind="ode")
+    pts = np.stack([np.linspace(-1, 1, 30), 0 * np.arange(30), 0 * np.arange(30)], 1)
+    assert len(find_slow_manifolds(pts, stable)) == 0
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="dynamics is required"):
+        find_slow_manifolds(np.zeros((10, 3)))
+    dyn = ring()
+    with pytest.raises(ValueError, match="align_tol must lie in"):
+        find_slow_manifolds(np.ones((10, 3)), dyn, align_tol=2.0)
+    with pytest.raises(ValueError, match="NaN"):
+        find_slow_manifolds(np.full((10, 3), np.nan), dyn)
