@@ -42,7 +42,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text, markdown_table
+from ..io.tables import csv_text, json_safe, markdown_table
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "ReproductionConfig", "reproduce_timescales"]
@@ -564,20 +564,6 @@ def _figure(m: dict, s: dict, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def reproduce_timescales(
     out_dir: str | os.PathLike,
     *,
@@ -670,7 +656,7 @@ def _reproduce(out_dir: Path, cfg: ReproductionConfig, seed: int, budget_s, prog
         "neurodyn_version": __version__,
     }
     with atomic_path(paths["json"], suffix=".json") as tmp:
-        tmp.write_text(json.dumps(_jsonable(summary), indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(json_safe(summary), indent=1), encoding="utf-8")
     summary.update({k: str(v) for k, v in paths.items()})
     summary["paths"] = {k: str(v) for k, v in paths.items()}
     return summary

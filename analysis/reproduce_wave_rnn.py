@@ -46,7 +46,7 @@ import numpy as np
 
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text, markdown_table
+from ..io.tables import csv_text, json_safe, markdown_table
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "WaveReproductionConfig", "reproduce_wave_rnn"]
@@ -620,20 +620,6 @@ def _figure(add, cp, waves, dec, dig, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items() if not str(k).startswith("_")}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def reproduce_wave_rnn(
     out_dir: str | os.PathLike,
     *,
@@ -712,8 +698,8 @@ def reproduce_wave_rnn(
         "neurodyn_version": __version__,
     }
     with atomic_path(files["json"], suffix=".json") as tmp:
-        tmp.write_text(json.dumps(_jsonable(summary), indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(json_safe(summary, drop_private=True), indent=1), encoding="utf-8")
     logger.info("wave-RNN reproduction done in %.0f s: %s", summary["elapsed_s"], checks)
-    result = _jsonable(summary)
+    result = json_safe(summary, drop_private=True)
     result["files"] = {k: str(v) for k, v in files.items()}
     return result

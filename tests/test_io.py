@@ -182,3 +182,24 @@ def test_model_file_is_a_plain_zip(tmp_path):
     path = save_model(RateRNN(1, 4, 1, seed=0), tmp_path / "m.npz")
     with zipfile.ZipFile(path) as zf:
         assert all(name.endswith(".npy") for name in zf.namelist())
+
+
+def test_tables_and_json_safe_values():
+    import csv as _csv
+    import io as _io
+
+    from neurodyn.io.tables import csv_text, json_safe, markdown_table
+
+    header = ["model", "accuracy"]
+    rows = [["a|b", 0.5], {"accuracy": 0.25, "model": "c", "ignored": 1}]
+    back = list(_csv.reader(_io.StringIO(csv_text(header, rows))))
+    assert back == [header, ["a|b", "0.5"], ["c", "0.25"]]
+    lines = markdown_table(header, rows)
+    assert lines[2] == "| a\\|b | 0.5 |" and len(lines) == 4
+    with pytest.raises(ValueError, match="3 cells"):
+        csv_text(header, [[1, 2, 3]])
+    value = {"x": np.float32(1.5), "y": (np.int64(3), np.inf), "_tmp": 0, "ok": np.bool_(True)}
+    assert json.loads(json.dumps(json_safe(value, drop_private=True))) == {
+        "x": 1.5, "y": [3, None], "ok": True
+    }
+    assert "_tmp" in json_safe(value)

@@ -1,12 +1,16 @@
-"""Result tables as text: CSV and Markdown, written beside every reproduction's figure."""
+"""Result summaries as text: CSV and Markdown tables and JSON-safe values, written beside
+every reproduction's figure."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["csv_text", "markdown_table"]
+import numpy as np
+
+__all__ = ["csv_text", "json_safe", "markdown_table"]
 
 
 def _cells(header: Sequence[str], row) -> list:
@@ -51,3 +55,33 @@ def markdown_table(header: Sequence[str], rows: Iterable) -> list[str]:
     lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(c) for c in _cells(header, r)) + " |" for r in rows]
     return lines
+
+
+def json_safe(obj, *, drop_private: bool = False):
+    """``obj`` with NumPy scalars as Python numbers, tuples as lists and NaN/inf as None.
+
+    Strict JSON has no NaN; a missing number (a model that never reached a criterion)
+    becomes ``null``. With ``drop_private``, dict keys starting with ``_`` (working data
+    kept for figures) are left out.
+
+    Examples
+    --------
+    >>> json_safe({"a": np.float64(0.5), "b": (np.int64(2), float("nan")), "_x": 1},
+    ...           drop_private=True)
+    {'a': 0.5, 'b': [2, None]}
+    """
+    if isinstance(obj, Mapping):
+        return {
+            str(k): json_safe(v, drop_private=drop_private)
+            for k, v in obj.items()
+            if not (drop_private and str(k).startswith("_"))
+        }
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v, drop_private=drop_private) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
