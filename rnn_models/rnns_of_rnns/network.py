@@ -307,6 +307,23 @@ def _split(n_hidden, n_modules) -> int:
     return n_hidden // n_modules
 
 
+def _combo_init(net, module, own, n_input, n_hidden, n_output, n_modules, graph, p,
+                coupling_scale, feedback_metric, seed, kwargs) -> None:  # fmt: skip
+    """Build ``n_modules`` equal modules with ``module(size, seed)``, assemble them over
+    ``graph`` with negative feedback, and initialise ``net`` (a combo net) around them;
+    ``own`` holds the module options that go into the saved configuration."""
+    size = _split(n_hidden, n_modules)
+    seed = resolve_seed(seed)
+    mods = [module(size, s) for s in _module_seeds(seed, n_modules)]
+    assembly = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale, p=p,
+                        feedback_metric=feedback_metric, seed=seed)  # fmt: skip
+    net._own = {"n_hidden": int(n_hidden), "n_modules": int(n_modules), **own,
+                "graph": _graph_config(graph), "p": float(p),
+                "coupling_scale": float(coupling_scale),
+                "feedback_metric": feedback_metric}  # fmt: skip
+    RNNofRNNs.__init__(net, assembly, n_input, n_output, seed=seed, **kwargs)
+
+
 _COMMON = """
     n_input, n_hidden, n_output : int
         Sizes; ``n_hidden`` is split into ``n_modules`` equal modules.
@@ -369,20 +386,12 @@ class SparseComboNet(RNNofRNNs):
         seed: int | None = None,
         **kwargs,
     ):
-        size = _split(n_hidden, n_modules)
-        seed = resolve_seed(seed)
-        mods = [
-            SparseModule(size, density=density, scale=scale, seed=s)
-            for s in _module_seeds(seed, n_modules)
-        ]
-        net = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale, p=p,
-                       feedback_metric=feedback_metric, seed=seed)  # fmt: skip
-        self._own = {"n_hidden": int(n_hidden), "n_modules": int(n_modules),
-                     "density": float(density), "scale": float(scale),
-                     "graph": _graph_config(graph), "p": float(p),
-                     "coupling_scale": float(coupling_scale),
-                     "feedback_metric": feedback_metric}  # fmt: skip
-        super().__init__(net, n_input, n_output, seed=seed, **kwargs)
+        def module(size, s):
+            return SparseModule(size, density=density, scale=scale, seed=s)
+
+        _combo_init(self, module, {"density": float(density), "scale": float(scale)},
+                    n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
+                    feedback_metric, seed, kwargs)  # fmt: skip
 
     def _base_config(self, network):
         return dict(self._own)
@@ -427,20 +436,12 @@ class SVDComboNet(RNNofRNNs):
         seed: int | None = None,
         **kwargs,
     ):
-        size = _split(n_hidden, n_modules)
-        seed = resolve_seed(seed)
-        mods = [
-            SVDModule(size, margin=margin, metric_spread=metric_spread, seed=s)
-            for s in _module_seeds(seed, n_modules)
-        ]
-        net = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale, p=p,
-                       feedback_metric=feedback_metric, seed=seed)  # fmt: skip
-        self._own = {"n_hidden": int(n_hidden), "n_modules": int(n_modules),
-                     "margin": float(margin), "metric_spread": float(metric_spread),
-                     "graph": _graph_config(graph), "p": float(p),
-                     "coupling_scale": float(coupling_scale),
-                     "feedback_metric": feedback_metric}  # fmt: skip
-        super().__init__(net, n_input, n_output, seed=seed, **kwargs)
+        def module(size, s):
+            return SVDModule(size, margin=margin, metric_spread=metric_spread, seed=s)
+
+        _combo_init(self, module, {"margin": float(margin), "metric_spread": float(metric_spread)},
+                    n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
+                    feedback_metric, seed, kwargs)  # fmt: skip
 
     def _base_config(self, network):
         return dict(self._own)
