@@ -22,8 +22,6 @@ density :math:`1.5/\text{size}` so that Theorem 1 can be met at every size.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -33,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.tables import csv_text
 from ..seeding import make_rng, resolve_seed, torch_generator
 
 __all__ = ["PAPER", "reproduce_rnns_of_rnns", "train_classifier"]
@@ -337,11 +336,7 @@ def _write(out_dir: Path, result: dict) -> dict:
               "seconds"]  # fmt: skip
     for key, rows, cols in (("csv", result["models"] + result["sweep"], fields),
                             ("curves", result["curves"], list(result["curves"][0]))):  # fmt: skip
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_text(paths[key], buf.getvalue())
+        atomic_write_text(paths[key], csv_text(cols, rows))
 
     cfg = result["config"]
     lines = [

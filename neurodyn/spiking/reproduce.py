@@ -19,8 +19,6 @@ upsampled to 28x28 give 173 per ms and saturate the liquid.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
+from ..io.tables import csv_text
 from ..seeding import make_rng, resolve_seed
 from .data import images_to_probabilities, load_digits
 from .measures import branching_factor
@@ -216,13 +215,8 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
     paths = {k: out_dir / f"nalsm_reproduction.{k}" for k in ("png", "csv", "md", "json")}
     fields = ["section", "model", "w_astro", "accuracy", "accuracy_paper", "bf", "bf_paper",
               "val_accuracy", "rate_hz"]  # fmt: skip
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for section in ("sweep", "models"):
-        for row in result[section]:
-            writer.writerow({"section": section, **{k: row.get(k) for k in fields[1:]}})
-    atomic_write_text(paths["csv"], buf.getvalue())
+    rows = [{**row, "section": section} for section in ("sweep", "models") for row in result[section]]
+    atomic_write_text(paths["csv"], csv_text(fields, rows))
 
     cfg = result["config"]
     lines = [
