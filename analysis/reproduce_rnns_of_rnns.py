@@ -31,10 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text
+from ..io.tables import csv_text, table_cell
 from ..seeding import make_rng, resolve_seed, torch_generator
 
 __all__ = ["PAPER", "reproduce_rnns_of_rnns", "train_classifier"]
+
+
+def _fmt(value, spec=".2f") -> str:
+    return table_cell(value, spec, missing="")
+
 
 logger = logging.getLogger(__name__)
 
@@ -314,12 +319,6 @@ def reproduce_rnns_of_rnns(
     result["files"] = _write(out_dir, result)
     logger.info("RNNs of RNNs reproduction done in %.0f s: %s", result["seconds"], claims)
     return result
-
-
-def _fmt(value, spec=".2f"):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    return format(value, spec)
 
 
 def _write(out_dir: Path, result: dict) -> dict:

@@ -43,6 +43,7 @@ import numpy as np
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
 from ..io.tables import csv_text, json_safe, markdown_table
+from ..io.tables import table_cell as _fmt
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "ReproductionConfig", "reproduce_timescales"]
@@ -364,16 +365,6 @@ def _checks(m: dict, s: dict) -> dict[str, bool]:
 
 
 # -- outputs -------------------------------------------------------------------------------
-def _fmt(x, nd=3) -> str:
-    if isinstance(x, str):
-        return x
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    return f"{x:.{nd}g}"
-
-
 def _table_rows(m: dict, s: dict) -> list[list[str]]:
     def tn(d, key):
         t = d["tau_net"]

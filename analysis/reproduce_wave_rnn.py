@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -46,10 +45,16 @@ import numpy as np
 
 from .._version import __version__
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text, json_safe, markdown_table
+from ..io.tables import csv_text, json_safe, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["PAPER", "WaveReproductionConfig", "reproduce_wave_rnn"]
+
+
+def _fmt(x, spec=".3g") -> str:
+    # "×": a criterion never reached (the iRNN on adding) or an undefined value.
+    return table_cell(x, spec, missing="×")
+
 
 logger = logging.getLogger(__name__)
 
@@ -378,18 +383,6 @@ def _checks(add: dict, cp: dict, waves: dict, dig: dict | None = None) -> dict[s
     return checks
 
 
-def _fmt(x, nd=3) -> str:
-    if x is None:
-        return "×"
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    if not math.isfinite(x):
-        return "nan"
-    return f"{x:.{nd}g}"
-
-
 _HEADER = ["quantity", "wRNN (ours)", "iRNN (ours)", "wRNN (paper)", "iRNN (paper)"]
 
 
@@ -474,7 +467,7 @@ def _rows(add: dict, cp: dict, waves: dict, dec: dict, dig: dict, cfg) -> list[l
         ],
         [
             "|eigenvalues| of the kernel at init (min–max)",
-            "–".join(_fmt(m, 6) for m in waves["eigen_init_modulus"]),
+            "–".join(_fmt(m, ".6g") for m in waves["eigen_init_modulus"]),
             "",
             "1 (unit circle)",
             "",
@@ -697,9 +690,9 @@ def reproduce_wave_rnn(
         "elapsed_s": round(time.monotonic() - start, 1),
         "neurodyn_version": __version__,
     }
-    with atomic_path(files["json"], suffix=".json") as tmp:
-        tmp.write_text(json.dumps(json_safe(summary, drop_private=True), indent=1), encoding="utf-8")
-    logger.info("wave-RNN reproduction done in %.0f s: %s", summary["elapsed_s"], checks)
     result = json_safe(summary, drop_private=True)
+    with atomic_path(files["json"], suffix=".json") as tmp:
+        tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    logger.info("wave-RNN reproduction done in %.0f s: %s", summary["elapsed_s"], checks)
     result["files"] = {k: str(v) for k, v in files.items()}
     return result

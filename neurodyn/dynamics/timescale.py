@@ -32,6 +32,7 @@ import numpy as np
 
 from .._validation import check_choice, check_finite, check_positive
 from .protocol import Dynamics
+from .rate import RateDynamics
 
 __all__ = ["TimescaleDynamics"]
 
@@ -136,12 +137,9 @@ class TimescaleDynamics(Dynamics):
         dyn.device = device if device is not None else next(model.parameters()).device
         return dyn
 
-    def _p(self, ops, like):
-        return self._on(ops, like, (self.W, self.W_in, self.bias, self.scale))
-
-    def _prepare(self, ops, u):
-        _, W_in, b, _ = self._p(ops, u)
-        return u @ W_in.T + b
+    # Same parameters and input drive c = W_in u + b as the rate RNN.
+    _p = RateDynamics._p
+    _prepare = RateDynamics._prepare
 
     def _parts(self, ops, x, c):
         """``(r, d, pre)``: residual, φ' at the pre-activation, and the pre-activation."""

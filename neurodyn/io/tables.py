@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["csv_text", "json_safe", "markdown_table"]
+__all__ = ["csv_text", "json_safe", "markdown_table", "table_cell"]
 
 
 def _cells(header: Sequence[str], row) -> list:
@@ -21,6 +21,26 @@ def _cells(header: Sequence[str], row) -> list:
     if len(row) != len(header):
         raise ValueError(f"a table row has {len(row)} cells; the header has {len(header)}")
     return row
+
+
+def table_cell(x, spec: str = ".3g", missing: str = "–") -> str:
+    """One table cell: text as it is, integers exactly, other numbers with ``spec``;
+    ``missing`` for None and non-finite values (a quantity never reached or undefined).
+
+    Examples
+    --------
+    >>> [table_cell(v) for v in ("n/a", 12724, 0.123456, None, float("nan"))]
+    ['n/a', '12724', '0.123', '–', '–']
+    >>> table_cell(94.888, ".2f")
+    '94.89'
+    """
+    if isinstance(x, str):
+        return x
+    if x is None or (isinstance(x, (float, np.floating)) and not math.isfinite(x)):
+        return missing
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(int(x))
+    return format(x, spec)
 
 
 def csv_text(header: Sequence[str], rows: Iterable) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text
+from ..io.tables import csv_text, table_cell
 from ..seeding import make_rng, resolve_seed
 from .data import images_to_probabilities, load_digits
 from .measures import branching_factor
@@ -36,6 +36,11 @@ from .nalsm import NALSM, NALSMConfig, liquid_counts
 from .readout import fit_readout, normalise_counts
 
 __all__ = ["PAPER", "reproduce_nalsm"]
+
+
+def _fmt(value, spec=".2f") -> str:
+    return table_cell(value, spec, missing="")
+
 
 logger = logging.getLogger(__name__)
 
@@ -198,14 +203,6 @@ def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bo
     return result
 
 
-def _fmt(value, spec=".2f"):
-    return (
-        ""
-        if value is None or (isinstance(value, float) and not np.isfinite(value))
-        else format(value, spec)
-    )
-
-
 def _write(out_dir: Path, result: dict, spikes) -> dict:
     import matplotlib.pyplot as plt
 
@@ -215,7 +212,9 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
     paths = {k: out_dir / f"nalsm_reproduction.{k}" for k in ("png", "csv", "md", "json")}
     fields = ["section", "model", "w_astro", "accuracy", "accuracy_paper", "bf", "bf_paper",
               "val_accuracy", "rate_hz"]  # fmt: skip
-    rows = [{**row, "section": section} for section in ("sweep", "models") for row in result[section]]
+    rows = [
+        {**row, "section": section} for section in ("sweep", "models") for row in result[section]
+    ]
     atomic_write_text(paths["csv"], csv_text(fields, rows))
 
     cfg = result["config"]
