@@ -144,6 +144,9 @@ def _double(t, a, c, tau1, tau2):
 
 def _fit(f, t, y, p0s, bounds):
     best = None
+    # Several starting points on purpose: a start that cannot converge (covariance not
+    # estimable, overflow in exp) is expected and simply loses to the others; when every
+    # start fails the caller receives None and leaves that fit NaN in the result.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
