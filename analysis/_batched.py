@@ -48,6 +48,12 @@ class SolverOptions:
         Iterations of negligible progress before a candidate counts as stalled.
     armijo : float
         Sufficient-decrease constant of the line search.
+    chord_steps : int
+        Chord steps per factorisation: after a full Newton step, at most this many
+        steps :math:`-A^{-1}r` that reuse the factors of the last Jacobian A.
+    chord_ratio : float
+        A chord step is taken only while it is at most this fraction of the step
+        before it (the chord iteration contracts).
 
     :func:`find_fixed_points` sets ``length`` and ``max_step`` (2 L) from the spread L
     of the initial states and ``x_max`` from their magnitude, unless ``options`` is given.
@@ -66,6 +72,8 @@ class SolverOptions:
     lm_tries: int = 8
     patience: int = 10
     armijo: float = 1e-4
+    chord_steps: int = 4
+    chord_ratio: float = 0.75
 
     def kernel_args(self) -> tuple:
         """The scalars in the order the Numba kernel takes them."""
@@ -73,7 +81,8 @@ class SolverOptions:
             float(self.tol_q), float(self.xtol), float(self.root_xtol), float(self.gtol),
             float(self.gtol_stall), float(self.length),
             int(self.max_iter), float(self.max_step), float(self.x_max), int(self.n_backtrack),
-            int(self.lm_tries), int(self.patience), float(self.armijo),
+            int(self.lm_tries), int(self.patience), float(self.armijo), int(self.chord_steps),
+            float(self.chord_ratio),
         )  # fmt: skip
 
 
@@ -122,10 +131,13 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
         small = ~div & (qa <= opts.tol_q)
         if ops.any(small):
             # A root must also be located: its Newton step small (see _newton.py).
-            # Two full Newton steps δ₁, δ₂ estimate the remaining error as δ₂²/δ₁.
+            # Two full steps δ₁ > δ₂ bound the remaining error by δ₂²/(δ₁ - δ₂).
             ii = idx[small]
-            bound = opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii]))) * prev_full[ii]
-            near = (prev_full[ii] < float("inf")) & (last_full[ii] * last_full[ii] <= bound)
+            lf, pf = last_full[ii], prev_full[ii]
+            finite = (lf < pf) & (pf < float("inf"))
+            gap = ops.where(finite, pf, 1.0) - ops.where(finite, lf, 0.0)
+            bound = opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii]))) * gap
+            near = finite & (lf * lf <= bound)
             status[ii[near]] = ROOT
             ii = ii[~near]
             dx, ok = ops.solve(A[ii], -r[ii])
@@ -187,6 +199,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
         slope = (g * dx).sum(-1)
         accepted = ops.falses(len(idx), x)
         xn = ops.copy(x[idx])
+        rn = ops.copy(r[idx])
         qn = ops.copy(q[idx])
         t = ops.full(len(idx), 1.0, x)
         searching = ops.copy(ok)
@@ -195,17 +208,39 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             if len(s) == 0:
                 break
             xt = x[idx[s]] + t[s][:, None] * dx[s]
-            _, qt = residual_q(xt, idx[s])
+            rt, qt = residual_q(xt, idx[s])
             good = ops.isfinite(qt) & (qt <= q[idx[s]] + opts.armijo * t[s] * slope[s])
             full = (t[s] == 1.0) & uncapped[s]
             moved = idx[s[good]]
             prev_full[moved] = ops.where(full[good], last_full[moved], float("inf"))
             last_full[moved] = ops.where(full[good], dnorm[s[good]], float("inf"))
             xn[s[good]] = xt[good]
+            rn[s[good]] = rt[good]
             qn[s[good]] = qt[good]
             accepted[s[good]] = True
             searching[s[good]] = False
             t[s[~good]] = t[s[~good]] * 0.5
+        # -- 3b. chord steps with the same A after a full Newton step -----------------
+        chord = ops.nonzero(accepted & (last_full[idx] < float("inf")))
+        for _ in range(opts.chord_steps):
+            chord = chord[qn[chord] > opts.tol_q]
+            if len(chord) == 0:
+                break
+            gi = idx[chord]
+            dc, okc = ops.solve(A[gi], -rn[chord])
+            cnorm = ops.sqrt(_sq(ops, dc))
+            go = okc & (cnorm <= opts.chord_ratio * last_full[gi])
+            chord, dc, cnorm = chord[go], dc[go], cnorm[go]
+            if len(chord) == 0:
+                break
+            xc = xn[chord] + dc
+            rc, qc = residual_q(xc, idx[chord])
+            good = ops.isfinite(qc) & (qc < qn[chord])
+            chord, cnorm = chord[good], cnorm[good]
+            xn[chord], rn[chord], qn[chord] = xc[good], rc[good], qc[good]
+            gi = idx[chord]
+            prev_full[gi] = last_full[gi]
+            last_full[gi] = cnorm
         # -- 4. Levenberg–Marquardt where Newton failed ---------------------------------
         lm = ops.nonzero(~accepted)
         if len(lm):

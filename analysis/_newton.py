@@ -8,12 +8,13 @@ change here must be mirrored there, and the tests compare the two.
 For each candidate, with residual :math:`r(x)` (``F(x) - x`` or ``f(x)``), its
 Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
 
-1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the Newton step
-   :math:`\delta = -A^{-1}r` (Newton's estimate of the distance to the root) is
-   below ``root_xtol`` :math:`(1 + \|x\|)` (then take that step as a polish) or, with
-   no extra factorisation, when the last two full Newton steps :math:`\delta_1, \delta_2`
-   estimate the remaining error :math:`\delta_2^2/\delta_1` below that, or
-   when the Newton step is at rounding level, :math:`\|\delta\| \le`
+1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
+   no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
+   bound the remaining error by their geometric tail
+   :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`;
+   otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
+   the distance to the root) is below that (then take that step as a polish); or
+   when a Newton step is at rounding level, :math:`\|\delta\| \le`
    ``xtol`` :math:`(1 + \|x\|)`. A tiny q with a large Newton step happens where the
    Jacobian is nearly singular, e.g. where saturated gates flatten the residual far
    from any root; such a candidate keeps iterating and, if it never locates a root,
@@ -24,11 +25,20 @@ Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
    ``gtol_stall`` once progress has stalled (q falling by less than one part in
    :math:`10^6` per iteration for ``patience`` iterations). Normalising by
    :math:`\|A\|` instead would fail: at a slow point A itself is singular;
-3. otherwise try the Newton step :math:`\delta = -A^{-1}r`, capped at ``max_step``,
-   with Armijo backtracking on q;
-4. if that fails (singular A, or no decrease in ``n_backtrack`` halvings), take
-   Levenberg–Marquardt steps :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising
-   :math:`\mu` tenfold until q decreases and lowering it tenfold after a success.
+3. otherwise factor A and try the Newton step :math:`\delta = -A^{-1}r`, capped at
+   ``max_step``, with Armijo backtracking on q. After a full, uncapped step, take up
+   to ``chord_steps`` chord steps :math:`-A^{-1}r(x_k)` with the same factors while
+   each is at most ``chord_ratio`` times the step before it and lowers q (the
+   Shamanskii method: near a root the error goes from :math:`e_0` to
+   :math:`e_0^2` to :math:`e_0^3`... per factorisation, for the price of residuals
+   and triangular solves);
+4. if the Newton step fails (singular A, or no decrease in ``n_backtrack``
+   halvings), take Levenberg–Marquardt steps
+   :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising :math:`\mu` tenfold until q
+   decreases and lowering it tenfold after a success.
+
+An iteration (``n_iter``) is one factorisation of A with its Newton step, line
+search, chord steps or LM steps.
 
 Because each thread carries its candidate to the end, converged candidates cost
 nothing while stragglers finish: the batch never waits for its slowest member.
@@ -47,6 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
+from ._lu import lu_factor, lu_scratch, lu_solve
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
 
@@ -216,76 +227,6 @@ def _norm(v):
     return np.sqrt(2.0 * _q(v))
 
 
-#: Below this size a hand-written LU (no allocation) beats the LAPACK call, whose
-#: copies and call overhead dominate for small matrices; above it LAPACK's blocked
-#: LU is several times faster.
-SMALL = 32
-
-
-@njit(cache=True)
-def _solve_small(M, b, out, lu):
-    """out = M⁻¹ b by LU with partial pivoting in the buffer ``lu``; False if singular."""
-    d = b.shape[0]
-    for i in range(d):
-        out[i] = b[i]
-        for j in range(d):
-            lu[i, j] = M[i, j]
-    for k in range(d):
-        p = k
-        big = abs(lu[k, k])
-        for i in range(k + 1, d):
-            if abs(lu[i, k]) > big:
-                big = abs(lu[i, k])
-                p = i
-        if big == 0.0 or not np.isfinite(big):
-            return False
-        if p != k:
-            for j in range(d):
-                t = lu[k, j]
-                lu[k, j] = lu[p, j]
-                lu[p, j] = t
-            t = out[k]
-            out[k] = out[p]
-            out[p] = t
-        inv = 1.0 / lu[k, k]
-        for i in range(k + 1, d):
-            f = lu[i, k] * inv
-            if f != 0.0:
-                for j in range(k + 1, d):
-                    lu[i, j] -= f * lu[k, j]
-                out[i] -= f * out[k]
-    for i in range(d - 1, -1, -1):
-        s = out[i]
-        for j in range(i + 1, d):
-            s -= lu[i, j] * out[j]
-        out[i] = s / lu[i, i]
-    for i in range(d):  # noqa: SIM110 - a loop, not a generator, inside Numba
-        if not np.isfinite(out[i]):
-            return False
-    return True
-
-
-@njit(cache=True)
-def _solve_lapack(M, b, out):
-    try:
-        sol = np.linalg.solve(M, b)
-    except Exception:  # LinAlgError for a zero pivot, ValueError for non-finite entries
-        return False
-    for i in range(sol.shape[0]):
-        if not np.isfinite(sol[i]):
-            return False
-    out[:] = sol
-    return True
-
-
-@njit(cache=True)
-def _solve(M, b, out, lu):
-    """out = M⁻¹ b; False (out then undefined) if M is singular or the result not finite."""
-    if b.shape[0] <= SMALL:
-        return _solve_small(M, b, out, lu)
-    return _solve_lapack(M, b, out)
-
-
 @njit(cache=True)
 def _maxabs(x):
     m = 0.0
@@ -309,15 +250,18 @@ def _frobenius(A):
 def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-    patience, armijo, vecs, A, lu, work,
+    patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work, work2,
 ):  # fmt: skip
     """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
 
-    ``vecs`` (6, d), ``A`` (d, d), ``lu`` and ``work`` are scratch buffers, allocated
-    once per block of candidates by :func:`solve_batch`.
+    ``vecs`` (8, d), ``A`` (d, d), the LU scratch ``lu``, ``piv``, ``ints`` and the two
+    ``work`` buffers are scratch, allocated once per block of candidates by
+    :func:`solve_batch`.
     """
     d = x.shape[0]
-    r, rn, g, dx, xn, neg = vecs[0], vecs[1], vecs[2], vecs[3], vecs[4], vecs[5]
+    r, rn, g, dx, xn, neg, rc, xc = (
+        vecs[0], vecs[1], vecs[2], vecs[3], vecs[4], vecs[5], vecs[6], vecs[7]
+    )  # fmt: skip
     _evaluate(model, phi, W, bias, scale, c, x, r, A, work, True)
     q = _q(r)
     mu = -1.0
@@ -325,7 +269,8 @@ def _solve_one(
     stall = 0
     it = 0
     newton_failed = False
-    last_full = np.inf  # length of the last step if it was a full, uncapped Newton step
+    factored = False  # lu holds the factors of A at the current x
+    last_full = np.inf  # length of the last step if it was a full, uncapped (chord) step
     prev_full = np.inf  # ... and of the step before it
     while True:
         if not np.isfinite(q) or not _maxabs(x) <= x_max:
@@ -336,15 +281,23 @@ def _solve_one(
             # distance to the root, must be small too. Where the Jacobian is (nearly)
             # singular, a tiny q says nothing about position: saturated gates make
             # q vanish far from any root, and such points must not count as roots.
-            # Two full Newton steps δ₁, δ₂ in a row estimate the remaining error as
-            # δ₂²/δ₁ (δ₂·ρ for a contraction ratio ρ = δ₂/δ₁, whether convergence is
-            # quadratic or, at a singular root, linear): when that is below root_xtol
-            # the root is located without another factorisation.
-            if prev_full < np.inf and last_full**2 <= root_xtol * (1.0 + _norm(x)) * prev_full:
+            # Two full steps δ₁ > δ₂ in a row (Newton or chord) bound the remaining
+            # error by the geometric tail δ₂ρ/(1 - ρ) = δ₂²/(δ₁ - δ₂), ρ = δ₂/δ₁: a
+            # contraction at least that fast follows whether convergence is
+            # quadratic, linear as for chord steps, or linear at a singular root.
+            # Below root_xtol the root is located without another factorisation.
+            if last_full < prev_full < np.inf and last_full**2 <= root_xtol * (1.0 + _norm(x)) * (
+                prev_full - last_full
+            ):
                 return ROOT, it, q
             for i in range(d):
                 neg[i] = -r[i]
-            if _solve(A, neg, dx, lu) and _norm(dx) <= root_xtol * (1.0 + _norm(x)):
+            factored = lu_factor(A, lu, piv, ints)
+            if (
+                factored
+                and lu_solve(lu, piv, ints, neg, dx)
+                and _norm(dx) <= root_xtol * (1.0 + _norm(x))
+            ):
                 # Polish: one more step costs one solve and usually squares the residual.
                 for i in range(d):
                     xn[i] = x[i] + dx[i]
@@ -376,7 +329,9 @@ def _solve_one(
         qn = q
         for i in range(d):
             neg[i] = -r[i]
-        newton_failed = not _solve(A, neg, dx, lu)
+        if not factored:
+            factored = lu_factor(A, lu, piv, ints)
+        newton_failed = not (factored and lu_solve(lu, piv, ints, neg, dx))
         if not newton_failed:
             dnorm = _norm(dx)
             if dnorm <= xtol * (1.0 + _norm(x)):
@@ -404,7 +359,37 @@ def _solve_one(
                     last_full = dnorm if full else np.inf
                     break
                 t *= 0.5
+            # Chord steps: after a full Newton step, reuse the factors of A for steps
+            # -A⁻¹r(x) at the new points while each contracts by chord_ratio. Near a
+            # root each costs a residual and two triangular solves instead of a
+            # factorisation, and the error falls from e to about e·e₀ (e₀ the error
+            # where A was factored): the pair converges with order 3 per factorisation.
+            if accepted and last_full < np.inf:
+                for _ in range(chord_steps):
+                    if qn <= tol_q:
+                        break
+                    for i in range(d):
+                        neg[i] = -rn[i]
+                    if not lu_solve(lu, piv, ints, neg, dx):
+                        break
+                    cnorm = _norm(dx)
+                    if not cnorm <= chord_ratio * last_full:
+                        break
+                    for i in range(d):
+                        xc[i] = xn[i] + dx[i]
+                    _evaluate(model, phi, W, bias, scale, c, xc, rc, A, work2, False)
+                    qc = _q(rc)
+                    if not (np.isfinite(qc) and qc < qn):
+                        break
+                    # work2 holds the intermediates at the accepted point: swap roles.
+                    xn, xc = xc, xn
+                    rn, rc = rc, rn
+                    work, work2 = work2, work
+                    qn = qc
+                    prev_full = last_full
+                    last_full = cnorm
         if not accepted:
+            factored = False  # the LM solves below reuse the LU buffers
             H = A.T @ A
             if mu < 0.0:
                 hmax = 0.0
@@ -417,7 +402,7 @@ def _solve_one(
                 for i in range(d):
                     H[i, i] += mu
                     neg[i] = -g[i]
-                ok = _solve(H, neg, dx, lu)
+                ok = lu_factor(H, lu, piv, ints) and lu_solve(lu, piv, ints, neg, dx)
                 for i in range(d):
                     H[i, i] -= mu
                 if ok:
@@ -445,6 +430,7 @@ def _solve_one(
             r[:] = rn
             _jacobian(model, W, x, A, work, scale)
             q = qn
+            factored = False
         else:
             stall = patience
 
@@ -458,20 +444,22 @@ BLOCK = 16
 def solve_batch(
     model, phi, W, bias, scale, C, X,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-    patience, armijo, Q, n_iter, status,
+    patience, armijo, chord_steps, chord_ratio, Q, n_iter, status,
 ):  # fmt: skip
     """Solve every candidate (rows of X, updated in place) in parallel."""
     n, d = X.shape
     for b in prange((n + BLOCK - 1) // BLOCK):
-        vecs = np.empty((6, d))
+        vecs = np.empty((8, d))
         A = np.empty((d, d))
-        lu = np.empty((d, d)) if d <= SMALL else np.empty((1, 1))
+        lu, piv, ints = lu_scratch(d)
         work = np.empty((7, max(W.shape[0], d)))
+        work2 = np.empty_like(work)
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             st, it, q = _solve_one(
                 model, phi, W, bias, scale, C[k], X[k],
                 tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
-                lm_tries, patience, armijo, vecs, A, lu, work,
+                lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
+                work2,
             )  # fmt: skip
             status[k] = st
             n_iter[k] = it

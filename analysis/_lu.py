@@ -1,0 +1,145 @@
+r"""LU factorisation for the Numba kernels: factor once, solve many times.
+
+Private. The Newton kernel (:mod:`neurodyn.analysis._newton`) factors each Jacobian
+once and reuses the factors for the chord steps that follow, so it needs the
+factorisation and the triangular solves as two calls, which ``np.linalg.solve``
+does not offer.
+
+* :math:`d \le` ``SMALL``: a hand-written LU with partial pivoting, in the caller's
+  buffers; for small matrices the call and copy overhead of LAPACK dominates.
+* larger: LAPACK's ``dgetrf``/``dgetrs`` from SciPy's Cython LAPACK, called directly
+  (no copies or allocations, unlike ``np.linalg.solve`` in Numba). The symbols are
+  registered with LLVM by name, so kernels that call them stay cacheable. LAPACK is
+  column-major: a row-major buffer holding M is :math:`M^\top` to it, so the factors
+  are those of :math:`M^\top` and the solve uses ``trans='T'``.
+
+Scratch per thread: ``lu`` (d, d) float64, ``piv`` (d,) int32, ``ints`` (4,) int32
+(LAPACK's scalar arguments, passed by pointer). Both functions return False when the
+matrix is singular or the solution is not finite.
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as ll
+import numpy as np
+from numba import njit, types
+from numba.extending import get_cython_function_address
+
+__all__ = ["SMALL", "lu_factor", "lu_scratch", "lu_solve"]
+
+for _name in ("dgetrf", "dgetrs"):
+    ll.add_symbol(
+        f"neurodyn_{_name}", get_cython_function_address("scipy.linalg.cython_lapack", _name)
+    )
+_vp = types.voidptr
+_dgetrf = types.ExternalFunction("neurodyn_dgetrf", types.void(_vp, _vp, _vp, _vp, _vp, _vp))
+_dgetrs = types.ExternalFunction(
+    "neurodyn_dgetrs", types.void(_vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp)
+)
+
+#: Up to this size the hand-written LU is used; above it LAPACK's blocked LU is faster.
+SMALL = 16
+
+# Slots of ``ints``: the order n (also the leading dimensions), LAPACK's info, the
+# number of right-hand sides, and the character 'T' (trans) in its first byte.
+_N, _INFO, _NRHS, _TRANS = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def lu_scratch(d):
+    """Allocate ``(lu, piv, ints)`` for matrices of order d."""
+    ints = np.zeros(4, dtype=np.int32)
+    ints[_TRANS] = ord("T")  # little-endian: the first byte is 'T'
+    return np.empty((d, d)), np.empty(d, dtype=np.int32), ints
+
+
+@njit(cache=True)
+def _factor_small(M, lu, piv):
+    d = M.shape[0]
+    for i in range(d):
+        for j in range(d):
+            lu[i, j] = M[i, j]
+    for k in range(d):
+        p = k
+        big = abs(lu[k, k])
+        for i in range(k + 1, d):
+            v = abs(lu[i, k])
+            if v > big:
+                big = v
+                p = i
+        piv[k] = p
+        if big == 0.0 or not np.isfinite(big):
+            return False
+        if p != k:
+            for j in range(d):
+                t = lu[k, j]
+                lu[k, j] = lu[p, j]
+                lu[p, j] = t
+        inv = 1.0 / lu[k, k]
+        for i in range(k + 1, d):
+            f = lu[i, k] * inv
+            lu[i, k] = f
+            for j in range(k + 1, d):
+                lu[i, j] -= f * lu[k, j]
+    return True
+
+
+@njit(cache=True)
+def _solve_small(lu, piv, out):
+    d = out.shape[0]
+    for k in range(d):
+        p = piv[k]
+        if p != k:
+            t = out[k]
+            out[k] = out[p]
+            out[p] = t
+    for i in range(d):
+        s = out[i]
+        for j in range(i):
+            s -= lu[i, j] * out[j]
+        out[i] = s
+    for i in range(d - 1, -1, -1):
+        s = out[i]
+        for j in range(i + 1, d):
+            s -= lu[i, j] * out[j]
+        out[i] = s / lu[i, i]
+
+
+@njit(cache=True)
+def lu_factor(M, lu, piv, ints):
+    """Factor the square matrix M into ``lu``/``piv``; False if singular or not finite."""
+    d = M.shape[0]
+    if d <= SMALL:
+        return _factor_small(M, lu, piv)
+    for i in range(d):
+        for j in range(d):
+            v = M[i, j]
+            if not np.isfinite(v):
+                return False
+            lu[i, j] = v
+    ints[_N] = d
+    ints[_INFO] = 0
+    _dgetrf(ints.ctypes, ints.ctypes, lu.ctypes, ints.ctypes, piv.ctypes, ints[_INFO:].ctypes)
+    return ints[_INFO] == 0  # info > 0: an exactly zero pivot
+
+
+@njit(cache=True)
+def lu_solve(lu, piv, ints, b, out):
+    """out = M⁻¹ b from :func:`lu_factor`'s factors; False if the result is not finite."""
+    d = b.shape[0]
+    for i in range(d):
+        out[i] = b[i]
+    if d <= SMALL:
+        _solve_small(lu, piv, out)
+    else:
+        ints[_N] = d
+        ints[_NRHS] = 1
+        ints[_INFO] = 0
+        _dgetrs(
+            ints[_TRANS:].ctypes, ints.ctypes, ints[_NRHS:].ctypes, lu.ctypes, ints.ctypes,
+            piv.ctypes, out.ctypes, ints.ctypes, ints[_INFO:].ctypes,
+        )  # fmt: skip
+    for i in range(d):  # noqa: SIM110 - a loop, not a generator, inside Numba
+        if not np.isfinite(out[i]):
+            return False
+    return True
