@@ -181,7 +181,9 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             continue
         it[idx] += 1
         # -- 3. Newton step with Armijo backtracking ----------------------------------
-        dx, ok = ops.solve(A[idx], -r[idx])
+        factors = ops.factor(A[idx])  # reused by the chord steps below
+        frow = ops.nonzero(idx == idx)  # row of each candidate's factors
+        dx, ok = ops.solve_factored(factors, -r[idx])
         newton_failed[idx] = ~ok
         dnorm = ops.sqrt(_sq(ops, dx))
         tiny = ok & (dnorm <= opts.xtol * (1.0 + ops.sqrt(_sq(ops, x[idx]))))
@@ -192,6 +194,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             r[ii], q[ii] = r_t, q_t
             status[ii] = ROOT
             idx, g, dx, ok, dnorm = idx[~tiny], g[~tiny], dx[~tiny], ok[~tiny], dnorm[~tiny]
+            frow = frow[~tiny]
             if len(idx) == 0:
                 continue
         uncapped = dnorm <= opts.max_step
@@ -227,7 +230,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             if len(chord) == 0:
                 break
             gi = idx[chord]
-            dc, okc = ops.solve(A[gi], -rn[chord])
+            dc, okc = ops.solve_factored(factors, -rn[chord], frow[chord])
             cnorm = ops.sqrt(_sq(ops, dc))
             go = okc & (cnorm <= opts.chord_ratio * last_full[gi])
             chord, dc, cnorm = chord[go], dc[go], cnorm[go]

@@ -89,14 +89,32 @@ class NumpyOps:
     def falses(n, like):
         return np.zeros(n, dtype=bool)
 
-    @staticmethod
-    def solve(a, b):
+    def solve(self, a, b):
         """Solve ``a[i] @ x[i] = b[i]`` for each i; return ``(x, ok)``.
 
         ``ok[i]`` is False where ``a[i]`` is exactly singular or the solution is not
-        finite; NumPy raises for a whole batch if one matrix is singular, so those
-        batches are redone one matrix at a time.
+        finite.
         """
+        return self.solve_factored(self.factor(a), b)
+
+    @staticmethod
+    def factor(a):
+        """Factors of every ``a[i]`` for :meth:`solve_factored`.
+
+        NumPy has no batched LU factorisation, so the reference keeps the matrices and
+        :meth:`solve_factored` solves from scratch: the same answers, not the same cost.
+        """
+        return a
+
+    @staticmethod
+    def solve_factored(factors, b, rows=None):
+        """Solve with the factors of the matrices ``rows`` (all when None) of
+        :meth:`factor`; return ``(x, ok)``.
+
+        NumPy raises for a whole batch if one matrix is singular, so those batches are
+        redone one matrix at a time.
+        """
+        a = factors if rows is None else factors[rows]
         try:
             x = np.linalg.solve(a, b[..., None])[..., 0]
             ok = np.ones(len(b), dtype=bool)
@@ -181,8 +199,16 @@ class TorchOps:
 
     def solve(self, a, b):
         """Batched LU solve that reports singular matrices per item instead of raising."""
+        return self.solve_factored(self.factor(a), b)
+
+    def factor(self, a):
+        """Batched LU factors ``(lu, pivots, info)`` of every ``a[i]``."""
+        return self.torch.linalg.lu_factor_ex(a)
+
+    def solve_factored(self, factors, b, rows=None):
+        """Solve with the factors of the matrices ``rows`` (all when None); ``(x, ok)``."""
         t = self.torch
-        lu, piv, info = t.linalg.lu_factor_ex(a)
+        lu, piv, info = factors if rows is None else (f[rows] for f in factors)
         x = t.linalg.lu_solve(lu, piv, b.unsqueeze(-1)).squeeze(-1)
         ok = (info == 0) & t.isfinite(x).all(dim=-1)
         return t.where(ok[:, None], x, t.zeros_like(x)), ok
