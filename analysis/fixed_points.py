@@ -4,8 +4,9 @@ A fixed point :math:`x^*` of a map :math:`x \mapsto F(x, u)` or an ODE
 :math:`\dot x = f(x, u)` at a constant input u is a root of the residual
 :math:`r(x) = F(x, u) - x` (per step) or :math:`r(x) = f(x, u)` (per ms). From many
 initial states, each candidate is driven to a root of r by damped Newton steps with
-a Levenberg–Marquardt safeguard (:mod:`neurodyn.analysis._newton`), in float64 with
-analytic Jacobians, and ends as a **root**, a **slow point** (a local minimum of
+a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU factors
+(:mod:`neurodyn.analysis._newton`), in float64 with analytic Jacobians, and ends as a
+**root**, a **slow point** (a local minimum of
 :math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**. The
 distinct results are then de-duplicated (:mod:`neurodyn.analysis.dedupe`) and
 linearized (:mod:`neurodyn.analysis.linearization`).
@@ -162,7 +163,8 @@ def find_fixed_points(
     initial_states : array (n, d)
         Where the candidates start; see :func:`sample_initial_states`.
     method : {"newton", "adam"}
-        Batched damped Newton with a Levenberg–Marquardt safeguard (default), or
+        Batched damped Newton with a Levenberg–Marquardt safeguard and chord steps
+        (default; see :class:`SolverOptions`), or
         FixedPointFinder's Adam on q (learning rate 1.0 with plateau decay, tol_q
         1e-12, up to 10 000 iterations) for comparison.
     backend : {"auto", "numba", "numpy", "torch"}
@@ -182,7 +184,8 @@ def find_fixed_points(
         ODE's tolerance does not depend on its time step. Default 1e-20 (Newton; a
         polishing step usually takes q far lower) or 1e-12 (Adam).
     max_iter : int, optional
-        Iteration cap per candidate (default 200 for Newton, 10 000 for Adam).
+        Iteration cap per candidate (default 200 for Newton, 10 000 for Adam). A
+        Newton iteration is one Jacobian factorisation with the steps that use it.
     unique_tol : float
         Candidates closer than ``unique_tol`` × the RMS spread of the initial states
         (and with the same input and status) are one point; the one with the lowest q

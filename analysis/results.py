@@ -37,6 +37,7 @@ class Candidates:
     q : ndarray (n,)
         Final :math:`q = ½‖r‖²`.
     n_iter : ndarray (n,)
+        Iterations: Jacobian factorisations for Newton, steps for Adam.
     status : ndarray of str (n,)
         ``"root"``, ``"slow"`` or ``"failed"``.
     reason : ndarray of str (n,)
