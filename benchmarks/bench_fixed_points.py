@@ -107,9 +107,9 @@ def compare(label, model, inputs, x0, repeats, adam_repeats, conditions=None):
     it_new = np.median(new.candidates.n_iter)
     it_adam = int(adam.candidates.n_iter[0])
     print(f"\n({label}) {len(x0)} initial states, n_state={x0.shape[1]}, kind={new.kind}")
-    print(f"  newton ({new.info['backend']:5s}) {t_new:8.2f} s  median {it_new:5.0f} iterations  "
+    print(f"  newton ({new.info['backend']:5s}) {t_new:8.3f} s  median {it_new:5.0f} iterations  "
           f"max q {q_new:.1e}  {describe(new)}")  # fmt: skip
-    print(f"  adam   ({adam.info['backend']:5s}) {t_adam:8.2f} s  {it_adam:12d} iterations  "
+    print(f"  adam   ({adam.info['backend']:5s}) {t_adam:8.3f} s  {it_adam:12d} iterations  "
           f"max q {q_adam:.1e}  {describe(adam)}")  # fmt: skip
     print(f"  speed-up {t_adam / t_new:6.1f}x end to end, {s_adam / s_new:6.1f}x in the search "
           f"alone ({s_new * 1e3:.1f} ms vs {s_adam * 1e3:.1f} ms; the rest, de-duplication "
