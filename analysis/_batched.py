@@ -113,6 +113,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
     last_full = ops.full(n, float("inf"), x)  # last step, if a full uncapped Newton step
     prev_full = ops.full(n, float("inf"), x)  # the full step before it
     r, A = dyn._residual_jacobian(ops, x, C)
+    A_newton = ops.copy(A)  # the Jacobian each candidate's last Newton step used
     q = 0.5 * _sq(ops, r)
     eye = ops.eye(d, x)
 
@@ -138,7 +139,15 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             gap = ops.where(finite, pf, 1.0) - ops.where(finite, lf, 0.0)
             bound = opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii]))) * gap
             near = finite & (lf * lf <= bound)
-            status[ii[near]] = ROOT
+            # Polish with one chord step, with the Jacobian of the last Newton step.
+            jj = ii[near]
+            dx, ok = ops.solve(A_newton[jj], -r[jj])
+            xn = x[jj] + dx
+            _, qn = residual_q(xn, jj)
+            better = ok & (qn < q[jj])
+            x[jj[better]] = xn[better]
+            q[jj[better]] = qn[better]
+            status[jj] = ROOT
             ii = ii[~near]
             dx, ok = ops.solve(A[ii], -r[ii])
             located = ok & (
@@ -181,6 +190,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             continue
         it[idx] += 1
         # -- 3. Newton step with Armijo backtracking ----------------------------------
+        A_newton[idx] = A[idx]
         factors = ops.factor(A[idx])  # reused by the chord steps below
         frow = ops.nonzero(idx == idx)  # row of each candidate's factors
         dx, ok = ops.solve_factored(factors, -r[idx])

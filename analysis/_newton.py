@@ -11,7 +11,8 @@ Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
-   :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`;
+   :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`
+   (then take one chord step as a polish);
    otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
    the distance to the root) is below that (then take that step as a polish); or
    when a Newton step is at rounding level, :math:`\|\delta\| \le`
@@ -307,6 +308,18 @@ def _solve_one(
             if last_full < prev_full < np.inf and last_full**2 <= root_xtol * (1.0 + _norm(x)) * (
                 prev_full - last_full
             ):
+                # Polish with one chord step: full steps imply that lu still holds the
+                # factors of the last Newton step, so this costs no factorisation.
+                for i in range(d):
+                    neg[i] = -r[i]
+                if lu_solve(lu, piv, ints, neg, dx):
+                    for i in range(d):
+                        xn[i] = x[i] + dx[i]
+                    _evaluate(model, phi, W, bias, scale, c, xn, rn, A, work, False)
+                    qn = _q(rn)
+                    if qn < q:
+                        x[:] = xn
+                        q = qn
                 return ROOT, it, q
             for i in range(d):
                 neg[i] = -r[i]

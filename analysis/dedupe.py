@@ -74,16 +74,10 @@ def cluster(x, q, tol: float, groups=None):
     for g in np.unique(groups) if n else []:
         members = np.flatnonzero(groups == g)
         tree = cKDTree(x[members])
-        order = members[np.argsort(q[members], kind="stable")]
-        # Jump from one unassigned candidate to the next with one NumPy call per
-        # cluster, not one Python step per candidate: thousands of candidates
-        # usually fall into a few dozen clusters.
-        p = 0
-        while p < len(order):
-            i = order[p]
+        for i in members[np.argsort(q[members], kind="stable")]:
+            if labels[i] >= 0:
+                continue
             near = members[tree.query_ball_point(x[i], tol)]
             labels[near[labels[near] < 0]] = len(reps)
             reps.append(int(i))
-            rest = labels[order[p + 1 :]] < 0
-            p = p + 1 + int(np.argmax(rest)) if rest.any() else len(order)
     return labels, np.asarray(reps, dtype=np.int64)

@@ -167,9 +167,7 @@ def test_divergence_and_nan_are_per_candidate_statuses():
         fps = find_fixed_points(dyn, None, x0, backend=backend, options=opts, progress=False)
         c = fps.candidates
         assert list(c.status[:2]) == ["root", "root"]
-        # q ≤ tol_q = 1e-20 means |f(x)| ≤ √2·1e-10, and near 0, |f(x)| ≈ |x|.
-        assert np.all(c.q[:2] <= 1e-20)
-        assert np.all(np.abs(c.x[:2]) <= 1.01 * np.sqrt(2e-20))
+        assert np.all(np.abs(c.x[:2]) < 1e-12)
         assert list(c.status[2:]) == ["failed"] * 3
         assert c.reason[4] == "diverged"  # starts where the residual is NaN
         assert len(fps) == 1
