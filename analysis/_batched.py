@@ -97,6 +97,15 @@ def _cap(ops, dx, max_step):
     return dx * factor[:, None]
 
 
+def _located(ops, last_full, prev_full, x, root_xtol):
+    """Rows whose last two full steps δ₁ > δ₂ bound the error δ₂²/(δ₁ - δ₂) below
+    ``root_xtol`` (1 + ‖x‖) (see ``_newton._located``)."""
+    finite = (last_full < prev_full) & (prev_full < float("inf"))
+    gap = ops.where(finite, prev_full, 1.0) - ops.where(finite, last_full, 0.0)
+    bound = root_xtol * (1.0 + ops.sqrt(_sq(ops, x))) * gap
+    return finite & (last_full * last_full <= bound)
+
+
 def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
     """Run the solver on every row of ``X0`` (n, d) with prepared inputs ``C``.
 
@@ -134,11 +143,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
             # A root must also be located: its Newton step small (see _newton.py).
             # Two full steps δ₁ > δ₂ bound the remaining error by δ₂²/(δ₁ - δ₂).
             ii = idx[small]
-            lf, pf = last_full[ii], prev_full[ii]
-            finite = (lf < pf) & (pf < float("inf"))
-            gap = ops.where(finite, pf, 1.0) - ops.where(finite, lf, 0.0)
-            bound = opts.root_xtol * (1.0 + ops.sqrt(_sq(ops, x[ii]))) * gap
-            near = finite & (lf * lf <= bound)
+            near = _located(ops, last_full[ii], prev_full[ii], x[ii], opts.root_xtol)
             # Polish with one chord step, with the Jacobian of the last Newton step.
             jj = ii[near]
             dx, ok = ops.solve(A_newton[jj], -r[jj])
@@ -236,7 +241,12 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
         # -- 3b. chord steps with the same A after a full Newton step -----------------
         chord = ops.nonzero(accepted & (last_full[idx] < float("inf")))
         for _ in range(opts.chord_steps):
-            chord = chord[qn[chord] > opts.tol_q]
+            # Past tol_q, chord steps go on until they locate the root.
+            gi = idx[chord]
+            done = (qn[chord] <= opts.tol_q) & _located(
+                ops, last_full[gi], prev_full[gi], xn[chord], opts.root_xtol
+            )
+            chord = chord[~done]
             if len(chord) == 0:
                 break
             gi = idx[chord]

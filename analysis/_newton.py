@@ -32,7 +32,8 @@ Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
    each is at most ``chord_ratio`` times the step before it and lowers q (the
    Shamanskii method: near a root the error goes from :math:`e_0` to
    :math:`e_0^2` to :math:`e_0^3`... per factorisation, for the price of residuals
-   and triangular solves);
+   and triangular solves). Once q is below ``tol_q`` they go on until two of them
+   locate the root as in 1, so that the root check needs no factorisation;
 4. if the Newton step fails (singular A, or no decrease in ``n_backtrack``
    halvings), take Levenberg–Marquardt steps
    :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising :math:`\mu` tenfold until q
@@ -59,6 +60,7 @@ from numba import njit, prange
 
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
 from ._lu import lu_factor, lu_scratch, lu_solve
+from ._tanh import tanh
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
 
@@ -71,29 +73,41 @@ def _sigmoid(v):
     return e / (1.0 + e)
 
 
-@njit(cache=True)
-def _phi(code, z, y, dy):
-    """y = φ(z), dy = φ'(z) elementwise (codes as in ``PHI_CODES``)."""
-    for i in range(z.shape[0]):
-        v = z[i]
-        if code == 0:
-            t = np.tanh(v)
+@njit(cache=True, error_model="numpy")
+def _phi(code, z, y, dy, vector_tanh=False):
+    """y = φ(z), dy = φ'(z) elementwise (codes as in ``PHI_CODES``).
+
+    ``vector_tanh``: tanh from :func:`neurodyn.analysis._tanh.tanh` (within 3 ulp,
+    vectorised) instead of the C library's (which the Lyapunov kernel keeps, to
+    match its reference bit for bit). One loop per code, so that each can vectorise.
+    """
+    n = z.shape[0]
+    if code == 0 and vector_tanh:
+        for i in range(n):
+            t = tanh(z[i])
             y[i] = t
             dy[i] = 1.0 - t * t
-        elif code == 1:
+    elif code == 0:
+        for i in range(n):
+            t = np.tanh(z[i])
+            y[i] = t
+            dy[i] = 1.0 - t * t
+    elif code == 1:
+        for i in range(n):
+            v = z[i]
             y[i] = v if v > 0.0 else 0.0
             dy[i] = 1.0 if v > 0.0 else 0.0
-        elif code == 2:
+    elif code == 2:
+        for i in range(n):
+            v = z[i]
             y[i] = np.log1p(np.exp(-abs(v))) + max(v, 0.0)
             dy[i] = _sigmoid(v)
-        else:
-            if v > 0.0:
-                t = np.tanh(v)
-                y[i] = t
-                dy[i] = 1.0 - t * t
-            else:
-                y[i] = 0.0
-                dy[i] = 0.0
+    else:
+        for i in range(n):
+            v = z[i]
+            t = (tanh(v) if vector_tanh else np.tanh(v)) if v > 0.0 else 0.0
+            y[i] = t
+            dy[i] = 1.0 - t * t if v > 0.0 else 0.0
 
 
 #: Reassociation lets LLVM vectorise the dot products (5-7x faster at 64-256 units);
@@ -119,7 +133,7 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
     d = x.shape[0]
     if model == RATE:
         y, dy, z = work[0, :d], work[1, :d], work[2, :d]
-        _phi(phi, x, y, dy)
+        _phi(phi, x, y, dy, True)
         _matvec(W, y, z, 0, d)
         for i in range(d):
             r[i] = scale[i] * (-x[i] + z[i] + c[i])
@@ -128,7 +142,7 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
         _matvec(W, x, z, 0, d)
         for i in range(d):
             z[i] += c[i]
-        _phi(phi, z, y, dy)
+        _phi(phi, z, y, dy, True)
         for i in range(d):
             r[i] = y[i] - x[i]
     elif model == GRU:
@@ -142,7 +156,7 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
             gh[2 * h + i] += bias[2 * h + i]
             rg[i] = _sigmoid(c[i] + gh[i])
             zg[i] = _sigmoid(c[h + i] + gh[h + i])
-            ng[i] = np.tanh(c[2 * h + i] + rg[i] * gh[2 * h + i])
+            ng[i] = tanh(c[2 * h + i] + rg[i] * gh[2 * h + i])
             r[i] = (1.0 - zg[i]) * (ng[i] - x[i])
     else:
         h = d // 2
@@ -154,10 +168,10 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
         for i in range(h):
             ig[i] = _sigmoid(g4[i] + c[i])
             fg[i] = _sigmoid(g4[h + i] + c[h + i])
-            gg[i] = np.tanh(g4[2 * h + i] + c[2 * h + i])
+            gg[i] = tanh(g4[2 * h + i] + c[2 * h + i])
             og[i] = _sigmoid(g4[3 * h + i] + c[3 * h + i])
             cn[i] = fg[i] * x[h + i] + ig[i] * gg[i]
-            tc[i] = np.tanh(cn[i])
+            tc[i] = tanh(cn[i])
             r[i] = og[i] * tc[i] - x[i]
             r[h + i] = cn[i] - x[h + i]
 
@@ -266,6 +280,20 @@ def _frobenius(A):
 
 
 @njit(cache=True)
+def _located(last_full, prev_full, x, root_xtol):
+    """Whether two full steps δ₁ = ``prev_full`` > δ₂ = ``last_full`` locate the root at x.
+
+    Their geometric tail δ₂ρ/(1 - ρ) = δ₂²/(δ₁ - δ₂), ρ = δ₂/δ₁, bounds the remaining
+    error when the iteration contracts at least that fast from here on, whether it
+    converges quadratically, linearly as chord steps do, or linearly at a singular
+    root; the root is located when that bound is below ``root_xtol`` (1 + ‖x‖).
+    """
+    return last_full < prev_full < np.inf and last_full**2 <= root_xtol * (1.0 + _norm(x)) * (
+        prev_full - last_full
+    )
+
+
+@njit(cache=True)
 def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
@@ -300,14 +328,9 @@ def _solve_one(
             # distance to the root, must be small too. Where the Jacobian is (nearly)
             # singular, a tiny q says nothing about position: saturated gates make
             # q vanish far from any root, and such points must not count as roots.
-            # Two full steps δ₁ > δ₂ in a row (Newton or chord) bound the remaining
-            # error by the geometric tail δ₂ρ/(1 - ρ) = δ₂²/(δ₁ - δ₂), ρ = δ₂/δ₁: a
-            # contraction at least that fast follows whether convergence is
-            # quadratic, linear as for chord steps, or linear at a singular root.
-            # Below root_xtol the root is located without another factorisation.
-            if last_full < prev_full < np.inf and last_full**2 <= root_xtol * (1.0 + _norm(x)) * (
-                prev_full - last_full
-            ):
+            # Two full steps in a row (Newton or chord) that locate it (_located)
+            # spare another factorisation.
+            if _located(last_full, prev_full, x, root_xtol):
                 # Polish with one chord step: full steps imply that lu still holds the
                 # factors of the last Newton step, so this costs no factorisation.
                 for i in range(d):
@@ -393,7 +416,9 @@ def _solve_one(
             # where A was factored): the pair converges with order 3 per factorisation.
             if accepted and last_full < np.inf:
                 for _ in range(chord_steps):
-                    if qn <= tol_q:
+                    # Past tol_q, chord steps go on until they locate the root: one
+                    # more triangular solve spares the root check a factorisation.
+                    if qn <= tol_q and _located(last_full, prev_full, xn, root_xtol):
                         break
                     for i in range(d):
                         neg[i] = -rn[i]
