@@ -53,6 +53,24 @@ def test_cluster_respects_groups():
     assert len(reps) == 2 and labels.tolist() == [0, 1, 0, 1]
 
 
+@pytest.mark.parametrize("n_centres", [3, 40, 300])  # below, around and above max_scan
+def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres):
+    rng = np.random.default_rng(n_centres)
+    centres = rng.normal(size=(n_centres, 5))
+    x = centres[rng.integers(n_centres, size=2000)] + rng.normal(scale=0.05, size=(2000, 5))
+    q = rng.random(2000)
+    groups = rng.integers(2, size=2000)
+    ref = cluster(x, q, tol=0.1, groups=groups, max_scan=0)  # KD-tree only
+    for max_scan in (32, 10_000):
+        labels, reps = cluster(x, q, tol=0.1, groups=groups, max_scan=max_scan)
+        np.testing.assert_array_equal(labels, ref[0])
+        np.testing.assert_array_equal(reps, ref[1])
+    # Every member lies within tol of its representative, which has the lowest q.
+    labels, reps = ref
+    assert np.all(np.linalg.norm(x - x[reps[labels]], axis=1) <= 0.1)
+    assert np.all(q >= q[reps[labels]])
+
+
 def test_state_scale():
     assert state_scale(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx(1.0)
     assert state_scale(np.full((3, 2), 2.0)) == pytest.approx(np.sqrt(8.0))
