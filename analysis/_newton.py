@@ -317,6 +317,7 @@ def _solve_one(
     it = 0
     newton_failed = False
     factored = False  # lu holds the factors of A at the current x
+    singular = False  # ... or A at the current x was found singular
     last_full = np.inf  # length of the last step if it was a full, uncapped (chord) step
     prev_full = np.inf  # ... and of the step before it
     while True:
@@ -347,6 +348,7 @@ def _solve_one(
             for i in range(d):
                 neg[i] = -r[i]
             factored = lu_factor(A, lu, piv, ints)
+            singular = not factored
             if (
                 factored
                 and lu_solve(lu, piv, ints, neg, dx)
@@ -379,7 +381,7 @@ def _solve_one(
         qn = q
         for i in range(d):
             neg[i] = -r[i]
-        if not factored:
+        if not (factored or singular):
             factored = lu_factor(A, lu, piv, ints)
         newton_failed = not (factored and lu_solve(lu, piv, ints, neg, dx))
         if not newton_failed:
@@ -483,6 +485,7 @@ def _solve_one(
             _jacobian(model, W, x, A, work, scale)
             q = qn
             factored = False
+            singular = False
         else:
             stall = patience
 

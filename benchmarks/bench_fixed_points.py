@@ -1,7 +1,7 @@
 """Fixed points: the default Newton/LM solver against method="adam" (FixedPointFinder's algorithm).
 
-Prints, in one run, wall time (median over repeats), the distinct fixed points found
-and the speed ratio for
+Prints, in one run, wall time (medians), the distinct fixed points found and the
+speed ratio, with the two methods interleaved round by round (see :func:`compare`), for
 
 (a) the 3-bit flip-flop, a 16-unit tanh ``torch.nn.RNN`` (wrapped as TorchRNN),
     1024 initial states sampled from trajectories with noise 0.5;
@@ -93,42 +93,59 @@ def describe(fps) -> str:
     return f"{len(fps.roots):4d} roots ({roots}); slow {s['slow']}, failed candidates {s['failed']}"
 
 
-def compare(label, model, inputs, x0, repeats, adam_repeats, conditions=None):
-    """Run both methods; print a row each and the ratio."""
+def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
+    """Run both methods, interleaved; print a row each and the ratios.
+
+    Each of ``rounds`` rounds runs the default method ``repeats`` times and Adam once,
+    so both see the same state of a shared machine; a round's ratio is Adam's time
+    over the median of its Newton runs, and the reported ratio is the median over
+    rounds.
+    """
     kw = dict(conditions=conditions, progress=False)
     # Load the Numba kernels once, untimed (compiled code is cached on disk).
     find_fixed_points(model, None if inputs is None else inputs[:8], x0[:8], progress=False)
-    t_new, new, s_new = timed(lambda: find_fixed_points(model, inputs, x0, **kw), repeats)
-    t_adam, adam, s_adam = timed(
-        lambda: find_fixed_points(model, inputs, x0, method="adam", **kw), adam_repeats
-    )
+    t_new, s_new, t_adam, s_adam, ratio, ratio_search = [], [], [], [], [], []
+    for _ in range(rounds):
+        t, new, s = timed(lambda: find_fixed_points(model, inputs, x0, **kw), repeats)
+        ta, adam, sa = timed(
+            lambda: find_fixed_points(model, inputs, x0, method="adam", **kw), 1
+        )
+        t_new.append(t)
+        s_new.append(s)
+        t_adam.append(ta)
+        s_adam.append(sa)
+        ratio.append(ta / t)
+        ratio_search.append(sa / s)
+    med = statistics.median
     q_new = np.max(new.roots.q) if len(new.roots) else float("nan")
     q_adam = np.max(adam.roots.q) if len(adam.roots) else float("nan")
     it_new = np.median(new.candidates.n_iter)
     it_adam = int(adam.candidates.n_iter[0])
     print(f"\n({label}) {len(x0)} initial states, n_state={x0.shape[1]}, kind={new.kind}")
-    print(f"  newton ({new.info['backend']:5s}) {t_new:8.3f} s  median {it_new:5.0f} iterations  "
+    print(f"  newton ({new.info['backend']:5s}) {med(t_new):8.3f} s  median {it_new:5.0f} iterations  "
           f"max q {q_new:.1e}  {describe(new)}")  # fmt: skip
-    print(f"  adam   ({adam.info['backend']:5s}) {t_adam:8.3f} s  {it_adam:12d} iterations  "
+    print(f"  adam   ({adam.info['backend']:5s}) {med(t_adam):8.3f} s  {it_adam:12d} iterations  "
           f"max q {q_adam:.1e}  {describe(adam)}")  # fmt: skip
-    print(f"  speed-up {t_adam / t_new:6.1f}x end to end, {s_adam / s_new:6.1f}x in the search "
-          f"alone ({s_new * 1e3:.1f} ms vs {s_adam * 1e3:.1f} ms; the rest, de-duplication "
-          f"and linearization, is the same for both)   "
+    print(f"  speed-up {med(ratio):6.1f}x end to end, {med(ratio_search):6.1f}x in the search "
+          f"alone ({med(s_new) * 1e3:.1f} ms vs {med(s_adam) * 1e3:.1f} ms; the rest, "
+          f"de-duplication and linearization, is the same for both); per round "
+          f"{' '.join(f'{r:.1f}' for r in ratio_search)}   "
           f"roots newton/adam {len(new.roots)}/{len(adam.roots)}")  # fmt: skip
-    return t_adam / t_new, s_adam / s_new
+    return med(ratio), med(ratio_search)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and one repeat")
-    parser.add_argument("--repeats", type=int, default=None, help="repeats of the Newton runs")
+    parser.add_argument("--repeats", type=int, default=None, help="Newton runs per round")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (one Adam run each)")
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep trained models")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     quick = args.quick
     repeats = args.repeats or (1 if quick else 5)
-    adam_repeats = 1 if quick else 3
+    rounds = args.rounds or (1 if quick else 3)
     if args.cache is not None:
         args.cache.mkdir(parents=True, exist_ok=True)
 
@@ -138,7 +155,8 @@ def main(argv=None):
     print(f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
           f"numba threads {numba.get_num_threads()}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
-          f"repeats newton {repeats}, adam {adam_repeats}{' (quick)' if quick else ''}")  # fmt: skip
+          f"rounds {rounds} (x3 for the cases under a second), each newton x{repeats} and "
+          f"adam x1{' (quick)' if quick else ''}")  # fmt: skip
 
     # (a) flip-flop, 16-unit tanh RNN, 1024 initial states with noise 0.5
     ff = FlipFlop(dt=10.0, timing={"trial": 500.0})
@@ -146,7 +164,7 @@ def main(argv=None):
                   200, 1e-2)  # fmt: skip
     ds = neurodyn.simulate(rnn, FlipFlop(dt=10.0), n_trials=64, seed=1)
     x0 = sample_initial_states(ds, 1024, noise_scale=0.5, seed=0)
-    ratios = {"a": compare("a: flip-flop RNN", rnn, None, x0, repeats, adam_repeats)}
+    ratios = {"a": compare("a: flip-flop RNN", rnn, None, x0, repeats, 3 * rounds)}
 
     # (b) context-dependent integration, rate RNNs of 64 and 256 units
     # A fixed 300-ms delay keeps trials short; the task is otherwise the default.
@@ -167,7 +185,7 @@ def main(argv=None):
         u, _ = condition_inputs(ds, by="context", period="stimulus")
         x0, uu, cond = tile_conditions(sample_initial_states(ds, n_init, seed=0), u)
         ratios[f"b{n}"] = compare(f"b: context rate RNN {n}", net, uu, x0, repeats,
-                                  adam_repeats, conditions=cond)  # fmt: skip
+                                  rounds * (3 if n <= 64 else 1), conditions=cond)  # fmt: skip
         big = (net, ds, u)
 
     # (c) scale: 10 000 initial states on the largest network, default method
