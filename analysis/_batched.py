@@ -197,7 +197,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
         # -- 3. Newton step with Armijo backtracking ----------------------------------
         A_newton[idx] = A[idx]
         factors = ops.factor(A[idx])  # reused by the chord steps below
-        frow = ops.nonzero(idx == idx)  # row of each candidate's factors
+        frow = ops.positions(idx)  # row of each candidate's factors
         dx, ok = ops.solve_factored(factors, -r[idx])
         newton_failed[idx] = ~ok
         dnorm = ops.sqrt(_sq(ops, dx))
@@ -276,7 +276,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
                 hmax = ops.where(hmax > 1e-300, hmax, 1e-300)
                 mu[gl[fresh]] = 1e-3 * hmax
                 mu_floor[gl[fresh]] = 1e-12 * hmax
-            trying = ops.nonzero(lm == lm)  # all positions in lm
+            trying = ops.positions(lm)
             for _ in range(opts.lm_tries):
                 if len(trying) == 0:
                     break

@@ -294,6 +294,19 @@ def _located(last_full, prev_full, x, root_xtol):
 
 
 @njit(cache=True)
+def _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work):
+    """Move the root x by the step dx if that lowers q; returns the new q."""
+    for i in range(x.shape[0]):
+        xn[i] = x[i] + dx[i]
+    _evaluate(model, phi, W, bias, scale, c, xn, rn, A, work, False)
+    qn = _q(rn)
+    if qn < q:
+        x[:] = xn
+        return qn
+    return q
+
+
+@njit(cache=True)
 def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
@@ -323,6 +336,8 @@ def _solve_one(
     while True:
         if not np.isfinite(q) or not _maxabs(x) <= x_max:
             return DIVERGED, it, q
+        for i in range(d):
+            neg[i] = -r[i]
         small = q <= tol_q
         if small:
             # Accept only a located root: the Newton step, Newton's own estimate of the
@@ -331,22 +346,14 @@ def _solve_one(
             # q vanish far from any root, and such points must not count as roots.
             # Two full steps in a row (Newton or chord) that locate it (_located)
             # spare another factorisation.
+            # Either way the root is polished with the step dx = -A⁻¹r, which costs
+            # one solve and usually squares the residual.
             if _located(last_full, prev_full, x, root_xtol):
-                # Polish with one chord step: full steps imply that lu still holds the
-                # factors of the last Newton step, so this costs no factorisation.
-                for i in range(d):
-                    neg[i] = -r[i]
+                # Full steps imply that lu still holds the factors of the last Newton
+                # step: the polish is a chord step and costs no factorisation.
                 if lu_solve(lu, piv, ints, neg, dx):
-                    for i in range(d):
-                        xn[i] = x[i] + dx[i]
-                    _evaluate(model, phi, W, bias, scale, c, xn, rn, A, work, False)
-                    qn = _q(rn)
-                    if qn < q:
-                        x[:] = xn
-                        q = qn
+                    q = _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work)
                 return ROOT, it, q
-            for i in range(d):
-                neg[i] = -r[i]
             factored = lu_factor(A, lu, piv, ints)
             singular = not factored
             if (
@@ -354,14 +361,7 @@ def _solve_one(
                 and lu_solve(lu, piv, ints, neg, dx)
                 and _norm(dx) <= root_xtol * (1.0 + _norm(x))
             ):
-                # Polish: one more step costs one solve and usually squares the residual.
-                for i in range(d):
-                    xn[i] = x[i] + dx[i]
-                _evaluate(model, phi, W, bias, scale, c, xn, rn, A, work, False)
-                qn = _q(rn)
-                if qn < q:
-                    x[:] = xn
-                    q = qn
+                q = _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work)
                 return ROOT, it, q
         if it >= max_iter:
             return (SINGULAR if small else MAX_ITER), it, q
@@ -379,8 +379,6 @@ def _solve_one(
         it += 1
         accepted = False
         qn = q
-        for i in range(d):
-            neg[i] = -r[i]
         if not (factored or singular):
             factored = lu_factor(A, lu, piv, ints)
         newton_failed = not (factored and lu_solve(lu, piv, ints, neg, dx))

@@ -39,9 +39,8 @@ _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.0 / math.log(2.0)
 #: 2^-k for the k that occur (2a ≤ 40, so k ≤ 58).
 _POW2_NEG = np.array([2.0**-k for k in range(64)])
-# Taylor coefficients 1/n! of e^s - 1 = s + s²/2! + ... + s¹⁴/14!.
-_C = tuple(1.0 / math.factorial(n) for n in range(1, 15))
-_C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13, _C14 = _C
+# Taylor coefficients 1/n! of e^s - 1 = s + s²/2! + ... + s¹⁴/14!, highest first for Horner.
+_C = tuple(1.0 / math.factorial(n) for n in range(14, 0, -1))
 
 
 @njit(cache=True, error_model="numpy")
@@ -53,19 +52,10 @@ def tanh(v):
     k = int(two_a * _INV_LN2 + 0.5)  # round to nearest (two_a >= 0)
     kf = float(k)
     s = kf * _LN2_HI - two_a + kf * _LN2_LO  # s = -ρ
-    p = _C14 * s + _C13
-    p = p * s + _C12
-    p = p * s + _C11
-    p = p * s + _C10
-    p = p * s + _C9
-    p = p * s + _C8
-    p = p * s + _C7
-    p = p * s + _C6
-    p = p * s + _C5
-    p = p * s + _C4
-    p = p * s + _C3
-    p = p * s + _C2
-    p = (p * s + _C1) * s  # e^{-ρ} - 1
+    p = 0.0
+    for coef in _C:  # a tuple of constants: the loop unrolls to straight-line code
+        p = p * s + coef
+    p *= s  # e^{-ρ} - 1
     scale = _POW2_NEG[k]
     m = scale * p + (scale - 1.0)  # e^{-2a} - 1
     t = np.copysign(-m / (2.0 + m), v)

@@ -18,8 +18,9 @@ When there are few clusters (the usual case: a few dozen fixed points from thous
 of candidates), a Numba pass that compares every candidate with each new
 representative, O(n K d), is faster than building and querying a tree (0.05 ms
 against 0.7 ms for 27 points among 1024 candidates, and KD-trees degrade in
-hundreds of dimensions). It gives the same clusters, and it hands over to the
-KD-tree once ``max_scan`` clusters have appeared, so the bound stays O(n log n).
+hundreds of dimensions). It gives the same clusters; after ``max_scan`` clusters
+the KD-tree carries on with the candidates still unassigned, so the bound stays
+O(n log n).
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ def state_scale(x) -> float:
 
 @njit(cache=True)
 def _scan(x, order, tol2, max_scan, labels, reps):
-    """Greedy clustering by direct comparison; returns the number of clusters, or -1
-    (labels then incomplete) once more than ``max_scan`` would be needed."""
+    """Greedy clustering by direct comparison, in the order ``order`` (increasing q).
+
+    Forms at most ``max_scan`` clusters and returns how many it formed; each is
+    complete (it holds every candidate within tol of its representative that no
+    earlier cluster took), so the KD-tree can carry on from the unassigned rest.
+    """
     n, d = x.shape
     k = 0
     for a in range(n):
@@ -57,7 +62,7 @@ def _scan(x, order, tol2, max_scan, labels, reps):
         if labels[i] >= 0:
             continue
         if k == max_scan:
-            return -1
+            break
         reps[k] = i
         # Candidates before position a in q order are all assigned already.
         for b in range(a, n):
@@ -87,8 +92,8 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     groups : array (n,), optional
         Candidates with different group labels are never merged.
     max_scan : int
-        Clusters per group up to which candidates are compared directly; beyond it
-        the KD-tree takes over (0: always the KD-tree). The result is the same.
+        Clusters per group formed by direct comparison; the KD-tree forms the rest
+        (0: all of them). The result is the same.
 
     Returns
     -------
@@ -104,6 +109,8 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     >>> labels.tolist(), reps.tolist()
     ([0, 0, 1], [1, 2])
     """
+    if not isinstance(max_scan, (int, np.integer)) or max_scan < 0:
+        raise ValueError(f"max_scan must be a non-negative integer, got {max_scan!r}")
     x = np.ascontiguousarray(x, dtype=float)
     q = np.asarray(q, dtype=float)
     n = len(x)
@@ -113,15 +120,15 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     for g in np.unique(groups) if n else []:
         members = np.flatnonzero(groups == g)
         order = np.argsort(q[members], kind="stable")
-        if max_scan > 0:
-            sub = np.full(len(members), -1, dtype=np.int64)
-            first = np.empty(max_scan, dtype=np.int64)
-            k = _scan(x[members], order, float(tol) ** 2, max_scan, sub, first)
-            if k >= 0:
-                labels[members] = sub + len(reps)
-                reps.extend(members[first[:k]].tolist())
-                continue
-        tree = cKDTree(x[members])
+        sub = np.full(len(members), -1, dtype=np.int64)
+        first = np.empty(max_scan, dtype=np.int64)
+        xm = x[members]
+        k = _scan(xm, order, float(tol) ** 2, max_scan, sub, first)
+        labels[members] = np.where(sub >= 0, sub + len(reps), -1)
+        reps.extend(members[first[:k]].tolist())
+        if np.all(sub >= 0):
+            continue
+        tree = cKDTree(xm)
         for i in members[order]:
             if labels[i] >= 0:
                 continue

@@ -66,6 +66,11 @@ class NumpyOps:
         return np.flatnonzero(mask)
 
     @staticmethod
+    def positions(index):
+        """0, 1, ..., len(index) - 1, as an index array like ``index``."""
+        return np.arange(len(index))
+
+    @staticmethod
     def any(mask) -> bool:
         return bool(np.any(mask))
 
@@ -174,6 +179,9 @@ class TorchOps:
 
     def nonzero(self, mask):
         return self.torch.nonzero(mask).flatten()
+
+    def positions(self, index):
+        return self.torch.arange(len(index), device=index.device)
 
     def any(self, mask) -> bool:
         return bool(mask.any())

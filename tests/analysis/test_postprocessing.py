@@ -61,7 +61,7 @@ def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres):
     q = rng.random(2000)
     groups = rng.integers(2, size=2000)
     ref = cluster(x, q, tol=0.1, groups=groups, max_scan=0)  # KD-tree only
-    for max_scan in (32, 10_000):
+    for max_scan in (1, 32, 10_000):  # hand-over after 1 or 32 clusters, or none
         labels, reps = cluster(x, q, tol=0.1, groups=groups, max_scan=max_scan)
         np.testing.assert_array_equal(labels, ref[0])
         np.testing.assert_array_equal(reps, ref[1])
