@@ -222,11 +222,8 @@ def certify(
             lc = net.coupling().numpy()
             own = net.metric().numpy()
         g, tau = float(net.g), float(model.tau)
-        leaves = list(net.leaves())
-        module = np.zeros(w.shape[0], dtype=np.int64)
-        for k, (start, leaf) in enumerate(leaves):
-            module[start : start + leaf.size] = k
-        module_rates = np.array([leaf.rate() for _, leaf in leaves]) / tau
+        module = model.unit_coords()["module"]
+        module_rates = np.array([leaf.rate() for _, leaf in net.leaves()]) / tau
         for name, (ok, detail) in net.checks().items():
             checks[name], details[name] = bool(ok), detail
         c = float(net.rate())
@@ -234,14 +231,14 @@ def certify(
         details["positive_rate"] = f"slowest module rate c = {c:.4g} per time constant"
         phi_name, kind = model.nonlinearity, "rnns_of_rnns"
         bound = model.step_bound()
-        alpha = model.alpha
+        alpha, factor = model.alpha, bound.factor(model.alpha)
         step = {
             "integrator": model.integrator,
             "alpha": alpha,
             "alpha_max": bound.alpha_max,
             "admissible": bool(bound.admissible(alpha)),
-            "factor": bound.factor(alpha),
-            "rate_per_ms": -np.log(max(bound.factor(alpha), 1e-300)) / model.dt,
+            "factor": factor,
+            "rate_per_ms": -np.log(max(factor, 1e-300)) / model.dt,
         }
         checks["step_admissible"] = step["admissible"]
         details["step_admissible"] = (

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text, table_cell
+from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed, torch_generator
 
 __all__ = ["PAPER", "reproduce_rnns_of_rnns", "train_classifier"]
@@ -321,6 +321,11 @@ def reproduce_rnns_of_rnns(
     return result
 
 
+_MODEL_HEADER = ("model", "task", "accuracy (ours)", "accuracy (paper)", "trained params",
+                 "certified before / after", "rate", "numerical rate", "step factor")  # fmt: skip
+_SWEEP_HEADER = ("modules", "module size", "units", "accuracy", "certified after", "rate")
+
+
 def _write(out_dir: Path, result: dict) -> dict:
     import matplotlib.pyplot as plt
 
@@ -338,6 +343,18 @@ def _write(out_dir: Path, result: dict) -> dict:
         atomic_write_text(paths[key], csv_text(cols, rows))
 
     cfg = result["config"]
+    model_rows = [
+        [MODEL_LABELS[r["model"]], r["task"], _fmt(r["accuracy"]), _fmt(r["accuracy_paper"]),
+         r["trained_parameters"], f"{r['certified_before']} / {r['certified_after']}",
+         _fmt(r["rate_after"], ".4f"), _fmt(r["numerical_rate_after"], ".4f"),
+         _fmt(r["step_factor_after"], ".4f")]
+        for r in result["models"]
+    ]  # fmt: skip
+    sweep_rows = [
+        [r["n_modules"], r["module_size"], r["n_units"], _fmt(r["accuracy"]),
+         r["certified_after"], _fmt(r["rate_after"], ".4f")]
+        for r in result["sweep"]
+    ]  # fmt: skip
     lines = [
         "# RNNs of RNNs reproduction (Kozachkov, Ennis & Slotine, NeurIPS 2022)",
         "",
@@ -348,25 +365,12 @@ def _write(out_dir: Path, result: dict) -> dict:
         "(784 steps), full size. Accuracies in %; rates per ms; the step factor is the "
         "certified per-step contraction of the discrete-time network.",
         "",
-        "| model | task | accuracy (ours) | accuracy (paper) | trained params | certified "
-        "before / after | rate | numerical rate | step factor |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *markdown_table(_MODEL_HEADER, model_rows),
+        "",
+        "## Sparse Combo Net: number of modules x module size (sequential digits)",
+        "",
+        *markdown_table(_SWEEP_HEADER, sweep_rows),
     ]
-    for r in result["models"]:
-        lines.append(
-            f"| {MODEL_LABELS[r['model']]} | {r['task']} | {_fmt(r['accuracy'])} | "
-            f"{_fmt(r['accuracy_paper'])} | {r['trained_parameters']} | "
-            f"{r['certified_before']} / {r['certified_after']} | {_fmt(r['rate_after'], '.4f')} | "
-            f"{_fmt(r['numerical_rate_after'], '.4f')} | {_fmt(r['step_factor_after'], '.4f')} |"
-        )
-    lines += ["", "## Sparse Combo Net: number of modules x module size (sequential digits)", "",
-              "| modules | module size | units | accuracy | certified after | rate |",
-              "|---|---|---|---|---|---|"]  # fmt: skip
-    for r in result["sweep"]:
-        lines.append(
-            f"| {r['n_modules']} | {r['module_size']} | {r['n_units']} | {_fmt(r['accuracy'])} "
-            f"| {r['certified_after']} | {_fmt(r['rate_after'], '.4f')} |"
-        )
     lines += ["", "Claims: " + ", ".join(f"{k} = {v}" for k, v in result["claims"].items()), ""]
     atomic_write_text(paths["md"], "\n".join(lines))
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .._validation import check_choice
 from ..seeding import make_rng
-from .base import Batch, Task, TrialBuilder, collate
+from .base import Batch, Task, TrialBuilder
 
 __all__ = ["SequentialDigits", "digit_permutation", "digit_split"]
 
@@ -217,15 +217,8 @@ class SequentialDigits(Task):
 
     def full_batch(self) -> Batch:
         """Every image of the split, in index order, as one :class:`Batch`."""
-        trials = [self._make_trial(np.random.default_rng(0), {"index": int(i)})
-                  for i in self._indices]  # fmt: skip
-        return collate(
-            trials,
-            dt=self.dt,
-            input_names=self.input_names,
-            output_names=self.output_names,
-            task={"name": self.name, "config": self.config()},
-        )
+        # Seeded only because batch() takes a seed: every trial variable is fixed here.
+        return self.batch(self._indices.size, seed=0, index=self._indices)
 
     def oracle(self, batch: Batch) -> np.ndarray:
         """The digit of each trial's ``index``, one-hot at its last step."""

@@ -119,11 +119,10 @@ def perron_metric(a: np.ndarray) -> np.ndarray:
         The diagonal of :math:`P`, scaled so that its largest entry is 1.
     """
     n = a.shape[0]
-    rho = float(np.max(np.abs(np.linalg.eigvals(a)))) if n else 0.0
-    eps = (1.0 - rho) / (4.0 * n)
+    eps = (1.0 - _perron_root(a)) / (4.0 * n)
     for _ in range(60):
         a_eps = a + eps
-        if np.max(np.abs(np.linalg.eigvals(a_eps))) < 1.0:
+        if _perron_root(a_eps) < 1.0:
             break
         eps /= 2.0
 
@@ -295,9 +294,8 @@ class SparseModule(ContractingModule):
         return theorem1_rate(a, self.P.detach().double().cpu().numpy())
 
     def checks(self) -> dict[str, tuple[bool, str]]:
-        a = self.g * np.abs(self.W.detach().double().cpu().numpy())
-        rho = _perron_root(a)
-        c = theorem1_rate(a, self.P.detach().double().cpu().numpy())
+        rho = _perron_root(self.g * np.abs(self.W.detach().double().cpu().numpy()))
+        c = self.rate()
         return {
             "theorem1_perron_root": (rho < 1.0, f"rho(g|W|) = {rho:.4f} (< 1 required)"),
             "theorem1_metric": (
@@ -390,8 +388,7 @@ class SVDModule(ContractingModule):
         return torch.exp(t), u, sigma, v
 
     def weight(self) -> torch.Tensor:
-        theta, u, sigma, v = self.factors()
-        return (u * sigma[None, :]) @ v.T * (theta[None, :] / theta[:, None])
+        return _svd_weight(*self.factors())
 
     def metric(self) -> torch.Tensor:
         return torch.exp(2.0 * self.log_theta)
@@ -404,7 +401,7 @@ class SVDModule(ContractingModule):
     def checks(self) -> dict[str, tuple[bool, str]]:
         with torch.no_grad():
             theta, u, sigma, v = self.factors(torch.float64)
-            w = (u * sigma[None, :]) @ v.T * (theta[None, :] / theta[:, None])
+            w = _svd_weight(theta, u, sigma, v)
         eye = torch.eye(self.size, dtype=torch.float64)
         orth = max(float((u.T @ u - eye).abs().max()), float((v.T @ v - eye).abs().max()))
         # The singular values of Θ W Θ⁻¹ are the Σ the certificate rests on.
@@ -423,6 +420,11 @@ class SVDModule(ContractingModule):
 
     def extra_repr(self) -> str:
         return f"size={self.size}, g={self.g:g}, margin={self.margin:g}"
+
+
+def _svd_weight(theta, u, sigma, v) -> torch.Tensor:
+    """:math:`W = \\Theta^{-1}U\\Sigma V^\\top\\Theta` from :meth:`SVDModule.factors`."""
+    return (u * sigma[None, :]) @ v.T * (theta[None, :] / theta[:, None])
 
 
 def _perron_root(a: np.ndarray) -> float:

@@ -29,7 +29,7 @@ from ..base import Model, ModelOutput
 from ..rate import NONLINEARITIES
 from .assembly import Assembly, build_module
 from .graphs import graph_from_edges
-from .modules import ContractingModule, SparseModule, SVDModule
+from .modules import ContractingModule, SparseModule, SVDModule, _check_size
 from .stepping import INTEGRATORS, StepBound, cayley, euler_step_bound, metric_norm
 
 __all__ = ["SLOPE_BOUNDS", "RNNofRNNs", "SVDComboNet", "SparseComboNet"]
@@ -108,11 +108,9 @@ class RNNofRNNs(Model):
                 f"network must be a contracting module (SparseModule, SVDModule, Assembly) or "
                 f"its config dict, got {type(network).__name__}"
             )
-        for name, v in (("n_input", n_input), ("n_output", n_output)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
         self.network = network
-        self.n_input, self.n_hidden, self.n_output = int(n_input), network.size, int(n_output)
+        self.n_input, self.n_hidden = _check_size("n_input", n_input), network.size
+        self.n_output = _check_size("n_output", n_output)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, SLOPE_BOUNDS)
         self.phi = NONLINEARITIES[self.nonlinearity]
         if SLOPE_BOUNDS[self.nonlinearity] > network.g:
@@ -288,17 +286,8 @@ def _graph_arg(graph, n_modules):
     return graph
 
 
-def _graph_config(graph):
-    if isinstance(graph, nx.DiGraph):
-        index = {node: k for k, node in enumerate(graph.nodes)}
-        return [[index[a], index[b]] for a, b in graph.edges]
-    return graph
-
-
 def _split(n_hidden, n_modules) -> int:
-    for name, v in (("n_hidden", n_hidden), ("n_modules", n_modules)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    n_hidden, n_modules = _check_size("n_hidden", n_hidden), _check_size("n_modules", n_modules)
     if n_hidden % n_modules:
         raise ValueError(
             f"n_hidden={n_hidden} is not a multiple of n_modules={n_modules}; expected "
@@ -307,21 +296,28 @@ def _split(n_hidden, n_modules) -> int:
     return n_hidden // n_modules
 
 
-def _combo_init(net, module, own, n_input, n_hidden, n_output, n_modules, graph, p,
-                coupling_scale, feedback_metric, seed, kwargs) -> None:  # fmt: skip
-    """Build ``n_modules`` equal modules with ``module(size, seed)``, assemble them over
-    ``graph`` with negative feedback, and initialise ``net`` (a combo net) around them;
-    ``own`` holds the module options that go into the saved configuration."""
-    size = _split(n_hidden, n_modules)
-    seed = resolve_seed(seed)
-    mods = [module(size, s) for s in _module_seeds(seed, n_modules)]
-    assembly = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale, p=p,
-                        feedback_metric=feedback_metric, seed=seed)  # fmt: skip
-    net._own = {"n_hidden": int(n_hidden), "n_modules": int(n_modules), **own,
-                "graph": _graph_config(graph), "p": float(p),
-                "coupling_scale": float(coupling_scale),
-                "feedback_metric": feedback_metric}  # fmt: skip
-    RNNofRNNs.__init__(net, assembly, n_input, n_output, seed=seed, **kwargs)
+class _ComboNet(RNNofRNNs):
+    """A combo net: ``n_modules`` equal modules, built by ``module(size, seed)``, assembled
+    over ``graph`` with negative feedback; ``own`` holds the module options that go into
+    the saved configuration."""
+
+    def __init__(self, module, own, n_input, n_hidden, n_output, n_modules, graph, p,
+                 coupling_scale, feedback_metric, seed, kwargs):  # fmt: skip
+        size = _split(n_hidden, n_modules)
+        seed = resolve_seed(seed)
+        mods = [module(size, s) for s in _module_seeds(seed, n_modules)]
+        assembly = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale,
+                            p=p, feedback_metric=feedback_metric, seed=seed)  # fmt: skip
+        # A DiGraph is stored as the assembly's edges (nodes relabelled 0..n_modules-1).
+        if isinstance(graph, nx.DiGraph):
+            graph = [list(e) for e in assembly.graph.edges]
+        self._own = {"n_hidden": int(n_hidden), "n_modules": int(n_modules), **own,
+                     "graph": graph, "p": float(p), "coupling_scale": float(coupling_scale),
+                     "feedback_metric": feedback_metric}  # fmt: skip
+        super().__init__(assembly, n_input, n_output, seed=seed, **kwargs)
+
+    def _base_config(self, network):
+        return dict(self._own)
 
 
 _COMMON = """
@@ -344,7 +340,7 @@ _COMMON = """
 """
 
 
-class SparseComboNet(RNNofRNNs):
+class SparseComboNet(_ComboNet):
     __doc__ = (
         r"""Sparse Combo Net: fixed sparse Theorem-1 modules, trained negative-feedback couplings.
 
@@ -389,15 +385,12 @@ class SparseComboNet(RNNofRNNs):
         def module(size, s):
             return SparseModule(size, density=density, scale=scale, seed=s)
 
-        _combo_init(self, module, {"density": float(density), "scale": float(scale)},
-                    n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
-                    feedback_metric, seed, kwargs)  # fmt: skip
-
-    def _base_config(self, network):
-        return dict(self._own)
+        super().__init__(module, {"density": float(density), "scale": float(scale)},
+                         n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
+                         feedback_metric, seed, kwargs)  # fmt: skip
 
 
-class SVDComboNet(RNNofRNNs):
+class SVDComboNet(_ComboNet):
     __doc__ = (
         r"""SVD Combo Net: trainable Theorem-5 modules with negative-feedback couplings.
 
@@ -439,9 +432,6 @@ class SVDComboNet(RNNofRNNs):
         def module(size, s):
             return SVDModule(size, margin=margin, metric_spread=metric_spread, seed=s)
 
-        _combo_init(self, module, {"margin": float(margin), "metric_spread": float(metric_spread)},
-                    n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
-                    feedback_metric, seed, kwargs)  # fmt: skip
-
-    def _base_config(self, network):
-        return dict(self._own)
+        super().__init__(module, {"margin": float(margin), "metric_spread": float(metric_spread)},
+                         n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
+                         feedback_metric, seed, kwargs)  # fmt: skip
