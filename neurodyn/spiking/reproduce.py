@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import atomic_path, atomic_write_text
-from ..io.tables import csv_text, table_cell
+from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
 from .data import images_to_probabilities, load_digits
 from .measures import branching_factor
@@ -36,11 +36,6 @@ from .nalsm import NALSM, NALSMConfig, liquid_counts
 from .readout import fit_readout, normalise_counts
 
 __all__ = ["PAPER", "reproduce_nalsm"]
-
-
-def _fmt(value, spec=".2f") -> str:
-    return table_cell(value, spec, missing="")
-
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +198,10 @@ def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bo
     return result
 
 
+def _fmt(value, spec=".2f") -> str:
+    return table_cell(value, spec, missing="")
+
+
 def _write(out_dir: Path, result: dict, spikes) -> dict:
     import matplotlib.pyplot as plt
 
@@ -217,6 +216,16 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
     ]
     atomic_write_text(paths["csv"], csv_text(fields, rows))
 
+    sweep = [
+        [f"{r['w_astro']:g}", _fmt(r["bf"]), _fmt(r["bf_paper"]), _fmt(r["accuracy"]),
+         _fmt(r["accuracy_paper"]), _fmt(r["rate_hz"], ".1f")]
+        for r in result["sweep"]
+    ]  # fmt: skip
+    models = [
+        [r["model"], r["run"], _fmt(r["accuracy"]), _fmt(r["accuracy_paper"]), _fmt(r["bf"]),
+         _fmt(r["bf_paper"]), _fmt(r["rate_hz"], ".1f")]
+        for r in result["models"]
+    ]  # fmt: skip
     cfg = result["config"]
     lines = [
         "# NALSM reproduction (Ivanov & Michmizos, NeurIPS 2021)",
@@ -227,22 +236,18 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
         "",
         "## Branching factor and accuracy against the astrocyte gain w_A",
         "",
-        "| w_A | BF (ours) | BF (paper) | accuracy (ours) | accuracy (paper) | rate (Hz) |",
-        "|---|---|---|---|---|---|",
+        *markdown_table(
+            ["w_A", "BF (ours)", "BF (paper)", "accuracy (ours)", "accuracy (paper)", "rate (Hz)"],
+            sweep,
+        ),
+        "",
+        "## Models",
+        "",
+        *markdown_table(
+            ["model", "run", "accuracy (ours)", "accuracy (paper)", "BF (ours)", "BF (paper)", "rate (Hz)"],
+            models,
+        ),
     ]
-    for r in result["sweep"]:
-        lines.append(
-            f"| {r['w_astro']:g} | {_fmt(r['bf'])} | {_fmt(r['bf_paper'])} | {_fmt(r['accuracy'])} | "
-            f"{_fmt(r['accuracy_paper'])} | {_fmt(r['rate_hz'], '.1f')} |"
-        )
-    lines += ["", "## Models", "",
-              "| model | run | accuracy (ours) | accuracy (paper) | BF (ours) | BF (paper) | rate (Hz) |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for r in result["models"]:
-        lines.append(
-            f"| {r['model']} | {r['run']} | {_fmt(r['accuracy'])} | {_fmt(r['accuracy_paper'])} | "
-            f"{_fmt(r['bf'])} | {_fmt(r['bf_paper'])} | {_fmt(r['rate_hz'], '.1f')} |"
-        )
     lines += ["", "Claims: " + ", ".join(f"{k} = {v}" for k, v in result["claims"].items()), ""]
     atomic_write_text(paths["md"], "\n".join(lines))
 
