@@ -48,9 +48,7 @@ __all__ = [
 def _as_array(x, name: str) -> np.ndarray:
     if hasattr(x, "states") and not hasattr(x, "shape"):  # a ModelOutput
         x = x.states
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return check_finite(name, x).astype(np.float64)
+    return check_finite(name, x).astype(np.float64)  # check_finite also takes Tensors
 
 
 def _positive_int(name: str, value) -> int:

@@ -14,7 +14,7 @@ from torch import nn
 from .._validation import check_choice, check_positive
 from ..seeding import make_rng
 from .base import Model, ModelOutput
-from .wave import _check_size
+from .wave import _check_size, _initial_state
 
 __all__ = ["IRNN", "IRNN_INITS", "irnn_parameter_count", "matched_irnn_size"]
 
@@ -144,13 +144,7 @@ class IRNN(Model):
         """
         u = self._prepare_inputs(inputs)
         n_trials, n_steps, _ = u.shape
-        h = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
-        if h.shape[-1] != self.n_hidden or h.ndim not in (1, 2):
-            raise ValueError(
-                f"initial_state has shape {tuple(h.shape)}; expected ({self.n_hidden},) or "
-                f"(trial, {self.n_hidden})"
-            )
-        h = h.to(u.dtype).expand(n_trials, self.n_hidden)
+        h = _initial_state(self, initial_state, n_trials, u.dtype)
         # Time-major drive, so each step reads a contiguous (trial, n) block.
         drive = torch.addmm(
             self.bias_in + self.bias_rec,

@@ -56,6 +56,16 @@ def test_fast_forward_and_gradients_equal_conv1d_reference(kernel_size, dtype):
         torch.testing.assert_close(p.grad / scale, q.grad / scale, rtol=0, atol=10 * tol)
 
 
+@pytest.mark.parametrize("kernel_size", [1, 3])
+def test_circulant_matrix_is_the_recurrent_convolution(kernel_size):
+    net = _random_wave(torch.float64, kernel_size=kernel_size)
+    h = torch.rand(4, net.n_channels, net.n_neurons, dtype=torch.float64)
+    layer = net.reference().conv
+    conv = (layer(h) - layer(torch.zeros_like(h))).detach().numpy()  # without its bias
+    W = net.circulant()
+    np.testing.assert_allclose(h.reshape(4, -1).numpy() @ W.T, conv.reshape(4, -1), atol=1e-13)
+
+
 def test_scan_gradcheck_all_inputs():
     # Analytic backward against finite differences, every input including h0 and x.
     d = torch.float64
@@ -159,6 +169,8 @@ def test_bad_inputs_and_other_arguments():
         net(torch.full((1, 2, 2), float("nan")))
     with pytest.raises(ValueError, match="initial_state"):
         net(torch.zeros(1, 2, 2), initial_state=torch.zeros(5))
+    with pytest.raises(ValueError, match="initial_state"):
+        IRNN(2, 4, 1)(torch.zeros(1, 2, 2), initial_state=torch.zeros(2, 3, 4))
     with pytest.raises(ValueError, match="n_hidden"):
         build_model("wave", 2, 601, 1)
     with pytest.raises(ValueError, match="init"):
