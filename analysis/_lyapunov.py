@@ -51,14 +51,21 @@ def _velocity(phi, W, s, c, x, y, dy, out):
 
 
 @njit(cache=True)
-def _tangent(Wt, s, dy, V, scratch, out):
-    """out = s ⊙ (−V + W(φ' ⊙ V)) in the dtype of V (``Wt`` is W in that dtype)."""
+def _gain_product(Wt, dy, V, scratch, prod):
+    """prod = W(φ' ⊙ V) (``Wt`` is W in the dtype of V)."""
     d, k = V.shape
     for i in range(d):
         g = dy[i]
         for j in range(k):
             scratch[i, j] = g * V[i, j]
-    prod = Wt @ scratch
+    np.dot(Wt, scratch, prod)
+
+
+@njit(cache=True)
+def _tangent(Wt, s, dy, V, scratch, prod, out):
+    """out = s ⊙ (−V + W(φ' ⊙ V)) in the dtype of V."""
+    _gain_product(Wt, dy, V, scratch, prod)
+    d, k = V.shape
     for i in range(d):
         si = s[i]
         for j in range(k):
@@ -68,17 +75,23 @@ def _tangent(Wt, s, dy, V, scratch, out):
 @njit(cache=True)
 def _euler_tangent(Wt, s, dy, Q, h, scratch, prod):
     """Q ← (1 − hs) ⊙ Q + hs ⊙ W(φ' ⊙ Q) in place: two passes over Q and one product."""
+    _gain_product(Wt, dy, Q, scratch, prod)
     d, k = Q.shape
-    for i in range(d):
-        g = dy[i]
-        for j in range(k):
-            scratch[i, j] = g * Q[i, j]
-    np.dot(Wt, scratch, prod)
     for i in range(d):
         b = h * s[i]
         a = 1.0 - b
         for j in range(k):
             Q[i, j] = a * Q[i, j] + b * prod[i, j]
+
+
+@njit(cache=True)
+def _stage(x, Q, a, f, K, xs, Vs):
+    """The point of an RK4 stage: xs = x + a f, Vs = Q + a K."""
+    d, k = Q.shape
+    for i in range(d):
+        xs[i] = x[i] + a * f[i]
+        for j in range(k):
+            Vs[i, j] = Q[i, j] + a * K[i, j]
 
 
 @njit(cache=True)
@@ -118,6 +131,7 @@ def rate_advance(
     f4 = np.empty(d)
     xs = np.empty(d)
     scratch = np.empty_like(Q)
+    prod = np.empty_like(Q)
     K1 = np.empty_like(Q)
     K2 = np.empty_like(Q)
     K3 = np.empty_like(Q)
@@ -138,30 +152,21 @@ def rate_advance(
         if not rk4:
             _velocity(phi, W, s, c, x, y, dy, f1)
             # The tangent map uses the Jacobian at the state before the step.
-            _euler_tangent(Wt, s, dy, Q, h, scratch, K1)
+            _euler_tangent(Wt, s, dy, Q, h, scratch, prod)
             for i in range(d):
                 x[i] += h * f1[i]
         else:
             _velocity(phi, W, s, c, x, y, dy, f1)
-            _tangent(Wt, s, dy, Q, scratch, K1)
-            for i in range(d):
-                xs[i] = x[i] + 0.5 * h * f1[i]
-                for j in range(k):
-                    Vs[i, j] = Q[i, j] + 0.5 * h * K1[i, j]
+            _tangent(Wt, s, dy, Q, scratch, prod, K1)
+            _stage(x, Q, 0.5 * h, f1, K1, xs, Vs)
             _velocity(phi, W, s, c, xs, y, dy, f2)
-            _tangent(Wt, s, dy, Vs, scratch, K2)
-            for i in range(d):
-                xs[i] = x[i] + 0.5 * h * f2[i]
-                for j in range(k):
-                    Vs[i, j] = Q[i, j] + 0.5 * h * K2[i, j]
+            _tangent(Wt, s, dy, Vs, scratch, prod, K2)
+            _stage(x, Q, 0.5 * h, f2, K2, xs, Vs)
             _velocity(phi, W, s, c, xs, y, dy, f3)
-            _tangent(Wt, s, dy, Vs, scratch, K3)
-            for i in range(d):
-                xs[i] = x[i] + h * f3[i]
-                for j in range(k):
-                    Vs[i, j] = Q[i, j] + h * K3[i, j]
+            _tangent(Wt, s, dy, Vs, scratch, prod, K3)
+            _stage(x, Q, h, f3, K3, xs, Vs)
             _velocity(phi, W, s, c, xs, y, dy, f4)
-            _tangent(Wt, s, dy, Vs, scratch, K4)
+            _tangent(Wt, s, dy, Vs, scratch, prod, K4)
             for i in range(d):
                 x[i] += h / 6.0 * (f1[i] + 2.0 * f2[i] + 2.0 * f3[i] + f4[i])
                 for j in range(k):

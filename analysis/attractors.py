@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
@@ -134,7 +134,7 @@ def _simulate(dyn, X, c, n_steps, h, window, x_max, progress):
     """Advance all states; returns (final window (w, n, d), diverged mask)."""
     from tqdm.auto import tqdm
 
-    from .limit_cycles import _rk4
+    from .limit_cycles import _step
 
     n = len(X)
     alive = np.ones(n, dtype=bool)
@@ -146,10 +146,7 @@ def _simulate(dyn, X, c, n_steps, h, window, x_max, progress):
             idx = np.flatnonzero(alive)
             if not len(idx):
                 break
-            if dyn.kind == "map":
-                X[idx] = X[idx] + np.asarray(dyn._residual(NUMPY, X[idx], c[idx]))
-            else:
-                X[idx] = _rk4(dyn, X[idx], c[idx], h)
+            X[idx] = _step(dyn, X[idx], c[idx], h)
             bad = ~np.all(np.isfinite(X[idx]), axis=1)
             bad[~bad] = np.abs(X[idx[~bad]]).max(axis=1) > x_max
             alive[idx[bad]] = False
@@ -235,9 +232,8 @@ def classify_attractors(
     X0 = dyn.check_states(initial_states, "initial_states")
     n, d = X0.shape
     U = dyn.check_inputs(inputs, n, "inputs")
-    for name, v in (("n_steps", n_steps), ("lyapunov_steps", lyapunov_steps)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+    check_int("n_steps", n_steps, low=2)
+    check_int("lyapunov_steps", lyapunov_steps, low=2)
     window = max(2, n_steps // 5) if window is None else int(window)
     if not 2 <= window <= n_steps:
         raise ValueError(f"window must lie in [2, n_steps={n_steps}], got {window!r}")

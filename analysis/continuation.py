@@ -39,6 +39,8 @@ from .._validation import check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from .linearization import classify, eigenmodes
+from .phase_portraits import _check_lim
+from .plotting import pca_basis
 
 __all__ = [
     "Bifurcation",
@@ -258,7 +260,7 @@ def _correct(sys, y_pred, tau, tol, max_newton):
     return y, False, max_newton
 
 
-def _tests(sys, y, tau, kind):
+def _tests(sys, y, tau):
     """Test functions at a branch point: the sign of dp/ds and the number of unstable modes."""
     d = len(y) - 1
     lam, growth = sys.modes(y[:d], y[d])
@@ -277,7 +279,7 @@ def _crossing_kind(lam, growth, kind):
     return None, crit
 
 
-def _refine(sys, y0, tau0, ds, name, left, kind, tol, max_newton, n_bisect=40):
+def _refine(sys, y0, tau0, ds, name, left, tol, max_newton, n_bisect=40):
     """Bisect along the arc from y0 for where test ``name`` changes from ``left``."""
     lo, hi = 0.0, ds
     best = None
@@ -289,7 +291,7 @@ def _refine(sys, y0, tau0, ds, name, left, kind, tol, max_newton, n_bisect=40):
             break
         _r, A, rp = sys.all(y[:d], y[d])
         tau = _tangent(A, rp, tau0)
-        tests, lam, growth = _tests(sys, y, tau, kind)
+        tests, lam, growth = _tests(sys, y, tau)
         if tests[name] == left:
             lo = mid
         else:
@@ -398,9 +400,7 @@ def continue_fixed_points(
     if len(x) != 1:
         raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
     x = x[0]
-    lo, hi = (float(v) for v in p_range)
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"p_range must be (low, high) with low < high, got {p_range!r}")
+    lo, hi = _check_lim("p_range", p_range)
     p0 = float(p0)
     if not (lo <= p0 <= hi):
         raise ValueError(f"p0={p0} lies outside p_range={p_range!r}")
@@ -453,9 +453,9 @@ def continue_fixed_points(
     prev[d] = direction
     r, A, rp = sys.all(y[:d], y[d])
     tau = _tangent(A, rp, prev)
-    tests, lam, growth = _tests(sys, y, tau, dyn.kind)
+    tests, lam, growth = _tests(sys, y, tau)
 
-    P, X, L, G, S, _T = [y[d]], [y[:d].copy()], [lam], [growth], [0.0], []
+    P, X, L, G, S = [y[d]], [y[:d].copy()], [lam], [growth], [0.0]
     bifs: list[Bifurcation] = []
     status = "max_points"
     h = float(ds)
@@ -477,11 +477,11 @@ def continue_fixed_points(
             if tau_new @ tau < max_turn and h > ds_min:
                 h *= 0.5
                 continue
-            tests_new, lam, growth = _tests(sys, y_new, tau_new, dyn.kind)
+            tests_new, lam, growth = _tests(sys, y_new, tau_new)
             for name in ("fold", "stability"):
                 if tests_new[name] == tests[name]:
                     continue
-                yb, lb, gb = _refine(sys, y, tau, h, name, tests[name], dyn.kind, tol, max_newton)
+                yb, lb, gb = _refine(sys, y, tau, h, name, tests[name], tol, max_newton)
                 if name == "fold":
                     kind, crit = "fold", lb[np.argmin(np.abs(gb))]
                 else:
@@ -554,8 +554,7 @@ def plot_bifurcation_diagram(branches, *, coordinate=None, ax=None, label_points
         if d == 1:
             vec = np.ones(1)
         else:
-            allx = np.concatenate([b.x for b in branches])
-            vec = np.linalg.svd(allx - allx.mean(0), full_matrices=False)[2][0]
+            vec = pca_basis(np.concatenate([b.x for b in branches]), 1)[1][0]
         ylabel = "x" if d == 1 else "projection on PC 1"
     elif np.ndim(coordinate) == 0:
         i = int(coordinate)

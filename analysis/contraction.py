@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_finite
+from .._validation import check_finite, check_int
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["Certificate", "certify"]
@@ -208,8 +208,7 @@ def certify(
     from ..rnn_models import RateRNN
     from ..rnn_models.rnns_of_rnns import RNNofRNNs
 
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    check_int("n_samples", n_samples)
     seed = resolve_seed(seed)
     rng = make_rng(seed, "analysis")
     checks: dict[str, bool] = {}

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY, TORCH
@@ -276,9 +276,7 @@ def find_fixed_points(
     if tol_q is not None:
         overrides["tol_q"] = check_positive("tol_q", tol_q, allow_zero=True)
     if max_iter is not None:
-        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-        overrides["max_iter"] = int(max_iter)
+        overrides["max_iter"] = check_int("max_iter", max_iter)
     if overrides:
         from dataclasses import replace
 

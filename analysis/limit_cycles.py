@@ -32,11 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
+from .linearization import classify
 from .lyapunov import _Stepper
+from .plotting import pca_basis
 
 __all__ = ["LimitCycle", "estimate_period", "find_limit_cycle"]
 
@@ -167,6 +169,13 @@ def _rk4(dyn, x, c, h):
     return x + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
+def _step(dyn, x, c, h):
+    """One step of the states alone: the map itself, or an RK4 step h of an ODE."""
+    if dyn.kind == "map":
+        return x + np.asarray(dyn._residual(NUMPY, x, c))
+    return _rk4(dyn, x, c, h)
+
+
 def _velocity(dyn, x, c):
     return np.asarray(dyn._residual(NUMPY, x[None], c))[0]
 
@@ -203,9 +212,8 @@ def estimate_period(
     x_end, _, orbit = _flow(dyn, x, c, n * h, n, with_monodromy=False, keep=True)
     if orbit is None or len(orbit) < n + 1 or not np.all(np.isfinite(orbit)):
         return x_end, float("nan")
-    mean = orbit.mean(axis=0)
-    _, _, vt = np.linalg.svd(orbit - mean, full_matrices=False)
-    s = (orbit - mean) @ vt[0]
+    mean, (axis,) = pca_basis(orbit, 1)
+    s = (orbit - mean) @ axis
     up = np.flatnonzero((s[:-1] < 0) & (s[1:] >= 0))
     if len(up) < 3 or np.ptp(s) < 1e-8 * (1 + np.abs(mean).max()):
         return orbit[-1], float("nan")
@@ -277,9 +285,8 @@ def find_limit_cycle(
         raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
     x = x[0]
     c = dyn._prepare(NUMPY, dyn.check_inputs(inputs, 1))
-    for name, v in (("n_steps", n_steps), ("max_iter", max_iter)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    check_int("n_steps", n_steps)
+    check_int("max_iter", max_iter)
     check_positive("tol", tol)
     if dyn.kind == "map":
         if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
@@ -331,9 +338,7 @@ def find_limit_cycle(
         orbit = np.full((n_steps + 1, d), np.nan)
     elif status == "converged" and np.max(np.ptp(orbit, axis=0)) < 1e-6 * (1 + np.abs(x).max()):
         status = "fixed_point"
-    mult = np.linalg.eigvals(M) if np.all(np.isfinite(M)) else np.full(d, np.nan + 0j)
-    order = np.argsort(-np.abs(mult))
-    mult = mult[order]
+    mult = _multipliers(M)
     trivial = int(np.argmin(np.abs(mult - 1.0)))
     stability = (
         _stability(np.delete(mult, trivial), marginal_tol) if status == "converged" else "unknown"
@@ -357,12 +362,17 @@ def find_limit_cycle(
     )
 
 
+def _multipliers(M):
+    """Eigenvalues of the monodromy matrix, largest modulus first (NaN if M is not finite)."""
+    if not np.all(np.isfinite(M)):
+        return np.full(len(M), np.nan + 0j)
+    mult = np.linalg.eigvals(M)
+    return mult[np.argsort(-np.abs(mult))]
+
+
 def _stability(mult, marginal_tol):
-    mod = np.abs(mult)
-    n_unstable = int(np.sum(mod > 1 + marginal_tol))
-    if n_unstable:
-        return f"unstable_{n_unstable}"
-    return "marginal" if np.any(mod >= 1 - marginal_tol) else "stable"
+    """The stability label of multipliers: |μ| − 1 plays the growth rate of a mode."""
+    return str(classify(np.abs(mult) - 1.0, marginal_tol)[2])
 
 
 def _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol):
@@ -395,9 +405,9 @@ def _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol):
         except np.linalg.LinAlgError:
             delta = np.linalg.lstsq(M - np.eye(d), -g, rcond=None)[0]
         x = x + delta
-    orbit, M = cycle(x)
-    mult = np.linalg.eigvals(M) if np.all(np.isfinite(M)) else np.full(d, np.nan + 0j)
-    mult = mult[np.argsort(-np.abs(mult))]
+    if status == "max_iter":  # x moved after the last evaluation
+        orbit, M = cycle(x)
+    mult = _multipliers(M)
     stability = _stability(mult, marginal_tol) if status == "converged" else "unknown"
     return LimitCycle(
         x0=x,

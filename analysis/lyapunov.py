@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics, RateDynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
@@ -167,8 +167,7 @@ class LyapunovSpectrum:
 
 
 def _check_int(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    value = check_int(name, value, low=low)
     if high is not None and value > high:
         raise ValueError(
             f"{name}={value} is larger than {high}; expected {low} <= {name} <= {high}"

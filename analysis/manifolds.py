@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import check_fraction, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from .linearization import linearize
@@ -235,16 +236,9 @@ def find_slow_manifolds(
         ("support", support),
         ("gap", gap),
     ):
-        if not 0 < float(v) <= 1:
-            raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
-    if float(link_scale) <= 0:
-        raise ValueError(f"link_scale must be positive, got {link_scale!r}")
-    if (
-        isinstance(min_points, bool)
-        or not isinstance(min_points, (int, np.integer))
-        or min_points < 3
-    ):
-        raise ValueError(f"min_points must be an integer >= 3, got {min_points!r}")
+        check_fraction(name, v)
+    check_positive("link_scale", link_scale)
+    check_int("min_points", min_points, low=3)
     if hasattr(points, "fixed_point") and hasattr(points, "x_init"):
         # Every converged candidate of a search: a continuum of roots survives here even
         # where de-duplication merged it into one point.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from .plotting import _trajectories, pca_basis, stability_color
@@ -45,7 +45,7 @@ def _dyn(d):
 def _integrate(dyn, x0, u, t_max, n_points=400):
     """Trajectories (n, n_points, d) from states x0 (RK4 for ODEs, the map itself else)."""
     from ..dynamics._ops import NUMPY
-    from .limit_cycles import _rk4
+    from .limit_cycles import _step
 
     x = np.array(x0, dtype=float)
     c = np.asarray(dyn._prepare(NUMPY, dyn.check_inputs(u, len(x))))
@@ -57,10 +57,7 @@ def _integrate(dyn, x0, u, t_max, n_points=400):
     h = t_max / (n_points - 1)
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(1, n_points):
-            if dyn.kind == "map":
-                x = x + np.asarray(dyn._residual(NUMPY, x, c))
-            else:
-                x = _rk4(dyn, x, c, h)
+            x = _step(dyn, x, c, h)
             out[:, i] = x
     return out
 
@@ -73,6 +70,11 @@ def _check_lim(name, lim):
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
     return lo, hi
+
+
+def _stabilities(fps):
+    """Stability class of each fixed point ("stable" for all without a linearization)."""
+    return fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
 
 
 def _stability_legend(ax, classes, extra=()):
@@ -152,9 +154,10 @@ def plot_phase_portrait(
         )
     if field not in ("stream", "quiver"):
         raise ValueError(f"field must be 'stream' or 'quiver', got {field!r}")
-    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 3:
-        raise ValueError(f"n_grid must be an integer >= 3, got {n_grid!r}")
+    check_int("n_grid", n_grid, low=3)
     x0, x1 = _check_lim("xlim", xlim)
+    if dyn.n_state == 2:
+        y0, y1 = _check_lim("ylim", ylim)
     u = dyn.check_inputs(inputs, 1, "inputs")[0]
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4.5) if dyn.n_state == 2 else (5, 3.5))
@@ -163,7 +166,6 @@ def plot_phase_portrait(
     if fixed_points is True:
         seeds = np.linspace(x0, x1, 41)[:, None]
         if dyn.n_state == 2:
-            y0, y1 = _check_lim("ylim", ylim)
             g = np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9))
             seeds = np.stack([g[0].ravel(), g[1].ravel()], 1)
         fps = find_fixed_points(dyn, u, seeds, progress=False)
@@ -192,7 +194,7 @@ def plot_phase_portrait(
                     arrowprops=dict(arrowstyle="->", color="tab:blue"),
                 )
         if fps is not None and len(fps):
-            st = fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
+            st = _stabilities(fps)
             for xi, c in zip(fps.x[:, 0], st, strict=True):
                 ax.scatter([xi], [0.0], s=45, color=stability_color(str(c)), zorder=3)
             _stability_legend(ax, list(map(str, st)))
@@ -206,7 +208,6 @@ def plot_phase_portrait(
         ax.set_title("phase portrait")
         return ax
 
-    y0, y1 = _check_lim("ylim", ylim)
     gx, gy = np.meshgrid(np.linspace(x0, x1, n_grid), np.linspace(y0, y1, n_grid))
     pts = np.stack([gx.ravel(), gy.ravel()], 1)
     vel = dyn.velocity(pts, u)
@@ -239,7 +240,7 @@ def plot_phase_portrait(
             ax.plot(tr[0, 0], tr[0, 1], "o", color="tab:pink", ms=3)
     classes = []
     if fps is not None and len(fps):
-        st = fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
+        st = _stabilities(fps)
         for p, c in zip(fps.x, st, strict=True):
             ax.scatter(
                 p[0], p[1], s=50, color=stability_color(str(c)), edgecolors="white", zorder=4
@@ -376,8 +377,7 @@ def projected_flow(
                     f"the system has n_state={d}"
                 )
     mean, C = _basis(basis, trajs, d)
-    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 3:
-        raise ValueError(f"n_grid must be an integer >= 3, got {n_grid!r}")
+    check_int("n_grid", n_grid, low=3)
     G = C @ C.T
     if ylim is not None:
         (a0, a1), (b0, b1) = _check_lim("ylim[0]", ylim[0]), _check_lim("ylim[1]", ylim[1])
@@ -411,6 +411,27 @@ def _colors(trajectories, color_by, n):
     if vals.shape != (n,):
         raise ValueError(f"color_by has shape {vals.shape}; expected one value per trial ({n},)")
     return vals, "trial variable"
+
+
+def _trial_colors(values, n):
+    """A colour per trial and what explains them: ``(colours, mappable, categories)``.
+
+    Numeric values map through coolwarm (``mappable`` feeds a colour bar); other values
+    are categories in tab10 (``categories``: category -> colour); without values, blue.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import colors as mcolors
+
+    if values is None:
+        return ["tab:blue"] * n, None, {}
+    if np.issubdtype(values.dtype, np.number):
+        norm = mcolors.Normalize(float(np.nanmin(values)), float(np.nanmax(values)))
+        cmap = plt.get_cmap("coolwarm")
+        colors = [cmap(norm(float(v))) for v in values]
+        return colors, plt.cm.ScalarMappable(norm=norm, cmap=cmap), {}
+    cats = sorted(set(map(str, values)))
+    catc = {c: plt.get_cmap("tab10")(i % 10) for i, c in enumerate(cats)}
+    return [catc[str(v)] for v in values], None, catc
 
 
 def plot_projected_portrait(
@@ -454,7 +475,6 @@ def plot_projected_portrait(
     matplotlib Axes
     """
     import matplotlib.pyplot as plt
-    from matplotlib import colors as mcolors
     from matplotlib.lines import Line2D
 
     dyn = _dyn(dynamics)
@@ -482,33 +502,17 @@ def plot_projected_portrait(
     values, name = _colors(trajectories, color_by, len(trajs))
     extra = []
     if trajs:
-        cmap = plt.get_cmap("coolwarm")
-        if values is not None:
-            numeric = np.issubdtype(values.dtype, np.number)
-            if numeric:
-                norm = mcolors.Normalize(float(np.nanmin(values)), float(np.nanmax(values)))
-            else:
-                cats = sorted(set(map(str, values)))
-                catc = {c: plt.get_cmap("tab10")(i % 10) for i, c in enumerate(cats)}
-        for i, tr in enumerate(trajs[:max_trajectories]):
+        colors, mappable, cats = _trial_colors(values, len(trajs))
+        for tr, color in zip(trajs[:max_trajectories], colors, strict=False):
             y = flow.project(tr)
-            if values is None:
-                color = "tab:blue"
-            elif numeric:
-                color = cmap(norm(float(values[i])))
-            else:
-                color = catc[str(values[i])]
             ax.plot(y[:, 0], y[:, 1], color=color, lw=0.7, alpha=0.6, zorder=2)
-        if values is not None:
-            if numeric:
-                sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-                ax.figure.colorbar(sm, ax=ax, label=name)
-            else:
-                extra = [Line2D([], [], color=catc[c], label=f"{name}={c}") for c in cats]
+        if mappable is not None:
+            ax.figure.colorbar(mappable, ax=ax, label=name)
+        extra = [Line2D([], [], color=c, label=f"{name}={cat}") for cat, c in cats.items()]
     classes = []
     if fixed_points is not None and len(fixed_points):
         fps = fixed_points
-        st = fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
+        st = _stabilities(fps)
         yp = flow.project(fps.x)
         for i in range(len(fps)):
             color = stability_color(str(st[i]))
@@ -561,7 +565,6 @@ def plot_trajectories_3d(
     matplotlib Axes
     """
     import matplotlib.pyplot as plt
-    from matplotlib import colors as mcolors
 
     trajs = _trajectories(trajectories)
     if not trajs:
@@ -578,31 +581,15 @@ def plot_trajectories_3d(
         fig = plt.figure(figsize=(5.5, 5))
         ax = fig.add_subplot(projection="3d")
     values, name = _colors(trajectories, color_by, len(trajs))
-    numeric = values is not None and np.issubdtype(values.dtype, np.number)
-    if numeric:
-        norm = mcolors.Normalize(float(np.nanmin(values)), float(np.nanmax(values)))
-        cmap = plt.get_cmap("coolwarm")
-    for i, tr in enumerate(trajs[:max_trajectories]):
+    colors, mappable, _ = _trial_colors(values, len(trajs))
+    for tr, color in zip(trajs[:max_trajectories], colors, strict=False):
         p = (tr - mean) @ comps.T
-        if values is None:
-            color = "tab:blue"
-        elif numeric:
-            color = cmap(norm(float(values[i])))
-        else:
-            cats = sorted(set(map(str, values)))
-            color = plt.get_cmap("tab10")(cats.index(str(values[i])) % 10)
         ax.plot(p[:, 0], p[:, 1], p[:, 2], color=color, lw=0.8)
-    if numeric:
-        ax.figure.colorbar(
-            plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=name, shrink=0.7
-        )
+    if mappable is not None:
+        ax.figure.colorbar(mappable, ax=ax, label=name, shrink=0.7)
     classes = []
     if fixed_points is not None and len(fixed_points):
-        st = (
-            fixed_points.stability
-            if fixed_points.linearization is not None
-            else np.full(len(fixed_points), "stable")
-        )
+        st = _stabilities(fixed_points)
         p = (fixed_points.x - mean) @ comps.T
         for i in range(len(p)):
             ax.scatter(*p[i], s=30, color=stability_color(str(st[i])))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_finite, check_fraction, check_positive
+from .._validation import check_finite, check_fraction, check_int, check_positive
 from .._version import __version__
 from ..seeding import make_rng, resolve_seed
 
@@ -49,12 +49,6 @@ def _as_array(x, name: str) -> np.ndarray:
     if hasattr(x, "states") and not hasattr(x, "shape"):  # a ModelOutput
         x = x.states
     return check_finite(name, x).astype(np.float64)  # check_finite also takes Tensors
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # -- space-time images -------------------------------------------------------------------
@@ -129,7 +123,7 @@ def space_time(states, n_channels: int, *, dt: float = 1.0) -> SpaceTime:
         raise ValueError(
             f"states has shape {h.shape}; expected (trial, time, units) or (time, units)"
         )
-    c = _positive_int("n_channels", n_channels)
+    c = check_int("n_channels", n_channels)
     if h.shape[2] % c:
         raise ValueError(f"states has {h.shape[2]} units, not a multiple of n_channels={c}")
     tr, T, units = h.shape
@@ -273,8 +267,7 @@ def wave_spectrum(
     (-1.0, True)
     """
     st = states if isinstance(states, SpaceTime) else space_time(states, n_channels)
-    if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or skip < 0:
-        raise ValueError(f"skip must be a non-negative integer, got {skip!r}")
+    check_int("skip", skip, low=0)
     images = st.images[:, :, skip:]
     T, n = images.shape[2], images.shape[3]
     if T < 4 or n < 2:
@@ -284,7 +277,7 @@ def wave_spectrum(
     max_speed = check_positive("max_speed", max_speed)
     resolution = check_positive("resolution", resolution)
     bandwidth = check_positive("bandwidth", bandwidth)
-    pad = _positive_int("pad", pad)
+    pad = check_int("pad", pad)
     # Removing each neuron's temporal mean drops stationary patterns (a standing
     # profile is no wave) and the constant offset, whose window leakage would blur
     # the low temporal frequencies.
@@ -411,7 +404,7 @@ def circulant_spectrum(model_or_kernel, n_neurons: int | None = None) -> Circula
     u = _as_array(kernel, "kernel")
     if u.ndim != 3 or u.shape[0] != u.shape[1] or u.shape[2] % 2 == 0:
         raise ValueError(f"kernel has shape {u.shape}; expected (c, c, f) with f odd")
-    n = _positive_int("n_neurons", n_neurons)
+    n = check_int("n_neurons", n_neurons)
     c, _, f = u.shape
     shifts = np.arange(f) - (f - 1) // 2
     phase = np.exp(2j * np.pi * np.outer(np.arange(n), shifts) / n)  # (mode, tap)

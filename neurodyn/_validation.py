@@ -16,6 +16,7 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_fraction",
+    "check_int",
     "check_positive",
     "check_shape",
 ]
@@ -43,6 +44,13 @@ def check_positive(name: str, value: float, *, allow_zero: bool = False) -> floa
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
     return v
+
+
+def check_int(name: str, value: Any, *, low: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
 
 
 def check_fraction(name: str, value: float, *, low_open: bool = True) -> float:

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..seeding import make_rng
 from .base import Model, ModelOutput
-from .wave import _check_size, _initial_state
+from .wave import _initial_state
 
 __all__ = ["IRNN", "IRNN_INITS", "irnn_parameter_count", "matched_irnn_size"]
 
@@ -89,9 +89,9 @@ class IRNN(Model):
         seed: int | None = None,
     ):
         super().__init__()
-        self.n_input = _check_size("n_input", n_input)
-        self.n_hidden = _check_size("n_hidden", n_hidden)
-        self.n_output = _check_size("n_output", n_output)
+        self.n_input = check_int("n_input", n_input)
+        self.n_hidden = check_int("n_hidden", n_hidden)
+        self.n_output = check_int("n_output", n_output)
         init = check_choice("init", init, IRNN_INITS)
         check_positive("input_std", input_std, allow_zero=True)
         self.dt = check_positive("dt", dt)

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -54,12 +54,6 @@ _relu_backward = torch.ops.aten.threshold_backward.grad_input
 
 #: Read-outs from the flattened state: linear, or the paper's "+MLP" (c·n → hidden → out).
 READOUTS = ("linear", "mlp")
-
-
-def _check_size(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _initial_state(model, initial_state, n_trials: int, dtype) -> torch.Tensor:
@@ -356,11 +350,11 @@ class WaveRNN(Model):
         seed: int | None = None,
     ):
         super().__init__()
-        self.n_input = _check_size("n_input", n_input)
-        self.n_output = _check_size("n_output", n_output)
-        self.n_neurons = _check_size("n_neurons", n_neurons)
-        self.n_channels = _check_size("n_channels", n_channels)
-        f = _check_size("kernel_size", kernel_size)
+        self.n_input = check_int("n_input", n_input)
+        self.n_output = check_int("n_output", n_output)
+        self.n_neurons = check_int("n_neurons", n_neurons)
+        self.n_channels = check_int("n_channels", n_channels)
+        f = check_int("kernel_size", kernel_size)
         if f % 2 == 0 or f > self.n_neurons:
             raise ValueError(
                 f"kernel_size must be odd and at most n_neurons={self.n_neurons}, got {f!r}"
@@ -368,7 +362,7 @@ class WaveRNN(Model):
         self.kernel_size = f
         check_positive("input_std", input_std, allow_zero=True)
         readout = check_choice("readout", readout, READOUTS)
-        mlp_hidden = _check_size("mlp_hidden", mlp_hidden)
+        mlp_hidden = check_int("mlp_hidden", mlp_hidden)
         self.dt = check_positive("dt", dt)
         self.n_hidden = self.n_channels * self.n_neurons
         c, n = self.n_channels, self.n_neurons
@@ -595,8 +589,8 @@ def wave_rnn_from_hidden(
     >>> wave_rnn_from_hidden(10, 600, 9, n_channels=6).n_neurons
     100
     """
-    n_hidden = _check_size("n_hidden", n_hidden)
-    n_channels = _check_size("n_channels", n_channels)
+    n_hidden = check_int("n_hidden", n_hidden)
+    n_channels = check_int("n_channels", n_channels)
     if n_hidden % n_channels:
         raise ValueError(
             f"n_hidden={n_hidden} must be a multiple of n_channels={n_channels} "

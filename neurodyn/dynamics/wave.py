@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_finite, check_positive
+from .._validation import check_choice, check_finite, check_int, check_positive
 from .protocol import Dynamics
 
 __all__ = ["ReLUMapDynamics", "WaveDynamics", "circulant_matrix"]
@@ -66,8 +66,7 @@ def circulant_matrix(kernel, n_neurons: int) -> np.ndarray:
     u = check_finite("kernel", kernel).astype(np.float64)
     if u.ndim != 3 or u.shape[0] != u.shape[1] or u.shape[2] % 2 == 0:
         raise ValueError(f"kernel has shape {u.shape}; expected (c, c, f) with f odd")
-    if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) or n_neurons < 1:
-        raise ValueError(f"n_neurons must be a positive integer, got {n_neurons!r}")
+    check_int("n_neurons", n_neurons)
     c, _, f = u.shape
     n, p = int(n_neurons), (f - 1) // 2
     w = np.zeros((c, n, c, n))

@@ -36,13 +36,6 @@ def check_timing(task: Task) -> None:
             raise ValueError(f"timing[{period!r}] must give durations >= 0 ms, got {spec!r}")
 
 
-def check_int(name: str, value, *, low: int = 1) -> int:
-    """Return ``value`` if it is an integer >= ``low``; otherwise raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def check_values(
     name: str, values, *, low: float = -np.inf, high: float = np.inf, positive: bool = False
 ) -> np.ndarray:

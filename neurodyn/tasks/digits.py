@@ -35,7 +35,7 @@ import functools
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 from ..seeding import make_rng
 from .base import Batch, Task, TrialBuilder
 
@@ -147,9 +147,7 @@ class SequentialDigits(Task):
         if not isinstance(p["permuted"], bool):
             raise ValueError(f"permuted must be True or False, got {p['permuted']!r}")
         for key in ("permutation_seed", "split_seed"):
-            v = p[key]
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{key} must be a non-negative integer, got {v!r}")
+            check_int(key, p[key], low=0)
         f = p["test_fraction"]
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 < f < 1.0:
             raise ValueError(f"test_fraction must lie in (0, 1), got {f!r}")

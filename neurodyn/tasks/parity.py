@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 
+from .._validation import check_int
 from ..seeding import make_rng, resolve_seed
-from ._common import check_int, steps_per_symbol
+from ._common import steps_per_symbol
 from .base import Batch, Task, TrialBuilder
 
 __all__ = ["NDelayedMatch", "NParity"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
-from ._common import check_int, steps_per_symbol
+from .._validation import check_choice, check_int, check_positive
+from ._common import steps_per_symbol
 from .base import Batch, Task, TrialBuilder
 
 __all__ = ["Adding", "Copy"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from ._common import (
     THRESHOLD,
-    check_int,
     check_timing,
     check_values,
     decision_oracle,

@@ -14,9 +14,8 @@ Generators: :func:`all_to_all`, :func:`random_graph`, :func:`feed_forward`
 from __future__ import annotations
 
 import networkx as nx
-import numpy as np
 
-from ..._validation import check_choice, check_fraction
+from ..._validation import check_choice, check_fraction, check_int
 from ...seeding import make_rng
 
 __all__ = [
@@ -29,19 +28,13 @@ __all__ = [
 ]
 
 
-def _check_n(n_modules) -> int:
-    if isinstance(n_modules, bool) or not isinstance(n_modules, (int, np.integer)) or n_modules < 1:
-        raise ValueError(f"n_modules must be a positive integer, got {n_modules!r}")
-    return int(n_modules)
-
-
 def all_to_all(n_modules: int) -> nx.DiGraph:
     """Every ordered pair of distinct modules.
 
     >>> all_to_all(3).number_of_edges()
     6
     """
-    n = _check_n(n_modules)
+    n = check_int("n_modules", n_modules)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     g.add_edges_from((j, i) for i in range(n) for j in range(n) if i != j)
@@ -54,7 +47,7 @@ def feed_forward(n_modules: int) -> nx.DiGraph:
     >>> sorted(feed_forward(3).edges())
     [(0, 1), (0, 2), (1, 2)]
     """
-    n = _check_n(n_modules)
+    n = check_int("n_modules", n_modules)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     g.add_edges_from((j, i) for i in range(n) for j in range(i))
@@ -67,7 +60,7 @@ def random_graph(n_modules: int, p: float = 0.5, *, seed=None) -> nx.DiGraph:
     >>> random_graph(4, 1.0, seed=0).number_of_edges()
     12
     """
-    n = _check_n(n_modules)
+    n = check_int("n_modules", n_modules)
     p = check_fraction("p", p, low_open=False)
     rng = make_rng(seed, "init")
     g = nx.DiGraph()
@@ -78,7 +71,7 @@ def random_graph(n_modules: int, p: float = 0.5, *, seed=None) -> nx.DiGraph:
 
 def graph_from_edges(n_modules: int, edges) -> nx.DiGraph:
     """A graph on ``range(n_modules)`` with the given ``(source, target)`` edges."""
-    n = _check_n(n_modules)
+    n = check_int("n_modules", n_modules)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     for e in edges:
@@ -102,7 +95,7 @@ def module_graph(graph, n_modules: int, *, p: float = 0.5, seed=None) -> nx.DiGr
         If a given graph's node count differs from ``n_modules``, if it has self-loops,
         or if a name is unknown.
     """
-    n = _check_n(n_modules)
+    n = check_int("n_modules", n_modules)
     if graph is None:
         return all_to_all(n)
     if isinstance(graph, str):

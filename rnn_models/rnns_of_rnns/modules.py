@@ -47,7 +47,7 @@ import torch
 from scipy import linalg
 from torch import nn
 
-from ..._validation import check_finite, check_fraction, check_positive
+from ..._validation import check_finite, check_fraction, check_int, check_positive
 from ...seeding import make_rng, resolve_seed
 
 __all__ = [
@@ -220,7 +220,7 @@ class SparseModule(ContractingModule):
         seed: int | None = None,
     ):
         super().__init__()
-        self.size = _check_size("size", size)
+        self.size = check_int("size", size)
         self.density = check_fraction("density", density)
         self.scale = check_positive("scale", scale)
         self.g = check_positive("g", g)
@@ -356,7 +356,7 @@ class SVDModule(ContractingModule):
         seed: int | None = None,
     ):
         super().__init__()
-        self.size = _check_size("size", size)
+        self.size = check_int("size", size)
         self.g = check_positive("g", g)
         margin = float(margin)
         if not 0.0 <= margin < 1.0:
@@ -429,9 +429,3 @@ def _svd_weight(theta, u, sigma, v) -> torch.Tensor:
 
 def _perron_root(a: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(a)))) if a.size else 0.0
-
-
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -23,13 +23,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._validation import check_choice, check_positive
+from ..._validation import check_choice, check_int, check_positive
 from ...seeding import make_rng, resolve_seed
 from ..base import Model, ModelOutput
 from ..rate import NONLINEARITIES
 from .assembly import Assembly, build_module
 from .graphs import graph_from_edges
-from .modules import ContractingModule, SparseModule, SVDModule, _check_size
+from .modules import ContractingModule, SparseModule, SVDModule
 from .stepping import INTEGRATORS, StepBound, cayley, euler_step_bound, metric_norm
 
 __all__ = ["SLOPE_BOUNDS", "RNNofRNNs", "SVDComboNet", "SparseComboNet"]
@@ -109,8 +109,8 @@ class RNNofRNNs(Model):
                 f"its config dict, got {type(network).__name__}"
             )
         self.network = network
-        self.n_input, self.n_hidden = _check_size("n_input", n_input), network.size
-        self.n_output = _check_size("n_output", n_output)
+        self.n_input, self.n_hidden = check_int("n_input", n_input), network.size
+        self.n_output = check_int("n_output", n_output)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, SLOPE_BOUNDS)
         self.phi = NONLINEARITIES[self.nonlinearity]
         if SLOPE_BOUNDS[self.nonlinearity] > network.g:
@@ -287,7 +287,7 @@ def _graph_arg(graph, n_modules):
 
 
 def _split(n_hidden, n_modules) -> int:
-    n_hidden, n_modules = _check_size("n_hidden", n_hidden), _check_size("n_modules", n_modules)
+    n_hidden, n_modules = check_int("n_hidden", n_hidden), check_int("n_modules", n_modules)
     if n_hidden % n_modules:
         raise ValueError(
             f"n_hidden={n_hidden} is not a multiple of n_modules={n_modules}; expected "
