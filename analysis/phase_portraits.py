@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from .plotting import _trajectories, pca_basis, stability_color
+from .plotting import _stabilities, _stability_legend, _trajectories, pca_basis, stability_color
 
 __all__ = [
     "ProjectedFlow",
@@ -70,21 +70,6 @@ def _check_lim(name, lim):
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
     return lo, hi
-
-
-def _stabilities(fps):
-    """Stability class of each fixed point ("stable" for all without a linearization)."""
-    return fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
-
-
-def _stability_legend(ax, classes, extra=()):
-    from matplotlib.lines import Line2D
-
-    order = sorted(set(classes), key=lambda c: (c != "stable", c != "marginal", c))
-    handles = [Line2D([], [], marker="o", ls="", color=stability_color(c), label=c) for c in order]
-    handles += list(extra)
-    if handles:
-        ax.legend(handles=handles, fontsize="small", loc="best")
 
 
 def plot_phase_portrait(

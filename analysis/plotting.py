@@ -22,6 +22,22 @@ def stability_color(stability: str) -> str:
     return ["tab:red", "tab:orange", "tab:purple", "tab:brown"][min(n, 4) - 1]
 
 
+def _stabilities(fps):
+    """Stability class of each fixed point ("stable" for all without a linearization)."""
+    return fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
+
+
+def _stability_legend(ax, classes, extra=()):
+    """A legend of stability classes (stable, marginal, then unstable) plus ``extra`` handles."""
+    from matplotlib.lines import Line2D
+
+    order = sorted(set(classes), key=lambda c: (c != "stable", c != "marginal", c))
+    handles = [Line2D([], [], marker="o", ls="", color=stability_color(c), label=c) for c in order]
+    handles += list(extra)
+    if handles:
+        ax.legend(handles=handles, fontsize="small", loc="best")
+
+
 def pca_basis(x, n_components: int):
     """Mean (d,) and the top principal axes (n_components, d) of states ``x`` (n, d)."""
     x = np.asarray(x, dtype=float)
@@ -102,7 +118,7 @@ def plot_fixed_points(
     for tr in (trajs or [])[:max_trajectories]:
         p = proj(tr)
         ax.plot(*p.T, color="0.7", lw=0.6, zorder=1)
-    stability = fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
+    stability = _stabilities(fps)
     for i in range(len(fps)):
         color = stability_color(str(stability[i]))
         p = proj(fps.x[i])[0]
@@ -116,14 +132,8 @@ def plot_fixed_points(
             v = v / (np.linalg.norm(v) or 1.0)
             seg = proj(np.stack([fps.x[i] - mode_scale * v, fps.x[i] + mode_scale * v]))
             ax.plot(*seg.T, color=color, lw=1.5, zorder=2)
-    labels = sorted(set(map(str, stability)), key=lambda c: (c != "stable", c != "marginal", c))
-    handles = [Line2D([], [], marker="o", ls="", color=stability_color(c), label=c) for c in labels]
-    if np.any(fps.status == "slow"):
-        handles.append(
-            Line2D([], [], marker="o", ls="", mfc="none", color="0.3", label="slow point")
-        )
-    if handles:
-        ax.legend(handles=handles, fontsize="small", loc="best")
+    slow = [Line2D([], [], marker="o", ls="", mfc="none", color="0.3", label="slow point")]
+    _stability_legend(ax, list(map(str, stability)), slow if np.any(fps.status == "slow") else ())
     for j, setter in enumerate(("set_xlabel", "set_ylabel", "set_zlabel")[:n_components]):
         getattr(ax, setter)(f"PC {j + 1}")
     ax.set_title(f"{len(fps)} fixed points ({fps.kind})")
