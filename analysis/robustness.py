@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 from ..seeding import make_rng, resolve_seed, torch_generator
 
 __all__ = [
@@ -105,12 +105,6 @@ def _epsilons(epsilons) -> np.ndarray:
     return e
 
 
-def _repeats(n_repeats) -> int:
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
-        raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}")
-    return int(n_repeats)
-
-
 def _curve(acc, epsilons, what, seed, extra) -> xr.Dataset:
     ds = xr.Dataset(
         {
@@ -167,7 +161,7 @@ def perturb_weights(
 
     seed = resolve_seed(seed)
     eps = _epsilons(epsilons)
-    n_repeats = _repeats(n_repeats)
+    n_repeats = check_int("n_repeats", n_repeats)
     work = copy.deepcopy(model)
     name, w = _recurrent(work, parameter)
     w0 = w.detach().clone()
@@ -194,7 +188,7 @@ def perturb_tau(
     """
     seed = resolve_seed(seed)
     eps = _epsilons(epsilons)
-    n_repeats = _repeats(n_repeats)
+    n_repeats = check_int("n_repeats", n_repeats)
     work = copy.deepcopy(model)
     if not hasattr(work, "set_tau"):
         raise ValueError(

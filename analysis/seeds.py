@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_int
 from ..seeding import make_rng
 
 __all__ = ["condition_inputs", "sample_initial_states", "tile_conditions"]
@@ -74,8 +75,7 @@ def sample_initial_states(
     >>> sample_initial_states(traj, 4, noise_scale=0.0).shape
     (4, 3)
     """
-    if not isinstance(n_inits, (int, np.integer)) or n_inits < 1:
-        raise ValueError(f"n_inits must be a positive integer, got {n_inits!r}")
+    n_inits = check_int("n_inits", n_inits)
     if not np.isfinite(noise_scale) or noise_scale < 0:
         raise ValueError(f"noise_scale must be finite and >= 0, got {noise_scale!r}")
     a, valid = _states_array(states, valid)

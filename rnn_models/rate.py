@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_finite, check_fraction, check_positive
+from .._validation import (
+    check_choice,
+    check_finite,
+    check_fraction,
+    check_int,
+    check_positive,
+)
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -144,10 +150,9 @@ class RateRNN(Model):
         seed: int | None = None,
     ):
         super().__init__()
-        for name, v in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), int(n_output)
+        self.n_input = check_int("n_input", n_input)
+        self.n_hidden = check_int("n_hidden", n_hidden)
+        self.n_output = check_int("n_output", n_output)
         self.dt = check_positive("dt", dt)
         tau_min = self.dt if tau_min is None else check_positive("tau_min", tau_min)
         if tau_min < self.dt:

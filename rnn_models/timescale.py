@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_finite, check_positive
+from .._validation import check_choice, check_finite, check_int, check_positive
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
 
@@ -181,11 +181,9 @@ class TimescaleRNN(Model):
         seed: int | None = None,
     ):
         super().__init__()
-        for name, v in (("n_input", n_input), ("n_hidden", n_hidden)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        n_output = self._output_size(n_output, n_heads)
-        self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), n_output
+        self.n_input = check_int("n_input", n_input)
+        self.n_hidden = check_int("n_hidden", n_hidden)
+        self.n_output = self._output_size(n_output, n_heads)
         self.form = check_choice("form", form, ("default", "mod"))
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, TIMESCALE_NONLINEARITIES)
         self.phi = TIMESCALE_NONLINEARITIES[nonlinearity]
@@ -259,18 +257,13 @@ class TimescaleRNN(Model):
     @staticmethod
     def _output_size(n_output, n_heads) -> int:
         if n_heads is not None:
-            if (
-                isinstance(n_heads, bool)
-                or not isinstance(n_heads, (int, np.integer))
-                or n_heads < 1
-            ):
-                raise ValueError(f"n_heads must be a positive integer, got {n_heads!r}")
+            n_heads = check_int("n_heads", n_heads)
             if n_output is not None and n_output != 2 * n_heads:
                 raise ValueError(
                     f"n_output={n_output!r} disagrees with n_heads={n_heads} (expected "
                     f"n_output = 2 * n_heads = {2 * n_heads}); give one of them"
                 )
-            return 2 * int(n_heads)
+            return 2 * n_heads
         if n_output is None:
             return 2
         if (

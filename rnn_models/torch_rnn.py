@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -65,11 +64,10 @@ class TorchRNN(Model):
     ):
         super().__init__()
         cell = check_choice("cell", cell, _CLASSES)
-        for name, v in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        self.n_input = check_int("n_input", n_input)
+        self.n_hidden = check_int("n_hidden", n_hidden)
+        self.n_output = check_int("n_output", n_output)
         self.cell = cell
-        self.n_input, self.n_hidden, self.n_output = int(n_input), int(n_hidden), int(n_output)
         self.dt = check_positive("dt", dt)
         kwargs = {"batch_first": True}
         if cell == "rnn":

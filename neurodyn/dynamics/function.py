@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from .protocol import Dynamics
 
 __all__ = ["FunctionDynamics"]
@@ -70,11 +70,9 @@ class FunctionDynamics(Dynamics):
     ):
         if not callable(f):
             raise ValueError(f"f must be callable f(x, u), got {type(f).__name__}")
-        for name, v, low in (("n_state", n_state, 1), ("n_input", n_input, 0)):
-            if not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+        self.n_state = check_int("n_state", n_state)
+        self.n_input = check_int("n_input", n_input, low=0)
         self.kind = check_choice("kind", kind, ("map", "ode"))
-        self.n_state, self.n_input = int(n_state), int(n_input)
         if dt is None:
             self.dt, self.time_unit = 1.0, "step"
         else:

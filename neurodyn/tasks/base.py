@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..seeding import make_rng, resolve_seed
 
 __all__ = ["Batch", "Task", "Trial", "TrialBuilder", "sample_duration"]
@@ -510,8 +510,7 @@ class Task(abc.ABC):
         -------
         Batch
         """
-        if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-            raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+        n_trials = check_int("n_trials", n_trials)
         seed_int = None if isinstance(seed, np.random.Generator) else resolve_seed(seed)
         rng = make_rng(seed if seed_int is None else seed_int)
         per_trial = {}

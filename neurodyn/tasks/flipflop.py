@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from .base import Batch, Task, TrialBuilder
 
 __all__ = ["FlipFlop"]
@@ -56,9 +56,7 @@ class FlipFlop(Task):
     default_params = {"n_bits": 3, "pulse_rate": 4.0, "pulse_ms": 30.0}
 
     def _validate(self) -> None:
-        n = self.params["n_bits"]
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n_bits must be a positive integer, got {n!r}")
+        check_int("n_bits", self.params["n_bits"])
         check_positive("pulse_rate", self.params["pulse_rate"], allow_zero=True)
         check_positive("pulse_ms", self.params["pulse_ms"])
 

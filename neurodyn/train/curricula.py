@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from .._validation import check_fraction
+from .._validation import check_fraction, check_int
 from ..seeding import make_rng, resolve_seed, torch_generator
 from ..tasks.parity import NDelayedMatch, NParity
 from .curriculum import Criterion, Curriculum, Stage
@@ -55,12 +55,6 @@ def _task_class(task):
     raise ValueError(
         f"task={task!r} is not recognised; expected 'parity', 'dms', NParity or NDelayedMatch"
     )
-
-
-def _check_n(name: str, value, low: int = 2) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class ForgettingProbe:
@@ -112,7 +106,7 @@ class ForgettingProbe:
         callback: Callable | None = None,
     ):
         self.task_class = _task_class(task)
-        self.ns = tuple(_check_n("ns", n) for n in ns)
+        self.ns = tuple(check_int("ns", n, low=2) for n in ns)
         self.heads = tuple(int(h) for h in heads)
         if len(self.heads) != len(self.ns):
             raise ValueError(f"heads needs one entry per N: got {len(heads)} for {len(ns)} N")
@@ -120,9 +114,7 @@ class ForgettingProbe:
             self.task_class(ns=[n], heads=[h], n_heads=n_heads, length_block=64)
             for n, h in zip(self.ns, self.heads, strict=True)
         ]
-        if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-            raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-        self.n_trials = int(n_trials)
+        self.n_trials = check_int("n_trials", n_trials)
         self.seed = resolve_seed(seed)
         self.threshold = check_fraction("threshold", threshold)
         self.callback = callback
@@ -204,14 +196,13 @@ def _build(
 def _heads_needed(n_heads, needed: int, what: str) -> int:
     if n_heads is None:
         return needed
-    if isinstance(n_heads, bool) or not isinstance(n_heads, (int, np.integer)) or n_heads < 1:
-        raise ValueError(f"n_heads must be a positive integer, got {n_heads!r}")
+    n_heads = check_int("n_heads", n_heads)
     if n_heads < needed:
         raise ValueError(
             f"n_heads={n_heads} is too small: {what} needs {needed} heads; allocate at least "
             f"{needed} (or lower n_stop)"
         )
-    return int(n_heads)
+    return n_heads
 
 
 _COMMON_DOC = """
@@ -250,8 +241,8 @@ _COMMON_DOC = """
 
 
 def _ns_range(n_start, n_stop):
-    n_start = _check_n("n_start", n_start)
-    n_stop = _check_n("n_stop", n_stop)
+    n_start = check_int("n_start", n_start, low=2)
+    n_stop = check_int("n_stop", n_stop, low=2)
     if n_stop < n_start:
         raise ValueError(f"n_stop={n_stop} must be >= n_start={n_start}")
     return n_start, n_stop
@@ -366,8 +357,8 @@ def sliding_window_curriculum(
     callback: Callable | None = None,
 ) -> Curriculum:
     n_start, n_stop = _ns_range(n_start, n_stop)
-    window = _check_n("window", window, low=1)
-    drop = _check_n("drop", drop, low=1)
+    window = check_int("window", window)
+    drop = check_int("drop", drop)
     if drop > window:
         raise ValueError(f"drop={drop} must be <= window={window}")
     n_heads = _heads_needed(n_heads, n_stop - n_start + 1, "the sliding-window curriculum")
@@ -437,7 +428,7 @@ def no_curriculum(
     >>> [s.name for s in no_curriculum(8).stages]
     ['N=8']
     """
-    n = _check_n("n", n)
+    n = check_int("n", n, low=2)
     n_heads = _heads_needed(n_heads, 1, "training without a curriculum")
     return _build(
         task,

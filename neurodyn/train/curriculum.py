@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 
 __all__ = ["Criterion", "Curriculum", "Stage"]
 
@@ -83,8 +83,8 @@ class Stage:
             self.criteria = (self.advance,)
         else:
             self.criteria = tuple(self.advance)
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {self.max_steps!r}")
+        if self.max_steps is not None:
+            self.max_steps = check_int("max_steps", self.max_steps)
         if not self.name:
             self.name = getattr(self.task, "name", "stage")
 

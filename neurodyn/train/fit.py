@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ..io.atomic import atomic_path
 from ..seeding import resolve_seed, torch_generator
 from .curriculum import Criterion, Curriculum, Stage
@@ -178,17 +178,14 @@ def fit(
     """
     if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_int("batch_size", batch_size)
     check_positive("lr", lr)
     if clip_grad is not None:
         check_positive("clip_grad", clip_grad)
     check_positive("l2_rate", l2_rate, allow_zero=True)
     check_positive("l2_weight", l2_weight, allow_zero=True)
-    if not isinstance(val_every, (int, np.integer)) or val_every < 1:
-        raise ValueError(f"val_every must be a positive integer, got {val_every!r}")
-    if not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
-        raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
+    check_int("val_every", val_every)
+    check_int("checkpoint_every", checkpoint_every)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
     seed = resolve_seed(seed)
