@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._codes import DIVERGED, MAX_ITER, ROOT, RUNNING, SINGULAR, SLOW, STALLED
 
-__all__ = ["SolverOptions", "solve_batched"]
+__all__ = ["KnownRoots", "SolverOptions", "solve_batched"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,38 @@ class SolverOptions:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class KnownRoots:
+    """Roots found in an earlier pass, where candidates may stop (step 0 of ``_newton``).
+
+    Attributes
+    ----------
+    x : ndarray (K, d)
+    q : ndarray (K,)
+    group : ndarray of int (K,)
+        Input group of each root; a candidate stops only at a root of its own group.
+    snap_tol : float
+        The de-duplication radius.
+    """
+
+    x: np.ndarray
+    q: np.ndarray
+    group: np.ndarray
+    snap_tol: float
+
+    @classmethod
+    def none(cls, d: int) -> KnownRoots:
+        return cls(np.empty((0, d)), np.empty(0), np.empty(0, dtype=np.int64), 0.0)
+
+    def kernel_args(self, group) -> tuple:
+        """The arrays in the order the Numba kernel takes them, with ``group`` (n,)."""
+        return (
+            np.ascontiguousarray(self.x, dtype=np.float64), np.asarray(self.q, dtype=np.float64),
+            np.asarray(self.group, dtype=np.int64), np.asarray(group, dtype=np.int64),
+            float(self.snap_tol),
+        )  # fmt: skip
+
+
 def _sq(ops, v):
     return (v * v).sum(-1)
 
@@ -106,9 +140,26 @@ def _located(ops, last_full, prev_full, x, root_xtol):
     return finite & (last_full * last_full <= bound)
 
 
-def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
+def _at_known_root(ops, known, kx, kq, kg, grp, x, last_full, prev_full):
+    """Rows whose own root lies within ``snap_tol`` of a known root of their group
+    (see ``_newton._known_root``): returns the mask and, for those rows, the first such
+    root's position and q."""
+    contract = (last_full < prev_full) & (prev_full < float("inf"))
+    gap = ops.where(contract, prev_full, 1.0) - ops.where(contract, last_full, 0.0)
+    tail = ops.where(contract, last_full * last_full / gap, float("inf"))
+    radius = known.snap_tol - tail
+    d2 = ((x[:, None, :] - kx[None, :, :]) ** 2).sum(-1)
+    hit = (d2 <= (radius * radius)[:, None]) & (grp[:, None] == kg[None, :])
+    hit = hit & (contract & (tail < known.snap_tol))[:, None]
+    first = (hit * 1).argmax(1)
+    return hit.any(1), kx[first], kq[first]
+
+
+def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
     """Run the solver on every row of ``X0`` (n, d) with prepared inputs ``C``.
 
+    ``known`` (:class:`KnownRoots`) and ``group`` (n,), the candidates' input groups,
+    let candidates stop at roots found in an earlier pass.
     Returns ``(x, q, n_iter, status)`` as arrays of the ``ops`` library.
     """
     x = ops.copy(X0)
@@ -125,6 +176,10 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
     A_newton = ops.copy(A)  # the Jacobian each candidate's last Newton step used
     q = 0.5 * _sq(ops, r)
     eye = ops.eye(d, x)
+    snapping = known is not None and len(known.q) > 0
+    if snapping:
+        kx, kq = ops.asarray(known.x, x), ops.asarray(known.q, x)
+        kg, grp = ops.asarray(known.group, x), ops.asarray(group, x)  # exact small integers
 
     def residual_q(xs, idx):
         rs = dyn._residual(ops, xs, C[idx])
@@ -138,7 +193,15 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions):
         qa = q[idx]
         div = ~ops.isfinite(qa) | (ops.rowmax(ops.abs(x[idx])) > opts.x_max)
         status[idx[div]] = DIVERGED
-        small = ~div & (qa <= opts.tol_q)
+        snapped = ops.falses(len(idx), x)
+        if snapping:
+            snapped, xs, qs = _at_known_root(
+                ops, known, kx, kq, kg, grp[idx], x[idx], last_full[idx], prev_full[idx]
+            )
+            snapped = snapped & ~div
+            ii = idx[snapped]
+            x[ii], q[ii], status[ii] = xs[snapped], qs[snapped], ROOT
+        small = ~div & ~snapped & (qa <= opts.tol_q)
         if ops.any(small):
             # A root must also be located: its Newton step small (see _newton.py).
             # Two full steps δ₁ > δ₂ bound the remaining error by δ₂²/(δ₁ - δ₂).

@@ -8,6 +8,12 @@ change here must be mirrored there, and the tests compare the two.
 For each candidate, with residual :math:`r(x)` (``F(x) - x`` or ``f(x)``), its
 Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
 
+0. stop at a **known root** :math:`x^*` (one found for the same input in an earlier
+   pass, see :func:`neurodyn.analysis.find_fixed_points`) when the last two full steps
+   :math:`\delta_1 > \delta_2` place the candidate's own root within ``snap_tol`` of
+   it: :math:`\|x - x^*\| + \delta_2^2/(\delta_1 - \delta_2) \le` ``snap_tol``, the
+   de-duplication radius, so that de-duplication would merge the two anyway. The
+   candidate takes :math:`x^*` and its q;
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
@@ -294,6 +300,23 @@ def _located(last_full, prev_full, x, root_xtol):
 
 
 @njit(cache=True)
+def _known_root(x, known, known_group, group, radius):
+    """Index of the first known root of ``group`` within ``radius`` of x, or -1."""
+    d = x.shape[0]
+    r2 = radius * radius
+    for k in range(known.shape[0]):
+        if known_group[k] != group:
+            continue
+        s = 0.0
+        for i in range(d):
+            t = x[i] - known[k, i]
+            s += t * t
+        if s <= r2:
+            return k
+    return -1
+
+
+@njit(cache=True)
 def _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work):
     """Move the root x by the step dx if that lowers q; returns the new q."""
     for i in range(x.shape[0]):
@@ -311,12 +334,14 @@ def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work, work2,
+    known, known_q, known_group, group, snap_tol,
 ):  # fmt: skip
     """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
 
     ``vecs`` (8, d), ``A`` (d, d), the LU scratch ``lu``, ``piv``, ``ints`` and the two
     ``work`` buffers are scratch, allocated once per block of candidates by
-    :func:`solve_batch`.
+    :func:`solve_batch`. ``known`` (K, d) holds known roots with their ``known_q`` and
+    input group ``known_group``; ``group`` is the candidate's (step 0).
     """
     d = x.shape[0]
     r, rn, g, dx, xn, neg, rc, xc = (
@@ -336,6 +361,13 @@ def _solve_one(
     while True:
         if not np.isfinite(q) or not _maxabs(x) <= x_max:
             return DIVERGED, it, q
+        if known.shape[0] > 0 and last_full < prev_full < np.inf:
+            tail = last_full * last_full / (prev_full - last_full)
+            if tail < snap_tol:
+                j = _known_root(x, known, known_group, group, snap_tol - tail)
+                if j >= 0:
+                    x[:] = known[j]
+                    return ROOT, it, known_q[j]
         for i in range(d):
             neg[i] = -r[i]
         small = q <= tol_q
@@ -498,8 +530,14 @@ def solve_batch(
     model, phi, W, bias, scale, C, X,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, Q, n_iter, status,
+    known, known_q, known_group, group, snap_tol,
 ):  # fmt: skip
-    """Solve every candidate (rows of X, updated in place) in parallel."""
+    """Solve every candidate (rows of X, updated in place) in parallel.
+
+    ``known`` (K, d), ``known_q`` (K,), ``known_group`` (K,): roots found in an earlier
+    pass and their input groups (K = 0 for none); ``group`` (n,): each candidate's input
+    group; ``snap_tol``: the de-duplication radius (step 0 of the module docstring).
+    """
     n, d = X.shape
     for b in prange((n + BLOCK - 1) // BLOCK):
         vecs = np.empty((8, d))
@@ -512,7 +550,7 @@ def solve_batch(
                 model, phi, W, bias, scale, C[k], X[k],
                 tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
                 lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
-                work2,
+                work2, known, known_q, known_group, group[k], snap_tol,
             )  # fmt: skip
             status[k] = st
             n_iter[k] = it

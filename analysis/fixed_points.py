@@ -7,8 +7,10 @@ initial states, each candidate is driven to a root of r by damped Newton steps w
 a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU factors
 (:mod:`neurodyn.analysis._newton`), in float64 with analytic Jacobians, and ends as a
 **root**, a **slow point** (a local minimum of
-:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**. The
-distinct results are then de-duplicated (:mod:`neurodyn.analysis.dedupe`) and
+:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**.
+A sample of the candidates is solved first; the others stop as soon as their own root
+provably lies within the de-duplication radius of a root the sample found
+(``share_roots``). The distinct results are then de-duplicated (:mod:`neurodyn.analysis.dedupe`) and
 linearized (:mod:`neurodyn.analysis.linearization`).
 
 ``method="adam"`` instead runs the Sussillo–Barak / FixedPointFinder algorithm
@@ -28,8 +30,8 @@ from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY, TORCH
 from ._adam import AdamOptions, solve_adam
-from ._batched import SolverOptions, solve_batched
-from ._codes import OUTCOMES
+from ._batched import KnownRoots, SolverOptions, solve_batched
+from ._codes import OUTCOMES, ROOT
 from .dedupe import cluster, state_scale
 from .linearization import linearize
 from .results import Candidates, FixedPoints
@@ -86,8 +88,18 @@ def _one_blas_thread():
 _CONTROLLER = None
 
 
-def _run(dyn, method, backend, X, C, opts, chunk, progress):
-    """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``."""
+#: With ``share_roots``, every SAMPLE_EVERY-th candidate is solved first (see
+#: :func:`find_fixed_points`).
+SAMPLE_EVERY = 8
+
+
+def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
+    """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``.
+
+    With ``snap_tol`` > 0 (Newton only), a sample of every ``SAMPLE_EVERY``-th candidate
+    is solved first; its distinct roots become known roots at which the other
+    candidates may stop (step 0 of :mod:`neurodyn.analysis._newton`).
+    """
     from tqdm.auto import tqdm
 
     n = len(X)
@@ -98,13 +110,20 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress):
             out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
             return tuple(ops.to_numpy(a) for a in out)
         return solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
-    x, q = X.copy(), np.empty(n)
+    two_pass = snap_tol > 0 and n >= 2 * SAMPLE_EVERY
+    order = np.arange(n)
+    if two_pass:  # the sample first, then the rest
+        sample = order % SAMPLE_EVERY == 0
+        order = np.concatenate([order[sample], order[~sample]])
+    x, C, group = X[order], C[order], group[order]
+    q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C)) if backend != "torch" else None
     bar = tqdm(total=n, disable=not progress, desc="fixed points", unit="candidate")
-    try:
-        for start in range(0, n, chunk):
-            sl = slice(start, min(start + chunk, n))
+
+    def solve(begin, end, known):
+        for start in range(begin, end, chunk):
+            sl = slice(start, min(start + chunk, end))
             if backend == "numba":
                 from . import _newton
 
@@ -113,21 +132,35 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress):
                     _newton.solve_batch(
                         spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared[sl],
                         x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
+                        *known.kernel_args(group[sl]),
                     )  # fmt: skip
             elif backend == "numpy":
                 x[sl], q[sl], n_iter[sl], status[sl] = solve_batched(
-                    dyn, NUMPY, X[sl], prepared[sl], opts
+                    dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl]
                 )
             else:
                 ops = TORCH()
-                xt = ops.torch.as_tensor(X[sl], dtype=ops.torch.float64, device=dyn.device)
+                xt = ops.torch.as_tensor(x[sl], dtype=ops.torch.float64, device=dyn.device)
                 ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
-                out = solve_batched(dyn, ops, xt, ct, opts)
+                out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl])
                 x[sl], q[sl], n_iter[sl], status[sl] = (ops.to_numpy(a) for a in out)
             bar.update(sl.stop - sl.start)
+
+    try:
+        known = KnownRoots.none(dyn.n_state)
+        first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
+        solve(0, first, known)
+        if two_pass:
+            roots = np.flatnonzero(status[:first] == ROOT)
+            _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
+            reps = roots[reps]
+            known = KnownRoots(x[reps], q[reps], group[reps], snap_tol)
+            solve(first, n, known)
     finally:
         bar.close()
-    return x, q, n_iter, status
+    back = np.empty(n, dtype=np.int64)
+    back[order] = np.arange(n)
+    return x[back], q[back], n_iter[back], status[back]
 
 
 def find_fixed_points(
@@ -145,6 +178,7 @@ def find_fixed_points(
     unique_tol: float = 1e-3,
     marginal_tol: float = 1e-4,
     warmup: int = 0,
+    share_roots: bool = True,
     options: SolverOptions | AdamOptions | None = None,
     chunk_size: int | None = None,
     linearize_points: bool = True,
@@ -197,6 +231,13 @@ def find_fixed_points(
         Forward-iterate the initial states this many steps first (Euler steps for
         ODEs). This pulls candidates towards attractors, so it helps only when the
         stable points are all you want; the default 0 keeps saddles reachable.
+    share_roots : bool
+        Newton only: solve every 8th candidate first, then let each of the others stop
+        as soon as its own root provably (by the geometric tail of its last two steps)
+        lies within the de-duplication radius of a root found for the same input, and
+        report that root (its ``n_iter`` counts the iterations it took). De-duplication
+        would merge the two anyway, so the distinct fixed points are the same, for less
+        work. False carries every candidate to its own root.
     options : SolverOptions or AdamOptions, optional
         Full solver settings; ``tol_q`` and ``max_iter`` override them.
     chunk_size : int, optional
@@ -244,6 +285,8 @@ def find_fixed_points(
     backend = _pick_backend(dyn, backend, method)
     check_positive("unique_tol", unique_tol, allow_zero=True)
     check_positive("marginal_tol", marginal_tol, allow_zero=True)
+    if not isinstance(share_roots, (bool, np.bool_)):
+        raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
     if not isinstance(warmup, (int, np.integer)) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
     cond = np.zeros(n, dtype=np.int64) if conditions is None else np.asarray(conditions)
@@ -295,7 +338,14 @@ def find_fixed_points(
         chunk_size = (
             4096 if backend == "numba" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
         )
-    x, q, n_iter, code = _run(dyn, method, backend, X, U, options, int(chunk_size), progress)
+    if n and np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
+        input_group = np.zeros(n, dtype=np.int64)
+    else:
+        input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
+    snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
+    x, q, n_iter, code = _run(
+        dyn, method, backend, X, U, options, int(chunk_size), progress, input_group, snap_tol
+    )
     elapsed = time.perf_counter() - start
 
     codes = np.array(sorted(OUTCOMES))
@@ -303,11 +353,7 @@ def find_fixed_points(
     status = np.array([OUTCOMES[c][0] for c in codes])[lookup]
     reason = np.array([OUTCOMES[c][1] for c in codes])[lookup]
     good = np.flatnonzero(status != "failed")
-    if n and np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
-        input_group = np.zeros(n, dtype=np.int64)
-    else:
-        _, input_group = np.unique(U, axis=0, return_inverse=True)
-    groups = input_group.ravel()[good] * 2 + (status[good] == "slow")
+    groups = input_group[good] * 2 + (status[good] == "slow")
     labels, reps = cluster(x[good], q[good], unique_tol * scale, groups)
     fixed_point = np.full(n, -1, dtype=np.int64)
     fixed_point[good] = labels
@@ -331,6 +377,7 @@ def find_fixed_points(
         "state_scale": scale,
         "marginal_tol": marginal_tol,
         "warmup": int(warmup),
+        "share_roots": bool(snap_tol > 0),
         "n_candidates": n,
         "elapsed_s": elapsed,
     }

@@ -201,6 +201,7 @@ def test_singular_jacobian_is_a_status_not_a_crash():
         ({"unique_tol": -1.0}, "unique_tol"),
         ({"max_iter": 0}, "max_iter"),
         ({"conditions": [0, 1]}, "conditions has shape"),
+        ({"share_roots": 1}, "share_roots must be True or False"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -266,3 +267,69 @@ def test_chord_steps_find_the_same_roots_with_fewer_factorisations(d, gain, seed
     both = (newton.candidates.status == "root") & (chord.candidates.status == "root")
     assert np.mean(both) > 0.9
     assert chord.candidates.n_iter[both].sum() < 0.9 * newton.candidates.n_iter[both].sum()
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_shared_roots_change_the_cost_not_the_answer(backend):
+    """With share_roots, candidates may stop at a root of the first-solved sample once
+    their own root provably lies within the de-duplication radius of it: each ends within
+    that radius of where it would have converged alone, at a root of its own input, and
+    the distinct fixed points are the same."""
+    dyn = random_rate("tanh", "map", d=10, gain=3.0, seed=0)
+    x0 = seeds(dyn, 240, scale=1.0, seed=4)
+    u = np.repeat([[0.0, 0.0], [0.3, -0.2]], 120, axis=0)  # two inputs: two sets of roots
+    own = find_fixed_points(dyn, u, x0, backend=backend, share_roots=False, progress=False)
+    shared = find_fixed_points(dyn, u, x0, backend=backend, progress=False)
+    assert shared.info["share_roots"] and not own.info["share_roots"]
+    assert len(shared.roots) == len(own.roots) >= 4
+    for x, inp in zip(shared.roots.x, shared.roots.inputs, strict=True):
+        mine = np.all(own.roots.inputs == inp, axis=1)
+        gap = np.min(np.linalg.norm(own.roots.x[mine] - x, axis=1))
+        assert gap < 1e-8 * (1 + np.linalg.norm(x))
+    c_own, c_sh = own.candidates, shared.candidates
+    both = (c_own.status == "root") & (c_sh.status == "root")
+    assert np.sum(both) >= 0.97 * np.sum(c_own.status == "root") > 120
+    tol = shared.info["unique_tol"] * shared.info["state_scale"]
+    assert np.all(np.linalg.norm(c_own.x - c_sh.x, axis=1)[both] <= tol)
+    # Every candidate root is a root of its own input: q = ½‖r‖² ≤ tol_q = 1e-20.
+    r = dyn.residual(c_sh.x[both], u[both])
+    assert np.all(0.5 * np.sum(r**2, axis=1) <= 1e-20)
+    # Candidates outside the sample (every 8th) that stopped at a sample root end exactly
+    # there; they are many, and they save iterations.
+    sample = np.arange(240) % 8 == 0
+    stopped = np.array([
+        not sample[i] and np.any(np.all(c_sh.x[sample] == c_sh.x[i], axis=1) & np.all(
+            u[sample] == u[i], axis=1))
+        for i in range(240)
+    ])  # fmt: skip
+    assert np.mean(stopped[~sample]) > 0.3
+    assert c_sh.n_iter[stopped].sum() < c_own.n_iter[stopped].sum()
+
+
+def test_shared_roots_keep_close_roots_and_inputs_apart():
+    """Roots 3.4 de-duplication radii apart, and a second input that moves every root by
+    1e-5: a candidate may stop only where its own root is within the radius of a known
+    root of its own input, so each still ends at its own root."""
+    delta = 2e-3
+
+    def f(x, u):
+        return -(x - u) * (x - u - delta) * (x - u - 1.0)
+
+    def jac(x, u):
+        a, b, c = x - u, x - u - delta, x - u - 1.0
+        return -(b * c + a * c + a * b)[:, :, None]
+
+    dyn = FunctionDynamics(f, n_state=1, n_input=1, kind="ode", jacobian=jac)
+    x0 = np.tile(np.linspace(-0.5, 1.5, 101), 2)[:, None]
+    u = np.repeat([[0.0], [1e-5]], 101, axis=0)
+    own = find_fixed_points(dyn, u, x0, share_roots=False, progress=False)
+    shared = find_fixed_points(dyn, u, x0, progress=False)
+    tol = shared.info["unique_tol"] * shared.info["state_scale"]
+    assert 3 * tol < delta < 4 * tol
+    assert len(shared.roots) == len(own.roots) == 6
+    c_own, c_sh = own.candidates, shared.candidates
+    assert np.array_equal(c_own.status, c_sh.status)
+    root = c_sh.status == "root"
+    assert np.all(np.abs(c_own.x - c_sh.x)[root] <= tol)
+    assert np.all(0.5 * dyn.residual(c_sh.x[root], u[root]) ** 2 <= 1e-20)
+    assert c_sh.n_iter.sum() < c_own.n_iter.sum()
