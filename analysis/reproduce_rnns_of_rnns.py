@@ -22,7 +22,6 @@ density :math:`1.5/\text{size}` so that Theorem 1 can be met at every size.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_path, atomic_write_text
+from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed, torch_generator
 
@@ -410,6 +409,5 @@ def _write(out_dir: Path, result: dict) -> dict:
     fig.colorbar(im, ax=ax, label="test accuracy (%)")
     save_figure(fig, paths["png"])
 
-    with atomic_path(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    atomic_write_json(paths["json"], result, default=str)
     return {k: str(v) for k, v in paths.items()}

@@ -29,7 +29,6 @@ largest N both curricula reach, which is smaller.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import os
@@ -41,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..io.atomic import atomic_path, atomic_write_text
+from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, json_safe, markdown_table
 from ..io.tables import table_cell as _fmt
 from ..seeding import make_rng, resolve_seed
@@ -646,8 +645,7 @@ def _reproduce(out_dir: Path, cfg: ReproductionConfig, seed: int, budget_s, prog
         "elapsed_s": round(time.monotonic() - start, 1),
         "neurodyn_version": __version__,
     }
-    with atomic_path(paths["json"], suffix=".json") as tmp:
-        tmp.write_text(json.dumps(json_safe(summary), indent=1), encoding="utf-8")
+    atomic_write_json(paths["json"], json_safe(summary))
     summary.update({k: str(v) for k, v in paths.items()})
     summary["paths"] = {k: str(v) for k, v in paths.items()}
     return summary

@@ -34,7 +34,6 @@ instead of 28x28 MNIST (784 steps, 120 epochs).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -44,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..io.atomic import atomic_write_text
+from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, json_safe, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
 
@@ -688,7 +687,7 @@ def reproduce_wave_rnn(
         "neurodyn_version": __version__,
     }
     result = json_safe(summary, drop_private=True)
-    atomic_write_text(files["json"], json.dumps(result, indent=1))
+    atomic_write_json(files["json"], result)
     logger.info("wave-RNN reproduction done in %.0f s: %s", summary["elapsed_s"], checks)
     result["files"] = {k: str(v) for k, v in files.items()}
     return result

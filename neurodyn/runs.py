@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .io.atomic import atomic_write_text
+from .io.atomic import atomic_write_json, atomic_write_text
 from .io.datasets import save_dataset
 from .io.models import save_model
 from .rnn_models import build_model
@@ -162,7 +162,7 @@ def train_run(
             raise ValueError(
                 f"--resume: the task or model settings differ from those stored in {files['config']}"
             )
-    atomic_write_text(files["config"], json.dumps(config, indent=2))
+    atomic_write_json(files["config"], config, indent=2)
 
     files["checkpoint"] = run_dir / "checkpoint.pt"
     result = fit(

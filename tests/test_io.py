@@ -203,3 +203,24 @@ def test_tables_and_json_safe_values():
         "x": 1.5, "y": [3, None], "ok": True
     }
     assert "_tmp" in json_safe(value)
+
+
+def test_atomic_write_json_writes_exact_text_and_keeps_old_file_on_error(tmp_path):
+    from neurodyn.io import atomic_write_json
+
+    data = {"a": [1, 2.5, None], "b": {"c": "é", "d": True}}
+    path = tmp_path / "sub" / "x.json"
+    assert atomic_write_json(path, data) == path
+    assert path.read_text(encoding="utf-8") == json.dumps(data, indent=1)
+    assert json.loads(path.read_text(encoding="utf-8")) == data
+    atomic_write_json(path, data, indent=2)
+    assert path.read_text(encoding="utf-8") == json.dumps(data, indent=2)
+    # ``default`` is passed through to json.dumps.
+    atomic_write_json(path, {"p": tmp_path}, default=str)
+    assert path.read_text(encoding="utf-8") == json.dumps({"p": str(tmp_path)}, indent=1)
+
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        atomic_write_json(path, {"bad": object()})
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["x.json"], "temporary file left behind"

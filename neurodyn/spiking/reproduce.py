@@ -19,7 +19,6 @@ upsampled to 28x28 give 173 per ms and saturate the liquid.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_path, atomic_write_text
+from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
 from .data import images_to_probabilities, load_digits
@@ -287,6 +286,5 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
     axes[1, 1].set_title(f"NALSM (w_A = {NALSM_W_ASTRO:g}), one test sample")
     save_figure(fig, paths["png"])
 
-    with atomic_path(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    atomic_write_json(paths["json"], result, default=str)
     return {k: str(v) for k, v in paths.items()}
