@@ -11,6 +11,8 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
     with the peak resident memory of the process.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
+A third row times the default method with ``share_roots=False`` (every candidate
+carried to its own root), to show what sharing the sample's roots saves.
 Each row gives the end-to-end time of ``find_fixed_points`` and the speed-up twice:
 end to end, and for the search alone (``info["elapsed_s"]``), since the
 de-duplication and linearization of the distinct points that follow are the same
@@ -105,8 +107,12 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
     # Load the Numba kernels once, untimed (compiled code is cached on disk).
     find_fixed_points(model, None if inputs is None else inputs[:8], x0[:8], progress=False)
     t_new, s_new, t_adam, s_adam, ratio, ratio_search = [], [], [], [], [], []
+    s_own, gain = [], []
     for _ in range(rounds):
         t, new, s = timed(lambda: find_fixed_points(model, inputs, x0, **kw), repeats)
+        _, own, so = timed(
+            lambda: find_fixed_points(model, inputs, x0, share_roots=False, **kw), 1
+        )
         ta, adam, sa = timed(
             lambda: find_fixed_points(model, inputs, x0, method="adam", **kw), 1
         )
@@ -116,6 +122,8 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
         s_adam.append(sa)
         ratio.append(ta / t)
         ratio_search.append(sa / s)
+        s_own.append(so)
+        gain.append(so / s)
     med = statistics.median
     q_new = np.max(new.roots.q) if len(new.roots) else float("nan")
     q_adam = np.max(adam.roots.q) if len(adam.roots) else float("nan")
@@ -131,6 +139,9 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
           f"de-duplication and linearization, is the same for both); per round "
           f"{' '.join(f'{r:.1f}' for r in ratio_search)}   "
           f"roots newton/adam {len(new.roots)}/{len(adam.roots)}")  # fmt: skip
+    print(f"  newton with share_roots=False: {med(s_own) * 1e3:.1f} ms in the search "
+          f"({med(gain):.2f}x slower), {len(own.roots)} roots, median "
+          f"{np.median(own.candidates.n_iter):.0f} iterations")  # fmt: skip
     return med(ratio), med(ratio_search)
 
 
