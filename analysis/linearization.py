@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._eig import eig
+
 __all__ = ["Linearization", "classify", "eigenmodes", "linearize"]
 
 
@@ -112,7 +114,7 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     array([[2. , 0.5]])
     """
     J = np.asarray(jacobian, dtype=np.float64)
-    lam, R = np.linalg.eig(J)
+    lam, R = eig(J)
     growth, _ = _growth_and_frequency(lam, kind, dt)
     # Most unstable first; ties (complex pairs) keep positive frequency first.
     order = np.lexsort((-lam.imag, -growth), axis=-1)

@@ -8,7 +8,9 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
 (b) rate RNNs with 64 and 256 units trained on context-dependent integration, one
     constant input per context, 1024 initial states per context;
 (c) scale: 10 000 initial states on the 256-unit network (default method only),
-    with the peak resident memory of the process.
+    with the peak resident memory of the process;
+(d) the eigendecomposition behind linearization, for a batch large enough to run on
+    the Numba threads (16 random 128 × 128 matrices), against ``np.linalg.eig``.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
 A third row times the default method with ``share_roots=False`` (every candidate
@@ -47,6 +49,7 @@ import torch  # noqa: E402
 
 import neurodyn  # noqa: E402
 from neurodyn.analysis import (  # noqa: E402
+    _eig,
     condition_inputs,
     find_fixed_points,
     sample_initial_states,
@@ -85,6 +88,12 @@ def timed(fn, repeats: int):
         times.append(time.perf_counter() - t0)
         search.append(out.info["elapsed_s"])
     return statistics.median(times), out, statistics.median(search)
+
+
+def timed_call(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def describe(fps) -> str:
@@ -207,6 +216,18 @@ def main(argv=None):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
     print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
           f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
+
+    # (d) batched eigendecomposition: the parallel path of linearization against numpy
+    k = 8 if quick else 16
+    J = np.random.default_rng(0).normal(size=(k, 128, 128)) / np.sqrt(128)
+    t_par, t_np = [], []
+    for _ in range(5):
+        t_par.append(timed_call(lambda: _eig.eig(J)))
+        t_np.append(timed_call(lambda: np.linalg.eig(J)))
+    print(f"\n(d) eigendecomposition of {len(J)} random {J.shape[1]}x{J.shape[2]} matrices: "
+          f"{statistics.median(t_par) * 1e3:.1f} ms on the Numba threads vs "
+          f"{statistics.median(t_np) * 1e3:.1f} ms with np.linalg.eig "
+          f"({statistics.median(t_np) / statistics.median(t_par):.2f}x)")  # fmt: skip
 
     print("\nspeed-up of the default method over method='adam' (end to end; search alone):")
     for k, (total, search) in ratios.items():

@@ -1,0 +1,70 @@
+"""The parallel batched eigendecomposition against np.linalg.eig and the eigen-equation."""
+
+import numpy as np
+import pytest
+
+from neurodyn.analysis import _eig
+
+
+def check_pairs(J, lam, R):
+    """J r = λ r, ‖r‖ = 1 and a real largest component (LAPACK's normalisation)."""
+    scale = np.abs(J).max(axis=(1, 2))[:, None] + 1.0
+    resid = np.einsum("kij,kjm->kim", J, R) - R * lam[:, None, :]
+    assert np.all(np.linalg.norm(resid, axis=1) <= 1e-12 * scale)
+    np.testing.assert_allclose(np.linalg.norm(R, axis=1), 1.0, rtol=1e-13)
+    big = np.take_along_axis(R, np.abs(R).argmax(axis=1)[:, None, :], axis=1)
+    assert np.all(np.abs(big.imag) <= 1e-13)
+
+
+@pytest.mark.parametrize("path", ["eig", "_parallel_eig"])
+@pytest.mark.parametrize(("k", "d"), [(9, 1), (30, 2), (27, 16), (13, 70)])
+def test_batch_matches_numpy_and_the_eigen_equation(k, d, path):
+    J = np.random.default_rng(d).normal(size=(k, d, d)) / np.sqrt(d)
+    lam, R = getattr(_eig, path)(J)
+    assert lam.dtype == R.dtype == np.complex128 and lam.shape == (k, d)
+    lam_np, _ = np.linalg.eig(J)
+    np.testing.assert_allclose(np.sort_complex(lam), np.sort_complex(lam_np), atol=1e-12)
+    check_pairs(J, lam, R)
+    # A complex pair's eigenvectors are conjugate, as np.linalg.eig gives them.
+    m, j = np.nonzero(lam.imag > 0)
+    np.testing.assert_array_equal(lam[m, j + 1], np.conj(lam[m, j]))
+    np.testing.assert_array_equal(R[m, :, j + 1], np.conj(R[m, :, j]))
+
+
+def test_parallel_and_serial_paths_agree():
+    """A batch large enough for the Numba threads, against one matrix at a time (numpy)."""
+    J = np.random.default_rng(5).normal(size=(11, 40, 40)) / np.sqrt(40)
+    assert len(J) * 40**3 >= _eig.MIN_PARALLEL_WORK  # eig takes the parallel path
+    lam, R = _eig.eig(J)
+    for m in range(len(J)):
+        lam1, R1 = _eig.eig(J[m : m + 1])
+        np.testing.assert_allclose(lam[m], lam1[0], atol=1e-12)
+        np.testing.assert_allclose(R[m], R1[0], atol=1e-10)
+
+
+@pytest.mark.parametrize("path", ["eig", "_parallel_eig"])
+def test_special_matrices(path):
+    n, eig = 8, getattr(_eig, path)
+    sym = np.random.default_rng(1).normal(size=(n, 6, 6))
+    sym = sym + sym.transpose(0, 2, 1)
+    lam, R = eig(sym)
+    assert np.all(lam.imag == 0.0)
+    np.testing.assert_allclose(np.sort(lam.real), np.linalg.eigvalsh(sym), atol=1e-12)
+    # A Jordan block: one eigenvalue, repeated, with (numerically) one eigenvector.
+    jordan = np.broadcast_to(np.eye(4) * 0.5 + np.eye(4, k=1), (n, 4, 4))
+    lam, R = eig(np.ascontiguousarray(jordan))
+    np.testing.assert_allclose(lam, 0.5, atol=1e-3)
+    check_pairs(np.asarray(jordan), lam, R)
+    # Rotations: purely imaginary pairs.
+    c, s = np.cos(0.3), np.sin(0.3)
+    rot = np.broadcast_to(np.array([[c, -s], [s, c]]), (n, 2, 2))
+    lam, _ = eig(np.ascontiguousarray(rot))
+    np.testing.assert_allclose(lam, np.tile([c + 1j * s, c - 1j * s], (n, 1)), atol=1e-14)
+
+
+@pytest.mark.parametrize("k", [1, 40])
+def test_non_finite_matrices_are_refused(k):
+    J = np.zeros((k, 30, 30))
+    J[-1, 0, 1] = np.nan
+    with pytest.raises(np.linalg.LinAlgError, match="infs or NaNs"):
+        _eig.eig(J)
