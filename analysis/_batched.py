@@ -181,6 +181,16 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
         kx, kq = ops.asarray(known.x, x), ops.asarray(known.q, x)
         kg, grp = ops.asarray(known.group, x), ops.asarray(group, x)  # exact small integers
 
+    def snap(rows, x_rows):
+        """Stop the candidates ``rows`` that, at ``x_rows``, have reached a known root
+        (step 0 of ``_newton``); returns which did."""
+        hit, xs, qs = _at_known_root(
+            ops, known, kx, kq, kg, grp[rows], x_rows, last_full[rows], prev_full[rows]
+        )
+        done = rows[hit]
+        x[done], q[done], status[done] = xs[hit], qs[hit], ROOT
+        return hit
+
     def residual_q(xs, idx):
         rs = dyn._residual(ops, xs, C[idx])
         return rs, 0.5 * _sq(ops, rs)
@@ -195,12 +205,8 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
         status[idx[div]] = DIVERGED
         snapped = ops.falses(len(idx), x)
         if snapping:
-            snapped, xs, qs = _at_known_root(
-                ops, known, kx, kq, kg, grp[idx], x[idx], last_full[idx], prev_full[idx]
-            )
-            snapped = snapped & ~div
-            ii = idx[snapped]
-            x[ii], q[ii], status[ii] = xs[snapped], qs[snapped], ROOT
+            live = ops.nonzero(~div)
+            snapped[live] = snap(idx[live], x[idx[live]])
         small = ~div & ~snapped & (qa <= opts.tol_q)
         if ops.any(small):
             # A root must also be located: its Newton step small (see _newton.py).
@@ -303,7 +309,14 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
             t[s[~good]] = t[s[~good]] * 0.5
         # -- 3b. chord steps with the same A after a full Newton step -----------------
         chord = ops.nonzero(accepted & (last_full[idx] < float("inf")))
+        stopped = ops.falses(len(idx), x)  # ... at a known root, during the chord steps
         for _ in range(opts.chord_steps):
+            if snapping:
+                hit = snap(idx[chord], xn[chord])
+                stopped[chord[hit]] = True
+                chord = chord[~hit]
+                if len(chord) == 0:
+                    break
             # Past tol_q, chord steps go on until they locate the root.
             gi = idx[chord]
             done = (qn[chord] <= opts.tol_q) & _located(
@@ -362,7 +375,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
                 mu[lost] = mu[lost] * 10.0
                 trying = trying[~good]
         # -- 5. move the accepted candidates ----------------------------------------------
-        acc = ops.nonzero(accepted)
+        acc = ops.nonzero(accepted & ~stopped)
         if len(acc):
             ga = idx[acc]
             little = qn[acc] > q[ga] * (1.0 - 1e-6)

@@ -13,7 +13,8 @@ Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
    :math:`\delta_1 > \delta_2` place the candidate's own root within ``snap_tol`` of
    it: :math:`\|x - x^*\| + \delta_2^2/(\delta_1 - \delta_2) \le` ``snap_tol``, the
    de-duplication radius, so that de-duplication would merge the two anyway. The
-   candidate takes :math:`x^*` and its q;
+   candidate takes :math:`x^*` and its q. This is checked at the start of every
+   iteration and before every chord step;
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
@@ -300,10 +301,20 @@ def _located(last_full, prev_full, x, root_xtol):
 
 
 @njit(cache=True)
-def _known_root(x, known, known_group, group, radius):
-    """Index of the first known root of ``group`` within ``radius`` of x, or -1."""
+def _known_root(x, last_full, prev_full, known, known_group, group, snap_tol):
+    """Index of the first known root of ``group`` that the candidate at x has reached, or -1.
+
+    Reached (step 0 of the module docstring): the last two full steps δ₁ = ``prev_full``
+    > δ₂ = ``last_full`` bound the distance to the candidate's own root by their
+    geometric tail δ₂²/(δ₁ - δ₂), and that root lies within ``snap_tol`` of the known one.
+    """
+    if known.shape[0] == 0 or not last_full < prev_full < np.inf:
+        return -1
+    tail = last_full * last_full / (prev_full - last_full)
+    if not tail < snap_tol:
+        return -1
+    r2 = (snap_tol - tail) ** 2
     d = x.shape[0]
-    r2 = radius * radius
     for k in range(known.shape[0]):
         if known_group[k] != group:
             continue
@@ -361,13 +372,10 @@ def _solve_one(
     while True:
         if not np.isfinite(q) or not _maxabs(x) <= x_max:
             return DIVERGED, it, q
-        if known.shape[0] > 0 and last_full < prev_full < np.inf:
-            tail = last_full * last_full / (prev_full - last_full)
-            if tail < snap_tol:
-                j = _known_root(x, known, known_group, group, snap_tol - tail)
-                if j >= 0:
-                    x[:] = known[j]
-                    return ROOT, it, known_q[j]
+        j = _known_root(x, last_full, prev_full, known, known_group, group, snap_tol)
+        if j >= 0:
+            x[:] = known[j]
+            return ROOT, it, known_q[j]
         for i in range(d):
             neg[i] = -r[i]
         small = q <= tol_q
@@ -448,6 +456,11 @@ def _solve_one(
             # where A was factored): the pair converges with order 3 per factorisation.
             if accepted and last_full < np.inf:
                 for _ in range(chord_steps):
+                    # A candidate that has reached a known root stops at once (step 0).
+                    j = _known_root(xn, last_full, prev_full, known, known_group, group, snap_tol)
+                    if j >= 0:
+                        x[:] = known[j]
+                        return ROOT, it, known_q[j]
                     # Past tol_q, chord steps go on until they locate the root: one
                     # more triangular solve spares the root check a factorisation.
                     if qn <= tol_q and _located(last_full, prev_full, xn, root_xtol):
