@@ -140,19 +140,25 @@ def _located(ops, last_full, prev_full, x, root_xtol):
     return finite & (last_full * last_full <= bound)
 
 
-def _at_known_root(ops, known, kx, kq, kg, grp, x, last_full, prev_full):
-    """Rows whose own root lies within ``snap_tol`` of a known root of their group
-    (see ``_newton._known_root``): returns the mask and, for those rows, the first such
-    root's position and q."""
+def _at_known_root(ops, snap_tol, kx, kq, kg, grp, x, last_full, prev_full):
+    """Rows of x whose own root lies within ``snap_tol`` of a known root of their group
+    (see ``_newton._known_root``): their positions, and the first such root's position
+    and q for each."""
     contract = (last_full < prev_full) & (prev_full < float("inf"))
     gap = ops.where(contract, prev_full, 1.0) - ops.where(contract, last_full, 0.0)
     tail = ops.where(contract, last_full * last_full / gap, float("inf"))
-    radius = known.snap_tol - tail
-    d2 = ((x[:, None, :] - kx[None, :, :]) ** 2).sum(-1)
-    hit = (d2 <= (radius * radius)[:, None]) & (grp[:, None] == kg[None, :])
-    hit = hit & (contract & (tail < known.snap_tol))[:, None]
-    first = (hit * 1).argmax(1)
-    return hit.any(1), kx[first], kq[first]
+    rows = ops.nonzero(tail < snap_tol)
+    if len(rows) == 0:
+        return rows, kx[:0], kq[:0]
+    xr = x[rows]
+    # ‖x − k‖² expanded, so that memory stays (rows × K) rather than (rows × K × d); the
+    # rounding error, about 1e-16 ‖x‖², is far below the squared radius.
+    d2 = _sq(ops, xr)[:, None] - 2.0 * (xr @ kx.T) + _sq(ops, kx)[None, :]
+    radius = snap_tol - tail[rows]
+    hit = (d2 <= (radius * radius)[:, None]) & (grp[rows][:, None] == kg[None, :])
+    found = hit.any(1)
+    first = (hit[found] * 1).argmax(1)
+    return rows[found], kx[first], kq[first]
 
 
 def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
@@ -183,12 +189,14 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
 
     def snap(rows, x_rows):
         """Stop the candidates ``rows`` that, at ``x_rows``, have reached a known root
-        (step 0 of ``_newton``); returns which did."""
-        hit, xs, qs = _at_known_root(
-            ops, known, kx, kq, kg, grp[rows], x_rows, last_full[rows], prev_full[rows]
+        (step 0 of ``_newton``); returns a mask of those that did."""
+        pos, xs, qs = _at_known_root(
+            ops, known.snap_tol, kx, kq, kg, grp[rows], x_rows, last_full[rows], prev_full[rows]
         )
-        done = rows[hit]
-        x[done], q[done], status[done] = xs[hit], qs[hit], ROOT
+        done = rows[pos]
+        x[done], q[done], status[done] = xs, qs, ROOT
+        hit = ops.falses(len(rows), x)
+        hit[pos] = True
         return hit
 
     def residual_q(xs, idx):
