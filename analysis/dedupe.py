@@ -29,6 +29,8 @@ import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
 
+from .._validation import check_int
+
 __all__ = ["cluster", "state_scale"]
 
 
@@ -109,8 +111,7 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     >>> labels.tolist(), reps.tolist()
     ([0, 0, 1], [1, 2])
     """
-    if not isinstance(max_scan, (int, np.integer)) or max_scan < 0:
-        raise ValueError(f"max_scan must be a non-negative integer, got {max_scan!r}")
+    check_int("max_scan", max_scan, low=0)
     x = np.ascontiguousarray(x, dtype=float)
     q = np.asarray(q, dtype=float)
     n = len(x)

@@ -287,8 +287,7 @@ def find_fixed_points(
     check_positive("marginal_tol", marginal_tol, allow_zero=True)
     if not isinstance(share_roots, (bool, np.bool_)):
         raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
-    if not isinstance(warmup, (int, np.integer)) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    check_int("warmup", warmup, low=0)
     cond = np.zeros(n, dtype=np.int64) if conditions is None else np.asarray(conditions)
     if cond.shape != (n,):
         raise ValueError(f"conditions has shape {cond.shape}; expected ({n},)")

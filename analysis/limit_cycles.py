@@ -289,9 +289,8 @@ def find_limit_cycle(
     check_int("max_iter", max_iter)
     check_positive("tol", tol)
     if dyn.kind == "map":
-        if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
-            raise ValueError(f"period of a map cycle must be a positive integer k, got {period!r}")
-        return _map_cycle(dyn, x, c, int(period), tol, max_iter, marginal_tol)
+        k = check_int("period (the k of a map cycle)", period)
+        return _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol)
     try:
         T = float(period)
     except (TypeError, ValueError):

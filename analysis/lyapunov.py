@@ -172,7 +172,7 @@ def _check_int(name, value, low, high=None):
         raise ValueError(
             f"{name}={value} is larger than {high}; expected {low} <= {name} <= {high}"
         )
-    return int(value)
+    return value
 
 
 def _inputs(dyn, inputs, n_traj, n_total):

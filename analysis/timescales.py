@@ -44,7 +44,7 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from .._validation import check_positive
+from .._validation import check_int, check_positive
 from .._version import __version__
 from ..seeding import make_rng, resolve_seed, torch_generator
 
@@ -113,8 +113,7 @@ def autocorrelation(activity, *, max_lag: int = 200) -> np.ndarray:
     """
     a = _as_trial_time_unit(activity)
     _, n, n_units = a.shape
-    if isinstance(max_lag, bool) or not isinstance(max_lag, (int, np.integer)) or max_lag < 0:
-        raise ValueError(f"max_lag must be a non-negative integer, got {max_lag!r}")
+    check_int("max_lag", max_lag, low=0)
     if max_lag >= n:
         raise ValueError(f"max_lag={max_lag} must be smaller than the number of samples {n}")
     size = 1 << int(math.ceil(math.log2(2 * n - 1)))

@@ -39,7 +39,7 @@ import contextlib
 
 import numpy as np
 
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_int, check_positive
 from ._ops import TORCH
 from .protocol import Dynamics, NumbaSpec
 from .rate import PHI_CODES, phi_and_derivative
@@ -328,12 +328,8 @@ class AutogradDynamics(Dynamics):
         import torch
 
         self.kind = check_choice("kind", kind, ("map", "ode"))
-        for name, v in (("n_state", n_state), ("n_input", n_input)):
-            if not isinstance(v, (int, np.integer)) or v < 0 or (name == "n_state" and v < 1):
-                raise ValueError(
-                    f"{name} must be a {'positive' if name == 'n_state' else 'non-negative'} integer, got {v!r}"
-                )
-        self.n_state, self.n_input = int(n_state), int(n_input)
+        self.n_state = check_int("n_state", n_state)
+        self.n_input = check_int("n_input", n_input, low=0)
         if dt is None:
             self.dt, self.time_unit = 1.0, "step"
         else:

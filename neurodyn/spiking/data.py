@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite, check_positive
+from .._validation import check_finite, check_int, check_positive
 from ..seeding import make_rng
 
 __all__ = ["add_pixel_noise", "images_to_probabilities", "load_digits"]
@@ -55,9 +55,7 @@ def load_digits(upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     if upsample is not None:
         from scipy.ndimage import zoom
 
-        side = int(upsample)
-        if side < 1:
-            raise ValueError(f"upsample must be a positive int or None, got {upsample!r}")
+        side = check_int("upsample", upsample)
         images = np.clip(zoom(images, (1, side / 8, side / 8), order=1), 0.0, 1.0)
     return images, bunch.target.astype(np.int64)
 

@@ -43,7 +43,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .._validation import check_finite
+from .._validation import check_finite, check_int
 from .._version import __version__
 from ..backends import get_module, resolve_backend
 from ..seeding import make_rng, resolve_seed
@@ -260,17 +260,14 @@ def run(
         raise ValueError(
             "carry_weights=True needs stdp: without plasticity the weights never change"
         )
-    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
-        raise ValueError(f"record_every must be a positive int, got {record_every!r}")
+    check_int("record_every", record_every)
 
     if n_samples is None:
         sizes = [np.shape(v)[0] for v in (rates or {}).values() if np.ndim(v) == 2]
         sizes += [np.shape(v)[0] for v in (spikes or {}).values() if np.ndim(v) == 3]
         sizes += [np.shape(weights)[0]] if weights is not None and np.ndim(weights) == 2 else []
         n_samples = sizes[0] if sizes else 1
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
-    n_samples = int(n_samples)
+    n_samples = check_int("n_samples", n_samples)
     sample_ids = np.arange(n_samples) if sample_ids is None else np.asarray(sample_ids)
     if (
         sample_ids.shape != (n_samples,)
@@ -305,9 +302,9 @@ def run(
             astro_sign[network.unit_slice(name)] = sign
     vrec_idx = _recorded_neurons(network, record_v)
     kernel_seed = int(make_rng(seed, "noise").integers(0, 2**63 - 1))
-    batch_size = n_samples if batch_size is None or carry_weights else int(batch_size)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = (
+        n_samples if batch_size is None or carry_weights else check_int("batch_size", batch_size)
+    )
 
     base = {
         **{k: v for k, v in static.items() if k not in {"w_init", "order"}},

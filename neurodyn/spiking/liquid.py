@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from .._validation import check_fraction, check_positive
+from .._validation import check_fraction, check_int, check_positive
 from ..seeding import make_rng
 
 __all__ = ["Liquid", "build_liquid"]
@@ -162,8 +162,7 @@ def build_liquid(
     (100, 80, 240)
     """
     dims = _check_grid(grid)
-    if not isinstance(n_inputs, (int, np.integer)) or n_inputs < 0:
-        raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")
+    check_int("n_inputs", n_inputs, low=0)
     e_fraction = check_fraction("e_fraction", e_fraction)
     if e_fraction >= 1.0:
         raise ValueError(f"e_fraction must lie in (0, 1) so both types exist, got {e_fraction}")

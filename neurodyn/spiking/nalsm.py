@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
-from .._validation import check_choice, check_finite, check_positive
+from .._validation import check_choice, check_finite, check_int, check_positive
 from ..seeding import make_rng, resolve_seed
 from .liquid import Liquid, build_liquid
 from .network import LIF, Network
@@ -172,8 +172,7 @@ class NALSM:
         self.config = NALSMConfig() if config is None else config
         if not isinstance(self.config, NALSMConfig):
             raise ValueError(f"config must be a NALSMConfig, got {type(self.config).__name__}")
-        if not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        check_int("n_inputs", n_inputs)
         self.seed = resolve_seed(seed)
         c = self.config
         self.liquid: Liquid = build_liquid(
@@ -258,9 +257,7 @@ class NALSM:
         p = self._check_inputs(probabilities)
         if self.config.plasticity == "none":
             return self
-        n_samples = p.shape[0] if n_samples is None else int(n_samples)
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+        n_samples = p.shape[0] if n_samples is None else check_int("n_samples", n_samples)
         seed = resolve_seed(seed)
         pick = make_rng(seed, "data").integers(0, p.shape[0], n_samples)
         ds = self.network.run(

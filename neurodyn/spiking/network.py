@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .._validation import check_choice, check_finite, check_fraction, check_positive
+from .._validation import check_choice, check_finite, check_fraction, check_int, check_positive
 from ..seeding import make_rng
 
 __all__ = ["LIF", "Network", "Population", "Projection"]
@@ -183,10 +183,7 @@ class Network:
             raise ValueError(f"a population name must be a non-empty string, got {pop.name!r}")
         if pop.name in self.populations:
             raise ValueError(f"a population named {pop.name!r} already exists")
-        if not isinstance(pop.size, (int, np.integer)) or pop.size < 1:
-            raise ValueError(
-                f"size of population {pop.name!r} must be a positive int, got {pop.size!r}"
-            )
+        check_int(f"size of population {pop.name!r}", pop.size)
         self.populations[pop.name] = pop
         return pop
 

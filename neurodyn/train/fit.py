@@ -176,8 +176,7 @@ def fit(
     -------
     FitResult
     """
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    check_int("n_steps", n_steps, low=0)
     check_int("batch_size", batch_size)
     check_positive("lr", lr)
     if clip_grad is not None:

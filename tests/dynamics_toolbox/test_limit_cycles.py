@@ -69,7 +69,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="x0 is a fixed point"):
         find_limit_cycle(dyn, [0.0, 0.0], 3.0)
     logistic = FunctionDynamics(lambda x, u: 3.2 * x * (1 - x), n_state=1)
-    with pytest.raises(ValueError, match="positive integer k"):
+    with pytest.raises(ValueError, match=r"period \(the k of a map cycle\) must be an integer >= 1"):
         find_limit_cycle(logistic, [0.5], 2.5)
     with pytest.raises(ValueError, match="t_max must be finite and > 0"):
         estimate_period(dyn, [0.1, 0.0], t_transient=1.0, t_max=-1.0)
