@@ -104,6 +104,19 @@ class Model(nn.Module, abc.ABC):
 
         return ", ".join(f"{k}={short(v)}" for k, v in self.config().items() if v is not None)
 
+    def _initial_state(self, initial_state, n_trials: int, dtype, size=None) -> torch.Tensor:
+        """:math:`h_0` as (trial, size): ``initial_state``, of shape (size,) or
+        (n_trials, size), or the model's ``initial_state`` buffer when it is None;
+        ``size`` is ``n_hidden`` unless given."""
+        size = self.n_hidden if size is None else size
+        x = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
+        if x.ndim not in (1, 2) or x.shape[-1] != size or (x.ndim == 2 and x.shape[0] != n_trials):
+            raise ValueError(
+                f"initial_state has shape {tuple(x.shape)}; expected ({size},) or "
+                f"({n_trials}, {size})"
+            )
+        return x.to(dtype).expand(n_trials, size)
+
     def _prepare_inputs(self, inputs) -> torch.Tensor:
         """Validate ``inputs`` (trial, time, n_input) and return a float tensor."""
         if not isinstance(inputs, torch.Tensor):

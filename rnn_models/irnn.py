@@ -14,7 +14,6 @@ from torch import nn
 from .._validation import check_choice, check_int, check_positive
 from ..seeding import make_rng
 from .base import Model, ModelOutput
-from .wave import _initial_state
 
 __all__ = ["IRNN", "IRNN_INITS", "irnn_parameter_count", "matched_irnn_size"]
 
@@ -144,7 +143,7 @@ class IRNN(Model):
         """
         u = self._prepare_inputs(inputs)
         n_trials, n_steps, _ = u.shape
-        h = _initial_state(self, initial_state, n_trials, u.dtype)
+        h = self._initial_state(initial_state, n_trials, u.dtype)
         # Time-major drive, so each step reads a contiguous (trial, n) block.
         drive = torch.addmm(
             self.bias_in + self.bias_rec,

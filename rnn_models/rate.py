@@ -321,8 +321,7 @@ class RateRNN(Model):
         """
         u = self._prepare_inputs(inputs)
         n_trials, n_steps, _ = u.shape
-        x = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
-        x = x.to(u.dtype).expand(n_trials, self.n_hidden)
+        x = self._initial_state(initial_state, n_trials, u.dtype)
         alpha = self.alpha
         W_T = self.W.T
         if noise and self.noise_in > 0:

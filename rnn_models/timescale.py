@@ -380,7 +380,7 @@ class TimescaleRNN(Model):
         if initial_state is None:
             h = self.initial_states(n_trials, generator=generator, dtype=u.dtype)
         else:
-            h = torch.as_tensor(initial_state, dtype=u.dtype).expand(n_trials, self.n_hidden)
+            h = self._initial_state(initial_state, n_trials, u.dtype)
         a = 1.0 / self.tau_hat
         decay = 1.0 - a
         drive = u @ self.W_in.T

@@ -153,7 +153,7 @@ class TorchRNN(Model):
         n_trials = u.shape[0]
         h0 = None
         if initial_state is not None:
-            s = torch.as_tensor(initial_state, dtype=u.dtype).expand(n_trials, self.n_state)
+            s = self._initial_state(initial_state, n_trials, u.dtype, size=self.n_state)
             if self.cell == "lstm":
                 h0 = (
                     s[:, : self.n_hidden].unsqueeze(0).contiguous(),

@@ -56,17 +56,6 @@ _relu_backward = torch.ops.aten.threshold_backward.grad_input
 READOUTS = ("linear", "mlp")
 
 
-def _initial_state(model, initial_state, n_trials: int, dtype) -> torch.Tensor:
-    """:math:`h_0` as (trial, n_hidden): ``model.initial_state`` or the given one, shape-checked."""
-    x = model.initial_state if initial_state is None else torch.as_tensor(initial_state)
-    if x.shape[-1] != model.n_hidden or x.ndim not in (1, 2):
-        raise ValueError(
-            f"initial_state has shape {tuple(x.shape)}; expected ({model.n_hidden},) or "
-            f"(trial, {model.n_hidden})"
-        )
-    return x.to(dtype).expand(n_trials, model.n_hidden)
-
-
 def _pieces(n: int, f: int) -> list[tuple[int, slice, slice]]:
     r"""How a circular ``f``-tap convolution over ``n`` neurons splits into plain products.
 
@@ -453,7 +442,7 @@ class WaveRNN(Model):
                 f"inputs has shape {tuple(u.shape)}; expected at least one trial and step"
             )
         c, n = self.n_channels, self.n_neurons
-        h0 = _initial_state(self, initial_state, n_trials, u.dtype)
+        h0 = self._initial_state(initial_state, n_trials, u.dtype)
         h0 = h0.t().reshape(c, n, n_trials).contiguous()
         x = u.permute(1, 2, 0).contiguous()  # (time, input, trial): see _WaveScan
         args = (x, self.weight_in, self.total_bias, self.kernel, h0)

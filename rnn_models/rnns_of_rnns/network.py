@@ -231,8 +231,7 @@ class RNNofRNNs(Model):
         """
         u = self._prepare_inputs(inputs)
         n_trials = u.shape[0]
-        x = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
-        x = x.to(u.dtype).expand(n_trials, self.n_hidden)
+        x = self._initial_state(initial_state, n_trials, u.dtype)
         if self.integrator == "euler" and self.training and not self._warned:
             bound = self.step_bound()
             if not bound.admissible(self.alpha):
