@@ -8,10 +8,11 @@ a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU 
 (:mod:`neurodyn.analysis._newton`), in float64 with analytic Jacobians, and ends as a
 **root**, a **slow point** (a local minimum of
 :math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**.
-A sample of the candidates is solved first; the others stop as soon as their own root
-provably lies within the de-duplication radius of a root the sample found
-(``share_roots``). The distinct results are then de-duplicated (:mod:`neurodyn.analysis.dedupe`) and
-linearized (:mod:`neurodyn.analysis.linearization`).
+A sample of the candidates is solved first; the others stop as soon as the geometric
+tail of their last two steps places their own root within the de-duplication radius
+of a root the sample found (``share_roots``). The distinct results are then
+de-duplicated (:mod:`neurodyn.analysis.dedupe`) and linearized
+(:mod:`neurodyn.analysis.linearization`).
 
 ``method="adam"`` instead runs the Sussillo–Barak / FixedPointFinder algorithm
 (:mod:`neurodyn.analysis._adam`) for comparison.
@@ -232,10 +233,12 @@ def find_fixed_points(
         ODEs). This pulls candidates towards attractors, so it helps only when the
         stable points are all you want; the default 0 keeps saddles reachable.
     share_roots : bool
-        Newton only: solve every 8th candidate first, then let each of the others stop
-        as soon as its own root provably (by the geometric tail of its last two steps)
-        lies within the de-duplication radius of a root found for the same input, and
-        report that root (its ``n_iter`` counts the iterations it took). De-duplication
+        Newton only: solve every ``SAMPLE_EVERY``-th (8th) candidate first, then let
+        each of the others stop as soon as its own root lies within the de-duplication
+        radius of a root found for the same input, and report that root (its
+        ``n_iter`` counts the iterations it took). The distance to its own root is
+        bounded by the geometric tail of its last two steps, the bound that also
+        locates roots (it holds while the iteration keeps contracting). De-duplication
         would merge the two anyway, so the distinct fixed points are the same, for less
         work. False carries every candidate to its own root.
     options : SolverOptions or AdamOptions, optional

@@ -296,15 +296,15 @@ def _split(n_hidden, n_modules) -> int:
 
 
 class _ComboNet(RNNofRNNs):
-    """A combo net: ``n_modules`` equal modules, built by ``module(size, seed)``, assembled
-    over ``graph`` with negative feedback; ``own`` holds the module options that go into
-    the saved configuration."""
+    """A combo net: ``n_modules`` equal modules ``module_cls(size, seed=..., **own)``,
+    assembled over ``graph`` with negative feedback; ``own``, the module options, also
+    goes into the saved configuration."""
 
-    def __init__(self, module, own, n_input, n_hidden, n_output, n_modules, graph, p,
-                 coupling_scale, feedback_metric, seed, kwargs):  # fmt: skip
+    def __init__(self, module_cls, own, n_input, n_hidden, n_output, n_modules, graph, p,
+                 coupling_scale, feedback_metric, seed, **kwargs):  # fmt: skip
         size = _split(n_hidden, n_modules)
         seed = resolve_seed(seed)
-        mods = [module(size, s) for s in _module_seeds(seed, n_modules)]
+        mods = [module_cls(size, seed=s, **own) for s in _module_seeds(seed, n_modules)]
         assembly = Assembly(mods, _graph_arg(graph, n_modules), coupling_scale=coupling_scale,
                             p=p, feedback_metric=feedback_metric, seed=seed)  # fmt: skip
         # A DiGraph is stored as the assembly's edges (nodes relabelled 0..n_modules-1).
@@ -381,12 +381,9 @@ class SparseComboNet(_ComboNet):
         seed: int | None = None,
         **kwargs,
     ):
-        def module(size, s):
-            return SparseModule(size, density=density, scale=scale, seed=s)
-
-        super().__init__(module, {"density": float(density), "scale": float(scale)},
+        super().__init__(SparseModule, {"density": float(density), "scale": float(scale)},
                          n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
-                         feedback_metric, seed, kwargs)  # fmt: skip
+                         feedback_metric, seed, **kwargs)  # fmt: skip
 
 
 class SVDComboNet(_ComboNet):
@@ -428,9 +425,6 @@ class SVDComboNet(_ComboNet):
         seed: int | None = None,
         **kwargs,
     ):
-        def module(size, s):
-            return SVDModule(size, margin=margin, metric_spread=metric_spread, seed=s)
-
-        super().__init__(module, {"margin": float(margin), "metric_spread": float(metric_spread)},
+        super().__init__(SVDModule, {"margin": float(margin), "metric_spread": float(metric_spread)},
                          n_input, n_hidden, n_output, n_modules, graph, p, coupling_scale,
-                         feedback_metric, seed, kwargs)  # fmt: skip
+                         feedback_metric, seed, **kwargs)  # fmt: skip

@@ -272,7 +272,7 @@ def test_chord_steps_find_the_same_roots_with_fewer_factorisations(d, gain, seed
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_shared_roots_change_the_cost_not_the_answer(backend):
     """With share_roots, candidates may stop at a root of the first-solved sample once
-    their own root provably lies within the de-duplication radius of it: each ends within
+    the tail bound places their own root within the de-duplication radius of it: each ends within
     that radius of where it would have converged alone, at a root of its own input, and
     the distinct fixed points are the same."""
     dyn = random_rate("tanh", "map", d=10, gain=3.0, seed=0)

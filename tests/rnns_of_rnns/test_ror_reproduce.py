@@ -33,7 +33,12 @@ def test_reproduction_writes_its_table_curves_and_figure(tmp_path, monkeypatch):
     tiny = rep._Size(2, 8, 1, (2,), (8,), 1, ("sequential",))
     monkeypatch.setattr(rep, "QUICK", tiny)
     threads = torch.get_num_threads()
-    result = rep.reproduce_rnns_of_rnns(tmp_path, quick=True, seed=0, progress=False)
+    torch.set_num_threads(3)  # not 1, so that the check below can fail on any machine
+    try:
+        result = rep.reproduce_rnns_of_rnns(tmp_path, quick=True, seed=0, progress=False)
+        assert torch.get_num_threads() == 3  # restored after running single-threaded
+    finally:
+        torch.set_num_threads(threads)
     assert set(result["files"]) == {"png", "csv", "md", "json", "curves"}
     for path in result["files"].values():
         assert Path(path).parent == tmp_path and Path(path).stat().st_size > 0
@@ -46,7 +51,6 @@ def test_reproduction_writes_its_table_curves_and_figure(tmp_path, monkeypatch):
     assert result["claims"]["baseline_not_certified"]
     stored = json.loads(Path(result["files"]["json"]).read_text("utf-8"))
     assert stored["config"]["quick"] is True and len(stored["curves"]) == 4
-    assert torch.get_num_threads() == threads  # restored after running single-threaded
 
 
 @pytest.mark.parametrize("kind", ["sparse_combo", "svd_combo", "baseline"])
