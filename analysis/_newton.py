@@ -572,7 +572,7 @@ def solve_batch(
 
 @njit(parallel=True, cache=True)
 def evaluate_batch(model, phi, W, bias, scale, C, X, R, A):
-    """Residuals R (n, d) and Jacobians A (n, d, d) of many states (the tests check the kernels with it)."""
+    """Residuals R (n, d) and Jacobians A (n, d, d) of many states (used by the tests)."""
     d = X.shape[1]
     for k in prange(X.shape[0]):
         work = np.empty((7, max(W.shape[0], d)))

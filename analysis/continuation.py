@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from .linearization import classify, eigenmodes
-from .phase_portraits import _check_lim
 from .plotting import pca_basis
 
 __all__ = [
@@ -400,7 +399,7 @@ def continue_fixed_points(
     if len(x) != 1:
         raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
     x = x[0]
-    lo, hi = _check_lim("p_range", p_range)
+    lo, hi = check_interval("p_range", p_range)
     p0 = float(p0)
     if not (lo <= p0 <= hi):
         raise ValueError(f"p0={p0} lies outside p_range={p_range!r}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int, check_positive
+from .._validation import check_int, check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from .plotting import _stabilities, _stability_legend, _trajectories, pca_basis, stability_color
@@ -60,16 +60,6 @@ def _integrate(dyn, x0, u, t_max, n_points=400):
             x = _step(dyn, x, c, h)
             out[:, i] = x
     return out
-
-
-def _check_lim(name, lim):
-    try:
-        lo, hi = (float(v) for v in lim)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be (low, high), got {lim!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
-    return lo, hi
 
 
 def plot_phase_portrait(
@@ -140,9 +130,9 @@ def plot_phase_portrait(
     if field not in ("stream", "quiver"):
         raise ValueError(f"field must be 'stream' or 'quiver', got {field!r}")
     check_int("n_grid", n_grid, low=3)
-    x0, x1 = _check_lim("xlim", xlim)
+    x0, x1 = check_interval("xlim", xlim)
     if dyn.n_state == 2:
-        y0, y1 = _check_lim("ylim", ylim)
+        y0, y1 = check_interval("ylim", ylim)
     u = dyn.check_inputs(inputs, 1, "inputs")[0]
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4.5) if dyn.n_state == 2 else (5, 3.5))
@@ -365,7 +355,7 @@ def projected_flow(
     check_int("n_grid", n_grid, low=3)
     G = C @ C.T
     if ylim is not None:
-        (a0, a1), (b0, b1) = _check_lim("ylim[0]", ylim[0]), _check_lim("ylim[1]", ylim[1])
+        (a0, a1), (b0, b1) = check_interval("ylim[0]", ylim[0]), check_interval("ylim[1]", ylim[1])
     elif trajs:
         y = np.linalg.solve(G, C @ (np.concatenate(trajs) - mean).T).T
         y = y[np.all(np.isfinite(y), axis=1)]

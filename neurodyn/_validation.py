@@ -17,6 +17,7 @@ __all__ = [
     "check_finite",
     "check_fraction",
     "check_int",
+    "check_interval",
     "check_positive",
     "check_shape",
 ]
@@ -51,6 +52,17 @@ def check_int(name: str, value: Any, *, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
+
+
+def check_interval(name: str, value: Any) -> tuple[float, float]:
+    """Return ``value`` as ``(low, high)`` floats if it is a finite pair with low < high."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be (low, high), got {value!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be (low, high) with low < high, got {value!r}")
+    return lo, hi
 
 
 def check_fraction(name: str, value: float, *, low_open: bool = True) -> float:

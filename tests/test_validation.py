@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurodyn._validation import check_int
+from neurodyn._validation import check_int, check_interval
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import Stage
 
@@ -33,3 +33,12 @@ def test_stage_max_steps_is_an_integer_or_none():
     for bad in (2.5, float("inf"), True, 0):
         with pytest.raises(ValueError, match="max_steps must be an integer >= 1"):
             Stage(task, max_steps=bad)
+
+
+def test_check_interval():
+    assert check_interval("xlim", [-1, 2.5]) == (-1.0, 2.5)
+    for bad, why in (((1.0, 1.0), "low < high"), ((0.0, np.inf), "low < high"),
+                     ((2.0, 1.0), "low < high"), (3.0, r"\(low, high\), got"),
+                     ((1.0, 2.0, 3.0), r"\(low, high\), got")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"^xlim must be {why}" if "got" in why else why):
+            check_interval("xlim", bad)
