@@ -17,6 +17,7 @@ __all__ = [
     "check_finite",
     "check_fraction",
     "check_int",
+    "check_int_tuple",
     "check_interval",
     "check_positive",
     "check_shape",
@@ -52,6 +53,19 @@ def check_int(name: str, value: Any, *, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
+
+
+def check_int_tuple(name: str, values: Any, *, low: int = 1) -> tuple[int, ...]:
+    """Return ``values`` as a non-empty tuple of ints, each an integer (not a bool) >= ``low``."""
+    if isinstance(values, (int, np.integer, str)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a non-empty sequence of integers, got {values!r}")
+    out = tuple(values)
+    bad = [v for v in out if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low]
+    if not out or bad:
+        raise ValueError(
+            f"{name} must be a non-empty sequence of integers >= {low}, got {values!r}"
+        )
+    return tuple(int(v) for v in out)
 
 
 def check_interval(name: str, value: Any) -> tuple[float, float]:

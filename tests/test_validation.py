@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurodyn._validation import check_int, check_interval
+from neurodyn._validation import check_int, check_int_tuple, check_interval
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import Stage
 
@@ -42,3 +42,10 @@ def test_check_interval():
                      ((1.0, 2.0, 3.0), r"\(low, high\), got")):  # fmt: skip
         with pytest.raises(ValueError, match=rf"^xlim must be {why}" if "got" in why else why):
             check_interval("xlim", bad)
+
+
+def test_check_int_tuple():
+    assert check_int_tuple("ns", [2, np.int64(5)], low=2) == (2, 5)
+    for bad in ([], 3, "23", [2, 1], [2, True], [2, 3.0]):
+        with pytest.raises(ValueError, match="ns must be a non-empty sequence of integers"):
+            check_int_tuple("ns", bad, low=2)

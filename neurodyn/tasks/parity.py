@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_int_tuple
 from ..seeding import make_rng, resolve_seed
 from ._common import steps_per_symbol
 from .base import Batch, Task, TrialBuilder
@@ -67,11 +67,11 @@ class _BitStreamTask(Task):
         else:
             if p["n"] is not None:
                 raise ValueError("give either n (one N) or ns (one N per head), not both")
-            self.ns = _int_tuple("ns", p["ns"], low=2)
+            self.ns = check_int_tuple("ns", p["ns"], low=2)
             if len(set(self.ns)) != len(self.ns):
                 raise ValueError(f"ns must not repeat an N, got {p['ns']!r}")
             heads = tuple(range(len(self.ns))) if p["heads"] is None else p["heads"]
-            self.heads = _int_tuple("heads", heads, low=0)
+            self.heads = check_int_tuple("heads", heads, low=0)
             if len(self.heads) != len(self.ns):
                 raise ValueError(
                     f"heads must give one head per N: {len(self.heads)} heads for "
@@ -206,19 +206,6 @@ class _BitStreamTask(Task):
         result["correct"] = stacked.all(axis=0)
         result["mean_correct"] = stacked.mean(axis=0)
         return result
-
-
-def _int_tuple(name: str, values, *, low: int) -> tuple[int, ...]:
-    """``values`` as a non-empty tuple of integers >= ``low``; ValueError naming ``name``."""
-    if isinstance(values, (int, np.integer)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"{name} must be a non-empty sequence of integers, got {values!r}")
-    out = tuple(values)
-    bad = [v for v in out if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low]
-    if not out or bad:
-        raise ValueError(
-            f"{name} must be a non-empty sequence of integers >= {low}, got {values!r}"
-        )
-    return tuple(int(v) for v in out)
 
 
 _SHARED_PARAMS = """

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from .._validation import check_fraction, check_int
+from .._validation import check_fraction, check_int, check_int_tuple
 from ..seeding import make_rng, resolve_seed, torch_generator
 from ..tasks.parity import NDelayedMatch, NParity
 from .curriculum import Criterion, Curriculum, Stage
@@ -106,8 +106,8 @@ class ForgettingProbe:
         callback: Callable | None = None,
     ):
         self.task_class = _task_class(task)
-        self.ns = tuple(check_int("ns", n, low=2) for n in ns)
-        self.heads = tuple(int(h) for h in heads)
+        self.ns = check_int_tuple("ns", ns, low=2)
+        self.heads = check_int_tuple("heads", heads, low=0)
         if len(self.heads) != len(self.ns):
             raise ValueError(f"heads needs one entry per N: got {len(heads)} for {len(ns)} N")
         self.tasks = [
