@@ -42,6 +42,11 @@ __all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("newton", "adam")
+
+# Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables.
+_CODES = np.array(sorted(OUTCOMES))
+_STATUS = np.array([OUTCOMES[c][0] for c in _CODES])
+_REASON = np.array([OUTCOMES[c][1] for c in _CODES])
 BACKENDS = ("auto", "numba", "numpy", "torch")
 
 
@@ -94,6 +99,11 @@ _CONTROLLER = None
 SAMPLE_EVERY = 8
 
 
+def _shares_roots(n: int, snap_tol: float) -> bool:
+    """Whether ``n`` candidates are solved in two passes (a sample first, then the rest)."""
+    return snap_tol > 0 and n >= 2 * SAMPLE_EVERY
+
+
 def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``.
 
@@ -111,7 +121,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
             out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
             return tuple(ops.to_numpy(a) for a in out)
         return solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
-    two_pass = snap_tol > 0 and n >= 2 * SAMPLE_EVERY
+    two_pass = _shares_roots(n, snap_tol)
     order = np.arange(n)
     if two_pass:  # the sample first, then the rest
         sample = order % SAMPLE_EVERY == 0
@@ -240,7 +250,9 @@ def find_fixed_points(
         bounded by the geometric tail of its last two steps, the bound that also
         locates roots (it holds while the iteration keeps contracting). De-duplication
         would merge the two anyway, so the distinct fixed points are the same, for less
-        work. False carries every candidate to its own root.
+        work. False carries every candidate to its own root. Fewer than
+        ``2 * SAMPLE_EVERY`` candidates are always solved in one pass;
+        ``info["share_roots"]`` says whether roots were shared.
     options : SolverOptions or AdamOptions, optional
         Full solver settings; ``tol_q`` and ``max_iter`` override them.
     chunk_size : int, optional
@@ -254,7 +266,9 @@ def find_fixed_points(
     -------
     FixedPoints
         Distinct roots and slow points with their linearization, and every candidate
-        (``.candidates``), failures included.
+        (``.candidates``), failures included. ``info`` records the settings and the
+        time spent in the search (``elapsed_s``) and in the linearization
+        (``linearize_s``), in seconds.
 
     Raises
     ------
@@ -350,10 +364,8 @@ def find_fixed_points(
     )
     elapsed = time.perf_counter() - start
 
-    codes = np.array(sorted(OUTCOMES))
-    lookup = np.searchsorted(codes, code)
-    status = np.array([OUTCOMES[c][0] for c in codes])[lookup]
-    reason = np.array([OUTCOMES[c][1] for c in codes])[lookup]
+    lookup = np.searchsorted(_CODES, code)
+    status, reason = _STATUS[lookup], _REASON[lookup]
     good = np.flatnonzero(status != "failed")
     groups = input_group[good] * 2 + (status[good] == "slow")
     labels, reps = cluster(x[good], q[good], unique_tol * scale, groups)
@@ -362,11 +374,13 @@ def find_fixed_points(
     reps = good[reps]
     r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+    start = time.perf_counter()
     lin = (
         linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
         if linearize_points and len(reps)
         else None
     )
+    linearize_s = time.perf_counter() - start
     n_failed = int(np.sum(status == "failed"))
     if n_failed:
         counts = {k: int(np.sum(reason == k)) for k in np.unique(reason[status == "failed"])}
@@ -379,9 +393,10 @@ def find_fixed_points(
         "state_scale": scale,
         "marginal_tol": marginal_tol,
         "warmup": int(warmup),
-        "share_roots": bool(snap_tol > 0),
+        "share_roots": _shares_roots(n, snap_tol),
         "n_candidates": n,
         "elapsed_s": elapsed,
+        "linearize_s": linearize_s,
     }
     return FixedPoints(
         x=x[reps],

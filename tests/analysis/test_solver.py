@@ -333,3 +333,8 @@ def test_shared_roots_keep_close_roots_and_inputs_apart():
     assert np.all(np.abs(c_own.x - c_sh.x)[root] <= tol)
     assert np.all(0.5 * dyn.residual(c_sh.x[root], u[root]) ** 2 <= 1e-20)
     assert c_sh.n_iter.sum() < c_own.n_iter.sum()
+    # Fewer than two samples' worth of candidates make one pass: nothing is shared.
+    few = find_fixed_points(dyn, u[:15], x0[:15], progress=False)
+    assert not few.info["share_roots"]
+    alone = find_fixed_points(dyn, u[:15], x0[:15], share_roots=False, progress=False)
+    assert np.array_equal(few.candidates.x, alone.candidates.x)
