@@ -21,7 +21,7 @@ from .dedupe import cluster, state_scale
 from .dimensionality import Dimensionality, dimensionality
 from .fixed_points import AdamOptions, SolverOptions, find_fixed_points
 from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
-from .linearization import Linearization, classify, eigenmodes, linearize
+from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, plot_lyapunov_spectrum
 from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
 from .phase_portraits import (
@@ -97,6 +97,7 @@ __all__ = [
     "projected_flow",
     "run_inputs",
     "sample_initial_states",
+    "spectrum",
     "state_scale",
     "task_accuracy",
     "tile_conditions",

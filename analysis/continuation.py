@@ -38,7 +38,7 @@ import numpy as np
 from .._validation import check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from .linearization import classify, eigenmodes
+from .linearization import classify, spectrum
 from .plotting import pca_basis
 
 __all__ = [
@@ -213,10 +213,15 @@ class _System:
             rp = (self.residual(x, p + h) - self.residual(x, p - h)) / (2 * h)
         return r, A, rp
 
-    def modes(self, x, p):
+    def modes(self, x, p, A=None):
+        """Sorted eigenvalues and growth rates at (x, p); ``A``: the residual Jacobian
+        there, when already computed (J = A + I for maps, A for ODEs)."""
         d, u = self.at(p)
-        J = d.jacobian(x, u)
-        lam, _, _, growth, _ = eigenmodes(J[None], kind=d.kind, dt=d.dt)
+        if A is None:
+            J = d.jacobian(x, u)
+        else:
+            J = A + np.eye(len(x)) if d.kind == "map" else A
+        lam, growth, _ = spectrum(J[None], kind=d.kind, dt=d.dt)
         return lam[0], growth[0]
 
 
@@ -259,10 +264,13 @@ def _correct(sys, y_pred, tau, tol, max_newton):
     return y, False, max_newton
 
 
-def _tests(sys, y, tau):
-    """Test functions at a branch point: the sign of dp/ds and the number of unstable modes."""
+def _tests(sys, y, tau, A):
+    """Test functions at a branch point: the sign of dp/ds and the number of unstable modes.
+
+    ``A``: the residual Jacobian at y, from which the tangent τ was computed.
+    """
     d = len(y) - 1
-    lam, growth = sys.modes(y[:d], y[d])
+    lam, growth = sys.modes(y[:d], y[d], A)
     return {"fold": np.sign(tau[d]), "stability": int(np.sum(growth > 0))}, lam, growth
 
 
@@ -290,7 +298,7 @@ def _refine(sys, y0, tau0, ds, name, left, tol, max_newton, n_bisect=40):
             break
         _r, A, rp = sys.all(y[:d], y[d])
         tau = _tangent(A, rp, tau0)
-        tests, lam, growth = _tests(sys, y, tau)
+        tests, lam, growth = _tests(sys, y, tau, A)
         if tests[name] == left:
             lo = mid
         else:
@@ -452,7 +460,7 @@ def continue_fixed_points(
     prev[d] = direction
     r, A, rp = sys.all(y[:d], y[d])
     tau = _tangent(A, rp, prev)
-    tests, lam, growth = _tests(sys, y, tau)
+    tests, lam, growth = _tests(sys, y, tau, A)
 
     P, X, L, G, S = [y[d]], [y[:d].copy()], [lam], [growth], [0.0]
     bifs: list[Bifurcation] = []
@@ -476,7 +484,7 @@ def continue_fixed_points(
             if tau_new @ tau < max_turn and h > ds_min:
                 h *= 0.5
                 continue
-            tests_new, lam, growth = _tests(sys, y_new, tau_new)
+            tests_new, lam, growth = _tests(sys, y_new, tau_new, A)
             for name in ("fold", "stability"):
                 if tests_new[name] == tests[name]:
                     continue

@@ -14,6 +14,7 @@ from neurodyn.analysis import (
     linearize,
     load_fixed_points,
     sample_initial_states,
+    spectrum,
     state_scale,
     tile_conditions,
 )
@@ -94,6 +95,21 @@ def test_left_and_right_eigenvectors_are_biorthonormal(rng):
     # Sorted by growth rate, ln|λ|/dt for a map.
     assert np.all(np.diff(growth, axis=1) <= 1e-12)
     np.testing.assert_allclose(growth, np.log(np.abs(lam)) / 2.0)
+
+
+@pytest.mark.parametrize("kind", ["map", "ode"])
+def test_spectrum_is_eigenmodes_without_the_vectors(rng, kind):
+    """Same eigenvalues in the same order (complex pairs included), growth rates and
+    frequencies, for random matrices and a real one whose eigenvalues tie in growth."""
+    J = np.concatenate([rng.normal(size=(6, 5, 5)), np.diag([0.5, -0.5, 0.2, -0.2, 0.1])[None]])
+    lam, _, _, growth, freq = eigenmodes(J, kind=kind, dt=2.0)
+    lam_s, growth_s, freq_s = spectrum(J, kind=kind, dt=2.0)
+    assert lam_s.dtype == np.complex128 and np.any(lam.imag != 0)
+    np.testing.assert_allclose(lam_s, lam, atol=1e-12)
+    np.testing.assert_allclose(growth_s, growth, atol=1e-12)
+    np.testing.assert_allclose(freq_s, freq, atol=1e-9)
+    with pytest.raises(np.linalg.LinAlgError):
+        spectrum(np.full((1, 2, 2), np.nan), kind=kind)
 
 
 def test_selection_vectors_of_a_line_attractor():
