@@ -67,17 +67,9 @@ from numba import njit, prange
 
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
 from ._lu import lu_factor, lu_scratch, lu_solve
-from ._tanh import tanh
+from ._tanh import sigmoid, tanh
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
-
-
-@njit(cache=True)
-def _sigmoid(v):
-    if v >= 0:
-        return 1.0 / (1.0 + np.exp(-v))
-    e = np.exp(v)
-    return e / (1.0 + e)
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,7 +100,7 @@ def _phi(code, z, y, dy, vector_tanh=False):
         for i in range(n):
             v = z[i]
             y[i] = np.log1p(np.exp(-abs(v))) + max(v, 0.0)
-            dy[i] = _sigmoid(v)
+            dy[i] = sigmoid(v)
     else:
         for i in range(n):
             v = z[i]
@@ -134,9 +126,17 @@ def _matvec(W, v, out, row0, row1):
         out[i - row0] = s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward(model, phi, W, bias, c, x, r, work, scale):
-    """Write the residual into r, leaving the intermediates :func:`_jacobian` needs in work."""
+    """Write the residual into r, leaving the intermediates :func:`_jacobian` needs in work.
+
+    Every elementwise loop runs over slices from index 0, with the vectorisable
+    :func:`~neurodyn.analysis._tanh.sigmoid` and :func:`~neurodyn.analysis._tanh.tanh`
+    and no library calls, so that LLVM turns it into SIMD code. The gates get one loop
+    each: LLVM must check at run time that no two arrays of a loop overlap (the slices
+    of ``work`` may, as far as it knows), and past a few arrays it does not vectorise
+    the loop at all; one loop over all the LSTM's gates stayed scalar.
+    """
     d = x.shape[0]
     if model == RATE:
         y, dy, z = work[0, :d], work[1, :d], work[2, :d]
@@ -153,34 +153,52 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
         for i in range(d):
             r[i] = y[i] - x[i]
     elif model == GRU:
+        # Gates r, z, n in PyTorch's order; gh = W_hh x + b_hh, c = W_ih u + b_ih.
         h = d
         gh = work[0, : 3 * h]
         _matvec(W, x, gh, 0, 3 * h)
-        rg, zg, ng = work[1, :h], work[2, :h], work[3, :h]
-        for i in range(h):
+        for i in range(3 * h):
             gh[i] += bias[i]
-            gh[h + i] += bias[h + i]
-            gh[2 * h + i] += bias[2 * h + i]
-            rg[i] = _sigmoid(c[i] + gh[i])
-            zg[i] = _sigmoid(c[h + i] + gh[h + i])
-            ng[i] = tanh(c[2 * h + i] + rg[i] * gh[2 * h + i])
+        rg, zg, ng = work[1, :h], work[2, :h], work[3, :h]
+        gh_r, gh_z, gh_n = gh[:h], gh[h : 2 * h], gh[2 * h :]
+        c_r, c_z, c_n = c[:h], c[h : 2 * h], c[2 * h : 3 * h]
+        for i in range(h):
+            rg[i] = sigmoid(c_r[i] + gh_r[i])
+        for i in range(h):
+            zg[i] = sigmoid(c_z[i] + gh_z[i])
+        for i in range(h):
+            ng[i] = tanh(c_n[i] + rg[i] * gh_n[i])
+        for i in range(h):
             r[i] = (1.0 - zg[i]) * (ng[i] - x[i])
     else:
+        # Gates i, f, g, o in PyTorch's order; g4 = W_hh h + c, c = W_ih u + b_ih + b_hh.
         h = d // 2
+        hs, cs = x[:h], x[h:]
         g4 = work[0, : 4 * h]
-        _matvec(W, x[:h], g4, 0, 4 * h)
+        _matvec(W, hs, g4, 0, 4 * h)
+        for i in range(4 * h):
+            g4[i] += c[i]
         ig, fg, gg, og, cn, tc = (
             work[1, :h], work[2, :h], work[3, :h], work[4, :h], work[5, :h], work[6, :h]
         )  # fmt: skip
+        g_i, g_f, g_g, g_o = g4[:h], g4[h : 2 * h], g4[2 * h : 3 * h], g4[3 * h :]
         for i in range(h):
-            ig[i] = _sigmoid(g4[i] + c[i])
-            fg[i] = _sigmoid(g4[h + i] + c[h + i])
-            gg[i] = tanh(g4[2 * h + i] + c[2 * h + i])
-            og[i] = _sigmoid(g4[3 * h + i] + c[3 * h + i])
-            cn[i] = fg[i] * x[h + i] + ig[i] * gg[i]
+            ig[i] = sigmoid(g_i[i])
+        for i in range(h):
+            fg[i] = sigmoid(g_f[i])
+        for i in range(h):
+            gg[i] = tanh(g_g[i])
+        for i in range(h):
+            og[i] = sigmoid(g_o[i])
+        for i in range(h):
+            cn[i] = fg[i] * cs[i] + ig[i] * gg[i]
+        for i in range(h):
             tc[i] = tanh(cn[i])
-            r[i] = og[i] * tc[i] - x[i]
-            r[h + i] = cn[i] - x[h + i]
+        r_h, r_c = r[:h], r[h:]
+        for i in range(h):
+            r_h[i] = og[i] * tc[i] - hs[i]
+        for i in range(h):
+            r_c[i] = cn[i] - cs[i]
 
 
 @njit(cache=True)

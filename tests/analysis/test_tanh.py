@@ -1,12 +1,13 @@
-"""The Newton kernel's vectorisable tanh against the C library's."""
+"""The Newton kernel's vectorisable tanh and sigmoid against the C library and mpmath."""
 
 import math
 
 import numpy as np
+import pytest
 from numba import njit
 
 from neurodyn.analysis._newton import _phi
-from neurodyn.analysis._tanh import tanh
+from neurodyn.analysis._tanh import sigmoid, tanh
 
 
 @njit(cache=True)
@@ -39,6 +40,65 @@ def test_tanh_special_values():
     assert out[2] == 1.0 and out[3] == -1.0
     assert np.isnan(out[4])
     assert out[5] == 1e-320 and out[6] == -5e-324  # tanh v = v below the rounding level
+
+
+@njit(cache=True)
+def _sigmoid_all(z):
+    out = np.empty_like(z)
+    for i in range(z.shape[0]):
+        out[i] = sigmoid(z[i])
+    return out
+
+
+def _exact_sigmoid(z):
+    """σ(z) from mpmath in 120-bit arithmetic, as the unevaluated sum hi + lo of two doubles."""
+    mpmath = pytest.importorskip("mpmath")
+    hi_lo = []
+    with mpmath.workprec(120):
+        for v in z.tolist():
+            s = 1 / (1 + mpmath.exp(-mpmath.mpf(v)))
+            hi_lo.append((float(s), float(s - float(s))))
+    hi, lo = np.array(hi_lo).T
+    return hi, lo
+
+
+def _ulp(y, hi, lo):
+    """|y - (hi + lo)| in ulp of hi; y - hi is exact where the error is small."""
+    return np.abs((y - hi) - lo) / np.spacing(np.abs(hi))
+
+
+def test_sigmoid_is_within_3_ulp_everywhere():
+    rng = np.random.default_rng(0)
+    ln2 = math.log(2.0)
+    k = np.arange(1, 1077)
+    z = np.concatenate([
+        np.linspace(-750.0, 750.0, 20_001),  # both tails, every k of the range reduction
+        (k + 0.5) * ln2, np.nextafter((k + 0.5) * ln2, 0.0),  # where k changes
+        np.logspace(-320, math.log10(750.0), 2_000),  # subnormals to saturation
+        rng.normal(scale=8.0, size=10_000),
+        [745.0, 745.13, 744.4, 708.4, 36.7, 37.0],  # σ(-v) subnormal or near it; σ(v) → 1
+    ])  # fmt: skip
+    z = np.concatenate([z, -z])
+    hi, lo = _exact_sigmoid(z)
+    ulp = _ulp(_sigmoid_all(z), hi, lo)
+    assert ulp.max() <= 3.0
+    assert np.mean(ulp) < 0.5  # most values are correctly rounded
+    # The bound is relative in the lower tail, where σ(v) ≈ e^v: the shortcut
+    # ½(1 + tanh(v/2)), accurate to about 1e-16 absolute, misses it by far.
+    shortcut = 0.5 * (1.0 + _tanh_all(0.5 * z))
+    assert _ulp(shortcut, hi, lo).max() > 1e6
+
+
+def test_sigmoid_special_values():
+    z = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 40.0, 800.0, -800.0, -740.0])
+    out = _sigmoid_all(z)
+    assert out[0] == 0.5 and out[1] == 0.5
+    assert out[2] == 1.0 and out[3] == 0.0
+    assert np.isnan(out[4])
+    assert out[5] == 0.5
+    assert out[6] == 1.0 and out[7] == 1.0  # 1 - σ(v) is below half an ulp of 1
+    assert out[8] == 0.0
+    assert abs(out[9] - math.exp(-740.0)) <= 5e-324  # subnormal, not flushed to 0
 
 
 def test_phi_vector_tanh_matches_the_c_library():
