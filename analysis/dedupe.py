@@ -71,10 +71,14 @@ def _scan(x, order, tol2, max_scan, labels, reps):
             j = order[b]
             if labels[j] >= 0:
                 continue
+            # Stop summing once past tol²: most candidates are far from most
+            # representatives, and one or two coordinates show it.
             s = 0.0
             for c in range(d):
                 t = x[j, c] - x[i, c]
                 s += t * t
+                if s > tol2:
+                    break
             if s <= tol2:
                 labels[j] = k
         k += 1
