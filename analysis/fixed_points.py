@@ -42,12 +42,12 @@ __all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("newton", "adam")
+BACKENDS = ("auto", "numba", "numpy", "torch")
 
 # Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables.
 _CODES = np.array(sorted(OUTCOMES))
 _STATUS = np.array([OUTCOMES[c][0] for c in _CODES])
 _REASON = np.array([OUTCOMES[c][1] for c in _CODES])
-BACKENDS = ("auto", "numba", "numpy", "torch")
 
 
 def _is_gpu(dyn) -> bool:
@@ -374,13 +374,13 @@ def find_fixed_points(
     reps = good[reps]
     r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
-    start = time.perf_counter()
+    lin_start = time.perf_counter()
     lin = (
         linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
         if linearize_points and len(reps)
         else None
     )
-    linearize_s = time.perf_counter() - start
+    linearize_s = time.perf_counter() - lin_start
     n_failed = int(np.sum(status == "failed"))
     if n_failed:
         counts = {k: int(np.sum(reason == k)) for k in np.unique(reason[status == "failed"])}

@@ -93,25 +93,23 @@ def _growth_and_frequency(lam, kind: str, dt: float):
     return growth, np.angle(lam) / (2 * np.pi * dt) * 1000.0
 
 
-def _mode_order(lam, kind: str, dt: float):
-    """Order of the modes: most unstable first; ties (complex pairs) keep positive frequency first."""
-    growth, _ = _growth_and_frequency(lam, kind, dt)
-    return np.lexsort((-lam.imag, -growth), axis=-1)
+def _sort_modes(lam, kind: str, dt: float):
+    """Order of the modes, most unstable first (ties, i.e. complex pairs, keep positive
+    frequency first), with the sorted eigenvalues, growth rates and frequencies."""
+    growth, frequency = _growth_and_frequency(lam, kind, dt)
+    order = np.lexsort((-lam.imag, -growth), axis=-1)
+    lam, growth, frequency = (
+        np.take_along_axis(a, order, axis=-1) for a in (lam, growth, frequency)
+    )
+    return order, lam, growth, frequency
 
 
 def spectrum(jacobian, *, kind: str, dt: float = 1.0):
     """Sorted eigenvalues of a batch of Jacobians, without eigenvectors.
 
     The eigenvalues, growth rates and frequencies of :func:`eigenmodes`, in its order,
-    for about two thirds of its cost (no eigenvectors, no inverse): enough to classify
-    stability.
-
-    Parameters
-    ----------
-    jacobian : array (k, d, d)
-    kind : {"map", "ode"}
-    dt : float
-        Step duration (maps), to express growth rates per time unit.
+    for about half its cost (no eigenvectors, no inverse): enough to classify
+    stability. Parameters as for :func:`eigenmodes`.
 
     Returns
     -------
@@ -125,8 +123,7 @@ def spectrum(jacobian, *, kind: str, dt: float = 1.0):
     """
     # Complex even when every eigenvalue is real, as eigenmodes returns them.
     lam = np.linalg.eigvals(np.asarray(jacobian, dtype=np.float64)).astype(np.complex128)
-    lam = np.take_along_axis(lam, _mode_order(lam, kind, dt), axis=-1)
-    growth, frequency = _growth_and_frequency(lam, kind, dt)
+    _, lam, growth, frequency = _sort_modes(lam, kind, dt)
     return lam, growth, frequency
 
 
@@ -152,8 +149,7 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     """
     J = np.asarray(jacobian, dtype=np.float64)
     lam, R = eig(J)
-    order = _mode_order(lam, kind, dt)
-    lam = np.take_along_axis(lam, order, axis=-1)
+    order, lam, growth, frequency = _sort_modes(lam, kind, dt)
     R = np.take_along_axis(R, order[:, None, :], axis=-1)
     try:
         Linv = np.linalg.inv(R)
@@ -162,7 +158,6 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
         # the pseudo-inverse still gives left vectors for the modes that exist.
         Linv = np.linalg.pinv(R)
     left = np.conj(np.swapaxes(Linv, -1, -2))
-    growth, frequency = _growth_and_frequency(lam, kind, dt)
     return lam, R, left, growth, frequency
 
 

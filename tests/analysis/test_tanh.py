@@ -11,10 +11,11 @@ from neurodyn.analysis._tanh import sigmoid, tanh
 
 
 @njit(cache=True)
-def _tanh_all(z):
+def _tanh_all(z, f=tanh):
+    """f (tanh, or another kernel function) of every element of z."""
     out = np.empty_like(z)
     for i in range(z.shape[0]):
-        out[i] = tanh(z[i])
+        out[i] = f(z[i])
     return out
 
 
@@ -42,12 +43,8 @@ def test_tanh_special_values():
     assert out[5] == 1e-320 and out[6] == -5e-324  # tanh v = v below the rounding level
 
 
-@njit(cache=True)
 def _sigmoid_all(z):
-    out = np.empty_like(z)
-    for i in range(z.shape[0]):
-        out[i] = sigmoid(z[i])
-    return out
+    return _tanh_all(z, sigmoid)
 
 
 def _exact_sigmoid(z):
