@@ -27,11 +27,13 @@ ll.add_symbol("neurodyn_dgeev", get_cython_function_address("scipy.linalg.cython
 _vp = types.voidptr
 _dgeev = types.ExternalFunction("neurodyn_dgeev", types.void(*([_vp] * 14)))
 
-#: Below this much work (k d³, at 2-12 ns each: a few ms in all) the batch stays on
-#: one thread with ``np.linalg.eig``. On a shared machine a parallel launch can wait a whole
-#: scheduler time slice (milliseconds) for a thread that another process displaced,
-#: which would cost small batches more than they gain.
-MIN_PARALLEL_WORK = 500_000
+#: Below this much work (k d³) the batch stays on one thread with ``np.linalg.eig``.
+#: A parallel launch costs microseconds when the threads are free, but on a shared
+#: machine it can wait for a thread that another process displaced. Measured on two
+#: shared cores (medians of interleaved calls): the threads win 1.6x on 4 matrices of
+#: 16 × 16 (k d³ = 16 384) and 1.7x on 27 of them, also at the 90th percentile, and
+#: break even on 2 of 8 × 8.
+MIN_PARALLEL_WORK = 10_000
 
 # Slots of ``ints``: the order n (also lda and ldvr), ldvl, lwork, info.
 _N, _LDVL, _LWORK, _INFO = 0, 1, 2, 3

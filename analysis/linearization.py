@@ -209,6 +209,6 @@ def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearizati
     J = dynamics.jacobian(x, u)
     B = dynamics.input_jacobian(x, u)
     lam, R, L, growth, freq = eigenmodes(J, kind=dynamics.kind, dt=dynamics.dt)
-    proj = np.einsum("kim,kij->kmj", np.conj(L), B)
+    proj = np.conj(np.swapaxes(L, -1, -2)) @ B  # L^H B: row m is the left vector m's projection
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)
     return Linearization(J, B, lam, R, L, proj, growth, freq, n_unstable, n_marginal, stability)
