@@ -21,6 +21,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import get_cython_function_address
 
+from .._blas import one_blas_thread
+
 __all__ = ["eig"]
 
 ll.add_symbol("neurodyn_dgeev", get_cython_function_address("scipy.linalg.cython_lapack", "dgeev"))
@@ -120,7 +122,8 @@ def _parallel_eig(J):
     wr, wi = np.empty((k, d)), np.empty((k, d))
     V = np.empty((k, d, d))
     info = np.zeros(k, dtype=np.int32)
-    _geev_batch(J, wr, wi, V, info)
+    with one_blas_thread():  # each Numba thread calls LAPACK
+        _geev_batch(J, wr, wi, V, info)
     if np.any(info != 0):
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(info != 0))} of {k} matrices"

@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
@@ -68,30 +69,6 @@ def _pick_backend(dyn: Dynamics, backend: str, method: str) -> str:
                 f"{type(dyn).__name__} has no Numba kernel; use backend='numpy' (or 'torch')"
             )
     return backend
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread while Numba threads each call LAPACK.
-
-    The kernels parallelise over candidates; a multithreaded BLAS inside every Numba
-    thread would oversubscribe the cores. Uses threadpoolctl when it is installed
-    (scikit-learn, a dependency, brings it); the controller, whose construction scans
-    every loaded library, is built once.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # without it BLAS keeps its own setting
-            _CONTROLLER = False
-        else:
-            _CONTROLLER = ThreadpoolController()
-    if _CONTROLLER is False:
-        return contextlib.nullcontext()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER = None
 
 
 #: With ``share_roots``, every SAMPLE_EVERY-th candidate is solved first (see
@@ -139,12 +116,11 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 from . import _newton
 
                 spec = dyn.numba_spec()
-                with _one_blas_thread():
-                    _newton.solve_batch(
-                        spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared[sl],
-                        x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
-                        *known.kernel_args(group[sl]),
-                    )  # fmt: skip
+                _newton.solve_batch(
+                    spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared[sl],
+                    x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
+                    *known.kernel_args(group[sl]),
+                )  # fmt: skip
             elif backend == "numpy":
                 x[sl], q[sl], n_iter[sl], status[sl] = solve_batched(
                     dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl]
@@ -157,16 +133,19 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 x[sl], q[sl], n_iter[sl], status[sl] = (ops.to_numpy(a) for a in out)
             bar.update(sl.stop - sl.start)
 
+    # One BLAS limit for every chunk and pass (entering it costs tens of microseconds).
+    blas = one_blas_thread() if backend == "numba" else contextlib.nullcontext()
     try:
-        known = KnownRoots.none(dyn.n_state)
-        first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
-        solve(0, first, known)
-        if two_pass:
-            roots = np.flatnonzero(status[:first] == ROOT)
-            _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
-            reps = roots[reps]
-            known = KnownRoots(x[reps], q[reps], group[reps], snap_tol)
-            solve(first, n, known)
+        with blas:
+            known = KnownRoots.none(dyn.n_state)
+            first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
+            solve(0, first, known)
+            if two_pass:
+                roots = np.flatnonzero(status[:first] == ROOT)
+                _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
+                reps = roots[reps]
+                known = KnownRoots(x[reps], q[reps], group[reps], snap_tol)
+                solve(first, n, known)
     finally:
         bar.close()
     back = np.empty(n, dtype=np.int64)

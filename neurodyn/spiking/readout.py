@@ -18,13 +18,13 @@ for up to 5000 epochs). ``soft_targets=True`` uses the paper's targets
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize, special
 
+from .._blas import one_blas_thread
 from .._validation import check_finite, check_positive
 
 __all__ = ["LogisticReadout", "fit_readout", "normalise_counts"]
@@ -74,16 +74,6 @@ def normalise_counts(counts, *, scale: float | None = None) -> tuple[np.ndarray,
         scale = float(x.max())
     check_positive("scale", scale)
     return x / scale, float(scale)
-
-
-def _one_blas_thread():
-    """Single-threaded BLAS: these products are small, and on a busy 2-core machine
-    BLAS threads competing with other work slow the fit down by orders of magnitude."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _soft(y: np.ndarray, n_classes: int, soft: bool) -> np.ndarray:
@@ -143,7 +133,8 @@ class LogisticReadout:
             grad = np.concatenate([(x.T @ g + 2 * self.l2 * w).ravel(), g.sum(0)])
             return value, grad
 
-        with _one_blas_thread():
+        # Small products in a loop: BLAS threads would only compete with other work.
+        with one_blas_thread():
             res = optimize.minimize(
                 loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B",
                 options={"maxiter": self.max_iter},
