@@ -9,7 +9,7 @@ by orders of magnitude.
 
 from __future__ import annotations
 
-import contextlib
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["one_blas_thread"]
 
@@ -19,10 +19,9 @@ _CONTROLLER = None
 def one_blas_thread():
     """A context manager that limits every loaded BLAS library to one thread.
 
-    Uses threadpoolctl when it is installed (scikit-learn, a dependency, brings it) and
-    restores the previous limits on exit; without it BLAS keeps its own setting. The
-    controller, whose construction scans every loaded library (tens of microseconds),
-    is built once, at the first call.
+    Restores the previous limits on exit. The threadpoolctl controller, whose
+    construction scans every loaded library (tens of microseconds), is built once, at
+    the first call: a BLAS library first loaded after that is not limited.
 
     Examples
     --------
@@ -32,12 +31,5 @@ def one_blas_thread():
     """
     global _CONTROLLER
     if _CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _CONTROLLER = False
-        else:
-            _CONTROLLER = ThreadpoolController()
-    if _CONTROLLER is False:
-        return contextlib.nullcontext()
+        _CONTROLLER = ThreadpoolController()
     return _CONTROLLER.limit(limits=1, user_api="blas")

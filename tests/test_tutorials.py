@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import pytest
 
 TUTORIALS = sorted((Path(__file__).resolve().parents[1] / "tutorials").glob("*.py"))
@@ -58,7 +59,6 @@ def test_tutorial_runs(path, tmp_path):
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
 def test_tutorial_is_jupytext_percent_format(path):
-    jupytext = pytest.importorskip("jupytext")
     text = path.read_text(encoding="utf-8")
     notebook = jupytext.reads(text, fmt="py:percent")
     kinds = [cell.cell_type for cell in notebook.cells]

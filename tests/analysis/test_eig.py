@@ -53,6 +53,7 @@ def test_special_matrices(path):
     # A Jordan block: one eigenvalue, repeated, with (numerically) one eigenvector.
     jordan = np.broadcast_to(np.eye(4) * 0.5 + np.eye(4, k=1), (n, 4, 4))
     lam, R = eig(np.ascontiguousarray(jordan))
+    # A defective eigenvalue of multiplicity 4 moves by about ε^(1/4) ≈ 1e-4 under rounding.
     np.testing.assert_allclose(lam, 0.5, atol=1e-3)
     check_pairs(np.asarray(jordan), lam, R)
     # Rotations: purely imaginary pairs.

@@ -2,8 +2,8 @@
 
 import math
 
+import mpmath
 import numpy as np
-import pytest
 from numba import njit
 
 from neurodyn.analysis._newton import _phi
@@ -49,7 +49,6 @@ def _sigmoid_all(z):
 
 def _exact_sigmoid(z):
     """σ(z) from mpmath in 120-bit arithmetic, as the unevaluated sum hi + lo of two doubles."""
-    mpmath = pytest.importorskip("mpmath")
     hi_lo = []
     with mpmath.workprec(120):
         for v in z.tolist():

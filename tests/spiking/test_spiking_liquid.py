@@ -88,7 +88,6 @@ def test_probability_encoding():
 
 
 def test_digits_data_set():
-    pytest.importorskip("sklearn")
     from neurodyn.spiking import load_digits
 
     x, y = load_digits()

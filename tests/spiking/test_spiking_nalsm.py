@@ -118,7 +118,6 @@ def test_figures(model):
 
 @pytest.mark.slow
 def test_reproduction_shows_the_papers_claims(tmp_path):
-    pytest.importorskip("sklearn")
     from neurodyn.spiking import reproduce_nalsm
 
     out = reproduce_nalsm(tmp_path, quick=True, seed=0, progress=False)
