@@ -41,12 +41,39 @@ def state_scale(x) -> float:
     network's state space rather than its number of units or its units of activity.
     """
     x = np.asarray(x, dtype=float)
-    if len(x) > 1:
-        spread = float(np.sqrt(np.mean(np.sum((x - x.mean(0)) ** 2, axis=1))))
-        if spread > 0:
-            return spread
-    norm = float(np.sqrt(np.mean(np.sum(x**2, axis=1)))) if len(x) else 0.0
+    if x.ndim != 2:
+        x = x.reshape(len(x), -1)
+    spread, norm = _spread_and_norm(x)
+    if len(x) > 1 and spread > 0:
+        return spread
     return norm if norm > 0 else 1.0
+
+
+@njit(cache=True)
+def _spread_and_norm(x):
+    """RMS distance of the rows of x from their mean, and RMS norm of the rows.
+
+    Two passes (the mean, then the squared deviations): the one-pass
+    :math:`\\overline{\\|x\\|^2} - \\|\\bar x\\|^2` cancels catastrophically when
+    the states sit far from the origin compared with their spread.
+    """
+    n, d = x.shape
+    if n == 0:
+        return 0.0, 0.0
+    mean = np.zeros(d)
+    for i in range(n):
+        for j in range(d):
+            mean[j] += x[i, j]
+    for j in range(d):
+        mean[j] /= n
+    dev = 0.0
+    sq = 0.0
+    for i in range(n):
+        for j in range(d):
+            t = x[i, j] - mean[j]
+            dev += t * t
+            sq += x[i, j] * x[i, j]
+    return np.sqrt(dev / n), np.sqrt(sq / n)
 
 
 @njit(cache=True)
@@ -122,12 +149,14 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     labels = np.full(n, -1, dtype=np.int64)
     reps: list[int] = []
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
-    for g in np.unique(groups) if n else []:
-        members = np.flatnonzero(groups == g)
+    # One group (the common case: one input for all candidates) needs no gathering.
+    one = n == 0 or groups.min() == groups.max()
+    for g in (groups[:1] if one else np.unique(groups)):
+        members = np.arange(n) if one else np.flatnonzero(groups == g)
         order = np.argsort(q[members], kind="stable")
         sub = np.full(len(members), -1, dtype=np.int64)
         first = np.empty(max_scan, dtype=np.int64)
-        xm = x[members]
+        xm = x if one else x[members]
         k = _scan(xm, order, float(tol) ** 2, max_scan, sub, first)
         labels[members] = np.where(sub >= 0, sub + len(reps), -1)
         reps.extend(members[first[:k]].tolist())

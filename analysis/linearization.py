@@ -148,16 +148,12 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     array([[2. , 0.5]])
     """
     J = np.asarray(jacobian, dtype=np.float64)
-    lam, R = eig(J)
+    lam, R, Rinv = eig(J, inverse=True)
     order, lam, growth, frequency = _sort_modes(lam, kind, dt)
+    # Sorting permutes R's columns, and so R⁻¹'s rows.
     R = np.take_along_axis(R, order[:, None, :], axis=-1)
-    try:
-        Linv = np.linalg.inv(R)
-    except np.linalg.LinAlgError:
-        # A defective Jacobian (repeated eigenvalue, one eigenvector) has singular R;
-        # the pseudo-inverse still gives left vectors for the modes that exist.
-        Linv = np.linalg.pinv(R)
-    left = np.conj(np.swapaxes(Linv, -1, -2))
+    Rinv = np.take_along_axis(Rinv, order[:, :, None], axis=-2)
+    left = np.conj(np.swapaxes(Rinv, -1, -2))
     return lam, R, left, growth, frequency
 
 

@@ -69,3 +69,35 @@ def test_non_finite_matrices_are_refused(k):
     J[-1, 0, 1] = np.nan
     with pytest.raises(np.linalg.LinAlgError, match="infs or NaNs"):
         _eig.eig(J)
+
+
+@pytest.mark.parametrize("path", ["eig", "_parallel_eig"])
+@pytest.mark.parametrize(("k", "d"), [(30, 2), (27, 16), (13, 70)])
+def test_inverse_of_the_eigenvectors(k, d, path):
+    """R⁻¹ R = I, complex pairs included, and the same R⁻¹ as NumPy's inverse of R."""
+    J = np.random.default_rng(d + 1).normal(size=(k, d, d)) / np.sqrt(d)
+    lam, R, Rinv = getattr(_eig, path)(J, inverse=True)
+    assert np.any(lam.imag != 0.0)  # the pair formula is exercised
+    # Backward-stable inverses: errors of order ε times the condition number of R.
+    cond = np.linalg.cond(R)
+    assert np.all(np.abs(Rinv @ R - np.eye(d)).max(axis=(1, 2)) <= 1e-14 * d * cond)
+    diff = np.abs(Rinv - np.linalg.inv(R)).max(axis=(1, 2))
+    assert np.all(diff <= 1e-14 * d * cond * np.abs(Rinv).max(axis=(1, 2)))
+    lam2, R2 = getattr(_eig, path)(J)  # the inverse changes nothing else
+    np.testing.assert_array_equal(lam2, lam)
+    np.testing.assert_array_equal(R2, R)
+
+
+@pytest.mark.parametrize("path", ["eig", "_parallel_eig"])
+def test_inverse_of_a_singular_eigenvector_matrix_is_the_pseudo_inverse(path):
+    """Defective matrices (R singular) get pinv(R); the others in the batch their inverse."""
+    n = 8
+    J = np.random.default_rng(3).normal(size=(n, 4, 4))
+    J[::2] = np.zeros((4, 4))
+    J[::2, 0, 1] = 1.0  # a nilpotent Jordan block: LAPACK returns two equal eigenvectors
+    lam, R, Rinv = getattr(_eig, path)(J, inverse=True)
+    singular = np.linalg.matrix_rank(R) < 4
+    assert singular[::2].all() and not singular[1::2].any()
+    np.testing.assert_allclose(Rinv[::2], np.linalg.pinv(R[::2]), atol=1e-12)
+    np.testing.assert_allclose(Rinv[1::2] @ R[1::2], np.broadcast_to(np.eye(4), (4, 4, 4)),
+                               atol=1e-12)  # fmt: skip

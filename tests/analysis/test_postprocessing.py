@@ -78,6 +78,32 @@ def test_state_scale():
     assert state_scale(np.zeros((3, 2))) == 1.0
 
 
+def test_state_scale_is_the_rms_distance_from_the_mean(rng):
+    x = rng.normal(size=(500, 7)) * np.arange(1, 8)
+    ref = np.sqrt(np.mean(np.sum((x - x.mean(0)) ** 2, axis=1)))
+    assert state_scale(x) == pytest.approx(ref, rel=1e-13)
+    # Far from the origin the spread survives (no one-pass cancellation) ...
+    assert state_scale(x * 1e-3 + 1e6) == pytest.approx(ref * 1e-3, rel=1e-7)
+    # ... and one state, or several equal ones, fall back to the RMS norm.
+    assert state_scale(x[:1]) == pytest.approx(np.linalg.norm(x[0]), rel=1e-13)
+    assert state_scale(np.tile(x[:1], (4, 1))) == pytest.approx(np.linalg.norm(x[0]), rel=1e-13)
+
+
+def test_cluster_groups_are_never_merged_and_one_group_takes_the_fast_path(rng):
+    """The same points in one group or split in two: the split keeps each group's own
+    clusters, with the one-group result's representatives within each group."""
+    x = np.repeat(rng.normal(size=(6, 3)), 5, axis=0) + 1e-9 * rng.normal(size=(30, 3))
+    q = rng.random(30)
+    labels, reps = cluster(x, q, 1e-6)
+    assert len(reps) == 6 and all(q[labels == k].min() == q[r] for k, r in enumerate(reps))
+    groups = np.arange(30) % 2
+    labels2, reps2 = cluster(x, q, 1e-6, groups)
+    assert len(reps2) == 12
+    for k, r in enumerate(reps2):
+        members = labels2 == k
+        assert np.all(groups[members] == groups[r]) and q[members].min() == q[r]
+
+
 # -- linearization -------------------------------------------------------------------------
 
 
