@@ -95,7 +95,7 @@ def test_inverse_of_a_singular_eigenvector_matrix_is_the_pseudo_inverse(path):
     J = np.random.default_rng(3).normal(size=(n, 4, 4))
     J[::2] = np.zeros((4, 4))
     J[::2, 0, 1] = 1.0  # a nilpotent Jordan block: LAPACK returns two equal eigenvectors
-    lam, R, Rinv = getattr(_eig, path)(J, inverse=True)
+    _, R, Rinv = getattr(_eig, path)(J, inverse=True)
     singular = np.linalg.matrix_rank(R) < 4
     assert singular[::2].all() and not singular[1::2].any()
     np.testing.assert_allclose(Rinv[::2], np.linalg.pinv(R[::2]), atol=1e-12)
