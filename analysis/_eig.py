@@ -53,15 +53,35 @@ def _call(jobs, ints, a, wr, wi, vl, vr, work):
     )  # fmt: skip
 
 
-@njit(parallel=True, cache=True)
-def _geev_batch(J, wr, wi, V, Vinv, info):
-    """Eigenvalues ``wr + i wi`` and LAPACK's real eigenvector columns ``V`` of each J[m].
+@njit(cache=True)
+def _inf_norm(M):
+    """Largest absolute row sum."""
+    big = 0.0
+    for i in range(M.shape[0]):
+        s = 0.0
+        for j in range(M.shape[1]):
+            s += abs(M[i, j])
+        big = max(big, s)
+    return big
 
-    With ``Vinv`` of shape (k, d, d) (not (0, d, d)), also the inverse of each V[m],
-    from its LU factors on the same thread; a singular V[m] leaves ``Vinv[m]`` NaN.
+
+@njit(parallel=True, cache=True)
+def _geev_batch(J, lam, R, Rinv, info, singular):
+    """Eigenvalues ``lam`` and unit eigenvectors ``R`` (columns) of each J[m], and R⁻¹.
+
+    ``dgeev`` gives a complex pair :math:`\\lambda, \\bar\\lambda` as consecutive real
+    columns :math:`(v_r, v_i)` of V, the eigenvectors being :math:`v_r \\pm i v_i`:
+    R = V T with :math:`T = \\begin{pmatrix}1 & 1\\\\ i & -i\\end{pmatrix}` on the
+    pair's columns. Hence :math:`R^{-1} = T^{-1}V^{-1}`, with
+    :math:`T^{-1} = \\tfrac12\\begin{pmatrix}1 & -i\\\\ 1 & i\\end{pmatrix}` mixing
+    the pair's rows of :math:`V^{-1}`, which comes from V's real LU factors on the same
+    thread. ``Rinv`` of shape (0, d, d) skips the inverse. ``singular[m]``: R[m] is
+    singular to working precision, :math:`\\|R\\|_\\infty\\|R^{-1}\\|_\\infty \\ge 1/\\varepsilon`
+    or not finite (see :func:`eig`).
     """
     k, d, _ = J.shape
-    inverse = Vinv.shape[0] == k
+    inverse = Rinv.shape[0] == k
+    eps = np.finfo(np.float64).eps
     for m in prange(k):
         jobs = np.zeros(2, dtype=np.uint8)
         jobs[0] = ord("N")  # no left eigenvectors
@@ -70,11 +90,12 @@ def _geev_batch(J, wr, wi, V, Vinv, info):
         ints[_N] = d
         ints[_LDVL] = 1
         a = np.empty((d, d))
+        wr, wi = np.empty(d), np.empty(d)
         vl = np.empty(1)
         vr = np.empty((d, d))
         w = np.empty(1)
         ints[_LWORK] = -1  # workspace query: the optimal size comes back in w[0]
-        _call(jobs, ints, a, wr[m], wi[m], vl, vr, w)
+        _call(jobs, ints, a, wr, wi, vl, vr, w)
         work = np.empty(max(int(w[0]), 4 * d))
         ints[_LWORK] = work.shape[0]
         # LAPACK is column-major: write J[m] transposed so that it sees J[m].
@@ -82,21 +103,52 @@ def _geev_batch(J, wr, wi, V, Vinv, info):
             for j in range(d):
                 a[j, i] = J[m, i, j]
         ints[_INFO] = 0
-        _call(jobs, ints, a, wr[m], wi[m], vl, vr, work)
+        _call(jobs, ints, a, wr, wi, vl, vr, work)
         info[m] = ints[_INFO]
-        for i in range(d):  # vr[j] is eigenvector column j
-            for j in range(d):
-                V[m, i, j] = vr[j, i]
-        if inverse and info[m] == 0:
-            lu, piv, lu_ints = lu_scratch(d)
-            unit, col = np.zeros(d), np.empty(d)
-            ok = lu_factor(V[m], lu, piv, lu_ints)
-            for j in range(d):
-                unit[j] = 1.0
-                ok = ok and lu_solve(lu, piv, lu_ints, unit, col)
-                unit[j] = 0.0
+        if info[m] != 0:
+            continue
+        # vr[j] is V's column j; wi[j] > 0 opens a pair, whose partner is j + 1.
+        for j in range(d):
+            lam[m, j] = complex(wr[j], wi[j])
+            if wi[j] > 0.0:
                 for i in range(d):
-                    Vinv[m, i, j] = col[i] if ok else np.nan
+                    R[m, i, j] = complex(vr[j, i], vr[j + 1, i])
+            elif wi[j] < 0.0:
+                for i in range(d):
+                    R[m, i, j] = complex(vr[j - 1, i], -vr[j, i])
+            else:
+                for i in range(d):
+                    R[m, i, j] = vr[j, i]
+        if not inverse:
+            continue
+        V = np.empty((d, d))
+        for i in range(d):
+            for j in range(d):
+                V[i, j] = vr[j, i]
+        lu, piv, lu_ints = lu_scratch(d)
+        unit, col = np.zeros(d), np.empty(d)
+        Vinv = np.full((d, d), np.nan)
+        ok = lu_factor(V, lu, piv, lu_ints)
+        for j in range(d):
+            if not ok:
+                break
+            unit[j] = 1.0
+            ok = lu_solve(lu, piv, lu_ints, unit, col)
+            unit[j] = 0.0
+            for i in range(d):
+                Vinv[i, j] = col[i]
+        for j in range(d):
+            if wi[j] > 0.0:
+                for i in range(d):
+                    Rinv[m, j, i] = 0.5 * complex(Vinv[j, i], -Vinv[j + 1, i])
+            elif wi[j] < 0.0:
+                for i in range(d):
+                    Rinv[m, j, i] = 0.5 * complex(Vinv[j - 1, i], Vinv[j, i])
+            else:
+                for i in range(d):
+                    Rinv[m, j, i] = Vinv[j, i]
+        cond = _inf_norm(np.abs(R[m])) * _inf_norm(np.abs(Rinv[m]))
+        singular[m] = not (ok and cond * eps < 1.0)
 
 
 def eig(J, inverse: bool = False):
@@ -159,7 +211,12 @@ def _pinv_where_singular(R, Rinv):
     :math:`\\|R\\|_\\infty \\|R^{-1}\\|_\\infty` above 1/ε tells.
     """
     norm = np.abs(R).sum(axis=-1).max(axis=-1) * np.abs(Rinv).sum(axis=-1).max(axis=-1)
-    bad = np.flatnonzero(~(norm * np.finfo(np.float64).eps < 1.0))  # NaN is bad too
+    bad = ~(norm * np.finfo(np.float64).eps < 1.0)  # NaN is bad too
+    return _pinv_where(R, Rinv, bad)
+
+
+def _pinv_where(R, Rinv, bad):
+    bad = np.flatnonzero(bad)
     if len(bad):
         Rinv[bad] = np.linalg.pinv(R[bad])
     return Rinv
@@ -168,28 +225,17 @@ def _pinv_where_singular(R, Rinv):
 def _parallel_eig(J, inverse: bool = False):
     """:func:`eig` on the Numba threads (J float64, C-contiguous, finite)."""
     k, d = J.shape[0], J.shape[-1]
-    wr, wi = np.empty((k, d)), np.empty((k, d))
-    V = np.empty((k, d, d))
-    Vinv = np.empty((k if inverse else 0, d, d))
+    lam = np.empty((k, d), dtype=np.complex128)
+    R = np.empty((k, d, d), dtype=np.complex128)
+    Rinv = np.empty((k if inverse else 0, d, d), dtype=np.complex128)
     info = np.zeros(k, dtype=np.int32)
+    singular = np.zeros(k, dtype=np.bool_)
     with one_blas_thread():  # each Numba thread calls LAPACK
-        _geev_batch(J, wr, wi, V, Vinv, info)
+        _geev_batch(J, lam, R, Rinv, info, singular)
     if np.any(info != 0):
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(info != 0))} of {k} matrices"
         )
-    lam = wr + 1j * wi
-    R = V.astype(np.complex128)
-    m, j = np.nonzero(wi > 0)  # first of each complex pair; its partner is column j + 1
-    re, im = V[m, :, j], V[m, :, j + 1]
-    R[m, :, j] = re + 1j * im
-    R[m, :, j + 1] = re - 1j * im
     if not inverse:
         return lam, R
-    # R = V T with T = [[1, 1], [i, -i]] on each pair's columns, so R⁻¹ = T⁻¹ V⁻¹ and
-    # T⁻¹ = ½ [[1, -i], [1, i]] mixes the pair's rows of V⁻¹.
-    Rinv = Vinv.astype(np.complex128)
-    a, b = Vinv[m, j, :], Vinv[m, j + 1, :]
-    Rinv[m, j, :] = 0.5 * (a - 1j * b)
-    Rinv[m, j + 1, :] = 0.5 * (a + 1j * b)
-    return lam, R, _pinv_where_singular(R, Rinv)
+    return lam, R, _pinv_where(R, Rinv, singular)

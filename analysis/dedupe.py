@@ -151,7 +151,7 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
     # One group (the common case: one input for all candidates) needs no gathering.
     one = n == 0 or groups.min() == groups.max()
-    for g in (groups[:1] if one else np.unique(groups)):
+    for g in groups[:1] if one else np.unique(groups):
         members = np.arange(n) if one else np.flatnonzero(groups == g)
         order = np.argsort(q[members], kind="stable")
         sub = np.full(len(members), -1, dtype=np.int64)

@@ -98,10 +98,8 @@ def _sort_modes(lam, kind: str, dt: float):
     frequency first), with the sorted eigenvalues, growth rates and frequencies."""
     growth, frequency = _growth_and_frequency(lam, kind, dt)
     order = np.lexsort((-lam.imag, -growth), axis=-1)
-    lam, growth, frequency = (
-        np.take_along_axis(a, order, axis=-1) for a in (lam, growth, frequency)
-    )
-    return order, lam, growth, frequency
+    rows = np.arange(len(order))[:, None]
+    return order, lam[rows, order], growth[rows, order], frequency[rows, order]
 
 
 def spectrum(jacobian, *, kind: str, dt: float = 1.0):
@@ -150,10 +148,11 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     J = np.asarray(jacobian, dtype=np.float64)
     lam, R, Rinv = eig(J, inverse=True)
     order, lam, growth, frequency = _sort_modes(lam, kind, dt)
-    # Sorting permutes R's columns, and so R⁻¹'s rows.
-    R = np.take_along_axis(R, order[:, None, :], axis=-1)
-    Rinv = np.take_along_axis(Rinv, order[:, :, None], axis=-2)
-    left = np.conj(np.swapaxes(Rinv, -1, -2))
+    # Sorting permutes R's columns, and so R⁻¹'s rows (gathered as rows: a direct
+    # index is several times faster than take_along_axis on these small batches).
+    rows = np.arange(len(order))[:, None]
+    R = np.swapaxes(np.swapaxes(R, -1, -2)[rows, order], -1, -2)
+    left = np.conj(np.swapaxes(Rinv[rows, order], -1, -2))
     return lam, R, left, growth, frequency
 
 
