@@ -100,22 +100,34 @@ class KnownRoots:
         Input group of each root; a candidate stops only at a root of its own group.
     snap_tol : float
         The de-duplication radius.
+    radii : ndarray (K, 2)
+        Each root's balls of convergence and of uniqueness, (ρ, 3ρ); zeros where no
+        bound is known (see ``_newton.root_radii``).
+    gate : ndarray (2,)
+        (q_max, 3ρ_max): no candidate with a larger q lies in a ball of convergence.
     """
 
     x: np.ndarray
     q: np.ndarray
     group: np.ndarray
     snap_tol: float
+    radii: np.ndarray
+    gate: np.ndarray
 
     @classmethod
     def none(cls, d: int) -> KnownRoots:
-        return cls(np.empty((0, d)), np.empty(0), np.empty(0, dtype=np.int64), 0.0)
+        return cls(
+            np.empty((0, d)), np.empty(0), np.empty(0, dtype=np.int64), 0.0, np.empty((0, 2)),
+            np.zeros(2),
+        )  # fmt: skip
 
     def kernel_args(self, group) -> tuple:
         """The arrays in the order the Numba kernel takes them, with ``group`` (n,)."""
         return (
             np.ascontiguousarray(self.x, dtype=np.float64), np.asarray(self.q, dtype=np.float64),
-            np.asarray(self.group, dtype=np.int64), np.asarray(group, dtype=np.int64),
+            np.asarray(self.group, dtype=np.int64),
+            np.ascontiguousarray(self.radii, dtype=np.float64),
+            np.asarray(self.gate, dtype=np.float64), np.asarray(group, dtype=np.int64),
             float(self.snap_tol),
         )  # fmt: skip
 
@@ -140,22 +152,31 @@ def _located(ops, last_full, prev_full, x, root_xtol):
     return finite & (last_full * last_full <= bound)
 
 
-def _at_known_root(ops, snap_tol, kx, kq, kg, grp, x, last_full, prev_full):
-    """Rows of x whose own root lies within ``snap_tol`` of a known root of their group
-    (see ``_newton._known_root``): their positions, and the first such root's position
-    and q for each."""
-    contract = (last_full < prev_full) & (prev_full < float("inf"))
+def _at_known_root(ops, known, kx, kq, kg, kr, grp, x, q, last_full, prev_full):
+    """Rows of x that have reached a known root of their group (see
+    ``_newton._known_root``): their positions, and the first such root's position and q
+    for each. ``kx, kq, kg, kr``: the known roots' positions, q, groups and radii as
+    arrays of the ``ops`` library."""
+    inf = float("inf")
+    snap_tol, q_gate, reach = known.snap_tol, float(known.gate[0]), float(known.gate[1])
+    contract = (last_full < prev_full) & (prev_full < inf)
     gap = ops.where(contract, prev_full, 1.0) - ops.where(contract, last_full, 0.0)
-    tail = ops.where(contract, last_full * last_full / gap, float("inf"))
-    rows = ops.nonzero(tail < snap_tol)
+    tail = ops.where(contract, last_full * last_full / gap, inf)
+    in_gate = q <= q_gate
+    rows = ops.nonzero(in_gate | (tail < max(snap_tol, reach)))
     if len(rows) == 0:
         return rows, kx[:0], kq[:0]
     xr = x[rows]
     # ‖x − k‖² expanded, so that memory stays (rows × K) rather than (rows × K × d); the
     # rounding error, about 1e-16 ‖x‖², is far below the squared radius.
     d2 = _sq(ops, xr)[:, None] - 2.0 * (xr @ kx.T) + _sq(ops, kx)[None, :]
-    radius = snap_tol - tail[rows]
-    hit = (d2 <= (radius * radius)[:, None]) & (grp[rows][:, None] == kg[None, :])
+    t = tail[rows][:, None]
+    r_snap = ops.where(t < snap_tol, (snap_tol - t) ** 2, -1.0)
+    ball, unique = kr[:, 0][None, :], kr[:, 1][None, :]
+    r_ball = ops.where(in_gate[rows][:, None], ball * ball, 0.0)
+    r_unique = ops.where(t < unique, (unique - t) ** 2, 0.0)
+    near = (d2 <= r_snap) | (d2 < r_ball) | (d2 < r_unique)
+    hit = near & (grp[rows][:, None] == kg[None, :])
     found = hit.any(1)
     first = (hit[found] * 1).argmax(1)
     return rows[found], kx[first], kq[first]
@@ -184,15 +205,16 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
     eye = ops.eye(d, x)
     snapping = known is not None and len(known.q) > 0
     if snapping:
-        kx, kq = ops.asarray(known.x, x), ops.asarray(known.q, x)
+        kx, kq, kr = (ops.asarray(a, x) for a in (known.x, known.q, known.radii))
         kg, grp = ops.asarray(known.group, x), ops.asarray(group, x)  # exact small integers
 
-    def snap(rows, x_rows):
-        """Stop the candidates ``rows`` that, at ``x_rows``, have reached a known root
-        (step 0 of ``_newton``); returns a mask of those that did."""
+    def snap(rows, x_rows, q_rows):
+        """Stop the candidates ``rows`` that, at ``x_rows`` with ``q_rows``, have reached
+        a known root (step 0 of ``_newton``); returns a mask of those that did."""
         pos, xs, qs = _at_known_root(
-            ops, known.snap_tol, kx, kq, kg, grp[rows], x_rows, last_full[rows], prev_full[rows]
-        )
+            ops, known, kx, kq, kg, kr, grp[rows], x_rows, q_rows, last_full[rows],
+            prev_full[rows],
+        )  # fmt: skip
         done = rows[pos]
         x[done], q[done], status[done] = xs, qs, ROOT
         hit = ops.falses(len(rows), x)
@@ -214,7 +236,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
         snapped = ops.falses(len(idx), x)
         if snapping:
             live = ops.nonzero(~div)
-            snapped[live] = snap(idx[live], x[idx[live]])
+            snapped[live] = snap(idx[live], x[idx[live]], qa[live])
         small = ~div & ~snapped & (qa <= opts.tol_q)
         if ops.any(small):
             # A root must also be located: its Newton step small (see _newton.py).
@@ -320,7 +342,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
         stopped = ops.falses(len(idx), x)  # ... at a known root, during the chord steps
         for _ in range(opts.chord_steps):
             if snapping:
-                hit = snap(idx[chord], xn[chord])
+                hit = snap(idx[chord], xn[chord], qn[chord])
                 stopped[chord[hit]] = True
                 chord = chord[~hit]
                 if len(chord) == 0:

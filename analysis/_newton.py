@@ -9,11 +9,18 @@ For each candidate, with residual :math:`r(x)` (``F(x) - x`` or ``f(x)``), its
 Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`:
 
 0. stop at a **known root** :math:`x^*` (one found for the same input in an earlier
-   pass, see :func:`neurodyn.analysis.find_fixed_points`) when the last two full steps
-   :math:`\delta_1 > \delta_2` place the candidate's own root within ``snap_tol`` of
-   it: :math:`\|x - x^*\| + \delta_2^2/(\delta_1 - \delta_2) \le` ``snap_tol``, the
-   de-duplication radius, so that de-duplication would merge the two anyway. The
-   candidate takes :math:`x^*` and its q. This is checked at the start of every
+   pass, see :func:`neurodyn.analysis.find_fixed_points`) when
+
+   * the last two full steps :math:`\delta_1 > \delta_2` place the candidate's own
+     root within ``snap_tol`` of it,
+     :math:`\|x - x^*\| + \delta_2^2/(\delta_1 - \delta_2) \le` ``snap_tol``, the
+     de-duplication radius, so that de-duplication would merge the two anyway; or
+   * x lies in :math:`x^*`'s ball of convergence, :math:`\|x - x^*\| < \rho^* =
+     2/(3\beta L)` (see :func:`root_radii`), from which Newton's iteration converges
+     to :math:`x^*`; or the tail bound places the candidate's own root within
+     :math:`3\rho^*` of :math:`x^*`, where :math:`x^*` is the only root.
+
+   The candidate takes :math:`x^*` and its q. This is checked at the start of every
    iteration and before every chord step;
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
@@ -319,28 +326,41 @@ def _located(last_full, prev_full, x, root_xtol):
 
 
 @njit(cache=True)
-def _known_root(x, last_full, prev_full, known, known_group, group, snap_tol):
+def _known_root(x, q, last_full, prev_full, known, known_group, radii, gate, group, snap_tol):
     """Index of the first known root of ``group`` that the candidate at x has reached, or -1.
 
-    Reached (step 0 of the module docstring): the last two full steps δ₁ = ``prev_full``
-    > δ₂ = ``last_full`` bound the distance to the candidate's own root by their
-    geometric tail δ₂²/(δ₁ - δ₂), and that root lies within ``snap_tol`` of the known one.
+    Reached (step 0 of the module docstring), for known root k with ``radii[k]`` =
+    (ρ, 3ρ), its balls of convergence and of uniqueness (:func:`root_radii`):
+    :math:`\\|x - x_k\\| < \\rho`; or, with the geometric tail δ₂²/(δ₁ - δ₂) of the last
+    two full steps δ₁ = ``prev_full`` > δ₂ = ``last_full`` bounding the distance to the
+    candidate's own root, that root within ``snap_tol`` of x_k or within 3ρ of it.
+    ``gate`` = (q_max, 3ρ_max): a candidate in a ball of convergence has q ≤ q_max,
+    and no tail reaches beyond max(``snap_tol``, 3ρ_max); either test failing spares
+    the scan over the known roots.
     """
-    if known.shape[0] == 0 or not last_full < prev_full < np.inf:
+    if known.shape[0] == 0:
         return -1
-    tail = last_full * last_full / (prev_full - last_full)
-    if not tail < snap_tol:
+    tail = np.inf
+    if last_full < prev_full < np.inf:
+        tail = last_full * last_full / (prev_full - last_full)
+    in_gate = q <= gate[0]
+    if not (in_gate or tail < max(snap_tol, gate[1])):
         return -1
-    r2 = (snap_tol - tail) ** 2
+    r_snap = (snap_tol - tail) ** 2 if tail < snap_tol else -1.0
     d = x.shape[0]
     for k in range(known.shape[0]):
         if known_group[k] != group:
             continue
+        r_ball = radii[k, 0] ** 2 if in_gate else 0.0
+        r_unique = (radii[k, 1] - tail) ** 2 if tail < radii[k, 1] else 0.0
+        reach = max(r_snap, r_ball, r_unique)
         s = 0.0
         for i in range(d):
             t = x[i] - known[k, i]
             s += t * t
-        if s <= r2:
+            if s > reach:  # most roots are far: one or two coordinates show it
+                break
+        if s <= r_snap or s < r_ball or s < r_unique:
             return k
     return -1
 
@@ -363,14 +383,15 @@ def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work, work2,
-    known, known_q, known_group, group, snap_tol,
+    known, known_q, known_group, known_radii, known_gate, group, snap_tol,
 ):  # fmt: skip
     """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
 
     ``vecs`` (8, d), ``A`` (d, d), the LU scratch ``lu``, ``piv``, ``ints`` and the two
     ``work`` buffers are scratch, allocated once per block of candidates by
-    :func:`solve_batch`. ``known`` (K, d) holds known roots with their ``known_q`` and
-    input group ``known_group``; ``group`` is the candidate's (step 0).
+    :func:`solve_batch`. ``known`` (K, d) holds known roots with their ``known_q``,
+    input group ``known_group`` and ``known_radii``, with ``known_gate`` (see
+    :func:`_known_root`); ``group`` is the candidate's (step 0).
     """
     d = x.shape[0]
     r, rn, g, dx, xn, neg, rc, xc = (
@@ -390,7 +411,10 @@ def _solve_one(
     while True:
         if not np.isfinite(q) or not _maxabs(x) <= x_max:
             return DIVERGED, it, q
-        j = _known_root(x, last_full, prev_full, known, known_group, group, snap_tol)
+        j = _known_root(
+            x, q, last_full, prev_full, known, known_group, known_radii, known_gate, group,
+            snap_tol,
+        )  # fmt: skip
         if j >= 0:
             x[:] = known[j]
             return ROOT, it, known_q[j]
@@ -475,7 +499,10 @@ def _solve_one(
             if accepted and last_full < np.inf:
                 for _ in range(chord_steps):
                     # A candidate that has reached a known root stops at once (step 0).
-                    j = _known_root(xn, last_full, prev_full, known, known_group, group, snap_tol)
+                    j = _known_root(
+                        xn, qn, last_full, prev_full, known, known_group, known_radii,
+                        known_gate, group, snap_tol,
+                    )  # fmt: skip
                     if j >= 0:
                         x[:] = known[j]
                         return ROOT, it, known_q[j]
@@ -561,13 +588,15 @@ def solve_batch(
     model, phi, W, bias, scale, C, X,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, Q, n_iter, status,
-    known, known_q, known_group, group, snap_tol,
+    known, known_q, known_group, known_radii, known_gate, group, snap_tol,
 ):  # fmt: skip
     """Solve every candidate (rows of X, updated in place) in parallel.
 
     ``known`` (K, d), ``known_q`` (K,), ``known_group`` (K,): roots found in an earlier
-    pass and their input groups (K = 0 for none); ``group`` (n,): each candidate's input
-    group; ``snap_tol``: the de-duplication radius (step 0 of the module docstring).
+    pass and their input groups (K = 0 for none); ``known_radii`` (K, 2) and
+    ``known_gate`` (2,): their balls of convergence and uniqueness
+    (:func:`root_radii`); ``group`` (n,): each candidate's input group; ``snap_tol``:
+    the de-duplication radius (step 0 of the module docstring).
     """
     n, d = X.shape
     for b in prange((n + BLOCK - 1) // BLOCK):
@@ -581,11 +610,111 @@ def solve_batch(
                 model, phi, W, bias, scale, C[k], X[k],
                 tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
                 lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
-                work2, known, known_q, known_group, group[k], snap_tol,
+                work2, known, known_q, known_group, known_radii, known_gate, group[k], snap_tol,
             )  # fmt: skip
             status[k] = st
             n_iter[k] = it
             Q[k] = q
+
+
+#: Largest |φ''| of each nonlinearity code (tanh, relu, softplus, rectified tanh):
+#: tanh'' = -2 tanh (1 - tanh²) peaks at tanh = ±1/√3; softplus'' = σ(1 - σ) ≤ 1/4.
+#: relu and the rectified tanh have a kink, so their Jacobians are not Lipschitz.
+PHI_CURVATURE = (4.0 / (3.0 * np.sqrt(3.0)), np.inf, 0.25, np.inf)
+
+
+def jacobian_lipschitz(model, phi, W, scale) -> float:
+    r"""A Lipschitz constant L of the residual's Jacobian: :math:`\|A(x) - A(y)\|_2 \le L\|x - y\|_2`.
+
+    With :math:`c = \sup|\phi''|` (``PHI_CURVATURE``):
+
+    * rate, :math:`A(x) = \mathrm{diag}(s)(W\,\mathrm{diag}\,\phi'(x) - I)`:
+      :math:`A(x) - A(y) = \mathrm{diag}(s)\,W\,\mathrm{diag}(\phi'(x) - \phi'(y))`, so
+      :math:`L = c\,\max|s|\,\|W\|_2`;
+    * Elman, :math:`A(x) = \mathrm{diag}\,\phi'(Wx + c)\,W - I`: the diagonal changes by at
+      most :math:`c\,\max_i |W_i (x - y)| \le c \max_i\|W_i\|_2 \|x - y\|_2`, so
+      :math:`L = c\,\|W\|_2 \max_i \|W_i\|_2`;
+    * GRU and LSTM: inf (no bound is derived; their candidates use the tail test only).
+
+    inf also for the nonlinearities with a kink. :math:`\|W\|_2` is computed exactly
+    (one SVD per call) and rounded up by a relative 1e-12.
+    """
+    c = PHI_CURVATURE[phi]
+    if model not in (RATE, ELMAN) or not np.isfinite(c):
+        return np.inf
+    w2 = float(np.linalg.norm(W, 2)) * (1.0 + 1e-12)
+    if model == RATE:
+        return c * float(np.max(np.abs(scale))) * w2
+    return c * w2 * float(np.max(np.linalg.norm(W, axis=1))) * (1.0 + 1e-12)
+
+
+@njit(parallel=True, cache=True)
+def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
+    r"""Balls of convergence and of uniqueness around roots X (K, d), for :func:`_known_root`.
+
+    With :math:`\beta \ge \|A(x^*)^{-1}\|_2` and L the Jacobian's Lipschitz constant
+    (:func:`jacobian_lipschitz`), the classical local theory of Newton's method gives:
+
+    * from any x with :math:`\|x - x^*\| < \rho = 2/(3\beta L)`, Newton's iteration
+      converges to :math:`x^*`: its error e obeys
+      :math:`\|e_+\| \le \tfrac{\beta L\|e\|^2}{2(1 - \beta L\|e\|)} < \|e\|`;
+    * :math:`x^*` is the only root within :math:`3\rho = 2/(\beta L)`: for a root y,
+      :math:`0 = r(y) - r(x^*) = (A^* + E)(y - x^*)` with :math:`\|E\| \le
+      L\|y - x^*\|/2`, and :math:`A^* + E` is invertible while
+      :math:`\beta L\|y - x^*\|/2 < 1`.
+
+    β is :math:`\sqrt{\|A^{-1}\|_1\|A^{-1}\|_\infty} \ge \|A^{-1}\|_2`, from the
+    explicit inverse. Writes ``radii[k] = (ρ, 3ρ)`` (zeros where A is singular or L is
+    inf) and ``gate = (q_max, 3ρ_max)``: in a ball of convergence
+    :math:`\|r(x)\| \le \|A^*\|_F\,\rho + L\rho^2/2` (Taylor with a Lipschitz
+    Jacobian), so :math:`q \le q_{max}`, half the largest square of that bound.
+    """
+    K, d = X.shape
+    bound = np.zeros(K)
+    for k in prange(K):
+        radii[k, 0] = 0.0
+        radii[k, 1] = 0.0
+        if not lip < np.inf:
+            continue
+        r = np.empty(d)
+        A = np.empty((d, d))
+        work = np.empty((7, max(W.shape[0], d)))
+        _evaluate(model, phi, W, bias, scale, C[k], X[k], r, A, work, True)
+        lu, piv, ints = lu_scratch(d)
+        if not lu_factor(A, lu, piv, ints):
+            continue
+        unit, col = np.zeros(d), np.empty(d)
+        col_sum = 0.0  # ‖A⁻¹‖₁, the largest column sum
+        row_sum = np.zeros(d)  # row sums, for ‖A⁻¹‖∞
+        ok = True
+        for j in range(d):
+            unit[j] = 1.0
+            ok = lu_solve(lu, piv, ints, unit, col)
+            unit[j] = 0.0
+            if not ok:
+                break
+            s = 0.0
+            for i in range(d):
+                s += abs(col[i])
+                row_sum[i] += abs(col[i])
+            col_sum = max(col_sum, s)
+        if not ok:
+            continue
+        if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
+            radii[k, 0] = np.inf
+            radii[k, 1] = np.inf
+            bound[k] = np.inf
+            continue
+        beta = np.sqrt(col_sum * row_sum.max())
+        rho = 2.0 / (3.0 * beta * lip)
+        radii[k, 0] = rho
+        radii[k, 1] = 3.0 * rho
+        bound[k] = _frobenius(A) * rho + 0.5 * lip * rho * rho
+    gate[0] = 0.0
+    gate[1] = 0.0
+    for k in range(K):
+        gate[0] = max(gate[0], 0.5 * bound[k] * bound[k])
+        gate[1] = max(gate[1], radii[k, 1])
 
 
 @njit(parallel=True, cache=True)

@@ -10,7 +10,8 @@ a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU 
 :math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**.
 A sample of the candidates is solved first; the others stop as soon as the geometric
 tail of their last two steps places their own root within the de-duplication radius
-of a root the sample found (``share_roots``). The distinct results are then
+of a root the sample found, or they enter that root's ball of convergence, where
+Newton's method provably converges to it (``share_roots``). The distinct results are then
 de-duplicated (:mod:`neurodyn.analysis.dedupe`) and linearized
 (:mod:`neurodyn.analysis.linearization`).
 
@@ -81,6 +82,25 @@ def _shares_roots(n: int, snap_tol: float) -> bool:
     return snap_tol > 0 and n >= 2 * SAMPLE_EVERY
 
 
+def _root_radii(dyn, x, c):
+    """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
+    (K, d) with prepared inputs c, for models with a Numba kernel and a Lipschitz bound
+    on their Jacobian (:func:`neurodyn.analysis._newton.root_radii`); zeros otherwise."""
+    from . import _newton
+
+    radii, gate = np.zeros((len(x), 2)), np.zeros(2)
+    spec = dyn.numba_spec()
+    if spec is None or not isinstance(spec.weight, np.ndarray) or not len(x):
+        return radii, gate
+    lip = _newton.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
+    if np.isfinite(lip):
+        _newton.root_radii(
+            spec.model, spec.phi, spec.weight, spec.bias, spec.scale,
+            np.ascontiguousarray(c, dtype=np.float64), np.ascontiguousarray(x), lip, radii, gate,
+        )  # fmt: skip
+    return radii, gate
+
+
 def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``.
 
@@ -144,7 +164,9 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 roots = np.flatnonzero(status[:first] == ROOT)
                 _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
                 reps = roots[reps]
-                known = KnownRoots(x[reps], q[reps], group[reps], snap_tol)
+                c = prepared[reps] if prepared is not None else dyn._prepare(NUMPY, C[reps])
+                radii, gate = _root_radii(dyn, x[reps], c)
+                known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
                 solve(first, n, known)
     finally:
         bar.close()
@@ -229,7 +251,11 @@ def find_fixed_points(
         bounded by the geometric tail of its last two steps, the bound that also
         locates roots (it holds while the iteration keeps contracting). De-duplication
         would merge the two anyway, so the distinct fixed points are the same, for less
-        work. False carries every candidate to its own root. Fewer than
+        work. For rate and Elman RNNs with smooth nonlinearities, whose Jacobians have
+        a known Lipschitz constant L, a candidate also stops on entering a root's ball
+        of convergence, radius :math:`2/(3\beta L)` with
+        :math:`\beta \ge \|A(x^*)^{-1}\|`, from which Newton's iteration converges
+        to that root. False carries every candidate to its own root. Fewer than
         ``2 * SAMPLE_EVERY`` candidates are always solved in one pass;
         ``info["share_roots"]`` says whether roots were shared.
     options : SolverOptions or AdamOptions, optional

@@ -338,3 +338,109 @@ def test_shared_roots_keep_close_roots_and_inputs_apart():
     assert not few.info["share_roots"]
     alone = find_fixed_points(dyn, u[:15], x0[:15], share_roots=False, progress=False)
     assert np.array_equal(few.candidates.x, alone.candidates.x)
+
+
+# -- balls of convergence and uniqueness around known roots (share_roots) ---------------
+
+
+def test_phi_curvature_is_the_largest_second_derivative():
+    v = np.linspace(-12.0, 12.0, 400_001)
+    t = np.tanh(v)
+    sig = 1.0 / (1.0 + np.exp(-v))
+    for code, second in ((0, -2.0 * t * (1.0 - t * t)), (2, sig * (1.0 - sig))):
+        bound = kernels.PHI_CURVATURE[code]
+        assert np.max(np.abs(second)) <= bound < np.max(np.abs(second)) * (1 + 1e-9)
+    assert kernels.PHI_CURVATURE[1] == kernels.PHI_CURVATURE[3] == np.inf  # kinks
+
+
+SMOOTH = ["rate_tanh_ode", "rate_tanh_map", "rate_softplus_ode", "rnn_tanh"]
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_jacobian_lipschitz_bounds_how_fast_the_jacobian_changes(name):
+    """‖A(x) - A(y)‖₂ ≤ L ‖x - y‖ for far and near pairs, and the bound is not vacuous."""
+    dyn = SYSTEMS[name]()
+    spec = dyn.numba_spec()
+    lip = kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
+    assert 0 < lip < np.inf
+    rng = np.random.default_rng(3)
+    n, d = 400, dyn.n_state
+    x = rng.normal(0, 1.5, (n, d))
+    y = x + rng.normal(size=(n, d)) * np.logspace(-6, 0.5, n)[:, None]
+    c = np.ascontiguousarray(dyn._prepare(NUMPY, rng.normal(size=(n, 2))))
+    A, B = np.empty((n, d, d)), np.empty((n, d, d))
+    r = np.empty((n, d))
+    for z, out in ((x, A), (y, B)):
+        kernels.evaluate_batch(spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, z, r, out)
+    ratio = np.linalg.norm(A - B, ord=2, axis=(1, 2)) / np.linalg.norm(x - y, axis=1)
+    assert np.all(ratio <= lip)
+    assert np.max(ratio) > 0.02 * lip
+
+
+@pytest.mark.parametrize("name", ["rate_relu_ode", "rate_rectified_tanh_map", "gru", "lstm"])
+def test_no_lipschitz_bound_where_none_is_derived(name):
+    spec = SYSTEMS[name]().numba_spec()
+    assert kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale) == np.inf
+
+
+@pytest.mark.parametrize("name", ["rate_tanh_ode", "rnn_tanh"])
+def test_root_radii_are_balls_of_convergence_and_uniqueness(name):
+    """From anywhere within ρ of a root, Newton's iteration converges to it (the error
+    falls at every step), q there stays below the gate, and no other root of the same
+    input lies within 3ρ; β bounds ‖A⁻¹‖₂ from above."""
+    from neurodyn.analysis.fixed_points import _root_radii
+
+    dyn = random_rate("tanh", "ode", d=10, gain=3.0) if name == "rate_tanh_ode" else SYSTEMS[name]()
+    u = np.zeros(2)
+    fps = find_fixed_points(dyn, u, seeds(dyn, 400, scale=1.5), share_roots=False, progress=False)
+    roots = fps.roots.x
+    assert len(roots) >= 3
+    c = dyn._prepare(NUMPY, np.tile(u, (len(roots), 1)))
+    radii, gate = _root_radii(dyn, roots, c)
+    spec = dyn.numba_spec()
+    lip = kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
+    _, A = dyn._residual_jacobian(NUMPY, roots, c)
+    exact = 2.0 / (3.0 * np.linalg.norm(np.linalg.inv(A), ord=2, axis=(1, 2)) * lip)
+    assert np.all(radii[:, 0] > 0) and np.all(radii[:, 0] <= exact)
+    np.testing.assert_allclose(radii[:, 1], 3 * radii[:, 0], rtol=1e-15)
+    assert gate[1] == radii[:, 1].max()
+    for k, root in enumerate(roots):
+        others = np.delete(roots, k, axis=0)
+        assert np.min(np.linalg.norm(others - root, axis=1)) >= radii[k, 1]
+    rng = np.random.default_rng(0)
+    for k, root in enumerate(roots):
+        step = rng.normal(size=(20, dyn.n_state))
+        x = root + 0.999 * radii[k, 0] * step / np.linalg.norm(step, axis=1, keepdims=True)
+        ck = np.tile(c[k], (20, 1))
+        r, _ = dyn._residual_jacobian(NUMPY, x, ck)
+        assert np.all(0.5 * np.sum(r**2, axis=1) <= gate[0])
+        err = np.linalg.norm(x - root, axis=1)
+        for _ in range(8):
+            r, J = dyn._residual_jacobian(NUMPY, x, ck)
+            x = x - np.linalg.solve(J, r[..., None])[..., 0]
+            new = np.linalg.norm(x - root, axis=1)
+            assert np.all((new < err) | (new < 1e-13))
+            err = new
+        assert np.all(err < 1e-12 * (1 + np.linalg.norm(root)))
+
+
+def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
+    """Candidates stop at a known root once inside its ball of convergence: fewer
+    factorisations than with the tail test alone, the same candidates' roots."""
+    from neurodyn.analysis import fixed_points
+
+    dyn = random_rate("tanh", "map", d=10, gain=3.0, seed=0)
+    x0 = seeds(dyn, 400, scale=1.0, seed=4)
+    with_balls = find_fixed_points(dyn, None, x0, progress=False)
+    monkeypatch.setattr(
+        fixed_points, "_root_radii", lambda dyn, x, c: (np.zeros((len(x), 2)), np.zeros(2))
+    )
+    tail_only = find_fixed_points(dyn, None, x0, progress=False)
+    a, b = with_balls.candidates, tail_only.candidates
+    assert np.array_equal(a.status, b.status)
+    tol = with_balls.info["unique_tol"] * with_balls.info["state_scale"]
+    assert np.all(np.linalg.norm(a.x - b.x, axis=1) <= tol)
+    assert len(with_balls.roots) == len(tail_only.roots)
+    # The same iterations up to the stop: a ball can only end a candidate earlier.
+    assert np.all(a.n_iter <= b.n_iter)
+    assert np.mean(a.n_iter < b.n_iter) > 0.05
