@@ -73,6 +73,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
+from ._eig import _inf_norm
 from ._lu import lu_factor, lu_scratch, lu_solve
 from ._tanh import sigmoid, tanh
 
@@ -636,16 +637,37 @@ def jacobian_lipschitz(model, phi, W, scale) -> float:
       :math:`L = c\,\|W\|_2 \max_i \|W_i\|_2`;
     * GRU and LSTM: inf (no bound is derived; their candidates use the tail test only).
 
-    inf also for the nonlinearities with a kink. :math:`\|W\|_2` is computed exactly
-    (one SVD per call) and rounded up by a relative 1e-12.
+    inf also for the nonlinearities with a kink. :math:`\|W\|_2` is bounded from
+    above by :func:`spectral_norm_bound`.
     """
     c = PHI_CURVATURE[phi]
     if model not in (RATE, ELMAN) or not np.isfinite(c):
         return np.inf
-    w2 = float(np.linalg.norm(W, 2)) * (1.0 + 1e-12)
+    w2 = spectral_norm_bound(np.ascontiguousarray(W, dtype=np.float64))
     if model == RATE:
         return c * float(np.max(np.abs(scale))) * w2
     return c * w2 * float(np.max(np.linalg.norm(W, axis=1))) * (1.0 + 1e-12)
+
+
+@njit(cache=True)
+def spectral_norm_bound(W):
+    r"""An upper bound on :math:`\|W\|_2`, at most :math:`d^{1/32}` times too large
+    (1.09 at d = 16, 1.19 at d = 256), for a fraction of an SVD's cost.
+
+    :math:`G = W^\top W` is symmetric positive semidefinite with largest eigenvalue
+    :math:`\lambda = \|W\|_2^2`, so for every power m,
+    :math:`\lambda^m = \|G^m\|_2 \le \|G^m\|_\infty \le \sqrt d\,\lambda^m`.
+    Here m = 8, by three squarings of :math:`G/\|G\|_\infty` (no overflow), and the
+    result is raised by a relative 1e-10, far above the products' rounding errors.
+    """
+    G = W.T @ W
+    s = _inf_norm(G)
+    if s == 0.0 or not np.isfinite(s):
+        return s
+    H = G / s
+    for _ in range(3):
+        H = H @ H
+    return np.sqrt(s * _inf_norm(H) ** 0.125) * (1.0 + 1e-10)
 
 
 @njit(parallel=True, cache=True)

@@ -353,6 +353,23 @@ def test_phi_curvature_is_the_largest_second_derivative():
     assert kernels.PHI_CURVATURE[1] == kernels.PHI_CURVATURE[3] == np.inf  # kinks
 
 
+def test_spectral_norm_bound_is_an_upper_bound_within_its_stated_factor():
+    rng = np.random.default_rng(5)
+    u = rng.normal(size=12)
+    cases = [rng.normal(size=(d, d)) for d in (1, 2, 16, 64, 200)] + [
+        rng.normal(size=(48, 16)),  # stacked gates
+        np.outer(u, u),  # rank one: the bound is exact up to rounding
+        np.diag(np.linspace(1.0, 1.0 + 1e-9, 12)),  # nearly equal singular values
+        1e-150 * rng.normal(size=(8, 8)),  # tiny entries, no underflow
+        1e150 * rng.normal(size=(8, 8)),  # huge entries, no overflow
+    ]
+    for W in cases:
+        exact = np.linalg.norm(W, 2)
+        bound = kernels.spectral_norm_bound(W)
+        assert exact <= bound <= exact * W.shape[1] ** (1 / 32) * (1 + 1e-9)
+    assert kernels.spectral_norm_bound(np.zeros((4, 4))) == 0.0
+
+
 SMOOTH = ["rate_tanh_ode", "rate_tanh_map", "rate_softplus_ode", "rnn_tanh"]
 
 
