@@ -33,6 +33,18 @@ def test_limit_inside_and_restored_after(two_blas_threads):
     assert blas_threads() == two_blas_threads
 
 
+def test_no_limit_is_set_where_blas_already_runs_one_thread(monkeypatch):
+    """Already on one thread: nothing to set or restore (the limit would cost 0.1 ms)."""
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        calls = []
+        monkeypatch.setattr(
+            threadpoolctl.ThreadpoolController, "limit", lambda *a, **k: calls.append(k)
+        )
+        with one_blas_thread():
+            assert set(blas_threads().values()) == {1}
+        assert calls == []
+
+
 def recording(monkeypatch, module, name):
     """Replace module.name by a wrapper that records BLAS's threads at each call."""
     seen, original = [], getattr(module, name)
