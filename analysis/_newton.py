@@ -688,8 +688,8 @@ def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
     β is :math:`\sqrt{\|A^{-1}\|_1\|A^{-1}\|_\infty} \ge \|A^{-1}\|_2`, from the
     explicit inverse. Writes ``radii[k] = (ρ, 3ρ)`` (zeros where A is singular or L is
     inf) and ``gate = (q_max, 3ρ_max)``: in a ball of convergence
-    :math:`\|r(x)\| \le \|A^*\|_F\,\rho + L\rho^2/2` (Taylor with a Lipschitz
-    Jacobian), so :math:`q \le q_{max}`, half the largest square of that bound.
+    :math:`\|r(x)\| \le \|r(x^*)\| + \|A^*\|_F\,\rho + L\rho^2/2` (Taylor with a
+    Lipschitz Jacobian), so :math:`q \le q_{max}`, half the largest square of that bound.
     """
     K, d = X.shape
     bound = np.zeros(K)
@@ -731,7 +731,7 @@ def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
         rho = 2.0 / (3.0 * beta * lip)
         radii[k, 0] = rho
         radii[k, 1] = 3.0 * rho
-        bound[k] = _frobenius(A) * rho + 0.5 * lip * rho * rho
+        bound[k] = _norm(r) + _frobenius(A) * rho + 0.5 * lip * rho * rho
     gate[0] = 0.0
     gate[1] = 0.0
     for k in range(K):
