@@ -24,7 +24,7 @@ from numba import njit, prange, types
 from numba.extending import get_cython_function_address
 
 from .._blas import one_blas_thread
-from ._lu import lu_factor, lu_scratch, lu_solve
+from ._lu import lu_inverse
 
 __all__ = ["eig"]
 
@@ -55,7 +55,7 @@ def _call(jobs, ints, a, wr, wi, vl, vr, work):
 
 @njit(cache=True)
 def _inf_norm(M):
-    """Largest absolute row sum."""
+    """Largest absolute row sum (of a real or complex matrix)."""
     big = 0.0
     for i in range(M.shape[0]):
         s = 0.0
@@ -63,6 +63,19 @@ def _inf_norm(M):
             s += abs(M[i, j])
         big = max(big, s)
     return big
+
+
+@njit(cache=True)
+def _singular_to_precision(R, Rinv):
+    """Whether R is singular to working precision: :math:`\\|R\\|_\\infty
+    \\|R^{-1}\\|_\\infty \\ge 1/\\varepsilon`, or R⁻¹ is not finite.
+
+    That is a defective matrix: a repeated eigenvalue with fewer eigenvectors than its
+    multiplicity, whose computed eigenvectors are equal or nearly so; the inverse then
+    fails or holds entries of order 1/ε and beyond.
+    """
+    cond = _inf_norm(R) * _inf_norm(Rinv)
+    return not cond * np.finfo(np.float64).eps < 1.0  # NaN counts as singular
 
 
 @njit(parallel=True, cache=True)
@@ -76,12 +89,10 @@ def _geev_batch(J, lam, R, Rinv, info, singular):
     :math:`T^{-1} = \\tfrac12\\begin{pmatrix}1 & -i\\\\ 1 & i\\end{pmatrix}` mixing
     the pair's rows of :math:`V^{-1}`, which comes from V's real LU factors on the same
     thread. ``Rinv`` of shape (0, d, d) skips the inverse. ``singular[m]``: R[m] is
-    singular to working precision, :math:`\\|R\\|_\\infty\\|R^{-1}\\|_\\infty \\ge 1/\\varepsilon`
-    or not finite (see :func:`eig`).
+    singular to working precision (:func:`_singular_to_precision`).
     """
     k, d, _ = J.shape
     inverse = Rinv.shape[0] == k
-    eps = np.finfo(np.float64).eps
     for m in prange(k):
         jobs = np.zeros(2, dtype=np.uint8)
         jobs[0] = ord("N")  # no left eigenvectors
@@ -125,18 +136,10 @@ def _geev_batch(J, lam, R, Rinv, info, singular):
         for i in range(d):
             for j in range(d):
                 V[i, j] = vr[j, i]
-        lu, piv, lu_ints = lu_scratch(d)
-        unit, col = np.zeros(d), np.empty(d)
-        Vinv = np.full((d, d), np.nan)
-        ok = lu_factor(V, lu, piv, lu_ints)
-        for j in range(d):
-            if not ok:
-                break
-            unit[j] = 1.0
-            ok = lu_solve(lu, piv, lu_ints, unit, col)
-            unit[j] = 0.0
-            for i in range(d):
-                Vinv[i, j] = col[i]
+        Vinv = np.empty((d, d))
+        if not lu_inverse(V, Vinv):
+            singular[m] = True
+            continue
         for j in range(d):
             if wi[j] > 0.0:
                 for i in range(d):
@@ -147,8 +150,7 @@ def _geev_batch(J, lam, R, Rinv, info, singular):
             else:
                 for i in range(d):
                     Rinv[m, j, i] = Vinv[j, i]
-        cond = _inf_norm(np.abs(R[m])) * _inf_norm(np.abs(Rinv[m]))
-        singular[m] = not (ok and cond * eps < 1.0)
+        singular[m] = _singular_to_precision(R[m], Rinv[m])
 
 
 def eig(J, inverse: bool = False):
@@ -199,23 +201,13 @@ def eig(J, inverse: bool = False):
         for m in range(k):
             with contextlib.suppress(np.linalg.LinAlgError):
                 Rinv[m] = np.linalg.inv(R[m])
-    return lam, R, _pinv_where_singular(R, Rinv)
-
-
-def _pinv_where_singular(R, Rinv):
-    """Rinv with the pseudo-inverse of R where R is singular to working precision.
-
-    That is a defective matrix: a repeated eigenvalue with fewer eigenvectors than its
-    multiplicity, whose computed eigenvectors are equal or nearly so. The inverse then
-    fails (NaN) or holds entries of order 1/ε and beyond; the condition number
-    :math:`\\|R\\|_\\infty \\|R^{-1}\\|_\\infty` above 1/ε tells.
-    """
-    norm = np.abs(R).sum(axis=-1).max(axis=-1) * np.abs(Rinv).sum(axis=-1).max(axis=-1)
-    bad = ~(norm * np.finfo(np.float64).eps < 1.0)  # NaN is bad too
-    return _pinv_where(R, Rinv, bad)
+    bad = [_singular_to_precision(R[m], Rinv[m]) for m in range(k)]
+    return lam, R, _pinv_where(R, Rinv, bad)
 
 
 def _pinv_where(R, Rinv, bad):
+    """Rinv with the pseudo-inverse of R where ``bad`` (R singular to working
+    precision), which still gives left vectors for the modes that exist."""
     bad = np.flatnonzero(bad)
     if len(bad):
         Rinv[bad] = np.linalg.pinv(R[bad])

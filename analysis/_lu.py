@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import get_cython_function_address
 
-__all__ = ["SMALL", "lu_factor", "lu_scratch", "lu_solve"]
+__all__ = ["SMALL", "lu_factor", "lu_inverse", "lu_scratch", "lu_solve"]
 
 for _name in ("dgetrf", "dgetrs"):
     ll.add_symbol(
@@ -163,4 +163,24 @@ def lu_solve(lu, piv, ints, b, out):
     for i in range(d):  # noqa: SIM110 - a loop, not a generator, inside Numba
         if not np.isfinite(out[i]):
             return False
+    return True
+
+
+@njit(cache=True)
+def lu_inverse(M, out):
+    """out = M⁻¹, one column per solve with M's LU factors; False if M is singular or
+    the inverse is not finite (out is then unspecified)."""
+    d = M.shape[0]
+    lu, piv, ints = lu_scratch(d)
+    if not lu_factor(M, lu, piv, ints):
+        return False
+    unit, col = np.zeros(d), np.empty(d)
+    for j in range(d):
+        unit[j] = 1.0
+        ok = lu_solve(lu, piv, ints, unit, col)
+        unit[j] = 0.0
+        if not ok:
+            return False
+        for i in range(d):
+            out[i, j] = col[i]
     return True

@@ -74,7 +74,7 @@ from numba import njit, prange
 
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
 from ._eig import _inf_norm
-from ._lu import lu_factor, lu_scratch, lu_solve
+from ._lu import lu_factor, lu_inverse, lu_scratch, lu_solve
 from ._tanh import sigmoid, tanh
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
@@ -646,7 +646,7 @@ def jacobian_lipschitz(model, phi, W, scale) -> float:
     w2 = spectral_norm_bound(np.ascontiguousarray(W, dtype=np.float64))
     if model == RATE:
         return c * float(np.max(np.abs(scale))) * w2
-    return c * w2 * float(np.max(np.linalg.norm(W, axis=1))) * (1.0 + 1e-12)
+    return c * w2 * float(np.max(np.linalg.norm(W, axis=1)))
 
 
 @njit(cache=True)
@@ -674,8 +674,8 @@ def spectral_norm_bound(W):
 def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
     r"""Balls of convergence and of uniqueness around roots X (K, d), for :func:`_known_root`.
 
-    With :math:`\beta \ge \|A(x^*)^{-1}\|_2` and L the Jacobian's Lipschitz constant
-    (:func:`jacobian_lipschitz`), the classical local theory of Newton's method gives:
+    With :math:`\beta \ge \|A(x^*)^{-1}\|_2` and L (finite) the Jacobian's Lipschitz
+    constant (:func:`jacobian_lipschitz`), the classical local theory of Newton's method gives:
 
     * from any x with :math:`\|x - x^*\| < \rho = 2/(3\beta L)`, Newton's iteration
       converges to :math:`x^*`: its error e obeys
@@ -696,38 +696,19 @@ def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
     for k in prange(K):
         radii[k, 0] = 0.0
         radii[k, 1] = 0.0
-        if not lip < np.inf:
-            continue
         r = np.empty(d)
         A = np.empty((d, d))
         work = np.empty((7, max(W.shape[0], d)))
         _evaluate(model, phi, W, bias, scale, C[k], X[k], r, A, work, True)
-        lu, piv, ints = lu_scratch(d)
-        if not lu_factor(A, lu, piv, ints):
-            continue
-        unit, col = np.zeros(d), np.empty(d)
-        col_sum = 0.0  # ‖A⁻¹‖₁, the largest column sum
-        row_sum = np.zeros(d)  # row sums, for ‖A⁻¹‖∞
-        ok = True
-        for j in range(d):
-            unit[j] = 1.0
-            ok = lu_solve(lu, piv, ints, unit, col)
-            unit[j] = 0.0
-            if not ok:
-                break
-            s = 0.0
-            for i in range(d):
-                s += abs(col[i])
-                row_sum[i] += abs(col[i])
-            col_sum = max(col_sum, s)
-        if not ok:
+        Ainv = np.empty((d, d))
+        if not lu_inverse(A, Ainv):
             continue
         if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
             radii[k, 0] = np.inf
             radii[k, 1] = np.inf
             bound[k] = np.inf
             continue
-        beta = np.sqrt(col_sum * row_sum.max())
+        beta = np.sqrt(_inf_norm(Ainv.T) * _inf_norm(Ainv))  # ‖A⁻¹‖₁ ‖A⁻¹‖∞
         rho = 2.0 / (3.0 * beta * lip)
         radii[k, 0] = rho
         radii[k, 1] = 3.0 * rho

@@ -41,8 +41,6 @@ def state_scale(x) -> float:
     network's state space rather than its number of units or its units of activity.
     """
     x = np.asarray(x, dtype=float)
-    if x.ndim != 2:
-        x = x.reshape(len(x), -1)
     spread, norm = _spread_and_norm(x)
     if len(x) > 1 and spread > 0:
         return spread

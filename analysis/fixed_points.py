@@ -90,7 +90,7 @@ def _root_radii(dyn, x, c):
 
     radii, gate = np.zeros((len(x), 2)), np.zeros(2)
     spec = dyn.numba_spec()
-    if spec is None or not isinstance(spec.weight, np.ndarray) or not len(x):
+    if spec is None or not len(x):
         return radii, gate
     lip = _newton.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
     if np.isfinite(lip):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from neurodyn.analysis._lu import SMALL, lu_factor, lu_scratch, lu_solve
+from neurodyn.analysis._lu import SMALL, lu_factor, lu_inverse, lu_scratch, lu_solve
 
 
 @njit(cache=True)
@@ -61,3 +61,13 @@ def test_singular_and_non_finite_matrices_are_reported(d):
     M[1, 0] = np.nan
     ok, _ = factor_and_solve(M, np.ones((1, d)))
     assert not ok
+
+
+@pytest.mark.parametrize("d", [1, 5, 16, 60])  # both sides of SMALL
+def test_lu_inverse_against_numpy(d):
+    M = np.random.default_rng(d).normal(size=(d, d)) + d * np.eye(d)
+    out = np.empty((d, d))
+    assert lu_inverse(M, out)
+    np.testing.assert_allclose(out, np.linalg.inv(M), rtol=1e-12, atol=1e-14)
+    M[:, 0] = 0.0  # exactly singular
+    assert not lu_inverse(M, out)
