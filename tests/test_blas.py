@@ -58,8 +58,9 @@ def recording(monkeypatch, module, name):
 
 
 def test_parallel_eig_runs_with_one_blas_thread(two_blas_threads, monkeypatch):
-    seen = recording(monkeypatch, _eig, "_geev_batch")
-    J = np.random.default_rng(0).normal(size=(4, 16, 16))
+    seen = recording(monkeypatch, _eig, "_decompose_parallel")
+    J = np.random.default_rng(0).normal(size=(4, 70, 70))
+    assert J.shape[-1] > _eig.SMALL  # each thread calls LAPACK's dgeev
     lam, _ = _eig.eig(J)
     assert seen == [{1}]
     np.testing.assert_allclose(
