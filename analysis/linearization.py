@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from ._eig import eig
 
@@ -85,21 +86,69 @@ class Linearization:
             return 1.0 / np.abs(self.growth_rate)
 
 
-def _growth_and_frequency(lam, kind: str, dt: float):
-    if kind == "ode":
-        return lam.real, lam.imag / (2 * np.pi) * 1000.0
-    with np.errstate(divide="ignore"):
-        growth = np.log(np.abs(lam)) / dt
-    return growth, np.angle(lam) / (2 * np.pi * dt) * 1000.0
+@njit(cache=True)
+def _order_modes(lam, is_map, dt):
+    """Sort each row of eigenvalues, most unstable first (see :func:`_sort_modes`).
+
+    Returns ``(order, eigenvalues, growth_rate, frequency)``, all sorted. Growth and
+    frequency as in the module docstring; ties in growth (complex pairs, repeated
+    eigenvalues) put the larger imaginary part first and otherwise keep LAPACK's order
+    (a stable insertion sort: rows hold a few dozen modes).
+    """
+    k, d = lam.shape
+    order = np.empty((k, d), dtype=np.int64)
+    lam_s = np.empty((k, d), dtype=np.complex128)
+    growth = np.empty((k, d))
+    freq = np.empty((k, d))
+    g = np.empty(d)
+    f = np.empty(d)
+    for m in range(k):
+        for j in range(d):
+            z = lam[m, j]
+            if is_map:
+                g[j] = np.log(np.hypot(z.real, z.imag)) / dt  # as np.abs, to the bit
+                f[j] = np.arctan2(z.imag, z.real) / (2.0 * np.pi * dt) * 1000.0
+            else:
+                g[j] = z.real
+                f[j] = z.imag / (2.0 * np.pi) * 1000.0
+        for j in range(d):
+            # Insert j after every earlier mode with a larger (growth, imag) key.
+            i = j
+            while i > 0:
+                o = order[m, i - 1]
+                if g[o] > g[j] or (g[o] == g[j] and lam[m, o].imag >= lam[m, j].imag):
+                    break
+                order[m, i] = o
+                i -= 1
+            order[m, i] = j
+        for j in range(d):
+            o = order[m, j]
+            lam_s[m, j] = lam[m, o]
+            growth[m, j] = g[o]
+            freq[m, j] = f[o]
+    return order, lam_s, growth, freq
+
+
+@njit(cache=True)
+def _gather_modes(R, Rinv, order):
+    """Right eigenvectors (columns) and left ones, :math:`l_j = \\overline{(R^{-1})_{j,:}}`
+    (columns), in the sorted ``order``."""
+    k, d = order.shape
+    right = np.empty_like(R)
+    left = np.empty_like(R)
+    for m in range(k):
+        for j in range(d):
+            o = order[m, j]
+            for i in range(d):
+                right[m, i, j] = R[m, i, o]
+                left[m, i, j] = np.conj(Rinv[m, o, i])
+    return right, left
 
 
 def _sort_modes(lam, kind: str, dt: float):
     """Order of the modes, most unstable first (ties, i.e. complex pairs, keep positive
     frequency first), with the sorted eigenvalues, growth rates and frequencies."""
-    growth, frequency = _growth_and_frequency(lam, kind, dt)
-    order = np.lexsort((-lam.imag, -growth), axis=-1)
-    rows = np.arange(len(order))[:, None]
-    return order, lam[rows, order], growth[rows, order], frequency[rows, order]
+    return _order_modes(np.ascontiguousarray(lam, dtype=np.complex128), kind == "map", float(dt))
 
 
 def spectrum(jacobian, *, kind: str, dt: float = 1.0):
@@ -148,11 +197,8 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     J = np.asarray(jacobian, dtype=np.float64)
     lam, R, Rinv = eig(J, inverse=True)
     order, lam, growth, frequency = _sort_modes(lam, kind, dt)
-    # Sorting permutes R's columns, and so R⁻¹'s rows (gathered as rows: a direct
-    # index is several times faster than take_along_axis on these small batches).
-    rows = np.arange(len(order))[:, None]
-    R = np.swapaxes(np.swapaxes(R, -1, -2)[rows, order], -1, -2)
-    left = np.conj(np.swapaxes(Rinv[rows, order], -1, -2))
+    # Sorting permutes R's columns, and so R⁻¹'s rows.
+    R, left = _gather_modes(R, Rinv, order)
     return lam, R, left, growth, frequency
 
 

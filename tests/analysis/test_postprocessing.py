@@ -18,6 +18,7 @@ from neurodyn.analysis import (
     state_scale,
     tile_conditions,
 )
+from neurodyn.analysis.linearization import _order_modes
 from neurodyn.dynamics import FunctionDynamics, dynamics
 
 # -- de-duplication ---------------------------------------------------------------------
@@ -294,3 +295,33 @@ def test_indexing_and_summary(lstm_fps):
     assert "FixedPoints(" in repr(lstm_fps)
     with pytest.raises(AttributeError):
         _ = lstm_fps.no_such_field
+
+
+@pytest.mark.parametrize("kind", ["map", "ode"])
+def test_mode_order_is_the_lexicographic_sort(rng, kind):
+    """The insertion sort of the modes against np.lexsort on (-growth, -imag), stable,
+    with ties: complex pairs, repeated eigenvalues and (for maps) zeros, of growth -inf;
+    growth rates and frequencies as NumPy computes them."""
+    lam = rng.normal(size=(40, 12)) + 1j * rng.normal(size=(40, 12))
+    lam[:, 1] = np.conj(lam[:, 0])  # pairs: equal growth, opposite frequency
+    lam[:, 2] = lam[:, 3]  # exact repeats
+    lam[::3, 4:7] = 0.0  # several zeros (log 0 = -inf for a map)
+    lam[::2, 8] = -np.abs(lam[::2, 8].real)  # real and negative: angle π
+    order, lam_s, growth, freq = _order_modes(lam, kind == "map", 2.0)
+    rows = np.arange(len(lam))[:, None]
+    # The keys as the kernel computed them (its log may differ from NumPy's in the last
+    # bit), in the original order, sorted by NumPy.
+    keys = np.empty_like(growth)
+    keys[rows, order] = growth
+    ref = np.lexsort((-lam.imag, -keys), axis=-1)
+    np.testing.assert_array_equal(order, ref)
+    np.testing.assert_array_equal(lam_s, lam[rows, ref])
+    if kind == "map":
+        with np.errstate(divide="ignore"):
+            g = np.log(np.abs(lam)) / 2.0
+        f = np.angle(lam) / (2 * np.pi * 2.0) * 1000.0
+    else:
+        g, f = lam.real, lam.imag / (2 * np.pi) * 1000.0
+    # ln|λ| is good to an absolute ε (its relative error grows near |λ| = 1).
+    np.testing.assert_allclose(growth, g[rows, ref], rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(freq, f[rows, ref], rtol=1e-15, atol=1e-12)
