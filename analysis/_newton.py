@@ -593,11 +593,13 @@ def solve_batch(
 ):  # fmt: skip
     """Solve every candidate (rows of X, updated in place) in parallel.
 
+    ``group`` (n,): each candidate's input group, numbered from 0; ``C`` (G, ·): the
+    prepared input of each group (candidate k has input ``C[group[k]]``).
     ``known`` (K, d), ``known_q`` (K,), ``known_group`` (K,): roots found in an earlier
     pass and their input groups (K = 0 for none); ``known_radii`` (K, 2) and
     ``known_gate`` (2,): their balls of convergence and uniqueness
-    (:func:`root_radii`); ``group`` (n,): each candidate's input group; ``snap_tol``:
-    the de-duplication radius (step 0 of the module docstring).
+    (:func:`root_radii`); ``snap_tol``: the de-duplication radius (step 0 of the
+    module docstring).
     """
     n, d = X.shape
     for b in prange((n + BLOCK - 1) // BLOCK):
@@ -608,7 +610,7 @@ def solve_batch(
         work2 = np.empty_like(work)
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             st, it, q = _solve_one(
-                model, phi, W, bias, scale, C[k], X[k],
+                model, phi, W, bias, scale, C[group[k]], X[k],
                 tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
                 lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
                 work2, known, known_q, known_group, known_radii, known_gate, group[k], snap_tol,

@@ -123,10 +123,19 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     if two_pass:  # the sample first, then the rest
         sample = order % SAMPLE_EVERY == 0
         order = np.concatenate([order[sample], order[~sample]])
-    x, C, group = X[order], C[order], group[order]
+    x, group = X[order], group[order]
     q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C)) if backend != "torch" else None
+    if backend == "numba":
+        # One prepared input per input group (numbered from 0, its candidates share
+        # one input): the kernel reads row group[k] for candidate k. member[g] is the
+        # original index of some candidate of group g.
+        member = np.zeros(int(group.max()) + 1 if n else 0, dtype=np.int64)
+        member[group] = order
+        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
+    else:
+        C = C[order]
+        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C)) if backend != "torch" else None
     # No bar at all without progress: even a disabled one costs 0.1 ms to set up.
     bar = tqdm(total=n, desc="fixed points", unit="candidate") if progress else None
 
@@ -138,7 +147,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
 
                 spec = dyn.numba_spec()
                 _newton.solve_batch(
-                    spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared[sl],
+                    spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared,
                     x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
                     *known.kernel_args(group[sl]),
                 )  # fmt: skip
@@ -166,7 +175,12 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 roots = np.flatnonzero(status[:first] == ROOT)
                 _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
                 reps = roots[reps]
-                c = prepared[reps] if prepared is not None else dyn._prepare(NUMPY, C[reps])
+                if backend == "numba":
+                    c = prepared[group[reps]]
+                elif backend == "numpy":
+                    c = prepared[reps]
+                else:
+                    c = dyn._prepare(NUMPY, C[reps])
                 radii, gate = _root_radii(dyn, x[reps], c)
                 known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
                 solve(first, n, known)
