@@ -154,9 +154,9 @@ def _located(ops, last_full, prev_full, x, root_xtol):
 
 def _at_known_root(ops, known, kx, kq, kg, kr, grp, x, q, last_full, prev_full):
     """Rows of x that have reached a known root of their group (see
-    ``_newton._known_root``): their positions, and the first such root's position and q
-    for each. ``kx, kq, kg, kr``: the known roots' positions, q, groups and radii as
-    arrays of the ``ops`` library."""
+    ``_newton._known_root``): their positions, and the first such root's index, position
+    and q for each. ``kx, kq, kg, kr``: the known roots' positions, q, groups and radii
+    as arrays of the ``ops`` library."""
     inf = float("inf")
     snap_tol, q_gate, reach = known.snap_tol, float(known.gate[0]), float(known.gate[1])
     contract = (last_full < prev_full) & (prev_full < inf)
@@ -165,7 +165,7 @@ def _at_known_root(ops, known, kx, kq, kg, kr, grp, x, q, last_full, prev_full):
     in_gate = q <= q_gate
     rows = ops.nonzero(in_gate | (tail < max(snap_tol, reach)))
     if len(rows) == 0:
-        return rows, kx[:0], kq[:0]
+        return rows, rows, kx[:0], kq[:0]
     xr = x[rows]
     # ‖x − k‖² expanded, so that memory stays (rows × K) rather than (rows × K × d); the
     # rounding error, about 1e-16 ‖x‖², is far below the squared radius.
@@ -179,7 +179,7 @@ def _at_known_root(ops, known, kx, kq, kg, kr, grp, x, q, last_full, prev_full):
     hit = near & (grp[rows][:, None] == kg[None, :])
     found = hit.any(1)
     first = (hit[found] * 1).argmax(1)
-    return rows[found], kx[first], kq[first]
+    return rows[found], first, kx[first], kq[first]
 
 
 def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
@@ -187,11 +187,13 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
 
     ``known`` (:class:`KnownRoots`) and ``group`` (n,), the candidates' input groups,
     let candidates stop at roots found in an earlier pass.
-    Returns ``(x, q, n_iter, status)`` as arrays of the ``ops`` library.
+    Returns ``(x, q, n_iter, status, root)`` as arrays of the ``ops`` library, ``root``
+    the index of the known root each candidate stopped at (-1 if none).
     """
     x = ops.copy(X0)
     n, d = x.shape
     status = ops.full(n, RUNNING, x, integer=True)
+    root = ops.full(n, -1, x, integer=True)
     it = ops.full(n, 0, x, integer=True)
     stall = ops.full(n, 0, x, integer=True)
     mu = ops.full(n, -1.0, x)
@@ -211,12 +213,12 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
     def snap(rows, x_rows, q_rows):
         """Stop the candidates ``rows`` that, at ``x_rows`` with ``q_rows``, have reached
         a known root (step 0 of ``_newton``); returns a mask of those that did."""
-        pos, xs, qs = _at_known_root(
+        pos, which, xs, qs = _at_known_root(
             ops, known, kx, kq, kg, kr, grp[rows], x_rows, q_rows, last_full[rows],
             prev_full[rows],
         )  # fmt: skip
         done = rows[pos]
-        x[done], q[done], status[done] = xs, qs, ROOT
+        x[done], q[done], status[done], root[done] = xs, qs, ROOT, which
         hit = ops.falses(len(rows), x)
         hit[pos] = True
         return hit
@@ -415,4 +417,4 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None):
             r[ga], A[ga] = r_a, A_a
             q[ga] = 0.5 * _sq(ops, r_a)
         stall[idx[~accepted]] = opts.patience
-    return x, q, it, status
+    return x, q, it, status, root

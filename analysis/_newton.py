@@ -384,9 +384,12 @@ def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work, work2,
-    known, known_q, known_group, known_radii, known_gate, group, snap_tol,
+    known, known_q, known_group, known_radii, known_gate, group, snap_tol, snapped,
 ):  # fmt: skip
     """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
+
+    ``snapped[0]`` is set to the index of the known root at which the candidate stops,
+    if it does (step 0); it is left alone otherwise.
 
     ``vecs`` (8, d), ``A`` (d, d), the LU scratch ``lu``, ``piv``, ``ints`` and the two
     ``work`` buffers are scratch, allocated once per block of candidates by
@@ -418,6 +421,7 @@ def _solve_one(
         )  # fmt: skip
         if j >= 0:
             x[:] = known[j]
+            snapped[0] = j
             return ROOT, it, known_q[j]
         for i in range(d):
             neg[i] = -r[i]
@@ -506,6 +510,7 @@ def _solve_one(
                     )  # fmt: skip
                     if j >= 0:
                         x[:] = known[j]
+                        snapped[0] = j
                         return ROOT, it, known_q[j]
                     # Past tol_q, chord steps go on until they locate the root: one
                     # more triangular solve spares the root check a factorisation.
@@ -588,10 +593,13 @@ BLOCK = 16
 def solve_batch(
     model, phi, W, bias, scale, C, X,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-    patience, armijo, chord_steps, chord_ratio, Q, n_iter, status,
+    patience, armijo, chord_steps, chord_ratio, Q, n_iter, status, root,
     known, known_q, known_group, known_radii, known_gate, group, snap_tol,
 ):  # fmt: skip
     """Solve every candidate (rows of X, updated in place) in parallel.
+
+    Writes each candidate's q, iteration count and status to ``Q``, ``n_iter`` and
+    ``status``, and to ``root`` the index of the known root it stopped at (-1 if none).
 
     ``group`` (n,): each candidate's input group, numbered from 0; ``C`` (G, ·): the
     prepared input of each group (candidate k has input ``C[group[k]]``).
@@ -608,14 +616,18 @@ def solve_batch(
         lu, piv, ints = lu_scratch(d)
         work = np.empty((7, max(W.shape[0], d)))
         work2 = np.empty_like(work)
+        snapped = np.empty(1, dtype=np.int64)
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            snapped[0] = -1
             st, it, q = _solve_one(
                 model, phi, W, bias, scale, C[group[k]], X[k],
                 tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
                 lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
                 work2, known, known_q, known_group, known_radii, known_gate, group[k], snap_tol,
+                snapped,
             )  # fmt: skip
             status[k] = st
+            root[k] = snapped[0]
             n_iter[k] = it
             Q[k] = q
 

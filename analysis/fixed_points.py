@@ -102,11 +102,13 @@ def _root_radii(dyn, x, c):
 
 
 def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
-    """Solve all candidates; returns NumPy ``(x, q, n_iter, status)``.
+    """Solve all candidates; returns NumPy ``(x, q, n_iter, status, source)``.
 
     With ``snap_tol`` > 0 (Newton only), a sample of every ``SAMPLE_EVERY``-th candidate
     is solved first; its distinct roots become known roots at which the other
-    candidates may stop (step 0 of :mod:`neurodyn.analysis._newton`).
+    candidates may stop (step 0 of :mod:`neurodyn.analysis._newton`). ``source[i]`` is
+    then the sample candidate whose root candidate i stopped at (it holds the same x
+    and q), and -1 for the candidates that found their own.
     """
     from tqdm.auto import tqdm
 
@@ -116,8 +118,9 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
             ops = TORCH()
             xt = ops.asarray(X, ops.torch.zeros((), dtype=ops.torch.float64, device=dyn.device))
             out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
-            return tuple(ops.to_numpy(a) for a in out)
-        return solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
+            return (*(ops.to_numpy(a) for a in out), np.full(n, -1, dtype=np.int64))
+        out = solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
+        return (*out, np.full(n, -1, dtype=np.int64))
     two_pass = _shares_roots(n, snap_tol)
     order = np.arange(n)
     if two_pass:  # the sample first, then the rest
@@ -126,6 +129,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     x, group = X[order], group[order]
     q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    root = np.full(n, -1, dtype=np.int64)  # index of the known root each stopped at
     if backend == "numba":
         # One prepared input per input group (numbered from 0, its candidates share
         # one input): the kernel reads row group[k] for candidate k. member[g] is the
@@ -148,11 +152,11 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 spec = dyn.numba_spec()
                 _newton.solve_batch(
                     spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared,
-                    x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl],
+                    x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl], root[sl],
                     *known.kernel_args(group[sl]),
                 )  # fmt: skip
             elif backend == "numpy":
-                x[sl], q[sl], n_iter[sl], status[sl] = solve_batched(
+                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = solve_batched(
                     dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl]
                 )
             else:
@@ -160,7 +164,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 xt = ops.torch.as_tensor(x[sl], dtype=ops.torch.float64, device=dyn.device)
                 ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
                 out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl])
-                x[sl], q[sl], n_iter[sl], status[sl] = (ops.to_numpy(a) for a in out)
+                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = (ops.to_numpy(a) for a in out)
             if bar is not None:
                 bar.update(sl.stop - sl.start)
 
@@ -169,6 +173,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     try:
         with blas:
             known = KnownRoots.none(dyn.n_state)
+            reps = np.zeros(0, dtype=np.int64)
             first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
             solve(0, first, known)
             if two_pass:
@@ -189,7 +194,10 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
             bar.close()
     back = np.empty(n, dtype=np.int64)
     back[order] = np.arange(n)
-    return x[back], q[back], n_iter[back], status[back]
+    source = np.full(n, -1, dtype=np.int64)
+    hit = root >= 0
+    source[hit] = order[reps[root[hit]]]
+    return x[back], q[back], n_iter[back], status[back], source[back]
 
 
 def find_fixed_points(
@@ -381,7 +389,7 @@ def find_fixed_points(
     else:
         input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
     snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
-    x, q, n_iter, code = _run(
+    x, q, n_iter, code, source = _run(
         dyn, method, backend, X, U, options, int(chunk_size), progress, input_group, snap_tol
     )
     elapsed = time.perf_counter() - start
@@ -389,11 +397,17 @@ def find_fixed_points(
     lookup = np.searchsorted(_CODES, code)
     status, reason = _STATUS[lookup], _REASON[lookup]
     good = np.flatnonzero(status != "failed")
-    groups = input_group[good] * 2 + (status[good] == "slow")
-    labels, reps = cluster(x[good], q[good], unique_tol * scale, groups)
+    # Candidates that stopped at a root of the sample hold a copy of that candidate's
+    # x and q, so they fall in its cluster: only the others are compared.
+    own = good[source[good] < 0]
+    groups = input_group[own] * 2 + (status[own] == "slow")
+    labels, reps = cluster(x[own], q[own], unique_tol * scale, groups)
     fixed_point = np.full(n, -1, dtype=np.int64)
-    fixed_point[good] = labels
-    reps = good[reps]
+    fixed_point[own] = labels
+    copies = good[source[good] >= 0]
+    fixed_point[copies] = fixed_point[source[copies]]
+    labels = fixed_point[good]
+    reps = own[reps]
     r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
     lin_start = time.perf_counter()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.analysis import SolverOptions, find_fixed_points
+from neurodyn.analysis import SolverOptions, cluster, find_fixed_points
 from neurodyn.analysis import _newton as kernels
 from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
 from neurodyn.dynamics._ops import NUMPY
@@ -304,6 +304,17 @@ def test_shared_roots_change_the_cost_not_the_answer(backend):
     ])  # fmt: skip
     assert np.mean(stopped[~sample]) > 0.3
     assert c_sh.n_iter[stopped].sum() < c_own.n_iter[stopped].sum()
+    # Those copies are not compared again in the de-duplication, yet the clusters are
+    # those of every candidate compared with every other, with the same representatives.
+    ok = c_sh.status != "failed"
+    inputs = np.unique(u, axis=0, return_inverse=True)[1].ravel()
+    labels, reps = cluster(
+        c_sh.x[ok], c_sh.q[ok], tol, inputs[ok] * 2 + (c_sh.status[ok] == "slow")
+    )
+    pairs = set(zip(labels.tolist(), c_sh.fixed_point[ok].tolist(), strict=True))
+    assert len(pairs) == len(reps) == len(shared)  # one to one: the same partition
+    np.testing.assert_array_equal(np.sort(c_sh.q[ok][reps]), np.sort(shared.q))
+    assert {tuple(r) for r in c_sh.x[ok][reps]} == {tuple(r) for r in shared.x}
 
 
 def test_shared_roots_keep_close_roots_and_inputs_apart():
@@ -388,7 +399,9 @@ def test_jacobian_lipschitz_bounds_how_fast_the_jacobian_changes(name):
     A, B = np.empty((n, d, d)), np.empty((n, d, d))
     r = np.empty((n, d))
     for z, out in ((x, A), (y, B)):
-        kernels.evaluate_batch(spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, z, r, out)
+        kernels.evaluate_batch(
+            spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, z, r, out
+        )
     ratio = np.linalg.norm(A - B, ord=2, axis=(1, 2)) / np.linalg.norm(x - y, axis=1)
     assert np.all(ratio <= lip)
     assert np.max(ratio) > 0.02 * lip
