@@ -142,29 +142,52 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     """
     check_int("max_scan", max_scan, low=0)
     x = np.ascontiguousarray(x, dtype=float)
-    q = np.asarray(q, dtype=float)
+    q = np.ascontiguousarray(q, dtype=float)
     n = len(x)
+    tol2 = float(tol) ** 2
+    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    if n == 0 or groups.min() == groups.max():
+        # One group (the common case: one input for all candidates): no gathering.
+        order, labels, reps = _scan_sorted(x, q, tol2, max_scan)
+        if n == 0 or labels.min() >= 0:
+            return labels, reps
+        reps = list(reps)
+        _finish_with_tree(x, np.arange(n), order, labels, reps, tol)
+        return labels, np.asarray(reps, dtype=np.int64)
     labels = np.full(n, -1, dtype=np.int64)
     reps: list[int] = []
-    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
-    # One group (the common case: one input for all candidates) needs no gathering.
-    one = n == 0 or groups.min() == groups.max()
-    for g in groups[:1] if one else np.unique(groups):
-        members = np.arange(n) if one else np.flatnonzero(groups == g)
-        order = np.argsort(q[members], kind="stable")
-        sub = np.full(len(members), -1, dtype=np.int64)
-        first = np.empty(max_scan, dtype=np.int64)
-        xm = x if one else x[members]
-        k = _scan(xm, order, float(tol) ** 2, max_scan, sub, first)
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        order, sub, first = _scan_sorted(x[members], q[members], tol2, max_scan)
         labels[members] = np.where(sub >= 0, sub + len(reps), -1)
-        reps.extend(members[first[:k]].tolist())
-        if np.all(sub >= 0):
-            continue
-        tree = cKDTree(xm)
-        for i in members[order]:
-            if labels[i] >= 0:
-                continue
-            near = members[tree.query_ball_point(x[i], tol)]
-            labels[near[labels[near] < 0]] = len(reps)
-            reps.append(int(i))
+        reps.extend(members[first].tolist())
+        if sub.min() < 0:
+            _finish_with_tree(x, members, order, labels, reps, tol)
     return labels, np.asarray(reps, dtype=np.int64)
+
+
+@njit(cache=True)
+def _scan_sorted(x, q, tol2, max_scan):
+    """:func:`_scan` of all of x in order of increasing q (ties in index order).
+
+    Returns ``(order, labels, reps)``: labels -1 for the candidates left after
+    ``max_scan`` clusters.
+    """
+    order = np.argsort(q, kind="mergesort")  # stable
+    labels = np.full(x.shape[0], -1, dtype=np.int64)
+    reps = np.empty(max_scan, dtype=np.int64)
+    k = _scan(x, order, tol2, max_scan, labels, reps)
+    return order, labels, reps[:k].copy()
+
+
+def _finish_with_tree(x, members, order, labels, reps, tol):
+    """Form the remaining clusters of ``members`` (visited in ``order``, positions in
+    members) with a KD-tree, updating ``labels`` (indexed like x) and the list ``reps``
+    in place."""
+    tree = cKDTree(x[members])
+    for i in members[order]:
+        if labels[i] >= 0:
+            continue
+        near = members[tree.query_ball_point(x[i], tol)]
+        labels[near[labels[near] < 0]] = len(reps)
+        reps.append(int(i))
