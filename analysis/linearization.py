@@ -92,7 +92,7 @@ def _order_modes(lam, is_map, dt):
 
     Returns ``(order, eigenvalues, growth_rate, frequency)``, all sorted. Growth and
     frequency as in the module docstring; ties in growth (complex pairs, repeated
-    eigenvalues) put the larger imaginary part first and otherwise keep LAPACK's order
+    eigenvalues) put the larger imaginary part first and otherwise keep the solver's order
     (a stable insertion sort: rows hold a few dozen modes).
     """
     k, d = lam.shape

@@ -9,8 +9,10 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
     constant input per context, 1024 initial states per context;
 (c) scale: 10 000 initial states on the 256-unit network (default method only),
     with the peak resident memory of the process;
-(d) the eigendecomposition behind linearization, for a batch large enough to run on
-    the Numba threads (16 random 128 × 128 matrices), against ``np.linalg.eig``.
+(d) the eigendecomposition behind linearization against ``np.linalg.eig``: 16 random
+    128 × 128 matrices (LAPACK's ``dgeev`` on the Numba threads) and 27 of 16 × 16
+    (the Numba QR solver of :mod:`neurodyn.analysis._hqr`), on the Numba threads and
+    on one thread.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
 A third row times the default method with ``share_roots=False`` (every candidate
@@ -228,17 +230,26 @@ def main(argv=None):
     print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
           f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
 
-    # (d) batched eigendecomposition: the parallel path of linearization against numpy
-    k = 8 if quick else 16
-    J = np.random.default_rng(0).normal(size=(k, 128, 128)) / np.sqrt(128)
-    t_par, t_np = [], []
-    for _ in range(5):
-        t_par.append(timed_call(lambda: _eig.eig(J)))
-        t_np.append(timed_call(lambda: np.linalg.eig(J)))
-    print(f"\n(d) eigendecomposition of {len(J)} random {J.shape[1]}x{J.shape[2]} matrices: "
-          f"{statistics.median(t_par) * 1e3:.1f} ms on the Numba threads vs "
-          f"{statistics.median(t_np) * 1e3:.1f} ms with np.linalg.eig "
-          f"({statistics.median(t_np) / statistics.median(t_par):.2f}x)")  # fmt: skip
+    # (d) batched eigendecomposition behind linearization against numpy: LAPACK's dgeev
+    # on the Numba threads for large matrices, the Numba QR solver (_hqr) for small ones
+    # (27 of 16 x 16 are (a)'s fixed points), on one thread and on the Numba threads
+    print()
+    rng = np.random.default_rng(0)
+    for k, d, reps in ((8 if quick else 16, 128, 5), (27, 16, 200)):
+        J = rng.normal(size=(k, d, d)) / np.sqrt(d)
+        t_one, t_par, t_np = [], [], []
+        threshold = _eig.MIN_PARALLEL_WORK
+        for _ in range(reps):
+            t_par.append(timed_call(lambda J=J: _eig.eig(J)))
+            _eig.MIN_PARALLEL_WORK = np.inf  # the same code on the calling thread
+            t_one.append(timed_call(lambda J=J: _eig.eig(J)))
+            _eig.MIN_PARALLEL_WORK = threshold
+            t_np.append(timed_call(lambda J=J: np.linalg.eig(J)))
+        med = statistics.median
+        print(f"(d) eigendecomposition of {k} random {d}x{d} matrices: "
+              f"{med(t_par) * 1e3:.3f} ms on the Numba threads, {med(t_one) * 1e3:.3f} ms on one, "
+              f"vs {med(t_np) * 1e3:.3f} ms with np.linalg.eig ({med(t_np) / med(t_par):.2f}x; "
+              f"{med(t_np) / med(t_one):.2f}x on one thread)")  # fmt: skip
 
     print(
         "\nspeed-up of the default method over method='adam' (end to end; end to end "
