@@ -19,11 +19,13 @@ columns :math:`(v_r, v_i)`; the eigenvectors are :math:`v_r \pm i v_i`.
 from __future__ import annotations
 
 import llvmlite.binding as ll
+import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import get_cython_function_address
 
 from .._blas import one_blas_thread
+from ._atomic import fetch_add
 from ._hqr import real_eig
 from ._lu import lu_inverse
 
@@ -206,17 +208,26 @@ def _decompose(A, lam, R, Rinv, inverse):
 
 
 @njit(parallel=True, cache=True)
-def _decompose_parallel(J, lam, R, Rinv, info, singular):
-    """:func:`_decompose` of every J[m], shared among the Numba threads.
+def _decompose_parallel(J, lam, R, Rinv, info, singular, n_threads):
+    """:func:`_decompose` of every J[m] on ``n_threads`` Numba threads, which take the
+    matrices one at a time from a shared counter (:mod:`neurodyn.analysis._atomic`).
     ``Rinv`` of shape (0, d, d) skips the inverse."""
-    inverse = Rinv.shape[0] == J.shape[0]
-    for m in prange(J.shape[0]):
+    k = J.shape[0]
+    inverse = Rinv.shape[0] == k
+    taken = np.zeros(1, dtype=np.int64)
+    for _ in prange(min(n_threads, k)):
         none = np.empty((0, 0), dtype=np.complex128)
-        info[m], singular[m] = _decompose(J[m], lam[m], R[m], Rinv[m] if inverse else none, inverse)
+        while True:
+            m = fetch_add(taken, 1)
+            if m >= k:
+                break
+            info[m], singular[m] = _decompose(
+                J[m], lam[m], R[m], Rinv[m] if inverse else none, inverse
+            )
 
 
 @njit(cache=True)
-def _decompose_serial(J, lam, R, Rinv, info, singular):
+def _decompose_serial(J, lam, R, Rinv, info, singular, n_threads=1):
     """:func:`_decompose_parallel` on the calling thread."""
     inverse = Rinv.shape[0] == J.shape[0]
     none = np.empty((0, 0), dtype=np.complex128)
@@ -266,7 +277,7 @@ def eig(J, inverse: bool = False):
     singular = np.zeros(k, dtype=np.bool_)
     kernel = _decompose_parallel if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK else _decompose_serial
     with one_blas_thread():  # LAPACK, where called, runs inside each Numba thread
-        kernel(J, lam, R, Rinv, info, singular)
+        kernel(J, lam, R, Rinv, info, singular, numba.get_num_threads())
     if np.any(info != 0):
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(info != 0))} of {k} matrices"

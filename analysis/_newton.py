@@ -72,6 +72,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._atomic import fetch_add
 from ._codes import DIVERGED, MAX_ITER, ROOT, SINGULAR, SLOW, STALLED
 from ._eig import _inf_norm
 from ._lu import lu_factor, lu_inverse, lu_scratch, lu_solve
@@ -584,8 +585,8 @@ def _solve_one(
             stall = patience
 
 
-#: Candidates per block of :func:`solve_batch`: each block allocates its scratch
-#: buffers once; blocks are small enough for the threads to balance their load.
+#: Candidates per block of :func:`solve_batch`, the unit the threads take from their
+#: shared counter: small enough for the threads to balance their load.
 BLOCK = 16
 
 
@@ -594,9 +595,9 @@ def solve_batch(
     model, phi, W, bias, scale, C, X,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
     patience, armijo, chord_steps, chord_ratio, Q, n_iter, status, root,
-    known, known_q, known_group, known_radii, known_gate, group, snap_tol,
+    known, known_q, known_group, known_radii, known_gate, group, snap_tol, n_threads,
 ):  # fmt: skip
-    """Solve every candidate (rows of X, updated in place) in parallel.
+    """Solve every candidate (rows of X, updated in place) on ``n_threads`` threads.
 
     Writes each candidate's q, iteration count and status to ``Q``, ``n_iter`` and
     ``status``, and to ``root`` the index of the known root it stopped at (-1 if none).
@@ -607,29 +608,38 @@ def solve_batch(
     pass and their input groups (K = 0 for none); ``known_radii`` (K, 2) and
     ``known_gate`` (2,): their balls of convergence and uniqueness
     (:func:`root_radii`); ``snap_tol``: the de-duplication radius (step 0 of the
-    module docstring).
+    module docstring). ``n_threads``: ``numba.get_num_threads()`` of the caller (read
+    inside, it would keep the kernel from being cached).
     """
     n, d = X.shape
-    for b in prange((n + BLOCK - 1) // BLOCK):
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    # The threads take blocks from a shared counter (see _atomic): one held up by
+    # another process leaves its blocks to the others instead of a fixed share.
+    taken = np.zeros(1, dtype=np.int64)
+    for _ in prange(min(n_threads, n_blocks)):
         vecs = np.empty((8, d))
         A = np.empty((d, d))
         lu, piv, ints = lu_scratch(d)
         work = np.empty((7, max(W.shape[0], d)))
         work2 = np.empty_like(work)
         snapped = np.empty(1, dtype=np.int64)
-        for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            snapped[0] = -1
-            st, it, q = _solve_one(
-                model, phi, W, bias, scale, C[group[k]], X[k],
-                tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack,
-                lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work,
-                work2, known, known_q, known_group, known_radii, known_gate, group[k], snap_tol,
-                snapped,
-            )  # fmt: skip
-            status[k] = st
-            root[k] = snapped[0]
-            n_iter[k] = it
-            Q[k] = q
+        while True:
+            b = fetch_add(taken, 1)
+            if b >= n_blocks:
+                break
+            for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+                snapped[0] = -1
+                st, it, q = _solve_one(
+                    model, phi, W, bias, scale, C[group[k]], X[k],
+                    tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max,
+                    n_backtrack, lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu,
+                    piv, ints, work, work2, known, known_q, known_group, known_radii, known_gate,
+                    group[k], snap_tol, snapped,
+                )  # fmt: skip
+                status[k] = st
+                root[k] = snapped[0]
+                n_iter[k] = it
+                Q[k] = q
 
 
 #: Largest |φ''| of each nonlinearity code (tanh, relu, softplus, rectified tanh):
@@ -685,7 +695,7 @@ def spectral_norm_bound(W):
 
 
 @njit(parallel=True, cache=True)
-def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
+def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate, n_threads):
     r"""Balls of convergence and of uniqueness around roots X (K, d), for :func:`_known_root`.
 
     With :math:`\beta \ge \|A(x^*)^{-1}\|_2` and L (finite) the Jacobian's Lipschitz
@@ -704,29 +714,34 @@ def root_radii(model, phi, W, bias, scale, C, X, lip, radii, gate):
     inf) and ``gate = (q_max, 3ρ_max)``: in a ball of convergence
     :math:`\|r(x)\| \le \|r(x^*)\| + \|A^*\|_F\,\rho + L\rho^2/2` (Taylor with a
     Lipschitz Jacobian), so :math:`q \le q_{max}`, half the largest square of that bound.
+    The roots are shared among ``n_threads`` threads as in :func:`solve_batch`.
     """
     K, d = X.shape
     bound = np.zeros(K)
-    for k in prange(K):
-        radii[k, 0] = 0.0
-        radii[k, 1] = 0.0
+    radii[:] = 0.0
+    taken = np.zeros(1, dtype=np.int64)  # roots taken one at a time (see solve_batch)
+    for _ in prange(min(n_threads, K)):
         r = np.empty(d)
         A = np.empty((d, d))
-        work = np.empty((7, max(W.shape[0], d)))
-        _evaluate(model, phi, W, bias, scale, C[k], X[k], r, A, work, True)
         Ainv = np.empty((d, d))
-        if not lu_inverse(A, Ainv):
-            continue
-        if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
-            radii[k, 0] = np.inf
-            radii[k, 1] = np.inf
-            bound[k] = np.inf
-            continue
-        beta = np.sqrt(_inf_norm(Ainv.T) * _inf_norm(Ainv))  # ‖A⁻¹‖₁ ‖A⁻¹‖∞
-        rho = 2.0 / (3.0 * beta * lip)
-        radii[k, 0] = rho
-        radii[k, 1] = 3.0 * rho
-        bound[k] = _norm(r) + _frobenius(A) * rho + 0.5 * lip * rho * rho
+        work = np.empty((7, max(W.shape[0], d)))
+        while True:
+            k = fetch_add(taken, 1)
+            if k >= K:
+                break
+            _evaluate(model, phi, W, bias, scale, C[k], X[k], r, A, work, True)
+            if not lu_inverse(A, Ainv):
+                continue
+            if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
+                radii[k, 0] = np.inf
+                radii[k, 1] = np.inf
+                bound[k] = np.inf
+                continue
+            beta = np.sqrt(_inf_norm(Ainv.T) * _inf_norm(Ainv))  # ‖A⁻¹‖₁ ‖A⁻¹‖∞
+            rho = 2.0 / (3.0 * beta * lip)
+            radii[k, 0] = rho
+            radii[k, 1] = 3.0 * rho
+            bound[k] = _norm(r) + _frobenius(A) * rho + 0.5 * lip * rho * rho
     gate[0] = 0.0
     gate[1] = 0.0
     for k in range(K):

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 
+import numba
 import numpy as np
 
 from .._blas import one_blas_thread
@@ -97,6 +98,7 @@ def _root_radii(dyn, x, c):
         _newton.root_radii(
             spec.model, spec.phi, spec.weight, spec.bias, spec.scale,
             np.ascontiguousarray(c, dtype=np.float64), np.ascontiguousarray(x), lip, radii, gate,
+            numba.get_num_threads(),
         )  # fmt: skip
     return radii, gate
 
@@ -153,7 +155,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 _newton.solve_batch(
                     spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared,
                     x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl], root[sl],
-                    *known.kernel_args(group[sl]),
+                    *known.kernel_args(group[sl]), numba.get_num_threads(),
                 )  # fmt: skip
             elif backend == "numpy":
                 x[sl], q[sl], n_iter[sl], status[sl], root[sl] = solve_batched(
