@@ -236,7 +236,10 @@ def _decompose_serial(J, lam, R, Rinv, info, singular, n_threads=1):
 
 
 def eig(J, inverse: bool = False):
-    """Eigenvalues and right eigenvectors of a batch of real matrices, as ``np.linalg.eig``.
+    """Eigenvalues and right eigenvectors of a batch of real matrices.
+
+    The eigenpairs of ``np.linalg.eig``, possibly in another order, with each
+    eigenvector's largest component real and positive (see the module docstring).
 
     Parameters
     ----------
@@ -250,7 +253,8 @@ def eig(J, inverse: bool = False):
     eigenvalues : complex ndarray (k, d)
         Complex even when all are real (``np.linalg.eig`` then returns real arrays).
     right : complex ndarray (k, d, d)
-        Column j of ``right[m]`` is the unit eigenvector of ``eigenvalues[m, j]``.
+        Column j of ``right[m]`` is the unit eigenvector of ``eigenvalues[m, j]``; a
+        complex pair's vectors are conjugate.
     right_inverse : complex ndarray (k, d, d), with ``inverse`` only
         :math:`R^{-1}`; for a defective matrix, whose R is singular, the
         pseudo-inverse, which still gives left vectors for the modes that exist.
@@ -258,7 +262,8 @@ def eig(J, inverse: bool = False):
     Raises
     ------
     numpy.linalg.LinAlgError
-        On NaN or infinite entries, or if the QR algorithm fails to converge.
+        On NaN or infinite entries, or if LAPACK's QR algorithm, the fallback of the
+        Numba one, fails to converge.
 
     Examples
     --------
