@@ -187,12 +187,8 @@ def _decompose(A, lam, R, Rinv, inverse):
                 R[i, j] = vr[j, i]
     if not inverse:
         return 0, False
-    V = np.empty((d, d))
-    for i in range(d):
-        for j in range(d):
-            V[i, j] = vr[j, i]
     Vinv = np.empty((d, d))
-    if not lu_inverse(V, Vinv):
+    if not lu_inverse(vr.T, Vinv):  # vr.T is V
         return 0, True
     for j in range(d):
         if wi[j] > 0.0:
@@ -227,7 +223,7 @@ def _decompose_parallel(J, lam, R, Rinv, info, singular, n_threads):
 
 
 @njit(cache=True)
-def _decompose_serial(J, lam, R, Rinv, info, singular, n_threads=1):
+def _decompose_serial(J, lam, R, Rinv, info, singular):
     """:func:`_decompose_parallel` on the calling thread."""
     inverse = Rinv.shape[0] == J.shape[0]
     none = np.empty((0, 0), dtype=np.complex128)
@@ -280,9 +276,11 @@ def eig(J, inverse: bool = False):
     Rinv = np.empty((k if inverse else 0, d, d), dtype=np.complex128)
     info = np.zeros(k, dtype=np.int32)
     singular = np.zeros(k, dtype=np.bool_)
-    kernel = _decompose_parallel if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK else _decompose_serial
     with one_blas_thread():  # LAPACK, where called, runs inside each Numba thread
-        kernel(J, lam, R, Rinv, info, singular, numba.get_num_threads())
+        if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK:
+            _decompose_parallel(J, lam, R, Rinv, info, singular, numba.get_num_threads())
+        else:
+            _decompose_serial(J, lam, R, Rinv, info, singular)
     if np.any(info != 0):
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(info != 0))} of {k} matrices"

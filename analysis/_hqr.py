@@ -189,6 +189,16 @@ def _standard_2x2(a, b, c, d):
     return a, b, c, d, cs, sn
 
 
+# Inlined into their callers: as calls they cost 5 % of the whole solver.
+@njit(cache=True, inline="always")
+def _rotate_columns(M, rows, j, cs, sn):
+    """Columns (j-1, j) of M, rows 0…rows-1, times the rotation [[cs, -sn], [sn, cs]]."""
+    for r in range(rows):
+        x, y = M[r, j - 1], M[r, j]
+        M[r, j - 1] = cs * x + sn * y
+        M[r, j] = cs * y - sn * x
+
+
 @njit(cache=True)
 def _rotate_pair(T, Z, i, cs, sn):
     """Apply the rotation of a standardised block at rows/columns (i-1, i) to the rest
@@ -198,14 +208,23 @@ def _rotate_pair(T, Z, i, cs, sn):
         x, y = T[i - 1, j], T[i, j]
         T[i - 1, j] = cs * x + sn * y
         T[i, j] = cs * y - sn * x
-    for r in range(i - 1):
-        x, y = T[r, i - 1], T[r, i]
-        T[r, i - 1] = cs * x + sn * y
-        T[r, i] = cs * y - sn * x
-    for r in range(n):
-        x, y = Z[r, i - 1], Z[r, i]
-        Z[r, i - 1] = cs * x + sn * y
-        Z[r, i] = cs * y - sn * x
+    _rotate_columns(T, i - 1, i, cs, sn)
+    _rotate_columns(Z, n, i, cs, sn)
+
+
+@njit(cache=True, inline="always")
+def _reflect_columns(M, rows, k, u1, u2, tau, three):
+    """Columns k, k+1 (and k+2 if ``three``) of M, rows 0…rows-1, times the reflector
+    :math:`I - \tau u u^\top`, u = (1, u1, u2)."""
+    for r in range(rows):
+        s = M[r, k] + u1 * M[r, k + 1]
+        if three:
+            s += u2 * M[r, k + 2]
+        s *= tau
+        M[r, k] -= s
+        M[r, k + 1] -= s * u1
+        if three:
+            M[r, k + 2] -= s * u2
 
 
 @njit(cache=True)
@@ -308,24 +327,8 @@ def _schur(T, Z, wr, wi):
                 T[k + 1, j] -= s * u1
                 if three:
                     T[k + 2, j] -= s * u2
-            for r in range(min(k + 3, ihi) + 1):
-                s = T[r, k] + u1 * T[r, k + 1]
-                if three:
-                    s += u2 * T[r, k + 2]
-                s *= tau
-                T[r, k] -= s
-                T[r, k + 1] -= s * u1
-                if three:
-                    T[r, k + 2] -= s * u2
-            for r in range(n):
-                s = Z[r, k] + u1 * Z[r, k + 1]
-                if three:
-                    s += u2 * Z[r, k + 2]
-                s *= tau
-                Z[r, k] -= s
-                Z[r, k + 1] -= s * u1
-                if three:
-                    Z[r, k + 2] -= s * u2
+            _reflect_columns(T, min(k + 3, ihi) + 1, k, u1, u2, tau, three)
+            _reflect_columns(Z, n, k, u1, u2, tau, three)
     return True
 
 

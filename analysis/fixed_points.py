@@ -128,20 +128,20 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     if two_pass:  # the sample first, then the rest
         sample = order % SAMPLE_EVERY == 0
         order = np.concatenate([order[sample], order[~sample]])
-    x, group = X[order], group[order]
+    x, C, group = X[order], C[order], group[order]
     q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     root = np.full(n, -1, dtype=np.int64)  # index of the known root each stopped at
+    prepared = None  # the torch backend prepares each chunk on its device
     if backend == "numba":
         # One prepared input per input group (numbered from 0, its candidates share
-        # one input): the kernel reads row group[k] for candidate k. member[g] is the
-        # original index of some candidate of group g.
+        # one input): the kernel reads row group[k] for candidate k. member[g] is some
+        # candidate of group g.
         member = np.zeros(int(group.max()) + 1 if n else 0, dtype=np.int64)
-        member[group] = order
+        member[group] = np.arange(n)
         prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
-    else:
-        C = C[order]
-        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C)) if backend != "torch" else None
+    elif backend == "numpy":
+        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C))
     # No bar at all without progress: even a disabled one costs 0.1 ms to set up.
     bar = tqdm(total=n, desc="fixed points", unit="candidate") if progress else None
 
@@ -182,13 +182,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
                 roots = np.flatnonzero(status[:first] == ROOT)
                 _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
                 reps = roots[reps]
-                if backend == "numba":
-                    c = prepared[group[reps]]
-                elif backend == "numpy":
-                    c = prepared[reps]
-                else:
-                    c = dyn._prepare(NUMPY, C[reps])
-                radii, gate = _root_radii(dyn, x[reps], c)
+                radii, gate = _root_radii(dyn, x[reps], dyn._prepare(NUMPY, C[reps]))
                 known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
                 solve(first, n, known)
     finally:
