@@ -9,24 +9,38 @@ runs out), so a thread that runs keeps taking blocks while another is held up, a
 the region waits at most for the block that thread holds.
 
 :func:`fetch_add` compiles to one LLVM ``atomicrmw add``. NumPy and Numba offer no
-atomic operations on the CPU (``numba.cuda.atomic`` is for GPUs only).
+atomic operations on the CPU (``numba.cuda.atomic`` is for GPUs only). Called from
+Python, as under ``NUMBA_DISABLE_JIT=1``, it is a plain read and add: there is then
+only one thread.
 """
 
 from __future__ import annotations
 
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 __all__ = ["fetch_add"]
 
 
-@intrinsic
-def fetch_add(typingctx, counter, value):
-    """Atomically add ``value`` to ``counter[0]`` (a 1-D int64 array); return the old value.
+def fetch_add(counter, value):
+    """Atomically add ``value`` to ``counter[0]`` (a 1-D int64 array); return the old value."""
+    old = int(counter[0])
+    counter[0] = old + value
+    return old
 
-    Callable from ``@njit`` code only.
-    """
+
+@overload(fetch_add)
+def _fetch_add_jit(counter, value):
+    if isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.ndim == 1:
+        if isinstance(value, types.Integer):
+            return lambda counter, value: _atomic_add(counter, value)
+    return None
+
+
+@intrinsic
+def _atomic_add(typingctx, counter, value):
+    """The compiled :func:`fetch_add`: one ``atomicrmw add`` on ``counter[0]``."""
     if not (
         isinstance(counter, types.Array)
         and counter.dtype == types.int64

@@ -58,12 +58,18 @@ def _call(jobs, ints, a, wr, wi, vl, vr, work):
 
 @njit(cache=True)
 def _inf_norm(M):
-    """Largest absolute row sum (of a real or complex matrix)."""
+    r"""Largest row sum of :math:`|\mathrm{Re}\,m_{ij}| + |\mathrm{Im}\,m_{ij}|`.
+
+    For a real matrix that is :math:`\|M\|_\infty`; for a complex one it is within a
+    factor √2 of it, as LAPACK's condition estimates take it, and free of the
+    ``hypot`` that ``abs`` of a complex number calls (512 times for R and R⁻¹ of a
+    16 × 16 matrix: 10 % of its decomposition's time).
+    """
     big = 0.0
     for i in range(M.shape[0]):
         s = 0.0
         for j in range(M.shape[1]):
-            s += abs(M[i, j])
+            s += abs(M[i, j].real) + abs(M[i, j].imag)
         big = max(big, s)
     return big
 

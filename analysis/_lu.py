@@ -59,7 +59,7 @@ def lu_scratch(d):
     return np.empty((d + 1, d)), np.empty(d, dtype=np.int32), ints
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _factor_small(M, lu, piv):
     d = M.shape[0]
     for i in range(d):
@@ -99,7 +99,7 @@ def _factor_small(M, lu, piv):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _solve_small(lu, piv, out):
     d = out.shape[0]
     for k in range(d):
@@ -116,17 +116,16 @@ def _solve_small(lu, piv, out):
     # U x = y from the bottom up. Each row sums from the far end, so that the term
     # with the newest unknown, out[i + 1], comes last and the rest of the sum need
     # not wait for it (a 1.6x shorter chain of dependent operations).
-    rdiag = lu[d]
     for ii in range(d):
         i = d - 1 - ii
         s = out[i]
         for jj in range(ii):
             j = d - 1 - jj
             s -= lu[i, j] * out[j]
-        out[i] = s * rdiag[i]
+        out[i] = s * lu[d, i]  # the reciprocal of U's diagonal
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lu_factor(M, lu, piv, ints):
     """Factor the square matrix M into ``lu``/``piv``; False if singular or not finite."""
     d = M.shape[0]
@@ -144,7 +143,7 @@ def lu_factor(M, lu, piv, ints):
     return ints[_INFO] == 0  # info > 0: an exactly zero pivot
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lu_solve(lu, piv, ints, b, out):
     """out = M⁻¹ b from :func:`lu_factor`'s factors; False if the result is not finite."""
     d = b.shape[0]

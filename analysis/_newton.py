@@ -81,7 +81,7 @@ from ._tanh import sigmoid, tanh
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _phi(code, z, y, dy, vector_tanh=False):
     """y = φ(z), dy = φ'(z) elementwise (codes as in ``PHI_CODES``).
 
@@ -124,7 +124,7 @@ def _phi(code, z, y, dy, vector_tanh=False):
 VECTOR_SUMS = {"reassoc", "contract"}
 
 
-@njit(cache=True, fastmath=VECTOR_SUMS)
+@njit(cache=True, _nrt=False, fastmath=VECTOR_SUMS)
 def _matvec(W, v, out, row0, row1):
     """out[k] = W[row0 + k] · v for k < row1 - row0."""
     n = v.shape[0]
@@ -135,7 +135,7 @@ def _matvec(W, v, out, row0, row1):
         out[i - row0] = s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def _forward(model, phi, W, bias, c, x, r, work, scale):
     """Write the residual into r, leaving the intermediates :func:`_jacobian` needs in work.
 
@@ -210,7 +210,7 @@ def _forward(model, phi, W, bias, c, x, r, work, scale):
             r_c[i] = cn[i] - cs[i]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _jacobian(model, W, x, A, work, scale):
     """The residual's Jacobian A at x from the intermediates :func:`_forward` left in work.
 
@@ -261,7 +261,7 @@ def _jacobian(model, W, x, A, work, scale):
             A[i, i] -= 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
     """Write the residual into r and, if ``jac``, its Jacobian into A."""
     _forward(model, phi, W, bias, c, x, r, work, scale)
@@ -269,7 +269,7 @@ def _evaluate(model, phi, W, bias, scale, c, x, r, A, work, jac):
         _jacobian(model, W, x, A, work, scale)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _rmatvec(A, r, g):
     """g = Aᵀ r, row by row so that the inner loop runs along contiguous memory."""
     d = r.shape[0]
@@ -281,7 +281,7 @@ def _rmatvec(A, r, g):
             g[j] += A[i, j] * ri
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _q(r):
     s = 0.0
     for i in range(r.shape[0]):
@@ -289,12 +289,12 @@ def _q(r):
     return 0.5 * s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _norm(v):
     return np.sqrt(2.0 * _q(v))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _maxabs(x):
     m = 0.0
     for i in range(x.shape[0]):
@@ -304,7 +304,7 @@ def _maxabs(x):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _frobenius(A):
     s = 0.0
     for i in range(A.shape[0]):
@@ -313,7 +313,32 @@ def _frobenius(A):
     return np.sqrt(s)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def _copy(src, dst):
+    """dst[:] = src, as a loop: slice assignment needs Numba's runtime (NRT)."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, _nrt=False)
+def _gram(A, H):
+    """H = AᵀA, accumulated row by row of A (contiguous, so the inner loop vectorises);
+    the upper triangle is computed and mirrored."""
+    d = A.shape[1]
+    for i in range(d):
+        for j in range(i, d):
+            H[i, j] = 0.0
+    for k in range(A.shape[0]):
+        for i in range(d):
+            a = A[k, i]
+            for j in range(i, d):
+                H[i, j] += a * A[k, j]
+    for i in range(d):
+        for j in range(i):
+            H[i, j] = H[j, i]
+
+
+@njit(cache=True, _nrt=False)
 def _located(last_full, prev_full, x, root_xtol):
     """Whether two full steps δ₁ = ``prev_full`` > δ₂ = ``last_full`` locate the root at x.
 
@@ -327,7 +352,7 @@ def _located(last_full, prev_full, x, root_xtol):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _known_root(x, q, last_full, prev_full, known, known_group, radii, gate, group, snap_tol):
     """Index of the first known root of ``group`` that the candidate at x has reached, or -1.
 
@@ -367,7 +392,7 @@ def _known_root(x, q, last_full, prev_full, known, known_group, radii, gate, gro
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work):
     """Move the root x by the step dx if that lowers q; returns the new q."""
     for i in range(x.shape[0]):
@@ -375,16 +400,16 @@ def _polish(model, phi, W, bias, scale, c, x, q, dx, xn, rn, A, work):
     _evaluate(model, phi, W, bias, scale, c, xn, rn, A, work, False)
     qn = _q(rn)
     if qn < q:
-        x[:] = xn
+        _copy(xn, x)
         return qn
     return q
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _solve_one(
     model, phi, W, bias, scale, c, x,
     tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
-    patience, armijo, chord_steps, chord_ratio, vecs, A, lu, piv, ints, work, work2,
+    patience, armijo, chord_steps, chord_ratio, vecs, A, H, lu, piv, ints, work, work2,
     known, known_q, known_group, known_radii, known_gate, group, snap_tol, snapped,
 ):  # fmt: skip
     """Run the solver on one candidate, updating x in place; return (status, n_iter, q).
@@ -392,9 +417,10 @@ def _solve_one(
     ``snapped[0]`` is set to the index of the known root at which the candidate stops,
     if it does (step 0); it is left alone otherwise.
 
-    ``vecs`` (8, d), ``A`` (d, d), the LU scratch ``lu``, ``piv``, ``ints`` and the two
-    ``work`` buffers are scratch, allocated once per block of candidates by
-    :func:`solve_batch`. ``known`` (K, d) holds known roots with their ``known_q``,
+    ``vecs`` (8, d), ``A`` and ``H`` (d, d), the LU scratch ``lu``, ``piv``, ``ints``
+    and the two ``work`` buffers are scratch, allocated once per thread by
+    :func:`solve_batch`: compiled without Numba's runtime (see :func:`_take_blocks`),
+    this function and those it calls allocate nothing. ``known`` (K, d) holds known roots with their ``known_q``,
     input group ``known_group`` and ``known_radii``, with ``known_gate`` (see
     :func:`_known_root`); ``group`` is the candidate's (step 0).
     """
@@ -421,7 +447,7 @@ def _solve_one(
             snap_tol,
         )  # fmt: skip
         if j >= 0:
-            x[:] = known[j]
+            _copy(known[j], x)
             snapped[0] = j
             return ROOT, it, known_q[j]
         for i in range(d):
@@ -510,7 +536,7 @@ def _solve_one(
                         known_gate, group, snap_tol,
                     )  # fmt: skip
                     if j >= 0:
-                        x[:] = known[j]
+                        _copy(known[j], x)
                         snapped[0] = j
                         return ROOT, it, known_q[j]
                     # Past tol_q, chord steps go on until they locate the root: one
@@ -539,7 +565,7 @@ def _solve_one(
                     last_full = cnorm
         if not accepted:
             factored = False  # the LM solves below reuse the LU buffers
-            H = A.T @ A
+            _gram(A, H)
             if mu < 0.0:
                 hmax = 0.0
                 for i in range(d):
@@ -575,8 +601,8 @@ def _solve_one(
             stall = stall + 1 if qn > q * (1.0 - 1e-6) else 0
             # The last evaluation was at the accepted point: its residual and the
             # intermediates in work give the Jacobian without another forward pass.
-            x[:] = xn
-            r[:] = rn
+            _copy(xn, x)
+            _copy(rn, r)
             _jacobian(model, W, x, A, work, scale)
             q = qn
             factored = False
@@ -617,29 +643,67 @@ def solve_batch(
     # another process leaves its blocks to the others instead of a fixed share.
     taken = np.zeros(1, dtype=np.int64)
     for _ in prange(min(n_threads, n_blocks)):
-        vecs = np.empty((8, d))
-        A = np.empty((d, d))
         lu, piv, ints = lu_scratch(d)
         work = np.empty((7, max(W.shape[0], d)))
-        work2 = np.empty_like(work)
-        snapped = np.empty(1, dtype=np.int64)
-        while True:
-            b = fetch_add(taken, 1)
-            if b >= n_blocks:
-                break
-            for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-                snapped[0] = -1
-                st, it, q = _solve_one(
-                    model, phi, W, bias, scale, C[group[k]], X[k],
-                    tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max,
-                    n_backtrack, lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, lu,
-                    piv, ints, work, work2, known, known_q, known_group, known_radii, known_gate,
-                    group[k], snap_tol, snapped,
-                )  # fmt: skip
-                status[k] = st
-                root[k] = snapped[0]
-                n_iter[k] = it
-                Q[k] = q
+        scratch = (
+            np.empty((8, d)), np.empty((d, d)), np.empty((d, d)), lu, piv, ints, work,
+            np.empty_like(work), np.empty(1, dtype=np.int64), np.empty(d), np.empty(C.shape[1]),
+        )  # fmt: skip
+        _take_blocks(
+            taken, model, phi, W, bias, scale, C, X,
+            tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max,
+            n_backtrack, lm_tries, patience, armijo, chord_steps, chord_ratio, Q, n_iter,
+            status, root, known, known_q, known_group, known_radii, known_gate, group,
+            snap_tol, scratch,
+        )  # fmt: skip
+
+
+@njit(cache=True, _nrt=False)
+def _take_blocks(
+    taken, model, phi, W, bias, scale, C, X,
+    tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max, n_backtrack, lm_tries,
+    patience, armijo, chord_steps, chord_ratio, Q, n_iter, status, root,
+    known, known_q, known_group, known_radii, known_gate, group, snap_tol, scratch,
+):  # fmt: skip
+    """One thread of :func:`solve_batch`: solve blocks of candidates until ``taken``
+    runs out, with this thread's ``scratch`` buffers.
+
+    Without Numba's runtime (``_nrt=False``): passing an array to a function, or
+    taking a view of it, otherwise updates its reference count atomically, hundreds
+    of times per candidate, and on the arrays the threads share (W, the known
+    roots...) that is a cache line the cores pass back and forth. So each candidate
+    and its input are copied to and from the thread's own buffers ``x`` and ``c``
+    instead of being passed as views.
+    """
+    vecs, A, H, lu, piv, ints, work, work2, snapped, x, c = scratch
+    n, d = X.shape
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    g_in = -1
+    while True:
+        b = fetch_add(taken, 1)
+        if b >= n_blocks:
+            return
+        for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            if group[k] != g_in:
+                g_in = group[k]
+                for i in range(c.shape[0]):
+                    c[i] = C[g_in, i]
+            for i in range(d):
+                x[i] = X[k, i]
+            snapped[0] = -1
+            st, it, q = _solve_one(
+                model, phi, W, bias, scale, c, x,
+                tol_q, xtol, root_xtol, gtol, gtol_stall, length, max_iter, max_step, x_max,
+                n_backtrack, lm_tries, patience, armijo, chord_steps, chord_ratio, vecs, A, H,
+                lu, piv, ints, work, work2, known, known_q, known_group, known_radii,
+                known_gate, g_in, snap_tol, snapped,
+            )  # fmt: skip
+            for i in range(d):
+                X[k, i] = x[i]
+            status[k] = st
+            root[k] = snapped[0]
+            n_iter[k] = it
+            Q[k] = q
 
 
 #: Largest |φ''| of each nonlinearity code (tanh, relu, softplus, rectified tanh):

@@ -45,3 +45,9 @@ def test_only_an_int64_counter_is_accepted():
         _add(np.zeros(1), 1)
     with pytest.raises(numba.TypingError):
         _add(np.zeros(1, dtype=np.int64), 1.5)
+
+
+def test_called_from_python_it_is_a_plain_add():
+    """Under NUMBA_DISABLE_JIT=1 the kernels call it as Python."""
+    counter = np.array([7], dtype=np.int64)
+    assert fetch_add(counter, 2) == 7 and counter[0] == 9

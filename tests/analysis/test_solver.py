@@ -354,6 +354,17 @@ def test_shared_roots_keep_close_roots_and_inputs_apart():
 # -- balls of convergence and uniqueness around known roots (share_roots) ---------------
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (5, 5), (16, 16), (48, 16), (70, 70)])
+def test_gram_matrix_of_the_levenberg_marquardt_steps(shape):
+    """The kernel forms AᵀA without Numba's runtime (a loop, not BLAS): it must equal
+    NumPy's product and be exactly symmetric."""
+    A = np.random.default_rng(shape[0]).normal(size=shape)
+    H = np.full((shape[1], shape[1]), np.nan)
+    kernels._gram(A, H)
+    np.testing.assert_allclose(H, A.T @ A, rtol=1e-13, atol=1e-13 * shape[0])
+    assert np.array_equal(H, H.T)
+
+
 def test_phi_curvature_is_the_largest_second_derivative():
     v = np.linspace(-12.0, 12.0, 400_001)
     t = np.tanh(v)
