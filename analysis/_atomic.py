@@ -32,10 +32,7 @@ def fetch_add(counter, value):
 
 @overload(fetch_add)
 def _fetch_add_jit(counter, value):
-    if isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.ndim == 1:
-        if isinstance(value, types.Integer):
-            return lambda counter, value: _atomic_add(counter, value)
-    return None
+    return lambda counter, value: _atomic_add(counter, value)  # typed by _atomic_add
 
 
 @intrinsic
