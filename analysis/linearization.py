@@ -130,19 +130,34 @@ def _order_modes(lam, is_map, dt):
 
 
 @njit(cache=True)
-def _gather_modes(R, Rinv, order):
-    """Right eigenvectors (columns) and left ones, :math:`l_j = \\overline{(R^{-1})_{j,:}}`
-    (columns), in the sorted ``order``."""
+def _sorted_eigenmodes(lam, R, Rinv, B, is_map, dt):
+    """The modes of :func:`_order_modes` with their vectors and input projections.
+
+    Returns ``(eigenvalues, right, left, growth_rate, frequency, projection)``: right
+    eigenvectors (columns of R) and left ones, :math:`l_j = \\overline{(R^{-1})_{j,:}}`
+    (columns), in the sorted order, and :math:`l_j^H B = (R^{-1})_{j,:} B` for each
+    mode j (B of shape (k, d, m); m = 0 for none).
+    """
+    order, lam_s, growth, freq = _order_modes(lam, is_map, dt)
     k, d = order.shape
+    m_in = B.shape[2]
     right = np.empty_like(R)
     left = np.empty_like(R)
+    proj = np.empty((k, d, m_in), dtype=np.complex128)
     for m in range(k):
         for j in range(d):
             o = order[m, j]
             for i in range(d):
                 right[m, i, j] = R[m, i, o]
                 left[m, i, j] = np.conj(Rinv[m, o, i])
-    return right, left
+            for c in range(m_in):
+                re, im = 0.0, 0.0
+                for i in range(d):
+                    z = Rinv[m, o, i]
+                    re += z.real * B[m, i, c]
+                    im += z.imag * B[m, i, c]
+                proj[m, j, c] = complex(re, im)
+    return lam_s, right, left, growth, freq, proj
 
 
 def _sort_modes(lam, kind: str, dt: float):
@@ -195,11 +210,18 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     array([[2. , 0.5]])
     """
     J = np.asarray(jacobian, dtype=np.float64)
-    lam, R, Rinv = eig(J, inverse=True)
-    order, lam, growth, frequency = _sort_modes(lam, kind, dt)
-    # Sorting permutes R's columns, and so R⁻¹'s rows.
-    R, left = _gather_modes(R, Rinv, order)
+    lam, R, left, growth, frequency, _ = _modes(J, np.empty((len(J), J.shape[-1], 0)), kind, dt)
     return lam, R, left, growth, frequency
+
+
+def _modes(J, B, kind: str, dt: float):
+    """:func:`eigenmodes` of J (k, d, d), with the input projections :math:`l_j^H B` of
+    B (k, d, m) as a sixth result."""
+    lam, R, Rinv = eig(J, inverse=True)
+    # Sorting permutes R's columns, and so R⁻¹'s rows.
+    return _sorted_eigenmodes(
+        lam, R, Rinv, np.asarray(B, dtype=np.float64), kind == "map", float(dt)
+    )
 
 
 def classify(growth_rate, marginal_tol: float):
@@ -211,12 +233,11 @@ def classify(growth_rate, marginal_tol: float):
     g = np.asarray(growth_rate)
     n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)
     n_marginal = np.sum(np.abs(g) <= marginal_tol, axis=-1).astype(np.int32)
-    labels = np.where(
-        n_unstable > 0,
-        np.char.add("unstable_", n_unstable.astype(str)),
-        np.where(n_marginal > 0, "marginal", "stable"),
-    )
-    return n_unstable, n_marginal, labels.astype(str)
+    labels = [
+        f"unstable_{u}" if u else ("marginal" if m else "stable")
+        for u, m in zip(n_unstable.ravel().tolist(), n_marginal.ravel().tolist(), strict=True)
+    ]
+    return n_unstable, n_marginal, np.array(labels, dtype=str).reshape(n_unstable.shape)
 
 
 def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearization:
@@ -249,7 +270,6 @@ def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearizati
     u = dynamics.check_inputs(u, len(x))
     J = dynamics.jacobian(x, u)
     B = dynamics.input_jacobian(x, u)
-    lam, R, L, growth, freq = eigenmodes(J, kind=dynamics.kind, dt=dynamics.dt)
-    proj = np.conj(np.swapaxes(L, -1, -2)) @ B  # L^H B: row m is the left vector m's projection
+    lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt)
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)
     return Linearization(J, B, lam, R, L, proj, growth, freq, n_unstable, n_marginal, stability)
