@@ -15,7 +15,9 @@ does not offer.
 
 Scratch per thread: ``lu`` (d + 1, d) float64, ``piv`` (d,) int32, ``ints`` (4,) int32
 (LAPACK's scalar arguments, passed by pointer). Both functions return False when the
-matrix is singular or the solution is not finite.
+matrix is singular or the solution is not finite. Like the Newton kernel that calls
+them, they are compiled without Numba's runtime (``_nrt=False``): they allocate
+nothing and update no reference counts.
 """
 
 from __future__ import annotations
