@@ -50,6 +50,20 @@ _BIG = 1e150
 _SWEEPS_PER_EIGENVALUE = 30
 
 
+@njit(cache=True, inline="always")
+def _reflect_left(M, vs, k, beta):
+    """M ← P_k M on columns k+1…, P_k = I - β v vᵀ with v = ``vs[k+1:, k]`` (rows k+1…);
+    M Fortran-ordered, so each column is contiguous."""
+    n = M.shape[0]
+    for j in range(k + 1, n):
+        s = 0.0
+        for i in range(k + 1, n):
+            s += vs[i, k] * M[i, j]
+        s *= beta
+        for i in range(k + 1, n):
+            M[i, j] -= s * vs[i, k]
+
+
 @njit(cache=True)
 def _hessenberg(T, Z, vs, betas):
     """T ← Qᵀ T Q upper Hessenberg and Z ← Q, in place (T, Z Fortran-ordered).
@@ -58,6 +72,7 @@ def _hessenberg(T, Z, vs, betas):
     reflector :math:`v_k` (rows k+1…), which the backward accumulation of Q reuses.
     """
     n = T.shape[0]
+    w = np.empty(n)
     for k in range(n - 2):
         # P_k maps x = T[k+1:, k] to ∓‖x‖ e₁ (sign opposite to x₀: no cancellation).
         big = 0.0
@@ -83,16 +98,10 @@ def _hessenberg(T, Z, vs, betas):
         T[k + 1, k] = alpha
         for i in range(k + 2, n):
             T[i, k] = 0.0
-        # From the left, on columns k+1…: each column is contiguous.
-        for j in range(k + 1, n):
-            s = 0.0
-            for i in range(k + 1, n):
-                s += vs[i, k] * T[i, j]
-            s *= beta
-            for i in range(k + 1, n):
-                T[i, j] -= s * vs[i, k]
+        _reflect_left(T, vs, k, beta)
         # From the right, on columns k+1…: w = T v, then T -= β w vᵀ column by column.
-        w = np.zeros(n)
+        for i in range(n):
+            w[i] = 0.0
         for j in range(k + 1, n):
             vj = vs[j, k]
             for i in range(n):
@@ -107,16 +116,8 @@ def _hessenberg(T, Z, vs, betas):
             Z[i, j] = 0.0
         Z[i, i] = 1.0
     for k in range(n - 3, -1, -1):
-        beta = betas[k]
-        if beta == 0.0:
-            continue
-        for j in range(k + 1, n):
-            s = 0.0
-            for i in range(k + 1, n):
-                s += vs[i, k] * Z[i, j]
-            s *= beta
-            for i in range(k + 1, n):
-                Z[i, j] -= s * vs[i, k]
+        if betas[k] != 0.0:
+            _reflect_left(Z, vs, k, betas[k])
 
 
 @njit(cache=True)
