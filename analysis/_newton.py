@@ -425,10 +425,12 @@ def _solve_one(
 
     ``vecs`` (8, d), ``A`` and ``H`` (d, d), the LU scratch ``lu``, ``piv``, ``ints``
     and the two ``work`` buffers are scratch, allocated once per thread by
-    :func:`solve_batch`: compiled without Numba's runtime (see :func:`_take_blocks`),
-    this function and those it calls allocate nothing. ``known`` (K, d) holds known roots with their ``known_q``,
-    input group ``known_group`` and ``known_radii``, with ``known_gate`` (see
-    :func:`_known_root`); ``group`` is the candidate's (step 0).
+    :func:`solve_batch`: compiled without Numba's runtime (see the module docstring),
+    this function and those it calls allocate nothing.
+
+    ``known`` (K, d) holds known roots with their ``known_q``, input group
+    ``known_group`` and ``known_radii``, with ``known_gate`` (see :func:`_known_root`);
+    ``group`` is the candidate's (step 0).
     """
     d = x.shape[0]
     r, rn, g, dx, xn, neg, rc, xc = (
@@ -674,12 +676,9 @@ def _take_blocks(
     """One thread of :func:`solve_batch`: solve blocks of candidates until ``taken``
     runs out, with this thread's ``scratch`` buffers.
 
-    Without Numba's runtime (``_nrt=False``): passing an array to a function, or
-    taking a view of it, otherwise updates its reference count atomically, hundreds
-    of times per candidate, and on the arrays the threads share (W, the known
-    roots...) that is a cache line the cores pass back and forth. So each candidate
-    and its input are copied to and from the thread's own buffers ``x`` and ``c``
-    instead of being passed as views.
+    Compiled without Numba's runtime, like the functions it calls (see the module
+    docstring). Each candidate and its input are copied to and from the thread's own
+    buffers ``x`` and ``c`` rather than passed as views of X and C.
     """
     vecs, A, H, lu, piv, ints, work, work2, snapped, x, c = scratch
     n, d = X.shape

@@ -139,6 +139,21 @@ def test_spectrum_is_eigenmodes_without_the_vectors(rng, kind):
         spectrum(np.full((1, 2, 2), np.nan), kind=kind)
 
 
+def test_selection_vectors_with_complex_modes():
+    """For oscillatory modes too, the selection vectors are l_jᴴ B with the returned
+    left vectors, and lᴴ r = I (both formed in one kernel from R⁻¹)."""
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(3, 6, 6))
+    B = rng.normal(size=(3, 6, 2))
+    dyn = FunctionDynamics(lambda x, u: x, n_state=6, n_input=2, kind="map",
+                           jacobian=lambda x, u: A, input_jacobian=lambda x, u: B)  # fmt: skip
+    lin = linearize(dyn, np.zeros((3, 6)))
+    assert np.any(lin.eigenvalues.imag != 0)
+    lh = np.conj(np.swapaxes(lin.left, -1, -2))
+    np.testing.assert_allclose(lin.input_projection, lh @ B, atol=1e-12)
+    np.testing.assert_allclose(lh @ lin.right, np.broadcast_to(np.eye(6), (3, 6, 6)), atol=1e-10)
+
+
 def test_selection_vectors_of_a_line_attractor():
     """ẋ = Ax + Bu with A = R diag(0, -1, -2) R⁻¹: the line-attractor mode integrates
     the input along l₀ᵀB (Mante et al. 2013's selection vector)."""
