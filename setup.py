@@ -143,7 +143,7 @@ def _extensions_and_cmdclass():
             "neurodyn._C",
             sources=[
                 str(CSRC / "bindings" / "cpu_module.cpp"),
-                str(CSRC / "cpu" / "lif_cpu.cpp"),
+                *(str(p) for p in sorted((CSRC / "cpu").glob("*.cpp"))),
             ],
             include_dirs=INCLUDE_DIRS,
             extra_compile_args=list(CXX_FLAGS),

@@ -1,0 +1,335 @@
+r"""Thread pools: how many threads neurodyn's work runs on, decided in one place.
+
+neurodyn's work runs on four thread pools: PyTorch's intra-op pool (training,
+simulation, the torch analyzers), the BLAS library under NumPy and SciPy, Numba's pool
+and the OpenMP threads of the compiled kernels (``neurodyn._C``). Left to their
+defaults, each starts one thread per core. On a machine where other work runs, that
+is the worst choice: a parallel region ends only when its slowest thread does, and a
+thread that shares its core with another process waits for its time slice at every
+region. A GRU's forward pass on a 64 × 120 × 3 batch took 1.9 s on two threads
+against 0.03 s on one while the other core was busy; small BLAS products and the
+fixed-point kernels suffer alike.
+
+The policy
+----------
+For each public call, :func:`limit` sets every pool to
+
+.. math::
+
+    n = \min\bigl(\lceil w / w_0 \rceil,\; n_\text{free}\bigr), \qquad
+    n_\text{free} = \max\bigl(1,\ \operatorname{round}(n_\text{cores} - b)\bigr),
+
+where w is the call's work per parallel operation (floating-point operations, as
+the caller estimates them), :math:`w_0` (:data:`GRAIN`) the work below which a
+second thread costs more in synchronisation than it saves, :math:`n_\text{cores}`
+the cores this process may run on (its CPU affinity and its cgroup's quota) and b
+the cores other processes keep busy (:func:`probe`). Small work runs on one thread
+wherever it runs; large work spreads over the cores no one else is using. The pools
+are restored when the call returns, so a user's own ``torch.set_num_threads`` is
+never overridden for longer than a neurodyn call.
+
+Every public entry point that computes takes ``threads=`` (``None`` = this policy,
+an int = exactly that many) and the command line ``--threads``;
+:func:`neurodyn.show_config` reports the machine and the last choice.
+
+The load probe
+--------------
+b is measured from ``/proc/stat``: the CPU time all processes used over a window,
+less this process's own (so neurodyn's threads never count as load), divided by the
+window's length. The window runs from the previous probe (at least
+:data:`MIN_WINDOW` s earlier; a probe sooner than that reuses the last estimate) or,
+at a process's first probe, over :data:`MIN_WINDOW` s of waiting. Where ``/proc/stat``
+does not exist, b comes from the 1-minute load average, less this process's share.
+
+Long runs (training) call :func:`limit` again every so often, so that a load that
+starts or stops during the run changes the thread count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import resource
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+__all__ = [
+    "GRAIN",
+    "ThreadChoice",
+    "available_cores",
+    "check_threads",
+    "choose",
+    "last_choice",
+    "limit",
+    "one_blas_thread",
+    "probe",
+]
+
+#: Work (floating-point operations per parallel operation) that one more thread must
+#: have to pay for itself. Measured on two-core machines: a 64 × 128 × 128 matrix product
+#: (2 MFLOP) runs no faster on two threads than on one, while products of tens of MFLOP
+#: scale.
+GRAIN = 1.6e7
+
+#: Shortest window of the load probe, in seconds (``/proc/stat`` counts in 10 ms ticks).
+MIN_WINDOW = 0.05
+
+
+def check_threads(threads) -> int | None:
+    """Validate a ``threads=`` argument: None (the policy) or an integer >= 1.
+
+    Examples
+    --------
+    >>> check_threads(None), check_threads(2)
+    (None, 2)
+    """
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not hasattr(threads, "__index__") or int(threads) < 1:
+        raise ValueError(
+            f"threads must be None (chosen from the work and the machine's load) or an "
+            f"integer >= 1, got {threads!r}"
+        )
+    return int(threads)
+
+
+def available_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by its cgroup's CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.floor(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def _cpu_jiffies() -> int | None:
+    """Busy time of all CPUs (user, nice, system, irq, softirq, steal), in ticks."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
+def _own_seconds() -> float:
+    """CPU time of this process (all its threads), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_lock = threading.Lock()
+_last_sample: tuple[float, int, float] | None = None  # (wall, busy ticks, own seconds)
+_last_busy = 0.0
+
+
+def probe() -> float:
+    """Cores kept busy by other processes (b in the module docstring), >= 0.
+
+    Examples
+    --------
+    >>> probe() >= 0.0
+    True
+    """
+    global _last_sample, _last_busy
+    with _lock:
+        now, ticks = time.monotonic(), _cpu_jiffies()
+        if ticks is None:
+            return _loadavg_busy()
+        if _last_sample is None:
+            _last_sample = (now, ticks, _own_seconds())
+            time.sleep(MIN_WINDOW)
+            now, ticks = time.monotonic(), _cpu_jiffies()
+        t0, ticks0, own0 = _last_sample
+        if now - t0 < MIN_WINDOW:
+            return _last_busy
+        own = _own_seconds()
+        others = (ticks - ticks0) / _TICK - (own - own0)
+        _last_busy = max(0.0, others / (now - t0))
+        _last_sample = (now, ticks, own)
+        return _last_busy
+
+
+def _loadavg_busy() -> float:
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+    # The load average counts this process's running threads too; at most the
+    # threads neurodyn last chose were among them.
+    mine = _last.threads if _last is not None else 1
+    return max(0.0, load - mine)
+
+
+@dataclass(frozen=True)
+class ThreadChoice:
+    """What :func:`choose` decided, and from what (reported by ``show_config``)."""
+
+    threads: int
+    requested: int | None
+    work: float | None
+    cores: int
+    busy: float
+    what: str
+
+
+_last: ThreadChoice | None = None
+
+
+def choose(threads=None, *, work: float | None = None, what: str = "") -> ThreadChoice:
+    """The thread count for one call (see the module docstring).
+
+    Parameters
+    ----------
+    threads : int, optional
+        A count the caller asked for; returned as it is (after validation).
+    work : float, optional
+        Floating-point operations per parallel operation; None means work that
+        scales (as many threads as are free).
+    what : str
+        What the threads are for (recorded for ``show_config``).
+
+    Examples
+    --------
+    >>> choose(3).threads
+    3
+    >>> choose(work=1e3).threads
+    1
+    """
+    global _last
+    requested = check_threads(threads)
+    cores = available_cores()
+    if requested is not None:
+        _last = ThreadChoice(requested, requested, work, cores, 0.0, what)
+        return _last
+    if cores == 1 or (work is not None and work < 2 * GRAIN):
+        n, busy = 1, 0.0
+    else:
+        busy = probe()
+        free = max(1, round(cores - busy))
+        n = free if work is None else min(free, math.ceil(work / GRAIN))
+    _last = ThreadChoice(int(max(1, min(n, cores))), None, work, cores, busy, what)
+    return _last
+
+
+def last_choice() -> ThreadChoice | None:
+    """The most recent :func:`choose` result in this process (None before the first)."""
+    return _last
+
+
+_controller = None
+
+
+def _blas_controller():
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def _blas_limit(n: int):
+    """threadpoolctl's limit on every loaded BLAS library, or nothing where every one
+    already runs ``n`` threads (setting and restoring limits costs about 0.1 ms, a few
+    percent of a fixed-point search on a small network)."""
+    blas = [lib for lib in _blas_controller().lib_controllers if lib.user_api == "blas"]
+    if all(lib.num_threads == n for lib in blas):
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=n, user_api="blas")
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    torch = sys.modules.get("torch")  # never import torch just to set its threads
+    if torch is None or torch.get_num_threads() == n:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _numba_threads(n: int):
+    numba = sys.modules.get("numba")
+    if numba is None:
+        yield
+        return
+    n = min(n, numba.config.NUMBA_NUM_THREADS)
+    before = numba.get_num_threads()
+    if before == n:
+        yield
+        return
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def limit(threads=None, *, work: float | None = None, what: str = ""):
+    """Run a block with every thread pool set by the policy; yields the thread count.
+
+    The count also goes to the compiled kernels, which take it as an argument. Pools
+    are restored on exit. Nested blocks keep the outer count unless they ask for one.
+
+    Parameters
+    ----------
+    threads, work, what
+        As for :func:`choose`.
+
+    Examples
+    --------
+    >>> with limit(1) as n:
+    ...     n
+    1
+    """
+    outer = getattr(_active, "threads", None)
+    if outer is not None and threads is None:
+        yield outer
+        return
+    n = choose(threads, work=work, what=what).threads
+    _active.threads = n
+    try:
+        with _blas_limit(n), _torch_threads(n), _numba_threads(n):
+            yield n
+    finally:
+        _active.threads = outer
+
+
+_active = threading.local()
+
+
+def one_blas_thread():
+    """A context manager that limits every loaded BLAS library to one thread.
+
+    For code that runs on threads of its own (the compiled kernels, Numba's pool)
+    and calls LAPACK inside each: a multithreaded BLAS in every one of them would
+    oversubscribe the cores. Does nothing where BLAS already runs one thread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with one_blas_thread():
+    ...     _ = np.ones((2, 2)) @ np.ones((2, 2))
+    """
+    return _blas_limit(1)
