@@ -47,6 +47,7 @@ from .._validation import check_finite, check_int
 from .._version import __version__
 from ..backends import get_module, resolve_backend
 from ..seeding import make_rng, resolve_seed
+from ..threads import limit as limit_threads
 from ._plan import allocate_outputs, compile_network
 from .network import Network, _steps
 from .stdp import NO_STDP, STDP
@@ -172,7 +173,7 @@ def run(
     sample_ids=None,
     batch_size: int | None = None,
     backend: str = "auto",
-    num_threads: int | None = None,
+    threads: int | None = None,
     seed=0,
     progress: bool = False,
 ) -> xr.Dataset:
@@ -219,8 +220,9 @@ def run(
     batch_size : int, optional
         Run the kernel on this many samples at a time (memory, progress bar).
     backend : {"auto", "cpp", "cuda", "numba", "numpy"}
-    num_threads : int, optional
-        Threads of the C++/Numba kernels (default: all).
+    threads : int, optional
+        Threads of the C++/Numba kernels; default: chosen by :mod:`neurodyn.threads`
+        from the batch's work and the cores other processes leave free.
     seed : int or Generator
     progress : bool
         Show a progress bar over batches.
@@ -318,47 +320,48 @@ def run(
         "vrec_every": int(record_every),
         "vrec_idx": vrec_idx if vrec_idx.size else np.zeros(1, dtype=np.int32),
         "w0_per_sample": w0_per_sample,
-        "num_threads": int(num_threads or 0),
     }
-    if num_threads and backend == "numba":
-        import numba
-
-        numba.set_num_threads(min(int(num_threads), numba.config.NUMBA_NUM_THREADS))
     kernel = _kernel(backend)
-    parts, wall, cpu = [], 0.0, 0.0
-    starts = range(0, n_samples, batch_size)
-    for start in tqdm(
-        starts, disable=not progress or len(starts) < 2, desc="simulating", unit="batch"
-    ):
-        stop = min(start + batch_size, n_samples)
-        ids = sample_ids[start:stop]
-        plan = dict(base)
-        plan.update(
-            n_samples=stop - start,
-            v0=_initial_potentials(network, ids, seed),
-            src_p=np.ascontiguousarray(src_p[start:stop]),
-            sample_ids=np.ascontiguousarray(ids),
-            w0=w0[start:stop] if w0_per_sample else w0,
-        )
-        if ev_ptr is not None:
-            lo, hi = ev_ptr[start * n_steps], ev_ptr[stop * n_steps]
-            plan["ev_ptr"] = ev_ptr[start * n_steps : stop * n_steps + 1] - lo
-            plan["ev_unit"] = ev_unit[lo:hi]
-        cap = max(64, int(_SPIKE_FRACTION * n_steps * network.n_units)) if record_spikes else 1
-        while True:
-            allocate_outputs(plan, spike_cap=cap)
-            if return_weights:
-                shape = (n_syn,) if carry_weights else (stop - start, n_syn)
-                plan["w_out"] = np.zeros(shape)
-            t_wall, t_cpu = time.perf_counter(), time.process_time()
-            kernel(plan)
-            wall += time.perf_counter() - t_wall
-            cpu += time.process_time() - t_cpu
-            needed = int(plan["n_spikes"].max()) if record_spikes else 0
-            if needed <= cap:
-                break
-            cap = needed  # deterministic, so a rerun with room reproduces the run
-        parts.append(plan)
+    # The kernels run a batch in one parallel region (threads over samples), so
+    # every sample's whole run is one thread's work: about one operation per
+    # synapse and per neuron each step.
+    work = float(n_steps) * (n_syn + network.n_units) * batch_size
+    with limit_threads(threads, work=work, what="spiking") as n_threads:
+        base["num_threads"] = n_threads
+        parts, wall, cpu = [], 0.0, 0.0
+        starts = range(0, n_samples, batch_size)
+        for start in tqdm(
+            starts, disable=not progress or len(starts) < 2, desc="simulating", unit="batch"
+        ):
+            stop = min(start + batch_size, n_samples)
+            ids = sample_ids[start:stop]
+            plan = dict(base)
+            plan.update(
+                n_samples=stop - start,
+                v0=_initial_potentials(network, ids, seed),
+                src_p=np.ascontiguousarray(src_p[start:stop]),
+                sample_ids=np.ascontiguousarray(ids),
+                w0=w0[start:stop] if w0_per_sample else w0,
+            )
+            if ev_ptr is not None:
+                lo, hi = ev_ptr[start * n_steps], ev_ptr[stop * n_steps]
+                plan["ev_ptr"] = ev_ptr[start * n_steps : stop * n_steps + 1] - lo
+                plan["ev_unit"] = ev_unit[lo:hi]
+            cap = max(64, int(_SPIKE_FRACTION * n_steps * network.n_units)) if record_spikes else 1
+            while True:
+                allocate_outputs(plan, spike_cap=cap)
+                if return_weights:
+                    shape = (n_syn,) if carry_weights else (stop - start, n_syn)
+                    plan["w_out"] = np.zeros(shape)
+                t_wall, t_cpu = time.perf_counter(), time.process_time()
+                kernel(plan)
+                wall += time.perf_counter() - t_wall
+                cpu += time.process_time() - t_cpu
+                needed = int(plan["n_spikes"].max()) if record_spikes else 0
+                if needed <= cap:
+                    break
+                cap = needed  # deterministic, so a rerun with room reproduces the run
+            parts.append(plan)
     ds = _to_dataset(network, static, parts, sample_ids, n_steps, dict(
         backend=backend, seed=seed, stdp=stdp, record_spikes=record_spikes,
         vrec_idx=vrec_idx, record_every=record_every, return_weights=return_weights,

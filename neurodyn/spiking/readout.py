@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
-from .._blas import one_blas_thread
 from .._validation import check_finite, check_positive
+from ..threads import one_blas_thread
 
 __all__ = ["LogisticReadout", "fit_readout", "normalise_counts"]
 
