@@ -136,8 +136,12 @@ def show_config(*, file=None) -> dict:
     -------
     dict
         ``backends`` (available, fastest first), ``default`` (what ``"auto"`` picks),
-        ``cpp`` / ``cuda`` (built or the reason not), ``openmp`` and ``threads`` of
-        the C++ kernels, ``cuda_devices``, and the versions of neurodyn, NumPy and Numba.
+        ``cpp`` / ``cuda`` (built or the reason not), ``openmp`` and ``threads`` (OpenMP's
+        default count) of the C++ kernels, ``cuda_devices``, the versions of neurodyn, NumPy
+        and Numba, and the thread policy (:mod:`neurodyn.threads`): ``cores`` this process
+        may use, ``busy_cores`` other processes keep busy now, ``blas`` (each BLAS library
+        with its default threads) and ``last_threads``, the most recent choice (threads,
+        for what, from what work) or None before the first.
 
     Examples
     --------
@@ -169,6 +173,7 @@ def show_config(*, file=None) -> dict:
         "cuda_devices": _cuda_devices(),
         "numpy": np.__version__,
         "numba": numba_version,
+        **_thread_config(),
     }
     if file is not False:
         out = sys.stdout if file is None else file
@@ -176,3 +181,32 @@ def show_config(*, file=None) -> dict:
         for key, value in info.items():
             print(f"{key:>{width}}: {value}", file=out)
     return info
+
+
+def _thread_config() -> dict:
+    """The thread policy's view of this machine (see :func:`show_config`)."""
+    from threadpoolctl import threadpool_info
+
+    from . import threads
+
+    last = threads.last_choice()
+    blas = [
+        f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('num_threads')} threads)"
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+    if last is None:
+        chosen = None
+    else:
+        why = (
+            "asked for"
+            if last.requested is not None
+            else f"work {last.work:.2g} flop per operation" if last.work else "work that scales"
+        )
+        chosen = f"{last.threads} for {last.what or 'a call'} ({why}, {last.busy:.1f} cores busy)"
+    return {
+        "cores": threads.available_cores(),
+        "busy_cores": round(threads.probe(), 2),
+        "blas": ", ".join(blas) or "none loaded",
+        "last_threads": chosen,
+    }
