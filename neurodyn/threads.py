@@ -30,7 +30,8 @@ never overridden for longer than a neurodyn call.
 
 Every public entry point that computes takes ``threads=`` (``None`` = this policy,
 an int = exactly that many) and the command line ``--threads``;
-:func:`neurodyn.show_config` reports the machine and the last choice.
+:func:`neurodyn.show_config` reports the machine and the last choice. A user who
+set ``OMP_NUM_THREADS`` has pinned the machine by hand: the policy never exceeds it.
 
 The load probe
 --------------
@@ -222,8 +223,14 @@ def choose(threads=None, *, work: float | None = None, what: str = "") -> Thread
         busy = probe()
         free = max(1, round(cores - busy))
         n = free if work is None else min(free, math.ceil(work / GRAIN))
-    _last = ThreadChoice(int(max(1, min(n, cores))), None, work, cores, busy, what)
+    _last = ThreadChoice(int(max(1, min(n, cores, _env_cap()))), None, work, cores, busy, what)
     return _last
+
+
+def _env_cap() -> int:
+    """``OMP_NUM_THREADS`` where set to a positive integer, else no cap."""
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1 << 30
 
 
 def last_choice() -> ThreadChoice | None:

@@ -1,4 +1,6 @@
-"""Shared test set-up: one intra-op thread, no GUI."""
+"""Shared test set-up: one thread, no GUI."""
+
+import os
 
 import matplotlib
 import torch
@@ -11,3 +13,8 @@ def pytest_configure(config):
     # deterministic and avoids oversubscription. Set here, not in a fixture, so
     # module- and session-scoped fixtures (which train networks) get it too.
     torch.set_num_threads(1)
+    # neurodyn's thread policy (neurodyn.threads) never exceeds OMP_NUM_THREADS, so
+    # every call runs on one thread too and two runs of the same training match
+    # bit for bit whatever the machine's load. tests/test_threads.py checks the
+    # policy itself, and tests that need several threads ask for them (threads=2).
+    os.environ["OMP_NUM_THREADS"] = "1"

@@ -39,9 +39,18 @@ def test_requested_count_is_used_as_is():
     ],
 )
 def test_policy_formula(monkeypatch, busy, work, expected):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(threads, "available_cores", lambda: 4)
     monkeypatch.setattr(threads, "probe", lambda: busy)
     assert threads.choose(work=work).threads == expected
+
+
+def test_omp_num_threads_caps_the_policy_not_a_request(monkeypatch):
+    monkeypatch.setattr(threads, "available_cores", lambda: 4)
+    monkeypatch.setattr(threads, "probe", lambda: 0.0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert threads.choose().threads == 2
+    assert threads.choose(3).threads == 3
 
 
 def test_probe_subtracts_this_process_time(monkeypatch):
