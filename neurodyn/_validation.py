@@ -19,8 +19,10 @@ __all__ = [
     "check_int",
     "check_int_tuple",
     "check_interval",
+    "check_per_unit",
     "check_positive",
     "check_shape",
+    "to_numpy",
 ]
 
 
@@ -89,15 +91,57 @@ def check_fraction(name: str, value: float, *, low_open: bool = True) -> float:
     return v
 
 
+def to_numpy(value: Any) -> np.ndarray:
+    """``value`` as a NumPy array that may be written to.
+
+    Tensors are detached and moved to the CPU. A read-only array (a broadcast view,
+    an array loaded from a file, an xarray variable's values) is copied, so that
+    :func:`torch.as_tensor` can share its memory without warning that PyTorch does
+    not support non-writable tensors.
+    """
+    a = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+    return a if a.flags.writeable else a.copy()
+
+
 def check_finite(name: str, array: Any) -> np.ndarray:
     """Return ``array`` as a NumPy array, refusing NaN or infinite entries."""
-    a = np.asarray(array.detach().cpu() if hasattr(array, "detach") else array)
+    a = to_numpy(array)
     if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
         n_bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
         raise ValueError(
             f"{name} contains {n_bad} NaN or infinite value(s); expected finite values"
         )
     return a
+
+
+def check_per_unit(name: str, value: Any, n: int, *, unit: str = "hidden unit") -> np.ndarray:
+    """Return ``value`` as a float array of shape (n,): one number for every unit, or one per unit.
+
+    A scalar (or a size-1 array) is repeated; anything else must have shape ``(n,)``
+    and finite entries. A value of the wrong length is refused rather than broadcast,
+    so that ``tau`` of length 5 for 8 units is an error, not a NumPy message.
+
+    Examples
+    --------
+    >>> check_per_unit("tau", 20.0, 3)
+    array([20., 20., 20.])
+    >>> check_per_unit("tau", [10.0, 20.0], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: tau has shape (2,); expected one number or an array of shape (3,) (one per hidden unit)
+    """
+    a = to_numpy(value)
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a number or an array of {n} numbers, got {value!r}")
+    a = check_finite(name, a).astype(float)
+    if a.size == 1:
+        return np.full(n, float(a.reshape(())))
+    if a.shape != (n,):
+        raise ValueError(
+            f"{name} has shape {a.shape}; expected one number or an array of shape ({n},) "
+            f"(one per {unit})"
+        )
+    return a.copy()
 
 
 def check_shape(name: str, array: Any, shape: tuple) -> None:

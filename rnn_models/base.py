@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import to_numpy
+
 __all__ = ["Model", "ModelOutput"]
 
 
@@ -109,21 +111,39 @@ class Model(nn.Module, abc.ABC):
         (n_trials, size), or the model's ``initial_state`` buffer when it is None;
         ``size`` is ``n_hidden`` unless given."""
         size = self.n_hidden if size is None else size
-        x = self.initial_state if initial_state is None else torch.as_tensor(initial_state)
+        if initial_state is None:
+            x = self.initial_state
+        elif isinstance(initial_state, torch.Tensor):
+            x = initial_state
+        else:
+            x = torch.as_tensor(to_numpy(initial_state))
         if x.ndim not in (1, 2) or x.shape[-1] != size or (x.ndim == 2 and x.shape[0] != n_trials):
             raise ValueError(
                 f"initial_state has shape {tuple(x.shape)}; expected ({size},) or "
                 f"({n_trials}, {size})"
             )
+        if x.is_floating_point() and not torch.isfinite(x).all():
+            raise ValueError(
+                "initial_state contains NaN or infinite values; expected finite values"
+            )
         return x.to(dtype).expand(n_trials, size)
 
     def _prepare_inputs(self, inputs) -> torch.Tensor:
-        """Validate ``inputs`` (trial, time, n_input) and return a float tensor."""
+        """Validate ``inputs`` (trial, time, n_input) and return a float tensor.
+
+        Refuses a wrong shape, an empty batch (no trial or no time step: there is no
+        state to record and no output to read) and NaN or infinite values.
+        """
         if not isinstance(inputs, torch.Tensor):
-            inputs = torch.as_tensor(np.asarray(inputs))
+            inputs = torch.as_tensor(to_numpy(inputs))
         if inputs.ndim != 3 or inputs.shape[-1] != self.n_input:
             raise ValueError(
                 f"inputs has shape {tuple(inputs.shape)}; expected (trial, time, {self.n_input})"
+            )
+        if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+            raise ValueError(
+                f"inputs has shape {tuple(inputs.shape)}; expected (trial, time, {self.n_input}) "
+                "with at least one trial and one time step"
             )
         if not torch.isfinite(inputs).all():
             raise ValueError("inputs contains NaN or infinite values; expected finite values")

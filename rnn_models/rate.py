@@ -15,6 +15,7 @@ from .._validation import (
     check_finite,
     check_fraction,
     check_int,
+    check_per_unit,
     check_positive,
 )
 from ..seeding import make_rng
@@ -157,7 +158,7 @@ class RateRNN(Model):
         tau_min = self.dt if tau_min is None else check_positive("tau_min", tau_min)
         if tau_min < self.dt:
             raise ValueError(f"tau_min={tau_min} must be >= dt={self.dt} (Euler stability)")
-        tau_arr = np.broadcast_to(check_finite("tau", tau).astype(float), (self.n_hidden,)).copy()
+        tau_arr = check_per_unit("tau", tau, self.n_hidden)
         if np.any(tau_arr < self.dt):
             raise ValueError(
                 f"tau must be >= dt={self.dt} ms for every unit; got min(tau)={tau_arr.min()}"

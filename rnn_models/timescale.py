@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_finite, check_int, check_positive
+from .._validation import check_choice, check_int, check_per_unit, check_positive
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
 
@@ -204,9 +204,7 @@ class TimescaleRNN(Model):
         if tau is None:
             tau_arr = rng.uniform(tau_range[0], tau_range[1], self.n_hidden)
         else:
-            tau_arr = np.broadcast_to(
-                check_finite("tau", tau).astype(float), (self.n_hidden,)
-            ).copy()
+            tau_arr = check_per_unit("tau", tau, self.n_hidden, unit="neuron")
             if np.any(tau_arr < 1.0):
                 raise ValueError(
                     f"tau must be >= 1 (one time unit) for every neuron; got "
@@ -336,7 +334,7 @@ class TimescaleRNN(Model):
     @torch.no_grad()
     def set_tau(self, tau) -> None:
         """Set the effective time constants (time units, each >= dt), e.g. to perturb them."""
-        t = np.broadcast_to(check_finite("tau", tau).astype(float), (self.n_hidden,))
+        t = check_per_unit("tau", tau, self.n_hidden, unit="neuron")
         if np.any(t < self.dt):
             raise ValueError(f"tau must be >= dt={self.dt} for every neuron; got min {t.min():g}")
         self.tau_param.copy_(torch.as_tensor(self._raw_tau(t), dtype=self.tau_param.dtype))
@@ -400,7 +398,7 @@ class TimescaleRNN(Model):
             for t in range(n_steps):
                 h = torch.addcmul(decay * h, a, phi(torch.addmm(drive[:, t], h, w_t)))
                 states.append(h)
-        hs = torch.stack(states, dim=1) if states else u.new_zeros((n_trials, 0, self.n_hidden))
+        hs = torch.stack(states, dim=1)
         outputs = hs @ self.W_out.T + self.bias_out
         return ModelOutput(outputs, hs, hs)
 

@@ -437,10 +437,6 @@ class WaveRNN(Model):
         """
         u = self._prepare_inputs(inputs)
         n_trials, n_steps, _ = u.shape
-        if n_trials == 0 or n_steps == 0:
-            raise ValueError(
-                f"inputs has shape {tuple(u.shape)}; expected at least one trial and step"
-            )
         c, n = self.n_channels, self.n_neurons
         h0 = self._initial_state(initial_state, n_trials, u.dtype)
         h0 = h0.t().reshape(c, n, n_trials).contiguous()
