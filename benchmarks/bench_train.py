@@ -9,13 +9,21 @@ read-out) measured in the same run.
     python benchmarks/bench_train.py             # N=128, batch 64, 100 steps
     python benchmarks/bench_train.py --quick
     python benchmarks/bench_train.py --threads 1 --profile
+
+Then, as users run it (see ``users_ground.py``): ``neurodyn.fit`` of a 32-unit GRU on
+``perceptual_dm`` and of a 128-unit rate RNN on ``flip_flop``, each in fresh processes
+with another process keeping one core busy: the default environment (neurodyn's thread
+policy) beside every pool pinned by hand to one and to two threads. ``--no-users-ground``
+skips this part.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -109,6 +117,41 @@ def profile(step, rows=15):
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
+#: The fits timed as users run them: (label, task, model, hidden units, training steps).
+USERS_GROUND = [
+    ("fit: GRU 32 on perceptual_dm", "perceptual_dm", "gru", 32, 30),
+    ("fit: rate RNN 128 on flip_flop", "flip_flop", "rate", 128, 20),
+]
+
+
+def worker(payload: dict) -> None:
+    """Time one ``neurodyn.fit`` in this (fresh) process; print the seconds as JSON."""
+    import neurodyn
+    from neurodyn.rnn_models import build_model
+    from neurodyn.tasks import make_task
+
+    task = make_task(payload["task"])
+    net = build_model(
+        payload["model"], task.n_inputs, payload["hidden"], task.n_outputs, dt=task.dt, seed=0
+    )
+    t0 = time.perf_counter()
+    neurodyn.fit(
+        net, task, n_steps=payload["steps"], seed=0, progress=False, threads=payload["threads"]
+    )
+    print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def users_ground(quick: bool) -> None:
+    from users_ground import compare_configs
+
+    print("\nAs users run it: neurodyn.fit in fresh processes")
+    for label, task, model, hidden, steps in USERS_GROUND:
+        steps = max(5, steps // 3) if quick else steps
+        print(f"{label}, {steps} training steps")
+        payload = {"task": task, "model": model, "hidden": hidden, "steps": steps}
+        compare_configs(str(Path(__file__).resolve()), payload, rounds=1 if quick else 3)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, default=128, help="hidden units N (default 128)")
@@ -123,7 +166,13 @@ def main(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="3 repeats of 3 iterations")
     parser.add_argument("--profile", action="store_true", help="profile RateRNN training steps")
+    parser.add_argument(
+        "--no-users-ground", action="store_true", help="skip the fresh-process, busy-core part"
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(json.loads(args.worker))
     if args.quick:
         args.repeats, args.iters, args.warmup = 3, 3, 1
     if args.threads is not None:
@@ -149,6 +198,8 @@ def main(argv=None):
         for (name, _, _), step in zip(models[1:], steps[1:], strict=True):
             print(f"\nprofile of 3 training iterations: {name}")
             profile(step)
+    if not args.no_users_ground:
+        users_ground(args.quick)
 
 
 if __name__ == "__main__":
