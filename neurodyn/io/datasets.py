@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
+from ._formats import check_path, describe_file, suffix_format
 from .atomic import atomic_path
 
 __all__ = ["batch_to_dataset", "dataset_to_batch", "load_dataset", "save_dataset"]
@@ -40,6 +41,12 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
 
     ``extra_vars`` are more ``name=(dims, values)`` entries (for example ``rates``).
     """
+    from ..tasks.base import Batch
+
+    if not isinstance(batch, Batch):
+        raise ValueError(
+            f"batch must be a neurodyn.tasks.Batch (task.sample(...)), got {type(batch).__name__}"
+        )
     coords = {
         "trial": np.arange(batch.n_trials, dtype=np.int32),
         "time": batch.time,
@@ -84,8 +91,28 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
 
 
 def dataset_to_batch(ds: xr.Dataset):
-    """Rebuild a :class:`~neurodyn.tasks.Batch` from a Dataset made by :func:`batch_to_dataset`."""
+    """Rebuild a :class:`~neurodyn.tasks.Batch` from a Dataset made by :func:`batch_to_dataset`.
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` is not a Dataset or lacks what a batch needs: the variables
+        ``inputs`` and ``targets`` (trial, time, channel), the ``input`` and ``output``
+        coordinates and the ``dt`` attribute.
+    """
     from ..tasks.base import Batch
+
+    if not isinstance(ds, xr.Dataset):
+        raise ValueError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    missing = [k for k in ("inputs", "targets") if k not in ds.data_vars]
+    missing += [k for k in ("input", "output") if k not in ds.coords]
+    missing += ["attrs['dt']"] if "dt" not in ds.attrs else []
+    if missing:
+        raise ValueError(
+            f"ds lacks {', '.join(missing)}; expected a Dataset made by batch_to_dataset or "
+            "neurodyn.simulate (variables inputs and targets, coordinates input and output, "
+            "attribute dt)"
+        )
 
     if "trial_variables" in ds.attrs:
         names = json.loads(ds.attrs["trial_variables"])
@@ -122,17 +149,121 @@ def dataset_to_batch(ds: xr.Dataset):
     )
 
 
+_NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")
+
+
+def _check_dataset(ds, path) -> None:
+    """Refuse anything but an :class:`xarray.Dataset`, saying what to pass instead."""
+    if isinstance(ds, xr.Dataset):
+        return
+    if isinstance(ds, (str, os.PathLike)) and isinstance(path, xr.Dataset):
+        hint = "the arguments are in the wrong order: save_dataset(ds, path)"
+    elif isinstance(ds, xr.DataArray):
+        hint = f"make it one first: ds.to_dataset(name={ds.name or 'values'!r})"
+    elif hasattr(ds, "to_xarray") and hasattr(ds, "save"):
+        hint = "an analysis result saves itself: result.save(path)"
+    elif hasattr(ds, "to_xarray"):
+        hint = "convert it first: save_dataset(obj.to_xarray(), path)"
+    else:
+        hint = "for example the result of neurodyn.simulate"
+    raise ValueError(f"ds must be an xarray.Dataset, got {type(ds).__name__}; {hint}")
+
+
+def _dataset_path(path) -> Path:
+    """The file :func:`save_dataset` writes: ``.nc`` appended when ``path`` has no file suffix;
+    a suffix naming another format is refused."""
+    path = check_path("path", path)
+    if path.is_dir():
+        raise ValueError(
+            f"path {str(path)!r} is a folder; expected a file name such as "
+            f"{str(path / 'data.nc')!r}"
+        )
+    if path.suffix.lower() in _NETCDF_SUFFIXES:
+        return path
+    fmt = suffix_format(path)
+    if fmt is not None:
+        raise ValueError(
+            f"path {str(path)!r} ends in {path.suffix!r} ({fmt}), but save_dataset writes "
+            f"netCDF; expected a path ending in .nc, e.g. {str(path.with_suffix('.nc'))!r}"
+        )
+    return path.with_name(path.name + ".nc")
+
+
 def save_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write ``ds`` to netCDF atomically (default engine) and return the path."""
-    path = Path(path)
-    with atomic_path(path, suffix=".nc") as tmp:
-        ds.to_netcdf(tmp)
+    """Write ``ds`` to netCDF atomically (xarray's default engine) and return the path.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        For example the result of :func:`neurodyn.simulate` or
+        :func:`batch_to_dataset`.
+    path : path-like
+        Destination. A path ending in ``.nc`` (or ``.nc4``, ``.cdf``, ``.netcdf``) is
+        written as given; ``.nc`` is appended to one without a file suffix; a path whose
+        suffix names another format (``.csv``, ``.npz``, ``.h5``…) is refused.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` is not a Dataset, ``path`` is unusable, or ``ds`` holds values netCDF
+        cannot store (complex numbers, nested attributes); an existing file at ``path``
+        is then left as it was.
+    """
+    _check_dataset(ds, path)
+    path = _dataset_path(path)
+    try:
+        with atomic_path(path, suffix=".nc") as tmp:
+            ds.to_netcdf(tmp)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"ds cannot be stored as netCDF: {err}") from None
     return path
 
 
+def _folder_message(folder: Path) -> str:
+    head = f"{str(folder)!r} is a folder; load_dataset expects a netCDF file (.nc)"
+    found = sorted(p.name for p in folder.glob("*.nc") if p.is_file())
+    if not found:
+        return f"{head}, and it holds none"
+    return (
+        f"{head}. netCDF files in it: "
+        + ", ".join(repr(n) for n in found[:8])
+        + (", …" if len(found) > 8 else "")
+    )
+
+
 def load_dataset(path: str | os.PathLike) -> xr.Dataset:
-    """Load a netCDF file fully into memory (the file is closed on return)."""
-    path = Path(path)
+    """Load a netCDF file fully into memory (the file is closed on return).
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a folder (the message lists the netCDF files in it), does not
+        exist, or is not a readable netCDF file (the message names the format found,
+        e.g. a CSV table or a PyTorch checkpoint).
+    """
+    path = check_path("path", path)
+    if path.is_dir():
+        raise ValueError(_folder_message(path))
     if not path.is_file():
         raise ValueError(f"dataset file {str(path)!r} does not exist")
-    return xr.load_dataset(path)
+    found = describe_file(path)
+    readable = {"a netCDF-3 file"}
+    if {"netcdf4", "h5netcdf"} & set(xr.backends.list_engines()):
+        readable.add(found if found.startswith("an HDF5 file") else "a netCDF-3 file")
+    if found not in readable:
+        hint = ""
+        if found.startswith("an HDF5 file"):
+            hint = (
+                "; this installation reads netCDF-3 only (neurodyn writes netCDF-3): install "
+                "h5netcdf or netCDF4 to read netCDF-4"
+            )
+        raise ValueError(f"{str(path)!r} is not a netCDF file: it is {found}{hint}")
+    try:
+        return xr.load_dataset(path)
+    except (OSError, ValueError, TypeError, KeyError, IndexError) as err:
+        raise ValueError(f"{str(path)!r} is {found} that cannot be read: {err}") from None
