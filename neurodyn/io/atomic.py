@@ -2,24 +2,100 @@
 
 A crash or interrupt mid-write leaves either the old file or no file, never a
 truncated one, because :func:`os.replace` is atomic on POSIX and Windows.
+
+Permissions are those a plain ``open(path, "w")`` would give: a new file gets
+``0o666 & ~umask`` (the temporary file is created with mode ``0o666`` and the kernel
+applies the umask and any default ACL of the folder), and a file that is replaced
+keeps its permission bits. :func:`tempfile.mkstemp` is not used because it creates
+every file ``0o600``, readable by its owner only.
+
+A process killed outright (``SIGKILL``, or ``SIGTERM`` without a handler) cannot
+remove its temporary file. Temporary names carry the host and process id of their
+writer, and the next write of the same path removes those whose writer on this host
+is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-import tempfile
+import re
+import secrets
+import socket
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 __all__ = ["atomic_path", "atomic_write_json", "atomic_write_text"]
 
+#: Identifies this machine in temporary names, so that a folder shared between machines
+#: (NFS) never has another machine's temporary files removed for a process id it lacks.
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+#: Characters of the target's name kept in its temporary name (NAME_MAX is 255 bytes).
+_NAME_KEPT = 100
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name[:_NAME_KEPT]}.{_HOST}-"
+
+
+def _create_temp(path: Path, suffix: str) -> Path:
+    """Create an empty file next to ``path`` under a fresh hidden name, with mode 0o666 & ~umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.with_name(
+            f"{_temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}{suffix}.tmp"
+        )
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name next to {str(path)!r}")
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files of ``path`` left by processes of this host that no longer run."""
+    if os.name != "posix":  # os.kill(pid, 0) only probes on POSIX
+        return
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"(\d+)-[0-9a-f]{8}.*\.tmp")
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path; on success it is renamed to ``path``, on error removed.
+
+    The temporary file exists (empty) when the block starts, in the folder of
+    ``path`` (created if missing), under a hidden name ending in ``suffix + ".tmp"``.
+    On success it replaces ``path`` with the permissions described in the module
+    docstring; on any exception, ``KeyboardInterrupt`` included, it is removed and
+    ``path`` is left as it was.
 
     Examples
     --------
@@ -32,14 +108,19 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix + ".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
+    _remove_stale_temps(path)
+    tmp = _create_temp(path, suffix)
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        created = _mode(tmp)
+        yield tmp
+        # A writer may have replaced the file it was given (some unlink and recreate).
+        mode = _mode(path)
+        mode = created if mode is None else mode
+        if mode is not None and _mode(tmp) != mode:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
-        tmp_path.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
