@@ -1,13 +1,18 @@
 """The ``neurodyn`` command line.
 
-Errors in arguments (unknown task or model, bad values, a run folder that would be
-overwritten) print one line naming the problem and exit with status 2.
+Errors in arguments (unknown task or model, bad values, sizes that would not fit in
+memory, a run folder that would be overwritten) print one line naming the problem and
+exit with status 2, before anything is written. Every command that computes takes
+``--threads N`` (default: chosen from the work and the machine's load, see
+:mod:`neurodyn.threads`) and ``--device`` (default ``auto``: a GPU when present).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
 import sys
 import time
 
@@ -68,21 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--out", default="neurodyn_runs/quickstart", help="run folder (default: %(default)s)"
     )
-    q.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    q.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
     _run_flags(q)
+    _compute_flags(q)
 
     t = sub.add_parser("train", help="train a model on a task and write a run folder")
     t.add_argument("--task", required=True, help="task name (see `neurodyn tasks`)")
     t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
     t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
     t.add_argument(
-        "--hidden", type=int, default=64, help="number of hidden units (default: %(default)s)"
+        "--hidden", type=_count(1), default=64, help="number of hidden units (default: %(default)s)"
     )
-    t.add_argument("--dt", type=float, help="time step in ms (default: the task's)")
+    t.add_argument("--dt", type=_number(">0"), help="time step in ms (default: the task's)")
     g = t.add_argument_group("rate RNN options")
     g.add_argument(
-        "--tau", type=float, default=100.0, help="time constant in ms (default: %(default)s)"
+        "--tau",
+        type=_number(">0"),
+        default=100.0,
+        help="time constant in ms (default: %(default)s)",
     )
     g.add_argument("--train-tau", action="store_true", help="learn per-neuron time constants")
     g.add_argument("--dale", action="store_true", help="impose Dale's law")
@@ -90,20 +99,26 @@ def _parser() -> argparse.ArgumentParser:
         "--e-fraction", type=float, default=0.8, help="excitatory fraction (default: %(default)s)"
     )
     g.add_argument("--nonlinearity", default="tanh", help="tanh, relu, softplus or rectified_tanh")
-    g.add_argument("--noise-rec", type=float, default=0.0, help="recurrent noise σ_rec")
-    g.add_argument("--noise-in", type=float, default=0.0, help="input noise σ_in")
+    g.add_argument("--noise-rec", type=_number(">=0"), default=0.0, help="recurrent noise σ_rec")
+    g.add_argument("--noise-in", type=_number(">=0"), default=0.0, help="input noise σ_in")
     g.add_argument(
-        "--spectral-radius", type=float, default=1.0, help="initial spectral radius of W"
+        "--spectral-radius", type=_number(">0"), default=1.0, help="initial spectral radius of W"
     )
     f = t.add_argument_group("training options")
     f.add_argument(
-        "--steps", type=int, default=2000, help="maximum training steps (default: %(default)s)"
+        "--steps",
+        type=_count(1),
+        default=2000,
+        help="maximum training steps (default: %(default)s)",
     )
-    f.add_argument("--batch-size", type=int, default=64)
-    f.add_argument("--lr", type=float, default=1e-3)
-    f.add_argument("--target-loss", type=float, help="stop when the validation loss reaches this")
-    f.add_argument("--val-every", type=int, default=50)
+    f.add_argument("--batch-size", type=_count(1), default=64, help="trials per step")
+    f.add_argument("--lr", type=_number(">0"), default=1e-3, help="learning rate")
+    f.add_argument(
+        "--target-loss", type=_number(">=0"), help="stop when the validation loss reaches this"
+    )
+    f.add_argument("--val-every", type=_count(1), default=50, help="steps between validations")
     _run_flags(t)
+    _compute_flags(t)
 
     a = sub.add_parser(
         "analyze",
@@ -121,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _compute_flags(a)
 
     r = sub.add_parser(
         "reproduce",
@@ -131,9 +147,69 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("family", help=f"one of: {', '.join(sorted(REPRODUCTIONS))}")
     r.add_argument("--out", help="output folder (default: neurodyn_runs/reproduce-FAMILY)")
     r.add_argument("--quick", action="store_true", help="a much smaller run, for a first look")
-    r.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    r.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _compute_flags(r)
     return p
+
+
+def _count(low: int):
+    """An argparse type: an integer >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text}")
+        return value
+
+    return parse
+
+
+def _number(bound: str):
+    """An argparse type: a finite number ``> 0`` or ``>= 0``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and bound == ">0"):
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
+        return value
+
+    return parse
+
+
+def _device(text: str) -> str:
+    """An argparse type: a device :func:`neurodyn.devices.resolve_device` accepts here."""
+    from .devices import resolve_device
+
+    try:
+        resolve_device(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def _compute_flags(p) -> None:
+    p.add_argument(
+        "--threads",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="CPU threads for torch, BLAS and Numba (default: chosen from the work and "
+        "the cores other processes leave free)",
+    )
+    p.add_argument(
+        "--device",
+        type=_device,
+        default="auto",
+        help="where networks run: auto (a GPU when present), cpu, cuda or cuda:N "
+        "(default: %(default)s)",
+    )
 
 
 def _run_flags(p) -> None:
@@ -170,6 +246,8 @@ def _cmd_quickstart(args) -> int:
         seed=args.seed,
         force=args.force,
         resume=args.resume,
+        device=args.device,
+        threads=args.threads,
         progress=not args.no_progress,
         **QUICKSTART,
     )
@@ -179,14 +257,19 @@ def _cmd_quickstart(args) -> int:
     # The summary ends with phase_portrait.png: the flow on the trajectories' top two
     # principal components with the fixed points (27 for the 3-bit flip-flop's cube).
     print("\nFixed points, attractors and projected phase portrait of the trained network:")
-    _analyze(res.run_dir, seed=args.seed, progress=not args.no_progress)
+    _analyze(res.run_dir, seed=args.seed, progress=not args.no_progress, device=args.device)
     return 0
 
 
-def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024) -> None:
+def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device="auto") -> None:
     from .analysis.run import analyze_run
+    from .devices import resolve_device
 
-    summary = analyze_run(run_dir, n_inits=n_inits, seed=seed, progress=progress)
+    # The analyzers follow the model's device; it stays on the CPU where load_model
+    # puts it unless a GPU is chosen.
+    dev = resolve_device(device)
+    on_device = {} if dev.type == "cpu" else {"device": dev}
+    summary = analyze_run(run_dir, n_inits=n_inits, seed=seed, progress=progress, **on_device)
     counts = summary["counts"]
 
     def describe(label: str, n: int) -> str:
@@ -229,7 +312,13 @@ def _cmd_analyze(args) -> int:
         )
     if args.n_inits < 1:
         raise ValueError(f"--n-inits must be a positive integer, got {args.n_inits}")
-    _analyze(run_dir, seed=args.seed, progress=not args.no_progress, n_inits=args.n_inits)
+    _analyze(
+        run_dir,
+        seed=args.seed,
+        progress=not args.no_progress,
+        n_inits=args.n_inits,
+        device=args.device,
+    )
     return 0
 
 
@@ -243,7 +332,14 @@ def _cmd_reproduce(args) -> int:
     run = getattr(importlib.import_module(module), func)
     out = args.out or f"neurodyn_runs/reproduce-{family}"
     started = time.time()
-    result = run(out, quick=args.quick, seed=args.seed, progress=not args.no_progress)
+    result = run(
+        out,
+        quick=args.quick,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
     print(f"\nReproduced {family} in {time.time() - started:.0f} s; results in {out}")
     for key, path in result.get("files", result.get("paths", {})).items():
         print(f"  {key:<20} {path}")
@@ -290,10 +386,20 @@ def _cmd_train(args) -> int:
         seed=args.seed,
         force=args.force,
         resume=args.resume,
+        device=args.device,
+        threads=args.threads,
         progress=not args.no_progress,
     )
     _report(res, started)
     return 0
+
+
+def _threads_limit(threads):
+    if threads is None:
+        return contextlib.nullcontext()
+    from .threads import limit
+
+    return limit(threads, what="command line")
 
 
 COMMANDS = {
@@ -308,7 +414,10 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurodyn`` console script."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help, --version and bad options
+        return exit_.code if isinstance(exit_.code, int) else 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -316,11 +425,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    # An explicit --threads holds for everything the command runs; without it, each
+    # computation chooses its own count (and training re-evaluates it as load changes).
+    threads = getattr(args, "threads", None)
     try:
-        return COMMANDS[args.command](args)
+        with _threads_limit(threads):
+            return COMMANDS[args.command](args)
     except ValueError as err:
         print(f"neurodyn {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:  # training diverged; the checkpoint keeps the last good state
+        print(f"neurodyn {args.command}: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted; run again with --resume to continue", file=sys.stderr)
         return 130

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from . import threads as _threads
+from ._validation import check_int
 from ._version import __version__
+from .devices import resolve_device
 from .io.atomic import atomic_write_json, atomic_write_text
 from .io.datasets import save_dataset
 from .io.models import save_model
@@ -32,7 +37,8 @@ from .rnn_models import build_model
 from .seeding import resolve_seed
 from .simulation import simulate
 from .tasks import make_task
-from .train import fit
+from .train import check_fit_config, fit
+from .train.resources import estimate_training_memory_for_size
 
 __all__ = ["RunResult", "prepare_run_dir", "train_run"]
 
@@ -113,9 +119,14 @@ def train_run(
     seed: int = 0,
     force: bool = False,
     resume: bool = False,
+    device="auto",
+    threads: int | None = None,
     progress: bool = True,
 ) -> RunResult:
     """Train ``model`` on ``task`` and write a complete run folder.
+
+    Every setting is checked, and the memory training needs is compared with what
+    the device has, before the folder is created or anything is written.
 
     Parameters
     ----------
@@ -134,6 +145,10 @@ def train_run(
         Seeds the model initialisation, training data and evaluation.
     force, resume : bool
         Overwrite a finished run / continue an interrupted one.
+    device : str or torch.device
+        Where training and evaluation run (``"auto"``: a GPU when present).
+    threads : int, optional
+        CPU threads (default: :mod:`neurodyn.threads`' policy).
 
     Returns
     -------
@@ -142,11 +157,23 @@ def train_run(
     from . import plotting  # matplotlib only when a run is written
 
     seed = resolve_seed(seed)
+    n_eval_trials = check_int("n_eval_trials", n_eval_trials)
+    dev = resolve_device(device)
+    _threads.check_threads(threads)
     task_obj = make_task(task, **(task_config or {}))
-    model_kwargs = {"dt": task_obj.dt, "seed": seed, **(model_config or {})}
-    n_hidden = model_kwargs.pop("n_hidden", 64)
-    net = build_model(model, task_obj.n_inputs, n_hidden, task_obj.n_outputs, **model_kwargs)
     fit_kwargs = {"progress": progress, **(fit_config or {})}
+    for key in ("device", "threads", "seed", "checkpoint", "resume"):
+        if key in fit_kwargs:
+            raise ValueError(f"fit_config must not set {key!r}; pass it to train_run")
+    settings = check_fit_config(fit_kwargs)
+    model_kwargs = {"dt": task_obj.dt, "seed": seed, **(model_config or {})}
+    n_hidden = check_int("n_hidden", model_kwargs.pop("n_hidden", 64))
+
+    def build(h):
+        return build_model(model, task_obj.n_inputs, h, task_obj.n_outputs, **model_kwargs)
+
+    _check_memory(build, n_hidden, task_obj, settings, dev)
+    net = build(n_hidden)
     config = {
         "neurodyn_version": __version__,
         "seed": seed,
@@ -166,12 +193,19 @@ def train_run(
 
     files["checkpoint"] = run_dir / "checkpoint.pt"
     result = fit(
-        net, task_obj, seed=seed, checkpoint=files["checkpoint"], resume=resume, **fit_kwargs
+        net,
+        task_obj,
+        seed=seed,
+        checkpoint=files["checkpoint"],
+        resume=resume,
+        device=dev,
+        threads=threads,
+        **fit_kwargs,
     )
 
     files["training_log"] = run_dir / "training_log.csv"
     _write_log(files["training_log"], result.history)
-    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed)
+    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed, threads=threads)
     files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
     files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
     fig_curve = plotting.plot_training_curve(result).figure
@@ -188,3 +222,27 @@ def train_run(
         message=result.message,
         fit=result,
     )
+
+
+def _check_memory(build, n_hidden, task, settings, device) -> None:
+    """Refuse sizes whose training would not fit in memory, before the model is built.
+
+    The estimate extrapolates from the model built at small sizes
+    (:func:`~neurodyn.train.resources.estimate_training_memory_for_size`); a model
+    that cannot be built at those sizes is left to its own checks at the real size,
+    and :func:`~neurodyn.train.fit` checks its memory again.
+    """
+    n_time = task.batch(4, seed=np.random.default_rng(0)).n_steps
+    try:
+        estimate = estimate_training_memory_for_size(
+            build,
+            n_hidden,
+            batch_size=settings["batch_size"],
+            n_time=n_time,
+            n_validation=settings["n_validation"],
+            device=device,
+        )
+    except ValueError as err:
+        logger.debug("no memory estimate before building the model: %s", err)
+        return
+    estimate.check()

@@ -8,8 +8,9 @@ from .curricula import (
     sliding_window_curriculum,
 )
 from .curriculum import Criterion, Curriculum, Stage
-from .fit import FitResult, fit, load_checkpoint
-from .losses import LOSSES, masked_cross_entropy, masked_mse
+from .fit import FitResult, TrainingDiverged, check_fit_config, fit, load_checkpoint
+from .losses import LOSSES, check_targets, masked_cross_entropy, masked_mse
+from .resources import MemoryEstimate, estimate_training_memory
 
 __all__ = [
     "LOSSES",
@@ -17,7 +18,12 @@ __all__ = [
     "Curriculum",
     "FitResult",
     "ForgettingProbe",
+    "MemoryEstimate",
     "Stage",
+    "TrainingDiverged",
+    "check_fit_config",
+    "check_targets",
+    "estimate_training_memory",
     "fit",
     "load_checkpoint",
     "masked_cross_entropy",

@@ -35,7 +35,9 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
     """Check that ``ds`` can be trained on; raise ValueError naming what is wrong.
 
     Requires ``inputs`` (trial, time, input) and ``targets`` (trial, time, output);
-    ``mask`` is optional with the dims of ``targets``; all finite.
+    ``mask`` is optional with the dims of ``targets``. Inputs and mask must be finite;
+    targets may be NaN (gaps in recorded data) where the mask is 0, and must be finite
+    wherever it is positive.
     """
     if not isinstance(ds, xr.Dataset):
         raise ValueError(f"data must be a Task, a Curriculum or an xarray.Dataset, got {type(ds)}")
@@ -50,8 +52,8 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
             )
         if tuple(ds[var].dims) != dims:
             raise ValueError(f"dataset variable {var!r} has dims {ds[var].dims}; expected {dims}")
-        if not np.all(np.isfinite(ds[var].values)):
-            raise ValueError(f"dataset variable {var!r} contains NaN or infinite values")
+    if not np.all(np.isfinite(ds["inputs"].values)):
+        raise ValueError("dataset variable 'inputs' contains NaN or infinite values")
     if "mask" in ds:
         if tuple(ds["mask"].dims) != tuple(ds["targets"].dims):
             raise ValueError(
@@ -61,6 +63,7 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
         m = ds["mask"].values
         if not np.all(np.isfinite(m)) or np.any(m < 0):
             raise ValueError("dataset variable 'mask' must be finite and non-negative")
+    _check_missing_targets(ds)
     if "dt" not in ds.attrs:
         raise ValueError("dataset attrs must contain 'dt' (the time step in ms)")
     if n_input is not None and ds.sizes["input"] != n_input:
@@ -76,6 +79,28 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
         raise ValueError("dataset needs at least 2 trials (some are held out for validation)")
 
 
+def _check_missing_targets(ds) -> None:
+    """Targets may be missing (NaN) only where a mask gives them zero weight."""
+    targets = ds["targets"].values
+    bad = ~np.isfinite(targets)
+    if not bad.any():
+        return
+    if "mask" not in ds:
+        raise ValueError(
+            f"dataset variable 'targets' contains {int(bad.sum())} NaN or infinite values "
+            "and the dataset has no 'mask'; add a mask (dims of 'targets') that is 0 "
+            "wherever a target is missing"
+        )
+    counted = bad & (ds["mask"].values > 0)
+    if counted.any():
+        i, t, o = np.argwhere(counted)[0]
+        raise ValueError(
+            f"dataset variable 'targets' contains {int(counted.sum())} NaN or infinite "
+            f"values where 'mask' is positive (first at trial {i}, time index {t}, output "
+            f"{o}); set the mask to 0 wherever a target is missing"
+        )
+
+
 class DatasetSource:
     """Mini-batches of a user's Dataset, with a seeded train/validation split."""
 
@@ -89,6 +114,11 @@ class DatasetSource:
         if "time" not in ds.coords:
             ds = ds.assign_coords(time=(np.arange(ds.sizes["time"]) + 1) * float(ds.attrs["dt"]))
         self.batch = dataset_to_batch(ds)
+        # Missing targets (NaN under a zero mask) become 0 once here, so no batch
+        # carries a NaN; the losses ignore them either way.
+        self.batch.targets = np.where(self.batch.mask > 0, self.batch.targets, 0.0).astype(
+            np.float32
+        )
         self.loss = loss
         self.seed = seed
         n = self.batch.n_trials

@@ -1,0 +1,353 @@
+r"""What a training run needs: memory for backpropagation through time, and work per step.
+
+Memory
+------
+Training a network of :math:`P` parameters on batches of :math:`B` trials of
+:math:`T` steps holds, at its peak,
+
+.. math::
+
+    M = \underbrace{4 P b + Q b}_{\text{weights}}
+      + \underbrace{3 B T (m + 2 o) b}_{\text{data}}
+      + \max\bigl(\underbrace{s B T b}_{\text{activations}},\;
+                   \underbrace{V T (o + 2 n) b}_{\text{validation}}\bigr),
+
+with :math:`b` bytes per number: the weights, their gradients and Adam's two
+moments (4 P), the model's buffers (Q, e.g. Dale masks), the batch's inputs,
+targets and mask (m inputs, o outputs) as trials, as arrays and as tensors, and the
+larger of what backpropagation through time keeps (:math:`s` numbers per trial and
+step) and a validation forward pass over :math:`V` trials (outputs, rates and n
+states per step). :math:`s` is *measured*, not assumed: the model runs forward on
+two tiny batches with :func:`torch.autograd.graph.saved_tensors_hooks` counting
+the storage autograd keeps, which grows linearly in :math:`BT` (a rate RNN keeps
+about 2 numbers per unit and step, 5 with noise; a GRU 8; neurodyn's LSTM 31).
+
+Before a model exists (the command line checks ``--hidden`` before building it),
+the same model is built at three small sizes :math:`H`: its parameter and buffer
+counts are quadratic polynomials in :math:`H` (matrices :math:`H \times H`,
+:math:`H \times m`, :math:`o \times H`) and :math:`s` is linear in :math:`H`, so
+both extrapolate exactly to the requested size.
+
+:func:`available_memory` is what the operating system reports as available
+(``MemAvailable`` in ``/proc/meminfo``, capped by the cgroup's limit), or the free
+memory of a GPU.
+
+Work
+----
+The thread policy (:mod:`neurodyn.threads`) needs the work of one parallel
+operation. A training or simulation step is dominated by the recurrent matrix
+product, :math:`2 B g H (H + m)` floating-point operations for :math:`g` gates
+(1 for rate and Elman networks, 3 for a GRU, 4 for an LSTM): :func:`step_flops`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "MemoryEstimate",
+    "available_memory",
+    "estimate_training_memory",
+    "estimate_training_memory_for_size",
+    "step_flops",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Copies of every parameter that training holds: the weights, their gradients and
+#: the two moment estimates of Adam.
+PARAMETER_COPIES = 4
+
+#: Hidden sizes at which a model is built to extrapolate its memory to a larger size
+#: (multiples of 2, 3, 4, 5 and 6, so that Dale fractions and wave-RNN channel counts
+#: divide them).
+PROBE_SIZES = (60, 120, 180)
+
+_GATES = {"gru": 3, "lstm": 4}
+
+
+def step_flops(model, n_trials: int) -> float:
+    """Floating-point operations of one recurrent step's matrix product over a batch.
+
+    .. math:: w = 2\\,B\\,g\\,H\\,(H + m)
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import TorchRNN
+    >>> step_flops(TorchRNN("gru", 3, 32, 3), 64)
+    430080.0
+    """
+    gates = _GATES.get(getattr(model, "cell", None), 1)
+    h = int(model.n_hidden)
+    return 2.0 * n_trials * gates * h * (h + int(model.n_input))
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a training run needs (see the module docstring) and bytes available.
+
+    Attributes
+    ----------
+    weights, data, activations, validation : int
+        The terms of :math:`M`, in bytes.
+    available : int or None
+        Memory available on ``device`` (None where it cannot be read).
+    device : str
+    batch_size, n_time : int
+        Trials per batch and time steps per trial the estimate is for.
+    """
+
+    weights: int
+    data: int
+    activations: int
+    validation: int
+    available: int | None
+    device: str
+    batch_size: int
+    n_time: int
+
+    @property
+    def total(self) -> int:
+        """Peak bytes: weights + data + the larger of activations and validation."""
+        return self.weights + self.data + max(self.activations, self.validation)
+
+    def describe(self) -> str:
+        """One sentence with every term."""
+        avail = "unknown" if self.available is None else _gib(self.available)
+        return (
+            f"about {_gib(self.total)} ({_gib(self.weights)} for weights, gradients and "
+            f"optimiser moments, {_gib(self.activations)} of activations kept for "
+            f"backpropagation through {self.n_time} time steps x {self.batch_size} trials, "
+            f"{_gib(self.validation)} for validation, {_gib(self.data)} of batch data); "
+            f"{avail} available on {self.device}"
+        )
+
+    def check(self) -> MemoryEstimate:
+        """Raise ValueError if the run needs more memory than is available."""
+        if self.available is not None and self.total > self.available:
+            raise ValueError(
+                f"training this network needs {self.describe()}; reduce the batch size "
+                "(batch_size, --batch-size), the network size (n_hidden, --hidden) or "
+                "the number of validation trials"
+            )
+        return self
+
+
+def available_memory(device=None) -> int | None:
+    """Bytes available for a new allocation on ``device`` (the CPU by default).
+
+    CPU: ``MemAvailable`` from ``/proc/meminfo`` (else free pages from
+    :func:`os.sysconf`), capped by the cgroup's ``memory.max`` less its usage.
+    CUDA: the free memory :func:`torch.cuda.mem_get_info` reports.
+    """
+    if device is not None and getattr(device, "type", str(device)).startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device is not None and getattr(device, "type", str(device)) != "cpu":
+        return None
+    avail = _meminfo_available()
+    limit = _cgroup_headroom()
+    if avail is None:
+        return limit
+    return avail if limit is None else min(avail, limit)
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _cgroup_headroom() -> int | None:
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current") as f:
+            used = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    return None if limit == "max" else max(0, int(limit) - used)
+
+
+def _tensor_bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _saved_bytes(model, n_trials: int, n_time: int) -> int:
+    """Bytes of the storages autograd keeps for one forward pass (parameters excluded)."""
+    import torch
+
+    from ..devices import model_device
+
+    own = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    kept: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in own:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    dtype = next(model.parameters()).dtype
+    inputs = torch.zeros((n_trials, n_time, model.n_input), dtype=dtype, device=model_device(model))
+    generator = torch.Generator().manual_seed(0)
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(inputs, generator=generator)
+    return sum(kept.values())
+
+
+def activation_bytes_per_trial_step(model) -> float:
+    """Bytes autograd keeps per trial and time step of a forward pass (measured).
+
+    Two tiny forward passes, of (1 trial, 2 steps) and (2 trials, 4 steps); the
+    difference over the 6 extra trial-steps removes what does not grow with the batch.
+    """
+    small, large = _saved_bytes(model, 1, 2), _saved_bytes(model, 2, 4)
+    return max(large - small, 0) / 6.0
+
+
+def _element_size(model) -> int:
+    return next(model.parameters()).element_size()
+
+
+def estimate_training_memory(
+    model, *, batch_size: int, n_time: int, n_validation: int = 0, device=None
+) -> MemoryEstimate:
+    """Memory to train ``model`` on batches of ``batch_size`` trials of ``n_time`` steps.
+
+    Parameters
+    ----------
+    model : Model
+        A neurodyn model (on the device it will train on).
+    batch_size, n_time : int
+        Trials per batch and (padded) time steps per trial.
+    n_validation : int
+        Trials of a validation forward pass.
+    device : torch.device, optional
+        Where training runs (default: the model's device).
+
+    Returns
+    -------
+    MemoryEstimate
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> est = estimate_training_memory(RateRNN(3, 16, 3), batch_size=8, n_time=50)
+    >>> est.total > est.weights > 0
+    True
+    """
+    from ..devices import model_device
+
+    b = _element_size(model)
+    params = _tensor_bytes(model.parameters())
+    buffers = _tensor_bytes(model.buffers())
+    per_step = activation_bytes_per_trial_step(model)
+    return _estimate(
+        weights=PARAMETER_COPIES * params + buffers,
+        per_trial_step=per_step,
+        model=model,
+        element=b,
+        batch_size=batch_size,
+        n_time=n_time,
+        n_validation=n_validation,
+        device=model_device(model) if device is None else device,
+    )
+
+
+def estimate_training_memory_for_size(
+    build: Callable[[int], object],
+    n_hidden: int,
+    *,
+    batch_size: int,
+    n_time: int,
+    n_validation: int = 0,
+    device=None,
+) -> MemoryEstimate:
+    """As :func:`estimate_training_memory`, for ``build(n_hidden)`` without building it.
+
+    The model is built at :data:`PROBE_SIZES` instead; parameter and buffer bytes are
+    interpolated by the quadratic through the three sizes and the activations per
+    trial-step by a least-squares line, then evaluated at ``n_hidden`` (exact for
+    models whose weights are matrices of the hidden size, inputs and outputs).
+
+    Parameters
+    ----------
+    build : callable
+        ``build(h)`` returns the model with ``h`` hidden units (on the CPU).
+    n_hidden : int
+        The size to estimate for.
+    batch_size, n_time, n_validation, device
+        As for :func:`estimate_training_memory` (``device`` defaults to the CPU).
+    """
+    sizes = np.array(PROBE_SIZES, dtype=float)
+    weights, per_step = [], []
+    for h in PROBE_SIZES:
+        net = build(h)
+        weights.append(
+            PARAMETER_COPIES * _tensor_bytes(net.parameters()) + _tensor_bytes(net.buffers())
+        )
+        per_step.append(activation_bytes_per_trial_step(net))
+    # Exact interpolation of integers far beyond the probe sizes: solve in float64,
+    # round to whole bytes.
+    w_fit = np.polyfit(sizes, np.array(weights, dtype=float), 2)
+    s_fit = np.polyfit(sizes, np.array(per_step, dtype=float), 1)
+    return _estimate(
+        weights=max(int(round(np.polyval(w_fit, n_hidden))), 0),
+        per_trial_step=max(float(np.polyval(s_fit, n_hidden)), 0.0),
+        model=_Sizes(net.n_input, n_hidden, net.n_output, _n_state(net, n_hidden)),
+        element=_element_size(net),
+        batch_size=batch_size,
+        n_time=n_time,
+        n_validation=n_validation,
+        device="cpu" if device is None else device,
+    )
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    n_input: int
+    n_hidden: int
+    n_output: int
+    n_state: int
+
+
+def _n_state(net, n_hidden: int) -> int:
+    """The state size at ``n_hidden``, scaled from ``net`` (e.g. 2 H for an LSTM)."""
+    return int(math.ceil(getattr(net, "n_state", net.n_hidden) * n_hidden / net.n_hidden))
+
+
+def _estimate(*, weights, per_trial_step, model, element, batch_size, n_time, n_validation, device):
+    trial_steps = int(batch_size) * int(n_time)
+    n_state = int(getattr(model, "n_state", model.n_hidden))
+    data = 3 * trial_steps * (model.n_input + 2 * model.n_output) * element
+    validation = int(n_validation) * int(n_time) * (model.n_output + 2 * n_state) * element
+    return MemoryEstimate(
+        weights=int(weights),
+        data=int(data),
+        activations=int(math.ceil(per_trial_step * trial_steps)),
+        validation=int(validation),
+        available=available_memory(device),
+        device=str(device),
+        batch_size=int(batch_size),
+        n_time=int(n_time),
+    )
