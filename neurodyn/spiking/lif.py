@@ -41,11 +41,11 @@ import time
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_int
 from .._version import __version__
 from ..backends import get_module, resolve_backend
+from ..progress import check_progress, progress_bar
 from ..seeding import make_rng, resolve_seed
 from ..threads import limit as limit_threads
 from ._plan import allocate_outputs, compile_network
@@ -175,7 +175,7 @@ def run(
     backend: str = "auto",
     threads: int | None = None,
     seed=0,
-    progress: bool = False,
+    progress: bool | str = False,
 ) -> xr.Dataset:
     """Simulate ``network`` for ``duration`` ms on a batch of independent samples.
 
@@ -224,8 +224,9 @@ def run(
         Threads of the C++/Numba kernels; default: chosen by :mod:`neurodyn.threads`
         from the batch's work and the cores other processes leave free.
     seed : int or Generator
-    progress : bool
-        Show a progress bar over batches.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar over batches (True: when the output is interactive; see
+        :mod:`neurodyn.progress`).
 
     Returns
     -------
@@ -253,6 +254,7 @@ def run(
     n_steps = _steps("duration", duration, dt, minimum=1)
     backend = resolve_backend(backend)
     seed = resolve_seed(seed)
+    check_progress(progress)
     if stdp is not None and not isinstance(stdp, STDP):
         raise ValueError(f"stdp must be an STDP instance or None, got {type(stdp).__name__}")
     plastic = [pr.name for pr in network.projections.values() if pr.plastic]
@@ -330,9 +332,8 @@ def run(
         base["num_threads"] = n_threads
         parts, wall, cpu = [], 0.0, 0.0
         starts = range(0, n_samples, batch_size)
-        for start in tqdm(
-            starts, disable=not progress or len(starts) < 2, desc="simulating", unit="batch"
-        ):
+        shown = progress if len(starts) > 1 else False  # one batch: nothing to follow
+        for start in progress_bar(starts, progress=shown, desc="simulating", unit="batch"):
             stop = min(start + batch_size, n_samples)
             ids = sample_ids[start:stop]
             plan = dict(base)
