@@ -38,6 +38,7 @@ import numpy as np
 from .._validation import check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
+from ..threads import policy, state_size
 from .linearization import classify, spectrum
 from .plotting import pca_basis
 
@@ -313,6 +314,7 @@ def _refine(sys, y0, tau0, ds, name, left, tol, max_newton, n_bisect=40):
     return best
 
 
+@policy(work=lambda a: 2.0 * state_size(a["dynamics"]) ** 3)
 def continue_fixed_points(
     dynamics,
     x0,
@@ -334,6 +336,7 @@ def continue_fixed_points(
     fd_step: float = 1e-6,
     max_turn: float = 0.95,
     progress: bool = True,
+    threads: int | None = None,
 ) -> Branch:
     r"""Follow a branch of fixed points through a parameter and locate its bifurcations.
 
@@ -377,6 +380,9 @@ def continue_fixed_points(
         which keeps the predictor from cutting across a fold onto another branch.
     progress : bool
         Show a progress bar.
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

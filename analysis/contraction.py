@@ -37,6 +37,7 @@ import numpy as np
 
 from .._validation import check_finite, check_int
 from ..seeding import make_rng, resolve_seed
+from ..threads import policy, state_size
 
 __all__ = ["Certificate", "certify"]
 
@@ -158,6 +159,7 @@ def _sym_lambda(j: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(0.5 * (jh + np.transpose(jh, (0, 2, 1))))[:, -1]
 
 
+@policy(work=lambda a: 10.0 * state_size(a["model"]) ** 3)
 def certify(
     model,
     *,
@@ -166,6 +168,7 @@ def certify(
     state_scale: float = 3.0,
     seed: int | None = 0,
     atol: float = 1e-9,
+    threads: int | None = None,
 ) -> Certificate:
     r"""Check that ``model`` contracts and return its rate and metric.
 
@@ -189,6 +192,9 @@ def certify(
     atol : float
         Tolerance of the numerical comparisons (per time constant), well above the
         rounding error of float64 eigenvalues of well-scaled matrices.
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

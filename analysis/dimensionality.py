@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import check_fraction
+from ..threads import policy
 
 __all__ = ["Dimensionality", "dimensionality"]
 
@@ -58,7 +59,10 @@ class Dimensionality:
         return ds
 
 
-def dimensionality(activity, *, threshold: float = 0.9) -> Dimensionality:
+@policy(work=lambda a: 2.0 * float(np.size(a["activity"])) * np.shape(a["activity"])[-1])
+def dimensionality(
+    activity, *, threshold: float = 0.9, threads: int | None = None
+) -> Dimensionality:
     """Number of principal components explaining ``threshold`` of the activity variance.
 
     Parameters
@@ -67,6 +71,9 @@ def dimensionality(activity, *, threshold: float = 0.9) -> Dimensionality:
         Every leading axis (trials, time) counts as samples.
     threshold : float in (0, 1]
         Fraction of variance (0.9 in the paper).
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

@@ -40,6 +40,7 @@ import xarray as xr
 
 from .._validation import check_choice, check_int
 from ..seeding import make_rng, resolve_seed, torch_generator
+from ..threads import policy, state_size
 
 __all__ = [
     "ablate_by_tau",
@@ -117,6 +118,7 @@ def _curve(acc, epsilons, what, seed, extra) -> xr.Dataset:
     return ds
 
 
+@policy(work=lambda a: 1024.0 * state_size(a["model"]) ** 2, what="robustness")
 def perturb_weights(
     model,
     score: Callable,
@@ -125,6 +127,7 @@ def perturb_weights(
     n_repeats: int = 10,
     parameter: str | None = None,
     seed=0,
+    threads: int | None = None,
 ) -> xr.Dataset:
     r"""Accuracy under normalised perturbations of the recurrent weights.
 
@@ -141,6 +144,9 @@ def perturb_weights(
     parameter : str, optional
         Name of the weight tensor to perturb (see the module docstring).
     seed : int
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------
@@ -177,8 +183,15 @@ def perturb_weights(
     return _curve(acc, eps, "weights", seed, {"parameter": name})
 
 
+@policy(work=lambda a: 1024.0 * state_size(a["model"]) ** 2, what="robustness")
 def perturb_tau(
-    model, score: Callable, *, epsilons=TAU_EPSILONS, n_repeats: int = 10, seed=0
+    model,
+    score: Callable,
+    *,
+    epsilons=TAU_EPSILONS,
+    n_repeats: int = 10,
+    seed=0,
+    threads: int | None = None,
 ) -> xr.Dataset:
     r"""Accuracy under normalised, positive perturbations of the time constants.
 
@@ -207,6 +220,7 @@ def perturb_tau(
     return _curve(acc, eps, "tau", seed, {})
 
 
+@policy(work=lambda a: 1024.0 * state_size(a["model"]) ** 2, what="robustness")
 def ablate_by_tau(
     model,
     score: Callable,
@@ -214,6 +228,7 @@ def ablate_by_tau(
     ks: Sequence[int] = (0, 5, 10, 20),
     which: Sequence[str] = ("fastest", "slowest"),
     parameter: str | None = None,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Accuracy after silencing the k fastest or slowest neurons (by τ).
 
@@ -226,6 +241,12 @@ def ablate_by_tau(
     ks : sequence of int
         Numbers of neurons to silence (20 in the paper).
     which : sequence of {"fastest", "slowest"}
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

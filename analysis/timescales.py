@@ -47,6 +47,7 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from .._validation import check_int, check_positive
 from .._version import __version__
 from ..seeding import make_rng, resolve_seed, torch_generator
+from ..threads import policy, state_size
 
 __all__ = [
     "JacobianTimescales",
@@ -327,6 +328,7 @@ def bernoulli_streams(n_trials: int, n_bits: int, *, seed=0) -> np.ndarray:
     return (rng.random((n_trials, n_bits)) < p).astype(np.float32)
 
 
+@policy(work=lambda a: 2.0 * a["n_trials"] * state_size(a["model"]) ** 2)
 def drive(
     model,
     *,
@@ -336,6 +338,7 @@ def drive(
     inputs=None,
     chunk: int = 2_000,
     seed=0,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Run ``model`` on long input streams and return its activity after a burn-in.
 
@@ -355,6 +358,9 @@ def drive(
     chunk : int
         Steps simulated per call of the model.
     seed : int
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------
@@ -452,6 +458,7 @@ class NetworkTimescales:
         return ds
 
 
+@policy(work=lambda a: 2.0 * a["n_trials"] * state_size(a["model"]) ** 2)
 def network_timescales(
     model,
     *,
@@ -464,6 +471,7 @@ def network_timescales(
     min_weight: float = 0.05,
     inputs=None,
     seed=0,
+    threads: int | None = None,
 ) -> NetworkTimescales:
     """τ_net of every neuron and of the population of a driven model (see the module docstring).
 
@@ -483,6 +491,9 @@ def network_timescales(
         Bound of the fitted τ (time units).
     min_weight : float
         See :func:`fit_exponentials` (0 for the paper's exact rule).
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

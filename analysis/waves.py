@@ -32,6 +32,7 @@ import numpy as np
 from .._validation import check_finite, check_fraction, check_int, check_positive
 from .._version import __version__
 from ..seeding import make_rng, resolve_seed
+from ..threads import policy
 
 __all__ = [
     "CirculantSpectrum",
@@ -459,6 +460,13 @@ class DecodingResult:
         )
 
 
+def _regression_work(states) -> float:
+    """Floating-point operations of one ridge regression on ``states``: 2 n d²."""
+    h = _as_array(states, "states")
+    return 2.0 * h.size * h.shape[-1]
+
+
+@policy(work=lambda a: _regression_work(a["states"]))
 def decode_past_inputs(
     states,
     inputs,
@@ -468,6 +476,7 @@ def decode_past_inputs(
     test_fraction: float = 0.5,
     skip: int = 0,
     seed: int = 0,
+    threads: int | None = None,
 ) -> DecodingResult:
     r"""How well the input :math:`L` steps ago is linearly decodable from the state now.
 
@@ -496,6 +505,9 @@ def decode_past_inputs(
         Leading steps never used as targets' time points.
     seed : int
         Seeds the train/test split.
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
 
     Returns
     -------

@@ -49,6 +49,8 @@ starts or stops during the run changes the thread count.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import os
 import resource
@@ -66,7 +68,9 @@ __all__ = [
     "last_choice",
     "limit",
     "one_blas_thread",
+    "policy",
     "probe",
+    "state_size",
 ]
 
 #: Work (floating-point operations per parallel operation) that one more thread must
@@ -340,3 +344,52 @@ def one_blas_thread():
     ...     _ = np.ones((2, 2)) @ np.ones((2, 2))
     """
     return _blas_limit(1)
+
+
+def policy(work=None, *, what: str | None = None):
+    """Decorator: run a public function that takes ``threads=None`` inside :func:`limit`.
+
+    Parameters
+    ----------
+    work : float or callable, optional
+        The work per parallel operation, or a function of the call's bound arguments
+        (a dict of name to value, defaults applied) that estimates it.
+    what : str, optional
+        Recorded for ``show_config`` (default: the function's name).
+
+    Examples
+    --------
+    >>> @policy(work=lambda a: 2.0 * a["n"] ** 3)
+    ... def solve(n, *, threads=None):
+    ...     return n
+    >>> solve(4, threads=1)
+    4
+    """
+
+    def decorate(fn):
+        sig = inspect.signature(fn)
+        if "threads" not in sig.parameters:
+            raise TypeError(f"{fn.__name__} must take a threads argument to use the policy")
+        label = what or fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            estimate = work(arguments) if callable(work) else work
+            with limit(arguments["threads"], work=estimate, what=label):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def state_size(model) -> int:
+    """The state size of a model or dynamics, for work estimates (0 when unknown)."""
+    for attr in ("n_state", "n_hidden", "hidden_size"):
+        value = getattr(model, attr, None)
+        if isinstance(value, int):
+            return value
+    return 0
