@@ -4,6 +4,9 @@ Every model is a :class:`torch.nn.Module` following :class:`Model`: inputs
 (trial, time, input) → :class:`ModelOutput` ``(outputs, rates, states)``.
 """
 
+import difflib
+import inspect
+
 from .._validation import check_choice
 from .base import Model, ModelOutput
 from .irnn import IRNN
@@ -29,6 +32,7 @@ __all__ = [
     "TorchRNN",
     "WaveRNN",
     "build_model",
+    "model_options",
 ]
 
 #: Model constructors by name, as used by the command line and saved files.
@@ -45,6 +49,67 @@ MODELS = {
 }
 
 
-def build_model(name: str, *args, **kwargs) -> Model:
-    """Build a model by name (``"rate"``, ``"timescale"``, ``"rnn"``, ``"gru"``, ``"lstm"``)."""
-    return MODELS[check_choice("model", name, MODELS)](*args, **kwargs)
+#: The callables whose keyword arguments each name of MODELS accepts (a callable taking
+#: ``**kwargs`` passes them on to the next one).
+_TARGETS = {
+    "rate": (RateRNN,),
+    "timescale": (TimescaleRNN,),
+    "rnn": (TorchRNN,),
+    "gru": (TorchRNN,),
+    "lstm": (TorchRNN,),
+    "sparse_combo": (SparseComboNet, RNNofRNNs),
+    "svd_combo": (SVDComboNet, RNNofRNNs),
+    "irnn": (IRNN,),
+    "wave": (wave_rnn_from_hidden, WaveRNN),
+}
+#: Arguments build_model fills itself (sizes, the cell type, the recurrent part).
+_FILLED = {"cell", "network", "n_input", "n_hidden", "n_output", "n_neurons"}
+
+
+def model_options(name: str) -> list[str]:
+    """The keyword arguments :func:`build_model` accepts for the model ``name``.
+
+    Examples
+    --------
+    >>> "tau" in model_options("rate"), "tau" in model_options("gru")
+    (True, False)
+    """
+    name = check_choice("model", name, MODELS)
+    keep = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = {
+        p.name
+        for fn in _TARGETS[name]
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind in keep
+    }
+    return sorted(names - _FILLED)
+
+
+def build_model(name: str, n_input: int, n_hidden: int, n_output: int, **kwargs) -> Model:
+    """Build a model by name (a key of :data:`MODELS`: ``"rate"``, ``"gru"``, ``"wave"``…).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown, or a keyword argument is not an option of that model
+        (the message suggests the closest option and lists them all).
+
+    Examples
+    --------
+    >>> build_model("gru", 3, 16, 2, seed=0).n_hidden
+    16
+    >>> build_model("rate", 3, 16, 2, nonlinarity="relu")
+    Traceback (most recent call last):
+    ...
+    ValueError: model 'rate' has no option 'nonlinarity'. Did you mean 'nonlinearity'? Options: autapses, bias, dale, dt, e_fraction, input_mask, noise_in, noise_rec, nonlinearity, output_mask, readout_from_e, recurrent_mask, seed, spectral_radius, tau, tau_min, train_tau
+    """
+    name = check_choice("model", name, MODELS)
+    options = model_options(name)
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], options, n=1)
+        hint = f". Did you mean {close[0]!r}?" if close else "."
+        raise ValueError(
+            f"model {name!r} has no option {unknown[0]!r}{hint} Options: {', '.join(options)}"
+        )
+    return MODELS[name](n_input, n_hidden, n_output, **kwargs)

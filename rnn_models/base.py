@@ -106,17 +106,21 @@ class Model(nn.Module, abc.ABC):
 
         return ", ".join(f"{k}={short(v)}" for k, v in self.config().items() if v is not None)
 
+    @property
+    def _reference(self) -> torch.Tensor:
+        """A parameter whose dtype and device inputs and states are brought to."""
+        return next(self.parameters())
+
     def _initial_state(self, initial_state, n_trials: int, dtype, size=None) -> torch.Tensor:
         """:math:`h_0` as (trial, size): ``initial_state``, of shape (size,) or
         (n_trials, size), or the model's ``initial_state`` buffer when it is None;
-        ``size`` is ``n_hidden`` unless given."""
+        ``size`` is ``n_hidden`` unless given. It is moved to the model's device."""
         size = self.n_hidden if size is None else size
-        if initial_state is None:
-            x = self.initial_state
-        elif isinstance(initial_state, torch.Tensor):
-            x = initial_state
-        else:
-            x = torch.as_tensor(to_numpy(initial_state))
+        x = (
+            self.initial_state
+            if initial_state is None
+            else _real_tensor("initial_state", initial_state)
+        )
         if x.ndim not in (1, 2) or x.shape[-1] != size or (x.ndim == 2 and x.shape[0] != n_trials):
             raise ValueError(
                 f"initial_state has shape {tuple(x.shape)}; expected ({size},) or "
@@ -126,16 +130,17 @@ class Model(nn.Module, abc.ABC):
             raise ValueError(
                 "initial_state contains NaN or infinite values; expected finite values"
             )
-        return x.to(dtype).expand(n_trials, size)
+        return x.to(device=self._reference.device, dtype=dtype).expand(n_trials, size)
 
     def _prepare_inputs(self, inputs) -> torch.Tensor:
-        """Validate ``inputs`` (trial, time, n_input) and return a float tensor.
+        """Validate ``inputs`` (trial, time, n_input) and return it as a tensor of the
+        model's dtype on the model's device.
 
-        Refuses a wrong shape, an empty batch (no trial or no time step: there is no
-        state to record and no output to read) and NaN or infinite values.
+        Refuses what is not an array of real numbers, a wrong shape, an empty batch (no
+        trial or no time step: there is no state to record and no output to read) and
+        NaN or infinite values.
         """
-        if not isinstance(inputs, torch.Tensor):
-            inputs = torch.as_tensor(to_numpy(inputs))
+        inputs = _real_tensor("inputs", inputs)
         if inputs.ndim != 3 or inputs.shape[-1] != self.n_input:
             raise ValueError(
                 f"inputs has shape {tuple(inputs.shape)}; expected (trial, time, {self.n_input})"
@@ -147,5 +152,21 @@ class Model(nn.Module, abc.ABC):
             )
         if not torch.isfinite(inputs).all():
             raise ValueError("inputs contains NaN or infinite values; expected finite values")
-        dtype = next(self.parameters()).dtype
-        return inputs.to(dtype)
+        ref = self._reference
+        return inputs.to(device=ref.device, dtype=ref.dtype)
+
+
+def _real_tensor(name: str, value) -> torch.Tensor:
+    """``value`` as a tensor of real numbers (a read-only array is copied, see ``to_numpy``)."""
+    if not isinstance(value, torch.Tensor):
+        try:
+            a = to_numpy(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            a = None
+        if a is None or a.dtype.kind not in "biuf":
+            what = "a ragged sequence" if a is None else f"an array of dtype {a.dtype}"
+            raise ValueError(f"{name} must be an array of real numbers, got {what}")
+        value = torch.as_tensor(a)
+    if value.is_complex():
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
+    return value

@@ -327,7 +327,7 @@ class RateRNN(Model):
         W_T = self.W.T
         if noise and self.noise_in > 0:
             # Input noise enters before the input weights, as it would from a sensor.
-            xi = torch.randn(u.shape, generator=generator, dtype=u.dtype)
+            xi = _normal(u.shape, generator, u)
             u = u + (self.noise_in / math.sqrt(self.dt)) * xi
         drive = u @ self.W_in.T  # all input currents at once: one matmul instead of T
         if self.bias is not None:
@@ -335,9 +335,7 @@ class RateRNN(Model):
         if noise and self.noise_rec > 0:
             # sqrt(2α)σ η added to x equals α · sqrt(2/α)σ η added inside the bracket,
             # so the recurrent noise folds into the drive and the step stays one lerp.
-            eta = torch.randn(
-                (n_trials, n_steps, self.n_hidden), generator=generator, dtype=u.dtype
-            )
+            eta = _normal((n_trials, n_steps, self.n_hidden), generator, u)
             drive = drive + torch.sqrt(2.0 / alpha) * self.noise_rec * eta
         # unbind once: indexing drive[:, t] inside the loop would make autograd build a
         # full-size zero gradient per step (quadratic cost in T in the backward pass).
@@ -350,3 +348,14 @@ class RateRNN(Model):
         rates = self.phi(xs)
         outputs = rates @ self.W_out.T + self.bias_out
         return ModelOutput(outputs, rates, xs)
+
+
+def _normal(shape, generator: torch.Generator | None, like: torch.Tensor) -> torch.Tensor:
+    """Standard normal noise of ``shape``, drawn on ``generator``'s device and moved to ``like``'s.
+
+    Drawing where the generator lives lets a CPU generator drive a model on a GPU, and
+    makes the same generator state give the same noise whatever device the model is on.
+    """
+    device = like.device if generator is None else generator.device
+    z = torch.randn(shape, generator=generator, dtype=like.dtype, device=device)
+    return z.to(like.device)

@@ -346,13 +346,16 @@ class TimescaleRNN(Model):
     def initial_states(self, n_trials: int, *, generator=None, dtype=None) -> torch.Tensor:
         """The initial state :math:`h_0` of ``n_trials`` trials, shape (n_trials, n_hidden)."""
         dtype = dtype or self.weight_rec.dtype
+        device = self.weight_rec.device
         if self.h0 == "zeros" or self.h0_scale == 0:
-            return torch.zeros(n_trials, self.n_hidden, dtype=dtype)
+            return torch.zeros(n_trials, self.n_hidden, dtype=dtype, device=device)
         if generator is None:
             generator = torch_generator(self.seed, "eval")
-        return self.h0_scale * torch.rand(
-            (n_trials, self.n_hidden), generator=generator, dtype=dtype
+        # Drawn where the generator lives, then moved: the same draw on every device.
+        h = torch.rand(
+            (n_trials, self.n_hidden), generator=generator, dtype=dtype, device=generator.device
         )
+        return self.h0_scale * h.to(device)
 
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
         """Run the network.

@@ -30,7 +30,7 @@ class TorchRNN(Model):
     n_input, n_hidden, n_output : int
         Sizes.
     nonlinearity : {"tanh", "relu"}
-        For ``cell="rnn"`` only.
+        For ``cell="rnn"`` only (another value for a GRU or LSTM is refused).
     dt : float
         Task time step the network is used at, in ms (stored with results).
     seed : int, optional
@@ -72,6 +72,11 @@ class TorchRNN(Model):
         kwargs = {"batch_first": True}
         if cell == "rnn":
             kwargs["nonlinearity"] = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+        elif nonlinearity not in ("tanh", None):  # None: as stored for a GRU or LSTM
+            raise ValueError(
+                f"nonlinearity={nonlinearity!r} applies to cell='rnn' only; a {cell.upper()} "
+                "has PyTorch's fixed gates (leave nonlinearity out)"
+            )
         # PyTorch initialises from the global RNG; fork it so neurodyn's seed decides.
         seed_int = int(make_rng(seed, "init").integers(0, 2**31 - 1))
         with torch.random.fork_rng(devices=[]):
@@ -141,7 +146,8 @@ class TorchRNN(Model):
                 wrapper.readout.bias.zero_()
             else:
                 wrapper.readout.load_state_dict(readout.state_dict())
-        return wrapper.to(next(module.parameters()).dtype)
+        p = next(module.parameters())
+        return wrapper.to(device=p.device, dtype=p.dtype)
 
     @property
     def n_state(self) -> int:

@@ -1,19 +1,25 @@
 """Bad inputs to every model family: per-unit parameters of the wrong length, empty
 batches, non-finite and read-only arrays."""
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
 from neurodyn._validation import to_numpy
 from neurodyn.rnn_models import (
+    _TARGETS,
     IRNN,
+    MODELS,
     RateRNN,
     SparseComboNet,
     SVDComboNet,
     TimescaleRNN,
     TorchRNN,
     WaveRNN,
+    build_model,
+    model_options,
 )
 
 N_IN, N_HIDDEN, N_OUT = 3, 8, 2
@@ -135,3 +141,84 @@ def test_set_tau_refuses_the_wrong_length_and_changes_nothing():
 def test_a_shared_time_constant_must_be_one_number():
     with pytest.raises(ValueError, match=r"^tau must be a number"):
         SparseComboNet(N_IN, N_HIDDEN, N_OUT, n_modules=2, tau=np.full(N_HIDDEN, 5.0), seed=0)
+
+
+# -- what inputs hold ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("inputs", "what"),
+    [
+        (np.zeros((1, 2, N_IN), dtype=complex), "dtype complex128"),
+        (torch.zeros(1, 2, N_IN, dtype=torch.complex64), "dtype torch.complex64"),
+        (np.array([[["a"] * N_IN]]), "dtype <U1"),
+        ([[[0.0] * N_IN, [0.0]]], "a ragged sequence"),
+    ],
+)
+def test_inputs_that_are_not_real_numbers_are_refused(net, inputs, what):
+    with pytest.raises(
+        ValueError, match=rf"^inputs must be an array of real numbers, got .*{what}"
+    ):
+        net(inputs)
+
+
+def test_integer_and_float64_inputs_run_in_the_model_dtype(net):
+    u = np.ones((2, 3, N_IN), dtype=np.int64)
+    out = net(u, noise=False)
+    assert out.outputs.dtype == torch.get_default_dtype()
+    torch.testing.assert_close(out.outputs, net(u.astype(np.float64), noise=False).outputs)
+
+
+# -- options by name ------------------------------------------------------------------------------
+def test_gated_cells_refuse_a_nonlinearity():
+    with pytest.raises(ValueError, match="nonlinearity='relu' applies to cell='rnn' only"):
+        TorchRNN("gru", N_IN, N_HIDDEN, N_OUT, nonlinearity="relu")
+    assert (
+        TorchRNN("lstm", N_IN, N_HIDDEN, N_OUT, nonlinearity=None).config()["nonlinearity"] is None
+    )
+
+
+def test_build_model_refuses_an_unknown_option_and_suggests_one():
+    expected = (
+        r"model 'rate' has no option 'nonlinarity'\. Did you mean 'nonlinearity'\? Options: a"
+    )
+    with pytest.raises(ValueError, match=expected):
+        build_model("rate", N_IN, N_HIDDEN, N_OUT, nonlinarity="relu")
+    with pytest.raises(ValueError, match="model 'gru' has no option 'tau'"):
+        build_model("gru", N_IN, N_HIDDEN, N_OUT, tau=10.0)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_listed_option_reaches_the_constructor(name):
+    # Each option, passed at its default value, is accepted and lands in the configuration.
+    defaults = {}
+    for fn in _TARGETS[name]:
+        for p in inspect.signature(fn).parameters.values():
+            if p.default is not inspect.Parameter.empty:
+                defaults.setdefault(p.name, p.default)
+    options = model_options(name)
+    assert options and set(options) <= set(defaults)
+    # 24 units: a multiple of the default 8 modules and 6 wave channels.
+    net = build_model(name, N_IN, 24, 2, **{k: defaults[k] for k in options})
+    assert net.n_input == N_IN and net.n_hidden == 24
+    config = net.config()
+    for key in ("seed", "dt"):
+        assert key in config
+
+
+# -- noise: drawn on the generator's device -----------------------------------------------------
+def test_rate_noise_comes_from_the_generator_in_a_fixed_order():
+    net = RateRNN(N_IN, N_HIDDEN, N_OUT, dt=10.0, tau=50.0, noise_rec=0.3, noise_in=0.2, seed=0)
+    u = torch.randn(2, 6, N_IN, generator=torch.Generator().manual_seed(1))
+    out = net(u, generator=torch.Generator().manual_seed(5))
+    # Reference loop: input noise first, then recurrent noise, from the same generator.
+    g = torch.Generator().manual_seed(5)
+    xi = torch.randn(u.shape, generator=g)
+    eta = torch.randn((2, 6, N_HIDDEN), generator=g)
+    alpha = net.alpha.detach()
+    x = torch.zeros(2, N_HIDDEN)
+    with torch.no_grad():
+        u_noisy = u + 0.2 / np.sqrt(10.0) * xi
+        for t in range(6):
+            y = net.W @ torch.tanh(x).T + net.W_in @ u_noisy[:, t].T + net.bias[:, None]
+            x = (1 - alpha) * x + alpha * y.T + torch.sqrt(2 * alpha) * 0.3 * eta[:, t]
+    # float32 rounding of a 6-step recursion with O(1) states: a few ulps times the steps.
+    torch.testing.assert_close(out.states[:, -1].detach(), x, rtol=1e-5, atol=1e-5)
