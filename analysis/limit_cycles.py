@@ -15,10 +15,34 @@ method on
 
 uses the monodromy matrix :math:`M = \partial\Phi_T/\partial x_0`, integrated with the
 orbit (RK4 on the state and the variational equation :math:`\dot V = A(x)V`, V(0) = I).
-The eigenvalues of M at convergence are the **Floquet multipliers**: one equals 1 (the
-direction along the orbit); the orbit is stable when all others lie inside the unit
-circle. For maps, a cycle of period k is a root of :math:`F^k(x) - x` with M the
-product of the Jacobians along the cycle.
+
+**Floquet multipliers.** The eigenvalues of M at convergence are the Floquet
+multipliers. One of them is *trivial*: a shift along the orbit returns shifted, so
+:math:`M f(x_0) = f(\Phi_T(x_0)) = f(x_0)` and :math:`f(x_0)` is an eigenvector with
+eigenvalue 1. It is identified by that eigenvector, not by being the eigenvalue
+closest to 1 (a slowly attracting direction can have a multiplier just as close). With
+:math:`\hat f = f(x_0)/\|f(x_0)\|` and :math:`Q_\perp` an orthonormal basis of the
+plane orthogonal to it, M is block-triangular in the basis :math:`(\hat f, Q_\perp)`:
+
+.. math::
+
+    \begin{pmatrix} \hat f^\top M \hat f & \hat f^\top M Q_\perp \\
+                     0 & Q_\perp^\top M Q_\perp \end{pmatrix},
+
+so the trivial multiplier is :math:`\hat f^\top M \hat f` (1 up to the orbit's closure and
+the integration error, reported as a check) and the d − 1 nontrivial ones are the
+eigenvalues of :math:`Q_\perp^\top M Q_\perp`, the Jacobian of the Poincaré return map on
+the section through :math:`x_0` orthogonal to the flow. The orbit is stable when all of
+them lie inside the unit circle; its Lyapunov exponents are :math:`\log|\mu_i|/T` and
+exactly 0 along the orbit.
+
+**Maps** have periodic orbits of integer period k: a root of :math:`F^k(x) - x`, with
+M the product of the Jacobians along the orbit. Every multiplier is nontrivial (there
+is no continuous shift along a discrete orbit), the orbit is stable when all lie inside
+the unit circle, and the exponents are :math:`\log|\mu_i| / (k\,\Delta t)`, all negative
+for a stable orbit. The reported period is the minimal one: a root of
+:math:`F^k(x) = x` that already closes after j < k steps is a period-j orbit (a fixed
+point when j = 1).
 
 Starting guesses come from simulation: :func:`estimate_period` integrates the system,
 finds successive upward crossings of a plane through the trajectory's mean, and
@@ -32,12 +56,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import threads as _threads
 from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
 from .linearization import classify
-from .lyapunov import _Stepper
 from .plotting import pca_basis
 
 __all__ = ["LimitCycle", "estimate_period", "find_limit_cycle"]
@@ -54,20 +78,22 @@ class LimitCycle:
     x0 : ndarray (d,)
         A point on the orbit.
     period : float
-        In the system's time unit (steps for map cycles).
+        In the system's time unit for ODEs; the number of steps k for maps (their
+        duration is :attr:`duration`).
     orbit : ndarray (n, d)
         States along one period (``n_steps + 1`` points for ODEs, k + 1 for maps).
     time : ndarray (n,)
     multipliers : complex ndarray (d,)
-        Floquet multipliers, largest modulus first.
+        Floquet multipliers, largest modulus first (the trivial one included for ODEs).
     trivial : int
-        Index of the multiplier along the orbit (closest to 1; ODEs only, else -1).
+        Index of the trivial multiplier, the one along the orbit (ODEs; -1 for maps).
     stability : str
-        ``"stable"``, ``"unstable_<n>"`` (n multipliers outside the unit circle),
-        ``"marginal"`` or, when Newton did not converge, ``"unknown"``.
+        ``"stable"``, ``"unstable_<n>"`` (n nontrivial multipliers outside the unit
+        circle), ``"marginal"`` or, when Newton did not converge, ``"unknown"``.
     status : str
-        ``"converged"``, ``"max_iter"``, ``"diverged"`` or ``"fixed_point"`` (the orbit
-        shrank to a point: no cycle near the guess).
+        ``"converged"``, ``"max_iter"``, ``"stalled"`` (Newton stopped reducing the
+        residual: no orbit near the guess), ``"diverged"`` or ``"fixed_point"`` (the
+        orbit shrank to a point: no cycle near the guess).
     residual : float
         :math:`\|\Phi_T(x_0) - x_0\|` at the end.
     n_iter : int
@@ -92,11 +118,47 @@ class LimitCycle:
         """Peak-to-peak range of each state variable along the orbit (d,)."""
         return self.orbit.max(axis=0) - self.orbit.min(axis=0)
 
+    @property
+    def duration(self) -> float:
+        """The period in the system's time unit (k·Δt for a map's k-cycle)."""
+        return float(self.time[-1])
+
+    @property
+    def nontrivial(self) -> np.ndarray:
+        """The multipliers that decide stability (all of a map's), largest modulus first."""
+        if self.trivial < 0:
+            return self.multipliers
+        return np.delete(self.multipliers, self.trivial)
+
+    @property
+    def max_multiplier(self) -> float:
+        """Largest modulus among the nontrivial multipliers (NaN when there are none)."""
+        m = np.abs(self.nontrivial)
+        return float(m.max()) if len(m) else float("nan")
+
+    @property
+    def exponents(self) -> np.ndarray:
+        r"""Lyapunov exponents of the orbit, :math:`\log|\mu_i|` / duration, largest first.
+
+        Exactly 0 for the trivial multiplier of an ODE (a shift along the orbit neither
+        grows nor decays); the rest per time unit.
+        """
+        with np.errstate(divide="ignore"):
+            lam = np.log(np.abs(self.nontrivial)) / self.duration
+        if self.trivial >= 0:
+            lam = np.append(lam, 0.0)
+        return np.sort(lam)[::-1]
+
+    @property
+    def is_stable(self) -> bool:
+        """Converged to a closed orbit whose nontrivial multipliers are inside the unit circle."""
+        return self.status == "converged" and self.stability == "stable"
+
     def __repr__(self) -> str:
         mult = ", ".join(f"{abs(m):.4g}" for m in self.multipliers[:4])
         return (
-            f"LimitCycle(period={self.period:.6g} {self.time_unit}, {self.stability}, "
-            f"|multipliers|=[{mult}], status={self.status!r})"
+            f"LimitCycle(period={self.period:.6g} {self.time_unit if self.kind == 'ode' else 'steps'}, "
+            f"{self.stability}, |multipliers|=[{mult}], status={self.status!r})"
         )
 
     def to_xarray(self):
@@ -123,6 +185,7 @@ class LimitCycle:
         )
         ds.attrs.update(
             period=self.period,
+            duration=self.duration,
             stability=self.stability,
             status=self.status,
             residual=self.residual,
@@ -136,17 +199,45 @@ class LimitCycle:
         return ds
 
 
+def _fj(dyn, x, c):
+    """Residual and its Jacobian as NumPy arrays."""
+    r, a = dyn._residual_jacobian(NUMPY, x, c)
+    return np.asarray(r), np.asarray(a)
+
+
+def _tangent_step(dyn, x, M, c, h):
+    r"""One step of states (n, d) and their tangent matrices (n, d, p).
+
+    A map advances as :math:`(F(x), J(x) M)`; an ODE by RK4 with step h on the state and
+    the variational equation :math:`\dot M = A(x) M` with the same stages.
+    """
+    if dyn.kind == "map":
+        r, a = _fj(dyn, x, c)
+        return x + r, M + a @ M  # J = A + I
+    f1, A1 = _fj(dyn, x, c)
+    K1 = A1 @ M
+    f2, A2 = _fj(dyn, x + 0.5 * h * f1, c)
+    K2 = A2 @ (M + 0.5 * h * K1)
+    f3, A3 = _fj(dyn, x + 0.5 * h * f2, c)
+    K3 = A3 @ (M + 0.5 * h * K2)
+    f4, A4 = _fj(dyn, x + h * f3, c)
+    K4 = A4 @ (M + h * K3)
+    return (
+        x + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4),
+        M + h / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4),
+    )
+
+
 def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
     """RK4 over time T in n_steps: (x_T, M, orbit or None); NaNs signal divergence."""
     h = T / n_steps
-    stepper = _Stepper(dyn, "rk4", h)
     x = x0[None].copy()
     M = np.eye(len(x0))[None]
     orbit = [x0.copy()] if keep else None
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(n_steps):
             if with_monodromy:
-                x, M = stepper(x, M, c)
+                x, M = _tangent_step(dyn, x, M, c, h)
             else:
                 x = _rk4(dyn, x, c, h)
             if not np.all(np.isfinite(x)):
@@ -180,14 +271,44 @@ def _velocity(dyn, x, c):
     return np.asarray(dyn._residual(NUMPY, x[None], c))[0]
 
 
+def _period_from_orbit(orbit, h):
+    """(state at the last upward crossing, mean return time) of a sampled trajectory.
+
+    Crossings are of the plane through the trajectory's mean normal to its direction of
+    largest variance; the period is NaN with fewer than 3 crossings (the trajectory
+    settled or never came back).
+    """
+    mean, (axis,) = pca_basis(orbit, 1)
+    s = (orbit - mean) @ axis
+    up = np.flatnonzero((s[:-1] < 0) & (s[1:] >= 0))
+    if len(up) < 3 or np.ptp(s) < 1e-8 * (1 + np.abs(mean).max()):
+        return orbit[-1], float("nan")
+    # Linear interpolation of each crossing time.
+    tc = (up + (-s[up]) / (s[up + 1] - s[up])) * h
+    period = float(np.mean(np.diff(tc)[-min(5, len(tc) - 1) :]))
+    return orbit[up[-1] + 1], period
+
+
 def estimate_period(
-    dynamics, x0, *, inputs=None, t_transient: float, t_max: float, step: float | None = None
+    dynamics,
+    x0,
+    *,
+    inputs=None,
+    t_transient: float,
+    t_max: float,
+    step: float | None = None,
+    threads=None,
 ):
     """A point near a periodic orbit and its period, from a simulated trajectory.
 
     Integrates (RK4 with ``step``) for ``t_transient`` and then ``t_max``, and measures the
     times between upward crossings of the plane through the trajectory's mean, normal
     to its direction of largest variance.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Threads for the integration (default: chosen by :mod:`neurodyn.threads`).
 
     Returns
     -------
@@ -206,21 +327,14 @@ def estimate_period(
     check_positive("t_max", t_max)
     check_positive("t_transient", t_transient, allow_zero=True)
     n0 = int(round(t_transient / h))
-    if n0:
-        x, _, _ = _flow(dyn, x, c, n0 * h, n0, with_monodromy=False)
     n = max(int(round(t_max / h)), 2)
-    x_end, _, orbit = _flow(dyn, x, c, n * h, n, with_monodromy=False, keep=True)
+    with _threads.limit(threads, work=8.0 * dyn.n_state**2, what="estimate_period"):
+        if n0:
+            x, _, _ = _flow(dyn, x, c, n0 * h, n0, with_monodromy=False)
+        x_end, _, orbit = _flow(dyn, x, c, n * h, n, with_monodromy=False, keep=True)
     if orbit is None or len(orbit) < n + 1 or not np.all(np.isfinite(orbit)):
         return x_end, float("nan")
-    mean, (axis,) = pca_basis(orbit, 1)
-    s = (orbit - mean) @ axis
-    up = np.flatnonzero((s[:-1] < 0) & (s[1:] >= 0))
-    if len(up) < 3 or np.ptp(s) < 1e-8 * (1 + np.abs(mean).max()):
-        return orbit[-1], float("nan")
-    # Linear interpolation of each crossing time.
-    tc = (up + (-s[up]) / (s[up + 1] - s[up])) * h
-    period = float(np.mean(np.diff(tc)[-min(5, len(tc) - 1) :]))
-    return orbit[up[-1] + 1], period
+    return _period_from_orbit(orbit, h)
 
 
 def find_limit_cycle(
@@ -233,6 +347,7 @@ def find_limit_cycle(
     tol: float = 1e-10,
     max_iter: int = 30,
     marginal_tol: float = 1e-6,
+    threads=None,
 ) -> LimitCycle:
     r"""A periodic orbit near ``x0`` by Newton shooting, with its Floquet multipliers.
 
@@ -243,7 +358,7 @@ def find_limit_cycle(
         A state near the orbit (see :func:`estimate_period`).
     period : float (ODEs) or int (maps)
         Guess of the period in the system's time unit (ODEs; refined), or the number of
-        steps k of a map cycle (fixed).
+        steps k of a map cycle (fixed; the minimal period found is reported).
     inputs : array (m,), optional
         Constant input (zero when omitted).
     n_steps : int
@@ -252,7 +367,9 @@ def find_limit_cycle(
         Converged when :math:`\|\Phi_T(x_0) - x_0\| \le` ``tol`` (1 + ‖x0‖).
     max_iter : int
     marginal_tol : float
-        Non-trivial multipliers with :math:`||\mu| - 1| \le` ``marginal_tol`` are marginal.
+        Nontrivial multipliers with :math:`||\mu| - 1| \le` ``marginal_tol`` are marginal.
+    threads : int, optional
+        Threads for the tangent products (default: chosen by :mod:`neurodyn.threads`).
 
     Returns
     -------
@@ -288,24 +405,33 @@ def find_limit_cycle(
     check_int("n_steps", n_steps)
     check_int("max_iter", max_iter)
     check_positive("tol", tol)
+    # Work per tangent product: a (d × d) by (d × d) matrix product.
+    work = 2.0 * dyn.n_state**3
     if dyn.kind == "map":
         k = check_int("period (the k of a map cycle)", period)
-        return _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol)
+        with _threads.limit(threads, work=work, what="find_limit_cycle"):
+            return _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol)
     try:
         T = float(period)
     except (TypeError, ValueError):
         raise ValueError(f"period must be a positive number, got {period!r}") from None
     if not np.isfinite(T) or T <= 0:
         raise ValueError(f"period must be positive and finite, got {period!r}")
+    if np.linalg.norm(_velocity(dyn, x, c)) == 0:
+        raise ValueError("x0 is a fixed point (zero velocity); start from a point on the orbit")
+    with _threads.limit(threads, work=work, what="find_limit_cycle"):
+        return _ode_cycle(dyn, x, c, T, n_steps, tol, max_iter, marginal_tol)
 
+
+def _ode_cycle(dyn, x, c, T, n_steps, tol, max_iter, marginal_tol):
+    """Newton shooting on (x0, T) for an ODE (see the module docstring)."""
     d = dyn.n_state
     x_ref = x.copy()
     f_ref = _velocity(dyn, x_ref, c)
-    if np.linalg.norm(f_ref) == 0:
-        raise ValueError("x0 is a fixed point (zero velocity); start from a point on the orbit")
     f_ref = f_ref / np.linalg.norm(f_ref)
     status, res_norm, it = "max_iter", np.inf, 0
     M = np.eye(d)
+    history = []
     for it in range(1, max_iter + 1):  # noqa: B007 (it is reported as n_iter)
         xT, M, _ = _flow(dyn, x, c, T, n_steps)
         if not np.all(np.isfinite(xT)) or not np.all(np.isfinite(M)):
@@ -315,6 +441,9 @@ def find_limit_cycle(
         res_norm = float(np.linalg.norm(g))
         if res_norm <= tol * (1 + np.linalg.norm(x)):
             status = "converged"
+            break
+        if _stalled(history, res_norm):
+            status = "stalled"
             break
         K = np.zeros((d + 1, d + 1))
         K[:d, :d] = M - np.eye(d)
@@ -337,8 +466,7 @@ def find_limit_cycle(
         orbit = np.full((n_steps + 1, d), np.nan)
     elif status == "converged" and np.max(np.ptp(orbit, axis=0)) < 1e-6 * (1 + np.abs(x).max()):
         status = "fixed_point"
-    mult = _multipliers(M)
-    trivial = int(np.argmin(np.abs(mult - 1.0)))
+    mult, trivial = _ode_multipliers(M, _velocity(dyn, x, c))
     stability = (
         _stability(np.delete(mult, trivial), marginal_tol) if status == "converged" else "unknown"
     )
@@ -361,12 +489,49 @@ def find_limit_cycle(
     )
 
 
+def _ode_multipliers(M, f0):
+    r"""Floquet multipliers of an ODE orbit, largest modulus first, and the trivial one's index.
+
+    The trivial multiplier is :math:`\hat f^\top M \hat f` with :math:`\hat f` the flow
+    direction at the orbit's start; the others are the eigenvalues of M restricted to the
+    plane orthogonal to it (the Poincaré map's Jacobian; see the module docstring).
+    """
+    d = len(M)
+    norm = np.linalg.norm(f0)
+    if not (np.all(np.isfinite(M)) and np.isfinite(norm)) or norm == 0:
+        return np.full(d, np.nan + 0j), 0
+    fhat = f0 / norm
+    # Householder QR of [f̂ | I]: the first column of Q is ±f̂, the rest span its complement.
+    Q = np.linalg.qr(np.column_stack([fhat, np.eye(d)]))[0]
+    Qp = Q[:, 1:d]
+    trivial = complex(fhat @ M @ fhat)
+    others = np.linalg.eigvals(Qp.T @ M @ Qp) if d > 1 else np.zeros(0, complex)
+    mult = np.concatenate([[trivial], others]).astype(complex)
+    order = np.argsort(-np.abs(mult), kind="stable")
+    return mult[order], int(np.flatnonzero(order == 0)[0])
+
+
+#: Newton iterations without halving the best residual before a search is given up:
+#: near a root Newton's residual falls quadratically, so a run this long without
+#: progress means no orbit near the guess (a slow spiral into a fixed point, say).
+STALL_ITERATIONS = 5
+
+
+def _stalled(history, res_norm):
+    """Record a residual; True once the last STALL_ITERATIONS never halved the best before."""
+    history.append(res_norm)
+    if len(history) <= STALL_ITERATIONS:
+        return False
+    before = min(history[:-STALL_ITERATIONS])
+    return min(history[-STALL_ITERATIONS:]) > 0.5 * before
+
+
 def _multipliers(M):
     """Eigenvalues of the monodromy matrix, largest modulus first (NaN if M is not finite)."""
     if not np.all(np.isfinite(M)):
         return np.full(len(M), np.nan + 0j)
     mult = np.linalg.eigvals(M)
-    return mult[np.argsort(-np.abs(mult))]
+    return mult[np.argsort(-np.abs(mult), kind="stable")]
 
 
 def _stability(mult, marginal_tol):
@@ -374,23 +539,34 @@ def _stability(mult, marginal_tol):
     return str(classify(np.abs(mult) - 1.0, marginal_tol)[2])
 
 
+def _map_orbit(dyn, x, c, k):
+    """The k + 1 states of x under the map and the product of the k Jacobians."""
+    d = dyn.n_state
+    xs, M = [x.copy()], np.eye(d)[None]
+    y = x[None].copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(k):
+            y, M = _tangent_step(dyn, y, M, c, 1.0)
+            xs.append(y[0].copy())
+    return np.array(xs), M[0]
+
+
+def _minimal_period(orbit, close):
+    """Smallest j dividing k = len(orbit) - 1 after which the orbit is back at its start."""
+    k = len(orbit) - 1
+    for j in range(1, k):
+        if k % j == 0 and np.linalg.norm(orbit[j] - orbit[0]) <= close:
+            return j
+    return k
+
+
 def _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol):
     """Newton on F^k(x) − x for a map; M is the product of the Jacobians along the cycle."""
     d = dyn.n_state
     status, res_norm, it = "max_iter", np.inf, 0
-    stepper = _Stepper(dyn, "map", 1.0)
-
-    def cycle(x):
-        xs, M = [x.copy()], np.eye(d)[None]
-        y = x[None].copy()
-        with np.errstate(over="ignore", invalid="ignore"):
-            for _ in range(k):
-                y, M = stepper(y, M, c)
-                xs.append(y[0].copy())
-        return np.array(xs), M[0]
-
+    history = []
     for it in range(1, max_iter + 1):  # noqa: B007 (it is reported as n_iter)
-        orbit, M = cycle(x)
+        orbit, M = _map_orbit(dyn, x, c, k)
         if not np.all(np.isfinite(orbit)) or not np.all(np.isfinite(M)):
             status = "diverged"
             break
@@ -399,13 +575,25 @@ def _map_cycle(dyn, x, c, k, tol, max_iter, marginal_tol):
         if res_norm <= tol * (1 + np.linalg.norm(x)):
             status = "converged"
             break
+        if _stalled(history, res_norm):
+            status = "stalled"
+            break
         try:
             delta = np.linalg.solve(M - np.eye(d), -g)
         except np.linalg.LinAlgError:
             delta = np.linalg.lstsq(M - np.eye(d), -g, rcond=None)[0]
         x = x + delta
-    if status == "max_iter":  # x moved after the last evaluation
-        orbit, M = cycle(x)
+    if status in ("max_iter", "stalled"):  # x moved after the last evaluation
+        orbit, M = _map_orbit(dyn, x, c, k)
+    if status == "converged":
+        # Points of a genuine j-cycle are O(amplitude) apart; a root of F^k = x that
+        # closes after j steps does so to Newton's tolerance.
+        j = _minimal_period(orbit, max(1e-7, 1e3 * tol) * (1 + np.linalg.norm(x)))
+        if j == 1:
+            status = "fixed_point"
+        elif j < k:
+            k = j
+            orbit, M = _map_orbit(dyn, x, c, k)
     mult = _multipliers(M)
     stability = _stability(mult, marginal_tol) if status == "converged" else "unknown"
     return LimitCycle(
