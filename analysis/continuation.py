@@ -38,6 +38,7 @@ import numpy as np
 from .._validation import check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
+from ..progress import check_progress, progress_bar
 from ..threads import policy, state_size
 from .linearization import classify, spectrum
 from .plotting import pca_basis
@@ -335,7 +336,7 @@ def continue_fixed_points(
     marginal_tol: float = 1e-8,
     fd_step: float = 1e-6,
     max_turn: float = 0.95,
-    progress: bool = True,
+    progress: bool | str = True,
     threads: int | None = None,
 ) -> Branch:
     r"""Follow a branch of fixed points through a parameter and locate its bifurcations.
@@ -378,8 +379,9 @@ def continue_fixed_points(
     max_turn : float
         Smallest cosine between successive tangents; a sharper turn halves the step,
         which keeps the predictor from cutting across a fold onto another branch.
-    progress : bool
-        Show a progress bar.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar (True: when the output is interactive; see
+        :mod:`neurodyn.progress`).
     threads : int, optional
         Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
         the work and the cores other processes leave free.
@@ -406,8 +408,7 @@ def continue_fixed_points(
     >>> [(b.kind, round(b.parameter, 6)) for b in br.bifurcations]
     [('fold', 0.0)]
     """
-    from tqdm.auto import tqdm
-
+    check_progress(progress)
     dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
     x = dyn.check_states(x0, "x0")
     if len(x) != 1:
@@ -472,7 +473,7 @@ def continue_fixed_points(
     bifs: list[Bifurcation] = []
     status = "max_points"
     h = float(ds)
-    bar = tqdm(total=max_points, disable=not progress, desc="continuation", unit="point")
+    bar = progress_bar(total=max_points, progress=progress, desc="continuation", unit="point")
     try:
         while len(P) < max_points:
             y_new, ok, its = _correct(sys, y + h * tau, tau, tol, max_newton)

@@ -133,3 +133,24 @@ def test_the_spiking_engine_draws_its_bar_by_the_rule(stderr):
     assert log.getvalue() == ""
     with pytest.raises(ValueError, match=r"^progress must be"):
         _spiking_run(progress="sometimes")
+
+
+def _continuation(progress):
+    from neurodyn.analysis.continuation import continue_fixed_points
+    from neurodyn.dynamics import FunctionDynamics
+
+    dyn = FunctionDynamics(lambda x, u: u - x**2, n_state=1, n_input=1, kind="ode")
+    return continue_fixed_points(dyn, [1.0], p0=1.0, p_range=(-1, 2), direction=-1,
+                                 progress=progress)  # fmt: skip
+
+
+def test_continuation_draws_its_bar_by_the_rule(stderr):
+    terminal = stderr(tty=True)
+    branch = _continuation(progress=True)
+    assert "continuation:" in terminal.getvalue()
+    log = stderr(tty=False)
+    again = _continuation(progress=True)
+    assert log.getvalue() == ""
+    assert [b.kind for b in again.bifurcations] == [b.kind for b in branch.bifurcations] == ["fold"]
+    with pytest.raises(ValueError, match=r"^progress must be"):
+        _continuation(progress="loud")
