@@ -1,211 +1,437 @@
-r"""Numba kernel: the QR (Benettin) Lyapunov method for rate networks without forming Jacobians.
+r"""The QR (Benettin) iteration behind :func:`neurodyn.analysis.lyapunov_spectrum`.
 
-Private: called only by :func:`neurodyn.analysis.lyapunov_spectrum`, which validates
-everything; the NumPy reference in :mod:`neurodyn.analysis.lyapunov` runs the same
-algorithm on formed Jacobians and the tests compare the two.
+Private: the public wrapper in :mod:`neurodyn.analysis.lyapunov` validates everything.
 
-For the rate network :math:`\dot x = s\odot(-x + W\phi(x) + c_t)` the tangent map
-never needs the d × d Jacobian :math:`A = \operatorname{diag}(s)(W\operatorname{diag}
-(\phi'(x)) - I)`: applied to the k tangent vectors Q (d × k) it is
+Tangent maps
+------------
+Two steppers advance the states X (n, d) of n trajectories and their tangent vectors
+V (n, d, k) by one step, in place for V:
+
+* :class:`JacobianStepper` (every system, the reference) forms the batched Jacobians
+  :math:`A(x)` and multiplies;
+* :class:`JacobianFreeStepper` (rate networks :math:`\dot x = s\odot(-x + W\phi(x) + c)`)
+  never forms them:
+
+  .. math::
+
+      A V = s\odot\bigl(-V + W\,(\phi'(x)\odot V)\bigr),
+
+  a row scaling plus **one** matrix product, :math:`2d^2k` flops per trajectory, done as
+  a single product of W with the tangent vectors of all trajectories side by side.
+
+Both compute the state with the same expressions as the rate network's own residual, so
+the trajectory does not depend on the stepper or on the QR schedule.
+
+When to re-orthonormalise
+-------------------------
+The R factor of a product of tangent maps is the product of the per-step R factors, so
+a QR every m steps gives the exponents of a QR every step, :math:`\lambda_i =
+\frac1{n\Delta t}\sum\log|R_{ii}|`, as long as the columns of :math:`M = D_m\cdots D_1Q`
+stay resolvable in floating point. Rounding perturbs column j of M by about
+:math:`\varepsilon\lVert m_j\rVert`, so :math:`R_{jj}` (the part of :math:`m_j` orthogonal
+to the earlier columns) carries the relative error :math:`\varepsilon\kappa_j`, with
 
 .. math::
 
-    A Q = s\odot\bigl(-Q + W\,(\phi'(x)\odot Q)\bigr),
+    \kappa_j = \lVert m_j\rVert / |R_{jj}| = \lVert R_{:,j}\rVert / |R_{jj}| \ge 1,
 
-a row scaling of Q plus **one** matrix product with a row-scaled Q, O(d²k) instead of
-O(d³) to form and multiply A. With the Euler step h (h = 1 for the Euler *map*,
-whose ``s`` is then α = Δt/τ) the tangent update is :math:`Q \leftarrow (1 - hs)\odot Q
-+ hs\odot W(\phi'\odot Q)`; with ``rk4`` the variational equation is integrated with
-the same four stages as the state.
+read off R itself. :class:`QRIteration` keeps :math:`\kappa_j` bounded:
 
-Re-orthonormalisation. Between QR factorisations the columns of Q grow at their own
-rates; after m steps the spread of the local exponents ℓ_i (per step, from the last R)
-makes Q's condition number about :math:`\exp(m(\ell_{\max} - \ell_{\min}))`. Since the R
-factor of the product of m tangent maps equals the product of the per-step R factors,
-QR every m steps gives the same exponents as QR every step as long as that condition
-number stays far from 1/ε; the adaptive rule picks
-:math:`m = \lfloor \log(\kappa_{\max}) / (\ell_{\max} - \ell_{\min})\rfloor`, clipped to
-``[1, max_interval]``. Where the local stretching varies (the Hénon map), one interval
-can still spread the columns beyond :math:`\kappa_{\max}^2` (read off the new R's
-diagonal); that interval is then redone from the last accepted QR in halves.
+* the next interval is :math:`m = \lfloor\log\kappa_{\max} / (\ell_{\max} -
+  \ell_{\min})\rfloor`, from the spread of the local exponents :math:`\ell_j = \log
+  |R_{jj}|/m` of the interval just accepted; it at most doubles from one interval to the
+  next (one lucky short interval with a small spread does not jump to ``max_interval``)
+  and keeps :math:`m\max_j|\ell_j| \le \log G` so that no column over- or underflows;
+* an interval whose R shows :math:`\max_j\kappa_j > \kappa_{\max}^2`, a zero or non-finite
+  :math:`R_{jj}`, or non-finite tangent vectors (the rank was lost) is redone from the
+  last accepted QR in halves, from the states stored since then (the state itself never
+  goes back, so every trajectory of the batch stays at the same step);
+* an interval of one step that still has :math:`|R_{jj}| \le d\,\varepsilon\lVert
+  m_j\rVert` is a tangent map singular to working precision there: the trajectory stops
+  with status ``"singular"`` and its reason. ``log 0`` is never taken.
+
+Every accepted QR thus adds at most :math:`m\,\varepsilon\,\kappa_{\max}^2` (typically
+:math:`\varepsilon\kappa_{\max}`) to each :math:`\log|R_{jj}|`; the largest
+:math:`\kappa` accepted is reported so that a caller can bound the rounding of a run.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import deque
+
 import numpy as np
-from numba import njit
 
-from ._newton import _phi
+from ..dynamics._ops import NUMPY
+from ..dynamics.rate import phi_and_derivative
 
-#: Kernel status codes.
-OK, DIVERGED = 0, 1
+logger = logging.getLogger("neurodyn.analysis.lyapunov")
 
+#: Trajectory status values.
+OK, DIVERGED, SINGULAR, NONFINITE, LOST_RANK = (
+    "ok",
+    "diverged",
+    "singular",
+    "nonfinite",
+    "lost_rank",
+)
 
-@njit(cache=True)
-def _velocity(phi, W, s, c, x, y, dy, out):
-    """out = s ⊙ (−x + Wφ(x) + c); leaves φ(x) in y and φ'(x) in dy."""
-    _phi(phi, x, y, dy)
-    z = W @ y
-    for i in range(x.shape[0]):
-        out[i] = s[i] * (-x[i] + z[i] + c[i])
-
-
-@njit(cache=True)
-def _gain_product(Wt, dy, V, scratch, prod):
-    """prod = W(φ' ⊙ V) (``Wt`` is W in the dtype of V)."""
-    d, k = V.shape
-    for i in range(d):
-        g = dy[i]
-        for j in range(k):
-            scratch[i, j] = g * V[i, j]
-    np.dot(Wt, scratch, prod)
+#: log of the largest growth or decay of a tangent column between two QRs, by precision:
+#: far inside the exponent range (e^±709 in float64, e^±87 in float32) so that the
+#: column norms and the GEMM's partial sums neither over- nor underflow.
+LOG_GROWTH = {"float64": 200.0, "float32": 30.0}
 
 
-@njit(cache=True)
-def _tangent(Wt, s, dy, V, scratch, prod, out):
-    """out = s ⊙ (−V + W(φ' ⊙ V)) in the dtype of V."""
-    _gain_product(Wt, dy, V, scratch, prod)
-    d, k = V.shape
-    for i in range(d):
-        si = s[i]
-        for j in range(k):
-            out[i, j] = si * (prod[i, j] - V[i, j])
+class JacobianStepper:
+    """One step of the states and their tangent vectors, on formed Jacobians (any system).
 
-
-@njit(cache=True)
-def _euler_tangent(Wt, s, dy, Q, h, scratch, prod):
-    """Q ← (1 − hs) ⊙ Q + hs ⊙ W(φ' ⊙ Q) in place: two passes over Q and one product."""
-    _gain_product(Wt, dy, Q, scratch, prod)
-    d, k = Q.shape
-    for i in range(d):
-        b = h * s[i]
-        a = 1.0 - b
-        for j in range(k):
-            Q[i, j] = a * Q[i, j] + b * prod[i, j]
-
-
-@njit(cache=True)
-def _stage(x, Q, a, f, K, xs, Vs):
-    """The point of an RK4 stage: xs = x + a f, Vs = Q + a K."""
-    d, k = Q.shape
-    for i in range(d):
-        xs[i] = x[i] + a * f[i]
-        for j in range(k):
-            Vs[i, j] = Q[i, j] + a * K[i, j]
-
-
-@njit(cache=True)
-def rate_advance(
-    phi,
-    W,
-    Wt,
-    s,
-    drive,
-    t0,
-    x,
-    Q,
-    h,
-    rk4,
-    n_steps,
-    interval,
-    adaptive,
-    log_kappa,
-    max_interval,
-    x_max,
-    log_sums,
-):
-    """Advance one trajectory ``n_steps`` steps from step ``t0``, accumulating log|diag R|.
-
-    ``x`` (d,) float64 and ``Q`` (d, k) are updated in place; ``log_sums`` (k,) float64
-    receives Σ log|R_ii|. ``drive`` is (T, d) with row ``t`` the constant input drive
-    ``W_in u_t + b`` at step t (one row: constant). A state beyond ``x_max`` (or NaN) at a
-    QR time stops the run as diverged. Ends with a QR, so Q is orthonormal on return.
-    Returns ``(status, next_interval, n_qr)``.
+    ``step(X, V, c)`` returns the new states and overwrites V (n, d, k) with
+    :math:`D(x)V`: :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V =
+    A(x(t))V` for ODEs (the same stages as the state).
     """
-    d, k = Q.shape
-    y = np.empty(d)
-    dy = np.empty(d)
-    f1 = np.empty(d)
-    f2 = np.empty(d)
-    f3 = np.empty(d)
-    f4 = np.empty(d)
-    xs = np.empty(d)
-    scratch = np.empty_like(Q)
-    prod = np.empty_like(Q)
-    K1 = np.empty_like(Q)
-    K2 = np.empty_like(Q)
-    K3 = np.empty_like(Q)
-    K4 = np.empty_like(Q)
-    Vs = np.empty_like(Q)
-    n_drive = drive.shape[0]
-    logs = np.empty(k)
-    # The state at the last accepted QR, to redo an interval that lost precision.
-    x_saved = x.copy()
-    Q_saved = Q.copy()
-    step_saved = 0
-    since = 0
-    n_qr = 0
-    step = 0
-    while step < n_steps:
-        t = t0 + step
-        c = drive[t if n_drive > 1 else 0]
-        if not rk4:
-            _velocity(phi, W, s, c, x, y, dy, f1)
-            # The tangent map uses the Jacobian at the state before the step.
-            _euler_tangent(Wt, s, dy, Q, h, scratch, prod)
-            for i in range(d):
-                x[i] += h * f1[i]
+
+    #: A user's system may warn or fail on states that overflow: check after every step.
+    check_every_step = True
+
+    def __init__(self, dyn, integrator: str, h: float):
+        self.dyn, self.integrator, self.h = dyn, integrator, h
+        self.eye = np.eye(dyn.n_state)
+
+    def work(self, n: int, k: int) -> float:
+        """Flops of one parallel operation: a (d × d)(d × k) product per trajectory."""
+        return 2.0 * self.dyn.n_state**2 * k
+
+    def _fj(self, x, c):
+        r, a = self.dyn._residual_jacobian(NUMPY, x, c)
+        r, a = np.asarray(r), np.asarray(a)
+        if self.dyn.kind == "map":
+            return x + r, a + self.eye
+        return r, a
+
+    def __call__(self, X, V, c):
+        h = self.h
+        if self.integrator == "map":
+            fx, J = self._fj(X, c)
+            V[...] = J @ V
+            return fx
+        f1, A1 = self._fj(X, c)
+        K1 = A1 @ V
+        if self.integrator == "euler":
+            V += h * K1
+            return X + h * f1
+        f2, A2 = self._fj(X + 0.5 * h * f1, c)
+        K2 = A2 @ (V + 0.5 * h * K1)
+        f3, A3 = self._fj(X + 0.5 * h * f2, c)
+        K3 = A3 @ (V + 0.5 * h * K2)
+        f4, A4 = self._fj(X + h * f3, c)
+        K4 = A4 @ (V + h * K3)
+        V += h / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4)
+        return X + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4)
+
+
+class JacobianFreeStepper:
+    """One step of a rate network's states and tangent vectors without forming Jacobians.
+
+    The state follows :math:`r = s\\odot(-x + W\\phi(x) + c)` exactly as
+    :class:`~neurodyn.dynamics.RateDynamics` evaluates it (so its trajectory is the
+    reference's); the tangent vectors, in ``dtype``, follow :math:`AV = s\\odot(-V +
+    W(\\phi'\\odot V))` with one matrix product for all trajectories. An Euler step (and
+    the Euler map, h = 1 with s = Δt/τ) is :math:`V \\leftarrow (1 - hs)\\odot V +
+    (hs\\odot W)(\\phi'\\odot V)`, with the row scaling hs folded into the matrix once.
+    """
+
+    #: States are checked at QR times only: every operation here is NumPy's, under the
+    #: caller's errstate, so a state that overflows in between does no harm.
+    check_every_step = False
+
+    def __init__(self, dyn, integrator: str, h: float, dtype):
+        self.dyn, self.integrator, self.h = dyn, integrator, h
+        self.dtype = np.dtype(dtype)
+        self.W, self.s = dyn.W, dyn.scale
+        if integrator in ("map", "euler"):
+            hs = dyn.scale * (1.0 if integrator == "map" else h)
+            self.M = np.ascontiguousarray(hs[:, None] * dyn.W, dtype=self.dtype)
+            self.a3 = (1.0 - hs).astype(self.dtype)[None, :, None]
         else:
-            _velocity(phi, W, s, c, x, y, dy, f1)
-            _tangent(Wt, s, dy, Q, scratch, prod, K1)
-            _stage(x, Q, 0.5 * h, f1, K1, xs, Vs)
-            _velocity(phi, W, s, c, xs, y, dy, f2)
-            _tangent(Wt, s, dy, Vs, scratch, prod, K2)
-            _stage(x, Q, 0.5 * h, f2, K2, xs, Vs)
-            _velocity(phi, W, s, c, xs, y, dy, f3)
-            _tangent(Wt, s, dy, Vs, scratch, prod, K3)
-            _stage(x, Q, h, f3, K3, xs, Vs)
-            _velocity(phi, W, s, c, xs, y, dy, f4)
-            _tangent(Wt, s, dy, Vs, scratch, prod, K4)
-            for i in range(d):
-                x[i] += h / 6.0 * (f1[i] + 2.0 * f2[i] + 2.0 * f3[i] + f4[i])
-                for j in range(k):
-                    Q[i, j] += h / 6.0 * (K1[i, j] + 2.0 * K2[i, j] + 2.0 * K3[i, j] + K4[i, j])
-        since += 1
-        step += 1
-        if since >= interval or step == n_steps:
-            for i in range(d):
-                if not abs(x[i]) <= x_max:  # also catches NaN
-                    return DIVERGED, interval, n_qr
-            q, r = np.linalg.qr(Q)
-            lo = np.inf
-            hi = -np.inf
-            for j in range(k):
-                v = np.log(abs(np.float64(r[j, j])))
-                if not np.isfinite(v):
-                    return DIVERGED, interval, n_qr
-                logs[j] = v
-                lo = min(lo, v)
-                hi = max(hi, v)
-            if adaptive and since > 1 and hi - lo > 2.0 * log_kappa:
-                # The columns drifted apart beyond κ_max² (local stretching far above the
-                # average that chose the interval): redo the interval in halves.
-                x[:] = x_saved
-                Q[:, :] = Q_saved
-                step = step_saved
-                interval = max(1, since // 2)
-                since = 0
-                continue
-            for j in range(k):
-                log_sums[j] += logs[j]
-            Q[:, :] = q
-            n_qr += 1
-            if adaptive:
-                spread = (hi - lo) / since
-                m = max_interval if spread <= 0.0 else int(log_kappa / spread)
-                interval = max(1, min(max_interval, m))
-                x_saved[:] = x
-                Q_saved[:, :] = Q
-                step_saved = step
-            since = 0
-    return OK, interval, n_qr
+            self.M = np.ascontiguousarray(dyn.W, dtype=self.dtype)
+            self.s3 = dyn.scale.astype(self.dtype)[None, :, None]
+        self._buffers: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def work(self, n: int, k: int) -> float:
+        """Flops of one parallel operation: one (d × d)(d × nk) product."""
+        return 2.0 * self.dyn.n_state**2 * k * n
+
+    def _field(self, X, c):
+        """(r, φ'(X)) with r computed as the rate network's residual computes it
+        (-X + Y Wᵀ equals Y Wᵀ - X exactly)."""
+        y, dy = phi_and_derivative(NUMPY, self.dyn.nonlinearity, X)
+        r = y @ self.W.T
+        r -= X
+        r += c
+        r *= self.s
+        return r, dy
+
+    def _product(self, dy, V):
+        """M(φ' ⊙ V) for every trajectory, as an (n, d, k) view of a buffer: the
+        trajectories' columns side by side make one (d × d)(d × nk) product."""
+        n, d, k = V.shape
+        if (n, k) not in self._buffers:
+            self._buffers[(n, k)] = (
+                np.empty((d, n, k), self.dtype),
+                np.empty((d, n * k), self.dtype),
+            )
+        G, P = self._buffers[(n, k)]
+        gain = dy.T.astype(self.dtype, copy=False)
+        np.multiply(V.transpose(1, 0, 2), gain[:, :, None], out=G)
+        np.matmul(self.M, G.reshape(d, n * k), out=P)
+        return P.reshape(d, n, k).transpose(1, 0, 2)
+
+    def _tangent(self, dy, V):
+        """s ⊙ (−V + W(φ' ⊙ V)), a new array."""
+        K = self._product(dy, V) - V
+        K *= self.s3
+        return K
+
+    def __call__(self, X, V, c):
+        h = self.h
+        f1, dy = self._field(X, c)
+        if self.integrator in ("map", "euler"):
+            P = self._product(dy, V)  # from V before the step
+            V *= self.a3
+            V += P
+            return X + f1 if self.integrator == "map" else X + h * f1
+        K1 = self._tangent(dy, V)
+        f2, dy = self._field(X + 0.5 * h * f1, c)
+        K2 = self._tangent(dy, V + 0.5 * h * K1)
+        f3, dy = self._field(X + 0.5 * h * f2, c)
+        K3 = self._tangent(dy, V + 0.5 * h * K2)
+        f4, dy = self._field(X + h * f3, c)
+        K4 = self._tangent(dy, V + h * K3)
+        K2 += K3
+        K2 *= 2.0
+        K2 += K1
+        K2 += K4
+        K2 *= h / 6.0
+        V += K2
+        return X + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4)
+
+
+class QRIteration:
+    """The QR iteration of a batch of trajectories: schedule, redo, failure reports.
+
+    Parameters
+    ----------
+    stepper : JacobianStepper or JacobianFreeStepper
+    prep : callable
+        ``prep(t, rows)``: the prepared input of step t for the trajectories ``rows``
+        (None: all), shape (len(rows), ...).
+    X : ndarray (n, d)
+        Initial states (float64).
+    V : ndarray (n, d, k)
+        Orthonormal initial tangent vectors, in the tangent precision.
+    plan
+        The run's settings (``adaptive``, ``interval``, ``max_interval``, ``log_kappa``,
+        ``x_max``, ``precision``).
+    """
+
+    def __init__(self, stepper, prep, X, V, plan):
+        n, d, _ = V.shape
+        self.stepper, self.prep, self.plan = stepper, prep, plan
+        self.X, self.V = X, V
+        self.V_saved = V.copy()
+        self.active = np.ones(n, dtype=bool)
+        self.status = np.full(n, OK, dtype=object)
+        self.reason = np.full(n, "", dtype=object)
+        self.interval = np.full(n, plan.interval, dtype=np.int64)
+        self.t_saved = np.zeros(n, dtype=np.int64)
+        self.n_qr = np.zeros(n, dtype=np.int64)
+        self.n_redo = np.zeros(n, dtype=np.int64)
+        self.max_log_kappa = 0.0
+        # Tangent columns closer to parallel than this are not resolvable in one step:
+        # Householder QR perturbs each column by about d ε of its norm.
+        self.log_singular = -np.log(d * np.finfo(V.dtype).eps)
+        self.window: deque = deque()  # (t, X_t): the states since the oldest accepted QR
+        self.t = 0
+        self.next_due = plan.interval
+
+    # -- the forward pass ---------------------------------------------------------------
+    def advance(self, n_steps: int, sums: np.ndarray, count: bool = True) -> None:
+        """Advance every trajectory ``n_steps`` steps, adding Σ log|R_jj| to ``sums`` (n, k).
+
+        Ends with a QR of every active trajectory, so that ``sums`` is up to date.
+        ``count``: count the QRs in ``n_qr`` (not during the transient).
+        """
+        end = self.t + n_steps
+        every = self.stepper.check_every_step
+        # Overflow in a diverging state is expected and caught by _check_states.
+        with np.errstate(over="ignore", invalid="ignore"):
+            while self.t < end:
+                t = self.t
+                self.window.append((t, self.X))
+                self.X = self.stepper(self.X, self.V, self.prep(t, None))
+                self.t = t + 1
+                if every:
+                    self._check_states()
+                if self.t < self.next_due and self.t < end:
+                    continue
+                if not every:
+                    self._check_states()
+                since = self.t - self.t_saved
+                due = self.active & ((since >= self.interval) | (self.t == end))
+                if due.any():
+                    self._factor_rows(np.flatnonzero(due), sums, count)
+                self._schedule()
+
+    def _check_states(self) -> None:
+        """Stop the trajectories whose state left |x| <= x_max or is NaN."""
+        with np.errstate(invalid="ignore"):
+            size = np.max(np.abs(self.X), axis=1)
+        bad = self.active & ~(size <= self.plan.x_max)
+        for b in np.flatnonzero(bad):
+            what = (
+                "became NaN or infinite"
+                if not np.isfinite(size[b])
+                else f"reached max|x| = {size[b]:.3g} > x_max = {self.plan.x_max:.3g}"
+            )
+            self._fail(b, DIVERGED, f"the state {what} by step {self.t}")
+        if bad.any():
+            # Stopped rows keep a harmless state, so that the batch keeps its shape
+            # (self.X is the stepper's new array, not yet stored in the window).
+            self.X[bad] = 0.0
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """The next step at which some trajectory is due for a QR; drop stored states
+        that no trajectory can go back to."""
+        if not self.active.any():
+            self.next_due = np.iinfo(np.int64).max
+            self.window.clear()
+            return
+        self.next_due = int(np.min((self.t_saved + self.interval)[self.active]))
+        oldest = int(self.t_saved[self.active].min())
+        while self.window and self.window[0][0] < oldest:
+            self.window.popleft()
+
+    # -- QR and its verdict ---------------------------------------------------------------
+    def _factor_rows(self, idx, sums, count) -> None:
+        since = self.t - self.t_saved[idx]
+        q, logs, verdict = self._factor(self.V[idx], since)
+        for j, b in enumerate(idx):
+            if verdict[j] == OK:
+                self._accept(b, q[j], logs[j], int(since[j]), sums, count, self.t)
+            elif verdict[j] == "redo":
+                self._redo(b, sums, count)
+            else:
+                self._fail(b, verdict[j], self._failure_reason(verdict[j], b, self.t))
+
+    def _factor(self, M, since):
+        """QR of every (d, k) block of M; returns ``(Q, log|R_jj|, verdict)``.
+
+        The verdict of a block is ``"ok"``, ``"redo"`` (adaptive, more than one step:
+        κ_j above κ_max², a zero R_jj or non-finite vectors) or the failure status.
+        """
+        n, _, k = M.shape
+        q = np.zeros_like(M)
+        logs = np.zeros((n, k))
+        log_kappa = np.full(n, np.inf)
+        finite = np.all(np.isfinite(M), axis=(1, 2))
+        if finite.any():
+            qf, r = np.linalg.qr(M[finite])
+            q[finite] = qf
+            diag = np.abs(np.diagonal(r, axis1=1, axis2=2)).astype(np.float64)
+            col = np.linalg.norm(r.astype(np.float64), axis=1)
+            resolved = np.all((diag > 0) & np.isfinite(col), axis=1)
+            safe = np.where(diag > 0, diag, 1.0)
+            with np.errstate(divide="ignore"):
+                lk = np.where(diag > 0, np.log(np.maximum(col, safe) / safe), np.inf)
+            lk = np.max(lk, axis=1)
+            lk[~resolved] = np.inf
+            log_kappa[finite] = lk
+            logs[finite] = np.log(safe)
+        one = since == 1
+        can_redo = ~one if self.plan.adaptive else np.zeros(n, dtype=bool)
+        limit = np.where(can_redo, 2.0 * self.plan.log_kappa, self.log_singular)
+        bad = ~(log_kappa <= limit)
+        verdict = np.full(n, OK, dtype=object)
+        verdict[bad & finite] = LOST_RANK
+        verdict[bad & finite & one] = SINGULAR
+        verdict[bad & ~finite] = NONFINITE
+        verdict[bad & can_redo] = "redo"
+        ok = verdict == OK
+        if ok.any():
+            self.max_log_kappa = max(self.max_log_kappa, float(np.max(log_kappa[ok])))
+        return q, logs, verdict
+
+    def _accept(self, b, q, logs, since, sums, count, t) -> None:
+        """Count an interval that ended at step t and restart from its Q."""
+        sums[b] += logs
+        if count:
+            self.n_qr[b] += 1
+        self.V[b] = q
+        self.V_saved[b] = q
+        self.t_saved[b] = t
+        if self.plan.adaptive:
+            self.interval[b] = self._next_interval(logs, since, int(self.interval[b]))
+
+    def _next_interval(self, logs, since: int, current: int) -> int:
+        """The next interval from the local exponents of the one just accepted."""
+        plan = self.plan
+        spread = (np.max(logs) - np.min(logs)) / since
+        size = np.max(np.abs(logs)) / since
+        m = min(plan.max_interval, 2 * max(since, current))
+        if spread > 0:
+            m = min(m, int(plan.log_kappa / spread))
+        if size > 0:
+            m = min(m, int(LOG_GROWTH[plan.precision] / size))
+        return max(1, m)
+
+    def _redo(self, b, sums, count) -> None:
+        """Redo trajectory b's tangent vectors since its last accepted QR, in halves, from
+        the stored states; the last accepted QR is at the current step."""
+        steps = [(t, X) for t, X in self.window if t >= self.t_saved[b]]
+        self.n_redo[b] += 1
+        pos, n = 0, max(1, len(steps) // 2)
+        while pos < len(steps):
+            n = min(n, len(steps) - pos)
+            V = self.V_saved[b : b + 1].copy()
+            for t, X in steps[pos : pos + n]:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    self.stepper(X[b : b + 1], V, self.prep(t, [b]))
+            q, logs, verdict = self._factor(V, np.array([n]))
+            t_end = steps[pos + n - 1][0] + 1
+            if verdict[0] == "redo":
+                n = max(1, n // 2)
+                self.interval[b] = n
+            elif verdict[0] != OK:
+                self._fail(b, verdict[0], self._failure_reason(verdict[0], b, t_end))
+                return
+            else:
+                self._accept(b, q[0], logs[0], n, sums, count, t_end)
+                pos += n
+                n = int(self.interval[b])
+
+    # -- failures -----------------------------------------------------------------------
+    def _failure_reason(self, status: str, b: int, t: int) -> str:
+        if status == SINGULAR:
+            return (
+                f"the tangent map at step {t} is singular to working precision (an R_jj "
+                "of a one-step QR at rounding level): the smallest exponents asked for are "
+                "-inf on this trajectory; ask for fewer (k) or check the Jacobian"
+            )
+        if status == NONFINITE:
+            return (
+                f"the tangent vectors became NaN or infinite by step {t} (a Jacobian that "
+                "is not finite there, or growth beyond the floating-point range between "
+                "QRs)"
+            )
+        return (
+            f"the tangent vectors lost rank between two QRs (step {t}, reorth="
+            f"{int(self.interval[b])}): use reorth='auto' or a shorter reorth"
+        )
+
+    def _fail(self, b, status: str, reason: str) -> None:
+        self.active[b] = False
+        self.status[b] = status
+        self.reason[b] = reason
+        self.V[b] = 0.0
+        logger.warning("Lyapunov trajectory %d stopped (%s): %s", b, status, reason)

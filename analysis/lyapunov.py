@@ -22,10 +22,18 @@ Driven networks (Engelken, Wolf & Abbott 2023) take an input sequence; without o
 input is constant. Many initial states run as a batch; their spread gives a standard
 error, and running estimates at checkpoints show convergence.
 
-Backends: rate networks (:class:`~neurodyn.dynamics.RateDynamics`) use a Numba kernel
-(:mod:`neurodyn.analysis._lyapunov`) that never forms the Jacobian (:math:`AQ =
-s\odot(-Q + W(\phi'\odot Q))`, one matrix product); every other system, and
-``backend="numpy"``, uses the reference below, which forms the batched Jacobians.
+Backends: rate networks (:class:`~neurodyn.dynamics.RateDynamics`) use a Jacobian-free
+stepper (``backend="jacobian_free"``) that never forms the Jacobian (:math:`AV =
+s\odot(-V + W(\phi'\odot V))`, one matrix product for all trajectories, in NumPy and
+BLAS, so nothing is compiled on the first call); every other system, and
+``backend="numpy"``, uses the reference, which forms the batched Jacobians. Both share
+the QR iteration of :mod:`neurodyn.analysis._lyapunov`.
+
+A trajectory whose state leaves ``|x| <= x_max`` is reported as ``"diverged"``; one whose
+tangent map is singular to working precision, or not finite, as ``"singular"`` or
+``"nonfinite"``; with a fixed ``reorth``, one whose tangent vectors lose rank between
+two QRs as ``"lost_rank"``. Each comes with its reason (:attr:`LyapunovSpectrum.reason`,
+also logged); the exponents average the trajectories that finished.
 """
 
 from __future__ import annotations
@@ -36,17 +44,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import threads as _threads
 from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics, RateDynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
 from ..seeding import make_rng, resolve_seed
+from ._lyapunov import OK, JacobianFreeStepper, JacobianStepper, QRIteration
 
 __all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "plot_lyapunov_spectrum"]
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "numba", "numpy")
+BACKENDS = ("auto", "jacobian_free", "numpy")
 INTEGRATORS = ("auto", "euler", "rk4")
 #: Largest condition number of Q allowed between QR factorisations, by tangent precision:
 #: rounding in the tangent products costs relative accuracy ε·κ in the smallest column.
@@ -60,9 +70,10 @@ class LyapunovSpectrum:
     Attributes
     ----------
     exponents : ndarray (k,)
-        Mean over the trajectories that did not diverge, largest first, in 1/``time_unit``.
+        Mean over the trajectories whose status is ``"ok"``, largest first, in
+        1/``time_unit`` (NaN only when none is).
     per_trajectory : ndarray (n_traj, k)
-        NaN for diverged trajectories.
+        NaN for the trajectories that stopped (see ``status`` and ``reason``).
     stderr : ndarray (k,)
         Standard error of the mean across trajectories (NaN with one trajectory).
     history : ndarray (n_traj, n_checkpoints, k)
@@ -70,9 +81,15 @@ class LyapunovSpectrum:
     checkpoint_time : ndarray (n_checkpoints,)
         Time since the end of the transient at each checkpoint.
     status : ndarray of str (n_traj,)
-        ``"ok"`` or ``"diverged"``.
+        ``"ok"``; ``"diverged"`` (the state left ``|x| <= x_max`` or became NaN);
+        ``"singular"`` (a one-step tangent map singular to working precision: the
+        smallest exponents asked for are −∞ there); ``"nonfinite"`` (the tangent vectors
+        became NaN or infinite); ``"lost_rank"`` (a fixed ``reorth`` too long for the
+        spread of the exponents).
     n_qr : ndarray of int (n_traj,)
         QR factorisations per trajectory (the adaptive interval's saving).
+    reason : ndarray of str (n_traj,)
+        Why a trajectory stopped, with the step (empty for ``"ok"``).
     """
 
     exponents: np.ndarray
@@ -85,6 +102,11 @@ class LyapunovSpectrum:
     kind: str = "ode"
     time_unit: str = "ms"
     info: dict = field(default_factory=dict)
+    reason: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.reason is None:
+            self.reason = np.full(len(self.status), "", dtype=object)
 
     @property
     def largest(self) -> float:
@@ -144,6 +166,7 @@ class LyapunovSpectrum:
                 "per_trajectory": (("trajectory", "exponent"), self.per_trajectory),
                 "history": (("trajectory", "checkpoint", "exponent"), self.history),
                 "status": (("trajectory",), self.status.astype(str)),
+                "reason": (("trajectory",), np.asarray(self.reason).astype(str)),
                 "n_qr": (("trajectory",), self.n_qr),
             },
             coords={
@@ -203,12 +226,12 @@ def _inputs(dyn, inputs, n_traj, n_total):
     return u
 
 
-# -- the NumPy reference ------------------------------------------------------------------
+# -- the run ----------------------------------------------------------------------------------
 
 
 @dataclass
 class _Plan:
-    """Settings of one run, shared by both backends."""
+    """Settings of one run (validated), shared by both steppers."""
 
     h: float  # integration step (1 for maps)
     integrator: str  # "map", "euler" or "rk4"
@@ -221,124 +244,147 @@ class _Plan:
     precision: str
     x_max: float
     time_per_step: float
-
-
-@dataclass
-class _Sums:
-    """What a run accumulates per trajectory."""
-
-    log_sums: np.ndarray  # (n_traj, k)
-    history: np.ndarray  # (n_traj, n_checkpoints, k)
-    n_qr: np.ndarray  # (n_traj,)
-    active: np.ndarray  # (n_traj,) False once diverged
+    backend: str
 
 
 class _Stepper:
-    """One integration step of the state and its tangent vectors, on formed Jacobians."""
+    """``(x, Q, c) -> (x', D Q)``: one formed-Jacobian step that leaves Q as it is, for
+    callers that carry their own tangent matrices (the monodromy matrix of
+    :mod:`neurodyn.analysis.limit_cycles`)."""
 
-    def __init__(self, dyn, integrator, h):
-        self.dyn, self.integrator, self.h = dyn, integrator, h
-        self.eye = np.eye(dyn.n_state)
-
-    def _fj(self, x, c):
-        r, a = self.dyn._residual_jacobian(NUMPY, x, c)
-        r, a = np.asarray(r), np.asarray(a)
-        if self.dyn.kind == "map":
-            return x + r, a + self.eye
-        return r, a
+    def __init__(self, dyn, integrator: str, h: float):
+        self._step = JacobianStepper(dyn, integrator, h)
 
     def __call__(self, x, Q, c):
-        h = self.h
-        if self.integrator == "map":
-            fx, J = self._fj(x, c)
-            return fx, J @ Q
-        f1, A1 = self._fj(x, c)
-        K1 = A1 @ Q
-        if self.integrator == "euler":
-            return x + h * f1, Q + h * K1
-        f2, A2 = self._fj(x + 0.5 * h * f1, c)
-        K2 = A2 @ (Q + 0.5 * h * K1)
-        f3, A3 = self._fj(x + 0.5 * h * f2, c)
-        K3 = A3 @ (Q + 0.5 * h * K2)
-        f4, A4 = self._fj(x + h * f3, c)
-        K4 = A4 @ (Q + h * K3)
-        return (
-            x + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4),
-            Q + h / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4),
-        )
-
-
-def _numpy_advance(stepper, prep, t0, X, Q, n_steps, interval, plan, log_sums, n_qr, active):
-    """The reference: every trajectory in ``active`` advances together (see the kernel).
-
-    The interval is shared by the batch (the smallest any trajectory asks for, and an
-    interval is redone when any trajectory lost precision), so with one trajectory this
-    is step for step the algorithm of the Numba kernel.
-    """
-    saved = (X.copy(), Q.copy(), 0)
-    since = 0
-    step = 0
-    while step < n_steps:
-        idx = np.flatnonzero(active)
-        if not len(idx):
-            return interval
-        c = prep(t0 + step, idx)
-        with np.errstate(over="ignore", invalid="ignore"):
-            X[idx], Q[idx] = stepper(X[idx], Q[idx], c)
-        # A state leaving |x| <= x_max is stopped at once, before it overflows.
-        bad = ~np.all(np.isfinite(X[idx]), axis=1)
-        bad[~bad] = np.abs(X[idx[~bad]]).max(axis=1) > plan.x_max
-        if np.any(bad):
-            active[idx[bad]] = False
-            idx = idx[~bad]
-        since += 1
-        step += 1
-        if since >= interval or step == n_steps:
-            bad = ~np.all(np.isfinite(Q[idx]), axis=(1, 2))
-            active[idx[bad]] = False
-            idx = idx[~bad]
-            if not len(idx):
-                return interval
-            q, r = np.linalg.qr(Q[idx])
-            diag = np.log(np.abs(np.diagonal(r, axis1=1, axis2=2)))
-            finite = np.all(np.isfinite(diag), axis=1)
-            active[idx[~finite]] = False
-            idx, q, diag = idx[finite], q[finite], diag[finite]
-            if not len(idx):
-                return interval
-            spread = float(np.max(diag.max(axis=1) - diag.min(axis=1)))
-            if plan.adaptive and since > 1 and spread > 2.0 * plan.log_kappa:
-                X[idx], Q[idx], step = saved[0][idx], saved[1][idx], saved[2]
-                interval, since = max(1, since // 2), 0
-                continue
-            log_sums[idx] += diag
-            Q[idx] = q
-            n_qr[idx] += 1
-            if plan.adaptive:
-                m = plan.max_interval if spread <= 0 else int(plan.log_kappa * since / spread)
-                interval = max(1, min(plan.max_interval, m))
-                saved = (X.copy(), Q.copy(), step)
-            since = 0
-    return interval
-
-
-# -- the public function -------------------------------------------------------------------
+        Q = np.array(Q, dtype=np.float64)
+        return self._step(x, Q, c), Q
 
 
 def _pick_backend(dyn, backend, precision):
-    backend = check_choice("backend", backend, BACKENDS)
-    spec = dyn.numba_spec() if isinstance(dyn, RateDynamics) else None
-    fast = spec is not None and spec.model == 0
-    if backend == "auto":
-        backend = "numba" if fast else "numpy"
-    if backend == "numba" and not fast:
+    if backend == "numba":
         raise ValueError(
-            f"backend='numba' needs a rate network (RateDynamics); {type(dyn).__name__} "
-            "uses backend='numpy'"
+            "backend='numba' was replaced by backend='jacobian_free': the same Jacobian-free "
+            "algorithm for rate networks on NumPy and BLAS, with nothing to compile on the "
+            "first call (backend='auto' picks it for them)"
         )
-    if precision == "float32" and backend != "numba":
-        raise ValueError("precision='float32' is available with backend='numba' (rate networks)")
+    backend = check_choice("backend", backend, BACKENDS)
+    fast = isinstance(dyn, RateDynamics)
+    if backend == "auto":
+        backend = "jacobian_free" if fast else "numpy"
+    if backend == "jacobian_free" and not fast:
+        raise ValueError(
+            f"backend='jacobian_free' needs a rate network (RateDynamics); "
+            f"{type(dyn).__name__} uses backend='numpy'"
+        )
+    if precision == "float32" and backend != "jacobian_free":
+        raise ValueError(
+            "precision='float32' is available with backend='jacobian_free' (rate networks)"
+        )
     return backend
+
+
+def _make_plan(
+    dyn,
+    n_steps,
+    transient,
+    step,
+    integrator,
+    reorth,
+    max_interval,
+    n_checkpoints,
+    x_max,
+    backend,
+    precision,
+) -> _Plan:
+    """Validate the run's settings (before anything runs) and fix them in a plan."""
+    n_steps = _check_int("n_steps", n_steps, 1)
+    transient = _check_int("transient", transient, 0)
+    n_checkpoints = min(_check_int("n_checkpoints", n_checkpoints, 1), n_steps)
+    max_interval = _check_int("max_interval", max_interval, 1)
+    precision = check_choice("precision", precision, LOG_KAPPA)
+    x_max = check_positive("x_max", x_max)
+    if isinstance(reorth, str):
+        check_choice("reorth", reorth, ("auto",))
+        adaptive, interval0 = True, 1
+    else:
+        adaptive, interval0 = False, _check_int("reorth", reorth, 1)
+    integrator = check_choice("integrator", integrator, INTEGRATORS)
+    if dyn.kind == "map":
+        if integrator != "auto":
+            raise ValueError(f"integrator={integrator!r} is for ODEs; a map is iterated as it is")
+        if step is not None:
+            raise ValueError("step is for ODEs; a map's step is its own (dynamics.dt)")
+        integrator, h, time_per_step = "map", 1.0, dyn.dt
+    else:
+        integrator = "rk4" if integrator == "auto" else integrator
+        h = dyn.dt if step is None else check_positive("step", step)
+        time_per_step = h
+    return _Plan(
+        h=h,
+        integrator=integrator,
+        transient=transient,
+        bounds=np.linspace(0, n_steps, n_checkpoints + 1).round().astype(int),
+        interval=interval0,
+        adaptive=adaptive,
+        log_kappa=LOG_KAPPA[precision],
+        max_interval=max_interval,
+        precision=precision,
+        x_max=x_max,
+        time_per_step=time_per_step,
+        backend=_pick_backend(dyn, backend, precision),
+    )
+
+
+def _input_drive(dyn, U, n_traj):
+    """``prep(t, rows)``: the prepared input of step t for trajectories ``rows`` (None: all)."""
+    m = U.shape[-1]
+    const = dyn._prepare(NUMPY, np.broadcast_to(U[:, 0], (n_traj, m)).copy())
+    if U.shape[1] == 1:
+        return lambda t, rows: const if rows is None else const[rows]
+
+    def prep(t, rows):
+        u = np.broadcast_to(U[:, t], (n_traj, m))
+        return dyn._prepare(NUMPY, np.ascontiguousarray(u if rows is None else u[rows]))
+
+    return prep
+
+
+def _stepper(dyn, plan):
+    if plan.backend == "jacobian_free":
+        return JacobianFreeStepper(dyn, plan.integrator, plan.h, plan.precision)
+    return JacobianStepper(dyn, plan.integrator, plan.h)
+
+
+def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.ndarray, dict]:
+    """Run the transient and the measured steps; returns the iteration, the running
+    estimates at the checkpoints and what ran (threads, seconds)."""
+    from tqdm.auto import tqdm
+
+    n_traj, _, k = Q0.shape
+    stepper = _stepper(dyn, plan)
+    dtype = np.float32 if plan.precision == "float32" else np.float64
+    it = QRIteration(stepper, _input_drive(dyn, U, n_traj), X0.copy(), Q0.astype(dtype), plan)
+    bounds = plan.bounds
+    sums = np.zeros((n_traj, k))
+    history = np.full((n_traj, len(bounds) - 1, k), np.nan)
+    total = n_traj * (plan.transient + int(bounds[-1]))
+    start = time.perf_counter()
+    bar = tqdm(total=total, disable=not progress, desc="Lyapunov", unit="step", unit_scale=True)
+    work = stepper.work(n_traj, k)
+    with bar, _threads.limit(threads, work=work, what="lyapunov_spectrum") as n_threads:
+        if plan.transient:
+            # Tangent vectors align during the transient; their growth is not counted.
+            it.advance(plan.transient, np.zeros_like(sums), count=False)
+            bar.update(n_traj * plan.transient)
+        for c in range(len(bounds) - 1):
+            it.advance(int(bounds[c + 1] - bounds[c]), sums)
+            history[:, c] = sums / (bounds[c + 1] * plan.time_per_step)
+            bar.update(n_traj * int(bounds[c + 1] - bounds[c]))
+    ran = {"threads": n_threads, "elapsed_s": time.perf_counter() - start, "sums": sums}
+    return it, history, ran
+
+
+# -- the public function -------------------------------------------------------------------
 
 
 def lyapunov_spectrum(
@@ -358,6 +404,7 @@ def lyapunov_spectrum(
     backend: str = "auto",
     precision: str = "float64",
     seed=0,
+    threads: int | None = None,
     progress: bool = True,
 ) -> LyapunovSpectrum:
     r"""The top ``k`` Lyapunov exponents of ``dynamics`` by the QR (Benettin) method.
@@ -397,21 +444,29 @@ def lyapunov_spectrum(
     x_max : float
         A trajectory whose state exceeds this (or becomes NaN) is reported as diverged;
         the others are kept.
-    backend : {"auto", "numba", "numpy"}
-        ``numba``: the Jacobian-free kernel for rate networks (the ``auto`` choice for
-        them); ``numpy``: the reference on formed Jacobians (every system).
+    backend : {"auto", "jacobian_free", "numpy"}
+        ``jacobian_free``: never forms the Jacobian, rate networks only (the ``auto``
+        choice for them); ``numpy``: the reference on formed Jacobians (every system).
+        ``"numba"`` (before 0.x) raises: ``jacobian_free`` replaced it.
     precision : {"float64", "float32"}
-        dtype of the tangent vectors in the Numba kernel; the state and the sums of
+        dtype of the tangent vectors with ``jacobian_free``; the state and the sums of
         :math:`\log|R_{ii}|` stay float64. float32 halves the cost of the matrix product
         and keeps about 5 significant digits of the exponents.
     seed : int or Generator
         Seeds the random orthonormal initial tangent vectors.
+    threads : int, optional
+        Threads of the matrix products (BLAS); by default chosen from their size,
+        :math:`2d^2k` flops per trajectory and step, and the machine's load
+        (:mod:`neurodyn.threads`).
     progress : bool
         Show a progress bar.
 
     Returns
     -------
     LyapunovSpectrum
+        With ``status`` and ``reason`` for every trajectory; ``info`` records the
+        backend, the threads, the redone intervals (``n_redo``) and the largest
+        condition number of the tangent vectors accepted at a QR (``max_kappa``).
 
     Raises
     ------
@@ -439,203 +494,75 @@ def lyapunov_spectrum(
     X0 = dyn.check_states(initial_states, "initial_states")
     n_traj, d = X0.shape
     k = d if k is None else _check_int("k", k, 1, d)
-    n_steps = _check_int("n_steps", n_steps, 1)
-    transient = _check_int("transient", transient, 0)
-    n_checkpoints = min(_check_int("n_checkpoints", n_checkpoints, 1), n_steps)
-    max_interval = _check_int("max_interval", max_interval, 1)
-    precision = check_choice("precision", precision, LOG_KAPPA)
-    x_max = check_positive("x_max", x_max)
-    if isinstance(reorth, str):
-        check_choice("reorth", reorth, ("auto",))
-        adaptive, interval0 = True, 1
-    else:
-        adaptive, interval0 = False, _check_int("reorth", reorth, 1)
-    integrator = check_choice("integrator", integrator, INTEGRATORS)
-    if dyn.kind == "map":
-        if integrator not in ("auto",):
-            raise ValueError(f"integrator={integrator!r} is for ODEs; a map is iterated as it is")
-        if step is not None:
-            raise ValueError("step is for ODEs; a map's step is its own (dynamics.dt)")
-        integrator, h, time_per_step = "map", 1.0, dyn.dt
-    else:
-        integrator = "rk4" if integrator == "auto" else integrator
-        h = dyn.dt if step is None else check_positive("step", step)
-        time_per_step = h
-    backend = _pick_backend(dyn, backend, precision)
-    U = _inputs(dyn, inputs, n_traj, transient + n_steps)
+    plan = _make_plan(
+        dyn,
+        n_steps,
+        transient,
+        step,
+        integrator,
+        reorth,
+        max_interval,
+        n_checkpoints,
+        x_max,
+        backend,
+        precision,
+    )
+    _threads.check_threads(threads)
+    U = _inputs(dyn, inputs, n_traj, plan.transient + int(plan.bounds[-1]))
     seed = resolve_seed(seed)
-    rng = make_rng(seed, "analysis")
-    Q0 = np.linalg.qr(rng.normal(size=(n_traj, d, k)))[0]
-
-    plan = _Plan(
-        h=h,
-        integrator=integrator,
-        transient=transient,
-        bounds=np.linspace(0, n_steps, n_checkpoints + 1).round().astype(int),
-        interval=interval0,
-        adaptive=adaptive,
-        log_kappa=LOG_KAPPA[precision],
-        max_interval=max_interval,
-        precision=precision,
-        x_max=x_max,
-        time_per_step=time_per_step,
-    )
-    sums = _Sums(
-        log_sums=np.zeros((n_traj, k)),
-        history=np.full((n_traj, n_checkpoints, k), np.nan),
-        n_qr=np.zeros(n_traj, dtype=np.int64),
-        active=np.ones(n_traj, dtype=bool),
-    )
-    start = time.perf_counter()
-    from tqdm.auto import tqdm
-
-    total = n_traj * (transient + n_steps)
-    bar = tqdm(total=total, disable=not progress, desc="Lyapunov", unit="step", unit_scale=True)
-    try:
-        run = _run_numba if backend == "numba" else _run_numpy
-        run(dyn, X0, Q0, U, plan, sums, bar)
-    finally:
-        bar.close()
-    log_sums, history, n_qr, active = sums.log_sums, sums.history, sums.n_qr, sums.active
-    elapsed = time.perf_counter() - start
-    per_traj = log_sums / (n_steps * time_per_step)
-    per_traj[~active] = np.nan
-    history[~active] = np.nan
-    status = np.where(active, "ok", "diverged")
-    if not np.any(active):
-        logger.warning("every trajectory diverged; the exponents are NaN")
-        exps = np.full(k, np.nan)
-        stderr = np.full(k, np.nan)
-    else:
-        if not np.all(active):
-            logger.info("%d of %d trajectories diverged", int(np.sum(~active)), n_traj)
-        good = per_traj[active]
-        exps = good.mean(axis=0)
-        stderr = (
-            good.std(axis=0, ddof=1) / np.sqrt(len(good)) if len(good) > 1 else np.full(k, np.nan)
-        )
+    Q0 = np.linalg.qr(make_rng(seed, "analysis").normal(size=(n_traj, d, k)))[0]
+    it, history, ran = _execute(dyn, X0, Q0, U, plan, threads, progress)
     info = {
-        "backend": backend,
-        "integrator": integrator,
-        "step": h,
-        "n_steps": n_steps,
-        "transient": transient,
+        "backend": plan.backend,
+        "integrator": plan.integrator,
+        "step": plan.h,
+        "n_steps": int(plan.bounds[-1]),
+        "transient": plan.transient,
         "reorth": reorth,
-        "precision": precision,
+        "precision": plan.precision,
         "seed": seed,
-        "elapsed_s": elapsed,
+        "threads": ran["threads"],
+        "elapsed_s": ran["elapsed_s"],
         "driven": bool(U.shape[1] > 1),
+        "n_redo": it.n_redo.tolist(),
+        "max_kappa": float(np.exp(it.max_log_kappa)),
     }
+    return _label(dyn, plan, it, ran["sums"], history, info)
+
+
+def _label(dyn, plan, it, sums, history, info) -> LyapunovSpectrum:
+    """The result: averages over the trajectories that finished, the others reported."""
+    ok = it.status == OK
+    per_traj = sums / (plan.bounds[-1] * plan.time_per_step)
+    per_traj[~ok] = np.nan
+    history[~ok] = np.nan
+    k = sums.shape[1]
+    if not np.any(ok):
+        logger.warning(
+            "no trajectory finished, the exponents are NaN: %s",
+            "; ".join(f"{i}: {r}" for i, r in enumerate(it.reason)),
+        )
+        exps, stderr = np.full(k, np.nan), np.full(k, np.nan)
+    else:
+        if not np.all(ok):
+            logger.info("%d of %d trajectories stopped early", int(np.sum(~ok)), len(ok))
+        good = per_traj[ok]
+        exps = good.mean(axis=0)
+        n = len(good)
+        stderr = good.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(k, np.nan)
     return LyapunovSpectrum(
         exponents=exps,
         per_trajectory=per_traj,
         stderr=stderr,
         history=history,
-        checkpoint_time=plan.bounds[1:] * time_per_step,
-        status=status,
-        n_qr=n_qr,
+        checkpoint_time=plan.bounds[1:] * plan.time_per_step,
+        status=it.status.astype(str),
+        n_qr=it.n_qr,
         kind=dyn.kind,
         time_unit=dyn.time_unit,
         info=info,
+        reason=it.reason.astype(str),
     )
-
-
-def _run_numpy(dyn, X0, Q0, U, plan, sums, bar):
-    X, Q = X0.copy(), Q0.copy()
-    stepper = _Stepper(dyn, plan.integrator, plan.h)
-    n_traj = len(X)
-    const = U.shape[1] == 1
-    cache = dyn._prepare(NUMPY, np.broadcast_to(U[:, 0], (n_traj, U.shape[-1])).copy())
-
-    def prep(t, idx):
-        if const:
-            return cache[idx]
-        u = np.broadcast_to(U[:, t], (n_traj, U.shape[-1]))[idx]
-        return dyn._prepare(NUMPY, np.ascontiguousarray(u))
-
-    interval = plan.interval
-    if plan.transient:
-        # Tangent vectors align during the transient; their growth is not counted.
-        scratch, qr_count = np.zeros_like(sums.log_sums), np.zeros_like(sums.n_qr)
-        interval = _numpy_advance(
-            stepper, prep, 0, X, Q, plan.transient, interval, plan, scratch, qr_count, sums.active
-        )
-        bar.update(n_traj * plan.transient)
-    bounds = plan.bounds
-    for c in range(len(bounds) - 1):
-        n = int(bounds[c + 1] - bounds[c])
-        interval = _numpy_advance(
-            stepper,
-            prep,
-            plan.transient + bounds[c],
-            X,
-            Q,
-            n,
-            interval,
-            plan,
-            sums.log_sums,
-            sums.n_qr,
-            sums.active,
-        )
-        sums.history[:, c] = sums.log_sums / (bounds[c + 1] * plan.time_per_step)
-        bar.update(n_traj * n)
-
-
-def _run_numba(dyn, X0, Q0, U, plan, sums, bar):
-    from . import _lyapunov
-
-    spec = dyn.numba_spec()
-    W = np.ascontiguousarray(spec.weight)
-    dtype = np.float32 if plan.precision == "float32" else np.float64
-    Wt = np.ascontiguousarray(W.astype(dtype))
-    s = np.ascontiguousarray(spec.scale)
-    rk4 = plan.integrator == "rk4"
-    bounds = plan.bounds
-
-    def advance(drive, t0, x, Q, n, interval, log_sums):
-        return _lyapunov.rate_advance(
-            spec.phi,
-            W,
-            Wt,
-            s,
-            drive,
-            t0,
-            x,
-            Q,
-            plan.h,
-            rk4,
-            n,
-            interval,
-            plan.adaptive,
-            plan.log_kappa,
-            plan.max_interval,
-            plan.x_max,
-            log_sums,
-        )
-
-    for b in range(len(X0)):
-        drive = np.ascontiguousarray(dyn._prepare(NUMPY, U[b if U.shape[0] > 1 else 0]))
-        x = X0[b].copy()
-        Q = np.ascontiguousarray(Q0[b].astype(dtype))
-        interval, status = plan.interval, _lyapunov.OK
-        if plan.transient:
-            status, interval, _ = advance(
-                drive, 0, x, Q, plan.transient, interval, np.zeros(Q.shape[1])
-            )
-            bar.update(plan.transient)
-        log_sums = np.zeros(Q.shape[1])
-        for c in range(len(bounds) - 1):
-            if status != _lyapunov.OK:
-                break
-            n = int(bounds[c + 1] - bounds[c])
-            status, interval, n_qr = advance(
-                drive, plan.transient + bounds[c], x, Q, n, interval, log_sums
-            )
-            sums.n_qr[b] += n_qr
-            sums.history[b, c] = log_sums / (bounds[c + 1] * plan.time_per_step)
-            bar.update(n)
-        sums.log_sums[b] = log_sums
-        sums.active[b] = status == _lyapunov.OK
 
 
 def plot_lyapunov_spectrum(result, *, ax=None, convergence: bool = False, max_lines: int = 8):

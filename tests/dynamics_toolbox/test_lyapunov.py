@@ -67,11 +67,11 @@ def test_numba_kernel_matches_numpy_reference(integrator, reorth):
         progress=False,
         n_checkpoints=3,
     )
-    fast = lyapunov_spectrum(dyn, x0, backend="numba", **kw)
+    fast = lyapunov_spectrum(dyn, x0, backend="jacobian_free", **kw)
     ref = lyapunov_spectrum(dyn, x0, backend="numpy", **kw)
     np.testing.assert_allclose(fast.per_trajectory, ref.per_trajectory, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(fast.history, ref.history, rtol=1e-8, atol=1e-10)
-    f32 = lyapunov_spectrum(dyn, x0, backend="numba", precision="float32", **kw)
+    f32 = lyapunov_spectrum(dyn, x0, backend="jacobian_free", precision="float32", **kw)
     # float32 tangent vectors, float64 state and sums: ~5 significant digits.
     np.testing.assert_allclose(f32.per_trajectory, ref.per_trajectory, rtol=1e-3, atol=1e-4)
 
@@ -80,10 +80,10 @@ def test_driven_network_numba_matches_numpy_and_input_matters():
     dyn = random_rate(30, 1.5, kind="map", dt=0.2)
     u = np.random.default_rng(3).normal(size=(400, 1))
     kw = dict(k=3, n_steps=300, transient=100, progress=False)
-    fast = lyapunov_spectrum(dyn, np.zeros(30), u, backend="numba", **kw)
+    fast = lyapunov_spectrum(dyn, np.zeros(30), u, backend="jacobian_free", **kw)
     ref = lyapunov_spectrum(dyn, np.zeros(30), u, backend="numpy", **kw)
     np.testing.assert_allclose(fast.exponents, ref.exponents, rtol=1e-8, atol=1e-10)
-    still = lyapunov_spectrum(dyn, np.full(30, 0.1), backend="numba", **kw)
+    still = lyapunov_spectrum(dyn, np.full(30, 0.1), backend="jacobian_free", **kw)
     assert fast.info["driven"] and not still.info["driven"]
     assert not np.allclose(fast.exponents, still.exponents, atol=1e-3)
 
@@ -155,8 +155,8 @@ def test_diverging_trajectories_are_reported_and_the_rest_kept():
         (dict(step=-0.01), "step must be finite and > 0"),
         (dict(transient=-1), "transient must be an integer >= 0"),
         (dict(reorth=0), "reorth must be an integer >= 1"),
-        (dict(precision="float32"), "precision='float32' is available with backend='numba'"),
-        (dict(backend="numba"), "backend='numba' needs a rate network"),
+        (dict(precision="float32"), "precision='float32' is available with backend='jacobian_free'"),
+        (dict(backend="jacobian_free"), "backend='jacobian_free' needs a rate network"),
         (dict(integrator="midpoint"), "integrator='midpoint' is not recognised"),
     ],
 )
