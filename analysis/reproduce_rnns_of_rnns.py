@@ -29,9 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..devices import model_device, resolve_device
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed, torch_generator
+from ..threads import check_threads, limit
+from ..train.resources import recurrent_flops
 
 __all__ = ["PAPER", "reproduce_rnns_of_rnns", "train_classifier"]
 
@@ -88,6 +91,7 @@ def train_classifier(
     seed: int = 0,
     progress: bool = False,
     desc: str = "training",
+    device=None,
 ) -> dict:
     """Train ``model`` on a fixed data set, classifying from the last step's outputs.
 
@@ -105,6 +109,9 @@ def train_classifier(
         Seeds the shuffling.
     progress : bool
         Show a progress bar over epochs.
+    device : str or torch.device, optional
+        Where to train: ``None`` (the model's device), ``"auto"``, ``"cpu"``,
+        ``"cuda"``... The model is moved there and stays; the data are moved once.
 
     Returns
     -------
@@ -117,8 +124,10 @@ def train_classifier(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    xtr, xte = torch.as_tensor(x_train), torch.as_tensor(x_test)
-    ytr, yte = torch.as_tensor(y_train), torch.as_tensor(y_test)
+    dev = model_device(model) if device is None else resolve_device(device)
+    model.to(dev)
+    xtr, xte = (torch.as_tensor(x, device=dev) for x in (x_train, x_test))
+    ytr, yte = (torch.as_tensor(y, device=dev) for y in (y_train, y_test))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(epochs, 1))
     gen = torch_generator(seed, "data")
@@ -128,7 +137,7 @@ def train_classifier(
         perm = torch.randperm(len(xtr), generator=gen)
         total, count = 0.0, 0
         for i in range(0, len(xtr), batch_size):
-            idx = perm[i : i + batch_size]
+            idx = perm[i : i + batch_size].to(dev)
             loss = F.cross_entropy(model(xtr[idx]).outputs[:, -1], ytr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -151,9 +160,10 @@ def accuracy(model, x, y) -> float:
     import torch
 
     model.eval()
+    dev = model_device(model)
     with torch.no_grad():
-        out = model(torch.as_tensor(x)).outputs[:, -1]
-    return 100.0 * float((out.argmax(-1) == torch.as_tensor(y)).float().mean())
+        out = model(torch.as_tensor(x, device=dev)).outputs[:, -1]
+    return 100.0 * float((out.argmax(-1) == torch.as_tensor(y, device=dev)).float().mean())
 
 
 def _trained_parameters(model) -> int:
@@ -192,7 +202,13 @@ def _certificate_row(cert) -> dict:
 
 
 def reproduce_rnns_of_rnns(
-    out_dir, *, quick: bool = False, seed: int = 0, progress: bool = True
+    out_dir,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    device="auto",
+    threads: int | None = None,
 ) -> dict:
     """Train Sparse Combo Net, SVD Combo Net and the baseline; write tables and a figure.
 
@@ -209,6 +225,12 @@ def reproduce_rnns_of_rnns(
         Seeds the networks and the shuffling (the data split is fixed).
     progress : bool
         Show a progress bar.
+    device : str or torch.device
+        Where the networks train (``"auto"``: a GPU when present); the contraction
+        certificates are computed on the CPU.
+    threads : int, optional
+        CPU threads for the whole reproduction (default: :mod:`neurodyn.threads`'
+        policy for a training step of the largest network).
 
     Returns
     -------
@@ -218,7 +240,6 @@ def reproduce_rnns_of_rnns(
         modules × module size), ``curves``, ``claims``, ``config``, ``seconds`` and
         ``files``.
     """
-    import torch
     from tqdm.auto import tqdm
 
     from ..tasks.digits import SequentialDigits
@@ -226,12 +247,14 @@ def reproduce_rnns_of_rnns(
 
     start = time.perf_counter()
     seed = resolve_seed(seed)
+    dev = resolve_device(device)
+    check_threads(threads)
     size = QUICK if quick else FULL
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small networks: one thread beats two on shared cores
-    try:
+    n_units = max(size.n_modules * size.module_size,
+                  max(size.sweep_modules) * max(size.sweep_sizes))  # fmt: skip
+    with limit(threads, work=recurrent_flops(BATCH, n_units, 1), what="reproduce rnns-of-rnns"):
         data = {}
         for variant in size.variants:
             permuted = variant == "permuted"
@@ -250,8 +273,9 @@ def reproduce_rnns_of_rnns(
             model = _build(kind, n_mod, mod_size, model_seed)
             before = certify(model, seed=seed)
             hist = train_classifier(model, *data[variant], epochs=epochs, batch_size=BATCH,
-                                    lr=LR, seed=model_seed, desc=f"{kind} {variant}")  # fmt: skip
-            after = certify(model, seed=seed)
+                                    lr=LR, seed=model_seed, desc=f"{kind} {variant}",
+                                    device=dev)  # fmt: skip
+            after = certify(model.cpu(), seed=seed)
             row = {
                 "section": section,
                 "model": kind,
@@ -276,8 +300,6 @@ def reproduce_rnns_of_rnns(
                 curves.append({"section": section, "model": kind, "task": variant,
                                "n_modules": n_mod, "module_size": mod_size, "epoch": e,
                                "train_loss": loss, "test_accuracy": acc})  # fmt: skip
-    finally:
-        torch.set_num_threads(threads)
 
     models = [r for r in rows if r["section"] == "main"]
     sweep = [r for r in rows if r["section"] == "sweep"]

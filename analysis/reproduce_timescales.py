@@ -28,7 +28,6 @@ largest N both curricula reach, which is smaller.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -40,10 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..devices import resolve_device
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, json_safe, markdown_table
 from ..io.tables import table_cell as _fmt
 from ..seeding import make_rng, resolve_seed
+from ..threads import check_threads, limit
+from ..train.resources import recurrent_flops
 
 __all__ = ["PAPER", "ReproductionConfig", "reproduce_timescales"]
 
@@ -124,8 +126,9 @@ class ReproductionConfig:
 
 
 # -- training -------------------------------------------------------------------------------
-def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool):
-    """Train one curriculum; return the fit result, the model and snapshots by N."""
+def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool, device="auto"):
+    """Train one curriculum on ``device``; return the fit result, the model (on the CPU,
+    where the analyses run) and snapshots by N."""
     from ..rnn_models import TimescaleRNN
     from ..train import fit, multi_head_curriculum, single_head_curriculum
 
@@ -134,7 +137,7 @@ def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool):
     snapshots: dict[int, dict] = {}
 
     def keep(net, ns):
-        snapshots[max(ns)] = copy.deepcopy(net.state_dict())
+        snapshots[max(ns)] = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
         t = net.tau.detach().cpu().numpy()
         return {"tau_q90": float(np.quantile(t, 0.9))}
 
@@ -155,6 +158,7 @@ def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool):
         val_every=cfg.val_every,
         n_validation=cfg.n_validation,
         seed=seed,
+        device=device,
         progress=progress,
     )
     start = time.monotonic()
@@ -181,7 +185,7 @@ def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool):
                     break
                 n_steps += chunk
     elapsed = time.monotonic() - start
-    return result, model, snapshots, elapsed
+    return result, model.cpu(), snapshots, elapsed
 
 
 def _model_at(model, state):
@@ -562,6 +566,8 @@ def reproduce_timescales(
     budget_s: float | None = None,
     progress: bool = True,
     config: ReproductionConfig | None = None,
+    device="auto",
+    threads: int | None = None,
 ) -> dict:
     """Train both curricula, run every analysis and write the figure and tables.
 
@@ -582,6 +588,12 @@ def reproduce_timescales(
         Show training progress bars.
     config : ReproductionConfig, optional
         Every size explicitly (overrides ``quick``).
+    device : str or torch.device
+        Where the networks train (``"auto"``: a GPU when present); the analyses run on
+        the CPU.
+    threads : int, optional
+        CPU threads for the whole reproduction (default: :mod:`neurodyn.threads`'
+        policy for a training step's work).
 
     Returns
     -------
@@ -591,9 +603,9 @@ def reproduce_timescales(
         and the paths ``figure``, ``table_csv``, ``table_md``, ``json`` (also
         gathered in ``paths``).
     """
-    import torch
-
     seed = resolve_seed(seed)
+    dev = resolve_device(device)
+    check_threads(threads)
     if budget_s is not None and (not math.isfinite(float(budget_s)) or float(budget_s) <= 0):
         raise ValueError(f"budget_s must be a positive number of seconds, got {budget_s!r}")
     if config is not None and not isinstance(config, ReproductionConfig):
@@ -602,21 +614,16 @@ def reproduce_timescales(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    # A 64-unit network's matrix products are far too small to gain from threads, and
-    # on a busy machine thread synchronisation slows them down many times over.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _reproduce(out_dir, cfg, seed, budget_s, progress, start)
-    finally:
-        torch.set_num_threads(n_threads)
+    work = recurrent_flops(cfg.batch_size, cfg.n_hidden, 1)
+    with limit(threads, work=work, what="reproduce timescales"):
+        return _reproduce(out_dir, cfg, seed, budget_s, progress, start, dev)
 
 
-def _reproduce(out_dir: Path, cfg: ReproductionConfig, seed: int, budget_s, progress, start):
+def _reproduce(out_dir: Path, cfg, seed: int, budget_s, progress, start, device):
     trained = {}
     for which in CURRICULA:
         logger.info("training the %s-head curriculum", which)
-        trained[which] = _train(which, cfg, seed, budget_s, progress)
+        trained[which] = _train(which, cfg, seed, budget_s, progress, device)
     max_n = {w: max([int(r["n"]) for r in t[0].stage_log] or [1]) for w, t in trained.items()}
     common_n = min(max_n.values())
     if common_n < 2:

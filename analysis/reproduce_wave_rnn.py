@@ -43,9 +43,11 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..devices import resolve_device
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, json_safe, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
+from ..threads import check_threads, limit
 
 __all__ = ["PAPER", "WaveReproductionConfig", "reproduce_wave_rnn"]
 
@@ -158,7 +160,7 @@ def _curve(result) -> dict:
     }
 
 
-def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool) -> tuple[dict, dict]:
+def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> tuple[dict, dict]:
     from ..tasks.sequence import Adding
     from ..train import fit
 
@@ -178,8 +180,10 @@ def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool) -> tuple[dic
             val_every=cfg.val_every,
             n_validation=cfg.n_validation,
             seed=seed,
+            device=device,
             progress=progress,
         )
+        model.cpu()  # the analyses that follow run on the CPU
         curve = _curve(res)
         solved = next(
             (s for s, v in zip(curve["step"], curve["val_loss"], strict=True) if v <= SOLVED_MSE),
@@ -195,7 +199,7 @@ def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool) -> tuple[dic
     return out, models
 
 
-def _copy(cfg: WaveReproductionConfig, seed: int, progress: bool) -> tuple[dict, dict]:
+def _copy(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> tuple[dict, dict]:
     import torch
 
     from ..tasks.sequence import Copy
@@ -224,8 +228,10 @@ def _copy(cfg: WaveReproductionConfig, seed: int, progress: bool) -> tuple[dict,
             val_every=cfg.val_every,
             val_fraction=0.125,
             seed=seed,
+            device=device,
             progress=progress,
         )
+        model.cpu()  # the analyses that follow run on the CPU
         with torch.no_grad():
             y = model(torch.from_numpy(test.inputs)).outputs
             ce = masked_cross_entropy(
@@ -323,7 +329,7 @@ def _decoding(cfg: WaveReproductionConfig, seed: int, adding_models: dict) -> di
     return out
 
 
-def _digits(cfg: WaveReproductionConfig, seed: int, progress: bool) -> dict:
+def _digits(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> dict:
     """Sequential and permuted-sequential 8x8 digits (the CPU-sized s/psMNIST), one pixel a step."""
     import torch
 
@@ -343,7 +349,9 @@ def _digits(cfg: WaveReproductionConfig, seed: int, progress: bool) -> dict:
             logger.info("%s digits: training the %s", key, name)
             fit(model, task, n_steps=cfg.digits_steps, batch_size=cfg.batch_size,
                 lr=cfg.digits_lr, clip_grad=cfg.clip_grad, val_every=cfg.val_every,
-                n_validation=cfg.n_validation, seed=seed, progress=progress)  # fmt: skip
+                n_validation=cfg.n_validation, seed=seed, device=device,
+                progress=progress)  # fmt: skip
+            model.cpu()
             with torch.no_grad():
                 y = model(torch.from_numpy(test.inputs)).outputs.numpy()
             acc = float(np.mean(task.evaluate(y, test)["correct"]))
@@ -616,6 +624,8 @@ def reproduce_wave_rnn(
     seed: int = 0,
     progress: bool = True,
     config: WaveReproductionConfig | None = None,
+    device="auto",
+    threads: int | None = None,
 ) -> dict:
     """Train wRNN and iRNN on adding and copy, run the wave analyses, write figure and tables.
 
@@ -633,6 +643,12 @@ def reproduce_wave_rnn(
         Show training progress bars.
     config : WaveReproductionConfig, optional
         Every size explicitly (overrides ``quick``).
+    device : str or torch.device
+        Where the networks train (``"auto"``: a GPU when present); the analyses run on
+        the CPU.
+    threads : int, optional
+        CPU threads for the whole reproduction (default: :mod:`neurodyn.threads`'
+        policy for a training step's work, about 2 operations per weight per trial).
 
     Returns
     -------
@@ -641,27 +657,27 @@ def reproduce_wave_rnn(
         ``checks`` (the paper's claims, each True or False), ``config``, ``seed``,
         ``elapsed_s``, and ``files`` (the paths written).
     """
-    import torch
+    from ..rnn_models.wave import wave_parameter_count
 
     seed = resolve_seed(seed)
+    dev = resolve_device(device)
+    check_threads(threads)
     if config is not None and not isinstance(config, WaveReproductionConfig):
         raise ValueError(f"config must be a WaveReproductionConfig, got {type(config).__name__}")
     cfg = config or (WaveReproductionConfig.quick() if quick else WaveReproductionConfig())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    # These networks' products are small: one thread is faster than two that compete
-    # with other work on a 2-core machine.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        add, adding_models = _adding(cfg, seed, progress)
-        cp, trained = _copy(cfg, seed, progress)
+    n_weights = max(
+        wave_parameter_count(2, 1, cfg.adding_neurons, cfg.adding_channels),
+        wave_parameter_count(10, 9, cfg.copy_neurons, cfg.copy_channels),
+    )
+    with limit(threads, work=2.0 * cfg.batch_size * n_weights, what="reproduce wave-rnn"):
+        add, adding_models = _adding(cfg, seed, progress, dev)
+        cp, trained = _copy(cfg, seed, progress, dev)
         waves = _waves(cfg, seed, trained)
         dec = _decoding(cfg, seed, adding_models)
-        dig = _digits(cfg, seed, progress)
-    finally:
-        torch.set_num_threads(n_threads)
+        dig = _digits(cfg, seed, progress, dev)
     checks = _checks(add, cp, waves, dig)
     rows = _rows(add, cp, waves, dec, dig, cfg)
     files = {

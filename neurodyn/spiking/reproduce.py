@@ -19,6 +19,7 @@ upsampled to 28x28 give 173 per ms and saturate the liquid.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -26,9 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backends import resolve_backend
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
 from ..seeding import make_rng, resolve_seed
+from ..threads import check_threads, limit
 from .data import images_to_probabilities, load_digits
 from .measures import branching_factor
 from .nalsm import NALSM, NALSMConfig, liquid_counts
@@ -75,14 +78,14 @@ def _split(labels: np.ndarray, size: _Size, seed: int):
     return perm[:a], perm[a:b], perm[b:c]
 
 
-def _evaluate(name, cfg, p, labels, split, size, seed, progress):
+def _evaluate(name, cfg, p, labels, split, size, seed, progress, backend):
     """Initialise, run every sample, fit the readout, measure BF; one model."""
     train, val, test = split
     model = NALSM(p.shape[1], cfg, seed=seed).initialise(
-        p[train], n_samples=size.n_init, seed=seed, progress=False
+        p[train], n_samples=size.n_init, seed=seed, backend=backend, progress=False
     )
     used = np.concatenate(split)
-    ds = model.features(p[used], sample_ids=used, seed=seed, progress=progress)
+    ds = model.features(p[used], sample_ids=used, seed=seed, backend=backend, progress=progress)
     counts = np.zeros((labels.size, model.liquid.n))
     counts[used] = liquid_counts(ds)
     x_tr, scale = normalise_counts(counts[train])
@@ -92,7 +95,9 @@ def _evaluate(name, cfg, p, labels, split, size, seed, progress):
     # The branching factor needs every spike: rerun a few test samples with the
     # same ids, which reproduces their simulation exactly.
     bf_ids = test[: size.n_bf]
-    spikes = model.features(p[bf_ids], sample_ids=bf_ids, record_spikes=True, seed=seed)
+    spikes = model.features(
+        p[bf_ids], sample_ids=bf_ids, record_spikes=True, seed=seed, backend=backend
+    )
     bf = branching_factor(spikes, model.adjacency())
     out = {
         "model": name,
@@ -106,7 +111,30 @@ def _evaluate(name, cfg, p, labels, split, size, seed, progress):
     return out, spikes
 
 
-def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
+def _backend(device) -> str:
+    """The spiking engine's backend for ``device``: its CUDA kernels on a GPU where they
+    were built (``NEURODYN_CUDA=1``), else its CPU kernels."""
+    from ..backends import available_backends
+    from ..devices import AUTO, resolve_device
+
+    dev = resolve_device(device)
+    if dev.type != "cuda":
+        return "auto"
+    if device == AUTO and "cuda" not in available_backends():
+        logger.info("the spiking engine's CUDA kernels are not built; running on the CPU")
+        return "auto"
+    return "cuda"  # an explicit GPU: resolve_backend says why if its kernels are missing
+
+
+def reproduce_nalsm(
+    out_dir,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    device="auto",
+    threads: int | None = None,
+) -> dict:
     """Run the w_A sweep and the baselines; write a figure and tables beside the paper's numbers.
 
     Parameters
@@ -123,6 +151,13 @@ def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bo
         Seeds the liquid, the data split, the initialisation and the input spikes.
     progress : bool
         Show progress bars.
+    device : str or torch.device
+        ``"auto"``: the spiking engine's CUDA kernels on a GPU where they were built,
+        else its C++ kernels; ``"cpu"``; ``"cuda"`` (refused with the reason where the
+        CUDA kernels are not available).
+    threads : int, optional
+        Threads for everything (default: each simulation's own choice from its work
+        and the machine's load, :mod:`neurodyn.threads`).
 
     Returns
     -------
@@ -138,6 +173,8 @@ def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bo
 
     start = time.perf_counter()
     seed = resolve_seed(seed)
+    check_threads(threads)
+    backend = resolve_backend(_backend(device))
     size = QUICK if quick else FULL
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -151,11 +188,13 @@ def reproduce_nalsm(out_dir, *, quick: bool = False, seed: int = 0, progress: bo
     jobs.append(("LSM+STDP", replace(base, plasticity="stdp")))
     jobs += [(f"LSM w={w:g}", replace(base, plasticity="none", w_init=w)) for w in size.lsm_weights]
     rows, keep = [], {}
-    for name, cfg in tqdm(jobs, desc="NALSM reproduction", unit="model", disable=not progress):
-        logger.info("running %s", name)
-        row, spikes = _evaluate(name, cfg, p, labels, split, size, seed, progress=False)
-        rows.append(row)
-        keep[name] = spikes
+    pinned = contextlib.nullcontext() if threads is None else limit(threads, what="reproduce nalsm")
+    with pinned:
+        for name, cfg in tqdm(jobs, desc="NALSM reproduction", unit="model", disable=not progress):
+            logger.info("running %s", name)
+            row, spikes = _evaluate(name, cfg, p, labels, split, size, seed, False, backend)
+            rows.append(row)
+            keep[name] = spikes
 
     sweep = [r for r in rows if r["w_astro"] is not None]
     for r in sweep:
@@ -243,7 +282,15 @@ def _write(out_dir: Path, result: dict, spikes) -> dict:
         "## Models",
         "",
         *markdown_table(
-            ["model", "run", "accuracy (ours)", "accuracy (paper)", "BF (ours)", "BF (paper)", "rate (Hz)"],
+            [
+                "model",
+                "run",
+                "accuracy (ours)",
+                "accuracy (paper)",
+                "BF (ours)",
+                "BF (paper)",
+                "rate (Hz)",
+            ],
             models,
         ),
     ]

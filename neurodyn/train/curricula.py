@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from .._validation import check_fraction, check_int, check_int_tuple
+from ..devices import model_device, to_device
 from ..seeding import make_rng, resolve_seed, torch_generator
 from ..tasks.parity import NDelayedMatch, NParity
 from .curriculum import Criterion, Curriculum, Stage
@@ -123,12 +124,14 @@ class ForgettingProbe:
     def __call__(self, model) -> dict[str, float]:
         record: dict[str, float] = {"n": float(max(self.ns))}
         accs = []
+        device = model_device(model)
         for n, task in zip(self.ns, self.tasks, strict=True):
             batch = task.batch(self.n_trials, seed=make_rng(self.seed, "eval", n))
             out = model(
-                torch.from_numpy(batch.inputs), generator=torch_generator(self.seed, "eval", n)
+                to_device(batch.inputs, device), generator=torch_generator(self.seed, "eval", n)
             )
-            acc = float(np.mean(task.evaluate(out.outputs.numpy(), batch)[f"correct_n{n}"]))
+            outputs = out.outputs.cpu().numpy()
+            acc = float(np.mean(task.evaluate(outputs, batch)[f"correct_n{n}"]))
             record[f"accuracy_n{n}"] = acc
             accs.append(acc)
         record["accuracy_mean"] = float(np.mean(accs))

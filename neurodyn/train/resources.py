@@ -55,6 +55,7 @@ __all__ = [
     "available_memory",
     "estimate_training_memory",
     "estimate_training_memory_for_size",
+    "recurrent_flops",
     "step_flops",
 ]
 
@@ -84,8 +85,18 @@ def step_flops(model, n_trials: int) -> float:
     430080.0
     """
     gates = _GATES.get(getattr(model, "cell", None), 1)
-    h = int(model.n_hidden)
-    return 2.0 * n_trials * gates * h * (h + int(model.n_input))
+    return recurrent_flops(n_trials, model.n_hidden, model.n_input, gates=gates)
+
+
+def recurrent_flops(n_trials: int, n_hidden: int, n_input: int, *, gates: int = 1) -> float:
+    """:math:`2 B g H (H + m)`: :func:`step_flops` from sizes, before a model exists.
+
+    Examples
+    --------
+    >>> recurrent_flops(64, 32, 3, gates=3)
+    430080.0
+    """
+    return 2.0 * n_trials * gates * int(n_hidden) * (int(n_hidden) + int(n_input))
 
 
 def _gib(n: float) -> str:
