@@ -143,45 +143,77 @@ class Attractors:
             f"Attractors({len(self.kind)} attractors over {len(self.label)} trajectories: {parts})"
         )
 
+    def _columns(self):
+        """The variables of :meth:`to_xarray`: those along ``attractor``, those along
+        ``trajectory``."""
+        per_attractor = {
+            "kind": (("attractor",), self.kind.astype(str)),
+            "basin_fraction": (("attractor",), self.basin_fraction),
+            "representative": (("attractor", "state"), self.representative),
+            "period": (("attractor",), self.period),
+            "max_multiplier": (("attractor",), self.max_multiplier),
+        }
+        per_trajectory = {
+            "label": (("trajectory",), self.label.astype(str)),
+            "attractor_id": (("trajectory",), self.attractor.astype(np.int32)),
+            "final_state": (("trajectory", "state"), self.final_state),
+            "lyapunov": (("trajectory",), self.lyapunov),
+            "speed": (("trajectory",), self.speed),
+        }
+        return per_attractor, per_trajectory
+
     def to_xarray(self):
         """A Dataset with dims ``attractor``, ``trajectory`` and ``state``."""
-        import json
+        return _dataset([self], None)
 
-        import xarray as xr
 
-        from .._version import __version__
+def _dataset(results, names):
+    """One Dataset of several :class:`Attractors` (one per input when ``names`` are given:
+    coordinates ``attractor_condition`` and ``trajectory_condition`` name each one's
+    input, and ``attractor_id`` indexes the joined ``attractor`` dim)."""
+    import json
 
-        na, d = self.representative.shape
-        n = len(self.label)
-        ds = xr.Dataset(
-            {
-                "kind": (("attractor",), self.kind.astype(str)),
-                "basin_fraction": (("attractor",), self.basin_fraction),
-                "representative": (("attractor", "state"), self.representative),
-                "period": (("attractor",), self.period),
-                "max_multiplier": (("attractor",), self.max_multiplier),
-                "label": (("trajectory",), self.label.astype(str)),
-                "attractor_id": (("trajectory",), self.attractor.astype(np.int32)),
-                "final_state": (("trajectory", "state"), self.final_state),
-                "lyapunov": (("trajectory",), self.lyapunov),
-                "speed": (("trajectory",), self.speed),
-            },
-            coords={
-                "attractor": np.arange(na, dtype=np.int32),
-                "trajectory": np.arange(n, dtype=np.int32),
-                "state": np.arange(d, dtype=np.int32),
-            },
-        )
-        ds["lyapunov"].attrs["units"] = f"1/{self.time_unit}"
-        ds["speed"].attrs["units"] = f"1/{self.time_unit}"
-        ds["period"].attrs["units"] = self.time_unit
-        ds.attrs.update(
-            diverged_fraction=self.diverged_fraction,
-            unresolved_fraction=self.unresolved_fraction,
-            info=json.dumps(self.info, default=str),
-            neurodyn_version=__version__,
-        )
-        return ds
+    import xarray as xr
+
+    from .._version import __version__
+
+    cols = [r._columns() for r in results]
+    offsets = np.cumsum([0] + [len(r.kind) for r in results])
+    for (_, traj), o in zip(cols, offsets, strict=False):
+        ids = traj["attractor_id"][1]
+        traj["attractor_id"] = (("trajectory",), np.where(ids >= 0, ids + o, -1).astype(np.int32))
+    data = {
+        k: (dims, np.concatenate([c[j][k][1] for c in cols]))
+        for j in (0, 1)
+        for k, (dims, _) in cols[0][j].items()
+    }
+    labels = np.concatenate([r.label for r in results])
+    na, nt = int(offsets[-1]), len(labels)
+    coords = {
+        "attractor": np.arange(na, dtype=np.int32),
+        "trajectory": np.arange(nt, dtype=np.int32),
+        "state": np.arange(results[0].final_state.shape[1], dtype=np.int32),
+    }
+    if names is not None:
+        coords["attractor_condition"] = (
+            "attractor", np.repeat(np.asarray(names, dtype=str), [len(r.kind) for r in results])
+        )  # fmt: skip
+        coords["trajectory_condition"] = (
+            "trajectory", np.repeat(np.asarray(names, dtype=str), [len(r.label) for r in results])
+        )  # fmt: skip
+    ds = xr.Dataset(data, coords=coords)
+    unit = results[0].time_unit
+    ds["lyapunov"].attrs["units"] = f"1/{unit}"
+    ds["speed"].attrs["units"] = f"1/{unit}"
+    ds["period"].attrs["units"] = unit
+    info = results[0].info if names is None else [r.info for r in results]
+    ds.attrs.update(
+        diverged_fraction=float(np.mean(labels == "diverged")),
+        unresolved_fraction=float(np.mean(labels == "unresolved")),
+        info=json.dumps(info, default=str),
+        neurodyn_version=__version__,
+    )
+    return ds
 
 
 @dataclass(frozen=True)
@@ -202,14 +234,13 @@ class _Plan:
 
 def _simulate(dyn, X, c, n_steps, h, window, x_max, progress=False):
     """Advance all states; returns (final window (w, n, d), diverged mask)."""
-    from tqdm.auto import tqdm
-
+    from ..progress import progress_bar
     from .limit_cycles import _step
 
     n = len(X)
     alive = np.ones(n, dtype=bool)
     hist = np.full((window, n, X.shape[1]), np.nan)
-    bar = tqdm(total=n_steps, disable=not progress, desc="attractors", unit="step")
+    bar = progress_bar(total=n_steps, progress=progress, desc="attractors", unit="step")
     X = X.copy()
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(n_steps):
@@ -323,7 +354,8 @@ def classify_attractors(
         Trajectories leaving this bound (or NaN) are ``"diverged"``.
     seed : int
         Seeds the Lyapunov tangent vectors.
-    progress : bool
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar (see :mod:`neurodyn.progress`).
     threads : int, optional
         Threads (default: chosen by :mod:`neurodyn.threads` from the work).
 
@@ -346,9 +378,13 @@ def classify_attractors(
     >>> att.kind.tolist(), att.basin_fraction.tolist()
     (['fixed_point', 'fixed_point'], [0.5, 0.5])
     """
+    from ..progress import check_progress
+
     dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
     X0 = dyn.check_states(initial_states, "initial_states")
     U = dyn.check_inputs(inputs, len(X0), "inputs")
+    check_progress(progress)
+    _threads.check_threads(threads)
     plan = _make_plan(
         dyn, X0, n_steps, max_steps, step, window, rest_tol, cluster_tol, lyapunov_steps,
         lyapunov_tol, max_period, max_shots, x_max,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import threads as _threads
 from .._validation import check_fraction, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
@@ -174,6 +175,7 @@ def find_slow_manifolds(
     gap: float = 0.2,
     align_tol: float = 0.8,
     support: float = 0.7,
+    threads=None,
 ) -> SlowManifolds:
     r"""Detect line and ring attractors among fixed and slow points.
 
@@ -201,6 +203,9 @@ def find_slow_manifolds(
         Smallest |cos| between the slowest mode and the chain tangent.
     support : float
         Fraction of the points that must pass both tests.
+    threads : int, optional
+        Threads for the linearizations and distances (default: chosen by
+        :mod:`neurodyn.threads` from the work).
 
     Returns
     -------
@@ -226,10 +231,6 @@ def find_slow_manifolds(
     >>> found[0].kind, round(found[0].length, 2)
     ('ring', 6.28)
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-    from scipy.spatial.distance import cdist
-
     for name, v in (
         ("chain_fraction", chain_fraction),
         ("align_tol", align_tol),
@@ -239,6 +240,23 @@ def find_slow_manifolds(
         check_fraction(name, v)
     check_positive("link_scale", link_scale)
     check_int("min_points", min_points, low=3)
+    shape = np.shape(getattr(points, "x", points))
+    # Work per parallel operation: the eigendecompositions of the linearizations.
+    work = 10.0 * shape[0] * shape[-1] ** 3 if len(shape) == 2 else None
+    with _threads.limit(threads, work=work, what="find_slow_manifolds"):
+        return _find(
+            points, dynamics, inputs, link_scale, min_points, chain_fraction, gap, align_tol,
+            support,
+        )  # fmt: skip
+
+
+def _find(
+    points, dynamics, inputs, link_scale, min_points, chain_fraction, gap, align_tol, support
+):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+    from scipy.spatial.distance import cdist
+
     if hasattr(points, "fixed_point") and hasattr(points, "x_init"):
         # Every converged candidate of a search: a continuum of roots survives here even
         # where de-duplication merged it into one point.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import threads as _threads
 from .._validation import check_int, check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
@@ -76,6 +77,7 @@ def plot_phase_portrait(
     initial_states=None,
     t_max: float | None = None,
     labels=("x", "y"),
+    threads=None,
 ):
     r"""The exact phase portrait of a system with one or two state variables.
 
@@ -102,6 +104,9 @@ def plot_phase_portrait(
         Duration of the sample trajectories (default 200 steps).
     labels : (str, str)
         Axis labels.
+    threads : int, optional
+        Threads for the fixed-point search and the trajectories (default: chosen by
+        :mod:`neurodyn.threads`; one for systems this small).
 
     Returns
     -------
@@ -117,10 +122,6 @@ def plot_phase_portrait(
     >>> ax.get_xlabel()
     'x'
     """
-    import matplotlib.pyplot as plt
-
-    from .fixed_points import find_fixed_points
-
     dyn = _dyn(dynamics)
     if dyn.n_state not in (1, 2):
         raise ValueError(
@@ -131,9 +132,29 @@ def plot_phase_portrait(
         raise ValueError(f"field must be 'stream' or 'quiver', got {field!r}")
     check_int("n_grid", n_grid, low=3)
     x0, x1 = check_interval("xlim", xlim)
+    y0 = y1 = None
     if dyn.n_state == 2:
         y0, y1 = check_interval("ylim", ylim)
     u = dyn.check_inputs(inputs, 1, "inputs")[0]
+    if initial_states is not None:
+        initial_states = dyn.check_states(initial_states, "initial_states")
+        t_max = 200 * dyn.dt if t_max is None else check_positive("t_max", t_max)
+    # Work per parallel operation: the velocity on the finest grid (16 n_grid² states).
+    with _threads.limit(threads, work=32.0 * n_grid**2, what="plot_phase_portrait"):
+        return _draw_phase_portrait(
+            dyn, u, (x0, x1), (y0, y1), ax, field, n_grid, nullclines, fixed_points,
+            initial_states, t_max, labels,
+        )  # fmt: skip
+
+
+def _draw_phase_portrait(
+    dyn, u, xlim, ylim, ax, field, n_grid, nullclines, fixed_points, initial_states, t_max, labels
+):
+    import matplotlib.pyplot as plt
+
+    from .fixed_points import find_fixed_points
+
+    (x0, x1), (y0, y1) = xlim, ylim
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4.5) if dyn.n_state == 2 else (5, 3.5))
     unit = dyn.time_unit
@@ -208,8 +229,7 @@ def plot_phase_portrait(
                 ax.contour(fine[0], fine[1], z, levels=[0.0], colors=color, linewidths=1.5)
             extra.append(Line2D([], [], color=color, label=f"{labels[j]}-nullcline"))
     if initial_states is not None:
-        x_init = dyn.check_states(initial_states, "initial_states")
-        t = 200 * dyn.dt if t_max is None else check_positive("t_max", t_max)
+        x_init, t = initial_states, t_max
         for tr in _integrate(dyn, x_init, u, t):
             ax.plot(tr[:, 0], tr[:, 1], color="tab:pink", lw=1.0, alpha=0.8)
             ax.plot(tr[0, 0], tr[0, 1], "o", color="tab:pink", ms=3)
@@ -314,6 +334,7 @@ def projected_flow(
     n_grid: int = 30,
     margin: float = 0.15,
     ylim=None,
+    threads=None,
 ):
     r"""The network's velocity on a plane, projected onto it.
 
@@ -331,6 +352,9 @@ def projected_flow(
         Window beyond the trajectories' range, as a fraction of it.
     ylim : ((float, float), (float, float)), optional
         Window in plane coordinates, when there are no trajectories.
+    threads : int, optional
+        Threads for the velocity evaluation (default: chosen by :mod:`neurodyn.threads`
+        from the work, n_grid² states).
 
     Returns
     -------
@@ -368,7 +392,8 @@ def projected_flow(
     g1, g2 = np.meshgrid(y1, y2)
     states = mean + np.stack([g1.ravel(), g2.ravel()], 1) @ C
     u = dyn.check_inputs(inputs, 1, "inputs")[0]
-    f = dyn.velocity(states, u)
+    with _threads.limit(threads, work=2.0 * n_grid**2 * d**2, what="projected_flow"):
+        f = dyn.velocity(states, u)
     vel = np.linalg.solve(G, C @ f.T).T.reshape(n_grid, n_grid, 2)
     speed = np.linalg.norm(f, axis=1).reshape(n_grid, n_grid)
     return ProjectedFlow(mean, C, y1, y2, vel, speed)
@@ -422,6 +447,7 @@ def plot_projected_portrait(
     max_trajectories: int = 12,
     mode_scale: float = 0.5,
     log_speed: bool = True,
+    threads=None,
 ):
     r"""A high-dimensional network's flow on a plane, with trajectories and fixed points.
 
@@ -444,6 +470,8 @@ def plot_projected_portrait(
     mode_scale : float
     log_speed : bool
         Colour the background by log10 of the speed (slow points are its dark minima).
+    threads : int, optional
+        Threads for the flow (see :func:`projected_flow`).
 
     Returns
     -------
@@ -453,7 +481,9 @@ def plot_projected_portrait(
     from matplotlib.lines import Line2D
 
     dyn = _dyn(dynamics)
-    flow = projected_flow(dyn, trajectories, basis=basis, inputs=inputs, n_grid=n_grid)
+    flow = projected_flow(
+        dyn, trajectories, basis=basis, inputs=inputs, n_grid=n_grid, threads=threads
+    )
     trajs = _trajectories(trajectories) or []
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))

@@ -135,6 +135,14 @@ def _parser() -> argparse.ArgumentParser:
         "--n-inits", type=int, default=1024, help="initial states (default: %(default)s)"
     )
     a.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    a.add_argument(
+        "--input",
+        default="auto",
+        metavar="INPUTS",
+        help="constant inputs to analyse at, comma-separated: a period of the task "
+        "(e.g. stimulus, delay; its mean input per condition), 'zero', or 'auto' "
+        "(default: the stimulus period, then zero)",
+    )
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _compute_flags(a)
 
@@ -261,7 +269,9 @@ def _cmd_quickstart(args) -> int:
     return 0
 
 
-def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device="auto") -> None:
+def _analyze(
+    run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device="auto", inputs="auto"
+) -> None:
     from .analysis.run import analyze_run
     from .devices import resolve_device
 
@@ -269,7 +279,9 @@ def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device=
     # puts it unless a GPU is chosen.
     dev = resolve_device(device)
     on_device = {} if dev.type == "cpu" else {"device": dev}
-    summary = analyze_run(run_dir, n_inits=n_inits, seed=seed, progress=progress, **on_device)
+    summary = analyze_run(
+        run_dir, inputs=inputs, n_inits=n_inits, seed=seed, progress=progress, **on_device
+    )
     counts = summary["counts"]
 
     def describe(label: str, n: int) -> str:
@@ -287,18 +299,30 @@ def _analyze(run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device=
         f"  {summary['n_slow_points']} slow point(s); {counts.get('failed', 0)} of "
         f"{summary['n_candidates']} candidates did not converge"
     )
-    if "attractors" in summary:
-        basins = ", ".join(
-            f"{kind.replace('_', ' ')} {100 * frac:.0f}%"
-            for kind, frac in summary["attractors"].items()
-            if frac > 0 or kind != "diverged"
-        )
-        print(f"  attractors reached (basin fractions): {basins}")
-    if summary.get("lyapunov"):
-        top = ", ".join(f"{v:.3g}" for v in summary["lyapunov"][:3])
-        print(f"  largest Lyapunov exponents ({summary['lyapunov_unit']}): {top}")
+    for condition in summary["conditions"]:
+        _print_condition(summary, condition)
     for key, path in summary["files"].items():
         print(f"  {key:<20} {path}")
+
+
+def _print_condition(summary, condition) -> None:
+    """Basin fractions and top exponents at one input of an analysis."""
+    print(f"  at {condition}:")
+    basins = ", ".join(
+        f"{kind.replace('_', ' ')} {100 * frac:.0f}%"
+        for kind, frac in summary["attractors"][condition].items()
+        if frac > 0 or kind not in ("unresolved", "diverged")
+    )
+    print(f"    attractors reached (basin fractions): {basins}")
+    if condition in summary.get("unresolved_speed", {}):
+        speed = summary["unresolved_speed"][condition]
+        print(
+            f"    unresolved: still moving when the simulation ended (median speed "
+            f"{speed:.3g} per {summary.get('time_unit', 'ms')}), neither at rest nor on a cycle"
+        )
+    if summary["lyapunov"].get(condition):
+        top = ", ".join(f"{v:.3g}" for v in summary["lyapunov"][condition][:3])
+        print(f"    largest Lyapunov exponents ({summary['lyapunov_unit']}): {top}")
 
 
 def _cmd_analyze(args) -> int:
@@ -318,6 +342,7 @@ def _cmd_analyze(args) -> int:
         progress=not args.no_progress,
         n_inits=args.n_inits,
         device=args.device,
+        inputs=args.input,
     )
     return 0
 

@@ -1,7 +1,5 @@
 """Figures of fixed points and the analysis of a run folder."""
 
-import json
-
 import matplotlib
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ import matplotlib.pyplot as plt
 import neurodyn
 from neurodyn.analysis import find_fixed_points, load_fixed_points
 from neurodyn.analysis.plotting import plot_eigenvalues, plot_fixed_points
-from neurodyn.analysis.run import analyze_run
+from neurodyn.analysis.run import analyze_run, run_inputs
 from neurodyn.dynamics import FunctionDynamics
 
 
@@ -75,6 +73,7 @@ def test_analyze_run_flipflop(flipflop, tmp_path):
     assert {k: v for k, v in out["counts"].items() if k.startswith(("stable", "unstable"))} == {
         "stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1,
     }  # fmt: skip
+    # The flip-flop has no stimulus period: its memories are at zero input.
     assert out["conditions"] == ["zero input"] and out["kind"] == "map"
     assert out["n_fixed_points"] == 27 and out["n_slow_points"] == out["counts"]["slow"]
     for key in ("fixed_points", "fixed_points_figure", "eigenvalues_figure"):
@@ -88,30 +87,144 @@ def test_analyze_run_flipflop(flipflop, tmp_path):
     # memory network is not chaotic (all top exponents negative).
     for key in ("phase_portrait", "attractors", "lyapunov"):
         assert out["files"][key].is_file() and out["files"][key].parent == run
-    assert out["attractors"] == {"fixed_point": 1.0, "diverged": 0.0}
+    assert out["attractors"] == {
+        "zero input": {"fixed_point": 1.0, "unresolved": 0.0, "diverged": 0.0}
+    }
     att = xr.load_dataset(run / "attractors.nc")
     assert set(att["kind"].values) == {"fixed_point"} and 2 <= att.sizes["attractor"] <= 8
     assert att["basin_fraction"].sum() == pytest.approx(1.0)
-    assert len(out["lyapunov"]) == 10 and max(out["lyapunov"]) < 0
+    assert set(att["trajectory_condition"].values) == {"zero input"}
+    assert att["condition"].values.tolist() == ["zero input"]
+    np.testing.assert_array_equal(att["inputs"].values, np.zeros((1, 3)))
+    lyap = out["lyapunov"]["zero input"]
+    assert len(lyap) == 10 and max(lyap) < 0
+    # The attractors' exponents and the spectrum agree: every trajectory rests at a
+    # stable point, and the largest exponent of the spectrum, computed from the end
+    # states of classified trajectories, is negative like theirs.
+    assert np.all(att["lyapunov"].values < 0)
+    le = xr.load_dataset(run / "lyapunov.nc")
+    used = le["attractor_trajectory"].values[0]
+    assert set(att["label"].values[used]) == {"fixed_point"}
 
 
-def test_analyze_run_context_task_uses_one_input_per_context(tmp_path):
+def test_run_inputs_average_the_stimulus_per_condition():
     from neurodyn.rnn_models import RateRNN
     from neurodyn.tasks import make_task
 
-    task = make_task("context_dm", dt=20.0)
-    net = RateRNN(7, 12, 3, dt=20.0, tau=100.0, seed=0)
-    ds = neurodyn.simulate(net, task, n_trials=16, seed=0)
-    run = write_run(tmp_path / "ctx", net, ds)
-    out = analyze_run(run, n_inits=64, progress=False)
-    assert out["conditions"] == ["context=0", "context=1"] and out["n_candidates"] == 128
+    # Noise-free evidence: the mean stimulus input of a condition is its closed form,
+    # fixation 1 and 0.5 ∓ g c/200 on the left and right channels.
+    task = make_task("perceptual_dm", sigma=0.0, coherences=(0.0, 12.8, 51.2))
+    ds = neurodyn.simulate(RateRNN(3, 8, 3, dt=20.0, seed=0), task, n_trials=48, seed=0)
+    U, names = run_inputs(ds)
+    assert names[-1] == "zero input" and np.all(U[-1] == 0)
+    levels = sorted({(int(g), float(c)) for g, c in zip(ds["ground_truth"].values,
+                                                        ds["coherence"].values, strict=True)})  # fmt: skip
+    assert names[:-1] == [f"stimulus: ground_truth={g}, coherence={c:g}" for g, c in levels]
+    expected = [[1.0, 0.5 - g * c / 200, 0.5 + g * c / 200] for g, c in levels]
+    # float32 inputs in the Dataset: rounding below 1e-7.
+    np.testing.assert_allclose(U[:-1], expected, atol=1e-7)
+    # Named periods and zero, in the order given, each once.
+    U2, names2 = run_inputs(ds, "zero, decision,zero")
+    assert names2 == ["zero input", "decision"]
+    # In the decision period no trial variable changes the input (fixation off, no
+    # stimulus): one condition, zero input on every channel.
+    np.testing.assert_allclose(U2[1], 0.0, atol=1e-7)
+    np.testing.assert_array_equal(run_inputs(ds, ["fixation"])[0], [[1.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"'cue' is neither 'zero', 'auto' nor a period"):
+        run_inputs(ds, "stimulus,cue")
+    with pytest.raises(ValueError, match="period 'delay' lasts no time"):
+        run_inputs(ds, "delay")
+    with pytest.raises(ValueError, match="inputs has an empty entry"):
+        run_inputs(ds, "stimulus,,zero")
+
+
+def test_run_inputs_names_the_stimulus_of_tasks_that_call_it_otherwise():
+    from neurodyn.rnn_models import RateRNN
+    from neurodyn.tasks import make_task
+
+    task = make_task("dms")  # its stimulus period is called "sample"
+    ds = neurodyn.simulate(RateRNN(3, 8, 3, dt=task.dt, seed=0), task, n_trials=32, seed=0)
+    _, names = run_inputs(ds, "stimulus")
+    # Only the sample's angle changes the input during the sample (not the later test).
+    assert all(n.startswith("sample: sample_angle=") for n in names)
+    assert len(names) == len(np.unique(ds["sample_angle"].values))
+
+
+@pytest.fixture(scope="module")
+def decision_run(tmp_path_factory):
+    import torch
+
+    from neurodyn.rnn_models import TorchRNN
+    from neurodyn.tasks import make_task
+
+    task = make_task("perceptual_dm", coherences=(0.0, 25.6))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: bitwise-reproducible training
+    try:
+        net = TorchRNN("gru", 3, 12, 3, dt=task.dt, seed=0)
+        neurodyn.fit(net, task, n_steps=30, lr=1e-2, seed=0, val_every=30, progress=False)
+        ds = neurodyn.simulate(net, task, n_trials=32, seed=1)
+    finally:
+        torch.set_num_threads(threads)
+    return write_run(tmp_path_factory.mktemp("dm") / "run", net, ds)
+
+
+def test_analyze_run_labels_every_result_by_its_input(decision_run):
+    out = analyze_run(decision_run, n_inits=32, n_attractor_inits=16, n_lyapunov=3,
+                      progress=False, threads=1)  # fmt: skip
+    U, names = run_inputs(xr.load_dataset(decision_run / "evaluation.nc"))
+    assert out["conditions"] == names and len(names) == 5  # 2 signs x 2 coherences + zero
+    np.testing.assert_array_equal(out["inputs"], U)
+    assert out["n_candidates"] == 32 * len(names)
     fps = load_fixed_points(out["files"]["fixed_points"])
-    assert set(fps.condition.tolist()) == {0, 1}
-    names = fps.input_names
-    for k in range(len(fps)):
-        ctx = fps.condition[k]
-        assert fps.inputs[k, names.index("context_motion")] == (1.0 if ctx == 0 else 0.0)
-    assert json.loads(fps.to_xarray().attrs["condition_names"]) == ["context=0", "context=1"]
+    assert fps.condition_names == names
+    np.testing.assert_array_equal(fps.inputs, U[fps.condition])
+    att = xr.load_dataset(out["files"]["attractors"])
+    assert att["condition"].values.tolist() == names
+    np.testing.assert_allclose(att["inputs"].values, U)
+    counts = {n: int(np.sum(att["trajectory_condition"].values == n)) for n in names}
+    assert counts == dict.fromkeys(names, 16)
+    # attractor_id indexes the joined attractor dim, within the trajectory's own input.
+    ids = att["attractor_id"].values
+    on = ids >= 0
+    assert np.all(
+        att["attractor_condition"].values[ids[on]] == att["trajectory_condition"].values[on]
+    )
+    for n in names:
+        # Basin fractions within an input, with the unresolved and diverged, sum to 1.
+        basins = att["basin_fraction"].values[att["attractor_condition"].values == n].sum()
+        rest = out["attractors"][n]["unresolved"] + out["attractors"][n]["diverged"]
+        assert basins + rest == pytest.approx(1.0)
+    le = xr.load_dataset(out["files"]["lyapunov"])
+    assert le["condition"].values.tolist() == names and le.sizes["exponent"] == 3
+    np.testing.assert_allclose(le["exponents"].values, [out["lyapunov"][n] for n in names])
+    # Each condition's exponents come from trajectories classified at that input.
+    used = le["attractor_trajectory"].values
+    for k, n in enumerate(names):
+        assert set(att["trajectory_condition"].values[used[k]]) == {n}
+
+
+def test_analyze_refuses_bad_inputs_before_writing(decision_run):
+    before = sorted(p.name for p in decision_run.iterdir())
+    with pytest.raises(ValueError, match="'nonsense' is neither"):
+        analyze_run(decision_run, inputs="nonsense", progress=False)
+    with pytest.raises(ValueError, match="threads must be None"):
+        analyze_run(decision_run, threads=0, progress=False)
+    assert sorted(p.name for p in decision_run.iterdir()) == before
+
+
+def test_cli_analyze_input_option(decision_run, capsys):
+    from neurodyn.cli import main
+
+    assert main(["analyze", str(decision_run), "--input", "zero", "--n-inits", "16",
+                 "--no-progress"]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert "at zero input:" in text and "attractors reached (basin fractions)" in text
+    assert "at stimulus" not in text
+    att = xr.load_dataset(decision_run / "attractors.nc")
+    assert att["condition"].values.tolist() == ["zero input"]
+    assert main(["analyze", str(decision_run), "--input", "cue", "--no-progress"]) == 2
+    assert "'cue' is neither" in capsys.readouterr().err
 
 
 def test_analyze_run_needs_a_finished_run(tmp_path):
