@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -168,3 +169,104 @@ def test_reproduce_families_resolve():
 def test_analyze_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["analyze", str(tmp_path)]) == 2
     assert "not a finished run folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--lr", "-1"], "--lr: must be a finite number >0, got -1"),
+        (["--lr", "nan"], "--lr"),
+        (["--steps", "0"], "--steps: must be an integer >= 1, got 0"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--val-every", "0"], "--val-every"),
+        (["--hidden", "0"], "--hidden"),
+        (["--hidden", "12.5"], "--hidden: expected an integer"),
+        (["--target-loss", "-1"], "--target-loss"),
+        (["--seed", "-1"], "--seed"),
+        (["--noise-rec", "-0.1"], "--noise-rec"),
+        (["--threads", "0"], "--threads"),
+        (["--device", "gpu"], "--device: device must be 'auto', 'cpu'"),
+        (["--hidden", "100000"], r"needs about \d+ GiB .* available on cpu"),
+        (["--batch-size", "10000000"], r"needs about \d+ GiB .* x 10000000 trials"),
+    ],
+)
+def test_every_option_is_checked_before_anything_is_written(tmp_path, capsys, flags, match):
+    out = tmp_path / "r"
+    args = ["train", "--task", "flip_flop", "--out", str(out), *SMALL, *flags]
+    assert main(args) == 2
+    assert re.search(match, capsys.readouterr().err)
+    assert not out.exists(), "a refused run left a folder behind"
+
+
+def test_a_corrected_command_runs_where_a_refused_one_was_tried(tmp_path, capsys):
+    out = tmp_path / "r"
+    base = ["train", "--task", "flip_flop", "--out", str(out), *SMALL]
+    assert main([*base, "--lr", "-1"]) == 2
+    assert main([*base, "--lr", "0.01"]) == 0
+    assert json.loads((out / "config.json").read_text())["fit"]["lr"] == 0.01
+
+
+def test_a_gru_batch_too_large_for_memory_is_refused_with_the_estimate(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["train", "--task", "perceptual_dm", "--model", "gru", "--hidden", "32",
+            "--batch-size", "10000000", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "GiB of activations kept for backpropagation through" in err and "--batch-size" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["train"], ["quickstart"], ["analyze", "x"], ["reproduce", "nalsm"]]
+)
+def test_every_computing_command_takes_threads_and_device(command):
+    res = subprocess.run(
+        [sys.executable, "-m", "neurodyn.cli", command[0], "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0 and "--threads N" in res.stdout and "--device" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--task", "flip_flop", *SMALL],
+        ["quickstart", "--no-progress"],
+        ["reproduce", "nalsm", "--quick", "--no-progress"],
+    ],
+)
+def test_cuda_without_a_gpu_exits_2_before_anything_runs(tmp_path, capsys, monkeypatch, command):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "r"
+    assert main([*command, "--out", str(out), "--device", "cuda"]) == 2
+    assert "torch.cuda.is_available() is False" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_threads_option_sets_the_count_and_restores_it(tmp_path, monkeypatch):
+    import torch
+
+    import neurodyn.threads as nt
+
+    seen = []
+    choose = nt.choose
+
+    def record(*a, **k):
+        choice = choose(*a, **k)
+        seen.append(choice.threads)
+        return choice
+
+    monkeypatch.setattr(nt, "choose", record)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        args = ["train", "--task", "flip_flop", "--out", str(tmp_path / "r"), *SMALL]
+        assert main([*args, "--threads", "2"]) == 0
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {2}, seen

@@ -9,24 +9,30 @@ Training a network of :math:`P` parameters on batches of :math:`B` trials of
 
     M = \underbrace{4 P b + Q b}_{\text{weights}}
       + \underbrace{3 B T (m + 2 o) b}_{\text{data}}
-      + \max\bigl(\underbrace{s B T b}_{\text{activations}},\;
+      + \max\bigl(\underbrace{A(B, T)}_{\text{activations}},\;
                    \underbrace{V T (o + 2 n) b}_{\text{validation}}\bigr),
 
 with :math:`b` bytes per number: the weights, their gradients and Adam's two
 moments (4 P), the model's buffers (Q, e.g. Dale masks), the batch's inputs,
 targets and mask (m inputs, o outputs) as trials, as arrays and as tensors, and the
-larger of what backpropagation through time keeps (:math:`s` numbers per trial and
-step) and a validation forward pass over :math:`V` trials (outputs, rates and n
-states per step). :math:`s` is *measured*, not assumed: the model runs forward on
-two tiny batches with :func:`torch.autograd.graph.saved_tensors_hooks` counting
-the storage autograd keeps, which grows linearly in :math:`BT` (a rate RNN keeps
-about 2 numbers per unit and step, 5 with noise; a GRU 8; neurodyn's LSTM 31).
+larger of what backpropagation through time keeps and a validation forward pass
+over :math:`V` trials (outputs, rates and n states per step). What autograd keeps
+follows a bilinear law,
+
+.. math:: A(B, T) = a + c\,B + d\,T + s\,BT,
+
+(:math:`s` per trial and step: a rate RNN keeps about 2 numbers per unit, 5 with
+noise, a GRU 8, neurodyn's LSTM 30; :math:`a` for what does not grow with the batch,
+such as the effective weight matrix of a Dale network). The law is *measured*, not
+assumed: the model runs forward on four small batches with
+:func:`torch.autograd.graph.saved_tensors_hooks` counting the storage autograd keeps.
 
 Before a model exists (the command line checks ``--hidden`` before building it),
 the same model is built at three small sizes :math:`H`: its parameter and buffer
 counts are quadratic polynomials in :math:`H` (matrices :math:`H \times H`,
-:math:`H \times m`, :math:`o \times H`) and :math:`s` is linear in :math:`H`, so
-both extrapolate exactly to the requested size.
+:math:`H \times m`, :math:`o \times H`) and extrapolate exactly; :math:`a` and
+:math:`d` are extrapolated by the quadratic through the three sizes, :math:`c` and
+:math:`s` (state-sized) by a least-squares line.
 
 :func:`available_memory` is what the operating system reports as available
 (``MemAvailable`` in ``/proc/meminfo``, capped by the cgroup's limit), or the free
@@ -52,6 +58,8 @@ import numpy as np
 
 __all__ = [
     "MemoryEstimate",
+    "activation_bytes",
+    "activation_law",
     "available_memory",
     "estimate_training_memory",
     "estimate_training_memory_for_size",
@@ -226,14 +234,27 @@ def _saved_bytes(model, n_trials: int, n_time: int) -> int:
     return sum(kept.values())
 
 
-def activation_bytes_per_trial_step(model) -> float:
-    """Bytes autograd keeps per trial and time step of a forward pass (measured).
+def activation_law(model) -> tuple[float, float, float, float]:
+    r"""Bytes autograd keeps in a forward pass over B trials of T steps (measured).
 
-    Two tiny forward passes, of (1 trial, 2 steps) and (2 trials, 4 steps); the
-    difference over the 6 extra trial-steps removes what does not grow with the batch.
+    Returns ``(a, c, d, s)`` of :math:`a + cB + dT + sBT`, from four small forward
+    passes, :math:`B \in \{4, 8\}` and :math:`T \in \{8, 16\}`, which determine the
+    bilinear law exactly (smaller batches take other kernel paths in some modules,
+    e.g. PyTorch's LSTM, whose storage then does not follow the law).
     """
-    small, large = _saved_bytes(model, 1, 2), _saved_bytes(model, 2, 4)
-    return max(large - small, 0) / 6.0
+    b0, t0 = 4, 8
+    s11, s21 = _saved_bytes(model, b0, t0), _saved_bytes(model, 2 * b0, t0)
+    s12, s22 = _saved_bytes(model, b0, 2 * t0), _saved_bytes(model, 2 * b0, 2 * t0)
+    s = (s22 - s12 - s21 + s11) / (b0 * t0)
+    b = (s21 - s11 - s * b0 * t0) / b0
+    c = (s12 - s11 - s * b0 * t0) / t0
+    return s11 - b * b0 - c * t0 - s * b0 * t0, b, c, s
+
+
+def activation_bytes(law, n_trials: int, n_time: int) -> float:
+    """:math:`a + cB + dT + sBT` for ``law = (a, c, d, s)`` (:func:`activation_law`)."""
+    a, c, d, s = law
+    return max(a + c * n_trials + d * n_time + s * n_trials * n_time, 0.0)
 
 
 def _element_size(model) -> int:
@@ -272,10 +293,9 @@ def estimate_training_memory(
     b = _element_size(model)
     params = _tensor_bytes(model.parameters())
     buffers = _tensor_bytes(model.buffers())
-    per_step = activation_bytes_per_trial_step(model)
     return _estimate(
         weights=PARAMETER_COPIES * params + buffers,
-        per_trial_step=per_step,
+        law=activation_law(model),
         model=model,
         element=b,
         batch_size=batch_size,
@@ -296,10 +316,11 @@ def estimate_training_memory_for_size(
 ) -> MemoryEstimate:
     """As :func:`estimate_training_memory`, for ``build(n_hidden)`` without building it.
 
-    The model is built at :data:`PROBE_SIZES` instead; parameter and buffer bytes are
-    interpolated by the quadratic through the three sizes and the activations per
-    trial-step by a least-squares line, then evaluated at ``n_hidden`` (exact for
-    models whose weights are matrices of the hidden size, inputs and outputs).
+    The model is built at :data:`PROBE_SIZES` instead; parameter and buffer bytes and
+    the weight-sized parts of the activations are interpolated by the quadratic through
+    the three sizes and the state-sized parts by a least-squares line, then evaluated
+    at ``n_hidden`` (exact for the weights of models whose weights are matrices of the
+    hidden size, inputs and outputs).
 
     Parameters
     ----------
@@ -311,20 +332,24 @@ def estimate_training_memory_for_size(
         As for :func:`estimate_training_memory` (``device`` defaults to the CPU).
     """
     sizes = np.array(PROBE_SIZES, dtype=float)
-    weights, per_step = [], []
+    weights, laws = [], []
     for h in PROBE_SIZES:
         net = build(h)
         weights.append(
             PARAMETER_COPIES * _tensor_bytes(net.parameters()) + _tensor_bytes(net.buffers())
         )
-        per_step.append(activation_bytes_per_trial_step(net))
-    # Exact interpolation of integers far beyond the probe sizes: solve in float64,
-    # round to whole bytes.
-    w_fit = np.polyfit(sizes, np.array(weights, dtype=float), 2)
-    s_fit = np.polyfit(sizes, np.array(per_step, dtype=float), 1)
+        laws.append(activation_law(net))
+    laws = np.array(laws, dtype=float)
+    # Weights and the fixed and per-step parts (weight-sized) by the quadratic through the
+    # three sizes; the per-trial parts (state-sized) by a least-squares line, which keeps a
+    # slight curvature of the measured slopes from growing over a large extrapolation.
+    law = [
+        np.polyval(np.polyfit(sizes, laws[:, i], degree), n_hidden)
+        for i, degree in enumerate((2, 1, 2, 1))
+    ]
     return _estimate(
-        weights=max(int(round(np.polyval(w_fit, n_hidden))), 0),
-        per_trial_step=max(float(np.polyval(s_fit, n_hidden)), 0.0),
+        weights=max(int(round(np.polyval(np.polyfit(sizes, weights, 2), n_hidden))), 0),
+        law=tuple(law),
         model=_Sizes(net.n_input, n_hidden, net.n_output, _n_state(net, n_hidden)),
         element=_element_size(net),
         batch_size=batch_size,
@@ -347,7 +372,7 @@ def _n_state(net, n_hidden: int) -> int:
     return int(math.ceil(getattr(net, "n_state", net.n_hidden) * n_hidden / net.n_hidden))
 
 
-def _estimate(*, weights, per_trial_step, model, element, batch_size, n_time, n_validation, device):
+def _estimate(*, weights, law, model, element, batch_size, n_time, n_validation, device):
     trial_steps = int(batch_size) * int(n_time)
     n_state = int(getattr(model, "n_state", model.n_hidden))
     data = 3 * trial_steps * (model.n_input + 2 * model.n_output) * element
@@ -355,7 +380,7 @@ def _estimate(*, weights, per_trial_step, model, element, batch_size, n_time, n_
     return MemoryEstimate(
         weights=int(weights),
         data=int(data),
-        activations=int(math.ceil(per_trial_step * trial_steps)),
+        activations=int(math.ceil(activation_bytes(law, batch_size, n_time))),
         validation=int(validation),
         available=available_memory(device),
         device=str(device),
