@@ -1,9 +1,12 @@
-"""Status codes of solver candidates, shared by the Numba kernels and the batched solver.
+"""Status codes of solver candidates, shared by the C++ kernel (``Status`` in
+``csrc/include/neurodyn/newton.h``) and the batched solver.
 
-Kept apart from the kernels so that reading a result never imports Numba.
+Kept apart from the solvers so that reading a result imports neither.
 """
 
-RUNNING, ROOT, SLOW, DIVERGED, SINGULAR, STALLED, MAX_ITER = -1, 0, 1, 2, 3, 4, 5
+RUNNING, ROOT, SLOW, DIVERGED, SINGULAR, STALLED, MAX_ITER, LEFT_STATE_SET = (
+    -1, 0, 1, 2, 3, 4, 5, 6,
+)  # fmt: skip
 
 #: Outcome of a candidate by code: ``(status, reason)``. Status is "root", "slow"
 #: or "failed"; the reason says why a candidate failed.
@@ -14,4 +17,5 @@ OUTCOMES = {
     SINGULAR: ("failed", "singular"),
     STALLED: ("failed", "stalled"),
     MAX_ITER: ("failed", "max_iter"),
+    LEFT_STATE_SET: ("failed", "left_state_set"),
 }

@@ -5,9 +5,12 @@ A fixed point :math:`x^*` of a map :math:`x \mapsto F(x, u)` or an ODE
 :math:`r(x) = F(x, u) - x` (per step) or :math:`r(x) = f(x, u)` (per ms). From many
 initial states, each candidate is driven to a root of r by damped Newton steps with
 a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU factors
-(:mod:`neurodyn.analysis._newton`), in float64 with analytic Jacobians, and ends as a
+(:mod:`neurodyn.analysis._newton`; compiled C++ built with neurodyn, so the first call
+waits for no compiler), in float64 with analytic Jacobians, and ends as a
 **root**, a **slow point** (a local minimum of
-:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**.
+:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**,
+with the reason (among them ``left_state_set``: it wandered off the set of states
+the model can reach, :meth:`~neurodyn.dynamics.Dynamics.state_bounds`).
 A sample of the candidates is solved first; the others stop as soon as the geometric
 tail of their last two steps places their own root within the de-duplication radius
 of a root the sample found, or they enter that root's ball of convergence, where
@@ -24,15 +27,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from dataclasses import replace
 
-import numba
 import numpy as np
 
-from .._blas import one_blas_thread
+from .. import backends
 from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY, TORCH
+from ..threads import check_threads, limit, one_blas_thread
+from . import _newton
 from ._adam import AdamOptions, solve_adam
 from ._batched import KnownRoots, SolverOptions, solve_batched
 from ._codes import OUTCOMES, ROOT
@@ -45,7 +50,7 @@ __all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
 logger = logging.getLogger(__name__)
 
 METHODS = ("newton", "adam")
-BACKENDS = ("auto", "numba", "numpy", "torch")
+BACKENDS = ("auto", "cpp", "numpy", "torch")
 
 # Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables.
 _CODES = np.array(sorted(OUTCOMES))
@@ -58,18 +63,26 @@ def _is_gpu(dyn) -> bool:
 
 
 def _pick_backend(dyn: Dynamics, backend: str, method: str) -> str:
+    if backend == "numba":
+        raise ValueError(
+            'backend="numba" no longer exists: the Newton kernel is compiled C++ now; use '
+            'backend="cpp" (or "auto", which picks it)'
+        )
     backend = check_choice("backend", backend, BACKENDS)
+    has_kernel = method == "newton" and dyn.kernel_spec() is not None
     if backend == "auto":
         if _is_gpu(dyn):
             return "torch"
-        return "numba" if method == "newton" and dyn.numba_spec() is not None else "numpy"
-    if backend == "numba":
+        # resolve_backend logs once per process when neurodyn._C is missing.
+        return "cpp" if has_kernel and backends.resolve_backend("auto") == "cpp" else "numpy"
+    if backend == "cpp":
         if method != "newton":
-            raise ValueError('backend="numba" serves method="newton" only; use "numpy" or "torch"')
-        if dyn.numba_spec() is None:
+            raise ValueError('backend="cpp" serves method="newton" only; use "numpy" or "torch"')
+        if not has_kernel:
             raise ValueError(
-                f"{type(dyn).__name__} has no Numba kernel; use backend='numpy' (or 'torch')"
+                f"{type(dyn).__name__} has no compiled kernel; use backend='numpy' (or 'torch')"
             )
+        backends.resolve_backend("cpp")  # raises, with the reason, where _C is missing
     return backend
 
 
@@ -85,26 +98,34 @@ def _shares_roots(n: int, snap_tol: float) -> bool:
 
 def _root_radii(dyn, x, c):
     """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
-    (K, d) with prepared inputs c, for models with a Numba kernel and a Lipschitz bound
-    on their Jacobian (:func:`neurodyn.analysis._newton.root_radii`); zeros otherwise."""
-    from . import _newton
-
-    radii, gate = np.zeros((len(x), 2)), np.zeros(2)
-    spec = dyn.numba_spec()
+    (K, d) with prepared inputs c, for models with a compiled kernel's structure and a
+    Lipschitz bound on their Jacobian (:func:`neurodyn.analysis._newton.root_radii`);
+    zeros otherwise. The same for every backend."""
+    spec = dyn.kernel_spec()
     if spec is None or not len(x):
-        return radii, gate
-    lip = _newton.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
-    if np.isfinite(lip):
-        _newton.root_radii(
-            spec.model, spec.phi, spec.weight, spec.bias, spec.scale,
-            np.ascontiguousarray(c, dtype=np.float64), np.ascontiguousarray(x), lip, radii, gate,
-            numba.get_num_threads(),
-        )  # fmt: skip
-    return radii, gate
+        return np.zeros((len(x), 2)), np.zeros(2)
+    return _newton.root_radii(dyn, spec, x, c)
 
 
-def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
-    """Solve all candidates; returns NumPy ``(x, q, n_iter, status, source)``.
+#: Estimated floating-point work of one candidate: about five Jacobian factorisations
+#: (2/3 d³ each) with their residuals and triangular solves, in units of d³.
+NEWTON_WORK = 3.0
+
+
+def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
+    """Floating-point work per parallel operation, for the thread policy: the whole
+    kernel call for the compiled backend, one batched factorisation of a chunk for the
+    others, one (n, d) × (d, d) product per Adam step."""
+    if method == "adam":
+        return 2.0 * n * d * d
+    if backend == "cpp":
+        return NEWTON_WORK * n * d**3
+    return min(n, chunk) * d**3
+
+
+def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, threads):
+    """Solve all candidates on ``threads`` threads; returns NumPy
+    ``(x, q, n_iter, status, source)``.
 
     With ``snap_tol`` > 0 (Newton only), a sample of every ``SAMPLE_EVERY``-th candidate
     is solved first; its distinct roots become known roots at which the other
@@ -132,12 +153,14 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     root = np.full(n, -1, dtype=np.int64)  # index of the known root each stopped at
+    bounds = dyn.state_bounds()
+    spec = dyn.kernel_spec() if backend == "cpp" else None
     prepared = None  # the torch backend prepares each chunk on its device
-    if backend == "numba":
+    if backend == "cpp":
         # One prepared input per input group (numbered from 0, its candidates share
         # one input): the kernel reads row group[k] for candidate k. member[g] is some
         # candidate of group g.
-        member = np.zeros(int(group.max()) + 1 if n else 0, dtype=np.int64)
+        member = np.zeros(int(group.max()) + 1, dtype=np.int64)
         member[group] = np.arange(n)
         prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
     elif backend == "numpy":
@@ -148,30 +171,25 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol):
     def solve(begin, end, known):
         for start in range(begin, end, chunk):
             sl = slice(start, min(start + chunk, end))
-            if backend == "numba":
-                from . import _newton
-
-                spec = dyn.numba_spec()
-                _newton.solve_batch(
-                    spec.model, spec.phi, spec.weight, spec.bias, spec.scale, prepared,
-                    x[sl], *opts.kernel_args(), q[sl], n_iter[sl], status[sl], root[sl],
-                    *known.kernel_args(group[sl]), numba.get_num_threads(),
-                )  # fmt: skip
+            if backend == "cpp":
+                q[sl], n_iter[sl], status[sl], root[sl] = _newton.solve(
+                    spec, prepared, group[sl], x[sl], opts, known, bounds, threads
+                )
             elif backend == "numpy":
                 x[sl], q[sl], n_iter[sl], status[sl], root[sl] = solve_batched(
-                    dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl]
+                    dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl], bounds
                 )
             else:
                 ops = TORCH()
                 xt = ops.torch.as_tensor(x[sl], dtype=ops.torch.float64, device=dyn.device)
                 ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
-                out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl])
+                out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl], bounds)
                 x[sl], q[sl], n_iter[sl], status[sl], root[sl] = (ops.to_numpy(a) for a in out)
             if bar is not None:
                 bar.update(sl.stop - sl.start)
 
-    # One BLAS limit for every chunk and pass (entering it costs tens of microseconds).
-    blas = one_blas_thread() if backend == "numba" else contextlib.nullcontext()
+    # The kernel's threads call LAPACK (above 48 units): one BLAS thread inside each.
+    blas = one_blas_thread() if backend == "cpp" else contextlib.nullcontext()
     try:
         with blas:
             known = KnownRoots.none(dyn.n_state)
@@ -216,6 +234,7 @@ def find_fixed_points(
     chunk_size: int | None = None,
     linearize_points: bool = True,
     progress: bool = True,
+    threads: int | None = None,
 ) -> FixedPoints:
     r"""Find the fixed points and slow points of ``dynamics`` from many initial states.
 
@@ -227,17 +246,20 @@ def find_fixed_points(
     inputs : array (m,) or (n, m), optional
         Constant input of every candidate (one row each, or one for all); zero when
         omitted. See :func:`tile_conditions` for one input per condition.
-    initial_states : array (n, d)
+    initial_states : array (n, d), n >= 1
         Where the candidates start; see :func:`sample_initial_states`.
     method : {"newton", "adam"}
         Batched damped Newton with a Levenberg–Marquardt safeguard and chord steps
         (default; see :class:`SolverOptions`), or
         FixedPointFinder's Adam on q (learning rate 1.0 with plateau decay, tol_q
         1e-12, up to 10 000 iterations) for comparison.
-    backend : {"auto", "numba", "numpy", "torch"}
-        ``auto``: torch when the model lives on a GPU, else the Numba kernels where the
-        model has them (rate RNNs, PyTorch RNN/GRU/LSTM), else NumPy. ``numpy`` is the
-        plain reference implementation.
+    backend : {"auto", "cpp", "numpy", "torch"}
+        ``auto``: torch when the model lives on a GPU, else the compiled C++ kernel
+        (``cpp``) where the model has its structure (rate RNNs, PyTorch RNN/GRU/LSTM)
+        and neurodyn's extension is built, else NumPy (a build without a compiler
+        says so once in the log). ``numpy`` is the plain reference implementation.
+        The former ``"numba"`` is refused with a pointer to ``"cpp"``: it names code
+        that no longer exists, and an alias would run something else under its name.
 
     Other arguments
     ---------------
@@ -287,20 +309,26 @@ def find_fixed_points(
         Compute Jacobians, eigenmodes, stability and selection vectors.
     progress : bool
         Show a progress bar.
+    threads : int, optional
+        Threads for the search and the linearization; by default chosen from the
+        work (about ``NEWTON_WORK`` × n × d³ floating-point operations for Newton) and
+        the cores other processes leave free (:mod:`neurodyn.threads`).
 
     Returns
     -------
     FixedPoints
         Distinct roots and slow points with their linearization, and every candidate
-        (``.candidates``), failures included. ``info`` records the settings and the
+        (``.candidates``), failures included, each with its reason (``diverged``,
+        ``singular``, ``stalled``, ``max_iter``, ``left_state_set``). ``info`` records
+        the settings, the thread count, the failures by reason (``failures``) and the
         time spent in the search (``elapsed_s``) and in the linearization
         (``linearize_s``), in seconds.
 
     Raises
     ------
     ValueError
-        On missing or NaN initial states, inputs of the wrong size, or unknown
-        method/backend.
+        On missing, empty or NaN initial states, inputs of the wrong size, an unknown
+        method or backend, or a backend that cannot run this model here.
 
     Examples
     --------
@@ -317,6 +345,96 @@ def find_fixed_points(
     """
     dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
     method = check_choice("method", method, METHODS)
+    X0, U, cond, condition_names = _check_states_and_inputs(
+        dyn, initial_states, inputs, conditions, condition_names, input_names
+    )
+    backend = _pick_backend(dyn, backend, method)
+    check_positive("unique_tol", unique_tol, allow_zero=True)
+    check_positive("marginal_tol", marginal_tol, allow_zero=True)
+    if not isinstance(share_roots, (bool, np.bool_)):
+        raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
+    check_int("warmup", warmup, low=0)
+    threads = check_threads(threads)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size)
+    scale = state_scale(X0)
+    options = _options(method, options, tol_q, max_iter, X0, scale)
+
+    n, d = X0.shape
+    if chunk_size is None:
+        # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
+        chunk_size = 4096 if backend == "cpp" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
+    work = _work(method, backend, n, d, chunk_size)
+    with limit(threads, work=work, what="find_fixed_points") as n_threads:
+        start = time.perf_counter()
+        X = _warmup(dyn, X0, U, warmup)
+        if np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
+            input_group = np.zeros(n, dtype=np.int64)
+        else:
+            input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
+        snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
+        x, q, n_iter, code, source = _run(
+            dyn, method, backend, X, U, options, chunk_size, progress, input_group, snap_tol,
+            n_threads,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - start
+        lookup = np.searchsorted(_CODES, code)
+        status, reason = _STATUS[lookup], _REASON[lookup]
+        fixed_point, reps = _distinct(x, q, status, source, input_group, unique_tol * scale)
+        lin_start = time.perf_counter()
+        lin = (
+            linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
+            if linearize_points and len(reps)
+            else None
+        )
+        linearize_s = time.perf_counter() - lin_start
+    r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
+    speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+    failures = {k: int(np.sum(reason == k)) for k in _REASON if k}
+    if any(failures.values()):
+        counts = {k: v for k, v in failures.items() if v}
+        logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)
+    info = {
+        "method": method,
+        "backend": backend,
+        "threads": int(n_threads),
+        "options": {k: v for k, v in vars(options).items()},
+        "unique_tol": unique_tol,
+        "state_scale": scale,
+        "marginal_tol": marginal_tol,
+        "warmup": int(warmup),
+        "share_roots": _shares_roots(n, snap_tol),
+        "n_candidates": n,
+        "failures": failures,
+        "elapsed_s": elapsed,
+        "linearize_s": linearize_s,
+    }
+    good = fixed_point >= 0
+    return FixedPoints(
+        x=x[reps],
+        inputs=U[reps],
+        q=q[reps],
+        speed=speed,
+        status=status[reps],
+        n_iter=n_iter[reps],
+        n_candidates=np.bincount(fixed_point[good], minlength=len(reps)).astype(np.int64),
+        condition=cond[reps],
+        linearization=lin,
+        candidates=Candidates(X0, x, U, q, n_iter, status, reason, fixed_point, cond),
+        kind=dyn.kind,
+        dt=dyn.dt,
+        time_unit=dyn.time_unit,
+        state_dim=dyn.state_dim,
+        condition_names=list(condition_names),
+        input_names=None if input_names is None else list(input_names),
+        state_coords=dyn.state_coords(),
+        info=info,
+    )
+
+
+def _check_states_and_inputs(dyn, initial_states, inputs, conditions, condition_names,
+                             input_names):  # fmt: skip
+    """Validated ``(X0 (n, d), U (n, m), conditions (n,), condition_names)``."""
     if initial_states is None:
         raise ValueError(
             "initial_states is required: an array (n, n_state), e.g. from "
@@ -324,13 +442,12 @@ def find_fixed_points(
         )
     X0 = dyn.check_states(initial_states, "initial_states")
     n = len(X0)
+    if n == 0:
+        raise ValueError(
+            f"initial_states has shape {np.shape(initial_states)}: no initial states; "
+            f"expected at least one row of n_state={dyn.n_state} values"
+        )
     U = dyn.check_inputs(inputs, n, "inputs")
-    backend = _pick_backend(dyn, backend, method)
-    check_positive("unique_tol", unique_tol, allow_zero=True)
-    check_positive("marginal_tol", marginal_tol, allow_zero=True)
-    if not isinstance(share_roots, (bool, np.bool_)):
-        raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
-    check_int("warmup", warmup, low=0)
     cond = np.zeros(n, dtype=np.int64) if conditions is None else np.asarray(conditions)
     if cond.shape != (n,):
         raise ValueError(f"conditions has shape {cond.shape}; expected ({n},)")
@@ -342,8 +459,12 @@ def find_fixed_points(
         raise ValueError(
             f"input_names has {len(input_names)} names; the system has {dyn.n_input} inputs"
         )
+    return X0, U, cond, condition_names
 
-    scale = state_scale(X0)
+
+def _options(method, options, tol_q, max_iter, X0, scale):
+    """The solver settings: ``options`` or the defaults for ``method`` (state scale and
+    magnitude from the initial states), with ``tol_q`` and ``max_iter`` applied."""
     default_cls = SolverOptions if method == "newton" else AdamOptions
     if options is None:
         options = (
@@ -362,91 +483,33 @@ def find_fixed_points(
         overrides["tol_q"] = check_positive("tol_q", tol_q, allow_zero=True)
     if max_iter is not None:
         overrides["max_iter"] = check_int("max_iter", max_iter)
-    if overrides:
-        from dataclasses import replace
+    return replace(options, **overrides) if overrides else options
 
-        options = replace(options, **overrides)
 
-    start = time.perf_counter()
+def _warmup(dyn, X0, U, warmup: int):
+    """The initial states after ``warmup`` forward steps (Euler steps for ODEs)."""
     X = X0.copy()
     for _ in range(warmup):
         r = np.asarray(dyn._residual(NUMPY, X, dyn._prepare(NUMPY, U)))
         X = X + (r if dyn.kind == "map" else dyn.dt * r)
         if not np.all(np.isfinite(X)):
             raise ValueError("the warm-up diverged; use warmup=0 or smaller initial states")
-    if chunk_size is None:
-        d = dyn.n_state
-        # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
-        chunk_size = (
-            4096 if backend == "numba" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
-        )
-    if n and np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
-        input_group = np.zeros(n, dtype=np.int64)
-    else:
-        input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
-    snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
-    x, q, n_iter, code, source = _run(
-        dyn, method, backend, X, U, options, int(chunk_size), progress, input_group, snap_tol
-    )
-    elapsed = time.perf_counter() - start
+    return X
 
-    lookup = np.searchsorted(_CODES, code)
-    status, reason = _STATUS[lookup], _REASON[lookup]
+
+def _distinct(x, q, status, source, input_group, tol):
+    """De-duplicate the candidates that did not fail: ``(fixed_point (n,), reps (k,))``,
+    the cluster of each candidate (-1 for failures) and each cluster's representative.
+
+    Candidates that stopped at a root of the sample hold a copy of that candidate's x
+    and q, so they fall in its cluster: only the others are compared.
+    """
     good = np.flatnonzero(status != "failed")
-    # Candidates that stopped at a root of the sample hold a copy of that candidate's
-    # x and q, so they fall in its cluster: only the others are compared.
     own = good[source[good] < 0]
     groups = input_group[own] * 2 + (status[own] == "slow")
-    labels, reps = cluster(x[own], q[own], unique_tol * scale, groups)
-    fixed_point = np.full(n, -1, dtype=np.int64)
+    labels, reps = cluster(x[own], q[own], tol, groups)
+    fixed_point = np.full(len(x), -1, dtype=np.int64)
     fixed_point[own] = labels
     copies = good[source[good] >= 0]
     fixed_point[copies] = fixed_point[source[copies]]
-    labels = fixed_point[good]
-    reps = own[reps]
-    r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
-    speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
-    lin_start = time.perf_counter()
-    lin = (
-        linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
-        if linearize_points and len(reps)
-        else None
-    )
-    linearize_s = time.perf_counter() - lin_start
-    n_failed = int(np.sum(status == "failed"))
-    if n_failed:
-        counts = {k: int(np.sum(reason == k)) for k in np.unique(reason[status == "failed"])}
-        logger.info("%d of %d candidates failed: %s", n_failed, n, counts)
-    info = {
-        "method": method,
-        "backend": backend,
-        "options": {k: v for k, v in vars(options).items()},
-        "unique_tol": unique_tol,
-        "state_scale": scale,
-        "marginal_tol": marginal_tol,
-        "warmup": int(warmup),
-        "share_roots": _shares_roots(n, snap_tol),
-        "n_candidates": n,
-        "elapsed_s": elapsed,
-        "linearize_s": linearize_s,
-    }
-    return FixedPoints(
-        x=x[reps],
-        inputs=U[reps],
-        q=q[reps],
-        speed=speed,
-        status=status[reps],
-        n_iter=n_iter[reps],
-        n_candidates=np.bincount(labels, minlength=len(reps)).astype(np.int64),
-        condition=cond[reps],
-        linearization=lin,
-        candidates=Candidates(X0, x, U, q, n_iter, status, reason, fixed_point, cond),
-        kind=dyn.kind,
-        dt=dyn.dt,
-        time_unit=dyn.time_unit,
-        state_dim=dyn.state_dim,
-        condition_names=list(condition_names),
-        input_names=None if input_names is None else list(input_names),
-        state_coords=dyn.state_coords(),
-        info=info,
-    )
+    return fixed_point, own[reps]

@@ -36,9 +36,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
-
-from ._eig import eig
 
 __all__ = ["Linearization", "classify", "eigenmodes", "linearize", "spectrum"]
 
@@ -86,84 +83,76 @@ class Linearization:
             return 1.0 / np.abs(self.growth_rate)
 
 
-@njit(cache=True)
-def _order_modes(lam, is_map, dt):
+def _growth_and_frequency(lam, is_map: bool, dt: float):
+    """Growth rate and frequency (Hz) of each eigenvalue, as in the module docstring."""
+    if is_map:
+        with np.errstate(divide="ignore"):  # λ = 0: growth -inf
+            growth = np.log(np.abs(lam)) / dt
+        return growth, np.angle(lam) / (2.0 * np.pi * dt) * 1000.0
+    return lam.real.copy(), lam.imag / (2.0 * np.pi) * 1000.0
+
+
+def _order_modes(lam, is_map: bool, dt: float):
     """Sort each row of eigenvalues, most unstable first (see :func:`_sort_modes`).
 
-    Returns ``(order, eigenvalues, growth_rate, frequency)``, all sorted. Growth and
-    frequency as in the module docstring; ties in growth (complex pairs, repeated
-    eigenvalues) put the larger imaginary part first and otherwise keep the solver's order
-    (a stable insertion sort: rows hold a few dozen modes).
+    Returns ``(order, eigenvalues, growth_rate, frequency)``, all sorted. Ties in growth
+    (complex pairs, repeated eigenvalues) put the larger imaginary part first and
+    otherwise keep the solver's order (a stable lexicographic sort).
     """
-    k, d = lam.shape
-    order = np.empty((k, d), dtype=np.int64)
-    lam_s = np.empty((k, d), dtype=np.complex128)
-    growth = np.empty((k, d))
-    freq = np.empty((k, d))
-    g = np.empty(d)
-    f = np.empty(d)
-    for m in range(k):
-        for j in range(d):
-            z = lam[m, j]
-            if is_map:
-                g[j] = np.log(np.hypot(z.real, z.imag)) / dt  # as np.abs, to the bit
-                f[j] = np.arctan2(z.imag, z.real) / (2.0 * np.pi * dt) * 1000.0
-            else:
-                g[j] = z.real
-                f[j] = z.imag / (2.0 * np.pi) * 1000.0
-        for j in range(d):
-            # Insert j after every earlier mode with a larger (growth, imag) key.
-            i = j
-            while i > 0:
-                o = order[m, i - 1]
-                if g[o] > g[j] or (g[o] == g[j] and lam[m, o].imag >= lam[m, j].imag):
-                    break
-                order[m, i] = o
-                i -= 1
-            order[m, i] = j
-        for j in range(d):
-            o = order[m, j]
-            lam_s[m, j] = lam[m, o]
-            growth[m, j] = g[o]
-            freq[m, j] = f[o]
-    return order, lam_s, growth, freq
-
-
-@njit(cache=True)
-def _sorted_eigenmodes(lam, R, Rinv, B, is_map, dt):
-    """The modes of :func:`_order_modes` with their vectors and input projections.
-
-    Returns ``(eigenvalues, right, left, growth_rate, frequency, projection)``: right
-    eigenvectors (columns of R) and left ones, :math:`l_j = \\overline{(R^{-1})_{j,:}}`
-    (columns), in the sorted order, and :math:`l_j^H B = (R^{-1})_{j,:} B` for each
-    mode j (B of shape (k, d, m); m = 0 for none).
-    """
-    order, lam_s, growth, freq = _order_modes(lam, is_map, dt)
-    k, d = order.shape
-    m_in = B.shape[2]
-    right = np.empty_like(R)
-    left = np.empty_like(R)
-    proj = np.empty((k, d, m_in), dtype=np.complex128)
-    for m in range(k):
-        for j in range(d):
-            o = order[m, j]
-            for i in range(d):
-                right[m, i, j] = R[m, i, o]
-                left[m, i, j] = np.conj(Rinv[m, o, i])
-            for c in range(m_in):
-                re, im = 0.0, 0.0
-                for i in range(d):
-                    z = Rinv[m, o, i]
-                    re += z.real * B[m, i, c]
-                    im += z.imag * B[m, i, c]
-                proj[m, j, c] = complex(re, im)
-    return lam_s, right, left, growth, freq, proj
+    growth, freq = _growth_and_frequency(lam, is_map, dt)
+    order = np.lexsort((-lam.imag, -growth), axis=-1)
+    rows = np.arange(len(lam))[:, None]
+    return order, lam[rows, order], growth[rows, order], freq[rows, order]
 
 
 def _sort_modes(lam, kind: str, dt: float):
     """Order of the modes, most unstable first (ties, i.e. complex pairs, keep positive
     frequency first), with the sorted eigenvalues, growth rates and frequencies."""
-    return _order_modes(np.ascontiguousarray(lam, dtype=np.complex128), kind == "map", float(dt))
+    return _order_modes(np.asarray(lam, dtype=np.complex128), kind == "map", float(dt))
+
+
+def _standard_phase(R):
+    """Eigenvectors (columns of each R[k]) scaled so that the largest component of each
+    is real and positive: the eigen-equation leaves the phase free, and this fixes it
+    whatever the LAPACK build. A complex pair's vectors stay conjugate (their largest
+    components sit at the same place)."""
+    big = np.argmax(np.abs(R) ** 2, axis=1)  # (k, d): row of each column's largest entry
+    z = np.take_along_axis(R, big[:, None, :], axis=1)  # (k, 1, d)
+    return R * (np.conj(z) / np.abs(z))
+
+
+def _inverse(R):
+    """R⁻¹ of each eigenvector matrix; the pseudo-inverse where R is singular to working
+    precision (a defective matrix, whose computed eigenvectors are equal or nearly so:
+    :math:`\\|R\\|_\\infty \\|R^{-1}\\|_\\infty \\ge 1/\\varepsilon`). The
+    pseudo-inverse still gives left vectors for the modes that exist."""
+    k = len(R)
+    Rinv = np.empty_like(R)
+    singular = np.zeros(k, dtype=bool)
+    try:
+        Rinv[:] = np.linalg.inv(R)
+    except np.linalg.LinAlgError:  # one exactly singular matrix fails the batch
+        for m in range(k):
+            try:
+                Rinv[m] = np.linalg.inv(R[m])
+            except np.linalg.LinAlgError:
+                singular[m] = True
+    with np.errstate(invalid="ignore", over="ignore"):
+        cond = np.max(np.sum(np.abs(R), axis=2), axis=1) * np.max(
+            np.sum(np.abs(Rinv), axis=2), axis=1
+        )
+    singular |= ~(cond * np.finfo(np.float64).eps < 1.0)  # NaN counts as singular
+    if singular.any():
+        Rinv[singular] = np.linalg.pinv(R[singular])
+    return Rinv
+
+
+def _eig(J):
+    """Eigenvalues (k, d) and unit right eigenvectors (k, d, d) of each J[k] by LAPACK,
+    complex, each eigenvector's largest component real and positive; raises
+    ``LinAlgError`` on NaN or infinite entries or if the QR algorithm fails."""
+    lam, R = np.linalg.eig(J)
+    return lam.astype(np.complex128), _standard_phase(R.astype(np.complex128))
 
 
 def spectrum(jacobian, *, kind: str, dt: float = 1.0):
@@ -217,11 +206,15 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
 def _modes(J, B, kind: str, dt: float):
     """:func:`eigenmodes` of J (k, d, d), with the input projections :math:`l_j^H B` of
     B (k, d, m) as a sixth result."""
-    lam, R, Rinv = eig(J, inverse=True)
-    # Sorting permutes R's columns, and so R⁻¹'s rows.
-    return _sorted_eigenmodes(
-        lam, R, Rinv, np.asarray(B, dtype=np.float64), kind == "map", float(dt)
-    )
+    lam, R = _eig(J)
+    Rinv = _inverse(R)
+    order, lam, growth, freq = _sort_modes(lam, kind, dt)
+    # Sorting permutes R's columns, and so R⁻¹'s rows; left vectors are their conjugates.
+    right = np.take_along_axis(R, order[:, None, :], axis=2)
+    Rinv = np.take_along_axis(Rinv, order[:, :, None], axis=1)
+    left = np.conj(np.swapaxes(Rinv, 1, 2))
+    proj = Rinv @ np.asarray(B, dtype=np.float64)
+    return lam, right, left, growth, freq, proj
 
 
 def classify(growth_rate, marginal_tol: float):

@@ -42,7 +42,8 @@ class Candidates:
         ``"root"``, ``"slow"`` or ``"failed"``.
     reason : ndarray of str (n,)
         Why a candidate failed (``"diverged"``, ``"singular"``, ``"stalled"``,
-        ``"max_iter"``); empty otherwise.
+        ``"max_iter"``, ``"left_state_set"``: it wandered off the states the model can
+        reach); empty otherwise.
     fixed_point : ndarray of int (n,)
         Index of the fixed point the candidate converged to (-1 for failures).
     condition : ndarray of int (n,)
@@ -162,10 +163,12 @@ class FixedPoints:
         return self[self.status == "slow"]
 
     def summary(self) -> dict[str, int]:
-        """Counts: roots per stability class, then ``slow`` points and ``failed`` candidates.
+        """Counts: roots per stability class, then ``slow`` points and ``failed`` candidates,
+        and among those failures the ones that left the state set the model can reach
+        (``left_state_set``).
 
         Examples: ``{"stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1,
-        "slow": 0, "failed": 0}``.
+        "slow": 0, "failed": 0, "left_state_set": 0}``.
         """
         out: dict[str, int] = {}
         if self.linearization is not None:
@@ -178,6 +181,7 @@ class FixedPoints:
         out["slow"] = int(np.sum(self.status == "slow"))
         if self.candidates is not None:
             out["failed"] = int(np.sum(self.candidates.status == "failed"))
+            out["left_state_set"] = int(np.sum(self.candidates.reason == "left_state_set"))
         return out
 
     def __repr__(self) -> str:

@@ -1,11 +1,12 @@
-"""BLAS runs on one thread wherever Numba threads call LAPACK, and the limit is undone after."""
+"""BLAS runs on one thread wherever the compiled kernel's threads call LAPACK, and the
+limit is undone after."""
 
 import numpy as np
 import pytest
 import threadpoolctl
 
-from neurodyn._blas import one_blas_thread
-from neurodyn.analysis import _eig, _newton, find_fixed_points
+from neurodyn.analysis import _newton, find_fixed_points
+from neurodyn.threads import one_blas_thread
 
 
 def blas_threads():
@@ -33,50 +34,31 @@ def test_limit_inside_and_restored_after(two_blas_threads):
     assert blas_threads() == two_blas_threads
 
 
-def test_no_limit_is_set_where_blas_already_runs_one_thread(monkeypatch):
-    """Already on one thread: nothing to set or restore (the limit would cost 0.1 ms)."""
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        calls = []
-        monkeypatch.setattr(
-            threadpoolctl.ThreadpoolController, "limit", lambda *a, **k: calls.append(k)
-        )
-        with one_blas_thread():
-            assert set(blas_threads().values()) == {1}
-        assert calls == []
+def recording(monkeypatch):
+    """Wrap the kernel's entry point so that it records BLAS's threads at each call."""
+    seen, module = [], _newton._module()
 
+    class Recorder:
+        def __getattr__(self, name):
+            return getattr(module, name)
 
-def recording(monkeypatch, module, name):
-    """Replace module.name by a wrapper that records BLAS's threads at each call."""
-    seen, original = [], getattr(module, name)
+        def newton_solve(self, *args):
+            seen.append(set(blas_threads().values()))
+            return module.newton_solve(*args)
 
-    def wrapper(*args):
-        seen.append(set(blas_threads().values()))
-        return original(*args)
-
-    monkeypatch.setattr(module, name, wrapper)
+    monkeypatch.setattr(_newton, "_module", Recorder)
     return seen
 
 
-def test_parallel_eig_runs_with_one_blas_thread(two_blas_threads, monkeypatch):
-    seen = recording(monkeypatch, _eig, "_decompose_parallel")
-    J = np.random.default_rng(0).normal(size=(4, 70, 70))
-    assert J.shape[-1] > _eig.SMALL  # each thread calls LAPACK's dgeev
-    lam, _ = _eig.eig(J)
-    assert seen == [{1}]
-    np.testing.assert_allclose(
-        np.sort_complex(lam), np.sort_complex(np.linalg.eigvals(J)), atol=1e-12
-    )
-    assert blas_threads() == two_blas_threads
-
-
-def test_newton_kernel_runs_with_one_blas_thread(two_blas_threads, monkeypatch):
+@pytest.mark.parametrize("d", [6, 60])  # the kernel's own LU, and LAPACK's above 48 units
+def test_compiled_kernel_runs_with_one_blas_thread(two_blas_threads, monkeypatch, d):
     from neurodyn.rnn_models import RateRNN
 
-    seen = recording(monkeypatch, _newton, "solve_batch")
-    net = RateRNN(2, 6, 1, dt=10.0, tau=30.0, seed=0)
-    x0 = np.random.default_rng(1).normal(size=(64, 6))
-    fps = find_fixed_points(net, [0.5, 0.0], x0, progress=False)
-    assert fps.info["backend"] == "numba" and fps.info["share_roots"]
+    seen = recording(monkeypatch)
+    net = RateRNN(2, d, 1, dt=10.0, tau=30.0, seed=0)
+    x0 = np.random.default_rng(1).normal(size=(64, d))
+    fps = find_fixed_points(net, [0.5, 0.0], x0, progress=False, threads=2)
+    assert fps.info["backend"] == "cpp" and fps.info["share_roots"]
     assert seen == [{1}, {1}]  # the sample, then the rest
     assert len(fps.roots) >= 1 and np.all(fps.roots.q < 1e-20)
     assert blas_threads() == two_blas_threads

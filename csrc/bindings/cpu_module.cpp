@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 
 #include "neurodyn/lif.h"
+#include "neurodyn/newton.h"
+#include "newton_args.h"
 #include "plan.h"
 
 namespace py = pybind11;
@@ -19,6 +21,79 @@ PYBIND11_MODULE(_C, m) {
         },
         py::arg("plan"),
         "Run the LIF engine on a plan built by neurodyn.spiking._plan (outputs in place).");
+    m.def(
+        "newton_solve",
+        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
+           py::array group, py::array X, py::dict options, py::array known_x, py::array known_q,
+           py::array known_group, py::array known_radii, py::array known_gate, double snap_tol,
+           py::object lower, py::object upper, py::array q, py::array n_iter, py::array status,
+           py::array root, int threads) {
+            using neurodyn::binding::newton_data;
+            if (C.ndim() != 2 || X.ndim() != 2)
+                throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
+            neurodyn::newton::Model m =
+                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
+            const int64_t n = X.shape(0), d = m.d, K = known_q.size();
+            if (X.shape(1) != d) throw std::invalid_argument("newton kernel: 'X' has the wrong width");
+            neurodyn::newton::Batch b;
+            b.n = n;
+            b.X = newton_data<double>(X, "X", n * d, true);
+            b.C = newton_data<double>(C, "C", C.size());
+            b.group = newton_data<int64_t>(group, "group", n);
+            b.q = newton_data<double>(q, "q", n, true);
+            b.n_iter = newton_data<int64_t>(n_iter, "n_iter", n, true);
+            b.status = newton_data<int64_t>(status, "status", n, true);
+            b.root = newton_data<int64_t>(root, "root", n, true);
+            for (int64_t k = 0; k < n; ++k)
+                if (b.group[k] < 0 || b.group[k] >= C.shape(0))
+                    throw std::invalid_argument("newton kernel: 'group' indexes past 'C'");
+            neurodyn::newton::Known kn;
+            kn.K = K;
+            kn.x = newton_data<double>(known_x, "known_x", K * d);
+            kn.q = newton_data<double>(known_q, "known_q", K);
+            kn.group = newton_data<int64_t>(known_group, "known_group", K);
+            kn.radii = newton_data<double>(known_radii, "known_radii", 2 * K);
+            const double *gate = newton_data<double>(known_gate, "known_gate", 2);
+            kn.q_gate = gate[0];
+            kn.reach = gate[1];
+            kn.snap_tol = snap_tol;
+            neurodyn::newton::Bounds bounds;
+            if (!lower.is_none()) {
+                bounds.lower = newton_data<double>(lower.cast<py::array>(), "lower", d);
+                bounds.upper = newton_data<double>(upper.cast<py::array>(), "upper", d);
+            }
+            const neurodyn::newton::Options o = neurodyn::binding::newton_options(options);
+            const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
+            py::gil_scoped_release release;
+            neurodyn::newton::solve_batch(m, o, kn, bounds, lapack, b, threads);
+        },
+        py::arg("code"), py::arg("phi"), py::arg("W"), py::arg("bias"), py::arg("scale"),
+        py::arg("C"), py::arg("group"), py::arg("X"), py::arg("options"), py::arg("known_x"),
+        py::arg("known_q"), py::arg("known_group"), py::arg("known_radii"),
+        py::arg("known_gate"), py::arg("snap_tol"), py::arg("lower"), py::arg("upper"),
+        py::arg("q"), py::arg("n_iter"), py::arg("status"), py::arg("root"), py::arg("threads"),
+        "Solve fixed-point candidates X (updated in place) with the Newton/LM kernel; see "
+        "neurodyn.analysis._newton.");
+    m.def(
+        "newton_evaluate",
+        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
+           py::array X, py::array R, py::array A) {
+            using neurodyn::binding::newton_data;
+            if (C.ndim() != 2 || X.ndim() != 2)
+                throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
+            neurodyn::newton::Model m =
+                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
+            const int64_t n = X.shape(0), d = m.d;
+            if (X.shape(1) != d || C.shape(0) != n)
+                throw std::invalid_argument("newton kernel: 'X' or 'C' has the wrong shape");
+            const double *c = newton_data<double>(C, "C", n * m.width);
+            const double *x = newton_data<double>(X, "X", n * d);
+            double *r = newton_data<double>(R, "R", n * d, true);
+            double *a = newton_data<double>(A, "A", n * d * d, true);
+            py::gil_scoped_release release;
+            neurodyn::newton::evaluate_batch(m, c, x, n, r, a);
+        },
+        "Residuals R (n, d) and Jacobians A (n, d, d) of the kernel's model at states X.");
     m.def("has_openmp", &neurodyn::cpu_has_openmp, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &neurodyn::cpu_max_threads, "OpenMP's default number of threads.");
 }

@@ -38,11 +38,11 @@ import numpy as np
 
 from ._ops import NUMPY, TORCH
 
-__all__ = ["Dynamics", "NumbaSpec"]
+__all__ = ["Dynamics", "KernelSpec"]
 
 
-class NumbaSpec(NamedTuple):
-    """What the Numba solver kernels need to evaluate a structured model.
+class KernelSpec(NamedTuple):
+    """What the compiled fixed-point kernel needs to evaluate a structured model.
 
     Attributes
     ----------
@@ -63,6 +63,10 @@ class NumbaSpec(NamedTuple):
     weight: np.ndarray
     bias: np.ndarray
     scale: np.ndarray
+
+
+#: The former name of :class:`KernelSpec` (the kernel was a Numba one).
+NumbaSpec = KernelSpec
 
 
 class Dynamics(abc.ABC):
@@ -117,8 +121,21 @@ class Dynamics(abc.ABC):
         _, a = self._residual_jacobian(ops, x, c)
         return ops.einsum("nij,ni->nj", a, v)
 
-    def numba_spec(self) -> NumbaSpec | None:
-        """Arrays for the Numba kernels, or None when the model has no kernel."""
+    def kernel_spec(self) -> KernelSpec | None:
+        """Arrays for the compiled fixed-point kernel, or None when the model has no
+        kernel (its structure is not one of the kernel's models)."""
+        return None
+
+    def state_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        r"""The box :math:`l \le x \le u` that holds every state the model can reach,
+        as ``(lower, upper)`` arrays (n_state,) with infinite entries where a variable
+        is unbounded, or None when the states are not bounded.
+
+        For example :math:`|h| \le 1` for a GRU, whose update
+        :math:`h' = (1 - z)\,n + z\,h` with :math:`n = \tanh(\cdot)` keeps a state in
+        the box; :math:`h \ge 0` for a ReLU map. The fixed-point solver stops a
+        candidate that wanders off this set, where no fixed point lies.
+        """
         return None
 
     def state_coords(self) -> dict[str, np.ndarray]:

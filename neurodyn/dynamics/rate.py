@@ -24,11 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_finite, check_positive
-from .protocol import Dynamics, NumbaSpec
+from .protocol import Dynamics, KernelSpec
 
 __all__ = ["PHI_CODES", "RateDynamics", "phi_and_derivative"]
 
-#: Nonlinearity codes shared with the Numba kernels.
+#: Nonlinearity codes shared with the compiled kernels.
 PHI_CODES = {"tanh": 0, "relu": 1, "softplus": 2, "rectified_tanh": 3}
 
 
@@ -144,7 +144,8 @@ class RateDynamics(Dynamics):
         sv = s * v
         return dy * (sv @ W) - sv
 
-    def numba_spec(self) -> NumbaSpec:
-        return NumbaSpec(
+    def kernel_spec(self) -> KernelSpec:
+        # No state_bounds: x is the units' input current, unbounded for every φ.
+        return KernelSpec(
             0, PHI_CODES[self.nonlinearity], self.W, np.zeros(self.n_state), self.scale.copy()
         )

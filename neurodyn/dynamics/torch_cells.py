@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
 from ._ops import TORCH
-from .protocol import Dynamics, NumbaSpec
+from .protocol import Dynamics, KernelSpec
 from .rate import PHI_CODES, phi_and_derivative
 
 __all__ = ["AutogradDynamics", "TorchCellDynamics"]
@@ -289,12 +289,26 @@ class TorchCellDynamics(Dynamics):
         )
         return ops.cat([dh, beta * f - vc], axis=1)
 
-    def numba_spec(self) -> NumbaSpec:
+    def kernel_spec(self) -> KernelSpec:
         h = self.hidden
         bias = self.b_hh.copy() if self.cell == "gru" else np.zeros(self.w_hh.shape[0])
-        return NumbaSpec(
+        return KernelSpec(
             _MODEL_CODES[self.cell], PHI_CODES[self.nonlinearity], self.w_hh, bias, np.ones(h)
         )
+
+    def state_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""Every state the cell reaches from a state in the box stays there:
+        :math:`h' = \tanh(\cdot) \in [-1, 1]` (tanh RNN), :math:`h' = \max(\cdot, 0) \ge 0`
+        (ReLU RNN), :math:`h' = (1-z)\,n + z\,h \in [-1, 1]` (GRU, a convex combination of
+        :math:`n \in [-1, 1]` and h) and :math:`h' = o \tanh c' \in [-1, 1]` (LSTM, whose
+        cell state c is unbounded)."""
+        h, inf = self.hidden, np.inf
+        if self.cell == "rnn" and self.nonlinearity == "relu":
+            return np.zeros(h), np.full(h, inf)
+        lower, upper = -np.ones(self.n_state), np.ones(self.n_state)
+        if self.cell == "lstm":
+            lower[h:], upper[h:] = -inf, inf
+        return lower, upper
 
 
 class AutogradDynamics(Dynamics):

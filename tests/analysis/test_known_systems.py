@@ -115,7 +115,7 @@ def test_pitchfork_below_bifurcation(backend):
     assert len(fps) == 1 and fps.status[0] == "root"
     assert abs(fps.x[0, 0]) < 1e-12
     np.testing.assert_allclose(fps.eigenvalues[0].real, [-1.0], atol=1e-12)
-    assert fps.summary() == {"stable": 1, "slow": 0, "failed": 0}
+    assert fps.summary() == {"stable": 1, "slow": 0, "failed": 0, "left_state_set": 0}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -127,7 +127,9 @@ def test_pitchfork_above_bifurcation(backend):
     # f'(0) = μ (unstable), f'(±√μ) = −2μ (stable).
     np.testing.assert_allclose(fps.eigenvalues[order, 0].real, [-2.0, 1.0, -2.0], atol=1e-12)
     assert list(fps.stability[order]) == ["stable", "unstable_1", "stable"]
-    assert fps.summary() == {"stable": 2, "unstable_1": 1, "slow": 0, "failed": 0}
+    assert fps.summary() == {
+        "stable": 2, "unstable_1": 1, "slow": 0, "failed": 0, "left_state_set": 0
+    }
 
 
 def test_pitchfork_at_bifurcation_is_marginal():

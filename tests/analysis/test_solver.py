@@ -44,7 +44,10 @@ SYSTEMS = {
     "rnn_relu": lambda: random_cell(torch.nn.RNNCell, gain=0.6, nonlinearity="relu"),
     "gru": lambda: random_cell(torch.nn.GRUCell),
     "lstm": lambda: random_cell(torch.nn.LSTMCell),
-    "gru_large": lambda: dynamics(torch.nn.GRU(2, 40)),  # above the small-matrix LU threshold
+    # Above the kernel's own LU (48 units): LAPACK's, through SciPy.
+    "gru_large": lambda: dynamics(torch.nn.GRU(2, 40)),
+    "lstm_large": lambda: dynamics(torch.nn.LSTM(2, 30)),
+    "rate_tanh_large": lambda: random_rate("tanh", "ode", d=60, gain=1.5),
 }  # fmt: skip
 
 
@@ -53,15 +56,12 @@ def seeds(dyn, n=120, scale=1.5, seed=1):
 
 
 @pytest.mark.parametrize("name", list(SYSTEMS))
-def test_numba_kernel_evaluates_the_model(name):
-    """The kernels' residuals and Jacobians equal the adapters' (the reference formulas)."""
+def test_compiled_kernel_evaluates_the_model(name):
+    """The kernel's residuals and Jacobians equal the adapters' (the reference formulas)."""
     dyn = SYSTEMS[name]()
     x = seeds(dyn, 7)
     c = np.ascontiguousarray(dyn._prepare(NUMPY, np.random.default_rng(2).normal(size=(7, 2))))
-    spec = dyn.numba_spec()
-    r = np.empty_like(x)
-    a = np.empty((7, dyn.n_state, dyn.n_state))
-    kernels.evaluate_batch(spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, x, r, a)
+    r, a = kernels.evaluate(dyn.kernel_spec(), c, x)
     r_ref, a_ref = dyn._residual_jacobian(NUMPY, x, c)
     # Same formulas, different summation order: agreement to a few ulps of O(1) values.
     np.testing.assert_allclose(r, r_ref, atol=1e-13)
@@ -69,7 +69,7 @@ def test_numba_kernel_evaluates_the_model(name):
 
 
 @pytest.mark.parametrize("name", list(SYSTEMS))
-@pytest.mark.parametrize("backend", ["numba", "torch"])
+@pytest.mark.parametrize("backend", ["cpp", "torch"])
 def test_backends_match_reference(name, backend):
     dyn = SYSTEMS[name]()
     x0 = seeds(dyn)
@@ -195,9 +195,13 @@ def test_singular_jacobian_is_a_status_not_a_crash():
         ({"inputs": np.zeros(3)}, "inputs has 3 entries"),
         ({"inputs": np.zeros((2, 2))}, "inputs has shape"),
         ({"inputs": [np.nan, 0.0]}, "inputs contains NaN"),
+        ({"initial_states": np.zeros((0, 4))}, r"initial_states has shape \(0, 4\)"),
         ({"method": "adma"}, "Did you mean 'adam'"),
         ({"backend": "cuda"}, "backend='cuda' is not recognised"),
-        ({"method": "adam", "backend": "numba"}, "numba"),
+        ({"backend": "numba"}, 'use backend="cpp"'),
+        ({"method": "adam", "backend": "cpp"}, 'backend="cpp" serves method="newton" only'),
+        ({"threads": 0}, "threads must be"),
+        ({"chunk_size": 0}, "chunk_size"),
         ({"unique_tol": -1.0}, "unique_tol"),
         ({"max_iter": 0}, "max_iter"),
         ({"conditions": [0, 1]}, "conditions has shape"),
@@ -213,10 +217,51 @@ def test_bad_arguments(kwargs, message):
         )
 
 
-def test_numba_backend_needs_a_kernel():
+def test_the_thread_count_changes_nothing():
+    """Each candidate is solved alone, by the same operations on any thread: one thread
+    or two give the same result to the bit (whichever thread takes which block)."""
+    dyn = random_rate("tanh", "map", d=10, gain=3.0, seed=0)
+    x0 = seeds(dyn, 400, scale=1.0, seed=4)
+    one = find_fixed_points(dyn, None, x0, threads=1, progress=False)
+    two = find_fixed_points(dyn, None, x0, threads=2, progress=False)
+    assert (one.info["threads"], two.info["threads"]) == (1, 2)
+    assert one.info["backend"] == two.info["backend"] == "cpp"
+    for name in ("x", "q", "n_iter", "status", "fixed_point"):
+        np.testing.assert_array_equal(getattr(one.candidates, name), getattr(two.candidates, name))
+
+
+def test_without_the_compiled_extension_numpy_runs_and_says_so_once(monkeypatch, caplog):
+    """A build without a compiler: "auto" falls back to the NumPy reference with one
+    warning per process, and asking for "cpp" says why it cannot run."""
+    import functools
+
+    from neurodyn import backends
+
+    real = backends._load
+
+    def load(name):
+        return (None, "ImportError: built without a compiler") if name == "_C" else real(name)
+
+    monkeypatch.setattr(backends, "_load", load)
+    monkeypatch.setattr(
+        backends, "_log_fallback", functools.cache(backends._log_fallback.__wrapped__)
+    )
+    dyn = random_rate("tanh", "ode", d=6)
+    x0 = seeds(dyn, 20)
+    with caplog.at_level("WARNING", logger="neurodyn.backends"):
+        first = find_fixed_points(dyn, None, x0, progress=False)
+        second = find_fixed_points(dyn, None, x0, progress=False)
+    assert first.info["backend"] == second.info["backend"] == "numpy"
+    warnings = [r for r in caplog.records if r.name == "neurodyn.backends"]
+    assert len(warnings) == 1 and "built without a compiler" in warnings[0].getMessage()
+    with pytest.raises(ValueError, match="built without a compiler"):
+        find_fixed_points(dyn, None, x0, backend="cpp", progress=False)
+
+
+def test_compiled_backend_needs_a_kernel():
     dyn = FunctionDynamics(lambda x, u: -x, n_state=2, kind="ode")
-    with pytest.raises(ValueError, match="no Numba kernel"):
-        find_fixed_points(dyn, None, np.zeros((2, 2)), backend="numba", progress=False)
+    with pytest.raises(ValueError, match="no compiled kernel"):
+        find_fixed_points(dyn, None, np.zeros((2, 2)), backend="cpp", progress=False)
     assert find_fixed_points(dyn, None, np.ones((2, 2)), progress=False).info["backend"] == "numpy"
 
 
@@ -225,7 +270,7 @@ def test_models_are_accepted_directly():
 
     net = RateRNN(2, 6, 1, dt=10.0, tau=30.0, seed=0)
     fps = find_fixed_points(net, [0.5, 0.0], np.zeros((4, 6)), progress=False)
-    assert fps.kind == "ode" and fps.info["backend"] == "numba" and len(fps.roots) >= 1
+    assert fps.kind == "ode" and fps.info["backend"] == "cpp" and len(fps.roots) >= 1
     assert all(p.requires_grad for p in net.parameters())
 
 
@@ -269,7 +314,7 @@ def test_chord_steps_find_the_same_roots_with_fewer_factorisations(d, gain, seed
     assert chord.candidates.n_iter[both].sum() < 0.9 * newton.candidates.n_iter[both].sum()
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
 def test_shared_roots_change_the_cost_not_the_answer(backend):
     """With share_roots, candidates may stop at a root of the first-solved sample once
     the tail bound places their own root within the de-duplication radius of it: each ends within
@@ -354,17 +399,6 @@ def test_shared_roots_keep_close_roots_and_inputs_apart():
 # -- balls of convergence and uniqueness around known roots (share_roots) ---------------
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (5, 5), (16, 16), (48, 16), (70, 70)])
-def test_gram_matrix_of_the_levenberg_marquardt_steps(shape):
-    """The kernel forms AᵀA without Numba's runtime (a loop, not BLAS): it must equal
-    NumPy's product and be exactly symmetric."""
-    A = np.random.default_rng(shape[0]).normal(size=shape)
-    H = np.full((shape[1], shape[1]), np.nan)
-    kernels._gram(A, H)
-    np.testing.assert_allclose(H, A.T @ A, rtol=1e-13, atol=1e-13 * shape[0])
-    assert np.array_equal(H, H.T)
-
-
 def test_phi_curvature_is_the_largest_second_derivative():
     v = np.linspace(-12.0, 12.0, 400_001)
     t = np.tanh(v)
@@ -399,20 +433,15 @@ SMOOTH = ["rate_tanh_ode", "rate_tanh_map", "rate_softplus_ode", "rnn_tanh"]
 def test_jacobian_lipschitz_bounds_how_fast_the_jacobian_changes(name):
     """‖A(x) - A(y)‖₂ ≤ L ‖x - y‖ for far and near pairs, and the bound is not vacuous."""
     dyn = SYSTEMS[name]()
-    spec = dyn.numba_spec()
-    lip = kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
+    lip = kernels.jacobian_lipschitz(dyn.kernel_spec())
     assert 0 < lip < np.inf
     rng = np.random.default_rng(3)
     n, d = 400, dyn.n_state
     x = rng.normal(0, 1.5, (n, d))
     y = x + rng.normal(size=(n, d)) * np.logspace(-6, 0.5, n)[:, None]
     c = np.ascontiguousarray(dyn._prepare(NUMPY, rng.normal(size=(n, 2))))
-    A, B = np.empty((n, d, d)), np.empty((n, d, d))
-    r = np.empty((n, d))
-    for z, out in ((x, A), (y, B)):
-        kernels.evaluate_batch(
-            spec.model, spec.phi, spec.weight, spec.bias, spec.scale, c, z, r, out
-        )
+    _, A = dyn._residual_jacobian(NUMPY, x, c)
+    _, B = dyn._residual_jacobian(NUMPY, y, c)
     ratio = np.linalg.norm(A - B, ord=2, axis=(1, 2)) / np.linalg.norm(x - y, axis=1)
     assert np.all(ratio <= lip)
     assert np.max(ratio) > 0.02 * lip
@@ -420,8 +449,7 @@ def test_jacobian_lipschitz_bounds_how_fast_the_jacobian_changes(name):
 
 @pytest.mark.parametrize("name", ["rate_relu_ode", "rate_rectified_tanh_map", "gru", "lstm"])
 def test_no_lipschitz_bound_where_none_is_derived(name):
-    spec = SYSTEMS[name]().numba_spec()
-    assert kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale) == np.inf
+    assert kernels.jacobian_lipschitz(SYSTEMS[name]().kernel_spec()) == np.inf
 
 
 @pytest.mark.parametrize("name", ["rate_tanh_ode", "rnn_tanh"])
@@ -438,8 +466,7 @@ def test_root_radii_are_balls_of_convergence_and_uniqueness(name):
     assert len(roots) >= 3
     c = dyn._prepare(NUMPY, np.tile(u, (len(roots), 1)))
     radii, gate = _root_radii(dyn, roots, c)
-    spec = dyn.numba_spec()
-    lip = kernels.jacobian_lipschitz(spec.model, spec.phi, spec.weight, spec.scale)
+    lip = kernels.jacobian_lipschitz(dyn.kernel_spec())
     _, A = dyn._residual_jacobian(NUMPY, roots, c)
     exact = 2.0 / (3.0 * np.linalg.norm(np.linalg.inv(A), ord=2, axis=(1, 2)) * lip)
     assert np.all(radii[:, 0] > 0) and np.all(radii[:, 0] <= exact)
