@@ -224,6 +224,7 @@ class _Plan:
     h: float  # integration step (1 for maps)
     tper: float  # time per step
     rest_tol: float
+    cluster_tol: float  # as given: a fraction of the initial states' spread
     tol: float  # absolute grouping tolerance
     lyapunov_steps: int
     lyapunov_tol: float
@@ -432,6 +433,7 @@ def _make_plan(
         h=float(h),
         tper=float(tper),
         rest_tol=float(rest_tol),
+        cluster_tol=float(cluster_tol),
         tol=float(cluster_tol) * max(state_scale(X0), 1e-12),
         lyapunov_steps=int(lyapunov_steps),
         lyapunov_tol=float(thr),
@@ -577,7 +579,7 @@ def _shoot(dyn, win, c, u, lam, plan):
         lc = _map_cycle(dyn, x, c, k, 1e-10, 30, 1e-6)
         # A stable period-k orbit of a map has λ₁ = log|μ₁| / (k Δt) < 0: the
         # trajectory's exponent must be the orbit's.
-        if not lc.is_stable or abs(lc.exponents[0] - lam) > plan.lyapunov_tol:
+        if not (lc.is_stable and abs(lc.exponents[0] - lam) <= plan.lyapunov_tol):
             logger.debug("no stable periodic orbit near a trajectory (status %s)", lc.status)
             return None
         return lc
@@ -690,7 +692,8 @@ def _label(dyn, runs, U, plan, manifolds, rest, chaotic, cycles, on_cycle, unres
             "max_steps": plan.max_steps,
             "step": plan.h,
             "rest_tol": plan.rest_tol,
-            "cluster_tol": plan.tol,
+            "cluster_tol": plan.cluster_tol,
+            "cluster_distance": plan.tol,
             "lyapunov_steps": plan.lyapunov_steps,
             "lyapunov_tol": plan.lyapunov_tol,
         },

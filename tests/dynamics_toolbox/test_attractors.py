@@ -181,3 +181,17 @@ def test_two_cycle_of_the_logistic_map_is_a_periodic_orbit():
     # trajectories' QR estimates agree with it.
     assert att.cycles[0].exponents[0] == pytest.approx(np.log(abs(mult)) / 2, rel=1e-8)
     assert np.all(np.abs(att.lyapunov - np.log(abs(mult)) / 2) <= att.info["lyapunov_tol"])
+
+
+def test_runs_under_the_thread_policy():
+    from neurodyn import threads
+
+    dyn = FunctionDynamics(lambda x, u: x - x**3, n_state=1, kind="ode", dt=0.05)
+    x0 = np.linspace(-2, 2, 8)[:, None]
+    classify_attractors(dyn, x0, threads=1, progress=False)
+    choice = threads.last_choice()
+    assert (choice.what, choice.requested, choice.threads) == ("classify_attractors", 1, 1)
+    # Left to the policy, work this small (8 states of one variable) runs on one thread.
+    classify_attractors(dyn, x0, progress=False)
+    choice = threads.last_choice()
+    assert (choice.what, choice.requested, choice.threads) == ("classify_attractors", None, 1)

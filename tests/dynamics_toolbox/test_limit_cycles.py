@@ -160,3 +160,14 @@ def test_no_orbit_near_the_guess_stops_early():
     )  # fmt: skip
     lc = find_limit_cycle(dyn, [1.0, 0.0], 2 * np.pi, max_iter=30)
     assert lc.status in ("stalled", "fixed_point") and lc.n_iter < 30 and not lc.is_stable
+
+
+def test_runs_under_the_thread_policy():
+    from neurodyn import threads
+
+    find_limit_cycle(hopf(0.5, 2.0), [0.75, 0.0], 3.2, threads=1)
+    choice = threads.last_choice()
+    assert (choice.what, choice.requested) == ("find_limit_cycle", 1)
+    estimate_period(hopf(0.5, 2.0), [0.1, 0.0], t_transient=1.0, t_max=5.0)
+    choice = threads.last_choice()
+    assert (choice.what, choice.requested, choice.threads) == ("estimate_period", None, 1)

@@ -65,3 +65,15 @@ def test_bad_input():
         find_slow_manifolds(np.ones((10, 3)), dyn, align_tol=2.0)
     with pytest.raises(ValueError, match="NaN"):
         find_slow_manifolds(np.full((10, 3), np.nan), dyn)
+
+
+def test_runs_under_the_thread_policy():
+    from neurodyn import threads
+
+    dyn, v = line(d=4)
+    x = np.linspace(-2, 2, 30)[:, None] * v
+    assert len(find_slow_manifolds(x, dyn, threads=1)) == 1
+    choice = threads.last_choice()
+    assert (choice.what, choice.requested) == ("find_slow_manifolds", 1)
+    with pytest.raises(ValueError, match="threads must be None"):
+        find_slow_manifolds(x, dyn, threads=-1)

@@ -40,6 +40,14 @@ def test_projected_flow_of_a_linear_system_is_the_projected_matrix():
     np.testing.assert_allclose(flow.speed, speed, atol=1e-12)
     np.testing.assert_allclose(flow.project(mean + [0.3, -0.2] @ C), [[0.3, -0.2]], atol=1e-12)
     assert flow.to_xarray()["velocity"].dims == ("y2", "y1", "axis")
+    # The thread policy: an explicit count is used as it is; 25 states of 6 variables
+    # are too little work for a second thread.
+    from neurodyn import threads
+
+    projected_flow(dyn, basis=(mean, C), ylim=((-1, 1), (-2, 2)), n_grid=5, threads=2)
+    assert (threads.last_choice().what, threads.last_choice().threads) == ("projected_flow", 2)
+    projected_flow(dyn, basis=(mean, C), ylim=((-1, 1), (-2, 2)), n_grid=5)
+    assert threads.last_choice().threads == 1
 
 
 def test_pca_plane_of_planar_trajectories_contains_them():
