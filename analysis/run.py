@@ -162,12 +162,11 @@ def _period_inputs(ds, period, max_conditions):
     values = [np.asarray(ds[v].values) for v in variables]
     keys = [tuple(v[i] for v in values) for i in range(ds.sizes["trial"])]
     levels = sorted(set(keys[i] for i in trials))
-    code = np.array([levels.index(k) if k in levels else -1 for k in keys])
+    # Conditions are numbered in the order of ``levels``; a trial without steps in the
+    # period adds nothing to any mean, so its number does not matter.
+    code = np.array([levels.index(k) if k in levels else 0 for k in keys])
     tagged = ds.assign_coords(analysis_condition=("trial", code))
-    # Conditions are numbered in the order of ``levels``; trials outside the period
-    # (code -1) are excluded by the period's mask.
     u_cond, _ = condition_inputs(tagged, by="analysis_condition", period=period)
-    u_cond = u_cond[-len(levels) :]
     names = [
         f"{period}: " + ", ".join(f"{v}={_fmt(x)}" for v, x in zip(variables, lev, strict=True))
         for lev in levels

@@ -138,6 +138,19 @@ def test_run_inputs_average_the_stimulus_per_condition():
         run_inputs(ds, "stimulus,,zero")
 
 
+def test_run_inputs_of_a_period_some_trials_lack():
+    from neurodyn.rnn_models import RateRNN
+    from neurodyn.tasks import make_task
+
+    task = make_task("perceptual_dm", timing={"delay": ("choice", [0.0, 200.0])})
+    ds = neurodyn.simulate(RateRNN(3, 8, 3, dt=20.0, seed=0), task, n_trials=32, seed=0)
+    assert 0.0 in ds["delay_ms"].values and 200.0 in ds["delay_ms"].values
+    # During the delay only fixation is on, whatever the trial: one condition.
+    U, names = run_inputs(ds, "delay")
+    assert names == ["delay"]
+    np.testing.assert_array_equal(U, [[1.0, 0.0, 0.0]])
+
+
 def test_run_inputs_names_the_stimulus_of_tasks_that_call_it_otherwise():
     from neurodyn.rnn_models import RateRNN
     from neurodyn.tasks import make_task
