@@ -183,8 +183,9 @@ def decision_run(tmp_path_factory):
 
 
 def test_analyze_run_labels_every_result_by_its_input(decision_run):
+    # device="cpu" takes the path a GPU takes (the model moved, the search on its device).
     out = analyze_run(decision_run, n_inits=32, n_attractor_inits=16, n_lyapunov=3,
-                      progress=False, threads=1)  # fmt: skip
+                      progress=False, threads=1, device="cpu")  # fmt: skip
     U, names = run_inputs(xr.load_dataset(decision_run / "evaluation.nc"))
     assert out["conditions"] == names and len(names) == 5  # 2 signs x 2 coherences + zero
     np.testing.assert_array_equal(out["inputs"], U)
@@ -223,6 +224,10 @@ def test_analyze_refuses_bad_inputs_before_writing(decision_run):
         analyze_run(decision_run, inputs="nonsense", progress=False)
     with pytest.raises(ValueError, match="threads must be None"):
         analyze_run(decision_run, threads=0, progress=False)
+    with pytest.raises(ValueError, match="device"):
+        analyze_run(decision_run, device="tpu", progress=False)
+    with pytest.raises(ValueError, match="progress must be"):
+        analyze_run(decision_run, progress=2)
     assert sorted(p.name for p in decision_run.iterdir()) == before
 
 
