@@ -292,12 +292,16 @@ def _analyze(
 
     total = summary["n_fixed_points"]
     classes = ", ".join(
-        describe(label, n) for label, n in counts.items() if label not in ("slow", "failed")
+        describe(label, n)
+        for label, n in counts.items()
+        if label.startswith(("stable", "marginal", "unstable_"))
     )
     print(f"  {total} fixed point{'s' if total != 1 else ''}: {classes}")
+    left = counts.get("left_state_set", 0)
     print(
         f"  {summary['n_slow_points']} slow point(s); {counts.get('failed', 0)} of "
         f"{summary['n_candidates']} candidates did not converge"
+        + (f" ({left} left the states the model can reach)" if left else "")
     )
     for condition in summary["conditions"]:
         _print_condition(summary, condition)
