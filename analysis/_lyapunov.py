@@ -85,9 +85,10 @@ LOG_GROWTH = {"float64": 200.0, "float32": 30.0}
 class JacobianStepper:
     """One step of the states and their tangent vectors, on formed Jacobians (any system).
 
-    ``step(X, V, c)`` returns the new states and overwrites V (n, d, k) with
-    :math:`D(x)V`: :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V =
-    A(x(t))V` for ODEs (the same stages as the state).
+    ``step(X, V, c)`` returns the new states and overwrites V with :math:`D(x)V`:
+    :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for
+    ODEs (the same stages as the state). V is (d, n, k), trajectory b's vectors in
+    ``V[:, b]`` (the layout of :class:`QRIteration`); :meth:`step_batched` takes (n, d, k).
     """
 
     #: A user's system may warn or fail on states that overflow: check after every step.
@@ -109,6 +110,13 @@ class JacobianStepper:
         return r, a
 
     def __call__(self, X, V, c):
+        Vn = np.ascontiguousarray(V.transpose(1, 0, 2))
+        X = self.step_batched(X, Vn, c)
+        V[...] = Vn.transpose(1, 0, 2)
+        return X
+
+    def step_batched(self, X, V, c):
+        """:meth:`__call__` with V (n, d, k), the layout of the batched Jacobians."""
         h = self.h
         if self.integrator == "map":
             fx, J = self._fj(X, c)
@@ -138,6 +146,10 @@ class JacobianFreeStepper:
     W(\\phi'\\odot V))` with one matrix product for all trajectories. An Euler step (and
     the Euler map, h = 1 with s = Δt/τ) is :math:`V \\leftarrow (1 - hs)\\odot V +
     (hs\\odot W)(\\phi'\\odot V)`, with the row scaling hs folded into the matrix once.
+
+    V is (d, n, k), trajectory b's vectors in ``V[:, b]``: the trajectories' columns lie
+    side by side, so the product is one (d × d)(d × nk) GEMM and every elementwise
+    operation runs over contiguous rows of nk numbers.
     """
 
     #: States are checked at QR times only: every operation here is NumPy's, under the
@@ -151,10 +163,10 @@ class JacobianFreeStepper:
         if integrator in ("map", "euler"):
             hs = dyn.scale * (1.0 if integrator == "map" else h)
             self.M = np.ascontiguousarray(hs[:, None] * dyn.W, dtype=self.dtype)
-            self.a3 = (1.0 - hs).astype(self.dtype)[None, :, None]
+            self.a3 = (1.0 - hs).astype(self.dtype)[:, None, None]
         else:
             self.M = np.ascontiguousarray(dyn.W, dtype=self.dtype)
-            self.s3 = dyn.scale.astype(self.dtype)[None, :, None]
+            self.s3 = dyn.scale.astype(self.dtype)[:, None, None]
         self._buffers: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def work(self, n: int, k: int) -> float:
@@ -172,19 +184,15 @@ class JacobianFreeStepper:
         return r, dy
 
     def _product(self, dy, V):
-        """M(φ' ⊙ V) for every trajectory, as an (n, d, k) view of a buffer: the
-        trajectories' columns side by side make one (d × d)(d × nk) product."""
-        n, d, k = V.shape
+        """M(φ' ⊙ V), (d, n, k), in a buffer that the next call overwrites."""
+        d, n, k = V.shape
         if (n, k) not in self._buffers:
-            self._buffers[(n, k)] = (
-                np.empty((d, n, k), self.dtype),
-                np.empty((d, n * k), self.dtype),
-            )
+            self._buffers[(n, k)] = (np.empty_like(V), np.empty((d, n * k), self.dtype))
         G, P = self._buffers[(n, k)]
         gain = dy.T.astype(self.dtype, copy=False)
-        np.multiply(V.transpose(1, 0, 2), gain[:, :, None], out=G)
+        np.multiply(V, gain[:, :, None], out=G)
         np.matmul(self.M, G.reshape(d, n * k), out=P)
-        return P.reshape(d, n, k).transpose(1, 0, 2)
+        return P.reshape(d, n, k)
 
     def _tangent(self, dy, V):
         """s ⊙ (−V + W(φ' ⊙ V)), a new array."""
@@ -227,15 +235,16 @@ class QRIteration:
         (None: all), shape (len(rows), ...).
     X : ndarray (n, d)
         Initial states (float64).
-    V : ndarray (n, d, k)
-        Orthonormal initial tangent vectors, in the tangent precision.
+    V : ndarray (d, n, k)
+        Orthonormal initial tangent vectors (trajectory b's in ``V[:, b]``), in the
+        tangent precision.
     plan
         The run's settings (``adaptive``, ``interval``, ``max_interval``, ``log_kappa``,
         ``x_max``, ``precision``).
     """
 
     def __init__(self, stepper, prep, X, V, plan):
-        n, d, _ = V.shape
+        d, n, _ = V.shape
         self.stepper, self.prep, self.plan = stepper, prep, plan
         self.X, self.V = X, V
         self.V_saved = V.copy()
@@ -315,7 +324,7 @@ class QRIteration:
     # -- QR and its verdict ---------------------------------------------------------------
     def _factor_rows(self, idx, sums, count) -> None:
         since = self.t - self.t_saved[idx]
-        q, logs, verdict = self._factor(self.V[idx], since)
+        q, logs, verdict = self._factor(self.V[:, idx].transpose(1, 0, 2), since)
         for j, b in enumerate(idx):
             if verdict[j] == OK:
                 self._accept(b, q[j], logs[j], int(since[j]), sums, count, self.t)
@@ -367,8 +376,8 @@ class QRIteration:
         sums[b] += logs
         if count:
             self.n_qr[b] += 1
-        self.V[b] = q
-        self.V_saved[b] = q
+        self.V[:, b] = q
+        self.V_saved[:, b] = q
         self.t_saved[b] = t
         if self.plan.adaptive:
             self.interval[b] = self._next_interval(logs, since, int(self.interval[b]))
@@ -393,11 +402,11 @@ class QRIteration:
         pos, n = 0, max(1, len(steps) // 2)
         while pos < len(steps):
             n = min(n, len(steps) - pos)
-            V = self.V_saved[b : b + 1].copy()
+            V = self.V_saved[:, b : b + 1].copy()
             for t, X in steps[pos : pos + n]:
                 with np.errstate(over="ignore", invalid="ignore"):
                     self.stepper(X[b : b + 1], V, self.prep(t, [b]))
-            q, logs, verdict = self._factor(V, np.array([n]))
+            q, logs, verdict = self._factor(V.transpose(1, 0, 2), np.array([n]))
             t_end = steps[pos + n - 1][0] + 1
             if verdict[0] == "redo":
                 n = max(1, n // 2)
@@ -433,5 +442,8 @@ class QRIteration:
         self.active[b] = False
         self.status[b] = status
         self.reason[b] = reason
-        self.V[b] = 0.0
-        logger.warning("Lyapunov trajectory %d stopped (%s): %s", b, status, reason)
+        self.V[:, b] = 0.0
+        # A state that leaves the bounds is an answer (the trajectory diverges); a tangent
+        # map that cannot be resolved is a numerical failure the user should see.
+        level = logging.INFO if status == DIVERGED else logging.WARNING
+        logger.log(level, "Lyapunov trajectory %d stopped (%s): %s", b, status, reason)

@@ -257,7 +257,7 @@ class _Stepper:
 
     def __call__(self, x, Q, c):
         Q = np.array(Q, dtype=np.float64)
-        return self._step(x, Q, c), Q
+        return self._step.step_batched(x, Q, c), Q
 
 
 def _pick_backend(dyn, backend, precision):
@@ -363,7 +363,8 @@ def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.n
     n_traj, _, k = Q0.shape
     stepper = _stepper(dyn, plan)
     dtype = np.float32 if plan.precision == "float32" else np.float64
-    it = QRIteration(stepper, _input_drive(dyn, U, n_traj), X0.copy(), Q0.astype(dtype), plan)
+    V = np.ascontiguousarray(Q0.transpose(1, 0, 2), dtype=dtype)  # (d, n, k)
+    it = QRIteration(stepper, _input_drive(dyn, U, n_traj), X0.copy(), V, plan)
     bounds = plan.bounds
     sums = np.zeros((n_traj, k))
     history = np.full((n_traj, len(bounds) - 1, k), np.nan)
