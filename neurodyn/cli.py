@@ -265,22 +265,36 @@ def _cmd_quickstart(args) -> int:
     # The summary ends with phase_portrait.png: the flow on the trajectories' top two
     # principal components with the fixed points (27 for the 3-bit flip-flop's cube).
     print("\nFixed points, attractors and projected phase portrait of the trained network:")
-    _analyze(res.run_dir, seed=args.seed, progress=not args.no_progress, device=args.device)
+    _analyze(
+        res.run_dir,
+        seed=args.seed,
+        progress=not args.no_progress,
+        device=args.device,
+        threads=args.threads,
+    )
     return 0
 
 
 def _analyze(
-    run_dir, *, seed: int, progress: bool, n_inits: int = 1024, device="auto", inputs="auto"
+    run_dir,
+    *,
+    seed: int,
+    progress: bool,
+    n_inits: int = 1024,
+    device="auto",
+    threads=None,
+    inputs="auto",
 ) -> None:
     from .analysis.run import analyze_run
-    from .devices import resolve_device
 
-    # The analyzers follow the model's device; it stays on the CPU where load_model
-    # puts it unless a GPU is chosen.
-    dev = resolve_device(device)
-    on_device = {} if dev.type == "cpu" else {"device": dev}
     summary = analyze_run(
-        run_dir, inputs=inputs, n_inits=n_inits, seed=seed, progress=progress, **on_device
+        run_dir,
+        inputs=inputs,
+        n_inits=n_inits,
+        seed=seed,
+        progress=progress,
+        device=device,
+        threads=threads,
     )
     counts = summary["counts"]
 
@@ -346,6 +360,7 @@ def _cmd_analyze(args) -> int:
         progress=not args.no_progress,
         n_inits=args.n_inits,
         device=args.device,
+        threads=args.threads,
         inputs=args.input,
     )
     return 0
