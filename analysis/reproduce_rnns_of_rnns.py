@@ -32,6 +32,7 @@ import numpy as np
 from ..devices import model_device, resolve_device
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
+from ..progress import progress_bar
 from ..seeding import make_rng, resolve_seed, torch_generator
 from ..threads import check_threads, limit
 from ..train.resources import recurrent_flops
@@ -121,7 +122,6 @@ def train_classifier(
     """
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import tqdm
 
     start = time.perf_counter()
     dev = model_device(model) if device is None else resolve_device(device)
@@ -132,7 +132,7 @@ def train_classifier(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(epochs, 1))
     gen = torch_generator(seed, "data")
     history = {"epoch": [], "train_loss": [], "test_accuracy": []}
-    for epoch in tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress):
+    for epoch in progress_bar(range(epochs), progress=progress, desc=desc, unit="epoch"):
         model.train()
         perm = torch.randperm(len(xtr), generator=gen)
         total, count = 0.0, 0
@@ -240,7 +240,6 @@ def reproduce_rnns_of_rnns(
         modules × module size), ``curves``, ``claims``, ``config``, ``seconds`` and
         ``files``.
     """
-    from tqdm.auto import tqdm
 
     from ..tasks.digits import SequentialDigits
     from .contraction import certify
@@ -266,7 +265,7 @@ def reproduce_rnns_of_rnns(
         jobs += [("sweep", "sequential", "sparse_combo", m, s, size.sweep_epochs)
                  for m in size.sweep_modules for s in size.sweep_sizes]  # fmt: skip
         rows, curves = [], []
-        bar = tqdm(jobs, desc="RNNs of RNNs", unit="model", disable=not progress)
+        bar = progress_bar(jobs, progress=progress, desc="RNNs of RNNs", unit="model")
         for k, (section, variant, kind, n_mod, mod_size, epochs) in enumerate(bar):
             bar.set_postfix_str(f"{kind} {variant} {n_mod}x{mod_size}")
             model_seed = int(make_rng(seed, "init", k).integers(0, 2**31 - 1))

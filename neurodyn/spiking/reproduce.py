@@ -30,6 +30,7 @@ import numpy as np
 from ..backends import resolve_backend
 from ..io.atomic import atomic_write_json, atomic_write_text
 from ..io.tables import csv_text, markdown_table, table_cell
+from ..progress import progress_bar
 from ..seeding import make_rng, resolve_seed
 from ..threads import check_threads, limit
 from .data import images_to_probabilities, load_digits
@@ -169,7 +170,6 @@ def reproduce_nalsm(
         ``nalsm_at_least_stdp``, ``above_chance``), ``paths``, ``config`` and
         ``seconds``.
     """
-    from tqdm.auto import tqdm
 
     start = time.perf_counter()
     seed = resolve_seed(seed)
@@ -190,7 +190,7 @@ def reproduce_nalsm(
     rows, keep = [], {}
     pinned = contextlib.nullcontext() if threads is None else limit(threads, what="reproduce nalsm")
     with pinned:
-        for name, cfg in tqdm(jobs, desc="NALSM reproduction", unit="model", disable=not progress):
+        for name, cfg in progress_bar(jobs, progress=progress, desc="NALSM reproduction", unit="model"):
             logger.info("running %s", name)
             row, spikes = _evaluate(name, cfg, p, labels, split, size, seed, False, backend)
             rows.append(row)

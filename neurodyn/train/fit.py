@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import threads as _threads
 from .._validation import check_choice, check_int, check_positive
 from ..devices import resolve_device, to_device
 from ..io.atomic import atomic_path
+from ..progress import check_progress, progress_bar
 from ..seeding import resolve_seed, torch_generator
 from .curriculum import Criterion, Curriculum, Stage
 from .data import DatasetSource, TaskSource, validate_dataset
@@ -221,8 +221,9 @@ def fit(
         CPU threads (torch, BLAS); default :func:`neurodyn.threads.limit`'s policy for
         a step's work :math:`2 B g H (H + m)` (:func:`~neurodyn.train.resources.step_flops`),
         re-evaluated every :data:`THREAD_RECHECK_S` seconds.
-    progress : bool
-        Show a progress bar.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar: True (when the output is a terminal or a notebook), False,
+        or "always" (also in a log, refreshed every 30 s); see :mod:`neurodyn.progress`.
 
     Returns
     -------
@@ -273,6 +274,7 @@ def _check_arguments(**a) -> dict:
     if a["resume"] and a["checkpoint"] is None:
         raise ValueError("resume=True needs a checkpoint path")
     _threads.check_threads(a["threads"])
+    check_progress(a["progress"])
     resolve_device(a["device"])
     return a
 
@@ -513,11 +515,8 @@ class _Run:
         self._resume()
         self._source(self.result.stage)
         n_steps, r = self.a["n_steps"], self.result
-        bar = tqdm(
-            total=n_steps,
-            initial=self.step,
-            disable=not self.a["progress"],
-            desc="training",
+        bar = progress_bar(
+            total=n_steps, initial=self.step, progress=self.a["progress"], desc="training",
             unit="step",
         )
         try:
