@@ -448,7 +448,7 @@ def lyapunov_spectrum(
     backend : {"auto", "jacobian_free", "numpy"}
         ``jacobian_free``: never forms the Jacobian, rate networks only (the ``auto``
         choice for them); ``numpy``: the reference on formed Jacobians (every system).
-        ``"numba"`` (before 0.x) raises: ``jacobian_free`` replaced it.
+        ``"numba"`` raises a ValueError that names ``jacobian_free``, which replaced it.
     precision : {"float64", "float32"}
         dtype of the tangent vectors with ``jacobian_free``; the state and the sums of
         :math:`\log|R_{ii}|` stay float64. float32 halves the cost of the matrix product

@@ -1,4 +1,4 @@
-"""Lyapunov spectrum: neurodyn's Jacobian-free kernel against the textbook NumPy loop.
+"""Lyapunov spectrum: neurodyn's Jacobian-free stepper against the textbook NumPy loop.
 
 The top 100 Lyapunov exponents of a 500-unit random rate network
 
@@ -50,10 +50,11 @@ from neurodyn.seeding import make_rng  # noqa: E402
 def reference(W, x0, Q0, dt, n_transient, n_steps):
     """Form the Jacobian, multiply, QR every step (float64 NumPy).
 
-    The state update is written as neurodyn's rate network evaluates it, so that both
-    follow the same trajectory: in a chaotic network (λ1 ≈ 0.09/τ here) a last-bit
-    difference grows by e^{λ1 t}, and after a few hundred τ the runs would agree only
-    statistically (to about 1.5% over 10 000 steps).
+    The state update rounds as neurodyn's rate network evaluates it (φ Wᵀ − x equals its
+    −x + φ Wᵀ + c with c = 0, times s = 1), so that both follow the same trajectory: in a
+    chaotic network (λ1 ≈ 0.09/τ here) a last-bit difference grows by e^{λ1 t}, and
+    after a few hundred τ the runs would agree only statistically (to about 1.5% over
+    10 000 steps).
     """
     d, _ = Q0.shape
     x, Q = x0.copy(), Q0.copy()
@@ -62,7 +63,7 @@ def reference(W, x0, Q0, dt, n_transient, n_steps):
     for t in range(n_transient + n_steps):
         phi = np.tanh(x)
         D = (1.0 - dt) * eye + dt * W * (1.0 - phi * phi)[None, :]
-        x = x + dt * (1.0 * (-x + phi @ W.T + 0.0))
+        x = x + dt * (phi @ W.T - x)
         Q, R = np.linalg.qr(D @ Q)
         if t >= n_transient:
             sums += np.log(np.abs(np.diag(R)))
