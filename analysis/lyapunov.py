@@ -285,6 +285,7 @@ def _pick_backend(dyn, backend, precision):
 
 def _make_plan(
     dyn,
+    *,
     n_steps,
     transient,
     step,
@@ -497,16 +498,16 @@ def lyapunov_spectrum(
     k = d if k is None else _check_int("k", k, 1, d)
     plan = _make_plan(
         dyn,
-        n_steps,
-        transient,
-        step,
-        integrator,
-        reorth,
-        max_interval,
-        n_checkpoints,
-        x_max,
-        backend,
-        precision,
+        n_steps=n_steps,
+        transient=transient,
+        step=step,
+        integrator=integrator,
+        reorth=reorth,
+        max_interval=max_interval,
+        n_checkpoints=n_checkpoints,
+        x_max=x_max,
+        backend=backend,
+        precision=precision,
     )
     _threads.check_threads(threads)
     U = _inputs(dyn, inputs, n_traj, plan.transient + int(plan.bounds[-1]))
