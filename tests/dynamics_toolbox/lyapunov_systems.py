@@ -13,8 +13,9 @@ schedule), so they differ only by rounding in the tangent vectors and in the sum
 So |ΔS_j| ≤ C ε (κ n + √n max|S|), with C = 10 for the constants these estimates leave
 out (the dimension in Householder's error bound, d ≤ 30 here, and the steps over which a
 rounding error in the vectors' directions keeps changing the growth rates). Observed
-ratios |ΔS|/(ε(κ n + √n max|S|)) are below 0.1 on these systems, under several OpenBLAS
-kernels and thread counts; a wrong step, product or QR bookkeeping changes S by O(1).
+ratios |ΔS|/(ε(κ n + √n max|S|)) stay below 0.2 on these systems over many run lengths,
+under several OpenBLAS kernels and thread counts; a wrong step, product or QR
+bookkeeping changes S by O(1).
 """
 
 import numpy as np
