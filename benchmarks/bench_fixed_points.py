@@ -9,10 +9,9 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
     constant input per context, 1024 initial states per context;
 (c) scale: 10 000 initial states on the 256-unit network (default method only),
     with the peak resident memory of the process;
-(d) the eigendecomposition behind linearization against ``np.linalg.eig``: 16 random
-    128 × 128 matrices (LAPACK's ``dgeev`` on the Numba threads) and 27 of 16 × 16
-    (the Numba QR solver of :mod:`neurodyn.analysis._hqr`), on the Numba threads and
-    on one thread.
+(d) the eigendecomposition behind linearization (:func:`neurodyn.analysis.eigenmodes`:
+    LAPACK's ``dgeev``, the eigenvector inverse and the sorting) against the bare
+    ``np.linalg.eig``: 16 random 128 × 128 matrices and 27 of 16 × 16.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
 A third row times the default method with ``share_roots=False`` (every candidate
@@ -36,7 +35,7 @@ import os
 
 # One BLAS thread for both methods: on a shared 2-core machine OpenBLAS's own threads
 # make a 512×64 matmul 50× slower, which would time the machine's load, not the
-# algorithms. The Newton kernels parallelise over candidates with Numba instead.
+# algorithms. The Newton kernel parallelises over candidates with OpenMP instead.
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -46,14 +45,13 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import neurodyn  # noqa: E402
 from neurodyn.analysis import (  # noqa: E402
-    _eig,
     condition_inputs,
+    eigenmodes,
     find_fixed_points,
     sample_initial_states,
     tile_conditions,
@@ -123,7 +121,7 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
     rounds.
     """
     kw = dict(conditions=conditions, progress=False)
-    # Load the Numba kernels once, untimed (compiled code is cached on disk).
+    # One untimed call: imports and first-touch allocations.
     find_fixed_points(model, None if inputs is None else inputs[:8], x0[:8], progress=False)
     t_new, s_new, t_adam, s_adam, ratio, ratio_search, ratio_method = [], [], [], [], [], [], []
     s_own, gain = [], []
@@ -186,7 +184,7 @@ def main(argv=None):
         return None if args.cache is None else args.cache / f"{name}{'_quick' if quick else ''}.npz"
 
     print(f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
-          f"numba threads {numba.get_num_threads()}; "
+          f"cores {neurodyn.threads.available_cores()}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
           f"rounds {rounds} (x3 for the cases under a second), each newton x{repeats} and "
           f"adam x1{' (quick)' if quick else ''}")  # fmt: skip
@@ -230,26 +228,21 @@ def main(argv=None):
     print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
           f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
 
-    # (d) batched eigendecomposition behind linearization against numpy: LAPACK's dgeev
-    # on the Numba threads for large matrices, the Numba QR solver (_hqr) for small ones
-    # (27 of 16 x 16 are (a)'s fixed points), on one thread and on the Numba threads
+    # (d) the eigendecomposition behind linearization (LAPACK's dgeev, the inverse of
+    # the eigenvectors, the sorting) against the bare np.linalg.eig; 27 of 16 x 16 are
+    # (a)'s fixed points
     print()
     rng = np.random.default_rng(0)
     for k, d, reps in ((8 if quick else 16, 128, 5), (27, 16, 200)):
         J = rng.normal(size=(k, d, d)) / np.sqrt(d)
-        t_one, t_par, t_np = [], [], []
-        threshold = _eig.MIN_PARALLEL_WORK
+        t_modes, t_np = [], []
         for _ in range(reps):
-            t_par.append(timed_call(lambda J=J: _eig.eig(J)))
-            _eig.MIN_PARALLEL_WORK = np.inf  # the same code on the calling thread
-            t_one.append(timed_call(lambda J=J: _eig.eig(J)))
-            _eig.MIN_PARALLEL_WORK = threshold
+            t_modes.append(timed_call(lambda J=J: eigenmodes(J, kind="map")))
             t_np.append(timed_call(lambda J=J: np.linalg.eig(J)))
         med = statistics.median
         print(f"(d) eigendecomposition of {k} random {d}x{d} matrices: "
-              f"{med(t_par) * 1e3:.3f} ms on the Numba threads, {med(t_one) * 1e3:.3f} ms on one, "
-              f"vs {med(t_np) * 1e3:.3f} ms with np.linalg.eig ({med(t_np) / med(t_par):.2f}x; "
-              f"{med(t_np) / med(t_one):.2f}x on one thread)")  # fmt: skip
+              f"{med(t_modes) * 1e3:.3f} ms with eigenmodes (vectors, inverse, sorted), "
+              f"{med(t_np) * 1e3:.3f} ms with np.linalg.eig ({med(t_modes) / med(t_np):.2f}x)")  # fmt: skip
 
     print(
         "\nspeed-up of the default method over method='adam' (end to end; end to end "

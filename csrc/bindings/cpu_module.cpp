@@ -3,6 +3,7 @@
 // arrays are used in place) and releases the GIL while the kernel runs.
 #include <pybind11/pybind11.h>
 
+#include "neurodyn/fixed_points_dedupe.h"
 #include "neurodyn/lif.h"
 #include "neurodyn/newton.h"
 #include "newton_args.h"
@@ -94,6 +95,25 @@ PYBIND11_MODULE(_C, m) {
             neurodyn::newton::evaluate_batch(m, c, x, n, r, a);
         },
         "Residuals R (n, d) and Jacobians A (n, d, d) of the kernel's model at states X.");
+    m.def(
+        "cluster_scan",
+        [](py::array x, py::array order, double tol2, int64_t max_scan, py::array labels,
+           py::array reps) {
+            using neurodyn::binding::newton_data;
+            if (x.ndim() != 2) throw std::invalid_argument("cluster_scan: 'x' must be 2-D");
+            const int64_t n = x.shape(0), d = x.shape(1);
+            const double *px = newton_data<double>(x, "x", n * d);
+            const int64_t *po = newton_data<int64_t>(order, "order", n);
+            for (int64_t a = 0; a < n; ++a)
+                if (po[a] < 0 || po[a] >= n)
+                    throw std::invalid_argument("cluster_scan: 'order' indexes past 'x'");
+            int64_t *pl = newton_data<int64_t>(labels, "labels", n, true);
+            int64_t *pr = newton_data<int64_t>(reps, "reps", max_scan, true);
+            py::gil_scoped_release release;
+            return neurodyn::dedupe::cluster_scan(px, n, d, po, tol2, max_scan, pl, pr);
+        },
+        "Greedy clustering of x in the order `order` (see neurodyn.analysis.dedupe); returns "
+        "the number of clusters formed.");
     m.def("has_openmp", &neurodyn::cpu_has_openmp, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &neurodyn::cpu_max_threads, "OpenMP's default number of threads.");
 }

@@ -55,8 +55,13 @@ def test_cluster_respects_groups():
     assert len(reps) == 2 and labels.tolist() == [0, 1, 0, 1]
 
 
+@pytest.mark.parametrize("scan", ["compiled", "numpy"])
 @pytest.mark.parametrize("n_centres", [3, 40, 300])  # below, around and above max_scan
-def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres):
+def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres, scan, monkeypatch):
+    from neurodyn.analysis import dedupe
+
+    if scan == "numpy":  # the scan of a build without the compiled extension
+        monkeypatch.setattr(dedupe, "_scan", dedupe._scan_numpy)
     rng = np.random.default_rng(n_centres)
     centres = rng.normal(size=(n_centres, 5))
     x = centres[rng.integers(n_centres, size=2000)] + rng.normal(scale=0.05, size=(2000, 5))
