@@ -107,7 +107,9 @@ def timed_call(fn) -> float:
 def describe(fps) -> str:
     s = fps.summary()
     roots = "/".join(
-        f"{k.replace('unstable_', 'u')}={v}" for k, v in s.items() if k not in ("slow", "failed")
+        f"{k.replace('unstable_', 'u')}={v}"
+        for k, v in s.items()
+        if k not in ("slow", "failed", "left_state_set")
     )
     return f"{len(fps.roots):4d} roots ({roots}); slow {s['slow']}, failed candidates {s['failed']}"
 

@@ -180,12 +180,6 @@ void Solver::gram(const double *A, double *H) const {
         for (int64_t j = 0; j < i; ++j) H[i * d + j] = H[j * d + i];
 }
 
-// Compiled twice on x86-64 Linux, for AVX2 and for the baseline, and picked at load
-// time by the CPU (the elimination, solves and products run twice as wide on AVX2);
-// contraction stays off, so no clone fuses a multiply-add the reference does not.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
 Solver::Outcome Solver::solve(const double *c, double *x, int64_t group) {
     const int64_t d = d_;
     const Options &o = o_;
