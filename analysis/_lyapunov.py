@@ -276,7 +276,8 @@ class QRIteration:
         with np.errstate(over="ignore", invalid="ignore"):
             while self.t < end:
                 t = self.t
-                self.window.append((t, self.X))
+                if self.plan.adaptive:  # only an adaptive run goes back
+                    self.window.append((t, self.X))
                 self.X = self.stepper(self.X, self.V, self.prep(t, None))
                 self.t = t + 1
                 if every:
@@ -325,10 +326,11 @@ class QRIteration:
     def _factor_rows(self, idx, sums, count) -> None:
         since = self.t - self.t_saved[idx]
         q, logs, verdict = self._factor(self.V[:, idx].transpose(1, 0, 2), since)
-        for j, b in enumerate(idx):
-            if verdict[j] == OK:
-                self._accept(b, q[j], logs[j], int(since[j]), sums, count, self.t)
-            elif verdict[j] == "redo":
+        ok = verdict == OK
+        self._accept(idx[ok], q[ok], logs[ok], since[ok], sums, count, self.t)
+        for j in np.flatnonzero(~ok):
+            b = idx[j]
+            if verdict[j] == "redo":
                 self._redo(b, sums, count)
             else:
                 self._fail(b, verdict[j], self._failure_reason(verdict[j], b, self.t))
@@ -371,28 +373,28 @@ class QRIteration:
             self.max_log_kappa = max(self.max_log_kappa, float(np.max(log_kappa[ok])))
         return q, logs, verdict
 
-    def _accept(self, b, q, logs, since, sums, count, t) -> None:
-        """Count an interval that ended at step t and restart from its Q."""
-        sums[b] += logs
+    def _accept(self, rows, q, logs, since, sums, count, t) -> None:
+        """Count the intervals of ``rows`` that ended at step t (``since`` steps long) and
+        restart them from their Q (``q``: (len(rows), d, k))."""
+        sums[rows] += logs
         if count:
-            self.n_qr[b] += 1
-        self.V[:, b] = q
-        self.V_saved[:, b] = q
-        self.t_saved[b] = t
+            self.n_qr[rows] += 1
+        self.V[:, rows] = q.transpose(1, 0, 2)
+        self.V_saved[:, rows] = self.V[:, rows]
+        self.t_saved[rows] = t
         if self.plan.adaptive:
-            self.interval[b] = self._next_interval(logs, since, int(self.interval[b]))
+            self.interval[rows] = self._next_interval(logs, since, self.interval[rows])
 
-    def _next_interval(self, logs, since: int, current: int) -> int:
-        """The next interval from the local exponents of the one just accepted."""
+    def _next_interval(self, logs, since, current):
+        """The next intervals from the local exponents of the ones just accepted."""
         plan = self.plan
-        spread = (np.max(logs) - np.min(logs)) / since
-        size = np.max(np.abs(logs)) / since
-        m = min(plan.max_interval, 2 * max(since, current))
-        if spread > 0:
-            m = min(m, int(plan.log_kappa / spread))
-        if size > 0:
-            m = min(m, int(LOG_GROWTH[plan.precision] / size))
-        return max(1, m)
+        spread = (np.max(logs, axis=1) - np.min(logs, axis=1)) / since
+        size = np.max(np.abs(logs), axis=1) / since
+        m = np.minimum(plan.max_interval, 2 * np.maximum(since, current)).astype(float)
+        with np.errstate(divide="ignore"):
+            m = np.minimum(m, np.floor(plan.log_kappa / spread))
+            m = np.minimum(m, np.floor(LOG_GROWTH[plan.precision] / size))
+        return np.maximum(1, m).astype(np.int64)
 
     def _redo(self, b, sums, count) -> None:
         """Redo trajectory b's tangent vectors since its last accepted QR, in halves, from
@@ -415,7 +417,7 @@ class QRIteration:
                 self._fail(b, verdict[0], self._failure_reason(verdict[0], b, t_end))
                 return
             else:
-                self._accept(b, q[0], logs[0], n, sums, count, t_end)
+                self._accept([b], q, logs, np.array([n]), sums, count, t_end)
                 pos += n
                 n = int(self.interval[b])
 
