@@ -17,4 +17,5 @@ def pytest_configure(config):
     # every call runs on one thread too and two runs of the same training match
     # bit for bit whatever the machine's load. tests/test_threads.py checks the
     # policy itself, and tests that need several threads ask for them (threads=2).
-    os.environ["OMP_NUM_THREADS"] = "1"
+    # A value already set is kept, so the suite can also be run with more threads.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
