@@ -82,13 +82,28 @@ OK, DIVERGED, SINGULAR, NONFINITE, LOST_RANK = (
 LOG_GROWTH = {"float64": 200.0, "float32": 30.0}
 
 
+def _qr(M):
+    """Reduced QR of each (d, k) block of M (m, d, k), in M's precision.
+
+    NumPy factors float32 matrices in float64 (three times the cost of LAPACK's sgeqrf
+    at 500 × 100); single precision goes to SciPy's LAPACK one block at a time.
+    """
+    if M.dtype != np.float32:
+        return np.linalg.qr(M)
+    from scipy.linalg import qr
+
+    factors = [qr(m, mode="economic", check_finite=False) for m in M]
+    return np.stack([f[0] for f in factors]), np.stack([f[1] for f in factors])
+
+
 class JacobianStepper:
     """One step of the states and their tangent vectors, on formed Jacobians (any system).
 
     ``step(X, V, c)`` returns the new states and overwrites V with :math:`D(x)V`:
     :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for
-    ODEs (the same stages as the state). V is (d, n, k), trajectory b's vectors in
-    ``V[:, b]`` (the layout of :class:`QRIteration`); :meth:`step_batched` takes (n, d, k).
+    ODEs (the same stages as the state). V is (n, k, d), trajectory b's k vectors the
+    rows of ``V[b]`` (the layout of :class:`QRIteration`); :meth:`step_batched` takes
+    them as columns, (n, d, k).
     """
 
     #: A user's system may warn or fail on states that overflow: check after every step.
@@ -110,9 +125,9 @@ class JacobianStepper:
         return r, a
 
     def __call__(self, X, V, c):
-        Vn = np.ascontiguousarray(V.transpose(1, 0, 2))
+        Vn = np.ascontiguousarray(V.transpose(0, 2, 1))
         X = self.step_batched(X, Vn, c)
-        V[...] = Vn.transpose(1, 0, 2)
+        V[...] = Vn.transpose(0, 2, 1)
         return X
 
     def step_batched(self, X, V, c):
@@ -143,13 +158,22 @@ class JacobianFreeStepper:
     The state follows :math:`r = s\\odot(-x + W\\phi(x) + c)` exactly as
     :class:`~neurodyn.dynamics.RateDynamics` evaluates it (so its trajectory is the
     reference's); the tangent vectors, in ``dtype``, follow :math:`AV = s\\odot(-V +
-    W(\\phi'\\odot V))` with one matrix product for all trajectories. An Euler step (and
-    the Euler map, h = 1 with s = Δt/τ) is :math:`V \\leftarrow (1 - hs)\\odot V +
-    (hs\\odot W)(\\phi'\\odot V)`, with the row scaling hs folded into the matrix once.
+    W(\\phi'\\odot V))`.
 
-    V is (d, n, k), trajectory b's vectors in ``V[:, b]``: the trajectories' columns lie
-    side by side, so the product is one (d × d)(d × nk) GEMM and every elementwise
-    operation runs over contiguous rows of nk numbers.
+    V is (n, k, d): trajectory b's k vectors are the rows of ``V[b]``, so that the
+    trajectories' vectors stack into one (nk × d) matrix :math:`\\mathcal V` and the
+    product is a single GEMM, :math:`(\\phi'\\odot\\mathcal V)\\,W^\\top`, while every
+    per-unit scaling runs along contiguous rows of d numbers. An Euler step (and the
+    Euler map, h = 1 with s = Δt/τ) is
+
+    .. math::
+
+        \\mathcal V \\leftarrow \\mathcal V\\operatorname{diag}(1 - hs)
+        + (\\phi'\\odot\\mathcal V)(hs\\odot W)^\\top,
+
+    one BLAS ``gemm`` that adds the product into :math:`\\mathcal V` in place
+    (``beta`` = 1 − hs when every unit has the same time constant, else after scaling
+    the columns), with the row scaling hs folded into W once.
     """
 
     #: States are checked at QR times only: every operation here is NumPy's, under the
@@ -157,20 +181,25 @@ class JacobianFreeStepper:
     check_every_step = False
 
     def __init__(self, dyn, integrator: str, h: float, dtype):
+        from scipy.linalg import get_blas_funcs
+
         self.dyn, self.integrator, self.h = dyn, integrator, h
         self.dtype = np.dtype(dtype)
         self.W, self.s = dyn.W, dyn.scale
-        if integrator in ("map", "euler"):
-            hs = dyn.scale * (1.0 if integrator == "map" else h)
-            self.M = np.ascontiguousarray(hs[:, None] * dyn.W, dtype=self.dtype)
-            self.a3 = (1.0 - hs).astype(self.dtype)[:, None, None]
-        else:
-            self.M = np.ascontiguousarray(dyn.W, dtype=self.dtype)
-            self.s3 = dyn.scale.astype(self.dtype)[:, None, None]
-        self._buffers: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        hs = dyn.scale * (1.0 if integrator == "map" else h)
+        euler = integrator in ("map", "euler")
+        # Fortran order: what gemm takes without a copy (and packs fastest).
+        M = hs[:, None] * dyn.W if euler else dyn.W
+        self.M = np.asfortranarray(M, dtype=self.dtype)
+        self.gemm = get_blas_funcs("gemm", dtype=self.dtype)
+        a = 1.0 - hs
+        self.beta = float(a[0]) if np.all(a == a[0]) else None
+        self.a = a.astype(self.dtype)
+        self.s_row = dyn.scale.astype(self.dtype)
+        self._buffers: dict[tuple, np.ndarray] = {}
 
     def work(self, n: int, k: int) -> float:
-        """Flops of one parallel operation: one (d × d)(d × nk) product."""
+        """Flops of one parallel operation: one (nk × d)(d × d) product."""
         return 2.0 * self.dyn.n_state**2 * k * n
 
     def _field(self, X, c):
@@ -183,30 +212,42 @@ class JacobianFreeStepper:
         r *= self.s
         return r, dy
 
-    def _product(self, dy, V):
-        """M(φ' ⊙ V), (d, n, k), in a buffer that the next call overwrites."""
-        d, n, k = V.shape
-        if (n, k) not in self._buffers:
-            self._buffers[(n, k)] = (np.empty_like(V), np.empty((d, n * k), self.dtype))
-        G, P = self._buffers[(n, k)]
-        gain = dy.T.astype(self.dtype, copy=False)
-        np.multiply(V, gain[:, :, None], out=G)
-        np.matmul(self.M, G.reshape(d, n * k), out=P)
-        return P.reshape(d, n, k)
+    def _gain(self, dy, V):
+        """φ' ⊙ V for every trajectory, in a buffer that the next call overwrites."""
+        if V.shape not in self._buffers:
+            self._buffers[V.shape] = np.empty(V.shape, self.dtype)
+        G = self._buffers[V.shape]
+        np.multiply(V, dy.astype(self.dtype, copy=False)[:, None, :], out=G)
+        return G
+
+    def _add_product(self, G, C, beta: float) -> None:
+        """C ← G Mᵀ + beta C in place: C and G (n, k, d) as (nk × d) matrices, one gemm.
+
+        In column-major terms Cᵀ ← M Gᵀ + beta Cᵀ, where Cᵀ and Gᵀ are Fortran-ordered
+        views of the C-ordered arrays and M is kept in Fortran order, so gemm neither
+        copies nor allocates.
+        """
+        n, k, d = C.shape
+        Ct = C.reshape(n * k, d).T
+        out = self.gemm(1.0, self.M, G.reshape(n * k, d).T, beta, Ct, overwrite_c=1)
+        if not np.may_share_memory(out, Ct):  # a BLAS wrapper that copied after all
+            Ct[...] = out
 
     def _tangent(self, dy, V):
         """s ⊙ (−V + W(φ' ⊙ V)), a new array."""
-        K = self._product(dy, V) - V
-        K *= self.s3
+        K = V.copy()
+        self._add_product(self._gain(dy, V), K, -1.0)
+        K *= self.s_row
         return K
 
     def __call__(self, X, V, c):
         h = self.h
         f1, dy = self._field(X, c)
         if self.integrator in ("map", "euler"):
-            P = self._product(dy, V)  # from V before the step
-            V *= self.a3
-            V += P
+            G = self._gain(dy, V)  # from V before the step
+            if self.beta is None:
+                V *= self.a
+            self._add_product(G, V, 1.0 if self.beta is None else self.beta)
             return X + f1 if self.integrator == "map" else X + h * f1
         K1 = self._tangent(dy, V)
         f2, dy = self._field(X + 0.5 * h * f1, c)
@@ -235,16 +276,16 @@ class QRIteration:
         (None: all), shape (len(rows), ...).
     X : ndarray (n, d)
         Initial states (float64).
-    V : ndarray (d, n, k)
-        Orthonormal initial tangent vectors (trajectory b's in ``V[:, b]``), in the
-        tangent precision.
+    V : ndarray (n, k, d)
+        Orthonormal initial tangent vectors (trajectory b's are the rows of ``V[b]``), in
+        the tangent precision.
     plan
         The run's settings (``adaptive``, ``interval``, ``max_interval``, ``log_kappa``,
         ``x_max``, ``precision``).
     """
 
     def __init__(self, stepper, prep, X, V, plan):
-        d, n, _ = V.shape
+        n, _, d = V.shape
         self.stepper, self.prep, self.plan = stepper, prep, plan
         self.X, self.V = X, V
         self.V_saved = V.copy()
@@ -325,7 +366,7 @@ class QRIteration:
     # -- QR and its verdict ---------------------------------------------------------------
     def _factor_rows(self, idx, sums, count) -> None:
         since = self.t - self.t_saved[idx]
-        q, logs, verdict = self._factor(self.V[:, idx].transpose(1, 0, 2), since)
+        q, logs, verdict = self._factor(self.V[idx].transpose(0, 2, 1), since)
         ok = verdict == OK
         self._accept(idx[ok], q[ok], logs[ok], since[ok], sums, count, self.t)
         for j in np.flatnonzero(~ok):
@@ -347,7 +388,7 @@ class QRIteration:
         log_kappa = np.full(n, np.inf)
         finite = np.all(np.isfinite(M), axis=(1, 2))
         if finite.any():
-            qf, r = np.linalg.qr(M[finite])
+            qf, r = _qr(M[finite])
             q[finite] = qf
             diag = np.abs(np.diagonal(r, axis1=1, axis2=2)).astype(np.float64)
             col = np.linalg.norm(r.astype(np.float64), axis=1)
@@ -379,8 +420,8 @@ class QRIteration:
         sums[rows] += logs
         if count:
             self.n_qr[rows] += 1
-        self.V[:, rows] = q.transpose(1, 0, 2)
-        self.V_saved[:, rows] = self.V[:, rows]
+        self.V[rows] = q.transpose(0, 2, 1)
+        self.V_saved[rows] = self.V[rows]
         self.t_saved[rows] = t
         if self.plan.adaptive:
             self.interval[rows] = self._next_interval(logs, since, self.interval[rows])
@@ -404,11 +445,11 @@ class QRIteration:
         pos, n = 0, max(1, len(steps) // 2)
         while pos < len(steps):
             n = min(n, len(steps) - pos)
-            V = self.V_saved[:, b : b + 1].copy()
+            V = self.V_saved[b : b + 1].copy()
             for t, X in steps[pos : pos + n]:
                 with np.errstate(over="ignore", invalid="ignore"):
                     self.stepper(X[b : b + 1], V, self.prep(t, [b]))
-            q, logs, verdict = self._factor(V.transpose(1, 0, 2), np.array([n]))
+            q, logs, verdict = self._factor(V.transpose(0, 2, 1), np.array([n]))
             t_end = steps[pos + n - 1][0] + 1
             if verdict[0] == "redo":
                 n = max(1, n // 2)
@@ -444,7 +485,7 @@ class QRIteration:
         self.active[b] = False
         self.status[b] = status
         self.reason[b] = reason
-        self.V[:, b] = 0.0
+        self.V[b] = 0.0
         # A state that leaves the bounds is an answer (the trajectory diverges); a tangent
         # map that cannot be resolved is a numerical failure the user should see.
         level = logging.INFO if status == DIVERGED else logging.WARNING

@@ -364,7 +364,7 @@ def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.n
     n_traj, _, k = Q0.shape
     stepper = _stepper(dyn, plan)
     dtype = np.float32 if plan.precision == "float32" else np.float64
-    V = np.ascontiguousarray(Q0.transpose(1, 0, 2), dtype=dtype)  # (d, n, k)
+    V = np.ascontiguousarray(Q0.transpose(0, 2, 1), dtype=dtype)  # (n, k, d)
     it = QRIteration(stepper, _input_drive(dyn, U, n_traj), X0.copy(), V, plan)
     bounds = plan.bounds
     sums = np.zeros((n_traj, k))
