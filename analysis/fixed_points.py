@@ -392,7 +392,7 @@ def find_fixed_points(
         linearize_s = time.perf_counter() - lin_start
     r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
-    failures = {k: int(np.sum(reason == k)) for k in _REASON if k}
+    failures = {str(k): int(np.sum(reason == k)) for k in _REASON if k}
     if any(failures.values()):
         counts = {k: v for k, v in failures.items() if v}
         logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)
