@@ -2,8 +2,8 @@
 
 This is the only module that imports the compiled extensions ``neurodyn._C``
 (C++ with OpenMP) and ``neurodyn._C_cuda`` (CUDA). Both are optional: a missing
-or broken extension never breaks ``import neurodyn``; the Numba kernels run
-instead and the fallback is logged once.
+or broken extension never breaks ``import neurodyn``; the slower NumPy and Numba
+paths run instead, and a :class:`SlowPathWarning` says so once per process.
 
 Backends, fastest first:
 
@@ -27,8 +27,16 @@ import functools
 import importlib
 import importlib.util
 import logging
+import warnings
 
-__all__ = ["BACKENDS", "available_backends", "get_module", "resolve_backend", "show_config"]
+__all__ = [
+    "BACKENDS",
+    "SlowPathWarning",
+    "available_backends",
+    "get_module",
+    "resolve_backend",
+    "show_config",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +83,24 @@ def available_backends() -> tuple[str, ...]:
     return tuple(out)
 
 
+class SlowPathWarning(RuntimeWarning):
+    """neurodyn runs a slower path because its compiled kernels were not built."""
+
+
 @functools.cache
 def _log_fallback() -> None:
+    """Say once per process, where a user sees it, that the compiled kernels are missing.
+
+    A warning rather than a log record: without logging configured, a record below
+    neurodyn's NullHandler reaches no one.
+    """
     reason = _load("_C")[1]
-    logger.warning(
-        "neurodyn's compiled CPU kernels (neurodyn._C) are not available (%s); "
-        "using the Numba kernels instead. Reinstall with a C++ compiler to get them.",
-        reason,
+    warnings.warn(
+        f"neurodyn's compiled CPU kernels (neurodyn._C) are not available ({reason}); "
+        "running the slower NumPy and Numba paths instead. Reinstall neurodyn where a "
+        "C++ compiler is available to get them.",
+        SlowPathWarning,
+        stacklevel=4,
     )
 
 

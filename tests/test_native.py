@@ -48,17 +48,18 @@ def test_backend_errors_name_the_problem():
 
 
 def test_import_without_the_extension_falls_back_to_numba():
-    # Hide the compiled module as if it had failed to build.
+    # Hide the compiled module as if it had failed to build; nothing configures
+    # logging or warnings, as in a user's script.
     code = (
-        "import sys, logging; sys.modules['neurodyn._C'] = None\n"
-        "logging.basicConfig(level=logging.WARNING)\n"
+        "import sys; sys.modules['neurodyn._C'] = None\n"
         "import neurodyn\n"
         "from neurodyn.backends import resolve_backend\n"
         "print(resolve_backend('auto'), resolve_backend('auto'))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["numba", "numba"]
-    assert proc.stderr.count("not available") == 1  # logged once, not per call
+    assert proc.stderr.count("not available") == 1  # said once, not per call
+    assert "SlowPathWarning" in proc.stderr
 
 
 def test_kernel_sources_never_include_python_or_torch():

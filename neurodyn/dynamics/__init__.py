@@ -7,7 +7,7 @@ model class; :func:`dynamics` builds the right adapter for a model.
 from .contracting import ContractingDynamics
 from .factory import dynamics
 from .function import FunctionDynamics
-from .protocol import Dynamics, NumbaSpec
+from .protocol import Dynamics, KernelSpec
 from .rate import RateDynamics
 from .timescale import TimescaleDynamics
 from .torch_cells import AutogradDynamics, TorchCellDynamics
@@ -18,7 +18,7 @@ __all__ = [
     "ContractingDynamics",
     "Dynamics",
     "FunctionDynamics",
-    "NumbaSpec",
+    "KernelSpec",
     "RateDynamics",
     "ReLUMapDynamics",
     "TimescaleDynamics",

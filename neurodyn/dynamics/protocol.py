@@ -65,8 +65,6 @@ class KernelSpec(NamedTuple):
     scale: np.ndarray
 
 
-#: The former name of :class:`KernelSpec` (the kernel was a Numba one).
-NumbaSpec = KernelSpec
 
 
 class Dynamics(abc.ABC):
