@@ -247,19 +247,6 @@ class _Plan:
     backend: str
 
 
-class _Stepper:
-    """``(x, Q, c) -> (x', D Q)``: one formed-Jacobian step that leaves Q as it is, for
-    callers that carry their own tangent matrices (the monodromy matrix of
-    :mod:`neurodyn.analysis.limit_cycles`)."""
-
-    def __init__(self, dyn, integrator: str, h: float):
-        self._step = JacobianStepper(dyn, integrator, h)
-
-    def __call__(self, x, Q, c):
-        Q = np.array(Q, dtype=np.float64)
-        return self._step.step_batched(x, Q, c), Q
-
-
 def _pick_backend(dyn, backend, precision):
     if backend == "numba":
         raise ValueError(

@@ -167,9 +167,13 @@ fig.tight_layout()
 
 # %% [markdown]
 # Where do trajectories from those states end? `classify_attractors` simulates each
-# one and labels its end: a fixed point, a line or ring of slow points, a limit cycle,
-# or chaos (a positive largest Lyapunov exponent). A flip-flop should have eight
-# fixed-point attractors, one per stored pattern.
+# one and labels its end: a fixed point, a line or ring of slow points, a limit cycle
+# (only when shooting finds a stable closed orbit, with its period and Floquet
+# multipliers; a map's is a `periodic_orbit`), or chaos (a positive largest Lyapunov
+# exponent). A trajectory still moving when its budget runs out is `unresolved`, with
+# its speed, never guessed to be a cycle, and no label contradicts the trajectory's
+# Lyapunov exponent. A flip-flop should have eight fixed-point attractors, one per
+# stored pattern.
 
 # %%
 att = classify_attractors(net, x0[:128], n_steps=500, progress=False)
@@ -205,9 +209,9 @@ print("rounding of the monodromy matrix, so the cycle attracts neighbouring stat
 #
 # $\dot x = -x + gJ\tanh(x)$ with $J_{ij} \sim N(0, 1/N)$ is silent for $g < 1$ and
 # chaotic for $g > 1$ (Sompolinsky, Crisanti & Sommers 1988). `lyapunov_spectrum`
-# computes the top exponents by the QR (Benettin) method; for rate networks a compiled
-# kernel multiplies the tangent vectors without ever forming the Jacobian, and
-# re-orthonormalises only as often as their growth requires.
+# computes the top exponents by the QR (Benettin) method; for rate networks one matrix
+# product per step advances all the tangent vectors without ever forming the Jacobian,
+# and the vectors are re-orthonormalised only as often as their growth requires.
 
 # %%
 rng = np.random.default_rng(0)
