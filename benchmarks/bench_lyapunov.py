@@ -21,6 +21,11 @@ Prints the median wall time over repeats of each (interleaved, so load changes o
 shared machine hit all alike), the ratio, and the largest difference between the
 spectra relative to the largest |λ|; exits with an error when that exceeds 1%.
 
+Then, as users run it (see ``users_ground.py``): ``lyapunov_spectrum`` on the same
+network in fresh processes with another process keeping one core busy, in the default
+environment (neurodyn's thread policy) beside every pool pinned by hand to one and to two
+threads. ``--no-users-ground`` skips this part.
+
 Usage::
 
     python benchmarks/bench_lyapunov.py            # N=500, k=100, 10 000 steps, 3 repeats
@@ -30,21 +35,26 @@ Usage::
 from __future__ import annotations
 
 import os
+import sys
 
 # One BLAS thread for both: the comparison is of algorithms, not of how many cores a
-# shared machine happens to give the matrix products.
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# shared machine happens to give the matrix products. A worker process of the users'
+# ground part runs in the environment it is given.
+if "--worker" not in sys.argv:
+    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from neurodyn.analysis import lyapunov_spectrum  # noqa: E402
-from neurodyn.dynamics import RateDynamics  # noqa: E402
-from neurodyn.seeding import make_rng  # noqa: E402
+from neurodyn.analysis import lyapunov_spectrum
+from neurodyn.dynamics import RateDynamics
+from neurodyn.seeding import make_rng
 
 
 def reference(W, x0, Q0, dt, n_transient, n_steps):
@@ -83,18 +93,56 @@ def timed_side_by_side(fns, repeats):
     return {name: statistics.median(t) for name, t in times.items()}, out
 
 
+def network(n: int, g: float = 2.0, dt: float = 0.1):
+    """The weights g J of the random rate network dx/dt = -x + g J tanh(x), the network
+    and its initial state (seeded)."""
+    rng = make_rng(0, "init")
+    W = g * rng.normal(size=(n, n)) / np.sqrt(n)
+    return W, RateDynamics(W=W, W_in=np.zeros((n, 1)), tau=1.0, dt=dt), rng.normal(size=n)
+
+
+def worker(payload: dict) -> None:
+    """In a fresh process: the median time of ``lyapunov_spectrum`` as a user calls it."""
+    _, dyn, x0 = network(payload["n"])
+
+    def call():
+        return lyapunov_spectrum(
+            dyn, x0, k=payload["k"], n_steps=payload["steps"], transient=payload["transient"],
+            integrator="euler", threads=payload["threads"], progress=False,
+        )  # fmt: skip
+
+    call()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"seconds": statistics.median(times)}))
+
+
+def users_ground(n, k, steps, transient, quick) -> None:
+    from users_ground import compare_configs
+
+    print(f"\nAs users run it: lyapunov_spectrum (N={n}, k={k}, {steps} steps) in fresh processes")
+    payload = {"n": n, "k": k, "steps": steps, "transient": transient}
+    compare_configs(str(Path(__file__).resolve()), payload, rounds=1 if quick else 3)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int)
+    p.add_argument(
+        "--no-users-ground", action="store_true", help="skip the fresh-process, busy-core part"
+    )
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.worker:
+        return worker(json.loads(args.worker))
     n, k, steps, transient = (200, 40, 2000, 200) if args.quick else (500, 100, 10_000, 1000)
     repeats = args.repeats or (1 if args.quick else 3)
     g, dt = 2.0, 0.1
-    rng = make_rng(0, "init")
-    W = g * rng.normal(size=(n, n)) / np.sqrt(n)
-    dyn = RateDynamics(W=W, W_in=np.zeros((n, 1)), tau=1.0, dt=dt)
-    x0 = rng.normal(size=n)
+    W, dyn, x0 = network(n, g, dt)
     # The initial tangent vectors lyapunov_spectrum draws for seed 0, so both start alike.
     Q0 = np.linalg.qr(make_rng(0, "analysis").normal(size=(1, n, k)))[0][0]
 
@@ -143,6 +191,10 @@ def main():
             f"{res.exponents[0]:+.5f}   ratio {t['reference'] / t[precision]:5.1f}x   "
             f"max|Δλ|/max|λ| = {diff:.1e}   QR steps {int(res.n_qr[0])} of {steps}"
         )
+    if not args.no_users_ground:
+        # The users' ground part at the quick size even in a full run: three fresh
+        # processes per round, each timing three calls.
+        users_ground(200, 40, 2000, 200, args.quick)
     if failed:
         raise SystemExit("the spectra disagree by more than 1% of the largest |λ|")
 
