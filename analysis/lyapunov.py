@@ -49,6 +49,7 @@ from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics, RateDynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
+from ..progress import check_progress, progress_bar
 from ..seeding import make_rng, resolve_seed
 from ._lyapunov import OK, JacobianFreeStepper, JacobianStepper, QRIteration
 
@@ -346,8 +347,6 @@ def _stepper(dyn, plan):
 def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.ndarray, dict]:
     """Run the transient and the measured steps; returns the iteration, the running
     estimates at the checkpoints and what ran (threads, seconds)."""
-    from tqdm.auto import tqdm
-
     n_traj, _, k = Q0.shape
     stepper = _stepper(dyn, plan)
     dtype = np.float32 if plan.precision == "float32" else np.float64
@@ -358,7 +357,9 @@ def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.n
     history = np.full((n_traj, len(bounds) - 1, k), np.nan)
     total = n_traj * (plan.transient + int(bounds[-1]))
     start = time.perf_counter()
-    bar = tqdm(total=total, disable=not progress, desc="Lyapunov", unit="step", unit_scale=True)
+    bar = progress_bar(
+        total=total, progress=progress, desc="Lyapunov", unit="step", unit_scale=True
+    )
     work = stepper.work(n_traj, k)
     with bar, _threads.limit(threads, work=work, what="lyapunov_spectrum") as n_threads:
         if plan.transient:
@@ -447,8 +448,9 @@ def lyapunov_spectrum(
         Threads of the matrix products (BLAS); by default chosen from their size,
         :math:`2d^2k` flops per trajectory and step, and the machine's load
         (:mod:`neurodyn.threads`).
-    progress : bool
-        Show a progress bar.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar (where the output is a terminal or a notebook; see
+        :mod:`neurodyn.progress`).
 
     Returns
     -------
@@ -497,6 +499,7 @@ def lyapunov_spectrum(
         precision=precision,
     )
     _threads.check_threads(threads)
+    check_progress(progress)
     U = _inputs(dyn, inputs, n_traj, plan.transient + int(plan.bounds[-1]))
     seed = resolve_seed(seed)
     Q0 = np.linalg.qr(make_rng(seed, "analysis").normal(size=(n_traj, d, k)))[0]
