@@ -37,6 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..threads import check_threads, limit
+from ._eig import modes, order_modes
+
 __all__ = ["Linearization", "classify", "eigenmodes", "linearize", "spectrum"]
 
 
@@ -83,76 +86,10 @@ class Linearization:
             return 1.0 / np.abs(self.growth_rate)
 
 
-def _growth_and_frequency(lam, is_map: bool, dt: float):
-    """Growth rate and frequency (Hz) of each eigenvalue, as in the module docstring."""
-    if is_map:
-        with np.errstate(divide="ignore"):  # λ = 0: growth -inf
-            growth = np.log(np.abs(lam)) / dt
-        return growth, np.angle(lam) / (2.0 * np.pi * dt) * 1000.0
-    return lam.real.copy(), lam.imag / (2.0 * np.pi) * 1000.0
-
-
-def _order_modes(lam, is_map: bool, dt: float):
-    """Sort each row of eigenvalues, most unstable first (see :func:`_sort_modes`).
-
-    Returns ``(order, eigenvalues, growth_rate, frequency)``, all sorted. Ties in growth
-    (complex pairs, repeated eigenvalues) put the larger imaginary part first and
-    otherwise keep the solver's order (a stable lexicographic sort).
-    """
-    growth, freq = _growth_and_frequency(lam, is_map, dt)
-    order = np.lexsort((-lam.imag, -growth), axis=-1)
-    rows = np.arange(len(lam))[:, None]
-    return order, lam[rows, order], growth[rows, order], freq[rows, order]
-
-
 def _sort_modes(lam, kind: str, dt: float):
     """Order of the modes, most unstable first (ties, i.e. complex pairs, keep positive
     frequency first), with the sorted eigenvalues, growth rates and frequencies."""
-    return _order_modes(np.asarray(lam, dtype=np.complex128), kind == "map", float(dt))
-
-
-def _standard_phase(R):
-    """Eigenvectors (columns of each R[k]) scaled so that the largest component of each
-    is real and positive: the eigen-equation leaves the phase free, and this fixes it
-    whatever the LAPACK build. A complex pair's vectors stay conjugate (their largest
-    components sit at the same place)."""
-    big = np.argmax(np.abs(R) ** 2, axis=1)  # (k, d): row of each column's largest entry
-    z = np.take_along_axis(R, big[:, None, :], axis=1)  # (k, 1, d)
-    return R * (np.conj(z) / np.abs(z))
-
-
-def _inverse(R):
-    """R⁻¹ of each eigenvector matrix; the pseudo-inverse where R is singular to working
-    precision (a defective matrix, whose computed eigenvectors are equal or nearly so:
-    :math:`\\|R\\|_\\infty \\|R^{-1}\\|_\\infty \\ge 1/\\varepsilon`). The
-    pseudo-inverse still gives left vectors for the modes that exist."""
-    k = len(R)
-    Rinv = np.empty_like(R)
-    singular = np.zeros(k, dtype=bool)
-    try:
-        Rinv[:] = np.linalg.inv(R)
-    except np.linalg.LinAlgError:  # one exactly singular matrix fails the batch
-        for m in range(k):
-            try:
-                Rinv[m] = np.linalg.inv(R[m])
-            except np.linalg.LinAlgError:
-                singular[m] = True
-    with np.errstate(invalid="ignore", over="ignore"):
-        cond = np.max(np.sum(np.abs(R), axis=2), axis=1) * np.max(
-            np.sum(np.abs(Rinv), axis=2), axis=1
-        )
-    singular |= ~(cond * np.finfo(np.float64).eps < 1.0)  # NaN counts as singular
-    if singular.any():
-        Rinv[singular] = np.linalg.pinv(R[singular])
-    return Rinv
-
-
-def _eig(J):
-    """Eigenvalues (k, d) and unit right eigenvectors (k, d, d) of each J[k] by LAPACK,
-    complex, each eigenvector's largest component real and positive; raises
-    ``LinAlgError`` on NaN or infinite entries or if the QR algorithm fails."""
-    lam, R = np.linalg.eig(J)
-    return lam.astype(np.complex128), _standard_phase(R.astype(np.complex128))
+    return order_modes(np.asarray(lam, dtype=np.complex128), kind == "map", float(dt))
 
 
 def spectrum(jacobian, *, kind: str, dt: float = 1.0):
@@ -178,7 +115,7 @@ def spectrum(jacobian, *, kind: str, dt: float = 1.0):
     return lam, growth, frequency
 
 
-def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
+def eigenmodes(jacobian, *, kind: str, dt: float = 1.0, threads: int | None = None):
     """Sorted eigenvalues, right and left eigenvectors of a batch of Jacobians.
 
     Parameters
@@ -187,6 +124,10 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     kind : {"map", "ode"}
     dt : float
         Step duration (maps), to express growth rates per time unit.
+    threads : int, optional
+        Threads to share the batch among; by default chosen from the work (about
+        :math:`30 k d^3` floating-point operations) and the cores other processes leave
+        free (:mod:`neurodyn.threads`).
 
     Returns
     -------
@@ -199,22 +140,25 @@ def eigenmodes(jacobian, *, kind: str, dt: float = 1.0):
     array([[2. , 0.5]])
     """
     J = np.asarray(jacobian, dtype=np.float64)
-    lam, R, left, growth, frequency, _ = _modes(J, np.empty((len(J), J.shape[-1], 0)), kind, dt)
+    threads = check_threads(threads)
+    with limit(threads, work=_work(J), what="eigenmodes") as n:
+        lam, R, left, growth, frequency, _ = _modes(
+            J, np.empty((len(J), J.shape[-1], 0)), kind, dt, n
+        )
     return lam, R, left, growth, frequency
 
 
-def _modes(J, B, kind: str, dt: float):
-    """:func:`eigenmodes` of J (k, d, d), with the input projections :math:`l_j^H B` of
-    B (k, d, m) as a sixth result."""
-    lam, R = _eig(J)
-    Rinv = _inverse(R)
-    order, lam, growth, freq = _sort_modes(lam, kind, dt)
-    # Sorting permutes R's columns, and so R⁻¹'s rows; left vectors are their conjugates.
-    right = np.take_along_axis(R, order[:, None, :], axis=2)
-    Rinv = np.take_along_axis(Rinv, order[:, :, None], axis=1)
-    left = np.conj(np.swapaxes(Rinv, 1, 2))
-    proj = Rinv @ np.asarray(B, dtype=np.float64)
-    return lam, right, left, growth, freq, proj
+def _work(J) -> float:
+    """Floating-point work of decomposing the batch J (k, d, d), for the thread policy:
+    about 25 d³ for the Schur form with its vectors and 5 d³ for the eigenvectors and
+    their inverse, per matrix."""
+    return 30.0 * J.shape[0] * float(J.shape[-1]) ** 3
+
+
+def _modes(J, B, kind: str, dt: float, threads: int):
+    """:func:`eigenmodes` of J (k, d, d) on ``threads`` threads, with the input
+    projections :math:`l_j^H B` of B (k, d, m) as a sixth result."""
+    return modes(J, B, is_map=kind == "map", dt=float(dt), threads=threads)
 
 
 def classify(growth_rate, marginal_tol: float):
@@ -233,7 +177,9 @@ def classify(growth_rate, marginal_tol: float):
     return n_unstable, n_marginal, np.array(labels, dtype=str).reshape(n_unstable.shape)
 
 
-def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearization:
+def linearize(
+    dynamics, x, u=None, *, marginal_tol: float = 1e-4, threads: int | None = None
+) -> Linearization:
     """Linearize ``dynamics`` at states ``x`` (k, d) with inputs ``u`` (k, m) or (m,).
 
     Parameters
@@ -246,6 +192,8 @@ def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearizati
         Half-width of the marginal band of growth rates, per ms (per step for systems
         without a time unit). The default 1e-4/ms calls modes with time constants
         beyond 10 s marginal.
+    threads : int, optional
+        Threads for the eigendecompositions (see :func:`eigenmodes`).
 
     Returns
     -------
@@ -261,8 +209,10 @@ def linearize(dynamics, x, u=None, *, marginal_tol: float = 1e-4) -> Linearizati
     """
     x = dynamics.check_states(x)
     u = dynamics.check_inputs(u, len(x))
-    J = dynamics.jacobian(x, u)
+    threads = check_threads(threads)
+    J = np.asarray(dynamics.jacobian(x, u), dtype=np.float64)
     B = dynamics.input_jacobian(x, u)
-    lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt)
+    with limit(threads, work=_work(J), what="linearize") as n:
+        lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt, n)
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)
     return Linearization(J, B, lam, R, L, proj, growth, freq, n_unstable, n_marginal, stability)

@@ -87,29 +87,33 @@ inline newton::Options newton_options(const py::dict &d) {
     return o;
 }
 
-// SciPy's LAPACK LU routines, looked up once in scipy.linalg.cython_lapack (the
-// library NumPy and SciPy already load); null where that fails, and the kernel then
-// uses its own LU for every size.
-inline newton::Lapack newton_lapack() {
-    static newton::Lapack lapack;
-    static bool done = false;
-    if (done) return lapack;
-    done = true;
+// A routine of scipy.linalg.cython_lapack (the LAPACK NumPy and SciPy already load),
+// or null where SciPy or the routine is missing.
+inline void *lapack_pointer(const char *name) {
     try {
         py::dict capi = py::module_::import("scipy.linalg.cython_lapack").attr("__pyx_capi__");
-        auto get = [&](const char *name) {
-            py::object cap = capi[name];
-            void *p = PyCapsule_GetPointer(cap.ptr(), PyCapsule_GetName(cap.ptr()));
-            if (p == nullptr) PyErr_Clear();
-            return p;
-        };
-        void *getrf = get("dgetrf"), *getrs = get("dgetrs");
-        if (getrf != nullptr && getrs != nullptr) {
-            lapack.getrf = reinterpret_cast<newton::dgetrf_t>(getrf);
-            lapack.getrs = reinterpret_cast<newton::dgetrs_t>(getrs);
-        }
-    } catch (const std::exception &) {  // no SciPy LAPACK: the kernel's own LU
+        if (!capi.contains(name)) return nullptr;
+        py::object cap = capi[name];
+        void *p = PyCapsule_GetPointer(cap.ptr(), PyCapsule_GetName(cap.ptr()));
+        if (p == nullptr) PyErr_Clear();
+        return p;
+    } catch (const std::exception &) {
+        return nullptr;
     }
+}
+
+// SciPy's LAPACK LU routines, looked up once; null where that fails, and the kernel
+// then uses its own LU for every size.
+inline newton::Lapack newton_lapack() {
+    static const newton::Lapack lapack = [] {
+        newton::Lapack l;
+        void *getrf = lapack_pointer("dgetrf"), *getrs = lapack_pointer("dgetrs");
+        if (getrf != nullptr && getrs != nullptr) {
+            l.getrf = reinterpret_cast<newton::dgetrf_t>(getrf);
+            l.getrs = reinterpret_cast<newton::dgetrs_t>(getrs);
+        }
+        return l;
+    }();
     return lapack;
 }
 

@@ -18,7 +18,7 @@ from neurodyn.analysis import (
     state_scale,
     tile_conditions,
 )
-from neurodyn.analysis.linearization import _order_modes
+from neurodyn.analysis._eig import order_modes as _order_modes
 from neurodyn.dynamics import FunctionDynamics, dynamics
 
 # -- de-duplication ---------------------------------------------------------------------
