@@ -107,6 +107,7 @@ __all__ = [
     "evaluate",
     "jacobian_lipschitz",
     "root_radii",
+    "root_radii_compiled",
     "solve",
     "spectral_norm_bound",
 ]
@@ -287,4 +288,23 @@ def root_radii(dyn, spec, X, C):
     if K:
         gate[0] = np.max(0.5 * bound * bound)
         gate[1] = np.max(radii[:, 1])
+    return radii, gate
+
+
+def root_radii_compiled(spec, C, group, X, threads: int):
+    """:func:`root_radii` by the compiled kernel, its own model evaluation and LU, on
+    ``threads`` threads: root k has the prepared input ``C[group[k]]`` (C: (G, width))."""
+    X = _f64(X)
+    K = len(X)
+    radii, gate = np.zeros((K, 2)), np.zeros(2)
+    lip = jacobian_lipschitz(spec) if K else np.inf
+    if not np.isfinite(lip):
+        return radii, gate
+    bound = np.empty(K)
+    _module().newton_root_radii(
+        *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X, float(lip),
+        radii, bound, int(threads),
+    )  # fmt: skip
+    gate[0] = np.max(0.5 * bound * bound)
+    gate[1] = np.max(radii[:, 1])
     return radii, gate

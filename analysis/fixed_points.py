@@ -96,15 +96,19 @@ def _shares_roots(n: int, snap_tol: float) -> bool:
     return snap_tol > 0 and n >= 2 * SAMPLE_EVERY
 
 
-def _root_radii(dyn, x, c):
+def _root_radii(dyn, backend, x, C, group, prepared, threads):
     """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
-    (K, d) with prepared inputs c, for models with a compiled kernel's structure and a
-    Lipschitz bound on their Jacobian (:func:`neurodyn.analysis._newton.root_radii`);
-    zeros otherwise. The same for every backend."""
+    (K, d) with inputs C (K, m) (input group ``group``, prepared ``prepared[group]`` for
+    the compiled kernel), for models with a compiled kernel's structure and a Lipschitz
+    bound on their Jacobian (:func:`neurodyn.analysis._newton.root_radii`); zeros
+    otherwise. The compiled kernel computes them on ``threads`` threads, the other
+    backends in NumPy; the two agree to rounding."""
     spec = dyn.kernel_spec()
     if spec is None or not len(x):
         return np.zeros((len(x), 2)), np.zeros(2)
-    return _newton.root_radii(dyn, spec, x, c)
+    if backend == "cpp":
+        return _newton.root_radii_compiled(spec, prepared, group, x, threads)
+    return _newton.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
 
 
 def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
@@ -202,7 +206,9 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
                 roots = np.flatnonzero(status[:first] == ROOT)
                 _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
                 reps = roots[reps]
-                radii, gate = _root_radii(dyn, x[reps], dyn._prepare(NUMPY, C[reps]))
+                radii, gate = _root_radii(
+                    dyn, backend, x[reps], C[reps], group[reps], prepared, threads
+                )
                 known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
                 solve(first, n, known)
     finally:

@@ -81,6 +81,32 @@ PYBIND11_MODULE(_C, m) {
         "Solve fixed-point candidates X (updated in place) with the Newton/LM kernel; see "
         "neurodyn.analysis._newton.");
     m.def(
+        "newton_root_radii",
+        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
+           py::array group, py::array X, double lip, py::array radii, py::array bound,
+           int threads) {
+            using neurodyn::binding::newton_data;
+            if (C.ndim() != 2 || X.ndim() != 2)
+                throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
+            neurodyn::newton::Model m =
+                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
+            const int64_t K = X.shape(0), d = m.d;
+            if (X.shape(1) != d) throw std::invalid_argument("newton kernel: 'X' has the wrong width");
+            const double *c = newton_data<double>(C, "C", C.size());
+            const int64_t *g = newton_data<int64_t>(group, "group", K);
+            for (int64_t k = 0; k < K; ++k)
+                if (g[k] < 0 || g[k] >= C.shape(0))
+                    throw std::invalid_argument("newton kernel: 'group' indexes past 'C'");
+            const double *x = newton_data<double>(X, "X", K * d);
+            double *pr = newton_data<double>(radii, "radii", 2 * K, true);
+            double *pb = newton_data<double>(bound, "bound", K, true);
+            const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
+            py::gil_scoped_release release;
+            neurodyn::newton::root_radii_batch(m, c, g, x, K, lip, lapack, pr, pb, threads);
+        },
+        "Balls of convergence and uniqueness (radii (K, 2)) and residual bounds (K,) of "
+        "roots X; see neurodyn.analysis._newton.root_radii.");
+    m.def(
         "newton_evaluate",
         [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
            py::array X, py::array R, py::array A) {

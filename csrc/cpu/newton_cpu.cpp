@@ -418,6 +418,78 @@ void solve_batch(const Model &model, const Options &opts, const Known &known,
     }
 }
 
+void root_radii_batch(const Model &model, const double *C, const int64_t *group, const double *X,
+                      int64_t K, double lip, const Lapack &lapack, double *radii, double *bound,
+                      int threads) {
+    const int64_t d = model.d;
+    const int64_t stride = std::max(model.rows, model.d);
+    if (K == 0) return;
+    int n_threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, K)));
+#ifndef _OPENMP
+    n_threads = 1;
+#endif
+    // Per thread: work (7 stride), r (d), A (d^2), LU ((d + 1) d), and e, a column
+    // and the row sums (d each).
+    const int64_t per_thread = 7 * stride + d + d * d + (d + 1) * d + 3 * d;
+    std::vector<double> arena(static_cast<size_t>(per_thread * n_threads));
+    std::vector<int> pivots(static_cast<size_t>(std::max<int64_t>(d, 1) * n_threads));
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads)
+#endif
+    {
+#ifdef _OPENMP
+        const int tid = omp_get_thread_num();
+#else
+        const int tid = 0;
+#endif
+        double *work = arena.data() + per_thread * tid;
+        double *r = work + 7 * stride, *A = r + d;
+        LuScratch lu;
+        lu.d = d;
+        lu.lu = A + d * d;
+        lu.piv = pivots.data() + d * tid;
+        double *e = lu.lu + (d + 1) * d, *col = e + d, *rows = col + d;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t k = 0; k < K; ++k) {
+            const double *x = X + k * d;
+            forward(model, C + group[k] * model.width, x, r, work, stride);
+            jacobian(model, x, A, work, stride);
+            radii[2 * k] = radii[2 * k + 1] = bound[k] = 0.0;
+            if (!lu_factor(A, lu, lapack)) continue;  // singular or not finite
+            // |A^{-1}|_1, the largest column sum, from the columns A^{-1} e_i, and
+            // |A^{-1}|_inf, the largest row sum.
+            double norm_1 = 0.0;
+            bool ok = true;
+            std::fill(e, e + d, 0.0);
+            std::fill(rows, rows + d, 0.0);
+            for (int64_t i = 0; i < d && ok; ++i) {
+                e[i] = 1.0;
+                ok = lu_solve(lu, lapack, e, col);
+                e[i] = 0.0;
+                double s = 0.0;
+                for (int64_t j = 0; j < d; ++j) {
+                    s += std::fabs(col[j]);
+                    rows[j] += std::fabs(col[j]);
+                }
+                norm_1 = std::max(norm_1, s);
+            }
+            if (!ok) continue;
+            if (lip == 0.0) {  // a constant Jacobian: an affine residual, whose root is unique
+                radii[2 * k] = radii[2 * k + 1] = bound[k] = kInf;
+                continue;
+            }
+            double norm_inf = 0.0;
+            for (int64_t j = 0; j < d; ++j) norm_inf = std::max(norm_inf, rows[j]);
+            const double rho = 2.0 / (3.0 * std::sqrt(norm_1 * norm_inf) * lip);
+            radii[2 * k] = rho;
+            radii[2 * k + 1] = 3.0 * rho;
+            bound[k] = norm(r, d) + std::sqrt(2.0 * half_sq(A, d * d)) * rho + 0.5 * lip * rho * rho;
+        }
+    }
+}
+
 void evaluate_batch(const Model &model, const double *C, const double *X, int64_t n, double *R,
                     double *A) {
     const int64_t d = model.d;

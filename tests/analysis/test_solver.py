@@ -455,16 +455,22 @@ def test_no_lipschitz_bound_where_none_is_derived(name):
 def test_root_radii_are_balls_of_convergence_and_uniqueness(name):
     """From anywhere within ρ of a root, Newton's iteration converges to it (the error
     falls at every step), q there stays below the gate, and no other root of the same
-    input lies within 3ρ; β bounds ‖A⁻¹‖₂ from above."""
-    from neurodyn.analysis.fixed_points import _root_radii
-
+    input lies within 3ρ; β bounds ‖A⁻¹‖₂ from above. The compiled kernel's radii and
+    gate are the NumPy reference's to rounding, on one thread or two."""
     dyn = random_rate("tanh", "ode", d=10, gain=3.0) if name == "rate_tanh_ode" else SYSTEMS[name]()
     u = np.zeros(2)
     fps = find_fixed_points(dyn, u, seeds(dyn, 400, scale=1.5), share_roots=False, progress=False)
     roots = fps.roots.x
     assert len(roots) >= 3
     c = dyn._prepare(NUMPY, np.tile(u, (len(roots), 1)))
-    radii, gate = _root_radii(dyn, roots, c)
+    spec = dyn.kernel_spec()
+    radii, gate = kernels.root_radii(dyn, spec, roots, c)
+    group = np.zeros(len(roots), dtype=np.int64)
+    for threads in (1, 2):
+        compiled = kernels.root_radii_compiled(spec, c[:1], group, roots, threads)
+        # β from two inverses of A: each entry to a few ε κ(A); κ is modest here (< 1e3).
+        np.testing.assert_allclose(compiled[0], radii, rtol=1e-11)
+        np.testing.assert_allclose(compiled[1], gate, rtol=1e-11)
     lip = kernels.jacobian_lipschitz(dyn.kernel_spec())
     _, A = dyn._residual_jacobian(NUMPY, roots, c)
     exact = 2.0 / (3.0 * np.linalg.norm(np.linalg.inv(A), ord=2, axis=(1, 2)) * lip)
@@ -491,6 +497,35 @@ def test_root_radii_are_balls_of_convergence_and_uniqueness(name):
         assert np.all(err < 1e-12 * (1 + np.linalg.norm(root)))
 
 
+def test_compiled_root_radii_of_affine_and_singular_cases():
+    """An affine residual (W = 0, Lipschitz constant 0) has one root and infinite
+    balls; a singular Jacobian gives none; both as the NumPy reference gives them."""
+    rng = np.random.default_rng(2)
+    d = 6
+    affine = RateDynamics(W=np.zeros((d, d)), W_in=rng.normal(size=(d, 2)), bias=np.zeros(d),
+                          tau=20.0, dt=5.0, nonlinearity="tanh", kind="ode")  # fmt: skip
+    spec = affine.kernel_spec()
+    x = rng.normal(size=(3, d))
+    c = affine._prepare(NUMPY, np.zeros((3, 2)))
+    group = np.zeros(3, dtype=np.int64)
+    radii, gate = kernels.root_radii_compiled(spec, c[:1], group, x, 2)
+    assert np.all(radii == np.inf) and np.all(gate == np.inf)
+    ref = kernels.root_radii(affine, spec, x, c)
+    np.testing.assert_array_equal(radii, ref[0])
+    # A rate ODE with A = diag(s)(W diag φ'(x) - I) = 0 where W φ'(x) = I: φ'(0) = 1 and
+    # W = I make the Jacobian at x = 0 exactly zero.
+    flat = RateDynamics(W=np.eye(d), W_in=rng.normal(size=(d, 2)), bias=np.zeros(d),
+                        tau=20.0, dt=5.0, nonlinearity="tanh", kind="ode")  # fmt: skip
+    spec = flat.kernel_spec()
+    x = np.vstack([np.zeros(d), np.full(d, 0.5)])
+    c = flat._prepare(NUMPY, np.zeros((2, 2)))
+    radii, gate = kernels.root_radii_compiled(spec, c[:1], group[:2], x, 1)
+    ref = kernels.root_radii(flat, spec, x, c)
+    assert np.all(radii[0] == 0.0) and np.all(radii[1] > 0)
+    np.testing.assert_allclose(radii, ref[0], rtol=1e-12)
+    np.testing.assert_allclose(gate, ref[1], rtol=1e-12)
+
+
 def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     """Candidates stop at a known root once inside its ball of convergence: fewer
     factorisations than with the tail test alone, the same candidates' roots."""
@@ -500,7 +535,7 @@ def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     x0 = seeds(dyn, 400, scale=1.0, seed=4)
     with_balls = find_fixed_points(dyn, None, x0, progress=False)
     monkeypatch.setattr(
-        fixed_points, "_root_radii", lambda dyn, x, c: (np.zeros((len(x), 2)), np.zeros(2))
+        fixed_points, "_root_radii", lambda dyn, b, x, *a: (np.zeros((len(x), 2)), np.zeros(2))
     )
     tail_only = find_fixed_points(dyn, None, x0, progress=False)
     a, b = with_balls.candidates, tail_only.candidates

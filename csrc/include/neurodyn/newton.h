@@ -131,6 +131,17 @@ constexpr int64_t kBlock = 16;
 void solve_batch(const Model &model, const Options &opts, const Known &known,
                  const Bounds &bounds, const Lapack &lapack, const Batch &batch, int threads);
 
+// Balls of convergence and uniqueness of K roots X (K, d) (root k with prepared
+// input C[group[k]]), for a residual whose Jacobian has Lipschitz constant `lip`
+// (finite): with beta = sqrt(|A^{-1}|_1 |A^{-1}|_inf) >= |A^{-1}|_2 at the root,
+// rho = 2 / (3 beta lip), radii[k] = (rho, 3 rho), and bound[k] = |r| + |A|_F rho +
+// lip rho^2 / 2, a bound on |r| within the ball (see neurodyn.analysis._newton.
+// root_radii). lip = 0 (an affine residual) gives infinite radii and bound; a
+// singular or non-finite A gives zeros. On up to `threads` OpenMP threads.
+void root_radii_batch(const Model &model, const double *C, const int64_t *group, const double *X,
+                      int64_t K, double lip, const Lapack &lapack, double *radii, double *bound,
+                      int threads);
+
 // Residuals R (n, d) and Jacobians A (n, d, d) of the states X (n, d) with prepared
 // inputs C (n, width): the kernel's own model evaluation, for tests.
 void evaluate_batch(const Model &model, const double *C, const double *X, int64_t n, double *R,
