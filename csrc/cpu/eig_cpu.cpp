@@ -36,13 +36,13 @@ int64_t geev_lwork(const Lapack &lapack, int64_t d) {
 // One thread's buffers.
 struct Scratch {
     int64_t d, lwork;
-    std::vector<double> a, wr, wi, V, hqr, geev, lu, growth, freq;
+    std::vector<double> a, wr, wi, V, vinv, hqr, geev, lu, growth, freq;
     std::vector<cplx> cwork, Rinv;
     std::vector<int> piv;
     std::vector<int64_t> order, pos;
 
     Scratch(int64_t d_, int64_t lwork_)
-        : d(d_), lwork(lwork_), a(d_ * d_), wr(d_), wi(d_), V(d_ * d_),
+        : d(d_), lwork(lwork_), a(d_ * d_), wr(d_), wi(d_), V(d_ * d_), vinv(d_ * d_),
           hqr(real_eig_doubles(d_)), geev(std::max<int64_t>(lwork_, 1)), lu((d_ + 2) * d_),
           growth(d_), freq(d_), cwork(d_), Rinv(d_ * d_), piv(std::max<int64_t>(d_, 1)),
           order(d_), pos(d_) {}
@@ -118,25 +118,18 @@ double inf_norm(const cplx *M, int64_t d) {
     return big;
 }
 
-// The rows of V^{-1} (V column-major, as in s.V) into `inv` (row-major); false if V
-// is singular or the inverse is not finite. The column-major V is the row-major V^T,
-// and solving V^T x = e_i gives x = row i of V^{-1}.
+// V^{-1} (row-major) of V (column-major, as in s.V) into `inv`; false if V is
+// singular or the inverse is not finite. s.a, free by then, takes V row-major.
 bool invert(const Lapack &lapack, Scratch &s, double *inv) {
     const int64_t d = s.d;
+    double *M = s.a.data();
+    for (int64_t i = 0; i < d; ++i)
+        for (int64_t j = 0; j < d; ++j) M[i * d + j] = s.V[i + j * d];
     newton::LuScratch lu;
     lu.d = d;
     lu.lu = s.lu.data();
     lu.piv = s.piv.data();
-    if (!newton::lu_factor(s.V.data(), lu, lapack.lu)) return false;
-    double *e = s.lu.data() + (d + 1) * d;
-    std::fill(e, e + d, 0.0);
-    for (int64_t i = 0; i < d; ++i) {
-        e[i] = 1.0;
-        const bool ok = newton::lu_solve(lu, lapack.lu, e, inv + i * d);
-        e[i] = 0.0;
-        if (!ok) return false;
-    }
-    return true;
+    return newton::lu_factor(M, lu, lapack.lu) && newton::lu_inverse(lu, lapack.lu, inv);
 }
 
 // Growth rates and frequencies of the eigenvalues (wr, wi) into s, and the order
@@ -216,9 +209,8 @@ void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, Scratch 
     }
     b.singular[m] = 0;
     if (b.left == nullptr) return;
-    // V^{-1} into the (now free) copy a, then R^{-1} = S^{-1} V^{-1} (eig.h), its rows
-    // in the sorted order.
-    double *Vinv = a;
+    // V^{-1}, then R^{-1} = S^{-1} V^{-1} (eig.h), its rows in the sorted order.
+    double *Vinv = s.vinv.data();
     if (!invert(lapack, s, Vinv)) {
         b.singular[m] = 1;
         return;

@@ -428,9 +428,8 @@ void root_radii_batch(const Model &model, const double *C, const int64_t *group,
 #ifndef _OPENMP
     n_threads = 1;
 #endif
-    // Per thread: work (7 stride), r (d), A (d^2), LU ((d + 1) d), and e, a column
-    // and the row sums (d each).
-    const int64_t per_thread = 7 * stride + d + d * d + (d + 1) * d + 3 * d;
+    // Per thread: work (7 stride), r (d), A (d^2), LU ((d + 1) d) and A^{-1} (d^2).
+    const int64_t per_thread = 7 * stride + d + 2 * d * d + (d + 1) * d;
     std::vector<double> arena(static_cast<size_t>(per_thread * n_threads));
     std::vector<int> pivots(static_cast<size_t>(std::max<int64_t>(d, 1) * n_threads));
 #ifdef _OPENMP
@@ -443,12 +442,11 @@ void root_radii_batch(const Model &model, const double *C, const int64_t *group,
         const int tid = 0;
 #endif
         double *work = arena.data() + per_thread * tid;
-        double *r = work + 7 * stride, *A = r + d;
+        double *r = work + 7 * stride, *A = r + d, *inv = A + d * d;
         LuScratch lu;
         lu.d = d;
-        lu.lu = A + d * d;
+        lu.lu = inv + d * d;
         lu.piv = pivots.data() + d * tid;
-        double *e = lu.lu + (d + 1) * d, *col = e + d, *rows = col + d;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
@@ -457,31 +455,27 @@ void root_radii_batch(const Model &model, const double *C, const int64_t *group,
             forward(model, C + group[k] * model.width, x, r, work, stride);
             jacobian(model, x, A, work, stride);
             radii[2 * k] = radii[2 * k + 1] = bound[k] = 0.0;
-            if (!lu_factor(A, lu, lapack)) continue;  // singular or not finite
-            // |A^{-1}|_1, the largest column sum, from the columns A^{-1} e_i, and
-            // |A^{-1}|_inf, the largest row sum.
-            double norm_1 = 0.0;
-            bool ok = true;
-            std::fill(e, e + d, 0.0);
-            std::fill(rows, rows + d, 0.0);
-            for (int64_t i = 0; i < d && ok; ++i) {
-                e[i] = 1.0;
-                ok = lu_solve(lu, lapack, e, col);
-                e[i] = 0.0;
-                double s = 0.0;
-                for (int64_t j = 0; j < d; ++j) {
-                    s += std::fabs(col[j]);
-                    rows[j] += std::fabs(col[j]);
-                }
-                norm_1 = std::max(norm_1, s);
-            }
-            if (!ok) continue;
+            // Singular or not finite: no ball.
+            if (!(lu_factor(A, lu, lapack) && lu_inverse(lu, lapack, inv))) continue;
             if (lip == 0.0) {  // a constant Jacobian: an affine residual, whose root is unique
                 radii[2 * k] = radii[2 * k + 1] = bound[k] = kInf;
                 continue;
             }
+            // |A^{-1}|_1 (the largest column sum) and |A^{-1}|_inf (the largest row sum);
+            // work is free after the Jacobian and holds the column sums.
             double norm_inf = 0.0;
-            for (int64_t j = 0; j < d; ++j) norm_inf = std::max(norm_inf, rows[j]);
+            std::fill(work, work + d, 0.0);
+            for (int64_t i = 0; i < d; ++i) {
+                const double *row = inv + i * d;
+                double s = 0.0;
+                for (int64_t j = 0; j < d; ++j) {
+                    s += std::fabs(row[j]);
+                    work[j] += std::fabs(row[j]);
+                }
+                norm_inf = std::max(norm_inf, s);
+            }
+            double norm_1 = 0.0;
+            for (int64_t j = 0; j < d; ++j) norm_1 = std::max(norm_1, work[j]);
             const double rho = 2.0 / (3.0 * std::sqrt(norm_1 * norm_inf) * lip);
             radii[2 * k] = rho;
             radii[2 * k + 1] = 3.0 * rho;

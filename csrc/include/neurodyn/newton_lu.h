@@ -16,6 +16,7 @@
 // pivot), has non-finite entries, or the solution is not finite.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -116,6 +117,52 @@ inline bool lu_solve(const LuScratch &s, const Lapack &lapack, const double *b, 
         }
     }
     return all_finite(out, d);
+}
+
+// X = M^{-1} (d x d, row-major, not aliasing the factors) from lu_factor's factors;
+// false if not finite. By hand, all d right-hand sides at once: P M = L U gives
+// X = U^{-1} L^{-1} P, and every update is a whole row of X (contiguous, so it
+// vectorises), d^3 multiply-adds in all instead of d scalar solves. LAPACK holds the
+// factors of M^T: its plain solve M^T Y = I gives Y = M^{-T} column-major, which is
+// M^{-1} row-major.
+inline bool lu_inverse(const LuScratch &s, const Lapack &lapack, double *X) {
+    const int64_t d = s.d;
+    const double *lu = s.lu;
+    std::fill(X, X + d * d, 0.0);
+    for (int64_t i = 0; i < d; ++i) X[i * d + i] = 1.0;
+    if (d > kSmallLU && lapack.getrs != nullptr) {
+        int n = static_cast<int>(d), info = 0;
+        char trans = 'N';
+        lapack.getrs(&trans, &n, &n, s.lu, &n, s.piv, X, &n, &info);
+        return all_finite(X, d * d);
+    }
+    for (int64_t k = 0; k < d; ++k) {
+        const int64_t p = s.piv[k];
+        if (p != k)
+            for (int64_t j = 0; j < d; ++j) std::swap(X[k * d + j], X[p * d + j]);
+    }
+    for (int64_t i = 1; i < d; ++i) {  // L Y = P
+        double *xi = X + i * d;
+        const double *row = lu + i * d;
+        for (int64_t j = 0; j < i; ++j) {
+            const double l = row[j];
+            const double *xj = X + j * d;
+            for (int64_t c = 0; c < d; ++c) xi[c] -= l * xj[c];
+        }
+    }
+    const double *rdiag = lu + d * d;
+    for (int64_t i = d - 1; i >= 0; --i) {  // U X = Y
+        double *xi = X + i * d;
+        const double *row = lu + i * d;
+        for (int64_t j = i + 1; j < d; ++j) {
+            const double u = row[j];
+            const double *xj = X + j * d;
+            for (int64_t c = 0; c < d; ++c) xi[c] -= u * xj[c];
+        }
+        const double r = rdiag[i];
+        for (int64_t c = 0; c < d; ++c) xi[c] *= r;
+    }
+    return all_finite(X, d * d);
 }
 
 }  // namespace newton
