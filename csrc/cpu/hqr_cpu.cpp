@@ -363,9 +363,17 @@ void eigenvectors(const double *T, const double *Z, const double *wr, const doub
     }
 }
 
-// x 2^e, exactly (also where 2^e alone would overflow or underflow).
-inline double times_pow2(double x, int e) {
-    return e > -1000 && e < 1000 ? x * std::ldexp(1.0, e) : std::ldexp(x, e);
+// v[i] 2^e for i < n, exactly (also where 2^e alone would overflow or underflow):
+// one multiplication by a power of two, or two where 2^e is not a normal number.
+void scale_pow2(const double *v, double *out, int64_t n, int e) {
+    const int e1 = e / 2, e2 = e - e1;
+    if (e > -1000 && e < 1000) {
+        const double f = std::ldexp(1.0, e);
+        for (int64_t i = 0; i < n; ++i) out[i] = v[i] * f;
+    } else {  // |e| <= 1074 for finite entries: each half is a normal power of two
+        const double f1 = std::ldexp(1.0, e1), f2 = std::ldexp(1.0, e2);
+        for (int64_t i = 0; i < n; ++i) out[i] = (v[i] * f1) * f2;
+    }
 }
 
 }  // namespace
@@ -452,17 +460,15 @@ bool real_eig(int64_t n, const double *A, double *wr, double *wi, double *V, dou
     const int e = -static_cast<int>(std::ceil(std::log2(big)));
     double *T = work, *Z = work + n * n, *vs = work + 2 * n * n, *betas = work + 3 * n * n;
     double *w = betas + n;
-    for (int64_t i = 0; i < n * n; ++i) T[i] = times_pow2(A[i], e);
+    scale_pow2(A, T, n * n, e);
     hessenberg(T, Z, vs, betas, w, n);
     for (int64_t j = 0; j < n; ++j)
         for (int64_t i = j + 2; i < n; ++i) T[i + j * n] = 0.0;
     if (!schur(T, Z, wr, wi, n)) return false;
     // vs is free now: the real back substitutions use it.
     eigenvectors(T, Z, wr, wi, V, vs, cwork, n);
-    for (int64_t i = 0; i < n; ++i) {
-        wr[i] = times_pow2(wr[i], -e);
-        wi[i] = times_pow2(wi[i], -e);
-    }
+    scale_pow2(wr, wr, n, -e);
+    scale_pow2(wi, wi, n, -e);
     return true;
 }
 
