@@ -40,9 +40,9 @@ from ..threads import check_threads, limit, one_blas_thread
 from . import _newton
 from ._adam import AdamOptions, solve_adam
 from ._batched import KnownRoots, SolverOptions, solve_batched
-from ._codes import OUTCOMES, ROOT
+from ._codes import OUTCOMES, ROOT, SLOW
 from .dedupe import cluster, state_scale
-from .linearization import linearize
+from .linearization import _linearize_prepared
 from .results import Candidates, FixedPoints
 
 __all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
@@ -52,10 +52,11 @@ logger = logging.getLogger(__name__)
 METHODS = ("newton", "adam")
 BACKENDS = ("auto", "cpp", "numpy", "torch")
 
-# Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables.
-_CODES = np.array(sorted(OUTCOMES))
-_STATUS = np.array([OUTCOMES[c][0] for c in _CODES])
-_REASON = np.array([OUTCOMES[c][1] for c in _CODES])
+# Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables
+# indexed by the code, which runs from 0.
+assert sorted(OUTCOMES) == list(range(len(OUTCOMES)))
+_STATUS = np.array([OUTCOMES[c][0] for c in range(len(OUTCOMES))])
+_REASON = np.array([OUTCOMES[c][1] for c in range(len(OUTCOMES))])
 
 
 def _is_gpu(dyn) -> bool:
@@ -153,8 +154,9 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
     two_pass = _shares_roots(n, snap_tol)
     order = np.arange(n)
     if two_pass:  # the sample first, then the rest
-        sample = order % SAMPLE_EVERY == 0
-        order = np.concatenate([order[sample], order[~sample]])
+        rest = np.ones(n, dtype=bool)
+        rest[::SAMPLE_EVERY] = False
+        order = np.concatenate([order[::SAMPLE_EVERY], order[rest]])
     x, C, group = X[order], C[order], group[order]
     q = np.empty(n)
     n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
@@ -386,19 +388,21 @@ def find_fixed_points(
             n_threads,
         )  # fmt: skip
         elapsed = time.perf_counter() - start
-        lookup = np.searchsorted(_CODES, code)
-        status, reason = _STATUS[lookup], _REASON[lookup]
-        fixed_point, reps = _distinct(x, q, status, source, input_group, unique_tol * scale)
+        status, reason = _STATUS[code], _REASON[code]
+        fixed_point, reps = _distinct(x, q, code, source, input_group, unique_tol * scale)
         lin_start = time.perf_counter()
-        lin = (
-            linearize(dyn, x[reps], U[reps], marginal_tol=marginal_tol)
-            if linearize_points and len(reps)
-            else None
-        )
+        c_rep = dyn._prepare(NUMPY, U[reps])
+        lin = None
+        if linearize_points and len(reps):
+            r_rep, A_rep = dyn._residual_jacobian(NUMPY, x[reps], c_rep)
+            lin = _linearize_prepared(dyn, x[reps], c_rep, A_rep, marginal_tol, n_threads)
+        else:
+            r_rep = dyn._residual(NUMPY, x[reps], c_rep)
         linearize_s = time.perf_counter() - lin_start
-    r_rep = np.asarray(dyn._residual(NUMPY, x[reps], dyn._prepare(NUMPY, U[reps])))
+    r_rep = np.asarray(r_rep)
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
-    failures = {str(k): int(np.sum(reason == k)) for k in _REASON if k}
+    counts = np.bincount(code, minlength=len(_REASON))
+    failures = {str(k): int(counts[c]) for c, k in enumerate(_REASON) if k}
     if any(failures.values()):
         counts = {k: v for k, v in failures.items() if v}
         logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)
@@ -505,16 +509,17 @@ def _warmup(dyn, X0, U, warmup: int):
     return X
 
 
-def _distinct(x, q, status, source, input_group, tol):
-    """De-duplicate the candidates that did not fail: ``(fixed_point (n,), reps (k,))``,
-    the cluster of each candidate (-1 for failures) and each cluster's representative.
+def _distinct(x, q, code, source, input_group, tol):
+    """De-duplicate the candidates that did not fail (solver ``code`` ROOT or SLOW):
+    ``(fixed_point (n,), reps (k,))``, the cluster of each candidate (-1 for failures)
+    and each cluster's representative.
 
     Candidates that stopped at a root of the sample hold a copy of that candidate's x
     and q, so they fall in its cluster: only the others are compared.
     """
-    good = np.flatnonzero(status != "failed")
+    good = np.flatnonzero((code == ROOT) | (code == SLOW))
     own = good[source[good] < 0]
-    groups = input_group[own] * 2 + (status[own] == "slow")
+    groups = input_group[own] * 2 + (code[own] == SLOW)
     labels, reps = cluster(x[own], q[own], tol, groups)
     fixed_point = np.full(len(x), -1, dtype=np.int64)
     fixed_point[own] = labels

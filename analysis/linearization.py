@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..dynamics._ops import NUMPY
 from ..threads import check_threads, limit
 from ._eig import modes, order_modes
 
@@ -210,9 +211,20 @@ def linearize(
     x = dynamics.check_states(x)
     u = dynamics.check_inputs(u, len(x))
     threads = check_threads(threads)
-    J = np.asarray(dynamics.jacobian(x, u), dtype=np.float64)
-    B = dynamics.input_jacobian(x, u)
-    with limit(threads, work=_work(J), what="linearize") as n:
-        lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt, n)
+    c = dynamics._prepare(NUMPY, u)
+    _, A = dynamics._residual_jacobian(NUMPY, x, c)
+    with limit(threads, work=_work(A), what="linearize") as n:
+        return _linearize_prepared(dynamics, x, c, A, marginal_tol, n)
+
+
+def _linearize_prepared(dynamics, x, c, A, marginal_tol: float, threads: int) -> Linearization:
+    """:func:`linearize` of validated states x (k, d) with prepared inputs c and residual
+    Jacobians A (k, d, d) already at hand (:func:`~neurodyn.analysis.find_fixed_points`
+    has them), on ``threads`` threads."""
+    J = np.array(A, dtype=np.float64)
+    if dynamics.kind == "map":  # A = J - I
+        J += np.eye(J.shape[-1])
+    B = np.asarray(dynamics._input_jacobian(NUMPY, x, c))
+    lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt, threads)
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)
     return Linearization(J, B, lam, R, L, proj, growth, freq, n_unstable, n_marginal, stability)
