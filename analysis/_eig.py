@@ -40,6 +40,10 @@ __all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
 #: LAPACK's blocked algorithms start to pay.
 SMALL = 64
 
+#: Above this order the inverse of the eigenvectors is factored by LAPACK (``kSmallLU``
+#: in ``csrc/include/neurodyn/newton_lu.h``).
+LAPACK_LU = 48
+
 #: Below this much work (k d³) the batch stays on the calling thread: a parallel
 #: region costs microseconds, and on a shared machine it may wait for a thread that
 #: another process displaced.
@@ -104,8 +108,11 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     info = np.zeros(k, dtype=np.int32)
     singular = np.zeros(k, dtype=np.uint8)
     n = int(threads) if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK else 1
-    # dgeev, where called, runs inside the kernel's threads: one BLAS thread in each.
-    blas = one_blas_thread() if n > 1 and d > SMALL else contextlib.nullcontext()
+    # LAPACK, where called (dgeev above SMALL, the LU of the inverse above LAPACK_LU),
+    # runs inside the kernel's threads: one BLAS thread in each. (A multithreaded
+    # OpenBLAS called from OpenMP threads warns that it may hang, and oversubscribes.)
+    lapack = d > min(SMALL, LAPACK_LU)
+    blas = one_blas_thread() if n > 1 and lapack else contextlib.nullcontext()
     with blas:
         module.eig_modes(
             J, B, bool(is_map), float(dt), lam, growth, freq, right, left, proj, info, singular,

@@ -321,3 +321,19 @@ def test_linearize_threads_argument(rng):
         linearize(dyn, np.zeros((30, 10)), threads=0)
     with pytest.raises(ValueError, match="threads"):
         eigenmodes(A, kind="map", threads=-1)
+
+
+def test_lapack_inside_the_threads_runs_on_one_blas_thread(rng, capfd):
+    """Above 48 units the eigenvector inverse is factored by LAPACK inside the kernel's
+    threads; with BLAS allowed two threads (as the thread policy sets it), a
+    multithreaded OpenBLAS called from OpenMP threads prints that it may hang. The
+    kernel's BLAS is limited to one thread around it, so nothing is printed."""
+    from threadpoolctl import threadpool_limits
+
+    J = rng.normal(size=(8, 56, 56)) / 8
+    with threadpool_limits(limits=2, user_api="blas"):
+        _, right, left, *_ = _eig.modes(J, is_map=False, threads=2)
+    err = capfd.readouterr().err
+    assert "OpenBLAS" not in err, err
+    lh = np.conj(np.swapaxes(left, 1, 2))
+    np.testing.assert_allclose(lh @ right, np.broadcast_to(np.eye(56), (8, 56, 56)), atol=1e-9)
