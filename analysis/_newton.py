@@ -96,7 +96,6 @@ residuals, for per-candidate input drive ``c``:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 
 import numpy as np
 
@@ -160,7 +159,7 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int):
     lower, upper = (None, None) if bounds is None else (_f64(bounds[0]), _f64(bounds[1]))
     _module().newton_solve(
         *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X,
-        {f.name: getattr(opts, f.name) for f in dataclasses.fields(opts)}, _f64(known.x),
+        vars(opts), _f64(known.x),
         _f64(known.q),
         np.ascontiguousarray(known.group, dtype=np.int64), _f64(known.radii), _f64(known.gate),
         float(known.snap_tol), lower, upper, q, n_iter, status, root, int(threads),

@@ -124,6 +124,7 @@ class TorchCellDynamics(Dynamics):
     @classmethod
     def from_module(cls, module, *, dt=None) -> TorchCellDynamics:
         """Build from ``nn.RNN/GRU/LSTM``, ``nn.RNNCell/GRUCell/LSTMCell`` or a TorchRNN."""
+        import torch
         from torch import nn
 
         if hasattr(module, "core") and hasattr(module, "cell") and hasattr(module, "dt"):
@@ -149,9 +150,18 @@ class TorchCellDynamics(Dynamics):
                 )
             suffix = "_l0"
 
+        floats = (torch.float16, torch.float32, torch.float64)
+
         def get(name):
             p = getattr(module, name + suffix, None)
-            return None if p is None else p.detach().cpu().double().numpy()
+            if p is None:
+                return None
+            t = p.detach()
+            if t.device.type != "cpu" or t.dtype not in floats:
+                t = t.cpu().double()
+            # NumPy converts the float32 view of a CPU tensor to a float64 copy without
+            # a torch allocation and dispatch (the adapter is built on every call).
+            return np.array(t.numpy(), dtype=np.float64)
 
         return cls(
             cell,
