@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import backends
 from ..threads import one_blas_thread
+from ._newton import LAPACK_LU
 
 __all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
 
@@ -39,10 +40,6 @@ __all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
 #: compiled one is several times faster at 16 × 16 and still ahead at 64, where
 #: LAPACK's blocked algorithms start to pay.
 SMALL = 64
-
-#: Above this order the inverse of the eigenvectors is factored by LAPACK (``kSmallLU``
-#: in ``csrc/include/neurodyn/newton_lu.h``).
-LAPACK_LU = 48
 
 #: Below this much work (k d³) the batch stays on the calling thread: a parallel
 #: region costs microseconds, and on a shared machine it may wait for a thread that

@@ -102,6 +102,7 @@ import numpy as np
 from ..dynamics._ops import NUMPY
 
 __all__ = [
+    "LAPACK_LU",
     "PHI_CURVATURE",
     "evaluate",
     "jacobian_lipschitz",
@@ -112,6 +113,11 @@ __all__ = [
 ]
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
+
+#: Above this order the kernels factor matrices with LAPACK (``kSmallLU`` in
+#: ``csrc/include/neurodyn/newton_lu.h``), below with their own LU: only then do their
+#: threads call BLAS.
+LAPACK_LU = 48
 
 
 def _module():

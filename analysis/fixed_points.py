@@ -196,7 +196,8 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
             if bar is not None:
                 bar.update(sl.stop - sl.start)
 
-    # The kernel's threads call LAPACK (above 48 units): one BLAS thread inside each.
+    # The kernel's threads call LAPACK (above _newton.LAPACK_LU units): one BLAS thread
+    # inside each.
     blas = one_blas_thread() if backend == "cpp" else contextlib.nullcontext()
     try:
         with blas:
@@ -499,7 +500,10 @@ def _options(method, options, tol_q, max_iter, X0, scale):
 
 
 def _warmup(dyn, X0, U, warmup: int):
-    """The initial states after ``warmup`` forward steps (Euler steps for ODEs)."""
+    """The initial states after ``warmup`` forward steps (Euler steps for ODEs); X0
+    itself without (the search works on a reordered copy)."""
+    if warmup == 0:
+        return X0
     X = X0.copy()
     for _ in range(warmup):
         r = np.asarray(dyn._residual(NUMPY, X, dyn._prepare(NUMPY, U)))
