@@ -546,3 +546,51 @@ def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     # The same iterations up to the stop: a ball can only end a candidate earlier.
     assert np.all(a.n_iter <= b.n_iter)
     assert np.mean(a.n_iter < b.n_iter) > 0.05
+
+
+# -- thread counts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rate_tanh_ode", "rnn_tanh", "gru", "lstm", "rate_tanh_large"])
+def test_results_do_not_depend_on_the_thread_count(name):
+    """Each candidate, ball of convergence and eigendecomposition is computed by the same
+    code whichever thread takes it: identical results on one and two threads where no
+    LAPACK runs inside the threads (up to 48 units), and agreement to rounding above
+    (LAPACK's blocked LU may round differently with its own threads)."""
+    dyn = SYSTEMS[name]()
+    u = np.array([0.3, -0.2])
+    x0 = seeds(dyn, 160, scale=1.0)
+    one = find_fixed_points(dyn, u, x0, progress=False, threads=1)
+    two = find_fixed_points(dyn, u, x0, progress=False, threads=2)
+    assert one.info["threads"] == 1 and two.info["threads"] == 2
+    assert one.info["share_roots"] and len(one.roots) >= 1
+    a, b = one.candidates, two.candidates
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.fixed_point, b.fixed_point)
+    if dyn.n_state <= kernels.LAPACK_LU:
+        np.testing.assert_array_equal(a.x, b.x)
+        np.testing.assert_array_equal(a.n_iter, b.n_iter)
+        for field in ("eigenvalues", "right", "left", "input_projection", "stability"):
+            np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+    else:
+        # Roots located to root_xtol (1e-8) relative; eigenvalues to their rounding.
+        np.testing.assert_allclose(a.x[a.status == "root"], b.x[b.status == "root"], atol=1e-7)
+        np.testing.assert_allclose(one.eigenvalues, two.eigenvalues, atol=1e-7)
+        np.testing.assert_array_equal(one.stability, two.stability)
+
+
+def test_linearization_in_the_search_is_linearize():
+    """find_fixed_points linearizes its points with the residual Jacobians it already
+    has: the same as linearize at those points, to the last bit."""
+    from neurodyn.analysis import linearize
+
+    for name in ("rate_tanh_map", "gru"):
+        dyn = SYSTEMS[name]()
+        u = np.array([0.1, 0.4])
+        fps = find_fixed_points(dyn, u, seeds(dyn, 64, scale=1.0), progress=False, threads=1)
+        lin = linearize(dyn, fps.x, fps.inputs, threads=1)
+        for field in ("jacobian", "input_jacobian", "eigenvalues", "right", "left",
+                      "input_projection", "growth_rate", "frequency", "stability"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(fps, field), getattr(lin, field))
+        np.testing.assert_allclose(fps.speed, np.linalg.norm(dyn.residual(fps.x, fps.inputs),
+                                                             axis=1) / dyn.dt, rtol=1e-12)  # fmt: skip
