@@ -10,8 +10,10 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
 (c) scale: 10 000 initial states on the 256-unit network (default method only),
     with the peak resident memory of the process;
 (d) the eigendecomposition behind linearization (:func:`neurodyn.analysis.eigenmodes`:
-    LAPACK's ``dgeev``, the eigenvector inverse and the sorting) against the bare
-    ``np.linalg.eig``: 16 random 128 × 128 matrices and 27 of 16 × 16.
+    compiled Francis QR up to 64 units and LAPACK's ``dgeev`` above, with the
+    eigenvector inverse and the sorting, on the thread policy's threads) against the
+    bare ``np.linalg.eig`` (one ``dgeev`` after another): 16 random 128 × 128 matrices
+    and 27 of 16 × 16.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
 A third row times the default method with ``share_roots=False`` (every candidate
@@ -230,9 +232,9 @@ def main(argv=None):
     print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
           f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
 
-    # (d) the eigendecomposition behind linearization (LAPACK's dgeev, the inverse of
-    # the eigenvectors, the sorting) against the bare np.linalg.eig; 27 of 16 x 16 are
-    # (a)'s fixed points
+    # (d) the eigendecomposition behind linearization (compiled QR up to 64 units,
+    # LAPACK's dgeev above, the inverse of the eigenvectors, the sorting) against the
+    # bare np.linalg.eig; 27 of 16 x 16 are (a)'s fixed points
     print()
     rng = np.random.default_rng(0)
     for k, d, reps in ((8 if quick else 16, 128, 5), (27, 16, 200)):
