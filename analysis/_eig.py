@@ -41,6 +41,10 @@ __all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
 #: LAPACK's blocked algorithms start to pay.
 SMALL = 64
 
+#: QR sweeps allowed per eigenvalue (on average) before the compiled QR hands a matrix
+#: to ``dgeev``; the Francis iteration needs about two.
+SWEEPS = 30
+
 #: Below this much work (k d³) the batch stays on the calling thread: a parallel
 #: region costs microseconds, and on a shared machine it may wait for a thread that
 #: another process displaced.
@@ -113,7 +117,7 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     with blas:
         module.eig_modes(
             J, B, bool(is_map), float(dt), lam, growth, freq, right, left, proj, info, singular,
-            SMALL, n,
+            SMALL, SWEEPS, n,
         )  # fmt: skip
     if np.any(info != 0):
         bad = info != 0

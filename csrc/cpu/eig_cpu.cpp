@@ -157,7 +157,8 @@ void sort_modes(const Batch &b, Scratch &s) {
 }
 
 // Decompose matrix m of the batch with the thread's scratch.
-void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, Scratch &s, int64_t m) {
+void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, int64_t sweeps, Scratch &s,
+               int64_t m) {
     const int64_t d = b.d;
     const double *J = b.J + m * d * d;
     for (int64_t i = 0; i < d * d; ++i)
@@ -170,7 +171,8 @@ void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, Scratch 
     for (int64_t i = 0; i < d; ++i)
         for (int64_t j = 0; j < d; ++j) a[i + j * d] = J[i * d + j];
     bool ok = d <= small_max &&
-              real_eig(d, a, s.wr.data(), s.wi.data(), s.V.data(), s.hqr.data(), s.cwork.data());
+              real_eig(d, a, s.wr.data(), s.wi.data(), s.V.data(), s.hqr.data(), s.cwork.data(),
+                       sweeps);
     if (!ok) {
         if (d <= small_max)  // real_eig failed: dgeev on a fresh copy
             for (int64_t i = 0; i < d; ++i)
@@ -255,7 +257,8 @@ void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, Scratch 
 
 }  // namespace
 
-void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int threads) {
+void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int64_t sweeps,
+               int threads) {
     const int64_t k = batch.k, d = batch.d;
     if (k == 0) return;
     int n_threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k)));
@@ -270,12 +273,13 @@ void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int 
     scratch.reserve(n_threads);
     for (int t = 0; t < n_threads; ++t) scratch.emplace_back(d, lwork);
     if (n_threads == 1) {
-        for (int64_t m = 0; m < k; ++m) decompose(batch, lapack, small_max, scratch[0], m);
+        for (int64_t m = 0; m < k; ++m) decompose(batch, lapack, small_max, sweeps, scratch[0], m);
         return;
     }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
-    for (int64_t m = 0; m < k; ++m) decompose(batch, lapack, small_max, scratch[omp_get_thread_num()], m);
+    for (int64_t m = 0; m < k; ++m)
+        decompose(batch, lapack, small_max, sweeps, scratch[omp_get_thread_num()], m);
 #endif
 }
 

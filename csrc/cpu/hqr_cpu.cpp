@@ -39,8 +39,6 @@ namespace {
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 // Back substitution rescales the eigenvector once an entry passes this.
 constexpr double kBig = 1e150;
-// QR sweeps allowed per eigenvalue before real_eig gives up.
-constexpr int64_t kSweepsPerEigenvalue = 30;
 
 using cplx = std::complex<double>;
 
@@ -152,9 +150,9 @@ inline void reflect_columns(double *M, int64_t n, int64_t rows, int64_t k, doubl
 }
 
 // Francis double-shift QR: T (upper Hessenberg) <- its real Schur form, Z <- Z Q.
-// Writes the eigenvalues to (wr, wi); false if some eigenvalue needed more than
-// kSweepsPerEigenvalue sweeps on average.
-bool schur(double *T, double *Z, double *wr, double *wi, int64_t n) {
+// Writes the eigenvalues to (wr, wi); false if they needed more than `sweeps` sweeps
+// per eigenvalue on average.
+bool schur(double *T, double *Z, double *wr, double *wi, int64_t n, int64_t sweeps_allowed) {
     auto at = [T, n](int64_t i, int64_t j) -> double & { return T[i + j * n]; };
     double norm = 0.0;  // fallback scale of the deflation test where both diagonals vanish
     for (int64_t j = 0; j < n; ++j)
@@ -200,7 +198,7 @@ bool schur(double *T, double *Z, double *wr, double *wi, int64_t n) {
             its = 0;
             continue;
         }
-        if (++sweeps > kSweepsPerEigenvalue * n) return false;
+        if (++sweeps > sweeps_allowed * n) return false;
         ++its;
         const int64_t m = ihi;
         double h11, h12, h21, h22;
@@ -446,7 +444,7 @@ void standard_2x2(double &a, double &b, double &c, double &d, double &cs, double
 }
 
 bool real_eig(int64_t n, const double *A, double *wr, double *wi, double *V, double *work,
-              cplx *cwork) {
+              cplx *cwork, int64_t sweeps) {
     double big = 0.0;
     for (int64_t i = 0; i < n * n; ++i) big = std::max(big, std::fabs(A[i]));
     if (big == 0.0) {
@@ -464,7 +462,7 @@ bool real_eig(int64_t n, const double *A, double *wr, double *wi, double *V, dou
     hessenberg(T, Z, vs, betas, w, n);
     for (int64_t j = 0; j < n; ++j)
         for (int64_t i = j + 2; i < n; ++i) T[i + j * n] = 0.0;
-    if (!schur(T, Z, wr, wi, n)) return false;
+    if (!schur(T, Z, wr, wi, n, sweeps)) return false;
     // vs is free now: the real back substitutions use it.
     eigenvectors(T, Z, wr, wi, V, vs, cwork, n);
     scale_pow2(wr, wr, n, -e);

@@ -337,3 +337,26 @@ def test_lapack_inside_the_threads_runs_on_one_blas_thread(rng, capfd):
     assert "OpenBLAS" not in err, err
     lh = np.conj(np.swapaxes(left, 1, 2))
     np.testing.assert_allclose(lh @ right, np.broadcast_to(np.eye(56), (8, 56, 56)), atol=1e-9)
+
+
+def test_matrices_the_small_solver_gives_up_on_go_to_lapack(rng, monkeypatch):
+    """Where the compiled QR does not converge within its sweeps (forced here by
+    allowing none), the matrix goes to dgeev: the same modes as the LAPACK path, to
+    the bit, and as the small solver's to rounding. Matrices of order 1 and 2 need no
+    sweep and never give up."""
+    J = rng.normal(size=(6, 12, 12)) / 3
+    B = rng.normal(size=(6, 12, 2))
+    mine = _eig.modes(J, B, is_map=False, threads=2)
+    monkeypatch.setattr(_eig, "SWEEPS", 0)
+    fallback = _eig.modes(J, B, is_map=False, threads=2)
+    monkeypatch.setattr(_eig, "SMALL", 0)
+    lapack = _eig.modes(J, B, is_map=False, threads=2)
+    for a, b, c in zip(mine, fallback, lapack, strict=True):
+        np.testing.assert_array_equal(b, c)
+        np.testing.assert_allclose(a, b, atol=1e-8)
+    wr, wi, V = np.empty(2), np.empty(2), np.empty((2, 2))
+    block = np.array([[0.0, -2.0], [1.0, 0.0]])
+    assert backends.get_module("cpp").eig_real(np.ascontiguousarray(block.T), wr, wi, V, 0)
+    assert_same_spectrum(wr + 1j * wi, np.array([np.sqrt(2) * 1j, -np.sqrt(2) * 1j]), 4 * EPS)
+    assert not backends.get_module("cpp").eig_real(np.ascontiguousarray(J[0].T), np.empty(12),
+                                                   np.empty(12), np.empty((12, 12)), 0)  # fmt: skip

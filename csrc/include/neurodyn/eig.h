@@ -80,9 +80,15 @@ struct Batch {
     uint8_t *singular = nullptr;
 };
 
+// QR sweeps per eigenvalue, on average, after which real_eig gives up (and dgeev
+// takes the matrix); Francis QR needs about two.
+constexpr int64_t kSweepsPerEigenvalue = 30;
+
 // Decompose every matrix of the batch on up to `threads` OpenMP threads (one matrix
-// at a time from a shared counter), with real_eig up to order small_max.
-void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int threads);
+// at a time from a shared counter), with real_eig (allowed `sweeps` sweeps per
+// eigenvalue) up to order small_max.
+void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int64_t sweeps,
+               int threads);
 
 // Scratch of real_eig for order n: doubles and complex numbers.
 inline int64_t real_eig_doubles(int64_t n) { return 3 * n * n + 2 * n; }
@@ -90,10 +96,10 @@ inline int64_t real_eig_doubles(int64_t n) { return 3 * n * n + 2 * n; }
 // Eigenvalues (wr, wi) and right eigenvectors V (column-major, ldv = n) of the real
 // n x n matrix A, given column-major (lda = n) and finite, in dgeev's layout with
 // every vector of unit norm. `work` holds real_eig_doubles(n) doubles and `cwork` n
-// complex numbers. Returns false where the QR iteration did not converge within 30
-// sweeps per eigenvalue on average (wr, wi and V are then undefined).
+// complex numbers. Returns false where the QR iteration did not converge within
+// `sweeps` sweeps per eigenvalue on average (wr, wi and V are then undefined).
 bool real_eig(int64_t n, const double *A, double *wr, double *wi, double *V, double *work,
-              std::complex<double> *cwork);
+              std::complex<double> *cwork, int64_t sweeps = kSweepsPerEigenvalue);
 
 // Standard Schur form of the 2 x 2 block [[a, b], [c, d]] (LAPACK's dlanv2):
 // overwrites it with G^T [[a, b], [c, d]] G, G = [[cs, -sn], [sn, cs]], which is
