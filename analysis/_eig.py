@@ -101,6 +101,10 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
             backends.resolve_backend("auto")  # says once that the extension is missing
         return modes_numpy(J, B, is_map=is_map, dt=dt)
     m = B.shape[-1]
+    if k == 0 or d == 0:
+        c = np.complex128
+        return (np.empty((k, d), c), np.empty((k, d, d), c), np.empty((k, d, d), c),
+                np.empty((k, d)), np.empty((k, d)), np.empty((k, d, m), c))  # fmt: skip
     lam = np.empty((k, d), dtype=np.complex128)
     growth, freq = np.empty((k, d)), np.empty((k, d))
     right = np.empty((k, d, d), dtype=np.complex128)

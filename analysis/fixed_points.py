@@ -53,8 +53,7 @@ METHODS = ("newton", "adam")
 BACKENDS = ("auto", "cpp", "numpy", "torch")
 
 # Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables
-# indexed by the code, which runs from 0.
-assert sorted(OUTCOMES) == list(range(len(OUTCOMES)))
+# indexed by the code, which runs from 0 (a gap in the codes is a KeyError here).
 _STATUS = np.array([OUTCOMES[c][0] for c in range(len(OUTCOMES))])
 _REASON = np.array([OUTCOMES[c][1] for c in range(len(OUTCOMES))])
 
@@ -402,8 +401,8 @@ def find_fixed_points(
         linearize_s = time.perf_counter() - lin_start
     r_rep = np.asarray(r_rep)
     speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
-    counts = np.bincount(code, minlength=len(_REASON))
-    failures = {str(k): int(counts[c]) for c, k in enumerate(_REASON) if k}
+    by_code = np.bincount(code, minlength=len(_REASON))
+    failures = {str(k): int(by_code[c]) for c, k in enumerate(_REASON) if k}
     if any(failures.values()):
         counts = {k: v for k, v in failures.items() if v}
         logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)

@@ -26,9 +26,9 @@ constexpr double kEps = std::numeric_limits<double>::epsilon();
 int64_t geev_lwork(const Lapack &lapack, int64_t d) {
     if (lapack.geev == nullptr) return 0;
     char jobvl = 'N', jobvr = 'V';
-    int n = static_cast<int>(d), one = 1, lwork = -1, info = 0;
+    int n = static_cast<int>(d), ld = std::max(n, 1), one = 1, lwork = -1, info = 0;
     double query = 0.0, dummy = 0.0;
-    lapack.geev(&jobvl, &jobvr, &n, &dummy, &n, &dummy, &dummy, &dummy, &one, &dummy, &n, &query,
+    lapack.geev(&jobvl, &jobvr, &n, &dummy, &ld, &dummy, &dummy, &dummy, &one, &dummy, &ld, &query,
                 &lwork, &info);
     return std::max<int64_t>(static_cast<int64_t>(query), 4 * d);
 }
@@ -43,7 +43,7 @@ struct Scratch {
 
     Scratch(int64_t d_, int64_t lwork_)
         : d(d_), lwork(lwork_), a(d_ * d_), wr(d_), wi(d_), V(d_ * d_), vinv(d_ * d_),
-          hqr(real_eig_doubles(d_)), geev(std::max<int64_t>(lwork_, 1)), lu((d_ + 2) * d_),
+          hqr(real_eig_doubles(d_)), geev(std::max<int64_t>(lwork_, 1)), lu((d_ + 1) * d_),
           growth(d_), freq(d_), cwork(d_), Rinv(d_ * d_), piv(std::max<int64_t>(d_, 1)),
           order(d_), pos(d_) {}
 };
