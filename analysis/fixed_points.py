@@ -36,6 +36,7 @@ from .._validation import check_choice, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY, TORCH
+from ..progress import check_progress, progress_bar, shows_bar
 from ..threads import check_threads, limit, one_blas_thread
 from . import _newton
 from ._adam import AdamOptions, solve_adam
@@ -139,7 +140,6 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
     then the sample candidate whose root candidate i stopped at (it holds the same x
     and q), and -1 for the candidates that found their own.
     """
-    from tqdm.auto import tqdm
 
     n = len(X)
     if method == "adam":
@@ -172,8 +172,12 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
         prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
     elif backend == "numpy":
         prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C))
-    # No bar at all without progress: even a disabled one costs 0.1 ms to set up.
-    bar = tqdm(total=n, desc="fixed points", unit="candidate") if progress else None
+    # No bar at all where none is shown: even a disabled one costs 0.1 ms to set up.
+    bar = (
+        progress_bar(total=n, progress=progress, desc="fixed points", unit="candidate")
+        if shows_bar(progress)
+        else None
+    )
 
     def solve(begin, end, known):
         for start in range(begin, end, chunk):
@@ -317,8 +321,9 @@ def find_fixed_points(
         Candidates per batch; bounds memory (batched backends hold chunk × d² Jacobians).
     linearize_points : bool
         Compute Jacobians, eigenmodes, stability and selection vectors.
-    progress : bool
-        Show a progress bar.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar (where the output is a terminal or a notebook; see
+        :mod:`neurodyn.progress`).
     threads : int, optional
         Threads for the search and the linearization; by default chosen from the
         work (about 5 n d³ floating-point operations for Newton) and the cores other
@@ -365,6 +370,7 @@ def find_fixed_points(
         raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
     check_int("warmup", warmup, low=0)
     threads = check_threads(threads)
+    check_progress(progress)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size)
     scale = state_scale(X0)
