@@ -25,6 +25,12 @@ since both find the same points; and for the search alone (``info["elapsed_s"]``
 without validation and de-duplication either.
 The networks are trained first (seeded); ``--cache DIR`` keeps them between runs.
 
+This process pins BLAS to one thread (below) and leaves the Newton kernel's threads to
+neurodyn's thread policy. Then, as users run it (see ``users_ground.py``): the default
+method on (a) and on (b)'s 64-unit network in fresh processes with another process
+keeping one core busy, in the default environment beside every pool pinned by hand to
+one and to two threads. ``--no-users-ground`` skips this part.
+
 Usage::
 
     python benchmarks/bench_fixed_points.py            # full run (tens of minutes on 2 cores)
@@ -34,32 +40,37 @@ Usage::
 from __future__ import annotations
 
 import os
+import sys
 
 # One BLAS thread for both methods: on a shared 2-core machine OpenBLAS's own threads
 # make a 512×64 matmul 50× slower, which would time the machine's load, not the
-# algorithms. The Newton kernel parallelises over candidates with OpenMP instead.
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# algorithms. The Newton kernel parallelises over candidates with OpenMP instead. A
+# worker process of the users' ground part runs in the environment it is given.
+if "--worker" not in sys.argv:
+    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import neurodyn  # noqa: E402
-from neurodyn.analysis import (  # noqa: E402
+import neurodyn
+from neurodyn.analysis import (
     condition_inputs,
     eigenmodes,
     find_fixed_points,
     sample_initial_states,
     tile_conditions,
 )
-from neurodyn.rnn_models import RateRNN, TorchRNN  # noqa: E402
-from neurodyn.tasks import FlipFlop, make_task  # noqa: E402
+from neurodyn.rnn_models import RateRNN, TorchRNN
+from neurodyn.tasks import FlipFlop, make_task
 
 
 def trained(path: Path | None, make, task, steps: int, lr: float):
@@ -169,6 +180,44 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
     return med(ratio), med(ratio_method), med(ratio_search)
 
 
+def case_inputs(name: str, model):
+    """Inputs, initial states and conditions of case (a) or (b) for ``model``."""
+    if name == "a":
+        ds = neurodyn.simulate(model, FlipFlop(dt=10.0), n_trials=64, seed=1)
+        return None, sample_initial_states(ds, 1024, noise_scale=0.5, seed=0), None
+    ctx = make_task("context_dm", dt=20.0, timing={"delay": 300.0})
+    ds = neurodyn.simulate(model, ctx, n_trials=64, seed=1)
+    u, _ = condition_inputs(ds, by="context", period="stimulus")
+    x0, uu, cond = tile_conditions(sample_initial_states(ds, 1024, seed=0), u)
+    return uu, x0, cond
+
+
+def worker(payload: dict) -> None:
+    """In a fresh process: the median time of the default method as a user calls it."""
+    model = neurodyn.load_model(payload["model"])
+    u, x0, cond = case_inputs(payload["case"], model)
+
+    def call():
+        return find_fixed_points(
+            model, u, x0, conditions=cond, threads=payload["threads"], progress=False
+        )
+
+    call()
+    times = [timed_call(call) for _ in range(payload["repeats"])]
+    print(json.dumps({"seconds": statistics.median(times)}))
+
+
+def users_ground(models: dict, quick: bool) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from users_ground import compare_configs
+
+    print("\nAs users run it: find_fixed_points (default method) in fresh processes")
+    for case, path in models.items():
+        print(f"({case})")
+        payload = {"model": str(path), "case": case[0], "repeats": 5 if quick else 20}
+        compare_configs(str(Path(__file__).resolve()), payload, rounds=1 if quick else 3)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and one repeat")
@@ -176,7 +225,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="rounds (one Adam run each)")
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep trained models")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    parser.add_argument(
+        "--no-users-ground", action="store_true", help="skip the fresh-process, busy-core part"
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(json.loads(args.worker))
     torch.set_num_threads(args.threads)
     quick = args.quick
     repeats = args.repeats or (1 if quick else 5)
@@ -207,7 +262,7 @@ def main(argv=None):
     n_init = 256 if quick else 1024
     sizes = (64,) if quick else (64, 256)
     steps = 150 if quick else 1500
-    big = None
+    big = small = None
     for n in sizes:
         net = trained(
             cache(f"context_rate{n}"),
@@ -222,6 +277,7 @@ def main(argv=None):
         ratios[f"b{n}"] = compare(f"b: context rate RNN {n}", net, uu, x0, repeats,
                                   rounds * (3 if n <= 64 else 1), conditions=cond)  # fmt: skip
         big = (net, ds, u)
+        small = net if n == 64 else small
 
     # (c) scale: 10 000 initial states on the largest network, default method
     net, ds, u = big
@@ -255,6 +311,12 @@ def main(argv=None):
     for k, (total, method, search) in ratios.items():
         target = 20 if k == "a" else 5
         print(f"  ({k}) {total:7.1f}x; {method:7.1f}x; {search:7.1f}x   (target {target}x)")
+    if not args.no_users_ground:
+        with tempfile.TemporaryDirectory() as tmp:
+            models = {"a": Path(tmp) / "a.npz", "b64": Path(tmp) / "b64.npz"}
+            neurodyn.save_model(rnn, models["a"])
+            neurodyn.save_model(small, models["b64"])
+            users_ground(models, quick)
 
 
 if __name__ == "__main__":

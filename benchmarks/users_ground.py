@@ -106,6 +106,6 @@ def compare_configs(script: str, payload: dict, *, rounds: int = 3, busy: bool =
     print(f"  fresh processes, {load}, median of {rounds} (interleaved):")
     for name in configs:
         spread = ", ".join(f"{t:.3g}" for t in times[name])
-        print(f"    {name:<22} {med[name]:9.3f} s   ({spread})")
+        print(f"    {name:<22} {med[name]:9.4g} s   ({spread})")
     print(f"    default / best pinned: {med['ratio']:.2f}x (target <= 1.3x)")
     return med
