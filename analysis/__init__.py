@@ -10,16 +10,28 @@ Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
     fps = find_fixed_points(model, None, x0)
     fps.summary()     # {"stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1, ...}
 
-Figures are in :mod:`neurodyn.analysis.plotting` and the ``plot_*`` functions (which
-import matplotlib only when called, so that this package never loads it);
+Figures are in :mod:`neurodyn.plotting` (which imports matplotlib only when a figure is
+drawn, so that this package never loads it);
 :func:`analyze_run` analyses a run folder.
 """
 
+from .analyze_run import analyze_run, run_inputs
 from .attractors import Attractors, classify_attractors
 from .continuation import Bifurcation, Branch, continue_fixed_points, plot_bifurcation_diagram
-from .dedupe import cluster, state_scale
 from .dimensionality import Dimensionality, dimensionality
-from .fixed_points import AdamOptions, SolverOptions, find_fixed_points
+from .fixed_points import (
+    AdamOptions,
+    Candidates,
+    FixedPoints,
+    SolverOptions,
+    cluster,
+    condition_inputs,
+    find_fixed_points,
+    load_fixed_points,
+    sample_initial_states,
+    state_scale,
+    tile_conditions,
+)
 from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
 from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, plot_lyapunov_spectrum
@@ -31,10 +43,7 @@ from .phase_portraits import (
     plot_trajectories_3d,
     projected_flow,
 )
-from .results import Candidates, FixedPoints, load_fixed_points
 from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
-from .run import analyze_run, run_inputs
-from .seeds import condition_inputs, sample_initial_states, tile_conditions
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,

@@ -54,7 +54,7 @@ from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
-from .dedupe import cluster, state_scale
+from .fixed_points.dedupe import cluster, state_scale
 
 __all__ = ["Attractors", "classify_attractors"]
 
@@ -480,7 +480,7 @@ def _classify(dyn, X0, U, plan, manifolds, seed, progress):
 
 def _largest_exponent(dyn, X, U, plan, seed):
     """λ₁ per trajectory by the QR method, one batch per distinct input."""
-    from .lyapunov import lyapunov_spectrum
+    from .lyapunov.spectrum import lyapunov_spectrum
 
     out = np.full(len(X), np.nan)
     opts = dict(

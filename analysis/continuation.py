@@ -38,10 +38,10 @@ import numpy as np
 from .._validation import check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
+from ..plotting.fixed_points import pca_basis
 from ..progress import check_progress, progress_bar
 from ..threads import policy, state_size
-from .linearization import classify, spectrum
-from .plotting import pca_basis
+from .linearization.linearize import classify, spectrum
 
 __all__ = [
     "Bifurcation",

@@ -61,8 +61,8 @@ from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
 from ..dynamics._ops import NUMPY
-from .linearization import classify
-from .plotting import pca_basis
+from ..plotting.fixed_points import pca_basis
+from .linearization.linearize import classify
 
 __all__ = ["LimitCycle", "estimate_period", "find_limit_cycle"]
 

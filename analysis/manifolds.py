@@ -32,7 +32,7 @@ from .. import threads as _threads
 from .._validation import check_fraction, check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from .linearization import linearize
+from .linearization.linearize import linearize
 
 __all__ = ["Manifold", "SlowManifolds", "find_slow_manifolds"]
 

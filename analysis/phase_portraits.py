@@ -28,7 +28,13 @@ from .. import threads as _threads
 from .._validation import check_int, check_interval, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from .plotting import _stabilities, _stability_legend, _trajectories, pca_basis, stability_color
+from ..plotting.fixed_points import (
+    _stabilities,
+    _stability_legend,
+    _trajectories,
+    pca_basis,
+    stability_color,
+)
 
 __all__ = [
     "ProjectedFlow",
@@ -152,7 +158,7 @@ def _draw_phase_portrait(
 ):
     import matplotlib.pyplot as plt
 
-    from .fixed_points import find_fixed_points
+    from .fixed_points.search import find_fixed_points
 
     (x0, x1), (y0, y1) = xlim, ylim
     if ax is None:
@@ -561,7 +567,7 @@ def plot_trajectories_3d(
     fixed_points : FixedPoints, optional
         Drawn coloured by stability.
     basis : (mean (d,), array (3, d)), optional
-        A projection to reuse (see :func:`~neurodyn.analysis.plotting.pca_basis`).
+        A projection to reuse (see :func:`~neurodyn.plotting.fixed_points.pca_basis`).
     ax : 3-D matplotlib Axes, optional
     max_trajectories : int
 

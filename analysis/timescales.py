@@ -593,7 +593,7 @@ def jacobian_timescales(model, states, inputs=None) -> JacobianTimescales:
     >>> round(float(jacobian_timescales(dyn, np.zeros((1, 1))).time_constant[0, 0]), 3)
     1.443
     """
-    from .linearization import linearize
+    from .linearization.linearize import linearize
 
     dyn = _as_dynamics(model)
     lin = linearize(dyn, states, inputs)

@@ -19,7 +19,7 @@ Four views of the claim that a wRNN stores its recent past in waves:
   function of the lag :math:`L`: the "encodes the recent past" claim.
 
 Every function returns a result object with ``.to_xarray()``; the figures are in
-:mod:`neurodyn.analysis.wave_plots`.
+:mod:`neurodyn.plotting.waves`.
 """
 
 from __future__ import annotations

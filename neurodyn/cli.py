@@ -17,16 +17,9 @@ import sys
 import time
 
 from . import __version__
+from .reproduce import REPRODUCTIONS
 
 __all__ = ["main"]
-
-#: ``neurodyn reproduce FAMILY`` → ``module:function(out_dir, *, quick, seed, progress)``.
-REPRODUCTIONS = {
-    "timescales": "neurodyn.analysis.reproduce_timescales:reproduce_timescales",
-    "nalsm": "neurodyn.spiking.reproduce:reproduce_nalsm",
-    "rnns-of-rnns": "neurodyn.analysis.reproduce_rnns_of_rnns:reproduce_rnns_of_rnns",
-    "wave-rnn": "neurodyn.analysis.reproduce_wave_rnn:reproduce_wave_rnn",
-}
 
 QUICKSTART = {
     "task": "flip_flop",
@@ -285,7 +278,7 @@ def _analyze(
     threads=None,
     inputs="auto",
 ) -> None:
-    from .analysis.run import analyze_run
+    from .analysis.analyze_run import analyze_run
 
     summary = analyze_run(
         run_dir,

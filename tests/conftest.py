@@ -1,11 +1,17 @@
-"""Shared test set-up: one thread, no GUI."""
+"""Shared test set-up: one thread, no GUI, and the test systems of ``tests/support``."""
 
 import os
+import sys
+from pathlib import Path
 
 import matplotlib
 import torch
 
 matplotlib.use("Agg")
+
+# Systems and networks several test folders share (``toolbox_systems``,
+# ``lyapunov_systems``, ``spiking_nets``), importable by name from any of them.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 def pytest_configure(config):

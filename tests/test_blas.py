@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import threadpoolctl
 
-from neurodyn.analysis import _newton, find_fixed_points
+from neurodyn.analysis import find_fixed_points
+from neurodyn.analysis.fixed_points import kernel as _newton
 from neurodyn.threads import one_blas_thread
 
 

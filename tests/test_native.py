@@ -70,7 +70,6 @@ def test_kernel_sources_never_include_python_or_torch():
 
 @pytest.mark.skipif("cuda" not in available_backends(), reason="no CUDA module or no GPU here")
 def test_cuda_kernel_matches_the_cpu_kernel():
-    sys.path.insert(0, str(ROOT / "tests" / "spiking"))
     from spiking_nets import ASTRO_STDP, mixed_inputs, mixed_network
 
     rates, spikes = mixed_inputs()

@@ -62,7 +62,7 @@ from neurodyn.analysis import (
     sample_initial_states,
     tile_conditions,
 )
-from neurodyn.analysis.plotting import plot_eigenvalues, plot_fixed_points
+from neurodyn.plotting import plot_eigenvalues, plot_fixed_points
 from neurodyn.dynamics import dynamics
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop, make_task

@@ -50,7 +50,7 @@ import neurodyn
 from neurodyn import spiking
 from neurodyn.io import save_dataset
 from neurodyn.plotting import save_figure
-from neurodyn.spiking.plotting import plot_liquid, plot_raster, plot_rates
+from neurodyn.plotting import plot_liquid, plot_raster, plot_rates
 
 out_dir = Path(tempfile.mkdtemp(prefix="neurodyn_spiking_"))
 GRID = (6, 6, 6) if FAST else (10, 10, 10)

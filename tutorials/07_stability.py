@@ -48,7 +48,7 @@ import torch
 
 from neurodyn.analysis import find_fixed_points
 from neurodyn.analysis.contraction import certify
-from neurodyn.analysis.reproduce_rnns_of_rnns import train_classifier
+from neurodyn.reproduce.rnns_of_rnns import train_classifier
 from neurodyn.dynamics import dynamics
 from neurodyn.rnn_models.rnns_of_rnns import (
     Assembly,

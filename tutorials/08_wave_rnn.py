@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 import neurodyn
-from neurodyn.analysis.wave_plots import (
+from neurodyn.plotting import (
     plot_circulant_spectrum,
     plot_decoding,
     plot_space_time,

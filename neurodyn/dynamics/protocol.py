@@ -47,7 +47,7 @@ class KernelSpec(NamedTuple):
     Attributes
     ----------
     model : int
-        Model code (see :mod:`neurodyn.analysis._newton`): 0 rate, 1 Elman RNN, 2 GRU, 3 LSTM.
+        Model code (see :mod:`neurodyn.analysis.fixed_points.kernel`): 0 rate, 1 Elman RNN, 2 GRU, 3 LSTM.
     phi : int
         Nonlinearity code: 0 tanh, 1 relu, 2 softplus, 3 rectified tanh.
     weight : ndarray (a, h)

@@ -1,7 +1,7 @@
 """Spiking networks: a clock-driven LIF engine, liquid state machines and the NALSM.
 
 Import as ``from neurodyn import spiking`` or ``import neurodyn.spiking``; figures
-are in :mod:`neurodyn.spiking.plotting` (which loads matplotlib).
+are in :mod:`neurodyn.plotting.spiking` (which loads matplotlib).
 
 Engine
     :class:`Network` of :class:`LIF` populations, spike sources and sparse
@@ -22,7 +22,6 @@ from .measures import branching_factor, firing_rates, isi_statistics, kernel_qua
 from .nalsm import NALSM, NALSMConfig, liquid_counts
 from .network import LIF, Network, Population, Projection
 from .readout import LogisticReadout, fit_readout, normalise_counts
-from .reproduce import reproduce_nalsm
 from .stdp import STDP, Astrocyte
 
 __all__ = [
@@ -51,3 +50,13 @@ __all__ = [
     "run",
     "spike_trains",
 ]
+
+
+def __getattr__(name):
+    # The reproduction builds on this package (neurodyn.reproduce.nalsm imports it), so
+    # importing it here eagerly would be an import cycle; it loads on first use.
+    if name == "reproduce_nalsm":
+        from ..reproduce.nalsm import reproduce_nalsm
+
+        return reproduce_nalsm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

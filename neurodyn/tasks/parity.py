@@ -8,7 +8,7 @@ Both tasks come in two forms:
   ``ns`` is scored on its own head (``heads``); the other heads are present but
   unscored (zero loss mask), so one model with a fixed bank of heads can move
   through a curriculum whose stages switch heads on and off
-  (:mod:`neurodyn.train.curricula`). The loss is the cross-entropy of each scored
+  (:mod:`neurodyn.train.timescale_curricula`). The loss is the cross-entropy of each scored
   head, summed over heads (:attr:`output_groups`), as in the paper.
 """
 

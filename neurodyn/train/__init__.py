@@ -1,6 +1,6 @@
 """Training: :func:`fit`, curricula, masked losses."""
 
-from .curricula import (
+from .timescale_curricula import (
     ForgettingProbe,
     multi_head_curriculum,
     no_curriculum,

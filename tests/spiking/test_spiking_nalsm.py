@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from neurodyn.io import load_dataset, save_dataset
+from neurodyn.plotting import plot_liquid, plot_raster, plot_rates
 from neurodyn.spiking import NALSM, NALSMConfig, branching_factor, liquid_counts
-from neurodyn.spiking.plotting import plot_liquid, plot_raster, plot_rates
 
 SMALL = NALSMConfig(grid=(5, 5, 4), sample_ms=60.0)
 

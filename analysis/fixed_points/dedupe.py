@@ -1,0 +1,179 @@
+r"""De-duplication of solver results in O(n log n): KD-tree balls, lowest q first.
+
+Candidates are visited in order of increasing q; each one not yet assigned becomes
+the representative of a new cluster and takes every unassigned candidate within
+``tol`` of it (one ball query on a KD-tree). Hence
+
+* among duplicates the one with the lowest q is kept (as FixedPointFinder does, and
+  unlike the keep-first rule of CTD and BrainPy);
+* clusters are balls of radius ``tol`` around their representative, so a densely
+  sampled line attractor is not chained into one point (union-find on
+  :math:`\|x_i - x_j\| <` tol would merge a whole line);
+* nothing is removed for being far from the others: every cluster survives.
+
+Candidates in different ``groups`` (different inputs, or roots versus slow points)
+are never merged.
+
+When there are few clusters (the usual case: a few dozen fixed points from thousands
+of candidates), comparing the candidates still unassigned with each new
+representative, O(n K d), is faster than building and querying a tree, and KD-trees
+degrade in hundreds of dimensions. The scan is compiled C++ (``neurodyn._C``; 0.03 ms
+for 27 clusters among 1024 candidates of 16 units), or vectorised NumPy where the
+extension is not built (1 ms, each cluster a few array operations). It gives the same
+clusters; after ``max_scan`` clusters the KD-tree carries on with the candidates still
+unassigned, so the bound stays O(n log n).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..._validation import check_int
+
+__all__ = ["cluster", "state_scale"]
+
+
+def state_scale(x) -> float:
+    """RMS distance of states from their mean (1.0 when they all coincide).
+
+    The de-duplication tolerance is relative to this, so it follows the size of the
+    network's state space rather than its number of units or its units of activity.
+    Two passes (the mean, then the squared deviations): the one-pass
+    :math:`\\overline{\\|x\\|^2} - \\|\\bar x\\|^2` cancels catastrophically when the
+    states sit far from the origin compared with their spread. One state, or several
+    equal ones, give the RMS norm of the rows instead.
+
+    Examples
+    --------
+    >>> state_scale(np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    1.0
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    if n == 0:
+        return 1.0
+    # einsum's sums run along contiguous rows (x.mean(axis=0) visits the rows one by one,
+    # 3x slower) and, unlike BLAS, in an order that does not depend on threads.
+    c = x - np.einsum("ij->j", x) / n
+    spread = float(np.sqrt(np.einsum("ij,ij->", c, c) / n))
+    if n > 1 and spread > 0:
+        return spread
+    norm = float(np.sqrt(np.einsum("ij,ij->", x, x) / n))
+    return norm if norm > 0 else 1.0
+
+
+def _scan_numpy(x, order, tol2: float, max_scan: int):
+    """Greedy clustering by direct comparison, in the order ``order`` (increasing q).
+
+    Forms at most ``max_scan`` clusters; each is complete (it holds every candidate
+    within tol of its representative that no earlier cluster took), so the KD-tree
+    can carry on from the unassigned rest. Returns ``(labels, reps)``, labels -1 for
+    the candidates left.
+    """
+    labels = np.full(len(x), -1, dtype=np.int64)
+    reps = []
+    rest = order  # unassigned, in q order: the next representative is the first
+    while len(rest) and len(reps) < max_scan:
+        i = rest[0]
+        near = np.sum((x[rest] - x[i]) ** 2, axis=1) <= tol2
+        labels[rest[near]] = len(reps)
+        reps.append(i)
+        rest = rest[~near]
+    return labels, np.asarray(reps, dtype=np.int64)
+
+
+def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
+    """Cluster states within ``tol`` of a lower-q representative.
+
+    Parameters
+    ----------
+    x : array (n, d)
+    q : array (n,)
+        Lower is better; the representative of each cluster has its lowest q.
+    tol : float
+        Radius (Euclidean) of a cluster around its representative.
+    groups : array (n,), optional
+        Candidates with different group labels are never merged.
+    max_scan : int
+        Clusters per group formed by direct comparison; the KD-tree forms the rest
+        (0: all of them). The result is the same.
+
+    Returns
+    -------
+    labels : ndarray of int (n,)
+        Cluster index of every candidate.
+    representatives : ndarray of int (k,)
+        Index of each cluster's representative; clusters are numbered in order of
+        increasing q of their representative within each group.
+
+    Examples
+    --------
+    >>> labels, reps = cluster(np.array([[0.0], [1e-9], [5.0]]), np.array([1.0, 0.5, 2.0]), 1e-6)
+    >>> labels.tolist(), reps.tolist()
+    ([0, 0, 1], [1, 2])
+    """
+    check_int("max_scan", max_scan, low=0)
+    x = np.ascontiguousarray(x, dtype=float)
+    q = np.ascontiguousarray(q, dtype=float)
+    n = len(x)
+    tol2 = float(tol) ** 2
+    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    if n == 0 or groups.min() == groups.max():
+        # One group (the common case: one input for all candidates): no gathering.
+        order, labels, reps = _scan_sorted(x, q, tol2, max_scan)
+        if n == 0 or labels.min() >= 0:
+            return labels, reps
+        reps = list(reps)
+        _finish_with_tree(x, np.arange(n), order, labels, reps, tol)
+        return labels, np.asarray(reps, dtype=np.int64)
+    labels = np.full(n, -1, dtype=np.int64)
+    reps: list[int] = []
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        order, sub, first = _scan_sorted(x[members], q[members], tol2, max_scan)
+        labels[members] = np.where(sub >= 0, sub + len(reps), -1)
+        reps.extend(members[first].tolist())
+        if sub.min() < 0:
+            _finish_with_tree(x, members, order, labels, reps, tol)
+    return labels, np.asarray(reps, dtype=np.int64)
+
+
+def _scan_sorted(x, q, tol2: float, max_scan: int):
+    """:func:`_scan` of all of x in order of increasing q (ties in index order).
+
+    Returns ``(order, labels, reps)``: labels -1 for the candidates left after
+    ``max_scan`` clusters.
+    """
+    order = np.argsort(q, kind="stable")
+    labels, reps = _scan(x, order, tol2, max_scan)
+    return order, labels, reps
+
+
+def _scan(x, order, tol2: float, max_scan: int):
+    """:func:`_scan_numpy`, by the compiled scan where ``neurodyn._C`` is built."""
+    from ...backends import get_module
+
+    compiled = get_module("cpp")
+    if compiled is None:
+        return _scan_numpy(x, order, tol2, max_scan)
+    labels = np.full(len(x), -1, dtype=np.int64)
+    reps = np.empty(max_scan, dtype=np.int64)
+    k = compiled.cluster_scan(
+        np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(order, dtype=np.int64),
+        float(tol2), int(max_scan), labels, reps,
+    )  # fmt: skip
+    return labels, reps[:k].copy()
+
+
+def _finish_with_tree(x, members, order, labels, reps, tol):
+    """Form the remaining clusters of ``members`` (visited in ``order``, positions in
+    members) with a KD-tree, updating ``labels`` (indexed like x) and the list ``reps``
+    in place."""
+    tree = cKDTree(x[members])
+    for i in members[order]:
+        if labels[i] >= 0:
+            continue
+        near = members[tree.query_ball_point(x[i], tol)]
+        labels[near[labels[near] < 0]] = len(reps)
+        reps.append(int(i))

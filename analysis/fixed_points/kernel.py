@@ -1,0 +1,315 @@
+r"""The compiled Newton/Levenberg–Marquardt kernel, one candidate per thread.
+
+Private: called only by :func:`neurodyn.analysis.find_fixed_points`. The kernel is C++
+(``csrc/cpu/newton_cpu.cpp``, with the models in ``csrc/include/neurodyn/newton_model.h``
+and the LU in ``newton_lu.h``), compiled into ``neurodyn._C`` when neurodyn is installed,
+so no call ever waits for compilation. Its algorithm is the one written out below and in
+:mod:`neurodyn.analysis.fixed_points.batched` (the NumPy reference and the torch path); any change
+to one must be mirrored in the other, and the tests compare the two decision by decision.
+
+For each candidate, with residual :math:`r(x)` (``F(x) - x`` or ``f(x)``), its
+Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`, every iteration first checks that
+it has not
+
+* **diverged**: q not finite, or a coordinate beyond ``x_max``;
+* **left the state set** the model can reach (:meth:`~neurodyn.dynamics.Dynamics.state_bounds`,
+  e.g. :math:`|h| \le 1` for a GRU): its excursion
+  :math:`e(x) = \max_i \max(l_i - x_i,\; x_i - u_i,\; 0)` outside the bounds
+  :math:`l \le x \le u` exceeds its starting excursion :math:`e(x_0)` by more than
+  ``state_margin``. No root lies outside (a GRU's fixed point is
+  :math:`h = n \in (-1, 1)`); a candidate far outside only finds places where
+  saturated gates flatten the residual (failed GRU candidates were seen at
+  :math:`|h|` of 28 to 195). Newton's iterates are not states of the network, though:
+  a damped step may overshoot the set and come back, and initial states sampled
+  with noise around visited states may start outside, hence the margin (see
+  :class:`~neurodyn.analysis.SolverOptions`);
+
+and then:
+
+0. stop at a **known root** :math:`x^*` (one found for the same input in an earlier
+   pass, see :func:`neurodyn.analysis.find_fixed_points`) when
+
+   * the last two full steps :math:`\delta_1 > \delta_2` place the candidate's own
+     root within ``snap_tol`` of it,
+     :math:`\|x - x^*\| + \delta_2^2/(\delta_1 - \delta_2) \le` ``snap_tol``, the
+     de-duplication radius, so that de-duplication would merge the two anyway; or
+   * x lies in :math:`x^*`'s ball of convergence, :math:`\|x - x^*\| < \rho^* =
+     2/(3\beta L)` (see :func:`root_radii`), from which Newton's iteration converges
+     to :math:`x^*`; or the tail bound places the candidate's own root within
+     :math:`3\rho^*` of :math:`x^*`, where :math:`x^*` is the only root.
+
+   The candidate takes :math:`x^*` and its q. This is checked at the start of every
+   iteration and before every chord step;
+1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
+   no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
+   bound the remaining error by their geometric tail
+   :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`
+   (then take one chord step as a polish);
+   otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
+   the distance to the root) is below that (then take that step as a polish); or
+   when a Newton step is at rounding level, :math:`\|\delta\| \le`
+   ``xtol`` :math:`(1 + \|x\|)`. A tiny q with a large Newton step happens where the
+   Jacobian is nearly singular, e.g. where saturated gates flatten the residual far
+   from any root; such a candidate keeps iterating and, if it never locates a root,
+   fails as ``singular``;
+2. stop as a **slow point** at a stationary point of q with q > 0: when the
+   first-order decrease of q over a move of one state scale L (``length``) is a
+   negligible fraction of q, :math:`\|A^\top r\|\,L \le` ``gtol`` :math:`\|r\|^2`, or
+   ``gtol_stall`` once progress has stalled (q falling by less than one part in
+   :math:`10^6` per iteration for ``patience`` iterations). Normalising by
+   :math:`\|A\|` instead would fail: at a slow point A itself is singular;
+3. otherwise factor A and try the Newton step :math:`\delta = -A^{-1}r`, capped at
+   ``max_step``, with Armijo backtracking on q. After a full, uncapped step, take up
+   to ``chord_steps`` chord steps :math:`-A^{-1}r(x_k)` with the same factors while
+   each is at most ``chord_ratio`` times the step before it and lowers q (the
+   Shamanskii method: near a root the error goes from :math:`e_0` to
+   :math:`e_0^2` to :math:`e_0^3`... per factorisation, for the price of residuals
+   and triangular solves). Once q is below ``tol_q`` they go on until two of them
+   locate the root as in 1, so that the root check needs no factorisation;
+4. if the Newton step fails (singular A, or no decrease in ``n_backtrack``
+   halvings), take Levenberg–Marquardt steps
+   :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising :math:`\mu` tenfold until q
+   decreases and lowering it tenfold after a success.
+
+A root or slow point that ends outside the state set by more than ``state_tol`` (a
+rounding-level tolerance, so that roots on a bound are kept) has left it too.
+
+An iteration (``n_iter``) is one factorisation of A with its Newton step, line
+search, chord steps or LM steps.
+
+Because each thread carries its candidate to the end, converged candidates cost
+nothing while stragglers finish: the batch never waits for its slowest member. The
+threads take blocks of candidates from a shared counter (OpenMP's dynamic schedule),
+so a thread held up by another process leaves its blocks to the others. Each thread
+allocates its buffers once; nothing is allocated per candidate, and the kernel runs
+without the GIL.
+
+Models (``model`` codes of :class:`~neurodyn.dynamics.protocol.KernelSpec`) and their
+residuals, for per-candidate input drive ``c``:
+
+* 0 rate:  :math:`r = s\odot(-x + W\phi(x) + c)`
+* 1 Elman: :math:`r = \phi(Wx + c) - x`
+* 2 GRU:   :math:`r = (1-z)\odot(n - x)` (PyTorch's gates, ``bias`` = :math:`b_{hh}`)
+* 3 LSTM:  :math:`r = [o\odot\tanh c' - h,\; c' - c]`
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ...dynamics._ops import NUMPY
+
+__all__ = [
+    "LAPACK_LU",
+    "PHI_CURVATURE",
+    "evaluate",
+    "jacobian_lipschitz",
+    "root_radii",
+    "root_radii_compiled",
+    "solve",
+    "spectral_norm_bound",
+]
+
+RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
+
+#: Above this order the kernels factor matrices with LAPACK (``kSmallLU`` in
+#: ``csrc/include/neurodyn/newton_lu.h``), below with their own LU: only then do their
+#: threads call BLAS.
+LAPACK_LU = 48
+
+
+def _module():
+    """``neurodyn._C`` (the wrapper checked that it is built)."""
+    from ...backends import get_module
+
+    return get_module("cpp")
+
+
+def _f64(a):
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _model_args(spec) -> tuple:
+    return int(spec.model), int(spec.phi), _f64(spec.weight), _f64(spec.bias), _f64(spec.scale)
+
+
+def solve(spec, C, group, X, opts, known, bounds, threads: int):
+    """Run the kernel on the candidates X (n, d), updated in place.
+
+    Parameters
+    ----------
+    spec : KernelSpec
+    C : array (G, width)
+        The prepared input of each input group; candidate k has ``C[group[k]]``.
+    group : int array (n,)
+    X : float64 C-contiguous array (n, d)
+    opts : SolverOptions
+    known : KnownRoots
+        Roots where candidates may stop (step 0).
+    bounds : (lower, upper) of arrays (d,), or None
+        The reachable state set.
+    threads : int
+        OpenMP threads.
+
+    Returns
+    -------
+    q (n,), n_iter (n,), status (n,), root (n,)
+        ``root``: the index of the known root each candidate stopped at, or -1.
+    """
+    n = len(X)
+    q = np.empty(n)
+    n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    root = np.empty(n, dtype=np.int64)
+    lower, upper = (None, None) if bounds is None else (_f64(bounds[0]), _f64(bounds[1]))
+    _module().newton_solve(
+        *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X,
+        vars(opts), _f64(known.x),
+        _f64(known.q),
+        np.ascontiguousarray(known.group, dtype=np.int64), _f64(known.radii), _f64(known.gate),
+        float(known.snap_tol), lower, upper, q, n_iter, status, root, int(threads),
+    )  # fmt: skip
+    return q, n_iter, status, root
+
+
+def evaluate(spec, C, X):
+    """Residuals (n, d) and Jacobians (n, d, d) of the states X (n, d) with prepared
+    inputs C (n, width), as the kernel computes them (for tests)."""
+    X = _f64(X)
+    n, d = X.shape
+    R, A = np.empty((n, d)), np.empty((n, d, d))
+    _module().newton_evaluate(*_model_args(spec), _f64(C), X, R, A)
+    return R, A
+
+
+#: Largest |φ''| of each nonlinearity code (tanh, relu, softplus, rectified tanh):
+#: tanh'' = -2 tanh (1 - tanh²) peaks at tanh = ±1/√3; softplus'' = σ(1 - σ) ≤ 1/4.
+#: relu and the rectified tanh have a kink, so their Jacobians are not Lipschitz.
+PHI_CURVATURE = (4.0 / (3.0 * np.sqrt(3.0)), np.inf, 0.25, np.inf)
+
+
+def jacobian_lipschitz(spec) -> float:
+    r"""A Lipschitz constant L of the residual's Jacobian: :math:`\|A(x) - A(y)\|_2 \le L\|x - y\|_2`.
+
+    With :math:`c = \sup|\phi''|` (``PHI_CURVATURE``):
+
+    * rate, :math:`A(x) = \mathrm{diag}(s)(W\,\mathrm{diag}\,\phi'(x) - I)`:
+      :math:`A(x) - A(y) = \mathrm{diag}(s)\,W\,\mathrm{diag}(\phi'(x) - \phi'(y))`, so
+      :math:`L = c\,\max|s|\,\|W\|_2`;
+    * Elman, :math:`A(x) = \mathrm{diag}\,\phi'(Wx + c)\,W - I`: the diagonal changes by at
+      most :math:`c\,\max_i |W_i (x - y)| \le c \max_i\|W_i\|_2 \|x - y\|_2`, so
+      :math:`L = c\,\|W\|_2 \max_i \|W_i\|_2`;
+    * GRU and LSTM: inf (no bound is derived; their candidates use the tail test only).
+
+    inf also for the nonlinearities with a kink. :math:`\|W\|_2` is bounded from
+    above by :func:`spectral_norm_bound`.
+    """
+    c = PHI_CURVATURE[spec.phi]
+    if spec.model not in (RATE, ELMAN) or not np.isfinite(c):
+        return np.inf
+    W = _f64(spec.weight)
+    w2 = spectral_norm_bound(W)
+    if spec.model == RATE:
+        return c * float(np.max(np.abs(spec.scale))) * w2
+    return c * w2 * float(np.max(np.linalg.norm(W, axis=1)))
+
+
+def spectral_norm_bound(W) -> float:
+    r"""An upper bound on :math:`\|W\|_2`, at most :math:`d^{1/32}` times too large
+    (1.09 at d = 16, 1.19 at d = 256), for a fraction of an SVD's cost.
+
+    :math:`G = W^\top W` is symmetric positive semidefinite with largest eigenvalue
+    :math:`\lambda = \|W\|_2^2`, so for every power m,
+    :math:`\lambda^m = \|G^m\|_2 \le \|G^m\|_\infty \le \sqrt d\,\lambda^m`.
+    Here m = 8, by three squarings of :math:`G/\|G\|_\infty` (no overflow), and the
+    result is raised by a relative 1e-10, far above the products' rounding errors.
+    """
+    W = _f64(W)
+    G = W.T @ W
+    s = float(np.max(np.sum(np.abs(G), axis=1)))
+    if s == 0.0 or not np.isfinite(s):
+        return s
+    H = G / s
+    for _ in range(3):
+        H = H @ H
+    return float(np.sqrt(s * np.max(np.sum(np.abs(H), axis=1)) ** 0.125) * (1.0 + 1e-10))
+
+
+def _inverses(A):
+    """The inverse of each A[k] (K, d, d), and whether it exists (not singular, finite)."""
+    try:
+        inv = np.linalg.inv(A)
+        ok = np.ones(len(A), dtype=bool)
+    except np.linalg.LinAlgError:  # one singular matrix fails the batch: one at a time
+        inv, ok = np.zeros_like(A), np.zeros(len(A), dtype=bool)
+        for k in range(len(A)):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                inv[k], ok[k] = np.linalg.inv(A[k]), True
+    return inv, ok & np.all(np.isfinite(inv), axis=(1, 2))
+
+
+def root_radii(dyn, spec, X, C):
+    r"""Balls of convergence and of uniqueness around roots X (K, d) with prepared
+    inputs C, for step 0 of the solver; returns ``(radii (K, 2), gate (2,))``.
+
+    With :math:`\beta \ge \|A(x^*)^{-1}\|_2` and L (finite) the Jacobian's Lipschitz
+    constant (:func:`jacobian_lipschitz`), the classical local theory of Newton's method gives:
+
+    * from any x with :math:`\|x - x^*\| < \rho = 2/(3\beta L)`, Newton's iteration
+      converges to :math:`x^*`: its error e obeys
+      :math:`\|e_+\| \le \tfrac{\beta L\|e\|^2}{2(1 - \beta L\|e\|)} < \|e\|`;
+    * :math:`x^*` is the only root within :math:`3\rho = 2/(\beta L)`: for a root y,
+      :math:`0 = r(y) - r(x^*) = (A^* + E)(y - x^*)` with :math:`\|E\| \le
+      L\|y - x^*\|/2`, and :math:`A^* + E` is invertible while
+      :math:`\beta L\|y - x^*\|/2 < 1`.
+
+    β is :math:`\sqrt{\|A^{-1}\|_1\|A^{-1}\|_\infty} \ge \|A^{-1}\|_2`. ``radii[k] =
+    (ρ, 3ρ)`` (zeros where A is singular or L is inf) and ``gate = (q_max, 3ρ_max)``:
+    in a ball of convergence :math:`\|r(x)\| \le \|r(x^*)\| + \|A^*\|_F\,\rho +
+    L\rho^2/2` (Taylor with a Lipschitz Jacobian), so :math:`q \le q_{max}`, half the
+    largest square of that bound.
+    """
+    K = len(X)
+    radii, gate = np.zeros((K, 2)), np.zeros(2)
+    lip = jacobian_lipschitz(spec) if K else np.inf
+    if not np.isfinite(lip):
+        return radii, gate
+    r, A = (np.asarray(a) for a in dyn._residual_jacobian(NUMPY, _f64(X), _f64(C)))
+    inv, ok = _inverses(A)
+    bound = np.zeros(K)
+    if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
+        radii[ok], bound[ok] = np.inf, np.inf
+    else:
+        norm_1 = np.max(np.sum(np.abs(inv), axis=1), axis=1)  # ‖A⁻¹‖₁, max column sum
+        norm_inf = np.max(np.sum(np.abs(inv), axis=2), axis=1)  # ‖A⁻¹‖∞, max row sum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(ok, 2.0 / (3.0 * np.sqrt(norm_1 * norm_inf) * lip), 0.0)
+        radii[:, 0], radii[:, 1] = rho, 3.0 * rho
+        frobenius = np.sqrt(np.sum(A * A, axis=(1, 2)))
+        bound = np.where(
+            ok, np.linalg.norm(r, axis=1) + frobenius * rho + 0.5 * lip * rho * rho, 0.0
+        )
+    if K:
+        gate[0] = np.max(0.5 * bound * bound)
+        gate[1] = np.max(radii[:, 1])
+    return radii, gate
+
+
+def root_radii_compiled(spec, C, group, X, threads: int):
+    """:func:`root_radii` by the compiled kernel, its own model evaluation and LU, on
+    ``threads`` threads: root k has the prepared input ``C[group[k]]`` (C: (G, width))."""
+    X = _f64(X)
+    K = len(X)
+    radii, gate = np.zeros((K, 2)), np.zeros(2)
+    lip = jacobian_lipschitz(spec) if K else np.inf
+    if not np.isfinite(lip):
+        return radii, gate
+    bound = np.empty(K)
+    _module().newton_root_radii(
+        *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X, float(lip),
+        radii, bound, int(threads),
+    )  # fmt: skip
+    gate[0] = np.max(0.5 * bound * bound)
+    gate[1] = np.max(radii[:, 1])
+    return radii, gate

@@ -1,0 +1,537 @@
+r"""Find every fixed point of a network: :func:`find_fixed_points`.
+
+A fixed point :math:`x^*` of a map :math:`x \mapsto F(x, u)` or an ODE
+:math:`\dot x = f(x, u)` at a constant input u is a root of the residual
+:math:`r(x) = F(x, u) - x` (per step) or :math:`r(x) = f(x, u)` (per ms). From many
+initial states, each candidate is driven to a root of r by damped Newton steps with
+a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU factors
+(:mod:`neurodyn.analysis.fixed_points.kernel`; compiled C++ built with neurodyn, so the first call
+waits for no compiler), in float64 with analytic Jacobians, and ends as a
+**root**, a **slow point** (a local minimum of
+:math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**,
+with the reason (among them ``left_state_set``: it wandered off the set of states
+the model can reach, :meth:`~neurodyn.dynamics.Dynamics.state_bounds`).
+A sample of the candidates is solved first; the others stop as soon as the geometric
+tail of their last two steps places their own root within the de-duplication radius
+of a root the sample found, or they enter that root's ball of convergence, where
+Newton's method provably converges to it (``share_roots``). The distinct results are then
+de-duplicated (:mod:`neurodyn.analysis.fixed_points.dedupe`) and linearized
+(:mod:`neurodyn.analysis.linearization.linearize`).
+
+``method="adam"`` instead runs the Sussillo–Barak / FixedPointFinder algorithm
+(:mod:`neurodyn.analysis.fixed_points.adam`) for comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ... import backends
+from ..._validation import check_choice, check_int, check_positive
+from ...dynamics import Dynamics
+from ...dynamics import dynamics as as_dynamics
+from ...dynamics._ops import NUMPY, TORCH
+from ...progress import check_progress, progress_bar, shows_bar
+from ...threads import check_threads, limit, one_blas_thread
+from .. import _newton
+from ..linearization.linearize import _linearize_prepared
+from .adam import AdamOptions, solve_adam
+from .batched import KnownRoots, SolverOptions, solve_batched
+from .dedupe import cluster, state_scale
+from .outcomes import OUTCOMES, ROOT, SLOW
+from .result import Candidates, FixedPoints
+
+__all__ = ["AdamOptions", "SolverOptions", "find_fixed_points"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("newton", "adam")
+BACKENDS = ("auto", "cpp", "numpy", "torch")
+
+# Status and failure reason of each solver code (see ``OUTCOMES``), as lookup tables
+# indexed by the code, which runs from 0 (a gap in the codes is a KeyError here).
+_STATUS = np.array([OUTCOMES[c][0] for c in range(len(OUTCOMES))])
+_REASON = np.array([OUTCOMES[c][1] for c in range(len(OUTCOMES))])
+
+
+def _is_gpu(dyn) -> bool:
+    return str(getattr(dyn, "device", "cpu")).startswith("cuda")
+
+
+def _pick_backend(dyn: Dynamics, backend: str, method: str) -> str:
+    if backend == "numba":
+        raise ValueError(
+            'backend="numba" no longer exists: the Newton kernel is compiled C++ now; use '
+            'backend="cpp" (or "auto", which picks it)'
+        )
+    backend = check_choice("backend", backend, BACKENDS)
+    has_kernel = method == "newton" and dyn.kernel_spec() is not None
+    if backend == "auto":
+        if _is_gpu(dyn):
+            return "torch"
+        # resolve_backend logs once per process when neurodyn._C is missing.
+        return "cpp" if has_kernel and backends.resolve_backend("auto") == "cpp" else "numpy"
+    if backend == "cpp":
+        if method != "newton":
+            raise ValueError('backend="cpp" serves method="newton" only; use "numpy" or "torch"')
+        if not has_kernel:
+            raise ValueError(
+                f"{type(dyn).__name__} has no compiled kernel; use backend='numpy' (or 'torch')"
+            )
+        backends.resolve_backend("cpp")  # raises, with the reason, where _C is missing
+    return backend
+
+
+#: With ``share_roots``, every SAMPLE_EVERY-th candidate is solved first (see
+#: :func:`find_fixed_points`).
+SAMPLE_EVERY = 8
+
+
+def _shares_roots(n: int, snap_tol: float) -> bool:
+    """Whether ``n`` candidates are solved in two passes (a sample first, then the rest)."""
+    return snap_tol > 0 and n >= 2 * SAMPLE_EVERY
+
+
+def _root_radii(dyn, backend, x, C, group, prepared, threads):
+    """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
+    (K, d) with inputs C (K, m) (input group ``group``, prepared ``prepared[group]`` for
+    the compiled kernel), for models with a compiled kernel's structure and a Lipschitz
+    bound on their Jacobian (:func:`neurodyn.analysis.fixed_points.kernel.root_radii`); zeros
+    otherwise. The compiled kernel computes them on ``threads`` threads, the other
+    backends in NumPy; the two agree to rounding."""
+    spec = dyn.kernel_spec()
+    if spec is None or not len(x):
+        return np.zeros((len(x), 2)), np.zeros(2)
+    if backend == "cpp":
+        return _newton.root_radii_compiled(spec, prepared, group, x, threads)
+    return _newton.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
+
+
+def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
+    """Floating-point work per parallel operation, for the thread policy.
+
+    The compiled kernel's call is one parallel operation over all n candidates, each
+    about five iterations of a factorisation (2/3 d³), residuals and solves (about
+    20 d²) and the nonlinearities (about 100 d, counting a tanh as 20 operations):
+    5 (d³ + 20 d² + 100 d) per candidate, within a factor of two of the measured time
+    of 16- and 64-unit networks at BLAS's rate. The batched backends' largest
+    operation is one batched factorisation of a chunk; Adam's, one (n, d) × (d, d)
+    product per step.
+    """
+    if method == "adam":
+        return 2.0 * n * d * d
+    if backend == "cpp":
+        return 5.0 * n * (d**3 + 20.0 * d * d + 100.0 * d)
+    return min(n, chunk) * d**3
+
+
+def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, threads):
+    """Solve all candidates on ``threads`` threads; returns NumPy
+    ``(x, q, n_iter, status, source)``.
+
+    With ``snap_tol`` > 0 (Newton only), a sample of every ``SAMPLE_EVERY``-th candidate
+    is solved first; its distinct roots become known roots at which the other
+    candidates may stop (step 0 of :mod:`neurodyn.analysis.fixed_points.kernel`). ``source[i]`` is
+    then the sample candidate whose root candidate i stopped at (it holds the same x
+    and q), and -1 for the candidates that found their own.
+    """
+
+    n = len(X)
+    if method == "adam":
+        if backend == "torch":
+            ops = TORCH()
+            xt = ops.asarray(X, ops.torch.zeros((), dtype=ops.torch.float64, device=dyn.device))
+            out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
+            return (*(ops.to_numpy(a) for a in out), np.full(n, -1, dtype=np.int64))
+        out = solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
+        return (*out, np.full(n, -1, dtype=np.int64))
+    two_pass = _shares_roots(n, snap_tol)
+    order = np.arange(n)
+    if two_pass:  # the sample first, then the rest
+        rest = np.ones(n, dtype=bool)
+        rest[::SAMPLE_EVERY] = False
+        order = np.concatenate([order[::SAMPLE_EVERY], order[rest]])
+    x, C, group = X[order], C[order], group[order]
+    q = np.empty(n)
+    n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    root = np.full(n, -1, dtype=np.int64)  # index of the known root each stopped at
+    bounds = dyn.state_bounds()
+    spec = dyn.kernel_spec() if backend == "cpp" else None
+    prepared = None  # the torch backend prepares each chunk on its device
+    if backend == "cpp":
+        # One prepared input per input group (numbered from 0, its candidates share
+        # one input): the kernel reads row group[k] for candidate k. member[g] is some
+        # candidate of group g.
+        member = np.zeros(int(group.max()) + 1, dtype=np.int64)
+        member[group] = np.arange(n)
+        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
+    elif backend == "numpy":
+        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C))
+    # No bar at all where none is shown: even a disabled one costs 0.1 ms to set up.
+    bar = (
+        progress_bar(total=n, progress=progress, desc="fixed points", unit="candidate")
+        if shows_bar(progress)
+        else None
+    )
+
+    def solve(begin, end, known):
+        for start in range(begin, end, chunk):
+            sl = slice(start, min(start + chunk, end))
+            if backend == "cpp":
+                q[sl], n_iter[sl], status[sl], root[sl] = _newton.solve(
+                    spec, prepared, group[sl], x[sl], opts, known, bounds, threads
+                )
+            elif backend == "numpy":
+                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = solve_batched(
+                    dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl], bounds
+                )
+            else:
+                ops = TORCH()
+                xt = ops.torch.as_tensor(x[sl], dtype=ops.torch.float64, device=dyn.device)
+                ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
+                out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl], bounds)
+                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = (ops.to_numpy(a) for a in out)
+            if bar is not None:
+                bar.update(sl.stop - sl.start)
+
+    # The kernel's threads call LAPACK (above _newton.LAPACK_LU units): one BLAS thread
+    # inside each.
+    blas = one_blas_thread() if backend == "cpp" else contextlib.nullcontext()
+    try:
+        with blas:
+            known = KnownRoots.none(dyn.n_state)
+            reps = np.zeros(0, dtype=np.int64)
+            first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
+            solve(0, first, known)
+            if two_pass:
+                roots = np.flatnonzero(status[:first] == ROOT)
+                _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
+                reps = roots[reps]
+                radii, gate = _root_radii(
+                    dyn, backend, x[reps], C[reps], group[reps], prepared, threads
+                )
+                known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
+                solve(first, n, known)
+    finally:
+        if bar is not None:
+            bar.close()
+    back = np.empty(n, dtype=np.int64)
+    back[order] = np.arange(n)
+    source = np.full(n, -1, dtype=np.int64)
+    hit = root >= 0
+    source[hit] = order[reps[root[hit]]]
+    return x[back], q[back], n_iter[back], status[back], source[back]
+
+
+def find_fixed_points(
+    dynamics,
+    inputs=None,
+    initial_states=None,
+    *,
+    method: str = "newton",
+    backend: str = "auto",
+    conditions=None,
+    condition_names=None,
+    input_names=None,
+    tol_q: float | None = None,
+    max_iter: int | None = None,
+    unique_tol: float = 1e-3,
+    marginal_tol: float = 1e-4,
+    warmup: int = 0,
+    share_roots: bool = True,
+    options: SolverOptions | AdamOptions | None = None,
+    chunk_size: int | None = None,
+    linearize_points: bool = True,
+    progress: bool = True,
+    threads: int | None = None,
+) -> FixedPoints:
+    r"""Find the fixed points and slow points of ``dynamics`` from many initial states.
+
+    Main arguments
+    --------------
+    dynamics : Dynamics or model
+        A :class:`~neurodyn.dynamics.Dynamics`, or anything
+        :func:`neurodyn.dynamics.dynamics` accepts (a RateRNN is analysed as its ODE).
+    inputs : array (m,) or (n, m), optional
+        Constant input of every candidate (one row each, or one for all); zero when
+        omitted. See :func:`tile_conditions` for one input per condition.
+    initial_states : array (n, d), n >= 1
+        Where the candidates start; see :func:`sample_initial_states`.
+    method : {"newton", "adam"}
+        Batched damped Newton with a Levenberg–Marquardt safeguard and chord steps
+        (default; see :class:`SolverOptions`), or
+        FixedPointFinder's Adam on q (learning rate 1.0 with plateau decay, tol_q
+        1e-12, up to 10 000 iterations) for comparison.
+    backend : {"auto", "cpp", "numpy", "torch"}
+        ``auto``: torch when the model lives on a GPU, else the compiled C++ kernel
+        (``cpp``) where the model has its structure (rate RNNs, PyTorch RNN/GRU/LSTM)
+        and neurodyn's extension is built, else NumPy (a build without a compiler
+        says so once in the log). ``numpy`` is the plain reference implementation.
+        The former ``"numba"`` is refused with a pointer to ``"cpp"``: it names code
+        that no longer exists, and an alias would run something else under its name.
+
+    Other arguments
+    ---------------
+    conditions : array of int (n,), optional
+        Condition index of each candidate (labels only; de-duplication groups by input).
+    condition_names, input_names : list of str, optional
+        Labels for the result.
+    tol_q : float, optional
+        A candidate is a root when :math:`q = \tfrac12\|r\|^2 \le` ``tol_q``, in the
+        residual's units: (state per step)² for maps, (state per ms)² for ODEs, so an
+        ODE's tolerance does not depend on its time step. Default 1e-20 (Newton; a
+        polishing step usually takes q far lower) or 1e-12 (Adam).
+    max_iter : int, optional
+        Iteration cap per candidate (default 200 for Newton, 10 000 for Adam). A
+        Newton iteration is one Jacobian factorisation with the steps that use it.
+    unique_tol : float
+        Candidates closer than ``unique_tol`` × the RMS spread of the initial states
+        (and with the same input and status) are one point; the one with the lowest q
+        is kept. No point is ever dropped for being far from the others.
+    marginal_tol : float
+        Half-width of the marginal band of growth rates (per ms; per step without a
+        time unit); see :func:`~neurodyn.analysis.linearize`.
+    warmup : int
+        Forward-iterate the initial states this many steps first (Euler steps for
+        ODEs). This pulls candidates towards attractors, so it helps only when the
+        stable points are all you want; the default 0 keeps saddles reachable.
+    share_roots : bool
+        Newton only: solve every ``SAMPLE_EVERY``-th (8th) candidate first, then let
+        each of the others stop as soon as its own root lies within the de-duplication
+        radius of a root found for the same input, and report that root (its
+        ``n_iter`` counts the iterations it took). The distance to its own root is
+        bounded by the geometric tail of its last two steps, the bound that also
+        locates roots (it holds while the iteration keeps contracting). De-duplication
+        would merge the two anyway, so the distinct fixed points are the same, for less
+        work. For rate and Elman RNNs with smooth nonlinearities, whose Jacobians have
+        a known Lipschitz constant L, a candidate also stops on entering a root's ball
+        of convergence, radius :math:`2/(3\beta L)` with
+        :math:`\beta \ge \|A(x^*)^{-1}\|`, from which Newton's iteration converges
+        to that root. False carries every candidate to its own root. Fewer than
+        ``2 * SAMPLE_EVERY`` candidates are always solved in one pass;
+        ``info["share_roots"]`` says whether roots were shared.
+    options : SolverOptions or AdamOptions, optional
+        Full solver settings; ``tol_q`` and ``max_iter`` override them.
+    chunk_size : int, optional
+        Candidates per batch; bounds memory (batched backends hold chunk × d² Jacobians).
+    linearize_points : bool
+        Compute Jacobians, eigenmodes, stability and selection vectors.
+    progress : bool or {"auto", "never", "always"}
+        Show a progress bar (where the output is a terminal or a notebook; see
+        :mod:`neurodyn.progress`).
+    threads : int, optional
+        Threads for the search and the linearization; by default chosen from the
+        work (about 5 n d³ floating-point operations for Newton) and the cores other
+        processes leave free (:mod:`neurodyn.threads`).
+
+    Returns
+    -------
+    FixedPoints
+        Distinct roots and slow points with their linearization, and every candidate
+        (``.candidates``), failures included, each with its reason (``diverged``,
+        ``singular``, ``stalled``, ``max_iter``, ``left_state_set``). ``info`` records
+        the settings, the thread count, the failures by reason (``failures``) and the
+        time spent in the search (``elapsed_s``) and in the linearization
+        (``linearize_s``), in seconds.
+
+    Raises
+    ------
+    ValueError
+        On missing, empty or NaN initial states, inputs of the wrong size, an unknown
+        method or backend, or a backend that cannot run this model here.
+
+    Examples
+    --------
+    A linear map :math:`x \mapsto Mx + b` has one fixed point, :math:`(I - M)^{-1}b`:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> M, b = np.array([[0.5, 0.2], [0.0, 0.3]]), np.array([1.0, 2.0])
+    >>> dyn = FunctionDynamics(lambda x, u: x @ M.T + b, n_state=2, jacobian=lambda x, u:
+    ...                        np.broadcast_to(M, (len(x), 2, 2)))
+    >>> fps = find_fixed_points(dyn, None, np.random.default_rng(0).normal(size=(8, 2)),
+    ...                         progress=False)
+    >>> np.allclose(fps.x, np.linalg.solve(np.eye(2) - M, b)), fps.summary()["stable"]
+    (True, 1)
+    """
+    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
+    method = check_choice("method", method, METHODS)
+    X0, U, cond, condition_names = _check_states_and_inputs(
+        dyn, initial_states, inputs, conditions, condition_names, input_names
+    )
+    backend = _pick_backend(dyn, backend, method)
+    check_positive("unique_tol", unique_tol, allow_zero=True)
+    check_positive("marginal_tol", marginal_tol, allow_zero=True)
+    if not isinstance(share_roots, (bool, np.bool_)):
+        raise ValueError(f"share_roots must be True or False, got {share_roots!r}")
+    check_int("warmup", warmup, low=0)
+    threads = check_threads(threads)
+    check_progress(progress)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size)
+    scale = state_scale(X0)
+    options = _options(method, options, tol_q, max_iter, X0, scale)
+
+    n, d = X0.shape
+    if chunk_size is None:
+        # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
+        chunk_size = 4096 if backend == "cpp" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
+    work = _work(method, backend, n, d, chunk_size)
+    with limit(threads, work=work, what="find_fixed_points") as n_threads:
+        start = time.perf_counter()
+        X = _warmup(dyn, X0, U, warmup)
+        if np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
+            input_group = np.zeros(n, dtype=np.int64)
+        else:
+            input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
+        snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
+        x, q, n_iter, code, source = _run(
+            dyn, method, backend, X, U, options, chunk_size, progress, input_group, snap_tol,
+            n_threads,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - start
+        status, reason = _STATUS[code], _REASON[code]
+        fixed_point, reps = _distinct(x, q, code, source, input_group, unique_tol * scale)
+        lin_start = time.perf_counter()
+        c_rep = dyn._prepare(NUMPY, U[reps])
+        lin = None
+        if linearize_points and len(reps):
+            r_rep, A_rep = dyn._residual_jacobian(NUMPY, x[reps], c_rep)
+            lin = _linearize_prepared(dyn, x[reps], c_rep, A_rep, marginal_tol, n_threads)
+        else:
+            r_rep = dyn._residual(NUMPY, x[reps], c_rep)
+        linearize_s = time.perf_counter() - lin_start
+    r_rep = np.asarray(r_rep)
+    speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+    by_code = np.bincount(code, minlength=len(_REASON))
+    failures = {str(k): int(by_code[c]) for c, k in enumerate(_REASON) if k}
+    if any(failures.values()):
+        counts = {k: v for k, v in failures.items() if v}
+        logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)
+    info = {
+        "method": method,
+        "backend": backend,
+        "threads": int(n_threads),
+        "options": {k: v for k, v in vars(options).items()},
+        "unique_tol": unique_tol,
+        "state_scale": scale,
+        "marginal_tol": marginal_tol,
+        "warmup": int(warmup),
+        "share_roots": _shares_roots(n, snap_tol),
+        "n_candidates": n,
+        "failures": failures,
+        "elapsed_s": elapsed,
+        "linearize_s": linearize_s,
+    }
+    good = fixed_point >= 0
+    return FixedPoints(
+        x=x[reps],
+        inputs=U[reps],
+        q=q[reps],
+        speed=speed,
+        status=status[reps],
+        n_iter=n_iter[reps],
+        n_candidates=np.bincount(fixed_point[good], minlength=len(reps)).astype(np.int64),
+        condition=cond[reps],
+        linearization=lin,
+        candidates=Candidates(X0, x, U, q, n_iter, status, reason, fixed_point, cond),
+        kind=dyn.kind,
+        dt=dyn.dt,
+        time_unit=dyn.time_unit,
+        state_dim=dyn.state_dim,
+        condition_names=list(condition_names),
+        input_names=None if input_names is None else list(input_names),
+        state_coords=dyn.state_coords(),
+        info=info,
+    )
+
+
+def _check_states_and_inputs(dyn, initial_states, inputs, conditions, condition_names,
+                             input_names):  # fmt: skip
+    """Validated ``(X0 (n, d), U (n, m), conditions (n,), condition_names)``."""
+    if initial_states is None:
+        raise ValueError(
+            "initial_states is required: an array (n, n_state), e.g. from "
+            "sample_initial_states(simulated_states, 1024)"
+        )
+    X0 = dyn.check_states(initial_states, "initial_states")
+    n = len(X0)
+    if n == 0:
+        raise ValueError(
+            f"initial_states has shape {np.shape(initial_states)}: no initial states; "
+            f"expected at least one row of n_state={dyn.n_state} values"
+        )
+    U = dyn.check_inputs(inputs, n, "inputs")
+    cond = np.zeros(n, dtype=np.int64) if conditions is None else np.asarray(conditions)
+    if cond.shape != (n,):
+        raise ValueError(f"conditions has shape {cond.shape}; expected ({n},)")
+    if condition_names is None:
+        condition_names = (
+            [str(i) for i in range(int(cond.max()) + 1)] if conditions is not None else ["all"]
+        )
+    if input_names is not None and len(input_names) != dyn.n_input:
+        raise ValueError(
+            f"input_names has {len(input_names)} names; the system has {dyn.n_input} inputs"
+        )
+    return X0, U, cond, condition_names
+
+
+def _options(method, options, tol_q, max_iter, X0, scale):
+    """The solver settings: ``options`` or the defaults for ``method`` (state scale and
+    magnitude from the initial states), with ``tol_q`` and ``max_iter`` applied."""
+    default_cls = SolverOptions if method == "newton" else AdamOptions
+    if options is None:
+        options = (
+            SolverOptions(
+                max_step=2.0 * scale,
+                length=scale,
+                x_max=1e6 * max(1.0, float(np.abs(X0).max())),
+            )
+            if method == "newton"
+            else AdamOptions()
+        )
+    elif not isinstance(options, default_cls):
+        raise ValueError(f"options for method={method!r} must be a {default_cls.__name__}")
+    overrides = {}
+    if tol_q is not None:
+        overrides["tol_q"] = check_positive("tol_q", tol_q, allow_zero=True)
+    if max_iter is not None:
+        overrides["max_iter"] = check_int("max_iter", max_iter)
+    return replace(options, **overrides) if overrides else options
+
+
+def _warmup(dyn, X0, U, warmup: int):
+    """The initial states after ``warmup`` forward steps (Euler steps for ODEs); X0
+    itself without (the search works on a reordered copy)."""
+    if warmup == 0:
+        return X0
+    X = X0.copy()
+    for _ in range(warmup):
+        r = np.asarray(dyn._residual(NUMPY, X, dyn._prepare(NUMPY, U)))
+        X = X + (r if dyn.kind == "map" else dyn.dt * r)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("the warm-up diverged; use warmup=0 or smaller initial states")
+    return X
+
+
+def _distinct(x, q, code, source, input_group, tol):
+    """De-duplicate the candidates that did not fail (solver ``code`` ROOT or SLOW):
+    ``(fixed_point (n,), reps (k,))``, the cluster of each candidate (-1 for failures)
+    and each cluster's representative.
+
+    Candidates that stopped at a root of the sample hold a copy of that candidate's x
+    and q, so they fall in its cluster: only the others are compared.
+    """
+    good = np.flatnonzero((code == ROOT) | (code == SLOW))
+    own = good[source[good] < 0]
+    groups = input_group[own] * 2 + (code[own] == SLOW)
+    labels, reps = cluster(x[own], q[own], tol, groups)
+    fixed_point = np.full(len(x), -1, dtype=np.int64)
+    fixed_point[own] = labels
+    copies = good[source[good] >= 0]
+    fixed_point[copies] = fixed_point[source[copies]]
+    return fixed_point, own[reps]
