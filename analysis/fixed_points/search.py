@@ -38,8 +38,8 @@ from ...dynamics import dynamics as as_dynamics
 from ...dynamics._ops import NUMPY, TORCH
 from ...progress import check_progress, progress_bar, shows_bar
 from ...threads import check_threads, limit, one_blas_thread
-from .. import _newton
 from ..linearization.linearize import _linearize_prepared
+from . import kernel
 from .adam import AdamOptions, solve_adam
 from .batched import KnownRoots, SolverOptions, solve_batched
 from .dedupe import cluster, state_scale
@@ -108,8 +108,8 @@ def _root_radii(dyn, backend, x, C, group, prepared, threads):
     if spec is None or not len(x):
         return np.zeros((len(x), 2)), np.zeros(2)
     if backend == "cpp":
-        return _newton.root_radii_compiled(spec, prepared, group, x, threads)
-    return _newton.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
+        return kernel.root_radii_compiled(spec, prepared, group, x, threads)
+    return kernel.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
 
 
 def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
@@ -183,7 +183,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
         for start in range(begin, end, chunk):
             sl = slice(start, min(start + chunk, end))
             if backend == "cpp":
-                q[sl], n_iter[sl], status[sl], root[sl] = _newton.solve(
+                q[sl], n_iter[sl], status[sl], root[sl] = kernel.solve(
                     spec, prepared, group[sl], x[sl], opts, known, bounds, threads
                 )
             elif backend == "numpy":
@@ -199,7 +199,7 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
             if bar is not None:
                 bar.update(sl.stop - sl.start)
 
-    # The kernel's threads call LAPACK (above _newton.LAPACK_LU units): one BLAS thread
+    # The kernel's threads call LAPACK (above kernel.LAPACK_LU units): one BLAS thread
     # inside each.
     blas = one_blas_thread() if backend == "cpp" else contextlib.nullcontext()
     try:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.analysis.fixed_points.search import find_fixed_points
+from neurodyn.analysis import find_fixed_points
 from neurodyn.analysis.timescales import jacobian_timescales
 from neurodyn.dynamics.timescale import TimescaleDynamics
 from neurodyn.rnn_models import TimescaleRNN

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from neurodyn.analysis import reproduce_rnns_of_rnns as rep
+from neurodyn.reproduce import rnns_of_rnns as rep
 from neurodyn.analysis.contraction import certify
 from neurodyn.rnn_models.rnns_of_rnns import SparseComboNet
 from neurodyn.tasks import SequentialDigits

@@ -529,7 +529,7 @@ def test_compiled_root_radii_of_affine_and_singular_cases():
 def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     """Candidates stop at a known root once inside its ball of convergence: fewer
     factorisations than with the tail test alone, the same candidates' roots."""
-    from neurodyn.analysis import fixed_points
+    from neurodyn.analysis.fixed_points import search as fixed_points
 
     dyn = random_rate("tanh", "map", d=10, gain=3.0, seed=0)
     x0 = seeds(dyn, 400, scale=1.0, seed=4)
