@@ -1,5 +1,9 @@
 """Training: :func:`fit`, curricula, masked losses."""
 
+from .curriculum import Criterion, Curriculum, Stage
+from .fit import FitResult, TrainingDiverged, check_fit_config, fit, load_checkpoint
+from .losses import LOSSES, check_targets, masked_cross_entropy, masked_mse
+from .resources import MemoryEstimate, estimate_training_memory
 from .timescale_curricula import (
     ForgettingProbe,
     multi_head_curriculum,
@@ -7,10 +11,6 @@ from .timescale_curricula import (
     single_head_curriculum,
     sliding_window_curriculum,
 )
-from .curriculum import Criterion, Curriculum, Stage
-from .fit import FitResult, TrainingDiverged, check_fit_config, fit, load_checkpoint
-from .losses import LOSSES, check_targets, masked_cross_entropy, masked_mse
-from .resources import MemoryEstimate, estimate_training_memory
 
 __all__ = [
     "LOSSES",
