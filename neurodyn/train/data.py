@@ -101,40 +101,124 @@ def _check_missing_targets(ds) -> None:
         )
 
 
-class DatasetSource:
-    """Mini-batches of a user's Dataset, with a seeded train/validation split."""
+def dataset_batch(ds):
+    """A validated training Dataset as a :class:`~neurodyn.tasks.Batch` with a mask,
+    channel and time coordinates, and 0 wherever a target is missing."""
+    if "mask" not in ds:
+        ds = ds.assign(mask=xr.ones_like(ds["targets"]))
+    if "input" not in ds.coords:
+        ds = ds.assign_coords(input=[f"in{i}" for i in range(ds.sizes["input"])])
+    if "output" not in ds.coords:
+        ds = ds.assign_coords(output=[f"out{i}" for i in range(ds.sizes["output"])])
+    if "time" not in ds.coords:
+        ds = ds.assign_coords(time=(np.arange(ds.sizes["time"]) + 1) * float(ds.attrs["dt"]))
+    batch = dataset_to_batch(ds)
+    # Missing targets (NaN under a zero mask) become 0 once here, so no batch
+    # carries a NaN; the losses ignore them either way.
+    batch.targets = np.where(batch.mask > 0, batch.targets, 0.0).astype(np.float32)
+    return batch
 
-    def __init__(self, ds, *, seed: int, val_fraction: float, loss: str = "mse"):
-        if "mask" not in ds:
-            ds = ds.assign(mask=xr.ones_like(ds["targets"]))
-        if "input" not in ds.coords:
-            ds = ds.assign_coords(input=[f"in{i}" for i in range(ds.sizes["input"])])
-        if "output" not in ds.coords:
-            ds = ds.assign_coords(output=[f"out{i}" for i in range(ds.sizes["output"])])
-        if "time" not in ds.coords:
-            ds = ds.assign_coords(time=(np.arange(ds.sizes["time"]) + 1) * float(ds.attrs["dt"]))
-        self.batch = dataset_to_batch(ds)
-        # Missing targets (NaN under a zero mask) become 0 once here, so no batch
-        # carries a NaN; the losses ignore them either way.
-        self.batch.targets = np.where(self.batch.mask > 0, self.batch.targets, 0.0).astype(
-            np.float32
-        )
+
+def split_sizes(n_trials: int, val_fraction: float) -> tuple[int, int]:
+    """(training, validation) trials of a Dataset split by ``val_fraction``: at least
+    one of each."""
+    n_val = min(max(int(round(val_fraction * n_trials)), 1), n_trials - 1)
+    return n_trials - n_val, n_val
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Mini-batches in one pass over ``n_train`` trials (the last may be smaller)."""
+    return -(-n_train // batch_size)
+
+
+class DatasetSource:
+    r"""Mini-batches of a user's Dataset, validated on held-out trials.
+
+    Validation uses ``validation`` (a separate Dataset) when given, else a seeded
+    ``val_fraction`` of ``ds``'s trials. Mini-batches are either drawn independently
+    at every step (``epochs=False``: ``batch_size`` distinct trials), or, with
+    ``epochs=True``, taken in order from a fresh seeded permutation of the training
+    trials every epoch, so that each epoch sees every training trial exactly once
+    (the last mini-batch of an epoch holds the remainder). Either way the batch of
+    step ``k`` depends only on ``(seed, k)``, so a resumed run is exact.
+
+    With ``loss="cross_entropy"`` a trial is scored ``correct`` when the arg-max of
+    the outputs is the target class at every step its mask counts (for a classifier
+    read out at the last step, the usual accuracy).
+    """
+
+    def __init__(
+        self,
+        ds,
+        *,
+        seed: int,
+        val_fraction: float,
+        loss: str = "mse",
+        validation=None,
+        batch_size: int | None = None,
+        epochs: bool = False,
+    ):
+        self.batch = dataset_batch(ds)
         self.loss = loss
         self.seed = seed
         n = self.batch.n_trials
-        order = make_rng(seed, "validation").permutation(n)
-        n_val = min(max(int(round(val_fraction * n)), 1), n - 1)
-        self.val_index = np.sort(order[:n_val])
-        self.train_index = np.sort(order[n_val:])
-        self._val = self.batch.subset(self.val_index)
+        if validation is None:
+            order = make_rng(seed, "validation").permutation(n)
+            n_val = split_sizes(n, val_fraction)[1]
+            self.val_index = np.sort(order[:n_val])
+            self.train_index = np.sort(order[n_val:])
+            self._val = self.batch.subset(self.val_index)
+        else:
+            self.val_index = np.arange(0)
+            self.train_index = np.arange(n)
+            self._val = dataset_batch(validation)
+        self.epochs = bool(epochs)
+        self.batch_size = batch_size
+        if self.epochs and batch_size is None:
+            raise ValueError("epochs=True needs batch_size")
 
-    def train_batch(self, step: int, batch_size: int):
+    @property
+    def steps_per_epoch(self) -> int:
+        return steps_per_epoch(len(self.train_index), self.batch_size)
+
+    def batch_index(self, step: int, batch_size: int) -> np.ndarray:
+        """The trials (rows of the Dataset) of step ``step``'s mini-batch, sorted."""
+        if self.epochs:
+            epoch, k = divmod(step, self.steps_per_epoch)
+            # Sub-key 1 keeps the epochs' permutations apart from the independent
+            # draws (sub-key 0) of the same seed.
+            order = make_rng(self.seed, "data", 1, epoch).permutation(self.train_index)
+            b = self.batch_size
+            return np.sort(order[k * b : (k + 1) * b])
         rng = make_rng(self.seed, "data", 0, step)
         k = min(batch_size, len(self.train_index))
-        return self.batch.subset(np.sort(rng.choice(self.train_index, size=k, replace=False)))
+        return np.sort(rng.choice(self.train_index, size=k, replace=False))
+
+    def train_batch(self, step: int, batch_size: int):
+        return self.batch.subset(self.batch_index(step, batch_size))
 
     def validation_batch(self):
         return self._val
 
     def evaluate(self, outputs, batch):
-        return {}
+        if self.loss != "cross_entropy":
+            return {}
+        return {"correct": class_correct(outputs, batch.targets, batch.mask)}
+
+
+def class_correct(outputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per trial: 1.0 when the arg-max output is the target class at every counted step,
+    0.0 when it is not at one of them, NaN when the mask counts no step.
+
+    Examples
+    --------
+    >>> t = np.zeros((2, 2, 3)); t[:, 1, 2] = 1.0
+    >>> m = np.zeros_like(t); m[:, 1] = 1.0
+    >>> y = np.zeros_like(t); y[0, 1, 2] = 1.0; y[1, 1, 0] = 1.0
+    >>> class_correct(y, t, m).tolist()
+    [1.0, 0.0]
+    """
+    counted = mask.max(axis=-1) > 0
+    hit = outputs.argmax(axis=-1) == targets.argmax(axis=-1)
+    wrong = (counted & ~hit).any(axis=-1)
+    return np.where(counted.any(axis=-1), np.where(wrong, 0.0, 1.0), np.nan)

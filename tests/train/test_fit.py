@@ -509,13 +509,14 @@ def test_training_re_evaluates_the_thread_count_as_load_changes(monkeypatch, thr
     import neurodyn.threads as nt
 
     fit_module = importlib.import_module("neurodyn.train.fit")  # not the function fit
+    schedules = importlib.import_module("neurodyn.train.schedules")
 
     monkeypatch.delenv("OMP_NUM_THREADS")  # the suite's cap (conftest) would hide the policy
     load = iter([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
     monkeypatch.setattr(nt, "probe", lambda: next(load))
     monkeypatch.setattr(nt, "available_cores", lambda: 2)
     monkeypatch.setattr(fit_module, "step_flops", lambda model, n: 1e9)
-    monkeypatch.setattr(fit_module, "THREAD_RECHECK_S", 0.0)
+    monkeypatch.setattr(schedules, "THREAD_RECHECK_S", 0.0)
     task = ThreadRecordingTask(dt=10.0, timing={"trial": 200.0})
     fit(small_net(), task, n_steps=4, batch_size=8, n_validation=16, progress=False)
     assert task.seen == [2, 2, 1, 1]

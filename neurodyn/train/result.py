@@ -1,0 +1,91 @@
+"""What training returns, and the error it raises when the loss diverges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["DIVERGED_LOSS", "FitResult", "TrainingDiverged"]
+
+#: A training loss above this (or not finite) means the run has diverged.
+DIVERGED_LOSS = 1e12
+
+
+class TrainingDiverged(FloatingPointError):
+    """The training loss or its gradient became non-finite, or exceeded :data:`DIVERGED_LOSS`.
+
+    The model holds the weights from the start of the last step whose loss and
+    gradient were finite; so does the checkpoint, when there is one.
+
+    Attributes
+    ----------
+    step : int
+        The step whose loss (or gradient) diverged.
+    loss : float
+        Its loss.
+    restored_step : int
+        The step whose starting weights the model (and checkpoint) now hold.
+    """
+
+    def __init__(self, message: str, *, step: int, loss: float, restored_step: int):
+        super().__init__(message)
+        self.step, self.loss, self.restored_step = step, loss, restored_step
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes
+    ----------
+    model : Model
+        The trained model (the same object that was passed in, on the training device).
+    history : list of dict
+        One record per validation: ``step``, ``stage``, ``train_loss`` (mean since the
+        previous record), ``val_loss``, ``val_accuracy`` (when the task scores trials).
+    steps : int
+        Optimisation steps taken in total.
+    success : bool
+        Whether the last stage's criteria were met (always False when it has none).
+    stage : int
+        Index of the stage training ended in.
+    seed : int
+    message : str
+        Why training stopped.
+    stage_steps : list of int
+        Steps spent in each stage reached.
+    stage_log : list of dict
+        One record per finished stage: ``stage``, ``name``, ``step`` and whatever the
+        stage's ``on_end`` returned (e.g. accuracy on every earlier task, to measure
+        forgetting).
+    device : str
+        The device training ran on.
+    """
+
+    model: Any
+    history: list[dict] = field(default_factory=list)
+    steps: int = 0
+    success: bool = False
+    stage: int = 0
+    seed: int = 0
+    message: str = ""
+    stage_steps: list[int] = field(default_factory=list)
+    stage_log: list[dict] = field(default_factory=list)
+    device: str = "cpu"
+
+    def to_xarray(self):
+        """The training log as a Dataset along ``step``."""
+        keys = sorted({k for rec in self.history for k in rec} - {"step"})
+        steps = np.array([rec["step"] for rec in self.history], dtype=np.int32)
+        data = {
+            k: ("step", np.array([rec.get(k, np.nan) for rec in self.history], dtype=float))
+            for k in keys
+            if k != "stage"
+        }
+        data["stage"] = ("step", np.array([rec["stage"] for rec in self.history], dtype=np.int32))
+        ds = xr.Dataset(data, coords={"step": steps})
+        ds.attrs.update({"seed": self.seed, "success": int(self.success), "message": self.message})
+        return ds
