@@ -75,7 +75,7 @@ def test_bad_options_are_named(kw, match):
 def test_epochs_and_held_out_data_need_a_dataset():
     task = FlipFlop(n_bits=2, dt=DT, timing={"trial": 100.0})
     model = RateRNN(2, 8, 2, dt=DT, seed=0)
-    with pytest.raises(ValueError, match="epochs is for training on an xarray.Dataset"):
+    with pytest.raises(ValueError, match="epochs is for training on an xarray"):
         fit(model, task, epochs=1, progress=False)
     with pytest.raises(ValueError, match="validation is for"):
         fit(model, task, validation=classification_dataset(4, 0), progress=False)
