@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._validation import (
@@ -18,23 +17,16 @@ from .._validation import (
     check_per_unit,
     check_positive,
 )
+from ..dynamics.nonlinearities import NONLINEARITIES as NONLINEARITY_TABLE
+from ..dynamics.nonlinearities import RATE_NONLINEARITIES
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
 __all__ = ["NONLINEARITIES", "RateRNN"]
 
 
-def _rectified_tanh(x: torch.Tensor) -> torch.Tensor:
-    return torch.tanh(F.relu(x))
-
-
-#: Firing-rate functions φ by name.
-NONLINEARITIES = {
-    "tanh": torch.tanh,
-    "relu": F.relu,
-    "softplus": F.softplus,
-    "rectified_tanh": _rectified_tanh,
-}
+#: Firing-rate functions φ by name (torch functions of the nonlinearity table).
+NONLINEARITIES = {name: NONLINEARITY_TABLE[name].torch_function() for name in RATE_NONLINEARITIES}
 
 
 class RateRNN(Model):

@@ -11,25 +11,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_int, check_per_unit, check_positive
+from ..dynamics.nonlinearities import NONLINEARITIES as NONLINEARITY_TABLE
+from ..dynamics.nonlinearities import TIMESCALE_NONLINEARITIES as TIMESCALE_NAMES
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
 
 __all__ = ["TIMESCALE_NONLINEARITIES", "TimescaleRNN"]
 
-#: Negative slope of the LeakyReLU (PyTorch's default, the paper's φ).
-LEAKY_SLOPE = 0.01
-
-
-def _leaky_relu(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, LEAKY_SLOPE)
-
-
-#: Nonlinearities φ by name; the paper uses ``leaky_relu`` (and offers the others for "mod").
+#: Nonlinearities φ by name (torch functions of the nonlinearity table); the paper uses
+#: ``leaky_relu`` (and offers the others for "mod").
 TIMESCALE_NONLINEARITIES = {
-    "leaky_relu": _leaky_relu,
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
+    name: NONLINEARITY_TABLE[name].torch_function() for name in TIMESCALE_NAMES
 }
 
 # τ − τ_min below this is stored as this, so that softplus⁻¹ stays finite (τ = 1 exactly

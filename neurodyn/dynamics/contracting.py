@@ -25,8 +25,8 @@ import copy
 import numpy as np
 
 from .._validation import check_choice, check_finite, check_positive
+from .nonlinearities import RATE_NONLINEARITIES, get_nonlinearity
 from .protocol import Dynamics
-from .rate import PHI_CODES, phi_and_derivative
 
 __all__ = ["ContractingDynamics"]
 
@@ -75,7 +75,8 @@ class ContractingDynamics(Dynamics):
         metric=None,
     ):
         self.kind = check_choice("kind", kind, ("ode", "map"))
-        self.nonlinearity = check_choice("nonlinearity", nonlinearity, PHI_CODES)
+        self.phi = get_nonlinearity(nonlinearity, choices=RATE_NONLINEARITIES)
+        self.nonlinearity = nonlinearity
         self.integrator = check_choice("integrator", integrator, ("splitting", "euler"))
         W = check_finite("W", W).astype(np.float64)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -148,12 +149,12 @@ class ContractingDynamics(Dynamics):
 
     def _residual(self, ops, x, c):
         rx, rphi, _, _ = self._p(ops, x)
-        y, _ = phi_and_derivative(ops, self.nonlinearity, x)
+        y, _ = self.phi.value_and_derivative(ops, x)
         return x @ rx.T + y @ rphi.T + c
 
     def _residual_jacobian(self, ops, x, c):
         rx, rphi, _, _ = self._p(ops, x)
-        y, dy = phi_and_derivative(ops, self.nonlinearity, x)
+        y, dy = self.phi.value_and_derivative(ops, x)
         r = x @ rx.T + y @ rphi.T + c
         # A[n] = R_x + R_phi diag(φ'(x[n])): scale the columns of R_phi by φ'.
         a = rx[None, :, :] + rphi[None, :, :] * dy[:, None, :]
@@ -165,5 +166,5 @@ class ContractingDynamics(Dynamics):
 
     def _vjp(self, ops, x, c, v):
         rx, rphi, _, _ = self._p(ops, x)
-        _, dy = phi_and_derivative(ops, self.nonlinearity, x)
+        _, dy = self.phi.value_and_derivative(ops, x)
         return v @ rx + dy * (v @ rphi)

@@ -24,30 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_finite, check_positive
+from .nonlinearities import PHI_CODES, RATE_NONLINEARITIES, get_nonlinearity, phi_and_derivative
 from .protocol import Dynamics, KernelSpec
 
+# PHI_CODES and phi_and_derivative stay importable from here for existing callers.
 __all__ = ["PHI_CODES", "RateDynamics", "phi_and_derivative"]
-
-#: Nonlinearity codes shared with the compiled kernels.
-PHI_CODES = {"tanh": 0, "relu": 1, "softplus": 2, "rectified_tanh": 3}
-
-
-def phi_and_derivative(ops, name: str, z):
-    """``(φ(z), φ'(z))`` for a nonlinearity name, on NumPy or torch arrays.
-
-    The derivative of ReLU at 0 is taken as 0, as PyTorch does.
-    """
-    if name == "tanh":
-        t = ops.tanh(z)
-        return t, 1.0 - t * t
-    if name == "relu":
-        return ops.relu(z), ops.step(z)
-    if name == "softplus":
-        return ops.softplus(z), ops.sigmoid(z)
-    if name == "rectified_tanh":
-        t = ops.tanh(ops.relu(z))
-        return t, ops.step(z) * (1.0 - t * t)
-    raise ValueError(f"nonlinearity {name!r} has no derivative here")
 
 
 class RateDynamics(Dynamics):
@@ -78,7 +59,8 @@ class RateDynamics(Dynamics):
 
     def __init__(self, *, W, W_in, bias=None, tau, dt, nonlinearity="tanh", kind="ode"):
         self.kind = check_choice("kind", kind, ("ode", "map"))
-        self.nonlinearity = check_choice("nonlinearity", nonlinearity, PHI_CODES)
+        self.phi = get_nonlinearity(nonlinearity, choices=RATE_NONLINEARITIES)
+        self.nonlinearity = nonlinearity
         W = check_finite("W", W).astype(np.float64)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:
             raise ValueError(f"W has shape {W.shape}; expected a square matrix (d, d)")
@@ -122,12 +104,12 @@ class RateDynamics(Dynamics):
 
     def _residual(self, ops, x, c):
         W, _, _, s = self._p(ops, x)
-        y, _ = phi_and_derivative(ops, self.nonlinearity, x)
+        y, _ = self.phi.value_and_derivative(ops, x)
         return s * (-x + y @ W.T + c)
 
     def _residual_jacobian(self, ops, x, c):
         W, _, _, s = self._p(ops, x)
-        y, dy = phi_and_derivative(ops, self.nonlinearity, x)
+        y, dy = self.phi.value_and_derivative(ops, x)
         r = s * (-x + y @ W.T + c)
         # A[n] = diag(s) (W diag(φ'(x[n])) - I): scale columns by φ', rows by s.
         a = (s[:, None] * W)[None, :, :] * dy[:, None, :]
@@ -140,12 +122,12 @@ class RateDynamics(Dynamics):
 
     def _vjp(self, ops, x, c, v):
         W, _, _, s = self._p(ops, x)
-        _, dy = phi_and_derivative(ops, self.nonlinearity, x)
+        _, dy = self.phi.value_and_derivative(ops, x)
         sv = s * v
         return dy * (sv @ W) - sv
 
     def kernel_spec(self) -> KernelSpec:
         # No state_bounds: x is the units' input current, unbounded for every φ.
         return KernelSpec(
-            0, PHI_CODES[self.nonlinearity], self.W, np.zeros(self.n_state), self.scale.copy()
+            0, self.phi.kernel_code, self.W, np.zeros(self.n_state), self.scale.copy()
         )

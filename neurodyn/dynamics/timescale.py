@@ -31,26 +31,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_finite, check_positive
+from .nonlinearities import LEAKY_SLOPE, TIMESCALE_NONLINEARITIES, get_nonlinearity
 from .protocol import Dynamics
 from .rate import RateDynamics
 
 __all__ = ["TimescaleDynamics"]
-
-_PHIS = ("leaky_relu", "relu", "tanh", "sigmoid")
-
-
-def _phi_and_derivative(ops, name: str, z, slope: float):
-    if name == "leaky_relu":
-        d = slope + (1.0 - slope) * ops.step(z)
-        return z * d, d
-    if name == "relu":
-        d = ops.step(z)
-        return z * d, d
-    if name == "tanh":
-        t = ops.tanh(z)
-        return t, 1.0 - t * t
-    s = ops.sigmoid(z)
-    return s, s * (1.0 - s)
 
 
 class TimescaleDynamics(Dynamics):
@@ -90,7 +75,7 @@ class TimescaleDynamics(Dynamics):
         dt: float = 1.0,
         form: str = "default",
         nonlinearity: str = "leaky_relu",
-        negative_slope: float = 0.01,
+        negative_slope: float = LEAKY_SLOPE,
         kind: str = "map",
     ):
         self.form = check_choice("form", form, ("default", "mod"))
@@ -100,8 +85,11 @@ class TimescaleDynamics(Dynamics):
                 "kind='ode' needs form='mod' (the default form applies φ after the leak, "
                 "so it is a map with no ODE behind it)"
             )
-        self.nonlinearity = check_choice("nonlinearity", nonlinearity, _PHIS)
         self.negative_slope = check_positive("negative_slope", negative_slope, allow_zero=True)
+        self.phi = get_nonlinearity(
+            nonlinearity, choices=TIMESCALE_NONLINEARITIES, negative_slope=self.negative_slope
+        )
+        self.nonlinearity = nonlinearity
         W = check_finite("W", W).astype(np.float64)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:
             raise ValueError(f"W has shape {W.shape}; expected a square matrix (d, d)")
@@ -146,9 +134,9 @@ class TimescaleDynamics(Dynamics):
         W, _, _, s = self._p(ops, x)
         if self.form == "default":
             a = (1.0 - s) * x + s * (x @ W.T + c)
-            y, d = _phi_and_derivative(ops, self.nonlinearity, a, self.negative_slope)
+            y, d = self.phi.value_and_derivative(ops, a)
             return y - x, d
-        y, d = _phi_and_derivative(ops, self.nonlinearity, x @ W.T + c, self.negative_slope)
+        y, d = self.phi.value_and_derivative(ops, x @ W.T + c)
         # The mod map's F - h and the ODE's velocity differ only in s (1/τ̂ or 1/τ).
         return s * (y - x), d
 

@@ -41,8 +41,8 @@ import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
 from ._ops import TORCH
+from .nonlinearities import get_nonlinearity
 from .protocol import Dynamics, KernelSpec
-from .rate import PHI_CODES, phi_and_derivative
 
 __all__ = ["AutogradDynamics", "TorchCellDynamics"]
 
@@ -97,7 +97,8 @@ class TorchCellDynamics(Dynamics):
         device="cpu",
     ):
         self.cell = check_choice("cell", cell, _MODEL_CODES)
-        self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
+        self.phi = get_nonlinearity(nonlinearity, choices=("tanh", "relu"))
+        self.nonlinearity = nonlinearity
         gates = {"rnn": 1, "gru": 3, "lstm": 4}[self.cell]
         w_hh = np.asarray(weight_hh, dtype=np.float64)
         w_ih = np.asarray(weight_ih, dtype=np.float64)
@@ -192,7 +193,7 @@ class TorchCellDynamics(Dynamics):
         _, w_hh, _, b_hh = self._p(ops, x)
         h = self.hidden
         if self.cell == "rnn":
-            return phi_and_derivative(ops, self.nonlinearity, x @ w_hh.T + c)
+            return self.phi.value_and_derivative(ops, x @ w_hh.T + c)
         if self.cell == "gru":
             gh = x @ w_hh.T + b_hh
             r = ops.sigmoid(c[:, :h] + gh[:, :h])
@@ -303,7 +304,7 @@ class TorchCellDynamics(Dynamics):
         h = self.hidden
         bias = self.b_hh.copy() if self.cell == "gru" else np.zeros(self.w_hh.shape[0])
         return KernelSpec(
-            _MODEL_CODES[self.cell], PHI_CODES[self.nonlinearity], self.w_hh, bias, np.ones(h)
+            _MODEL_CODES[self.cell], self.phi.kernel_code, self.w_hh, bias, np.ones(h)
         )
 
     def state_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -313,8 +314,8 @@ class TorchCellDynamics(Dynamics):
         :math:`n \in [-1, 1]` and h) and :math:`h' = o \tanh c' \in [-1, 1]` (LSTM, whose
         cell state c is unbounded)."""
         h, inf = self.hidden, np.inf
-        if self.cell == "rnn" and self.nonlinearity == "relu":
-            return np.zeros(h), np.full(h, inf)
+        if self.cell == "rnn":
+            return np.full(h, self.phi.lower), np.full(h, self.phi.upper)
         lower, upper = -np.ones(self.n_state), np.ones(self.n_state)
         if self.cell == "lstm":
             lower[h:], upper[h:] = -inf, inf

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 
 from ..._validation import check_choice, check_int, check_positive
+from ...dynamics.nonlinearities import NONLINEARITIES, RATE_NONLINEARITIES
 from ...seeding import make_rng, resolve_seed
 from ..base import Model, ModelOutput
-from ..rate import NONLINEARITIES
 from .assembly import Assembly, build_module
 from .graphs import graph_from_edges
 from .modules import ContractingModule, SparseModule, SVDModule
@@ -35,7 +35,7 @@ from .stepping import INTEGRATORS, StepBound, cayley, euler_step_bound, metric_n
 __all__ = ["SLOPE_BOUNDS", "RNNofRNNs", "SVDComboNet", "SparseComboNet"]
 
 #: Largest slope of each nonlinearity (every one is also non-decreasing).
-SLOPE_BOUNDS = {"relu": 1.0, "tanh": 1.0, "softplus": 1.0, "rectified_tanh": 1.0}
+SLOPE_BOUNDS = {name: NONLINEARITIES[name].slope_bound for name in RATE_NONLINEARITIES}
 READOUTS = ("state", "rate")
 
 
@@ -112,7 +112,7 @@ class RNNofRNNs(Model):
         self.n_input, self.n_hidden = check_int("n_input", n_input), network.size
         self.n_output = check_int("n_output", n_output)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, SLOPE_BOUNDS)
-        self.phi = NONLINEARITIES[self.nonlinearity]
+        self.phi = NONLINEARITIES[self.nonlinearity].torch_function()
         if SLOPE_BOUNDS[self.nonlinearity] > network.g:
             raise ValueError(
                 f"nonlinearity={nonlinearity!r} has slope up to {SLOPE_BOUNDS[nonlinearity]:g} "
