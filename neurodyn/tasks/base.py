@@ -300,7 +300,8 @@ class Batch:
 
     def to_xarray(self):
         """The batch as an :class:`xarray.Dataset` (dims ``trial, time, input, output``)."""
-        from ..io.datasets import batch_to_dataset
+        # Imported here so that ``import neurodyn.tasks`` does not load xarray.
+        from .labelled import batch_to_dataset
 
         return batch_to_dataset(self)
 
