@@ -1,7 +1,7 @@
 """Dynamical analysis of a trained run folder (what ``neurodyn analyze RUN_DIR`` does).
 
 Reads ``model.npz`` and ``evaluation.nc`` from a run folder written by
-:func:`neurodyn.runs.train_run`, chooses the constant inputs to analyse the network at
+:func:`neurodyn.run_folders.train_run`, chooses the constant inputs to analyse the network at
 (:func:`run_inputs`), finds the fixed points at each with the standard recipe and
 writes, atomically::
 

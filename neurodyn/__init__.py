@@ -21,7 +21,7 @@ _SUBMODULES = {
     "io",
     "plotting",
     "rnn_models",
-    "runs",
+    "run_folders",
     "seeding",
     "simulation",
     "spiking",
@@ -41,12 +41,18 @@ _ATTRIBUTES = {
     "show_config": "neurodyn.backends",
 }
 
+#: Earlier names of submodules: ``neurodyn.runs`` is the run-folder module, named
+#: ``run_folders`` so that it is not taken for analysing or simulating a run.
+_RENAMED = {"runs": "run_folders"}
+
 __all__ = sorted(["__version__", *_SUBMODULES, *_ATTRIBUTES])
 
 
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _RENAMED:
+        return importlib.import_module(f"{__name__}.{_RENAMED[name]}")
     if name in _ATTRIBUTES:
         value = getattr(importlib.import_module(_ATTRIBUTES[name]), name)
         globals()[name] = value

@@ -239,7 +239,7 @@ def _report(res, started: float) -> None:
 
 
 def _cmd_quickstart(args) -> int:
-    from .runs import train_run
+    from .run_folders import train_run
 
     started = time.time()
     res = train_run(
@@ -386,7 +386,7 @@ def _cmd_reproduce(args) -> int:
 def _cmd_train(args) -> int:
     from ._validation import check_choice
     from .rnn_models import MODELS
-    from .runs import train_run
+    from .run_folders import train_run
     from .tasks import TASKS, make_task
 
     check_choice("--task", args.task, TASKS)

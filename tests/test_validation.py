@@ -126,7 +126,7 @@ def test_train_run_refuses_bad_settings_before_creating_the_folder(
 ):
     import torch
 
-    from neurodyn.runs import train_run
+    from neurodyn.run_folders import train_run
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     out = tmp_path / "run"
