@@ -5,7 +5,8 @@ are in :mod:`neurodyn.plotting.spiking` (which loads matplotlib).
 
 Engine
     :class:`Network` of :class:`LIF` populations, spike sources and sparse
-    projections; :func:`run` (also ``Network.run``) simulates batches of samples on
+    projections; :func:`simulate` (also ``Network.run``; ``run`` is its earlier
+    name) simulates batches of samples on
     the C++, CUDA, Numba or NumPy backend; :class:`STDP` and :class:`Astrocyte`.
 Liquid state machines
     :func:`build_liquid`, :class:`NALSM`, :class:`NALSMConfig`, readouts
@@ -16,7 +17,7 @@ Liquid state machines
 """
 
 from .data import add_pixel_noise, images_to_probabilities, load_digits
-from .lif import run
+from .lif import simulate
 from .liquid import Liquid, build_liquid
 from .measures import branching_factor, firing_rates, isi_statistics, kernel_quality, spike_trains
 from .nalsm import NALSM, NALSMConfig, liquid_counts
@@ -48,8 +49,13 @@ __all__ = [
     "normalise_counts",
     "reproduce_nalsm",
     "run",
+    "simulate",
     "spike_trains",
 ]
+
+
+#: The engine's earlier name, kept for existing code.
+run = simulate
 
 
 def __getattr__(name):

@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -49,10 +50,13 @@ from ..progress import check_progress, progress_bar
 from ..seeding import make_rng, resolve_seed
 from ..threads import limit as limit_threads
 from ._plan import allocate_outputs, compile_network
-from .network import Network, _steps
+from .clock import steps_of
 from .stdp import NO_STDP, STDP
 
-__all__ = ["run"]
+if TYPE_CHECKING:  # annotations only: the network module imports the engine
+    from .network import Network
+
+__all__ = ["simulate"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +160,7 @@ def _recorded_neurons(net: Network, record_v) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(out), dtype=np.int32)
 
 
-def run(
+def simulate(
     network: Network,
     duration: float,
     *,
@@ -248,10 +252,9 @@ def run(
     >>> int(ds["counts"].sum())
     12
     """
-    if not isinstance(network, Network):
-        raise ValueError(f"network must be a Network, got {type(network).__name__}")
+    _check_network(network)
     dt = network.dt
-    n_steps = _steps("duration", duration, dt, minimum=1)
+    n_steps = steps_of("duration", duration, dt, minimum=1)
     backend = resolve_backend(backend)
     seed = resolve_seed(seed)
     check_progress(progress)
@@ -446,6 +449,17 @@ def _to_dataset(network, static, parts, sample_ids, n_steps, o) -> xr.Dataset:
         }
     )
     return ds
+
+
+def _check_network(network) -> None:
+    """Refuse anything but a :class:`~neurodyn.spiking.Network`.
+
+    Checked by its interface: the network module imports this engine (for
+    ``Network.run``), so this module does not import the class.
+    """
+    needed = ("dt", "projections", "synapses", "unit_labels", "unit_slice", "n_units")
+    if not all(hasattr(network, attr) for attr in needed):
+        raise ValueError(f"network must be a Network, got {type(network).__name__}")
 
 
 def _json_default(obj):

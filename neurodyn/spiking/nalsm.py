@@ -288,7 +288,7 @@ class NALSM:
         Returns
         -------
         xarray.Dataset
-            As :func:`neurodyn.spiking.run`; :func:`liquid_counts` extracts the features.
+            As :func:`neurodyn.spiking.simulate`; :func:`liquid_counts` extracts the features.
         """
         p = self._check_inputs(probabilities)
         if self.config.plasticity != "none" and self.initial_weights is None:

@@ -2,7 +2,7 @@ r"""Networks of current-based LIF populations, spike sources and sparse projecti
 
 A :class:`Network` holds populations of :class:`LIF` neurons, spike *sources*
 (Poisson or given spike trains, fed at run time) and :class:`Projection`\ s
-between them, stored as flat synapse lists that :meth:`Network.run` turns into
+between them, stored as flat synapse lists that :func:`~neurodyn.spiking.simulate` turns into
 CSR arrays for the kernels. Time is in ms and potentials in mV.
 
 Unit order: all sources first (in the order added), then all LIF populations;
@@ -18,10 +18,10 @@ import numpy as np
 
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_positive
 from ..seeding import make_rng
+from .clock import RECEPTORS, steps_of
+from .lif import simulate
 
 __all__ = ["LIF", "Network", "Population", "Projection"]
-
-RECEPTORS = {"e": 0, "i": 1, "delta": 2}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,16 +143,6 @@ class Projection:
         return int(self.pre_idx.size)
 
 
-def _steps(name: str, value_ms: float, dt: float, *, minimum: int = 0) -> int:
-    """``value_ms / dt`` as an int, refusing values that are not a multiple of dt."""
-    n = value_ms / dt
-    k = round(n)
-    if not math.isclose(n, k, rel_tol=0.0, abs_tol=1e-9 * max(1.0, abs(n))) or k < minimum:
-        least = f" and at least {minimum * dt} ms" if minimum else ""
-        raise ValueError(f"{name}={value_ms} ms must be a multiple of dt={dt} ms{least}")
-    return int(k)
-
-
 class Network:
     """Populations, sources and projections, simulated clock-driven with step ``dt``.
 
@@ -194,7 +184,7 @@ class Network:
         params = LIF() if params is None else params
         if not isinstance(params, LIF):
             raise ValueError(f"params must be a LIF instance, got {type(params).__name__}")
-        _steps("t_ref", params.t_ref, self.dt, minimum=1)
+        steps_of("t_ref", params.t_ref, self.dt, minimum=1)
         check_choice("ei", ei, ("E", "I", ""))
         if positions is not None:
             positions = check_finite("positions", positions).astype(float)
@@ -289,7 +279,7 @@ class Network:
         if np.any(delay < 0):
             raise ValueError("delay must be >= 0 ms")
         for d in np.unique(delay):
-            _steps("delay", float(d), self.dt)
+            steps_of("delay", float(d), self.dt)
         if not math.isfinite(gain):
             raise ValueError(f"gain must be finite, got {gain!r}")
         if not w_min <= w_max:
@@ -407,10 +397,8 @@ class Network:
         }
 
     def run(self, duration: float, **kwargs):
-        """Simulate; see :func:`neurodyn.spiking.run` for the arguments."""
-        from .lif import run
-
-        return run(self, duration, **kwargs)
+        """Simulate; see :func:`neurodyn.spiking.simulate` for the arguments."""
+        return simulate(self, duration, **kwargs)
 
     def __repr__(self) -> str:
         pops = ", ".join(f"{p.name}[{p.size}]" for p in self._ordered())
