@@ -17,7 +17,7 @@ import sys
 import time
 
 from . import __version__
-from .reproduce import REPRODUCTIONS
+from .reproduce import REPRODUCTIONS, get_reproduction
 
 __all__ = ["main"]
 
@@ -360,16 +360,10 @@ def _cmd_analyze(args) -> int:
 
 
 def _cmd_reproduce(args) -> int:
-    import importlib
-
-    from ._validation import check_choice
-
-    family = check_choice("family", args.family, REPRODUCTIONS)
-    module, func = REPRODUCTIONS[family].split(":")
-    run = getattr(importlib.import_module(module), func)
-    out = args.out or f"neurodyn_runs/reproduce-{family}"
+    reproduction = get_reproduction(args.family)
+    out = args.out or f"neurodyn_runs/reproduce-{reproduction.name}"
     started = time.time()
-    result = run(
+    result = reproduction(
         out,
         quick=args.quick,
         seed=args.seed,
@@ -377,8 +371,8 @@ def _cmd_reproduce(args) -> int:
         threads=args.threads,
         progress=not args.no_progress,
     )
-    print(f"\nReproduced {family} in {time.time() - started:.0f} s; results in {out}")
-    for key, path in result.get("files", result.get("paths", {})).items():
+    print(f"\nReproduced {reproduction.name} in {time.time() - started:.0f} s; results in {out}")
+    for key, path in result["files"].items():
         print(f"  {key:<20} {path}")
     return 0
 

@@ -48,7 +48,6 @@ import torch
 
 from neurodyn.analysis import find_fixed_points
 from neurodyn.analysis.contraction import certify
-from neurodyn.reproduce.rnns_of_rnns import train_classifier
 from neurodyn.dynamics import dynamics
 from neurodyn.rnn_models.rnns_of_rnns import (
     Assembly,
@@ -59,6 +58,7 @@ from neurodyn.rnn_models.rnns_of_rnns import (
     theorem1_rate,
 )
 from neurodyn.tasks import SequentialDigits
+from neurodyn.train import fit
 
 torch.set_num_threads(1)
 
@@ -236,18 +236,21 @@ print(f"after 60 steps: splitting {d_split[-1]:.2e}, Euler {d_euler[-1]:.2e}")
 # reproduction (`neurodyn reproduce rnns-of-rnns`) shows it one pixel per step.
 
 # %%
-train = SequentialDigits(split="train", per_step="row")
-test = SequentialDigits(split="test", per_step="row")
+train, test = (SequentialDigits(split=split, per_step="row").full_batch().to_xarray()
+               for split in ("train", "test"))
 net = SparseComboNet(8, 64, 10, n_modules=4, density=0.1, tau=5.0, dt=1.0, seed=0)
-history = train_classifier(net, *train.arrays(), *test.arrays(), epochs=4 if FAST else 20,
-                           lr=1e-2, seed=0)
+# Epochs of shuffled mini-batches, a cosine learning rate, the cross-entropy on the last
+# step (where the digits' mask counts), and the test split scored after every epoch.
+result = fit(net, train, validation=test, epochs=4 if FAST else 20, lr=1e-2,
+             lr_schedule="cosine", loss="cross_entropy", val_every="epoch", progress=False)
+accuracy = [100 * r["val_accuracy"] for r in result.history]
 after = certify(net)
-print(f"test accuracy {history['accuracy']:.1f} % (chance 10 %); certified after training: "
+print(f"test accuracy {accuracy[-1]:.1f} % (chance 10 %); certified after training: "
       f"{after.success}, rate {after.rate:.3f}/ms")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.2))
-ax.plot(history["epoch"], history["test_accuracy"], "o-")
+ax.plot(range(1, len(accuracy) + 1), accuracy, "o-")
 ax.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100), title="Sparse Combo Net")
 if not FAST:
     plt.show()

@@ -1,7 +1,10 @@
 """Reproductions of the papers neurodyn's model families come from.
 
+Each is a :class:`~neurodyn.reproduce.harness.Reproduction`: a short declaration of
+its configurations, the paper's numbers, how to run it, the result tables, the claims
+checked on the run and the figure; the harness runs it and writes the reports.
 ``neurodyn reproduce NAME`` runs one; :data:`REPRODUCTIONS` is the registry the
-command line reads (name → ``module:function``).
+command line reads, and :func:`get_reproduction` loads one by name.
 
 ================  ===========================================================
 module            paper
@@ -12,17 +15,22 @@ module            paper
 ``rnns_of_rnns``  Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
 ================  ===========================================================
 
-The modules are imported on first use: each trains models and loads its family.
+The modules are imported on first use: each trains models and loads its family
+(torch, matplotlib), which ``import neurodyn`` and the command line's start-up avoid.
 """
 
 import importlib
 
-#: ``neurodyn reproduce NAME`` → ``module:function(out_dir, *, quick, seed, progress)``.
+from .._validation import check_choice
+
+#: ``neurodyn reproduce NAME`` → ``module:ATTRIBUTE``, the
+#: :class:`~neurodyn.reproduce.harness.Reproduction` (callable as
+#: ``reproduction(out_dir, *, quick, seed, progress, device, threads)``).
 REPRODUCTIONS = {
-    "timescales": "neurodyn.reproduce.timescales:reproduce_timescales",
-    "nalsm": "neurodyn.reproduce.nalsm:reproduce_nalsm",
-    "rnns-of-rnns": "neurodyn.reproduce.rnns_of_rnns:reproduce_rnns_of_rnns",
-    "wave-rnn": "neurodyn.reproduce.wave_rnn:reproduce_wave_rnn",
+    "timescales": "neurodyn.reproduce.timescales:TIMESCALES",
+    "nalsm": "neurodyn.reproduce.nalsm:NALSM_REPRODUCTION",
+    "rnns-of-rnns": "neurodyn.reproduce.rnns_of_rnns:RNNS_OF_RNNS",
+    "wave-rnn": "neurodyn.reproduce.wave_rnn:WAVE_RNN",
 }
 
 _ATTRIBUTES = {
@@ -32,7 +40,14 @@ _ATTRIBUTES = {
     "reproduce_rnns_of_rnns": "rnns_of_rnns",
 }
 
-__all__ = sorted(["REPRODUCTIONS", *_ATTRIBUTES])
+__all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])
+
+
+def get_reproduction(name: str):
+    """The :class:`~neurodyn.reproduce.harness.Reproduction` called ``name`` (a key of
+    :data:`REPRODUCTIONS`); ValueError suggesting the closest name otherwise."""
+    module, attribute = REPRODUCTIONS[check_choice("family", name, REPRODUCTIONS)].split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def __getattr__(name):

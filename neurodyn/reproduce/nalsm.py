@@ -19,26 +19,25 @@ upsampled to 28x28 give 173 per ms and saturate the liquid.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from ..backends import resolve_backend
-from ..io.atomic import atomic_write_json, atomic_write_text
-from ..io.tables import csv_text, markdown_table, table_cell
+from ..backends import available_backends, resolve_backend
+from ..devices import AUTO, resolve_device
+from ..io.tables import table_cell
+from ..plotting.spiking import plot_raster
 from ..progress import progress_bar
-from ..seeding import make_rng, resolve_seed
+from ..seeding import make_rng
 from ..spiking.data import images_to_probabilities, load_digits
 from ..spiking.measures import branching_factor
 from ..spiking.nalsm import NALSM, NALSMConfig, liquid_counts
 from ..spiking.readout import fit_readout, normalise_counts
-from ..threads import check_threads, limit
+from .harness import Claim, Reproduction, Sizes, Table
 
-__all__ = ["PAPER", "reproduce_nalsm"]
+__all__ = ["NALSM_REPRODUCTION", "PAPER", "NALSMReproductionConfig", "reproduce_nalsm"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,25 +53,47 @@ PAPER = {
     },
 }
 
-
-@dataclass(frozen=True)
-class _Size:
-    grid: tuple
-    n_train: int
-    n_val: int
-    n_test: int | None  # None: every remaining image
-    n_init: int
-    w_astro: tuple
-    lsm_weights: tuple
-    n_bf: int
-
-
-FULL = _Size((10, 10, 10), 1000, 300, None, 1000, PAPER["w_astro"], (0.5, 1.0, 1.5), 20)
-QUICK = _Size((6, 6, 6), 300, 100, 200, 300, (0.002, 0.015, 0.2), (1.0,), 10)
 NALSM_W_ASTRO = 0.015  # the paper's NALSM1000 setting
 
 
-def _split(labels: np.ndarray, size: _Size, seed: int):
+@dataclass(frozen=True)
+class NALSMReproductionConfig(Sizes):
+    """Sizes of the NALSM reproduction (defaults: the full run), validated at construction.
+
+    ``grid`` is the liquid's shape; ``n_train``/``n_val``/``n_test`` the digits of each
+    split (``n_test=None``: every remaining image); ``n_init`` the presentations of the
+    initialisation phase; ``w_astro`` the astrocyte gains swept (the paper's NALSM
+    setting 0.015 among them); ``lsm_weights`` the fixed weights tried for the LSM
+    baseline; ``n_bf`` the test samples whose spikes give the branching factor.
+    """
+
+    grid: tuple = (10, 10, 10)
+    n_train: int = 1000
+    n_val: int = 300
+    n_test: int | None = None
+    n_init: int = 1000
+    w_astro: tuple = PAPER["w_astro"]
+    lsm_weights: tuple = (0.5, 1.0, 1.5)
+    n_bf: int = 20
+
+    def __post_init__(self):
+        super().__post_init__()
+        if NALSM_W_ASTRO not in self.w_astro:
+            raise ValueError(f"w_astro must include the NALSM setting {NALSM_W_ASTRO}, got "
+                             f"{self.w_astro!r}")  # fmt: skip
+
+
+FULL = NALSMReproductionConfig()
+QUICK = NALSMReproductionConfig(grid=(6, 6, 6), n_train=300, n_val=100, n_test=200, n_init=300,
+                                w_astro=(0.002, 0.015, 0.2), lsm_weights=(1.0,), n_bf=10)  # fmt: skip
+
+
+def _fmt(value, spec=".2f") -> str:
+    return table_cell(value, spec, missing="")
+
+
+# -- the experiment ------------------------------------------------------------------------
+def _split(labels: np.ndarray, size: NALSMReproductionConfig, seed: int):
     perm = make_rng(seed, "data").permutation(labels.size)
     a, b = size.n_train, size.n_train + size.n_val
     c = labels.size if size.n_test is None else b + size.n_test
@@ -115,9 +136,6 @@ def _evaluate(name, cfg, p, labels, split, size, seed, progress, backend):
 def _backend(device) -> str:
     """The spiking engine's backend for ``device``: its CUDA kernels on a GPU where they
     were built (``NEURODYN_CUDA=1``), else its CPU kernels."""
-    from ..backends import available_backends
-    from ..devices import AUTO, resolve_device
-
     dev = resolve_device(device)
     if dev.type != "cuda":
         return "auto"
@@ -125,6 +143,164 @@ def _backend(device) -> str:
         logger.info("the spiking engine's CUDA kernels are not built; running on the CPU")
         return "auto"
     return "cuda"  # an explicit GPU: resolve_backend says why if its kernels are missing
+
+
+def _jobs(cfg: NALSMReproductionConfig) -> list[tuple[str, NALSMConfig]]:
+    base = NALSMConfig(grid=cfg.grid)
+    jobs = [(f"NALSM w_A={w:g}", replace(base, w_astro=w)) for w in cfg.w_astro]
+    jobs.append(("LSM+STDP", replace(base, plasticity="stdp")))
+    jobs += [(f"LSM w={w:g}", replace(base, plasticity="none", w_init=w)) for w in cfg.lsm_weights]
+    return jobs
+
+
+def _with_paper(sweep: list[dict], runs: list[dict]) -> list[dict]:
+    """The three models of the paper's table: NALSM, LSM+STDP and the LSM (best of its
+    fixed weights on validation), each beside the paper's numbers."""
+    nalsm = next(r for r in sweep if r["w_astro"] == NALSM_W_ASTRO)
+    stdp = next(r for r in runs if r["model"] == "LSM+STDP")
+    lsm = max((r for r in runs if r["model"].startswith("LSM w=")), key=lambda r: r["val_accuracy"])
+    models = []
+    for label, r in (("NALSM", nalsm), ("LSM+STDP", stdp), ("LSM", lsm)):
+        paper = PAPER["models"][label]
+        models.append({**r, "model": label, "run": r["model"], "accuracy_paper": paper["accuracy"],
+                       "bf_paper": paper["bf"]})  # fmt: skip
+    return models
+
+
+def _run(cfg: NALSMReproductionConfig, *, seed: int, progress: bool, device) -> dict:
+    backend = resolve_backend(_backend(device))
+    images, labels = load_digits(upsample=None)
+    split = _split(labels, cfg, seed)
+    _, scale = images_to_probabilities(images[split[0]])
+    p, _ = images_to_probabilities(images, scale=scale)
+    runs, spikes = [], {}
+    jobs = progress_bar(_jobs(cfg), progress=progress, desc="NALSM reproduction", unit="model")
+    for name, model_cfg in jobs:
+        logger.info("running %s", name)
+        row, spikes[name] = _evaluate(name, model_cfg, p, labels, split, cfg, seed, False, backend)
+        runs.append(row)
+    sweep = [r for r in runs if r["w_astro"] is not None]
+    for r in sweep:
+        k = PAPER["w_astro"].index(r["w_astro"]) if r["w_astro"] in PAPER["w_astro"] else None
+        r["bf_paper"] = PAPER["bf"][k] if k is not None else None
+        r["accuracy_paper"] = PAPER["accuracy"][k] if k is not None else None
+    models = _with_paper(sweep, runs)
+    return {
+        "sweep": sweep,
+        "models": models,
+        "runs": runs,
+        "data": {"name": "sklearn digits 8x8", "n_train": int(split[0].size),
+                 "n_val": int(split[1].size), "n_test": int(split[2].size),
+                 "n_classes": int(np.unique(labels).size)},
+        "_raster": spikes[models[0]["run"]],
+    }  # fmt: skip
+
+
+# -- claims --------------------------------------------------------------------------------
+def bf_falls_with_w_astro(results) -> bool:
+    """The branching factor falls as the astrocyte gain rises (ends and correlation)."""
+    w = [r["w_astro"] for r in results["sweep"]]
+    bfs = [r["bf"] for r in results["sweep"]]
+    return bfs[-1] < bfs[0] and np.corrcoef(np.log(w), bfs)[0, 1] < 0
+
+
+def _model(results, name: str) -> dict:
+    return next(r for r in results["models"] if r["model"] == name)
+
+
+CLAIMS = (
+    Claim("bf_falls_with_w_astro", "the branching factor falls as w_A rises",
+          bf_falls_with_w_astro),
+    Claim("nalsm_at_least_stdp", "NALSM at least as accurate as the LSM with plain STDP",
+          lambda r: _model(r, "NALSM")["accuracy"] >= _model(r, "LSM+STDP")["accuracy"]),
+    Claim("above_chance", "every model above twice chance accuracy",
+          lambda r: min(x["accuracy"] for x in r["runs"]) > 2 * 100.0 / r["data"]["n_classes"]),
+)  # fmt: skip
+
+
+# -- tables and figure ---------------------------------------------------------------------
+def _summary(results, cfg: NALSMReproductionConfig, seed: int) -> str:
+    d = results["data"]
+    return (
+        f"Ours: {np.prod(cfg.grid)}-neuron liquid on {d['name']} ({d['n_train']} train / "
+        f"{d['n_val']} validation / {d['n_test']} test), seed {seed}. "
+        "Paper: NALSM1000 on MNIST, mean of 10 networks. Accuracies in %."
+    )
+
+
+def _sweep_rows(results, cfg) -> list:
+    return [
+        [f"{r['w_astro']:g}", _fmt(r["bf"]), _fmt(r["bf_paper"]), _fmt(r["accuracy"]),
+         _fmt(r["accuracy_paper"]), _fmt(r["rate_hz"], ".1f")]
+        for r in results["sweep"]
+    ]  # fmt: skip
+
+
+def _model_rows(results, cfg) -> list:
+    return [
+        [r["model"], r["run"], _fmt(r["accuracy"]), _fmt(r["accuracy_paper"]), _fmt(r["bf"]),
+         _fmt(r["bf_paper"]), _fmt(r["rate_hz"], ".1f")]
+        for r in results["models"]
+    ]  # fmt: skip
+
+
+TABLES = (
+    Table(("w_A", "BF (ours)", "BF (paper)", "accuracy (ours)", "accuracy (paper)", "rate (Hz)"),
+          _sweep_rows, title="Branching factor and accuracy against the astrocyte gain w_A"),
+    Table(("model", "run", "accuracy (ours)", "accuracy (paper)", "BF (ours)", "BF (paper)",
+           "rate (Hz)"), _model_rows, title="Models"),
+    Table(("section", "model", "w_astro", "accuracy", "accuracy_paper", "bf", "bf_paper",
+           "val_accuracy", "rate_hz"),
+          lambda results, cfg: [{**row, "section": section} for section in ("sweep", "models")
+                                for row in results[section]],
+          markdown=False, csv=""),
+)  # fmt: skip
+
+
+def _figure(results, claims, cfg) -> Figure:
+    fig = Figure(figsize=(10.0, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
+    sweep = results["sweep"]
+    wa = [r["w_astro"] for r in sweep]
+    for ax, key, label, title in ((axes[0, 0], "bf", "branching factor", "criticality"),
+                                  (axes[0, 1], "accuracy", "test accuracy (%)", "accuracy")):  # fmt: skip
+        ax.plot(wa, [r[key] for r in sweep], "o-", label="ours (digits)")
+        ax.plot(PAPER["w_astro"], PAPER[key], "s--", color="0.5", label="paper (MNIST)")
+        ax.set(xscale="log", xlabel="astrocyte gain $w_A$", ylabel=label, title=title)
+        ax.legend(fontsize="small")
+    axes[0, 0].axhline(1.0, color="0.8", lw=0.8, zorder=0)
+    ax, models = axes[1, 0], results["models"]
+    x = np.arange(len(models))
+    ax.bar(x - 0.2, [r["accuracy"] for r in models], 0.4, label="ours (digits)")
+    ax.bar(x + 0.2, [r["accuracy_paper"] for r in models], 0.4, color="0.6", label="paper (MNIST)")
+    ax.set_xticks(x, [r["model"] for r in models])
+    low = min(89.0, *(r["accuracy"] for r in models))
+    ax.set(ylim=(max(0.0, low - 5.0), 100.0), ylabel="test accuracy (%)", title="models")
+    ax.legend(fontsize="small", loc="lower right")
+    plot_raster(results["_raster"], 0, populations=["input", "exc", "inh"], ax=axes[1, 1],
+                markersize=0.8)  # fmt: skip
+    axes[1, 1].set_title(f"NALSM (w_A = {NALSM_W_ASTRO:g}), one test sample")
+    return fig
+
+
+#: The reproduction (``neurodyn reproduce nalsm``).
+NALSM_REPRODUCTION = Reproduction(
+    name="nalsm",
+    stem="nalsm_reproduction",
+    title="NALSM reproduction (Ivanov & Michmizos, NeurIPS 2021)",
+    citation="Ivanov & Michmizos (2021). Increasing liquid state machine performance with "
+    "edge-of-chaos dynamics organized by astrocyte-modulated plasticity. NeurIPS 2021.",
+    paper=PAPER,
+    config_type=NALSMReproductionConfig,
+    full=FULL,
+    quick=QUICK,
+    run=_run,
+    work=None,  # each simulation chooses its threads from its own work and the machine
+    summary=_summary,
+    tables=TABLES,
+    claims=CLAIMS,
+    figure=_figure,
+)
 
 
 def reproduce_nalsm(
@@ -135,15 +311,15 @@ def reproduce_nalsm(
     progress: bool = True,
     device="auto",
     threads: int | None = None,
+    config: NALSMReproductionConfig | None = None,
 ) -> dict:
     """Run the w_A sweep and the baselines; write a figure and tables beside the paper's numbers.
 
     Parameters
     ----------
     out_dir : path-like
-        Folder for ``nalsm_reproduction.png``, ``nalsm_reproduction.csv`` and
-        ``nalsm_reproduction.md`` (each written atomically) and
-        ``nalsm_reproduction.json`` (the returned numbers).
+        Folder for ``nalsm_reproduction.png``, ``.csv``, ``.md`` and ``.json`` (each
+        written atomically).
     quick : bool
         A 216-neuron liquid, 600 digits and three w_A values (15-30 s) instead of
         NALSM1000 on all 1797 digits and the paper's seven (about five minutes
@@ -159,179 +335,19 @@ def reproduce_nalsm(
     threads : int, optional
         Threads for everything (default: each simulation's own choice from its work
         and the machine's load, :mod:`neurodyn.threads`).
+    config : NALSMReproductionConfig, optional
+        Every size explicitly (overrides ``quick``).
 
     Returns
     -------
     dict
         ``sweep`` (one row per w_A: ``bf``, ``accuracy``, ``val_accuracy``,
         ``rate_hz``, and the paper's ``bf_paper`` / ``accuracy_paper``),
-        ``models`` (NALSM, LSM+STDP, LSM rows with the paper's numbers),
-        ``claims`` (the qualitative checks: ``bf_falls_with_w_astro``,
-        ``nalsm_at_least_stdp``, ``above_chance``), ``paths``, ``config`` and
-        ``seconds``.
+        ``models`` (NALSM, LSM+STDP, LSM rows with the paper's numbers), ``runs``
+        (every model run), ``data``, and what
+        :class:`~neurodyn.reproduce.harness.Reproduction` adds (``claims``: the
+        qualitative checks ``bf_falls_with_w_astro``, ``nalsm_at_least_stdp``,
+        ``above_chance``; ``config``, ``seconds``, ``files``...).
     """
-
-    start = time.perf_counter()
-    seed = resolve_seed(seed)
-    check_threads(threads)
-    backend = resolve_backend(_backend(device))
-    size = QUICK if quick else FULL
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    images, labels = load_digits(upsample=None)
-    split = _split(labels, size, seed)
-    _, scale = images_to_probabilities(images[split[0]])
-    p, _ = images_to_probabilities(images, scale=scale)
-    base = NALSMConfig(grid=size.grid)
-
-    jobs = [(f"NALSM w_A={w:g}", replace(base, w_astro=w)) for w in size.w_astro]
-    jobs.append(("LSM+STDP", replace(base, plasticity="stdp")))
-    jobs += [(f"LSM w={w:g}", replace(base, plasticity="none", w_init=w)) for w in size.lsm_weights]
-    rows, keep = [], {}
-    pinned = contextlib.nullcontext() if threads is None else limit(threads, what="reproduce nalsm")
-    with pinned:
-        for name, cfg in progress_bar(jobs, progress=progress, desc="NALSM reproduction", unit="model"):
-            logger.info("running %s", name)
-            row, spikes = _evaluate(name, cfg, p, labels, split, size, seed, False, backend)
-            rows.append(row)
-            keep[name] = spikes
-
-    sweep = [r for r in rows if r["w_astro"] is not None]
-    for r in sweep:
-        k = PAPER["w_astro"].index(r["w_astro"]) if r["w_astro"] in PAPER["w_astro"] else None
-        r["bf_paper"] = PAPER["bf"][k] if k is not None else None
-        r["accuracy_paper"] = PAPER["accuracy"][k] if k is not None else None
-    nalsm = next(r for r in sweep if r["w_astro"] == NALSM_W_ASTRO)
-    stdp = next(r for r in rows if r["model"] == "LSM+STDP")
-    lsm = max((r for r in rows if r["model"].startswith("LSM w=")), key=lambda r: r["val_accuracy"])
-    models = []
-    for label, r in (("NALSM", nalsm), ("LSM+STDP", stdp), ("LSM", lsm)):
-        m = {**r, "model": label, "run": r["model"]}
-        m["accuracy_paper"] = PAPER["models"][label]["accuracy"]
-        m["bf_paper"] = PAPER["models"][label]["bf"]
-        models.append(m)
-
-    bfs = [r["bf"] for r in sweep]
-    claims = {
-        "bf_falls_with_w_astro": bool(
-            bfs[-1] < bfs[0] and np.corrcoef(np.log(size.w_astro), bfs)[0, 1] < 0
-        ),
-        "nalsm_at_least_stdp": bool(nalsm["accuracy"] >= stdp["accuracy"]),
-        "above_chance": bool(min(r["accuracy"] for r in rows) > 100.0 / np.unique(labels).size * 2),
-    }
-    result = {
-        "sweep": sweep,
-        "models": models,
-        "claims": claims,
-        "config": {
-            "quick": quick, "seed": seed, "grid": list(size.grid), "data": "sklearn digits 8x8",
-            "n_train": int(split[0].size), "n_val": int(split[1].size), "n_test": int(split[2].size),
-            "n_init": size.n_init, "lsm_weights": list(size.lsm_weights), "n_bf_samples": size.n_bf,
-        },
-        "seconds": None,
-    }  # fmt: skip
-    result["seconds"] = time.perf_counter() - start
-    result["paths"] = _write(out_dir, result, keep[nalsm["model"]])
-    logger.info("NALSM reproduction done in %.0f s: %s", result["seconds"], claims)
-    return result
-
-
-def _fmt(value, spec=".2f") -> str:
-    return table_cell(value, spec, missing="")
-
-
-def _write(out_dir: Path, result: dict, spikes) -> dict:
-    import matplotlib.pyplot as plt
-
-    from ..plotting.spiking import plot_raster
-    from ..plotting.tasks import save_figure
-
-    paths = {k: out_dir / f"nalsm_reproduction.{k}" for k in ("png", "csv", "md", "json")}
-    fields = ["section", "model", "w_astro", "accuracy", "accuracy_paper", "bf", "bf_paper",
-              "val_accuracy", "rate_hz"]  # fmt: skip
-    rows = [
-        {**row, "section": section} for section in ("sweep", "models") for row in result[section]
-    ]
-    atomic_write_text(paths["csv"], csv_text(fields, rows))
-
-    sweep = [
-        [f"{r['w_astro']:g}", _fmt(r["bf"]), _fmt(r["bf_paper"]), _fmt(r["accuracy"]),
-         _fmt(r["accuracy_paper"]), _fmt(r["rate_hz"], ".1f")]
-        for r in result["sweep"]
-    ]  # fmt: skip
-    models = [
-        [r["model"], r["run"], _fmt(r["accuracy"]), _fmt(r["accuracy_paper"]), _fmt(r["bf"]),
-         _fmt(r["bf_paper"]), _fmt(r["rate_hz"], ".1f")]
-        for r in result["models"]
-    ]  # fmt: skip
-    cfg = result["config"]
-    lines = [
-        "# NALSM reproduction (Ivanov & Michmizos, NeurIPS 2021)",
-        "",
-        f"Ours: {np.prod(cfg['grid'])}-neuron liquid on {cfg['data']} ({cfg['n_train']} train / "
-        f"{cfg['n_val']} validation / {cfg['n_test']} test), seed {cfg['seed']}. "
-        "Paper: NALSM1000 on MNIST, mean of 10 networks. Accuracies in %.",
-        "",
-        "## Branching factor and accuracy against the astrocyte gain w_A",
-        "",
-        *markdown_table(
-            ["w_A", "BF (ours)", "BF (paper)", "accuracy (ours)", "accuracy (paper)", "rate (Hz)"],
-            sweep,
-        ),
-        "",
-        "## Models",
-        "",
-        *markdown_table(
-            [
-                "model",
-                "run",
-                "accuracy (ours)",
-                "accuracy (paper)",
-                "BF (ours)",
-                "BF (paper)",
-                "rate (Hz)",
-            ],
-            models,
-        ),
-    ]
-    lines += ["", "Claims: " + ", ".join(f"{k} = {v}" for k, v in result["claims"].items()), ""]
-    atomic_write_text(paths["md"], "\n".join(lines))
-
-    fig, axes = plt.subplots(2, 2, figsize=(10.0, 7.5), constrained_layout=True)
-    wa = [r["w_astro"] for r in result["sweep"]]
-    ax = axes[0, 0]
-    ax.plot(wa, [r["bf"] for r in result["sweep"]], "o-", label="ours (digits)")
-    ax.plot(PAPER["w_astro"], PAPER["bf"], "s--", color="0.5", label="paper (MNIST)")
-    ax.axhline(1.0, color="0.8", lw=0.8, zorder=0)
-    ax.set(
-        xscale="log", xlabel="astrocyte gain $w_A$", ylabel="branching factor", title="criticality"
-    )
-    ax.legend(fontsize="small")
-    ax = axes[0, 1]
-    ax.plot(wa, [r["accuracy"] for r in result["sweep"]], "o-", label="ours (digits)")
-    ax.plot(PAPER["w_astro"], PAPER["accuracy"], "s--", color="0.5", label="paper (MNIST)")
-    ax.set(
-        xscale="log", xlabel="astrocyte gain $w_A$", ylabel="test accuracy (%)", title="accuracy"
-    )
-    ax.legend(fontsize="small")
-    ax = axes[1, 0]
-    names = [r["model"] for r in result["models"]]
-    x = np.arange(len(names))
-    ax.bar(x - 0.2, [r["accuracy"] for r in result["models"]], 0.4, label="ours (digits)")
-    ax.bar(
-        x + 0.2,
-        [r["accuracy_paper"] for r in result["models"]],
-        0.4,
-        color="0.6",
-        label="paper (MNIST)",
-    )
-    ax.set_xticks(x, names)
-    low = min(r["accuracy"] for r in result["models"] + [{"accuracy": 89.0}])
-    ax.set(ylim=(max(0.0, low - 5.0), 100.0), ylabel="test accuracy (%)", title="models")
-    ax.legend(fontsize="small", loc="lower right")
-    plot_raster(spikes, 0, populations=["input", "exc", "inh"], ax=axes[1, 1], markersize=0.8)
-    axes[1, 1].set_title(f"NALSM (w_A = {NALSM_W_ASTRO:g}), one test sample")
-    save_figure(fig, paths["png"])
-
-    atomic_write_json(paths["json"], result, default=str)
-    return {k: str(v) for k, v in paths.items()}
+    return NALSM_REPRODUCTION(out_dir, quick=quick, seed=seed, progress=progress, device=device,
+                              threads=threads, config=config)  # fmt: skip

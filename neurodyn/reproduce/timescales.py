@@ -28,26 +28,36 @@ largest N both curricula reach, which is smaller.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from .._version import __version__
-from ..devices import resolve_device
-from ..io.atomic import atomic_write_json, atomic_write_text
-from ..io.tables import csv_text, json_safe, markdown_table
+from ..analysis.dimensionality import dimensionality
+from ..analysis.robustness import (
+    TAU_EPSILONS,
+    W_EPSILONS,
+    ablate_by_tau,
+    perturb_tau,
+    perturb_weights,
+    task_accuracy,
+)
+from ..analysis.timescales import drive, jacobian_timescales, network_timescales
 from ..io.tables import table_cell as _fmt
-from ..seeding import make_rng, resolve_seed
-from ..threads import check_threads, limit
+from ..rnn_models import TimescaleRNN
+from ..seeding import make_rng
+from ..tasks import NParity
+from ..train import fit, multi_head_curriculum, single_head_curriculum
 from ..train.resources import recurrent_flops
+from .harness import Claim, Reproduction, Sizes, Table
 
-__all__ = ["PAPER", "ReproductionConfig", "reproduce_timescales"]
+__all__ = ["PAPER", "TIMESCALES", "ReproductionConfig", "reproduce_timescales"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +100,10 @@ CURRICULA = ("multi", "single")
 
 
 @dataclass(frozen=True)
-class ReproductionConfig:
-    """Sizes of one reproduction run (see :func:`reproduce_timescales`)."""
+class ReproductionConfig(Sizes):
+    """Sizes of one reproduction run (see :func:`reproduce_timescales`), validated at
+    construction. ``budget_s``: wall-clock seconds per curriculum instead of the step
+    budget ``max_steps``."""
 
     n_hidden: int = 64
     batch_size: int = 64
@@ -108,6 +120,7 @@ class ReproductionConfig:
     n_repeats: int = 10
     n_score: int = 512
     jacobian_states: int = 64
+    budget_s: float | None = None
 
     @classmethod
     def quick(cls) -> ReproductionConfig:
@@ -129,9 +142,6 @@ class ReproductionConfig:
 def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool, device="auto"):
     """Train one curriculum on ``device``; return the fit result, the model (on the CPU,
     where the analyses run) and snapshots by N."""
-    from ..rnn_models import TimescaleRNN
-    from ..train import fit, multi_head_curriculum, single_head_curriculum
-
     n_heads = cfg.n_stop - 1
     model = TimescaleRNN(1, cfg.n_hidden, n_heads=n_heads, seed=seed)
     snapshots: dict[int, dict] = {}
@@ -189,8 +199,6 @@ def _train(which, cfg: ReproductionConfig, seed: int, budget_s, progress: bool, 
 
 
 def _model_at(model, state):
-    from ..rnn_models import TimescaleRNN
-
     net = TimescaleRNN(**model.config())
     net.load_state_dict(state)
     net.eval()
@@ -217,18 +225,6 @@ def _points(ns: list[int], k: int) -> list[int]:
 
 # -- analyses ----------------------------------------------------------------------------------
 def _analyse(which, result, model, snapshots, cfg, seed, common_n, elapsed) -> dict:
-    from ..analysis.dimensionality import dimensionality
-    from ..analysis.robustness import (
-        TAU_EPSILONS,
-        W_EPSILONS,
-        ablate_by_tau,
-        perturb_tau,
-        perturb_weights,
-        task_accuracy,
-    )
-    from ..analysis.timescales import drive, jacobian_timescales, network_timescales
-    from ..tasks import NParity
-
     log = result.stage_log
     solved = [int(r["n"]) for r in log]
     out: dict = {
@@ -337,38 +333,58 @@ def _earlier(stages: list[dict]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def _checks(m: dict, s: dict) -> dict[str, bool]:
-    """The paper's qualitative claims, evaluated on this run."""
-    tn = m["tau_net"]
-    stages_s = s["stages"]
-    gap = [
-        (a["tau_mean"] - b["tau_mean"])
-        for a, b in zip(stages_s, m["stages"], strict=False)
-        if a["n"] == b["n"]
-    ]
-    checks = {
-        "multi_head_reaches_larger_n": m["max_n"] > s["max_n"],
-        "multi_head_tau_stays_in_initial_range": (
-            m["final"]["frac_tau_in_initial_range"] >= 0.95 and m["final"]["tau_mean"] <= 1.5
-        ),
-        "single_head_keeps_longer_tau_than_multi_head": (
-            s["tau_at_common_n"]["tau_mean"] > m["tau_at_common_n"]["tau_mean"]
-            and s["tau_at_common_n"]["tau_q90"] > m["tau_at_common_n"]["tau_q90"]
-        ),
-        "single_minus_multi_tau_grows_with_n": len(gap) >= 3 and gap[-1] > gap[1],
-        "single_head_max_tau_grows_with_n": s["tau_max_slope"] > 0,
-        "multi_head_tau_net_grows_with_n": len(tn) >= 2
-        and tn[-1]["tau_net_mean"] > tn[0]["tau_net_mean"],
-        "single_head_forgets_earlier_n": (_earlier(stages_s) < _earlier(m["stages"])),
-        "multi_head_more_robust_to_w_perturbation": (
-            m["perturb_w_mean_0.1_to_1"] > s["perturb_w_mean_0.1_to_1"]
-        ),
-    }
-    return {k: bool(v) for k, v in checks.items()}
+def _tau_gap(r) -> list[float]:
+    """Single- minus multi-head mean τ at every N both reached."""
+    return [a["tau_mean"] - b["tau_mean"]
+            for a, b in zip(r["single"]["stages"], r["multi"]["stages"], strict=False)
+            if a["n"] == b["n"]]  # fmt: skip
+
+
+def _multi_tau_in_range(r) -> bool:
+    final = r["multi"]["final"]
+    return final["frac_tau_in_initial_range"] >= 0.95 and final["tau_mean"] <= 1.5
+
+
+def _single_longer_tau(r) -> bool:
+    s, m = r["single"]["tau_at_common_n"], r["multi"]["tau_at_common_n"]
+    return s["tau_mean"] > m["tau_mean"] and s["tau_q90"] > m["tau_q90"]
+
+
+def _gap_grows(r) -> bool:
+    gap = _tau_gap(r)
+    return len(gap) >= 3 and gap[-1] > gap[1]
+
+
+def _tau_net_grows(r) -> bool:
+    tn = r["multi"]["tau_net"]
+    return len(tn) >= 2 and tn[-1]["tau_net_mean"] > tn[0]["tau_net_mean"]
+
+
+#: The paper's qualitative claims, evaluated on the run.
+CLAIMS = (
+    Claim("multi_head_reaches_larger_n", "multi head reaches larger n",
+          lambda r: r["multi"]["max_n"] > r["single"]["max_n"]),
+    Claim("multi_head_tau_stays_in_initial_range", "multi head tau stays in initial range",
+          _multi_tau_in_range),
+    Claim("single_head_keeps_longer_tau_than_multi_head",
+          "single head keeps longer tau than multi head", _single_longer_tau),
+    Claim("single_minus_multi_tau_grows_with_n", "single minus multi tau grows with n",
+          _gap_grows),
+    Claim("single_head_max_tau_grows_with_n", "single head max tau grows with n",
+          lambda r: r["single"]["tau_max_slope"] > 0),
+    Claim("multi_head_tau_net_grows_with_n", "multi head tau net grows with n", _tau_net_grows),
+    Claim("single_head_forgets_earlier_n", "single head forgets earlier n",
+          lambda r: _earlier(r["single"]["stages"]) < _earlier(r["multi"]["stages"])),
+    Claim("multi_head_more_robust_to_w_perturbation",
+          "multi head more robust to w perturbation",
+          lambda r: r["multi"]["perturb_w_mean_0.1_to_1"] > r["single"]["perturb_w_mean_0.1_to_1"]),
+)  # fmt: skip
 
 
 # -- outputs -------------------------------------------------------------------------------
-def _table_rows(m: dict, s: dict) -> list[list[str]]:
+def _table_rows(results, cfg) -> list[list[str]]:
+    m, s = results["multi"], results["single"]
+
     def tn(d, key):
         t = d["tau_net"]
         return " → ".join(f"{_fmt(x[key])} (N={x['n']})" for x in (t[0], t[-1]))
@@ -389,11 +405,11 @@ def _table_rows(m: dict, s: dict) -> list[list[str]]:
             "600 per epoch",
         ],
         [
-            "CPU-scale reference (research notes §1.8)",
+            "largest N and training time (paper: CPU-scale reference, research notes §1.8)",
+            f"N = {m['max_n']} in {m['train_seconds']:.0f} s",
+            f"N = {s['max_n']} in {s['train_seconds']:.0f} s",
             "N = 22 in 300 s",
             "N = 14 in 300 s",
-            "",
-            "",
         ],
         [
             "τ at the end: mean / 90th pct / max",
@@ -498,25 +514,16 @@ _HEADER = [
 ]
 
 
-def _markdown(rows, checks: dict, cfg: ReproductionConfig, seed: int) -> str:
-    lines = [
-        "# Timescale RNNs: single-head vs multi-head curricula (Khajehabdollahi et al., ICLR 2024)",
-        "",
-        f"neurodyn {__version__}, seed {seed}, {cfg.n_hidden} neurons, batch {cfg.batch_size}, "
-        f"Adam lr {cfg.lr:g}. Paper: 500 neurons, batch 256, SGD; effects at N = 30.",
-        "",
-        *markdown_table(_HEADER, rows),
-    ]
-    lines += ["", "## The paper's qualitative claims on this run", ""]
-    lines += [f"- {k.replace('_', ' ')}: {'yes' if v else 'NO'}" for k, v in checks.items()]
-    return "\n".join(lines) + "\n"
+def _summary(results, cfg: ReproductionConfig, seed: int) -> str:
+    return (
+        f"neurodyn {results['neurodyn_version']}, seed {seed}, {cfg.n_hidden} neurons, batch "
+        f"{cfg.batch_size}, Adam lr {cfg.lr:g}. Paper: 500 neurons, batch 256, SGD; effects "
+        "at N = 30."
+    )
 
 
-def _figure(m: dict, s: dict, path: Path) -> Path:
-    from matplotlib.figure import Figure
-
-    from ..plotting.tasks import save_figure
-
+def _figure(results, claims: dict, cfg) -> Figure:
+    m, s = results["multi"], results["single"]
     colors = {"multi": "C0", "single": "C3"}
     labels = {"multi": "multi-head", "single": "single-head"}
     fig = Figure(figsize=(13, 7.5), layout="constrained")
@@ -555,7 +562,41 @@ def _figure(m: dict, s: dict, path: Path) -> Path:
                  ylim=(0.4, 1.02))  # fmt: skip
     for a in ax.flat:
         a.legend(fontsize="x-small")
-    return save_figure(fig, path)
+    return fig
+
+
+def _run(cfg: ReproductionConfig, *, seed: int, progress: bool, device) -> dict:
+    trained = {}
+    for which in CURRICULA:
+        logger.info("training the %s-head curriculum", which)
+        trained[which] = _train(which, cfg, seed, cfg.budget_s, progress, device)
+    max_n = {w: max([int(r["n"]) for r in t[0].stage_log] or [1]) for w, t in trained.items()}
+    common_n = min(max_n.values())
+    if common_n < 2:
+        raise RuntimeError(
+            "a curriculum did not solve even N = 2 within the budget; raise budget_s or max_steps"
+        )
+    return {w: _analyse(w, t[0], t[1], t[2], cfg, seed, common_n, t[3]) for w, t in trained.items()}
+
+
+#: The reproduction (``neurodyn reproduce timescales``).
+TIMESCALES = Reproduction(
+    name="timescales",
+    stem="timescales",
+    title="Timescale RNNs: single-head vs multi-head curricula (Khajehabdollahi et al., ICLR 2024)",
+    citation="Khajehabdollahi et al. (2024). Emergent mechanisms for long timescales depend "
+    "on training curriculum and affect performance in memory tasks. ICLR 2024.",
+    paper=PAPER,
+    config_type=ReproductionConfig,
+    full=ReproductionConfig(),
+    quick=ReproductionConfig.quick(),
+    run=_run,
+    work=lambda cfg: recurrent_flops(cfg.batch_size, cfg.n_hidden, 1),
+    summary=_summary,
+    tables=(Table(tuple(_HEADER), _table_rows, csv=""),),
+    claims=CLAIMS,
+    figure=_figure,
+)
 
 
 def reproduce_timescales(
@@ -598,61 +639,12 @@ def reproduce_timescales(
     Returns
     -------
     dict
-        ``multi`` and ``single`` (every number measured), ``checks`` (the paper's
-        qualitative claims, each True or False), ``config``, ``seed``, ``elapsed_s``
-        and the paths ``figure``, ``table_csv``, ``table_md``, ``json`` (also
-        gathered in ``paths``).
+        ``multi`` and ``single`` (every number measured) and what
+        :class:`~neurodyn.reproduce.harness.Reproduction` adds (``claims``: the paper's
+        qualitative claims, each True or False; ``config``, ``seconds``, ``files``...).
     """
-    seed = resolve_seed(seed)
-    dev = resolve_device(device)
-    check_threads(threads)
-    if budget_s is not None and (not math.isfinite(float(budget_s)) or float(budget_s) <= 0):
-        raise ValueError(f"budget_s must be a positive number of seconds, got {budget_s!r}")
-    if config is not None and not isinstance(config, ReproductionConfig):
-        raise ValueError(f"config must be a ReproductionConfig, got {type(config).__name__}")
-    cfg = config or (ReproductionConfig.quick() if quick else ReproductionConfig())
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    work = recurrent_flops(cfg.batch_size, cfg.n_hidden, 1)
-    with limit(threads, work=work, what="reproduce timescales"):
-        return _reproduce(out_dir, cfg, seed, budget_s, progress, start, dev)
-
-
-def _reproduce(out_dir: Path, cfg, seed: int, budget_s, progress, start, device):
-    trained = {}
-    for which in CURRICULA:
-        logger.info("training the %s-head curriculum", which)
-        trained[which] = _train(which, cfg, seed, budget_s, progress, device)
-    max_n = {w: max([int(r["n"]) for r in t[0].stage_log] or [1]) for w, t in trained.items()}
-    common_n = min(max_n.values())
-    if common_n < 2:
-        raise RuntimeError(
-            "a curriculum did not solve even N = 2 within the budget; raise budget_s or max_steps"
-        )
-    res = {w: _analyse(w, t[0], t[1], t[2], cfg, seed, common_n, t[3]) for w, t in trained.items()}
-    checks = _checks(res["multi"], res["single"])
-    rows = _table_rows(res["multi"], res["single"])
-    paths = {
-        "figure": out_dir / "timescales.png",
-        "table_csv": out_dir / "timescales.csv",
-        "table_md": out_dir / "timescales.md",
-        "json": out_dir / "timescales.json",
-    }
-    _figure(res["multi"], res["single"], paths["figure"])
-    atomic_write_text(paths["table_csv"], csv_text(_HEADER, rows))
-    atomic_write_text(paths["table_md"], _markdown(rows, checks, cfg, seed))
-    summary = {
-        **res,
-        "checks": checks,
-        "config": asdict(cfg),
-        "seed": seed,
-        "budget_s": budget_s,
-        "paper": PAPER,
-        "elapsed_s": round(time.monotonic() - start, 1),
-        "neurodyn_version": __version__,
-    }
-    atomic_write_json(paths["json"], json_safe(summary))
-    summary.update({k: str(v) for k, v in paths.items()})
-    summary["paths"] = {k: str(v) for k, v in paths.items()}
-    return summary
+    cfg = TIMESCALES.config(quick, config)
+    if budget_s is not None:
+        cfg = dataclasses.replace(cfg, budget_s=budget_s)
+    return TIMESCALES(out_dir, quick=quick, seed=seed, progress=progress, device=device,
+                      threads=threads, config=cfg)  # fmt: skip

@@ -37,19 +37,30 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-from .._version import __version__
-from ..devices import resolve_device
-from ..io.atomic import atomic_write_json, atomic_write_text
-from ..io.tables import csv_text, json_safe, markdown_table, table_cell
-from ..seeding import make_rng, resolve_seed
-from ..threads import check_threads, limit
+from ..analysis.waves import circulant_spectrum, decode_past_inputs, space_time, wave_spectrum
+from ..io.tables import table_cell
+from ..plotting.waves import (
+    plot_circulant_spectrum,
+    plot_decoding,
+    plot_space_time,
+    plot_wave_spectrum,
+)
+from ..rnn_models.irnn import IRNN, irnn_parameter_count, matched_irnn_size
+from ..rnn_models.wave import WaveRNN, wave_parameter_count
+from ..seeding import make_rng
+from ..tasks.digits import SequentialDigits
+from ..tasks.sequence import Adding, Copy
+from ..train import fit
+from ..train.losses import masked_cross_entropy
+from .harness import Claim, Reproduction, Sizes, Table
 
-__all__ = ["PAPER", "WaveReproductionConfig", "reproduce_wave_rnn"]
+__all__ = ["PAPER", "WAVE_RNN", "WaveReproductionConfig", "reproduce_wave_rnn"]
 
 
 def _fmt(x, spec=".3g") -> str:
@@ -92,9 +103,10 @@ PAPER = {
 }
 
 
-@dataclass
-class WaveReproductionConfig:
-    """Sizes and budget of the reproduction (defaults: the full run, a few minutes)."""
+@dataclass(frozen=True)
+class WaveReproductionConfig(Sizes):
+    """Sizes and budget of the reproduction (defaults: the full run, a few minutes);
+    validated at construction."""
 
     adding_length: int = 100
     adding_neurons: int = 100
@@ -142,9 +154,6 @@ class WaveReproductionConfig:
 
 
 def _models(n_input: int, n_output: int, n_neurons: int, n_channels: int, seed: int):
-    from ..rnn_models.irnn import IRNN, irnn_parameter_count, matched_irnn_size
-    from ..rnn_models.wave import WaveRNN, wave_parameter_count
-
     n_params = wave_parameter_count(n_input, n_output, n_neurons, n_channels)
     n_irnn = matched_irnn_size(n_params, n_input, n_output)
     wave = WaveRNN(n_input, n_output, n_neurons=n_neurons, n_channels=n_channels, seed=seed)
@@ -161,9 +170,6 @@ def _curve(result) -> dict:
 
 
 def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> tuple[dict, dict]:
-    from ..tasks.sequence import Adding
-    from ..train import fit
-
     task = Adding(length=cfg.adding_length)
     models, params, n_irnn = _models(2, 1, cfg.adding_neurons, cfg.adding_channels, seed)
     out = {"length": cfg.adding_length, "params": params, "irnn_hidden": n_irnn, "models": {}}
@@ -200,12 +206,6 @@ def _adding(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> t
 
 
 def _copy(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> tuple[dict, dict]:
-    import torch
-
-    from ..tasks.sequence import Copy
-    from ..train import fit
-    from ..train.losses import masked_cross_entropy
-
     task = Copy(delay=cfg.copy_delay)
     pool = task.batch(cfg.copy_pool, seed=make_rng(seed, "data", 7)).to_xarray()
     test = task.batch(cfg.n_validation, seed=make_rng(seed, "eval", 7))
@@ -253,11 +253,6 @@ def _copy(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> tup
 
 
 def _waves(cfg: WaveReproductionConfig, seed: int, trained: dict) -> dict:
-    import torch
-
-    from ..analysis.waves import circulant_spectrum, space_time, wave_spectrum
-    from ..rnn_models.wave import WaveRNN
-
     n, c = cfg.copy_neurons, cfg.copy_channels
     # An untrained wRNN (the copy network's initialisation) driven by random input:
     # its activity moves one neuron per step from the source around the ring.
@@ -302,11 +297,6 @@ def _waves(cfg: WaveReproductionConfig, seed: int, trained: dict) -> dict:
 
 
 def _decoding(cfg: WaveReproductionConfig, seed: int, adding_models: dict) -> dict:
-    import torch
-
-    from ..analysis.waves import decode_past_inputs
-    from ..tasks.sequence import Adding
-
     batch = Adding(length=cfg.adding_length).batch(
         cfg.decode_trials, seed=make_rng(seed, "eval", 8)
     )
@@ -331,11 +321,6 @@ def _decoding(cfg: WaveReproductionConfig, seed: int, adding_models: dict) -> di
 
 def _digits(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> dict:
     """Sequential and permuted-sequential 8x8 digits (the CPU-sized s/psMNIST), one pixel a step."""
-    import torch
-
-    from ..tasks.digits import SequentialDigits
-    from ..train import fit
-
     out = {}
     for permuted in (False, True):
         kw = {"per_step": "pixel", "permuted": permuted, "permutation_seed": seed}
@@ -359,39 +344,61 @@ def _digits(cfg: WaveReproductionConfig, seed: int, progress: bool, device) -> d
     return out
 
 
-def _checks(add: dict, cp: dict, waves: dict, dig: dict) -> dict[str, bool]:
-    w, i = add["models"]["wrnn"]["solved_at"], add["models"]["irnn"]["solved_at"]
-    return {
-        "wRNN solves adding": w is not None,
-        "wRNN solves adding far sooner than the iRNN (≥ 3× fewer steps, or iRNN never)": w
-        is not None
-        and (i is None or 3 * w <= i),
-        "copy cross-entropy at least 2 orders of magnitude lower for the wRNN": cp[
-            "orders_of_magnitude"
-        ]
-        >= 2,
-        "wave speed at initialisation ≈ 1 neuron/step": abs(waves["init"]["speed"] - 1) <= 0.05,
-        "power concentrated on the wave diagonal (≥ 50%, ≥ 3× chance)": waves["init"][
-            "diagonal_fraction"
-        ]
-        >= 0.5
-        and waves["init"]["diagonal_fraction"] >= 3 * waves["init"]["chance_fraction"],
-        "kernel eigenvalues on the unit circle at initialisation": max(
-            abs(m - 1) for m in waves["eigen_init_modulus"]
-        )
-        < 1e-5,
-        # The paper: the wRNN learns much faster at first and barely minds the permutation.
-        "wRNN ahead on permuted digits after the same short budget": (
-            dig["permuted"]["models"]["wrnn"]["test_accuracy"]
-            > dig["permuted"]["models"]["irnn"]["test_accuracy"]
-        ),
-    }
+def _adding_solved(r) -> bool:
+    return r["adding"]["models"]["wrnn"]["solved_at"] is not None
+
+
+def _adding_sooner(r) -> bool:
+    w, i = r["adding"]["models"]["wrnn"]["solved_at"], r["adding"]["models"]["irnn"]["solved_at"]
+    return w is not None and (i is None or 3 * w <= i)
+
+
+def _copy_lower(r) -> bool:
+    return r["copy"]["orders_of_magnitude"] >= 2
+
+
+def _speed_one(r) -> bool:
+    return abs(r["waves"]["init"]["speed"] - 1) <= 0.05
+
+
+def _diagonal_power(r) -> bool:
+    init = r["waves"]["init"]
+    return init["diagonal_fraction"] >= 0.5 and init["diagonal_fraction"] >= 3 * init["chance_fraction"]
+
+
+def _unit_circle(r) -> bool:
+    return max(abs(m - 1) for m in r["waves"]["eigen_init_modulus"]) < 1e-5
+
+
+def _permuted_digits(r) -> bool:
+    # The paper: the wRNN learns much faster at first and barely minds the permutation.
+    acc = r["digits"]["permuted"]["models"]
+    return acc["wrnn"]["test_accuracy"] > acc["irnn"]["test_accuracy"]
+
+
+CLAIMS = (
+    Claim("wrnn_solves_adding", "wRNN solves adding", _adding_solved),
+    Claim("wrnn_solves_adding_sooner",
+          "wRNN solves adding far sooner than the iRNN (≥ 3× fewer steps, or iRNN never)",
+          _adding_sooner),
+    Claim("copy_loss_orders_lower",
+          "copy cross-entropy at least 2 orders of magnitude lower for the wRNN", _copy_lower),
+    Claim("wave_speed_one_at_init", "wave speed at initialisation ≈ 1 neuron/step", _speed_one),
+    Claim("power_on_wave_diagonal",
+          "power concentrated on the wave diagonal (≥ 50%, ≥ 3× chance)", _diagonal_power),
+    Claim("eigenvalues_on_unit_circle",
+          "kernel eigenvalues on the unit circle at initialisation", _unit_circle),
+    Claim("wrnn_ahead_on_permuted_digits",
+          "wRNN ahead on permuted digits after the same short budget", _permuted_digits),
+)  # fmt: skip
 
 
 _HEADER = ["quantity", "wRNN (ours)", "iRNN (ours)", "wRNN (paper)", "iRNN (paper)"]
 
 
-def _rows(add: dict, cp: dict, waves: dict, dec: dict, dig: dict, cfg) -> list[list[str]]:
+def _rows(results, cfg) -> list[list[str]]:
+    add, cp, waves = results["adding"], results["copy"], results["waves"]
+    dec, dig = results["decoding"], results["digits"]
     aw, ai = add["models"]["wrnn"], add["models"]["irnn"]
     cw, ci = cp["models"]["wrnn"], cp["models"]["irnn"]
     pa, pc = PAPER["adding"], PAPER["copy"]
@@ -509,34 +516,18 @@ def _rows(add: dict, cp: dict, waves: dict, dec: dict, dig: dict, cfg) -> list[l
     ]
 
 
-def _markdown(rows, checks: dict, cfg: WaveReproductionConfig, seed: int) -> str:
-    lines = [
-        "# Wave-RNN vs iRNN (Keller, Muller, Sejnowski & Welling, ICLR 2024)",
-        "",
-        f"neurodyn {__version__}, seed {seed}. Adding: T = {cfg.adding_length}, wRNN "
-        f"n = {cfg.adding_neurons}, c = {cfg.adding_channels}. Copy: delay {cfg.copy_delay}, "
-        f"wRNN n = {cfg.copy_neurons}, c = {cfg.copy_channels}. iRNN sizes matched in "
-        f"parameters. {cfg.n_steps} Adam steps each, batch {cfg.batch_size}. Paper: up to "
-        "60 000 steps, batch 128, grid-searched learning rates.",
-        "",
-        *markdown_table(_HEADER, rows),
-    ]
-    lines += ["", "## The paper's claims on this run", ""]
-    lines += [f"- {k}: {'yes' if v else 'NO'}" for k, v in checks.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _figure(add, cp, waves, dec, checks: dict, path: Path) -> Path:
-    from matplotlib.figure import Figure
-
-    from ..plotting.tasks import save_figure
-    from ..plotting.waves import (
-        plot_circulant_spectrum,
-        plot_decoding,
-        plot_space_time,
-        plot_wave_spectrum,
+def _summary(results, cfg: WaveReproductionConfig, seed: int) -> str:
+    return (
+        f"neurodyn {results['neurodyn_version']}, seed {seed}. Adding: T = {cfg.adding_length}, "
+        f"wRNN n = {cfg.adding_neurons}, c = {cfg.adding_channels}. Copy: delay "
+        f"{cfg.copy_delay}, wRNN n = {cfg.copy_neurons}, c = {cfg.copy_channels}. iRNN sizes "
+        f"matched in parameters. {cfg.n_steps} Adam steps each, batch {cfg.batch_size}. "
+        "Paper: up to 60 000 steps, batch 128, grid-searched learning rates."
     )
 
+
+def _figure(results, claims: dict, cfg) -> Figure:
+    add, cp, waves, dec = (results[k] for k in ("adding", "copy", "waves", "decoding"))
     fig = Figure(figsize=(15, 8), layout="constrained")
     ax = fig.subplots(2, 4)
     colors = {"wrnn": "C0", "irnn": "C3"}
@@ -602,7 +593,7 @@ def _figure(add, cp, waves, dec, checks: dict, path: Path) -> Path:
         f"{100 * waves['init']['diagonal_fraction']:.0f}% of power on the line",
         "",
         "the paper's claims on this run:",
-        *[f"  {'yes' if v else 'NO '}  {k.split(' (')[0]}" for k, v in checks.items()],
+        *[f"  {'yes' if v else 'NO '}  {k.split(' (')[0]}" for k, v in claims.items()],
     ]
     ax[1, 3].text(
         0,
@@ -614,7 +605,48 @@ def _figure(add, cp, waves, dec, checks: dict, path: Path) -> Path:
         transform=ax[1, 3].transAxes,
         wrap=True,
     )
-    return save_figure(fig, path)
+    return fig
+
+
+def _run(cfg: WaveReproductionConfig, *, seed: int, progress: bool, device) -> dict:
+    add, adding_models = _adding(cfg, seed, progress, device)
+    cp, trained = _copy(cfg, seed, progress, device)
+    return {
+        "adding": add,
+        "copy": cp,
+        "waves": _waves(cfg, seed, trained),
+        "decoding": _decoding(cfg, seed, adding_models),
+        "digits": _digits(cfg, seed, progress, device),
+    }
+
+
+def _work(cfg: WaveReproductionConfig) -> float:
+    """A training step: about 2 operations per weight per trial, largest network."""
+    n_weights = max(
+        wave_parameter_count(2, 1, cfg.adding_neurons, cfg.adding_channels),
+        wave_parameter_count(10, 9, cfg.copy_neurons, cfg.copy_channels),
+    )
+    return 2.0 * cfg.batch_size * n_weights
+
+
+#: The reproduction (``neurodyn reproduce wave-rnn``).
+WAVE_RNN = Reproduction(
+    name="wave-rnn",
+    stem="wave_rnn",
+    title="Wave-RNN vs iRNN (Keller, Muller, Sejnowski & Welling, ICLR 2024)",
+    citation="Keller, Muller, Sejnowski & Welling (2024). Traveling waves encode the recent "
+    "past and enhance sequence learning. ICLR 2024.",
+    paper=PAPER,
+    config_type=WaveReproductionConfig,
+    full=WaveReproductionConfig(),
+    quick=WaveReproductionConfig.quick(),
+    run=_run,
+    work=_work,
+    summary=_summary,
+    tables=(Table(tuple(_HEADER), _rows, csv=""),),
+    claims=CLAIMS,
+    figure=_figure,
+)
 
 
 def reproduce_wave_rnn(
@@ -653,57 +685,9 @@ def reproduce_wave_rnn(
     Returns
     -------
     dict
-        ``adding``, ``copy``, ``digits``, ``waves``, ``decoding`` (every number measured),
-        ``checks`` (the paper's claims, each True or False), ``config``, ``seed``,
-        ``elapsed_s``, and ``files`` (the paths written).
+        ``adding``, ``copy``, ``digits``, ``waves``, ``decoding`` (every number measured)
+        and what :class:`~neurodyn.reproduce.harness.Reproduction` adds (``claims``,
+        ``config``, ``seconds``, ``files``...).
     """
-    from ..rnn_models.wave import wave_parameter_count
-
-    seed = resolve_seed(seed)
-    dev = resolve_device(device)
-    check_threads(threads)
-    if config is not None and not isinstance(config, WaveReproductionConfig):
-        raise ValueError(f"config must be a WaveReproductionConfig, got {type(config).__name__}")
-    cfg = config or (WaveReproductionConfig.quick() if quick else WaveReproductionConfig())
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    n_weights = max(
-        wave_parameter_count(2, 1, cfg.adding_neurons, cfg.adding_channels),
-        wave_parameter_count(10, 9, cfg.copy_neurons, cfg.copy_channels),
-    )
-    with limit(threads, work=2.0 * cfg.batch_size * n_weights, what="reproduce wave-rnn"):
-        add, adding_models = _adding(cfg, seed, progress, dev)
-        cp, trained = _copy(cfg, seed, progress, dev)
-        waves = _waves(cfg, seed, trained)
-        dec = _decoding(cfg, seed, adding_models)
-        dig = _digits(cfg, seed, progress, dev)
-    checks = _checks(add, cp, waves, dig)
-    rows = _rows(add, cp, waves, dec, dig, cfg)
-    files = {
-        "figure": out_dir / "wave_rnn.png",
-        "table_csv": out_dir / "wave_rnn.csv",
-        "table_md": out_dir / "wave_rnn.md",
-        "json": out_dir / "wave_rnn.json",
-    }
-    _figure(add, cp, waves, dec, checks, files["figure"])
-    atomic_write_text(files["table_csv"], csv_text(_HEADER, rows))
-    atomic_write_text(files["table_md"], _markdown(rows, checks, cfg, seed))
-    summary = {
-        "adding": add,
-        "copy": cp,
-        "waves": waves,
-        "decoding": dec,
-        "digits": dig,
-        "checks": checks,
-        "config": asdict(cfg),
-        "seed": seed,
-        "paper": PAPER,
-        "elapsed_s": round(time.monotonic() - start, 1),
-        "neurodyn_version": __version__,
-    }
-    result = json_safe(summary, drop_private=True)
-    atomic_write_json(files["json"], result)
-    logger.info("wave-RNN reproduction done in %.0f s: %s", summary["elapsed_s"], checks)
-    result["files"] = {k: str(v) for k, v in files.items()}
-    return result
+    return WAVE_RNN(out_dir, quick=quick, seed=seed, progress=progress, device=device,
+                    threads=threads, config=config)  # fmt: skip

@@ -8,53 +8,67 @@ from pathlib import Path
 import pytest
 import torch
 
-from neurodyn.reproduce import rnns_of_rnns as rep
 from neurodyn.analysis.contraction import certify
+from neurodyn.reproduce import rnns_of_rnns as rep
 from neurodyn.rnn_models.rnns_of_rnns import SparseComboNet
 from neurodyn.tasks import SequentialDigits
+from neurodyn.train import fit
 
 
 def test_sparse_combo_net_trains_well_above_chance_and_stays_certified():
-    train = SequentialDigits(split="train", per_step="row")
-    test = SequentialDigits(split="test", per_step="row")
+    train, test = (SequentialDigits(split=s, per_step="row").full_batch().to_xarray()
+                   for s in ("train", "test"))  # fmt: skip
     net = SparseComboNet(8, 64, 10, n_modules=4, density=0.1, tau=5.0, dt=1.0, seed=0)
     assert certify(net).success
     coupling = net.network.coupling().detach().clone()
-    hist = rep.train_classifier(net, *train.arrays(), *test.arrays(), epochs=6, lr=1e-2, seed=0)
+    res = fit(net, train, validation=test, epochs=6, lr=1e-2, lr_schedule="cosine",
+              loss="cross_entropy", val_every="epoch", progress=False)  # fmt: skip
+    acc = [r["val_accuracy"] for r in res.history]
     # Chance is 10 %; 8 steps of 8 pixels are learned to ~90 % in a few epochs.
-    assert hist["accuracy"] > 70.0
-    assert hist["test_accuracy"][-1] > hist["test_accuracy"][0] - 5.0
+    assert len(acc) == 6 and acc[-1] > 0.7
+    assert acc[-1] > acc[0] - 0.05
     assert not torch.allclose(net.network.coupling(), coupling)
     cert = certify(net)
     assert cert.success and cert.rate > 0
 
 
-def test_reproduction_writes_its_table_curves_and_figure(tmp_path, monkeypatch):
-    tiny = rep._Size(2, 8, 1, (2,), (8,), 1, ("sequential",))
-    monkeypatch.setattr(rep, "QUICK", tiny)
+def test_reproduction_writes_its_table_curves_and_figure(tmp_path):
+    tiny = rep.RNNsOfRNNsConfig(n_modules=2, module_size=8, epochs=1, sweep_modules=(2,),
+                                sweep_sizes=(8,), sweep_epochs=1, variants=("sequential",))  # fmt: skip
     threads = torch.get_num_threads()
     torch.set_num_threads(3)  # not 1, so that the check below can fail on any machine
     try:
-        result = rep.reproduce_rnns_of_rnns(tmp_path, quick=True, seed=0, progress=False)
+        result = rep.reproduce_rnns_of_rnns(tmp_path, config=tiny, seed=0, progress=False)
         assert torch.get_num_threads() == 3  # restored after running single-threaded
     finally:
         torch.set_num_threads(threads)
-    assert set(result["files"]) == {"png", "csv", "md", "json", "curves"}
+    assert set(result["files"]) == {"figure", "csv", "markdown", "json", "csv_curves"}
     for path in result["files"].values():
         assert Path(path).parent == tmp_path and Path(path).stat().st_size > 0
     rows = list(csv.DictReader(io.StringIO(Path(result["files"]["csv"]).read_text("utf-8"))))
     assert [r["model"] for r in rows] == ["sparse_combo", "svd_combo", "baseline", "sparse_combo"]
     assert rows[0]["accuracy_paper"] == "99.04"
-    md = Path(result["files"]["md"]).read_text("utf-8")
+    md = Path(result["files"]["markdown"]).read_text("utf-8")
     assert "| Sparse Combo Net | sequential |" in md and "99.04" in md
     assert result["claims"]["combo_nets_certified_before_and_after"]
     assert result["claims"]["baseline_not_certified"]
     stored = json.loads(Path(result["files"]["json"]).read_text("utf-8"))
-    assert stored["config"]["quick"] is True and len(stored["curves"]) == 4
+    assert stored["config"]["epochs"] == 1 and len(stored["curves"]) == 4
+    assert stored["claims"] == result["claims"] and "## The paper's claims on this run" in md
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files
 
 
 @pytest.mark.parametrize("kind", ["sparse_combo", "svd_combo", "baseline"])
 def test_reproduction_models_have_matching_sizes(kind):
     model = rep._build(kind, 4, 8, seed=0)
     assert model.n_hidden == 32 and model.n_input == 1 and model.n_output == 10
-    assert model.dt == rep.DT
+    assert model.dt == rep.FULL.dt
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="sweep_sizes"):
+        rep.RNNsOfRNNsConfig(sweep_sizes=(8, 0))
+    with pytest.raises(ValueError, match="variants"):
+        rep.RNNsOfRNNsConfig(variants=("shuffled",))
+    with pytest.raises(ValueError, match="config must be a RNNsOfRNNsConfig"):
+        rep.reproduce_rnns_of_rnns("unused", config={"epochs": 1})

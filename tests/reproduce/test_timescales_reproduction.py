@@ -18,9 +18,9 @@ def run(tmp_path_factory):
 @pytest.mark.slow
 def test_writes_figure_and_tables_atomically(run):
     out, r = run
-    for key, name in (("figure", "timescales.png"), ("table_csv", "timescales.csv"),
-                      ("table_md", "timescales.md"), ("json", "timescales.json")):  # fmt: skip
-        assert r[key] == str(out / name) and (out / name).stat().st_size > 0
+    for key, name in (("figure", "timescales.png"), ("csv", "timescales.csv"),
+                      ("markdown", "timescales.md"), ("json", "timescales.json")):  # fmt: skip
+        assert r["files"][key] == str(out / name) and (out / name).stat().st_size > 0
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
     rows = list(csv.reader((out / "timescales.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0][:3] == ["quantity", "multi-head (ours)", "single-head (ours)"]
@@ -29,7 +29,11 @@ def test_writes_figure_and_tables_atomically(run):
     assert w[3:] == ["0.819", "0.575"]
     saved = json.loads((out / "timescales.json").read_text())
     assert saved["multi"]["max_n"] == r["multi"]["max_n"]
-    assert saved["checks"] == r["checks"]
+    assert saved["claims"] == r["claims"] and len(r["claims"]) == 8
+    # The training-budget row: ours measured on this run, beside the notes' CPU-scale run.
+    budget = next(row for row in rows if row[0].startswith("largest N and training time"))
+    assert budget[1].startswith(f"N = {r['multi']['max_n']} in ") and budget[3:] == [
+        "N = 22 in 300 s", "N = 14 in 300 s"]  # fmt: skip
 
 
 @pytest.mark.slow
@@ -57,7 +61,7 @@ def test_single_head_relies_on_tau_while_multi_head_keeps_it_and_uses_tau_net(ru
     # difference grows with N.
     assert s["tau_at_common_n"]["tau_mean"] > m["tau_at_common_n"]["tau_mean"] + 0.1
     assert s["tau_at_common_n"]["tau_q90"] > m["tau_at_common_n"]["tau_q90"]
-    assert r["checks"]["single_minus_multi_tau_grows_with_n"]
+    assert r["claims"]["single_minus_multi_tau_grows_with_n"]
 
 
 @pytest.mark.slow
@@ -75,6 +79,8 @@ def test_bad_input(tmp_path):
         reproduce_timescales(tmp_path, budget_s=-1)
     with pytest.raises(ValueError, match="config"):
         reproduce_timescales(tmp_path, config={"n_hidden": 8})
+    with pytest.raises(ValueError, match="n_hidden must be an integer"):
+        ReproductionConfig(n_hidden=6.5)
     assert ReproductionConfig.quick().max_steps < ReproductionConfig().max_steps
 
 

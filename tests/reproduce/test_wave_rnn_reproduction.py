@@ -40,12 +40,13 @@ def test_waves_and_spectrum(quick_run):
         init["diagonal_fraction"] > 0.5 and init["diagonal_fraction"] > 3 * init["chance_fraction"]
     )
     assert res["waves"]["eigen_init_modulus"] == pytest.approx([1.0, 1.0], abs=1e-6)
-    assert res["checks"]["wave speed at initialisation ≈ 1 neuron/step"]
+    assert res["claims"]["wave_speed_one_at_init"]
 
 
 def test_files_written(quick_run):
     out, res = quick_run
-    for key in ("figure", "table_csv", "table_md", "json"):
+    assert set(res["files"]) == {"figure", "csv", "markdown", "json"}
+    for key in res["files"]:
         assert (out / res["files"][key].split("/")[-1]).is_file()
     data = json.loads((out / "wave_rnn.json").read_text())
     assert data["paper"]["adding"]["wrnn_solved_at"][0] == 300
@@ -54,11 +55,16 @@ def test_files_written(quick_run):
     copy_rows = [line for line in table.splitlines() if line.startswith("| copy")]
     assert any("final cross-entropy" in row for row in copy_rows)
     assert not any("MSE" in row for row in copy_rows)
+    # Every claim is reported with its outcome on this run, and saved.
+    assert data["claims"] == res["claims"] and len(res["claims"]) == 7
+    assert "- wave speed at initialisation ≈ 1 neuron/step: yes" in table
 
 
 def test_bad_config(tmp_path):
     with pytest.raises(ValueError, match="config"):
         reproduce_wave_rnn(tmp_path, config={"n_steps": 3})
+    with pytest.raises(ValueError, match="n_steps"):
+        WaveReproductionConfig(n_steps=0)
     assert WaveReproductionConfig.quick().n_steps < WaveReproductionConfig().n_steps
 
 
@@ -68,4 +74,4 @@ def test_digits_learned_faster_by_the_wrnn(quick_run):
     _, res = quick_run
     acc = {m: v["test_accuracy"] for m, v in res["digits"]["permuted"]["models"].items()}
     assert acc["wrnn"] > 0.5 and acc["wrnn"] > acc["irnn"]
-    assert res["checks"]["wRNN ahead on permuted digits after the same short budget"]
+    assert res["claims"]["wrnn_ahead_on_permuted_digits"]

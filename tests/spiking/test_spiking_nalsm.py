@@ -128,7 +128,9 @@ def test_reproduction_shows_the_papers_claims(tmp_path):
     assert nalsm["accuracy"] >= stdp["accuracy"]
     assert min(r["accuracy"] for r in out["sweep"]) > 50.0  # chance is 10%
     assert all(out["claims"].values())
-    for path in out["paths"].values():
+    assert set(out["files"]) == {"figure", "csv", "markdown", "json"}
+    for path in out["files"].values():
         assert (tmp_path / path.rsplit("/", 1)[-1]).stat().st_size > 0
-    assert "| 0.015 |" in (tmp_path / "nalsm_reproduction.md").read_text()
+    md = (tmp_path / "nalsm_reproduction.md").read_text()
+    assert "| 0.015 |" in md and "- the branching factor falls as w_A rises: yes" in md
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave nothing behind
