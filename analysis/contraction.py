@@ -30,12 +30,15 @@ contraction factor (:mod:`neurodyn.rnn_models.rnns_of_rnns.stepping`).
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_finite, check_int
+from ..dynamics._ops import NUMPY
+from ..dynamics.nonlinearities import get_nonlinearity
 from ..seeding import make_rng, resolve_seed
 from ..threads import policy, state_size
 
@@ -207,8 +210,7 @@ def certify(
     >>> cert.success, cert.rate > 0, cert.numerical_rate >= cert.rate * (1 - 1e-9)
     (True, True, True)
     """
-    import copy
-
+    # torch and the models load here, not when neurodyn.analysis is imported.
     import torch
 
     from ..rnn_models import RateRNN
@@ -277,10 +279,7 @@ def certify(
     n = w.shape[0]
     # The four kinds of slope samples: at states, uniform, vertices, and the extremes.
     x = rng.normal(0.0, state_scale, (n_samples, n))
-    from ..dynamics._ops import NUMPY
-    from ..dynamics.rate import phi_and_derivative
-
-    _, d_state = phi_and_derivative(NUMPY, phi_name, x)
+    d_state = get_nonlinearity(phi_name).derivative(NUMPY, x)
     d_uniform = rng.uniform(0.0, g, (n_samples, n))
     d_vertex = g * (rng.random((n_samples, n)) < 0.5)
     d_extreme = np.stack([np.zeros(n), np.full(n, g)])

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import import_graph
+
 import neurodyn
 
 
@@ -36,3 +38,34 @@ def test_no_generic_top_level_packages(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_old_names_stay_importable():
+    import neurodyn.spiking
+
+    assert neurodyn.runs is neurodyn.run_folders
+    assert neurodyn.spiking.run is neurodyn.spiking.simulate
+
+
+def test_the_import_graph_reader_finds_cycles_and_private_names(tmp_path):
+    # The checks below can fail: a made-up pair of modules that import each other and a
+    # private name from another package are found.
+    a, b, c = tmp_path / "a.py", tmp_path / "b.py", tmp_path / "c.py"
+    a.write_text("from neurodyn.x import b\n")
+    b.write_text("from neurodyn.x import a\nfrom neurodyn.y._impl import _secret\n")
+    c.write_text("_secret = 1\n")
+    known = {"neurodyn.x.a": a, "neurodyn.x.b": b, "neurodyn.y._impl": c}
+    edges = import_graph.imports(known)
+    assert import_graph.cycles(edges) == [["neurodyn.x.a", "neurodyn.x.b"]]
+    assert [e.names for e in import_graph.private_imports(edges, known)] == [("_secret",)]
+
+
+def test_no_module_level_import_cycle():
+    # Importing a.b.c from outside a.b runs a.b's __init__ first, so the package
+    # initialisers are nodes of the graph too.
+    assert import_graph.cycles(import_graph.imports()) == []
+
+
+def test_no_private_name_imported_across_packages():
+    bad = import_graph.private_imports(import_graph.imports())
+    assert [f"{e.path.name}:{e.line} {e.target} {e.names}" for e in bad] == []
