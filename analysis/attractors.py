@@ -53,7 +53,7 @@ from .. import threads as _threads
 from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from ..dynamics._ops import NUMPY
+from ..dynamics.ops import NUMPY
 from .fixed_points.dedupe import cluster, state_scale
 
 __all__ = ["Attractors", "classify_attractors"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_finite, check_int
-from ..dynamics._ops import NUMPY
+from ..dynamics.ops import NUMPY
 from ..dynamics.nonlinearities import get_nonlinearity
 from ..seeding import make_rng, resolve_seed
 from ..threads import policy, state_size

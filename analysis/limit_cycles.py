@@ -60,7 +60,7 @@ from .. import threads as _threads
 from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
-from ..dynamics._ops import NUMPY
+from ..dynamics.ops import NUMPY
 from ..plotting.fixed_points import pca_basis
 from .linearization.linearize import classify
 

@@ -51,7 +51,7 @@ def _dyn(d):
 
 def _integrate(dyn, x0, u, t_max, n_points=400):
     """Trajectories (n, n_points, d) from states x0 (RK4 for ODEs, the map itself else)."""
-    from ..dynamics._ops import NUMPY
+    from ..dynamics.ops import NUMPY
     from .limit_cycles import _step
 
     x = np.array(x0, dtype=float)

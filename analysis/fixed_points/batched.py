@@ -1,7 +1,7 @@
 """The batched solver: the NumPy reference and the torch (GPU) path of the Newton/LM method.
 
 One implementation serves both array libraries through the ``ops`` namespaces of
-:mod:`neurodyn.dynamics._ops`. It makes, candidate by candidate, exactly the
+:mod:`neurodyn.dynamics.ops`. It makes, candidate by candidate, exactly the
 decisions of the compiled kernel (``Solver::solve`` in ``csrc/cpu/newton_cpu.cpp``; see
 :mod:`neurodyn.analysis.fixed_points.kernel` for the algorithm), but vectorised: every iteration works on the candidates
 still running, so converged candidates drop out of the batch (masking) and the

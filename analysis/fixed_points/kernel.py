@@ -99,7 +99,7 @@ import contextlib
 
 import numpy as np
 
-from ...dynamics._ops import NUMPY
+from ...dynamics.ops import NUMPY
 
 __all__ = [
     "LAPACK_LU",

@@ -35,7 +35,7 @@ from ... import backends
 from ..._validation import check_choice, check_int, check_positive
 from ...dynamics import Dynamics
 from ...dynamics import dynamics as as_dynamics
-from ...dynamics._ops import NUMPY, TORCH
+from ...dynamics.ops import NUMPY, TORCH
 from ...progress import check_progress, progress_bar, shows_bar
 from ...threads import check_threads, limit, one_blas_thread
 from ..linearization.linearize import _linearize_prepared

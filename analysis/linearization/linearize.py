@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...dynamics._ops import NUMPY
+from ...dynamics.ops import NUMPY
 from ...threads import check_threads, limit
 from .kernel import modes, order_modes
 

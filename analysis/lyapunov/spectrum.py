@@ -48,7 +48,7 @@ from ... import threads as _threads
 from ..._validation import check_choice, check_int, check_positive
 from ...dynamics import Dynamics, RateDynamics
 from ...dynamics import dynamics as as_dynamics
-from ...dynamics._ops import NUMPY
+from ...dynamics.ops import NUMPY
 from ...progress import check_progress, progress_bar
 from ...seeding import make_rng, resolve_seed
 from .stepper import OK, JacobianFreeStepper, JacobianStepper, QRIteration

@@ -62,7 +62,7 @@ from collections import deque
 
 import numpy as np
 
-from ...dynamics._ops import NUMPY
+from ...dynamics.ops import NUMPY
 from ...dynamics.rate import phi_and_derivative
 
 logger = logging.getLogger("neurodyn.analysis.lyapunov.spectrum")

@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import threads as _threads
 from .._validation import check_choice, check_int, check_positive
-from ._ops import NUMPY
+from .ops import NUMPY
 from .factory import dynamics as as_dynamics
 from .protocol import Dynamics
 

@@ -2,7 +2,7 @@ r"""The nonlinearities φ that neurodyn's models accept, each defined once.
 
 Every entry holds, for one name:
 
-* the formula on an array namespace ``ops`` (:mod:`neurodyn.dynamics._ops`), so the same
+* the formula on an array namespace ``ops`` (:mod:`neurodyn.dynamics.ops`), so the same
   line evaluates NumPy float64 arrays for the CPU solvers and torch tensors for the GPU
   solver: :meth:`Nonlinearity.value`, :meth:`~Nonlinearity.value_and_derivative`
   (:math:`\phi, \phi'`) and :meth:`~Nonlinearity.second_derivative` (:math:`\phi''`);
@@ -326,7 +326,7 @@ def get_nonlinearity(
     Examples
     --------
     >>> import numpy as np
-    >>> from neurodyn.dynamics._ops import NUMPY
+    >>> from neurodyn.dynamics.ops import NUMPY
     >>> get_nonlinearity("softplus").value_and_derivative(NUMPY, np.array([0.0]))
     (array([0.69314718]), array([0.5]))
     """

@@ -22,7 +22,7 @@ float64 NumPy arrays; ``torch_*`` methods do the same in torch on :attr:`device`
 which is how the GPU solver runs without leaving the device.
 
 Adapters implement three private methods against an array namespace ``ops``
-(:mod:`neurodyn.dynamics._ops`) so that one formula serves NumPy and torch:
+(:mod:`neurodyn.dynamics.ops`) so that one formula serves NumPy and torch:
 ``_residual(ops, x, c)``, ``_residual_jacobian(ops, x, c)`` and
 ``_input_jacobian(ops, x, c)``, where ``c = _prepare(ops, u)`` is whatever per-state
 constant the model needs (for RNNs the input drive :math:`W_{in}u + b`, computed
@@ -36,7 +36,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from ._ops import NUMPY, TORCH
+from .ops import NUMPY, TORCH
 
 __all__ = ["Dynamics", "KernelSpec"]
 

@@ -40,7 +40,7 @@ import contextlib
 import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
-from ._ops import TORCH
+from .ops import TORCH
 from .nonlinearities import get_nonlinearity
 from .protocol import Dynamics, KernelSpec
 

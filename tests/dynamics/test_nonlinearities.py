@@ -10,7 +10,7 @@ import torch
 
 from neurodyn.backends import available_backends
 from neurodyn.dynamics import KernelSpec
-from neurodyn.dynamics._ops import NUMPY, TORCH
+from neurodyn.dynamics.ops import NUMPY, TORCH
 from neurodyn.dynamics.nonlinearities import (
     NONLINEARITIES,
     PHI_CODES,

@@ -191,7 +191,7 @@ def _owner(module: str) -> str:
 def private_imports(edges: list[Import], known: dict[str, Path] | None = None) -> list[Import]:
     """Imports of a private name (``_x``) or private module from outside the package that
     owns it. A private module or name belongs to the package that contains it, so
-    ``neurodyn.dynamics._ops`` may be imported within ``neurodyn.dynamics`` and
+    ``neurodyn.spiking._plan`` may be imported within ``neurodyn.spiking`` and
     ``neurodyn._validation`` anywhere in ``neurodyn``.
     """
     known = modules() if known is None else known

@@ -9,7 +9,7 @@ import torch
 from neurodyn.analysis import SolverOptions, cluster, find_fixed_points
 from neurodyn.analysis.fixed_points import kernel as kernels
 from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
-from neurodyn.dynamics._ops import NUMPY
+from neurodyn.dynamics.ops import NUMPY
 
 
 def random_rate(nonlinearity, kind, d=10, gain=2.0, seed=0):
