@@ -1,7 +1,9 @@
 """The dynamics protocol: every model as state size, step/velocity and Jacobians.
 
 Analyzers (:mod:`neurodyn.analysis`) depend on :class:`Dynamics` only, never on a
-model class; :func:`dynamics` builds the right adapter for a model.
+model class; :func:`dynamics` builds the right adapter for a model. Adapters write
+their formulas once against the array namespaces of :mod:`neurodyn.dynamics.ops`, so the
+same code runs on NumPy and on torch.
 """
 
 from .contracting import ContractingDynamics

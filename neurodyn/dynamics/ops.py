@@ -1,9 +1,38 @@
-"""Tiny array namespaces so one formula serves NumPy and PyTorch.
+r"""Array namespaces: one formula written once, run on NumPy and on torch.
 
-Each adapter writes its update equations and Jacobians once against ``ops`` (the
-functions below), and the same code then runs on NumPy float64 arrays for the
-CPU solvers and on torch tensors (on the model's device) for the GPU solver.
-Only what the adapters and the batched solver need is here.
+Part of the :class:`~neurodyn.dynamics.Dynamics` protocol. An adapter writes its
+residual and Jacobians once against a namespace ``ops`` (``ops.tanh``, ``ops.einsum``,
+``ops.solve`` ...), and the same code runs on float64 NumPy arrays for the CPU solvers
+(:data:`NUMPY`) and on torch tensors on the model's device for the GPU solver
+(:func:`TORCH`). A user-defined :class:`~neurodyn.dynamics.Dynamics` subclass uses them
+the same way::
+
+    def _residual(self, ops, x, c):
+        return -x + ops.einsum("ij,nj->ni", self.weight, ops.tanh(x)) + c
+
+Two conventions hold in both namespaces:
+
+* the step function is the Heaviside step with :math:`H(0) = 0` (the derivative
+  torch takes for ReLU at 0), and softplus is the exact :math:`\log(1 + e^x)`
+  everywhere (torch's own ``softplus`` switches to :math:`x` above 20; NumPy does not);
+* :meth:`NumpyOps.solve` and :meth:`TorchOps.solve` solve a batch
+  :math:`A_i x_i = b_i` and report singular or non-finite items in a boolean ``ok``
+  instead of raising, so one singular matrix never stops a batch of solver iterations.
+
+The namespaces hold only what the adapters and the batched fixed-point solver need.
+:func:`TORCH` builds the torch namespace on first use, so importing this module never
+imports torch.
+
+Examples
+--------
+>>> import numpy as np
+>>> from neurodyn.dynamics.ops import NUMPY, ops_for
+>>> ops_for(np.zeros(2)) is NUMPY
+True
+>>> a = np.array([[[2.0, 0.0], [0.0, 4.0]], [[1.0, 1.0], [1.0, 1.0]]])
+>>> x, ok = NUMPY.solve(a, np.array([[2.0, 4.0], [1.0, 1.0]]))
+>>> x[0], ok
+(array([1., 1.]), array([ True, False]))
 """
 
 from __future__ import annotations
@@ -15,7 +44,11 @@ __all__ = ["NUMPY", "TORCH", "NumpyOps", "TorchOps", "ops_for"]
 
 
 class NumpyOps:
-    """NumPy implementations (float64)."""
+    """The NumPy namespace: functions on float64 ``numpy.ndarray``.
+
+    Use the shared instance :data:`NUMPY`. Batched linear solves fall back to one matrix
+    at a time when NumPy raises for a singular matrix in the batch.
+    """
 
     name = "numpy"
 
@@ -137,7 +170,11 @@ class NumpyOps:
 
 
 class TorchOps:
-    """PyTorch implementations; arrays stay on their device and dtype."""
+    """The torch namespace: functions on tensors, which stay on their device and dtype.
+
+    Use :func:`TORCH` (built on first use). Batched solves use
+    ``torch.linalg.lu_factor_ex``, which reports singular matrices per item.
+    """
 
     name = "torch"
 
@@ -235,5 +272,5 @@ def TORCH() -> TorchOps:
 
 
 def ops_for(x):
-    """The namespace matching the type of ``x``."""
+    """The namespace for ``x``: :data:`NUMPY` for a NumPy array, else :func:`TORCH`."""
     return NUMPY if isinstance(x, np.ndarray) else TORCH()
