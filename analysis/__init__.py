@@ -11,13 +11,15 @@ Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
     fps.summary()     # {"stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1, ...}
 
 Figures are in :mod:`neurodyn.plotting` (which imports matplotlib only when a figure is
-drawn, so that this package never loads it);
-:func:`analyze_run` analyses a run folder.
+drawn, so that this package never loads it); the ``plot_*`` functions of the analyzers
+are importable from here too. :func:`analyze_run` analyses a run folder.
 """
+
+import importlib
 
 from .analyze_run import analyze_run, run_inputs
 from .attractors import Attractors, classify_attractors
-from .continuation import Bifurcation, Branch, continue_fixed_points, plot_bifurcation_diagram
+from .continuation import Bifurcation, Branch, continue_fixed_points
 from .dimensionality import Dimensionality, dimensionality
 from .fixed_points import (
     AdamOptions,
@@ -34,15 +36,11 @@ from .fixed_points import (
 )
 from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
 from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
-from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, plot_lyapunov_spectrum
+from .lyapunov import LyapunovSpectrum, lyapunov_spectrum
 from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
-from .phase_portraits import (
-    ProjectedFlow,
-    plot_phase_portrait,
-    plot_projected_portrait,
-    plot_trajectories_3d,
-    projected_flow,
-)
+from .phase_portraits import PhasePlane, ProjectedFlow, phase_plane, projected_flow
+from .projection import as_trajectories, pca_basis
+from .psychometrics import PsychometricFit, fit_psychometric, psychometric
 from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
 from .timescales import (
     JacobianTimescales,
@@ -70,12 +68,15 @@ __all__ = [
     "LyapunovSpectrum",
     "Manifold",
     "NetworkTimescales",
+    "PhasePlane",
     "ProjectedFlow",
+    "PsychometricFit",
     "SlowManifolds",
     "SolverOptions",
     "TimescaleFit",
     "ablate_by_tau",
     "analyze_run",
+    "as_trajectories",
     "autocorrelation",
     "bernoulli_streams",
     "classify",
@@ -91,19 +92,23 @@ __all__ = [
     "find_limit_cycle",
     "find_slow_manifolds",
     "fit_exponentials",
+    "fit_psychometric",
     "jacobian_timescales",
     "linearize",
     "load_fixed_points",
     "lyapunov_spectrum",
     "network_timescales",
+    "pca_basis",
     "perturb_tau",
     "perturb_weights",
+    "phase_plane",
     "plot_bifurcation_diagram",
     "plot_lyapunov_spectrum",
     "plot_phase_portrait",
     "plot_projected_portrait",
     "plot_trajectories_3d",
     "projected_flow",
+    "psychometric",
     "run_inputs",
     "sample_initial_states",
     "spectrum",
@@ -111,3 +116,22 @@ __all__ = [
     "task_accuracy",
     "tile_conditions",
 ]
+
+# The figures of the analyzers, importable from here as they always were. They live in
+# neurodyn.plotting, whose modules import these analyzers (and matplotlib): importing
+# them here, at import time, would be an import cycle, so they load on first use (PEP 562).
+_FIGURES = {
+    "plot_bifurcation_diagram": "neurodyn.plotting.continuation",
+    "plot_lyapunov_spectrum": "neurodyn.plotting.lyapunov",
+    "plot_phase_portrait": "neurodyn.plotting.phase_portraits",
+    "plot_projected_portrait": "neurodyn.plotting.phase_portraits",
+    "plot_trajectories_3d": "neurodyn.plotting.phase_portraits",
+}
+
+
+def __getattr__(name):
+    if name in _FIGURES:
+        value = getattr(importlib.import_module(_FIGURES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -284,8 +284,8 @@ def analyze_run(
         period of the task; nothing is written then.
     """
     from .. import load_dataset, load_model
+    from ..plotting import save_figure  # matplotlib only when figures are drawn
     from ..plotting.fixed_points import plot_eigenvalues, plot_fixed_points
-    from ..plotting.tasks import save_figure  # matplotlib only when figures are drawn
     from ..progress import check_progress
 
     run_dir = Path(run_dir)
@@ -354,7 +354,7 @@ def _dynamics_summary(
     """Projected portraits, attractors and top Lyapunov exponents at every input."""
     from ..dynamics import dynamics as as_dynamics
     from ..io.datasets import save_dataset
-    from ..plotting.tasks import save_figure
+    from ..plotting import save_figure
 
     dyn = as_dynamics(model)
     fig = _portraits(dyn, ds, fps, U, names, threads)
@@ -438,7 +438,7 @@ def _portraits(dyn, ds, fps, U, names, threads):
     """One projected portrait per input, on the same plane (the trajectories' top PCs)."""
     import matplotlib.pyplot as plt
 
-    from .phase_portraits import plot_projected_portrait
+    from ..plotting.phase_portraits import plot_projected_portrait
 
     k = len(U)
     cols = min(k, 3)

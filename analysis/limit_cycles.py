@@ -60,9 +60,10 @@ from .. import threads as _threads
 from .._validation import check_int, check_positive
 from ..dynamics import Dynamics
 from ..dynamics import dynamics as as_dynamics
+from ..dynamics.integrate import advance, scheme
 from ..dynamics.ops import NUMPY
-from ..plotting.fixed_points import pca_basis
 from .linearization.linearize import classify
+from .projection import pca_basis
 
 __all__ = ["LimitCycle", "estimate_period", "find_limit_cycle"]
 
@@ -205,41 +206,41 @@ def _fj(dyn, x, c):
     return np.asarray(r), np.asarray(a)
 
 
+def _field(dyn, c):
+    """The residual as a function of the states (inputs prepared as ``c``)."""
+    return lambda x: np.asarray(dyn._residual(NUMPY, x, c))
+
+
 def _tangent_step(dyn, x, M, c, h):
     r"""One step of states (n, d) and their tangent matrices (n, d, p).
 
     A map advances as :math:`(F(x), J(x) M)`; an ODE by RK4 with step h on the state and
     the variational equation :math:`\dot M = A(x) M` with the same stages.
     """
-    if dyn.kind == "map":
-        r, a = _fj(dyn, x, c)
-        return x + r, M + a @ M  # J = A + I
-    f1, A1 = _fj(dyn, x, c)
-    K1 = A1 @ M
-    f2, A2 = _fj(dyn, x + 0.5 * h * f1, c)
-    K2 = A2 @ (M + 0.5 * h * K1)
-    f3, A3 = _fj(dyn, x + 0.5 * h * f2, c)
-    K3 = A3 @ (M + 0.5 * h * K2)
-    f4, A4 = _fj(dyn, x + h * f3, c)
-    K4 = A4 @ (M + h * K3)
-    return (
-        x + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4),
-        M + h / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4),
-    )
+    sch = scheme(dyn) if dyn.kind == "map" else scheme(dyn, "rk4", h)
+    return sch.tangent_step(lambda z: _fj(dyn, z, c), x, M)
 
 
 def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
-    """RK4 over time T in n_steps: (x_T, M, orbit or None); NaNs signal divergence."""
-    h = T / n_steps
-    x = x0[None].copy()
+    """RK4 over time T in n_steps: (x_T, M, orbit or None); NaNs signal divergence.
+
+    The integration stops at the first non-finite state, which is returned as x_T; the
+    orbit then holds the states before it (fewer than n_steps + 1). Without the
+    monodromy, M is the identity.
+    """
+    sch = scheme(dyn, "rk4", T / n_steps)
     M = np.eye(len(x0))[None]
+    if not with_monodromy:
+        out = advance(sch, _field(dyn, c), x0[None], n_steps, keep=True)[0]
+        finite = np.all(np.isfinite(out), axis=1)
+        end = n_steps + 1 if finite.all() else int(np.argmin(finite))
+        return out[min(end, n_steps)], M[0], (out[:end] if keep else None)
+    x = x0[None].copy()
     orbit = [x0.copy()] if keep else None
+    fj = lambda z: _fj(dyn, z, c)  # noqa: E731
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(n_steps):
-            if with_monodromy:
-                x, M = _tangent_step(dyn, x, M, c, h)
-            else:
-                x = _rk4(dyn, x, c, h)
+            x, M = sch.tangent_step(fj, x, M)
             if not np.all(np.isfinite(x)):
                 return x[0], M[0], orbit
             if keep:
@@ -247,24 +248,10 @@ def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
     return x[0], M[0], (np.array(orbit) if keep else None)
 
 
-def _rk4(dyn, x, c, h):
-    """One RK4 step of the state alone (no Jacobians)."""
-
-    def f(z):
-        return np.asarray(dyn._residual(NUMPY, z, c))
-
-    k1 = f(x)
-    k2 = f(x + 0.5 * h * k1)
-    k3 = f(x + 0.5 * h * k2)
-    k4 = f(x + h * k3)
-    return x + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
 def _step(dyn, x, c, h):
     """One step of the states alone: the map itself, or an RK4 step h of an ODE."""
-    if dyn.kind == "map":
-        return x + np.asarray(dyn._residual(NUMPY, x, c))
-    return _rk4(dyn, x, c, h)
+    sch = scheme(dyn) if dyn.kind == "map" else scheme(dyn, "rk4", h)
+    return sch.step(_field(dyn, c), x)
 
 
 def _velocity(dyn, x, c):

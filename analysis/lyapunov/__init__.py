@@ -1,6 +1,6 @@
 """Lyapunov spectra: ``spectrum`` holds :func:`lyapunov_spectrum` and its result,
 ``stepper`` the tangent-space integration with adaptive re-orthonormalisation."""
 
-from .spectrum import LyapunovSpectrum, lyapunov_spectrum, plot_lyapunov_spectrum
+from .spectrum import LyapunovSpectrum, lyapunov_spectrum
 
-__all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "plot_lyapunov_spectrum"]
+__all__ = ["LyapunovSpectrum", "lyapunov_spectrum"]

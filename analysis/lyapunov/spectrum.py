@@ -48,12 +48,13 @@ from ... import threads as _threads
 from ..._validation import check_choice, check_int, check_positive
 from ...dynamics import Dynamics, RateDynamics
 from ...dynamics import dynamics as as_dynamics
+from ...dynamics.integrate import Scheme
 from ...dynamics.ops import NUMPY
 from ...progress import check_progress, progress_bar
 from ...seeding import make_rng, resolve_seed
 from .stepper import OK, JacobianFreeStepper, JacobianStepper, QRIteration
 
-__all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "plot_lyapunov_spectrum"]
+__all__ = ["LyapunovSpectrum", "lyapunov_spectrum"]
 
 logger = logging.getLogger(__name__)
 
@@ -339,9 +340,10 @@ def _input_drive(dyn, U, n_traj):
 
 
 def _stepper(dyn, plan):
+    sch = Scheme(plan.integrator, plan.h, plan.time_per_step)
     if plan.backend == "jacobian_free":
-        return JacobianFreeStepper(dyn, plan.integrator, plan.h, plan.precision)
-    return JacobianStepper(dyn, plan.integrator, plan.h)
+        return JacobianFreeStepper(dyn, sch, plan.precision)
+    return JacobianStepper(dyn, sch)
 
 
 def _execute(dyn, X0, Q0, U, plan, threads, progress) -> tuple[QRIteration, np.ndarray, dict]:
@@ -555,51 +557,3 @@ def _label(dyn, plan, it, sums, history, info) -> LyapunovSpectrum:
         info=info,
         reason=it.reason.astype(str),
     )
-
-
-def plot_lyapunov_spectrum(result, *, ax=None, convergence: bool = False, max_lines: int = 8):
-    """The spectrum (exponent against index), or its running estimates over time.
-
-    Parameters
-    ----------
-    result : LyapunovSpectrum
-    ax : matplotlib Axes, optional
-    convergence : bool
-        Draw the running estimates of the top ``max_lines`` exponents against time
-        (mean over trajectories) instead of the spectrum.
-    max_lines : int
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
-    unit = f"1/{result.time_unit}"
-    if convergence:
-        ok = result.status == "ok"
-        mean = np.nanmean(result.history[ok], axis=0) if np.any(ok) else result.history[0]
-        for i in range(min(max_lines, mean.shape[1])):
-            ax.plot(result.checkpoint_time, mean[:, i], label=f"λ{i + 1}")
-        ax.set_xlabel(f"time ({result.time_unit})")
-        ax.set_ylabel(f"running estimate ({unit})")
-        ax.legend(fontsize="small", ncol=2)
-        ax.set_title("convergence of the Lyapunov exponents")
-    else:
-        i = np.arange(1, len(result.exponents) + 1)
-        ax.errorbar(
-            i,
-            result.exponents,
-            yerr=np.nan_to_num(result.stderr),
-            fmt="o-",
-            ms=3,
-            color="tab:blue",
-            lw=1,
-        )
-        ax.set_xlabel("index i")
-        ax.set_ylabel(f"λ_i ({unit})")
-        ax.set_title("Lyapunov spectrum")
-    ax.axhline(0.0, color="0.5", lw=0.8, ls="--")
-    return ax

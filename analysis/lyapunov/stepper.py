@@ -61,7 +61,9 @@ import logging
 from collections import deque
 
 import numpy as np
+from scipy.linalg import get_blas_funcs
 
+from ...dynamics.integrate import Scheme
 from ...dynamics.ops import NUMPY
 from ...dynamics.rate import phi_and_derivative
 
@@ -101,17 +103,17 @@ class JacobianStepper:
 
     ``step(X, V, c)`` returns the new states and overwrites V with :math:`D(x)V`:
     :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for
-    ODEs (the same stages as the state). V is (n, k, d), trajectory b's k vectors the
-    rows of ``V[b]`` (the layout of :class:`QRIteration`); :meth:`step_batched` takes
-    them as columns, (n, d, k).
+    ODEs (the same stages as the state; :meth:`Scheme.tangent_step
+    <neurodyn.dynamics.integrate.Scheme.tangent_step>`). V is (n, k, d), trajectory b's
+    k vectors the rows of ``V[b]`` (the layout of :class:`QRIteration`);
+    :meth:`step_batched` takes them as columns, (n, d, k).
     """
 
     #: A user's system may warn or fail on states that overflow: check after every step.
     check_every_step = True
 
-    def __init__(self, dyn, integrator: str, h: float):
-        self.dyn, self.integrator, self.h = dyn, integrator, h
-        self.eye = np.eye(dyn.n_state)
+    def __init__(self, dyn, scheme: Scheme):
+        self.dyn, self.scheme = dyn, scheme
 
     def work(self, n: int, k: int) -> float:
         """Flops of one parallel operation: a (d × d)(d × k) product per trajectory."""
@@ -119,10 +121,7 @@ class JacobianStepper:
 
     def _fj(self, x, c):
         r, a = self.dyn._residual_jacobian(NUMPY, x, c)
-        r, a = np.asarray(r), np.asarray(a)
-        if self.dyn.kind == "map":
-            return x + r, a + self.eye
-        return r, a
+        return np.asarray(r), np.asarray(a)
 
     def __call__(self, X, V, c):
         Vn = np.ascontiguousarray(V.transpose(0, 2, 1))
@@ -132,24 +131,8 @@ class JacobianStepper:
 
     def step_batched(self, X, V, c):
         """:meth:`__call__` with V (n, d, k), the layout of the batched Jacobians."""
-        h = self.h
-        if self.integrator == "map":
-            fx, J = self._fj(X, c)
-            V[...] = J @ V
-            return fx
-        f1, A1 = self._fj(X, c)
-        K1 = A1 @ V
-        if self.integrator == "euler":
-            V += h * K1
-            return X + h * f1
-        f2, A2 = self._fj(X + 0.5 * h * f1, c)
-        K2 = A2 @ (V + 0.5 * h * K1)
-        f3, A3 = self._fj(X + 0.5 * h * f2, c)
-        K3 = A3 @ (V + 0.5 * h * K2)
-        f4, A4 = self._fj(X + h * f3, c)
-        K4 = A4 @ (V + h * K3)
-        V += h / 6.0 * (K1 + 2 * K2 + 2 * K3 + K4)
-        return X + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4)
+        X, V[...] = self.scheme.tangent_step(lambda x: self._fj(x, c), X, V)
+        return X
 
 
 class JacobianFreeStepper:
@@ -180,14 +163,12 @@ class JacobianFreeStepper:
     #: caller's errstate, so a state that overflows in between does no harm.
     check_every_step = False
 
-    def __init__(self, dyn, integrator: str, h: float, dtype):
-        from scipy.linalg import get_blas_funcs
-
-        self.dyn, self.integrator, self.h = dyn, integrator, h
+    def __init__(self, dyn, scheme: Scheme, dtype):
+        self.dyn, self.scheme = dyn, scheme
         self.dtype = np.dtype(dtype)
         self.W, self.s = dyn.W, dyn.scale
-        hs = dyn.scale * (1.0 if integrator == "map" else h)
-        euler = integrator in ("map", "euler")
+        hs = dyn.scale * scheme.h  # h = 1 for a map
+        euler = scheme.method in ("map", "euler")
         # Fortran order: what gemm takes without a copy (and packs fastest).
         M = hs[:, None] * dyn.W if euler else dyn.W
         self.M = np.asfortranarray(M, dtype=self.dtype)
@@ -241,28 +222,20 @@ class JacobianFreeStepper:
         return K
 
     def __call__(self, X, V, c):
-        h = self.h
         f1, dy = self._field(X, c)
-        if self.integrator in ("map", "euler"):
+        if self.scheme.method in ("map", "euler"):
             G = self._gain(dy, V)  # from V before the step
             if self.beta is None:
                 V *= self.a
             self._add_product(G, V, 1.0 if self.beta is None else self.beta)
-            return X + f1 if self.integrator == "map" else X + h * f1
-        K1 = self._tangent(dy, V)
-        f2, dy = self._field(X + 0.5 * h * f1, c)
-        K2 = self._tangent(dy, V + 0.5 * h * K1)
-        f3, dy = self._field(X + 0.5 * h * f2, c)
-        K3 = self._tangent(dy, V + 0.5 * h * K2)
-        f4, dy = self._field(X + h * f3, c)
-        K4 = self._tangent(dy, V + h * K3)
-        K2 += K3
-        K2 *= 2.0
-        K2 += K1
-        K2 += K4
-        K2 *= h / 6.0
-        V += K2
-        return X + h / 6.0 * (f1 + 2 * f2 + 2 * f3 + f4)
+            return self.scheme.step(lambda x: self._field(x, c)[0], X, k1=f1)
+
+        def field(state):
+            r, dy = self._field(state[0], c)
+            return r, self._tangent(dy, state[1])
+
+        X, V[...] = self.scheme.step(field, (X, V), k1=(f1, self._tangent(dy, V)))
+        return X
 
 
 class QRIteration:

@@ -7,59 +7,14 @@ more unstable modes); slow points are hollow.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 
-__all__ = ["pca_basis", "plot_eigenvalues", "plot_fixed_points", "stability_color"]
+from ..analysis.projection import as_trajectories, pca_basis
+from .stability import stabilities, stability_color, stability_legend
 
-
-def stability_color(stability: str) -> str:
-    """The colour of a stability class name (``stable``, ``marginal``, ``unstable_<n>``)."""
-    if stability == "stable":
-        return "black"
-    if stability == "marginal":
-        return "tab:blue"
-    n = int(stability.rsplit("_", 1)[-1]) if stability.startswith("unstable_") else 1
-    return ["tab:red", "tab:orange", "tab:purple", "tab:brown"][min(n, 4) - 1]
-
-
-def _stabilities(fps):
-    """Stability class of each fixed point ("stable" for all without a linearization)."""
-    return fps.stability if fps.linearization is not None else np.full(len(fps), "stable")
-
-
-def _stability_legend(ax, classes, extra=()):
-    """A legend of stability classes (stable, marginal, then unstable) plus ``extra`` handles."""
-    from matplotlib.lines import Line2D
-
-    order = sorted(set(classes), key=lambda c: (c != "stable", c != "marginal", c))
-    handles = [Line2D([], [], marker="o", ls="", color=stability_color(c), label=c) for c in order]
-    handles += list(extra)
-    if handles:
-        ax.legend(handles=handles, fontsize="small", loc="best")
-
-
-def pca_basis(x, n_components: int):
-    """Mean (d,) and the top principal axes (n_components, d) of states ``x`` (n, d)."""
-    x = np.asarray(x, dtype=float)
-    mean = x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-    comps = vt[:n_components]
-    if len(comps) < n_components:  # fewer samples than components: pad with zeros
-        comps = np.vstack([comps, np.zeros((n_components - len(comps), x.shape[1]))])
-    return mean, comps
-
-
-def _trajectories(states):
-    if states is None:
-        return None
-    if hasattr(states, "data_vars"):
-        ds = states
-        a = np.asarray(ds["states"].values, dtype=float)
-        if "length" in ds.coords:
-            return [a[i, : int(n)] for i, n in enumerate(ds["length"].values)]
-        return list(a)
-    a = np.asarray(states, dtype=float)
-    return list(a[None] if a.ndim == 2 else a)
+__all__ = ["plot_eigenvalues", "plot_fixed_points", "stability_color"]
 
 
 def plot_fixed_points(
@@ -92,18 +47,15 @@ def plot_fixed_points(
     max_trajectories : int
         At most this many trajectories are drawn.
     basis : tuple (mean, components), optional
-        A projection to reuse (see :func:`pca_basis`).
+        A projection to reuse (see :func:`neurodyn.analysis.pca_basis`).
 
     Returns
     -------
     matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
     if n_components not in (2, 3):
         raise ValueError(f"n_components must be 2 or 3, got {n_components!r}")
-    trajs = _trajectories(trajectories)
+    trajs = as_trajectories(trajectories)
     if basis is None:
         data = np.concatenate(trajs) if trajs else fps.x
         basis = pca_basis(data, n_components)
@@ -118,7 +70,7 @@ def plot_fixed_points(
     for tr in (trajs or [])[:max_trajectories]:
         p = proj(tr)
         ax.plot(*p.T, color="0.7", lw=0.6, zorder=1)
-    stability = _stabilities(fps)
+    stability = stabilities(fps)
     for i in range(len(fps)):
         color = stability_color(str(stability[i]))
         p = proj(fps.x[i])[0]
@@ -133,7 +85,7 @@ def plot_fixed_points(
             seg = proj(np.stack([fps.x[i] - mode_scale * v, fps.x[i] + mode_scale * v]))
             ax.plot(*seg.T, color=color, lw=1.5, zorder=2)
     slow = [Line2D([], [], marker="o", ls="", mfc="none", color="0.3", label="slow point")]
-    _stability_legend(ax, list(map(str, stability)), slow if np.any(fps.status == "slow") else ())
+    stability_legend(ax, list(map(str, stability)), slow if np.any(fps.status == "slow") else ())
     for j, setter in enumerate(("set_xlabel", "set_ylabel", "set_zlabel")[:n_components]):
         getattr(ax, setter)(f"PC {j + 1}")
     ax.set_title(f"{len(fps)} fixed points ({fps.kind})")
@@ -155,8 +107,6 @@ def plot_eigenvalues(fps, *, ax=None, index=None):
     -------
     matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     if fps.linearization is None and len(fps):
         raise ValueError("fps has no linearization; call find_fixed_points(linearize_points=True)")
     if ax is None:
