@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_finite, check_int
-from ..dynamics.ops import NUMPY
 from ..dynamics.nonlinearities import get_nonlinearity
+from ..dynamics.ops import NUMPY
 from ..seeding import make_rng, resolve_seed
 from ..threads import policy, state_size
 

@@ -4,7 +4,9 @@ A model is a :class:`torch.nn.Module` that maps a batch of input sequences
 (trial, time, input) to outputs (trial, time, output) and exposes its hidden
 activity. Beyond ``forward`` it knows how to describe itself (``config``, so a
 saved file can rebuild it), how to label its units for results (``unit_coords``),
-and which time step it runs at (``dt``, in ms).
+which time step it runs at (``dt``, in ms), and, for the analyzers, which
+:class:`~neurodyn.dynamics.Dynamics` it is (``as_dynamics(kind=None, dt=None)``, which
+:func:`neurodyn.dynamics.dynamics` calls).
 """
 
 from __future__ import annotations

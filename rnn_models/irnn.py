@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .._validation import check_choice, check_int, check_positive
+from ..dynamics.wave import ReLUMapDynamics
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -160,8 +161,6 @@ class IRNN(Model):
 
     def as_dynamics(self, kind=None, dt=None):
         """This network as a :class:`~neurodyn.dynamics.wave.ReLUMapDynamics` (a discrete map)."""
-        from ..dynamics.wave import ReLUMapDynamics
-
         return ReLUMapDynamics.from_irnn(self, kind=kind, dt=dt)
 
 

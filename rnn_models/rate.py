@@ -19,6 +19,7 @@ from .._validation import (
 )
 from ..dynamics.nonlinearities import NONLINEARITIES as NONLINEARITY_TABLE
 from ..dynamics.nonlinearities import RATE_NONLINEARITIES
+from ..dynamics.rate import RateDynamics
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -293,6 +294,16 @@ class RateRNN(Model):
         return coords
 
     # -- dynamics ------------------------------------------------------------------------
+    def as_dynamics(self, kind: str | None = None, dt: float | None = None) -> RateDynamics:
+        r"""This network as a :class:`~neurodyn.dynamics.RateDynamics` (weights copied).
+
+        ``kind="ode"`` (default) is the continuous-time system
+        :math:`\tau \dot x = -x + W\phi(x) + W_{in}u + b`; ``kind="map"`` is the Euler
+        step the forward pass takes. The step is the model's own ``dt``; ``dt`` is
+        accepted for the :func:`~neurodyn.dynamics.dynamics` protocol and not used.
+        """
+        return RateDynamics.from_model(self, kind=kind or "ode")
+
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
         """Run the network.
 

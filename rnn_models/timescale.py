@@ -13,6 +13,7 @@ from torch import nn
 from .._validation import check_choice, check_int, check_per_unit, check_positive
 from ..dynamics.nonlinearities import NONLINEARITIES as NONLINEARITY_TABLE
 from ..dynamics.nonlinearities import TIMESCALE_NONLINEARITIES as TIMESCALE_NAMES
+from ..dynamics.timescale import TimescaleDynamics
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
 
@@ -348,6 +349,15 @@ class TimescaleRNN(Model):
             (n_trials, self.n_hidden), generator=generator, dtype=dtype, device=generator.device
         )
         return self.h0_scale * h.to(device)
+
+    def as_dynamics(self, kind: str | None = None, dt: float | None = None) -> TimescaleDynamics:
+        """This network as a :class:`~neurodyn.dynamics.TimescaleDynamics` (weights copied).
+
+        ``kind="map"`` (default) is the step the forward pass takes; ``kind="ode"`` its
+        continuous-time limit. The step is the model's own ``dt``; ``dt`` is accepted for
+        the :func:`~neurodyn.dynamics.dynamics` protocol and not used.
+        """
+        return TimescaleDynamics.from_model(self, kind=kind or "map")
 
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
         """Run the network.

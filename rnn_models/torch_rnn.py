@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .._validation import check_choice, check_int, check_positive
+from ..dynamics.torch_cells import TorchCellDynamics
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -152,6 +153,21 @@ class TorchRNN(Model):
     @property
     def n_state(self) -> int:
         return 2 * self.n_hidden if self.cell == "lstm" else self.n_hidden
+
+    def as_dynamics(self, kind: str | None = None, dt: float | None = None) -> TorchCellDynamics:
+        """This network as a :class:`~neurodyn.dynamics.TorchCellDynamics`, a discrete map
+        with analytic Jacobians; ``dt`` (default: the model's) is the duration of a step.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is given and is not ``"map"``.
+        """
+        if kind not in (None, "map"):
+            raise ValueError(
+                f"{type(self).__name__} is a discrete map; kind={kind!r} is not possible"
+            )
+        return TorchCellDynamics.from_module(self, dt=dt)
 
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
         """Run the network; ``initial_state`` has shape (n_state,) or (trial, n_state)."""

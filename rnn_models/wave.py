@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_choice, check_int, check_positive
+from ..dynamics.wave import WaveDynamics, circulant_matrix
 from ..seeding import make_rng
 from .base import Model, ModelOutput
 
@@ -459,14 +460,10 @@ class WaveRNN(Model):
     # -- analysis -----------------------------------------------------------------------
     def circulant(self) -> np.ndarray:
         """The recurrent matrix as a dense (c·n, c·n) block-circulant array (float64)."""
-        from ..dynamics.wave import circulant_matrix
-
         return circulant_matrix(self.kernel.detach().cpu().numpy(), self.n_neurons)
 
     def as_dynamics(self, kind=None, dt=None):
         """This network as a :class:`~neurodyn.dynamics.wave.WaveDynamics` (a discrete map)."""
-        from ..dynamics.wave import WaveDynamics
-
         return WaveDynamics.from_model(self, kind=kind, dt=dt)
 
     def reference(self) -> ReferenceWaveRNN:

@@ -1,11 +1,17 @@
-"""``dynamics(obj)``: pick the adapter that turns a model into a :class:`Dynamics`."""
+"""``dynamics(obj)``: pick the adapter that turns a model into a :class:`Dynamics`.
+
+Every neurodyn model describes itself through ``as_dynamics(kind=None, dt=None)``
+(:class:`~neurodyn.rnn_models.RateRNN` returns a :class:`RateDynamics`, a wave-RNN a
+:class:`WaveDynamics` ...), so this module knows the adapters and never the model
+classes: :mod:`neurodyn.rnn_models` depends on :mod:`neurodyn.dynamics` and not back.
+"""
 
 from __future__ import annotations
 
+import sys
+
 from .function import FunctionDynamics
 from .protocol import Dynamics
-from .rate import RateDynamics
-from .timescale import TimescaleDynamics
 from .torch_cells import AutogradDynamics, TorchCellDynamics
 
 __all__ = ["dynamics"]
@@ -20,12 +26,14 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
         One of
 
         * a :class:`Dynamics` (returned unchanged);
-        * any object with an ``as_dynamics(kind=None, dt=None)`` method (the model
-          families that describe themselves, such as wave-RNNs and RNNs of RNNs);
-        * a :class:`~neurodyn.rnn_models.RateRNN` → :class:`RateDynamics`, analysed as its
-          ODE by default (``kind="map"`` for the Euler map);
-        * a :class:`~neurodyn.rnn_models.TorchRNN`, ``torch.nn.RNN/GRU/LSTM`` or their
-          ``*Cell`` → :class:`TorchCellDynamics` (analytic Jacobians);
+        * any object with an ``as_dynamics(kind=None, dt=None)`` method: every neurodyn
+          model describes itself, e.g. a :class:`~neurodyn.rnn_models.RateRNN` →
+          :class:`RateDynamics` (its ODE by default, ``kind="map"`` for the Euler map), a
+          :class:`~neurodyn.rnn_models.TimescaleRNN` → :class:`TimescaleDynamics` (a map
+          by default), a :class:`~neurodyn.rnn_models.TorchRNN` →
+          :class:`TorchCellDynamics`;
+        * ``torch.nn.RNN/GRU/LSTM`` or their ``*Cell`` → :class:`TorchCellDynamics`
+          (analytic Jacobians);
         * any other ``torch.nn.Module`` with ``cell(u, h) -> h`` →
           :class:`AutogradDynamics` (needs ``n_state`` and ``n_input``);
         * a plain callable ``f(x, u)`` on NumPy arrays → :class:`FunctionDynamics`
@@ -48,10 +56,6 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
     >>> dynamics(RateRNN(2, 8, 1, dt=10.0, tau=50.0, seed=0))
     RateDynamics(kind='ode', n_state=8, n_input=2, dt=10.0)
     """
-    import torch
-
-    from ..rnn_models import RateRNN, TimescaleRNN, TorchRNN
-
     if isinstance(obj, Dynamics):
         if kind is not None and kind != obj.kind:
             raise ValueError(
@@ -59,27 +63,9 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
             )
         return obj
     if hasattr(obj, "as_dynamics"):
-        # Model families describe themselves (wave-RNNs, RNNs of RNNs, ...).
         return obj.as_dynamics(kind=kind, dt=dt)
-    if isinstance(obj, TimescaleRNN):
-        return TimescaleDynamics.from_model(obj, kind=kind or "map")
-    if isinstance(obj, RateRNN):
-        return RateDynamics.from_model(obj, kind=kind or "ode")
-    analytic = (torch.nn.RNN, torch.nn.GRU, torch.nn.LSTM,
-                torch.nn.RNNCell, torch.nn.GRUCell, torch.nn.LSTMCell)  # fmt: skip
-    if isinstance(obj, TorchRNN) or type(obj) in analytic:
-        if kind not in (None, "map"):
-            raise ValueError(
-                f"{type(obj).__name__} is a discrete map; kind={kind!r} is not possible"
-            )
-        return TorchCellDynamics.from_module(obj, dt=dt)
-    if isinstance(obj, torch.nn.Module):
-        if n_state is None or n_input is None:
-            raise ValueError(
-                f"{type(obj).__name__} is not a known model; pass n_state and n_input to treat "
-                "it as cell(u, h) -> h"
-            )
-        return AutogradDynamics(obj, n_state=n_state, n_input=n_input, kind=kind or "map", dt=dt)
+    if _is_torch_module(obj):
+        return _module_dynamics(obj, kind=kind, dt=dt, n_state=n_state, n_input=n_input)
     if callable(obj):
         if n_state is None:
             raise ValueError("a function f(x, u) needs n_state (and n_input if it takes inputs)")
@@ -90,3 +76,31 @@ def dynamics(obj, *, kind=None, dt=None, n_state=None, n_input=None, **kwargs) -
         f"cannot describe a {type(obj).__name__} as dynamics; expected a neurodyn model, a torch "
         "RNN/GRU/LSTM (or Cell), a module cell(u, h) -> h, or a function f(x, u)"
     )
+
+
+def _is_torch_module(obj) -> bool:
+    """Whether ``obj`` is a ``torch.nn.Module``, without importing torch for a NumPy
+    function (torch is loaded already wherever a module exists)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _module_dynamics(obj, *, kind, dt, n_state, n_input) -> Dynamics:
+    """A torch RNN/GRU/LSTM (or Cell) with analytic Jacobians, or any module
+    ``cell(u, h) -> h`` through autograd."""
+    import torch  # loaded already (obj is a module); imported here to keep dynamics torch-free
+
+    analytic = (torch.nn.RNN, torch.nn.GRU, torch.nn.LSTM,
+                torch.nn.RNNCell, torch.nn.GRUCell, torch.nn.LSTMCell)  # fmt: skip
+    if type(obj) in analytic:
+        if kind not in (None, "map"):
+            raise ValueError(
+                f"{type(obj).__name__} is a discrete map; kind={kind!r} is not possible"
+            )
+        return TorchCellDynamics.from_module(obj, dt=dt)
+    if n_state is None or n_input is None:
+        raise ValueError(
+            f"{type(obj).__name__} is not a known model; pass n_state and n_input to treat "
+            "it as cell(u, h) -> h"
+        )
+    return AutogradDynamics(obj, n_state=n_state, n_input=n_input, kind=kind or "map", dt=dt)

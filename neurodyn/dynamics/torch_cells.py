@@ -40,8 +40,8 @@ import contextlib
 import numpy as np
 
 from .._validation import check_choice, check_int, check_positive
-from .ops import TORCH
 from .nonlinearities import get_nonlinearity
+from .ops import TORCH
 from .protocol import Dynamics, KernelSpec
 
 __all__ = ["AutogradDynamics", "TorchCellDynamics"]

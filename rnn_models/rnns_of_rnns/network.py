@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..._validation import check_choice, check_int, check_positive
+from ...dynamics.contracting import ContractingDynamics
 from ...dynamics.nonlinearities import NONLINEARITIES, RATE_NONLINEARITIES
 from ...seeding import make_rng, resolve_seed
 from ..base import Model, ModelOutput
@@ -266,8 +267,6 @@ class RNNofRNNs(Model):
         ``kind="ode"`` (default) is the continuous-time system the certificate is for;
         ``kind="map"`` is the step the forward pass takes.
         """
-        from ...dynamics.contracting import ContractingDynamics
-
         if dt is not None and not math.isclose(float(dt), self.dt):
             raise ValueError(f"dt={dt} differs from the model's dt={self.dt}; leave it out")
         return ContractingDynamics.from_model(self, kind=kind or "ode")

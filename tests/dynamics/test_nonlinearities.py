@@ -10,7 +10,6 @@ import torch
 
 from neurodyn.backends import available_backends
 from neurodyn.dynamics import KernelSpec
-from neurodyn.dynamics.ops import NUMPY, TORCH
 from neurodyn.dynamics.nonlinearities import (
     NONLINEARITIES,
     PHI_CODES,
@@ -19,6 +18,7 @@ from neurodyn.dynamics.nonlinearities import (
     LeakyReLU,
     get_nonlinearity,
 )
+from neurodyn.dynamics.ops import NUMPY, TORCH
 
 ENTRIES = [*NONLINEARITIES.values(), LeakyReLU(0.2)]
 IDS = [repr(phi) for phi in ENTRIES]
