@@ -7,7 +7,8 @@ probability that input channel :math:`k` receives an event in each millisecond:
 .. math:: p_{nk} = \frac{x_{nk} / \sum_l x_{nl}}{\max_{m,l} \, x_{ml} / \sum_{l'} x_{ml'}}.
 
 The default data set is scikit-learn's bundled 8x8 digits (1797 images, no
-download). Used as they are, they give about 12 input events per ms, the order of
+download; :func:`load_digits`, shared with the sequential-digits task
+:mod:`neurodyn.tasks.digits`). Used as they are, they give about 12 input events per ms, the order of
 MNIST's; the input drive of a liquid neuron depends on that rate, not on the
 number of pixels (each neuron samples a fixed fraction of them). Upsampling to
 28x28 (MNIST's 784 channels) blurs every stroke over many pixels and raises the
@@ -18,46 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite, check_int, check_positive
+from .._validation import check_finite, check_positive
 from ..seeding import make_rng
+from ..tasks.digits import load_digits
 
 __all__ = ["add_pixel_noise", "images_to_probabilities", "load_digits"]
-
-
-def load_digits(upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 handwritten digits, optionally resized (bilinear).
-
-    Parameters
-    ----------
-    upsample : int or None
-        Side length of the returned images (bilinear); ``None`` keeps 8x8, the
-        default (see the module docstring for why).
-
-    Returns
-    -------
-    images : array (1797, side, side), float in [0, 1]
-    labels : array (1797,) of int
-
-    Raises
-    ------
-    ImportError
-        If scikit-learn (which ships the data file) is not installed.
-    """
-    try:
-        from sklearn.datasets import load_digits as _load
-    except ImportError as exc:
-        raise ImportError(
-            "the default digits data set ships with scikit-learn: pip install scikit-learn, "
-            "or pass your own image array"
-        ) from exc
-    bunch = _load()
-    images = bunch.images.astype(np.float64) / 16.0
-    if upsample is not None:
-        from scipy.ndimage import zoom
-
-        side = check_int("upsample", upsample)
-        images = np.clip(zoom(images, (1, side / 8, side / 8), order=1), 0.0, 1.0)
-    return images, bunch.target.astype(np.int64)
 
 
 def images_to_probabilities(images, *, scale: float | None = None) -> tuple[np.ndarray, float]:

@@ -39,7 +39,7 @@ from .._validation import check_choice, check_int
 from ..seeding import make_rng
 from .base import Batch, Task, TrialBuilder
 
-__all__ = ["SequentialDigits", "digit_permutation", "digit_split"]
+__all__ = ["SequentialDigits", "digit_permutation", "digit_split", "load_digits"]
 
 SIDE = 8
 N_CLASSES = 10
@@ -47,13 +47,49 @@ N_CLASSES = 10
 
 @functools.lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from ..spiking.data import load_digits
-
     images, labels = load_digits()
     images = images.reshape(len(images), SIDE * SIDE).astype(np.float32)
     images.flags.writeable = False
     labels.flags.writeable = False
     return images, labels
+
+
+def load_digits(upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits, optionally resized (bilinear).
+
+    Parameters
+    ----------
+    upsample : int or None
+        Side length of the returned images (bilinear); ``None`` keeps 8x8, the
+        default (the NALSM keeps 8x8 for its input rate: see :mod:`neurodyn.spiking.data`).
+
+    Returns
+    -------
+    images : array (1797, side, side), float in [0, 1]
+    labels : array (1797,) of int
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn (which ships the data file) is not installed.
+    """
+    # scikit-learn and scipy.ndimage take about 2.5 s to import together, twenty times
+    # ``import neurodyn.tasks``; only the digits (and their resizing) need them.
+    try:
+        from sklearn.datasets import load_digits as _load
+    except ImportError as exc:
+        raise ImportError(
+            "the default digits data set ships with scikit-learn: pip install scikit-learn, "
+            "or pass your own image array"
+        ) from exc
+    bunch = _load()
+    images = bunch.images.astype(np.float64) / 16.0
+    if upsample is not None:
+        from scipy.ndimage import zoom  # see above: imported where it is needed
+
+        side = check_int("upsample", upsample)
+        images = np.clip(zoom(images, (1, side / 8, side / 8), order=1), 0.0, 1.0)
+    return images, bunch.target.astype(np.int64)
 
 
 def digit_permutation(seed: int) -> np.ndarray:
