@@ -44,8 +44,8 @@ import numpy as np
 
 from .. import threads as _threads
 from .._validation import check_choice, check_int, check_positive
-from .ops import NUMPY
 from .factory import dynamics as as_dynamics
+from .ops import NUMPY
 from .protocol import Dynamics
 
 __all__ = [

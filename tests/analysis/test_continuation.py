@@ -1,11 +1,10 @@
 """Pseudo-arclength continuation on systems whose bifurcations are known in closed form."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from toolbox_systems import hopf
 
-from neurodyn.analysis import continue_fixed_points, plot_bifurcation_diagram
+from neurodyn.analysis import continue_fixed_points
 from neurodyn.dynamics import FunctionDynamics, RateDynamics
 
 
@@ -99,22 +98,6 @@ def test_rate_network_input_continuation_and_parameter_callable_agree():
     ds = br2.to_xarray()
     assert ds.sizes["bifurcation"] == 2 and ds.attrs["parameter_name"] == "bias"
     assert list(ds["bifurcation_kind"].values) == ["fold", "fold"]
-
-
-def test_bifurcation_diagram_plot():
-    br = continue_fixed_points(
-        saddle_node(), [1.0], p0=1.0, p_range=(-1, 2), direction=-1, progress=False
-    )
-    ax = plot_bifurcation_diagram(br)
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["stable", "unstable", "fold"]
-    assert ax.get_xlabel() == "input" and ax.get_ylabel() == "x"
-    # Solid stable and dashed unstable segments, and one fold marker.
-    styles = {line.get_linestyle() for line in ax.lines}
-    assert {"-", "--"} <= styles
-    with pytest.raises(ValueError, match="coordinate=3 is not a state index"):
-        plot_bifurcation_diagram(br, coordinate=3)
-    plt.close(ax.figure)
 
 
 def test_bad_input():

@@ -1,17 +1,11 @@
-"""Exact and projected phase portraits: the numbers behind them and the figures."""
+"""The numbers behind phase portraits: exact flows on a window, projected flows on a plane."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from neurodyn.analysis import (
-    find_fixed_points,
-    plot_phase_portrait,
-    plot_projected_portrait,
-    plot_trajectories_3d,
-    projected_flow,
-)
+from neurodyn.analysis import phase_plane, projected_flow
 from neurodyn.dynamics import FunctionDynamics
+from neurodyn.dynamics.integrate import trajectory
 
 
 def van_der_pol_like():
@@ -76,61 +70,51 @@ def test_bad_basis(basis, match):
         projected_flow(dyn, np.zeros((2, 3, 5)), basis=basis)
 
 
-def test_exact_2d_portrait_has_nullclines_fixed_points_and_trajectories():
+def test_phase_plane_of_a_2d_system():
     dyn = van_der_pol_like()
-    ax = plot_phase_portrait(
-        dyn, xlim=(-3, 3), ylim=(-3, 3), initial_states=[[0.1, 0.0]], t_max=20.0
-    )
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    # One fixed point (the origin, an unstable focus) and both nullclines.
-    assert labels == ["unstable_2", "x-nullcline", "y-nullcline"]
-    # The contour of the x-nullcline passes through y = x³/3 - x.
-    from matplotlib.contour import ContourSet
+    plane = phase_plane(dyn, xlim=(-3, 3), ylim=(-2, 2), n_grid=7, initial_states=[[0.1, 0.0]],
+                        t_max=20.0)  # fmt: skip
+    x, y = plane.grid
+    np.testing.assert_array_equal(x, np.linspace(-3, 3, 7))
+    np.testing.assert_array_equal(y, np.linspace(-2, 2, 7))
+    # velocity[j, i] is f at (x[i], y[j]): here (y - (x³/3 - x), -x).
+    X, Y = np.meshgrid(x, y)
+    np.testing.assert_allclose(plane.velocity[..., 0], Y - (X**3 / 3 - X), rtol=1e-14)
+    np.testing.assert_allclose(plane.velocity[..., 1], -X, rtol=1e-14)
+    np.testing.assert_allclose(plane.speed, np.hypot(Y - (X**3 / 3 - X), X), rtol=1e-14)
+    # The nullclines' field on the finer grid; the one fixed point, the origin, is an
+    # unstable focus (trace 1, determinant 1).
+    assert [len(g) for g in plane.fine] == [28, 28]
+    assert plane.fine_velocity.shape == (28, 28, 2)
+    np.testing.assert_allclose(plane.fixed_points.x, [[0.0, 0.0]], atol=1e-10)
+    assert list(plane.fixed_points.stability) == ["unstable_2"]
+    # Sample trajectories: 400 points by RK4 over t_max, as the integrator gives them.
+    expected = trajectory(dyn, [[0.1, 0.0]], n_steps=399, h=20.0 / 399)
+    np.testing.assert_array_equal(plane.trajectories, expected)
+    assert plane.xlim == (-3.0, 3.0) and plane.ylim == (-2.0, 2.0)
 
-    xc, yc = (c for c in ax.collections if isinstance(c, ContourSet))
-    vx = np.concatenate([p.vertices for p in xc.get_paths()])
-    vy = np.concatenate([p.vertices for p in yc.get_paths()])
-    # Contours are linear interpolations on a 100 × 100 grid: accurate to ~1e-2 here.
-    np.testing.assert_allclose(vx[:, 1], vx[:, 0] ** 3 / 3 - vx[:, 0], atol=0.05)
-    np.testing.assert_allclose(vy[:, 0], 0.0, atol=1e-9)
-    assert ax.get_xlabel() == "x" and len(ax.figure.axes) == 2  # plus the speed colour bar
-    plt.close(ax.figure)
+
+def test_phase_plane_of_a_1d_system_and_a_map():
+    dyn = FunctionDynamics(lambda x, u: x - x**3 + u, n_state=1, n_input=1, kind="ode")
+    plane = phase_plane(dyn, xlim=(-1.5, 1.5), inputs=[0.0])
+    xs = plane.fine[0]
+    np.testing.assert_allclose(plane.fine_velocity[:, 0], xs - xs**3, rtol=1e-14)
+    np.testing.assert_allclose(np.sort(plane.fixed_points.x[:, 0]), [-1.0, 0.0, 1.0], atol=1e-8)
+    assert plane.ylim is None
+    # Given fixed points are kept as they are; none are searched for with False.
+    assert phase_plane(dyn, xlim=(-1, 1), fixed_points=False).fixed_points is None
+    # A map's trajectories are its own steps, t_max / dt of them.
+    half = FunctionDynamics(lambda x, u: 0.5 * x, n_state=1, kind="map", dt=2.0)
+    plane = phase_plane(half, xlim=(-1, 1), initial_states=[[1.0]], t_max=8.0)
+    np.testing.assert_array_equal(plane.trajectories[0, :, 0], 0.5 ** np.arange(5))
 
 
-def test_exact_1d_portrait():
-    dyn = FunctionDynamics(lambda x, u: x - x**3, n_state=1, kind="ode")
-    ax = plot_phase_portrait(dyn, xlim=(-1.5, 1.5))
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["stable", "unstable_1"]
-    xs = sorted(float(c.get_offsets()[0, 0]) for c in ax.collections)
-    np.testing.assert_allclose(xs, [-1.0, 0.0, 1.0], atol=1e-8)
-    plt.close(ax.figure)
+def test_phase_plane_rejects_what_it_cannot_draw():
     with pytest.raises(ValueError, match="1 or 2 state variables"):
-        plot_phase_portrait(
-            FunctionDynamics(lambda x, u: -x, n_state=3, kind="ode"), xlim=(0, 1), ylim=(0, 1)
-        )
+        phase_plane(FunctionDynamics(lambda x, u: -x, n_state=3, kind="ode"), xlim=(0, 1))
     with pytest.raises(ValueError, match="xlim must be"):
-        plot_phase_portrait(dyn, xlim=(1, -1))
-
-
-def test_projected_portrait_and_3d_trajectories():
-    rng = np.random.default_rng(3)
-    W = rng.normal(size=(8, 8)) * 0.3
-    dyn = FunctionDynamics(lambda x, u: -x + np.tanh(x @ W.T), n_state=8, kind="ode", dt=0.1)
-    x = rng.normal(size=(6, 8))
-    trajs = [x]
-    for _ in range(40):
-        x = x + 0.1 * dyn.velocity(x)
-        trajs.append(x)
-    trajs = np.stack(trajs, 1)
-    fps = find_fixed_points(dyn, None, trajs.reshape(-1, 8)[::7], progress=False)
-    coherence = np.linspace(-1, 1, 6)
-    ax = plot_projected_portrait(dyn, trajs, fixed_points=fps, color_by=coherence)
-    assert ax.get_xlabel() == "PC 1" and len(ax.figure.axes) == 3  # speed and coherence bars
-    assert "fixed points" in ax.get_title()
-    plt.close(ax.figure)
-    ax = plot_trajectories_3d(trajs, color_by=coherence, fixed_points=fps)
-    assert ax.name == "3d" and len(ax.lines) == 6
-    plt.close(ax.figure)
-    with pytest.raises(ValueError, match="one value per trial"):
-        plot_projected_portrait(dyn, trajs, color_by=[1, 2])
+        phase_plane(van_der_pol_like(), xlim=(1, -1), ylim=(0, 1))
+    with pytest.raises(ValueError, match="ylim must be"):
+        phase_plane(van_der_pol_like(), xlim=(0, 1))
+    with pytest.raises(ValueError, match="n_grid"):
+        phase_plane(van_der_pol_like(), xlim=(0, 1), ylim=(0, 1), n_grid=2)
