@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +51,7 @@ from ..progress import check_progress, progress_bar
 from ..seeding import make_rng, resolve_seed
 from ..threads import limit as limit_threads
 from ._plan import allocate_outputs, compile_network
+from ._reference import lif_run_numpy
 from .clock import steps_of
 from .stdp import NO_STDP, STDP
 
@@ -64,11 +66,11 @@ _SPIKE_FRACTION = 0.02  # first guess of the spike buffer: 2% of unit-steps (20 
 
 
 def _kernel(backend: str):
+    """The kernel ``kernel(plan)`` of ``backend``."""
     if backend == "numpy":
-        from ._reference import lif_run_numpy
-
         return lif_run_numpy
     if backend == "numba":
+        # Numba takes about 0.7 s to import; only this backend needs it.
         from ._numba import lif_run_numba
 
         return lif_run_numba
@@ -252,200 +254,300 @@ def simulate(
     >>> int(ds["counts"].sum())
     12
     """
+    setup = _validate(
+        network, duration, n_samples=n_samples, rates=rates, spikes=spikes, stdp=stdp,
+        weights=weights, carry_weights=carry_weights, record_spikes=record_spikes,
+        record_v=record_v, record_every=record_every, return_weights=return_weights,
+        sample_ids=sample_ids, batch_size=batch_size, backend=backend, seed=seed,
+        progress=progress,
+    )  # fmt: skip
+    static = compile_network(network)
+    inputs = _plan_inputs(setup, static, rates=rates, spikes=spikes, weights=weights)
+    parts, timing = _execute(setup, static, inputs, threads=threads, progress=progress)
+    ds = _to_dataset(setup, static, parts)
+    # Time spent in the kernels (all attempts), for benchmarks: wall clock and
+    # process CPU time (which counts every thread).
+    ds.attrs["kernel_seconds"], ds.attrs["kernel_cpu_seconds"] = timing
+    return ds
+
+
+@dataclass(frozen=True)
+class _Recording:
+    """What a run keeps beyond the spike counts."""
+
+    spikes: bool  # every spike (sample, step, unit)
+    v_index: np.ndarray  # neurons (0 = first LIF neuron) whose potential is sampled
+    every: int  # sampling period of v and of the STDP depression rate, in steps
+    weights: bool  # the final weights
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """A validated run: what every batch of samples shares."""
+
+    network: Network
+    n_steps: int
+    n_samples: int
+    sample_ids: np.ndarray  # int64 labels, which also index the random streams
+    batch_size: int
+    backend: str
+    seed: int
+    stdp: STDP | None
+    carry_weights: bool
+    record: _Recording
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Per-sample arrays of a run, sliced into batches by :func:`_run_batch`."""
+
+    source_p: np.ndarray  # (sample, source) spike probability per step
+    event_ptr: np.ndarray | None  # CSR over (sample, step) of given source spikes
+    event_unit: np.ndarray | None
+    w0: np.ndarray  # initial weights in kernel order, (synapse,) or (sample, synapse)
+    w0_per_sample: int
+    kernel: dict  # the kernel arguments shared by every batch
+
+
+def _validate(network, duration, *, n_samples, rates, spikes, stdp, weights, carry_weights,
+              record_spikes, record_v, record_every, return_weights, sample_ids, batch_size,
+              backend, seed, progress) -> _Setup:  # fmt: skip
+    """Check the arguments of :func:`simulate` that do not need the compiled network."""
     _check_network(network)
-    dt = network.dt
-    n_steps = steps_of("duration", duration, dt, minimum=1)
-    backend = resolve_backend(backend)
-    seed = resolve_seed(seed)
+    n_steps = steps_of("duration", duration, network.dt, minimum=1)
     check_progress(progress)
     if stdp is not None and not isinstance(stdp, STDP):
         raise ValueError(f"stdp must be an STDP instance or None, got {type(stdp).__name__}")
-    plastic = [pr.name for pr in network.projections.values() if pr.plastic]
-    if stdp is not None and not plastic:
+    if stdp is not None and not any(pr.plastic for pr in network.projections.values()):
         raise ValueError("stdp was given but no projection was made with plastic=True")
     if carry_weights and stdp is None:
         raise ValueError(
             "carry_weights=True needs stdp: without plasticity the weights never change"
         )
-    check_int("record_every", record_every)
-
-    if n_samples is None:
-        sizes = [np.shape(v)[0] for v in (rates or {}).values() if np.ndim(v) == 2]
-        sizes += [np.shape(v)[0] for v in (spikes or {}).values() if np.ndim(v) == 3]
-        sizes += [np.shape(weights)[0]] if weights is not None and np.ndim(weights) == 2 else []
-        n_samples = sizes[0] if sizes else 1
-    n_samples = check_int("n_samples", n_samples)
-    sample_ids = np.arange(n_samples) if sample_ids is None else np.asarray(sample_ids)
-    if (
-        sample_ids.shape != (n_samples,)
-        or sample_ids.dtype.kind not in "iu"
-        or np.any(sample_ids < 0)
-    ):
-        raise ValueError(
-            f"sample_ids must be {n_samples} non-negative ints, got shape {sample_ids.shape}"
-        )
-    sample_ids = sample_ids.astype(np.int64)
-
-    static = compile_network(network)
-    n_syn = static["n_syn"]
-    if weights is None:
-        w0, w0_per_sample = static["w_init"], 0
-    else:
-        w = check_finite("weights", np.asarray(weights, dtype=float))
-        if w.shape == (n_syn,):
-            w0, w0_per_sample = np.ascontiguousarray(w[static["order"]]), 0
-        elif w.shape == (n_samples, n_syn) and not carry_weights:
-            w0, w0_per_sample = np.ascontiguousarray(w[:, static["order"]]), 1
-        else:
-            raise ValueError(
-                f"weights has shape {w.shape}; expected ({n_syn},) or ({n_samples}, {n_syn})"
-            )
-    src_p = _source_probabilities(network, rates, n_samples)
-    ev_ptr, ev_unit = _source_events(network, spikes, n_samples, n_steps)
-
-    astro_sign = np.zeros(network.n_units, dtype=np.int8)
-    if stdp is not None and stdp.astrocyte is not None:
-        for name, sign in stdp.astrocyte.populations.items():
-            astro_sign[network.unit_slice(name)] = sign
-    vrec_idx = _recorded_neurons(network, record_v)
-    kernel_seed = int(make_rng(seed, "noise").integers(0, 2**63 - 1))
-    batch_size = (
-        n_samples if batch_size is None or carry_weights else check_int("batch_size", batch_size)
+    record = _Recording(
+        spikes=bool(record_spikes),
+        v_index=_recorded_neurons(network, record_v),
+        every=check_int("record_every", record_every),
+        weights=bool(return_weights),
+    )
+    n_samples = check_int("n_samples", _sample_count(n_samples, rates, spikes, weights))
+    return _Setup(
+        network=network,
+        n_steps=n_steps,
+        n_samples=n_samples,
+        sample_ids=_sample_ids(sample_ids, n_samples),
+        batch_size=(
+            n_samples
+            if batch_size is None or carry_weights
+            else check_int("batch_size", batch_size)
+        ),
+        backend=resolve_backend(backend),
+        seed=resolve_seed(seed),
+        stdp=stdp,
+        carry_weights=bool(carry_weights),
+        record=record,
     )
 
-    base = {
+
+def _sample_count(n_samples, rates, spikes, weights):
+    """``n_samples``, or the batch size per-sample inputs imply, else 1."""
+    if n_samples is not None:
+        return n_samples
+    sizes = [np.shape(v)[0] for v in (rates or {}).values() if np.ndim(v) == 2]
+    sizes += [np.shape(v)[0] for v in (spikes or {}).values() if np.ndim(v) == 3]
+    sizes += [np.shape(weights)[0]] if weights is not None and np.ndim(weights) == 2 else []
+    return sizes[0] if sizes else 1
+
+
+def _sample_ids(sample_ids, n_samples: int) -> np.ndarray:
+    ids = np.arange(n_samples) if sample_ids is None else np.asarray(sample_ids)
+    if ids.shape != (n_samples,) or ids.dtype.kind not in "iu" or np.any(ids < 0):
+        raise ValueError(f"sample_ids must be {n_samples} non-negative ints, got shape {ids.shape}")
+    return ids.astype(np.int64)
+
+
+def _initial_weights(weights, static: dict, setup: _Setup) -> tuple[np.ndarray, int]:
+    """The initial weights in kernel (CSR) order and whether they differ per sample."""
+    if weights is None:
+        return static["w_init"], 0
+    n_syn, n_samples = static["n_syn"], setup.n_samples
+    w = check_finite("weights", np.asarray(weights, dtype=float))
+    if w.shape == (n_syn,):
+        return np.ascontiguousarray(w[static["order"]]), 0
+    if w.shape == (n_samples, n_syn) and not setup.carry_weights:
+        return np.ascontiguousarray(w[:, static["order"]]), 1
+    raise ValueError(f"weights has shape {w.shape}; expected ({n_syn},) or ({n_samples}, {n_syn})")
+
+
+def _plan_inputs(setup: _Setup, static: dict, *, rates, spikes, weights) -> _Inputs:
+    """The per-sample inputs and the kernel arguments every batch shares."""
+    net, stdp, record = setup.network, setup.stdp, setup.record
+    w0, w0_per_sample = _initial_weights(weights, static, setup)
+    event_ptr, event_unit = _source_events(net, spikes, setup.n_samples, setup.n_steps)
+    astro_sign = np.zeros(net.n_units, dtype=np.int8)
+    if stdp is not None and stdp.astrocyte is not None:
+        for name, sign in stdp.astrocyte.populations.items():
+            astro_sign[net.unit_slice(name)] = sign
+    kernel = {
         **{k: v for k, v in static.items() if k not in {"w_init", "order"}},
-        "n_steps": n_steps,
-        **(stdp.kernel_values(dt) if stdp is not None else NO_STDP),
+        "n_steps": setup.n_steps,
+        **(stdp.kernel_values(net.dt) if stdp is not None else NO_STDP),
         "astro_sign": astro_sign,
-        "seed": kernel_seed,
-        "carry_weights": int(carry_weights),
-        "record_spikes": int(record_spikes),
-        "n_vrec": int(vrec_idx.size),
-        "vrec_every": int(record_every),
-        "vrec_idx": vrec_idx if vrec_idx.size else np.zeros(1, dtype=np.int32),
+        "seed": int(make_rng(setup.seed, "noise").integers(0, 2**63 - 1)),
+        "carry_weights": int(setup.carry_weights),
+        "record_spikes": int(record.spikes),
+        "n_vrec": int(record.v_index.size),
+        "vrec_every": int(record.every),
+        "vrec_idx": record.v_index if record.v_index.size else np.zeros(1, dtype=np.int32),
         "w0_per_sample": w0_per_sample,
     }
-    kernel = _kernel(backend)
+    return _Inputs(
+        source_p=_source_probabilities(net, rates, setup.n_samples),
+        event_ptr=event_ptr,
+        event_unit=event_unit,
+        w0=w0,
+        w0_per_sample=w0_per_sample,
+        kernel=kernel,
+    )
+
+
+def _execute(setup: _Setup, static: dict, inputs: _Inputs, *, threads, progress):
+    """Run the kernel batch by batch; the batches' filled plans and the kernel time
+    ``(wall, cpu)`` in seconds."""
+    kernel = _kernel(setup.backend)
     # The kernels run a batch in one parallel region (threads over samples), so
     # every sample's whole run is one thread's work: about one operation per
     # synapse and per neuron each step.
-    work = float(n_steps) * (n_syn + network.n_units) * batch_size
+    work = float(setup.n_steps) * (static["n_syn"] + setup.network.n_units) * setup.batch_size
+    parts, wall, cpu = [], 0.0, 0.0
     with limit_threads(threads, work=work, what="spiking") as n_threads:
-        base["num_threads"] = n_threads
-        parts, wall, cpu = [], 0.0, 0.0
-        starts = range(0, n_samples, batch_size)
+        starts = range(0, setup.n_samples, setup.batch_size)
         shown = progress if len(starts) > 1 else False  # one batch: nothing to follow
         for start in progress_bar(starts, progress=shown, desc="simulating", unit="batch"):
-            stop = min(start + batch_size, n_samples)
-            ids = sample_ids[start:stop]
-            plan = dict(base)
-            plan.update(
-                n_samples=stop - start,
-                v0=_initial_potentials(network, ids, seed),
-                src_p=np.ascontiguousarray(src_p[start:stop]),
-                sample_ids=np.ascontiguousarray(ids),
-                w0=w0[start:stop] if w0_per_sample else w0,
-            )
-            if ev_ptr is not None:
-                lo, hi = ev_ptr[start * n_steps], ev_ptr[stop * n_steps]
-                plan["ev_ptr"] = ev_ptr[start * n_steps : stop * n_steps + 1] - lo
-                plan["ev_unit"] = ev_unit[lo:hi]
-            cap = max(64, int(_SPIKE_FRACTION * n_steps * network.n_units)) if record_spikes else 1
-            while True:
-                allocate_outputs(plan, spike_cap=cap)
-                if return_weights:
-                    shape = (n_syn,) if carry_weights else (stop - start, n_syn)
-                    plan["w_out"] = np.zeros(shape)
-                t_wall, t_cpu = time.perf_counter(), time.process_time()
-                kernel(plan)
-                wall += time.perf_counter() - t_wall
-                cpu += time.process_time() - t_cpu
-                needed = int(plan["n_spikes"].max()) if record_spikes else 0
-                if needed <= cap:
-                    break
-                cap = needed  # deterministic, so a rerun with room reproduces the run
+            stop = min(start + setup.batch_size, setup.n_samples)
+            plan, seconds = _run_batch(setup, inputs, kernel, start, stop, n_threads)
             parts.append(plan)
-    ds = _to_dataset(network, static, parts, sample_ids, n_steps, dict(
-        backend=backend, seed=seed, stdp=stdp, record_spikes=record_spikes,
-        vrec_idx=vrec_idx, record_every=record_every, return_weights=return_weights,
-        carry_weights=carry_weights,
-    ))  # fmt: skip
-    # Time spent in the kernels (all attempts), for benchmarks: wall clock and
-    # process CPU time (which counts every thread).
-    ds.attrs["kernel_seconds"] = wall
-    ds.attrs["kernel_cpu_seconds"] = cpu
-    return ds
+            wall, cpu = wall + seconds[0], cpu + seconds[1]
+    return parts, (wall, cpu)
 
 
-def _to_dataset(network, static, parts, sample_ids, n_steps, o) -> xr.Dataset:
+def _run_batch(setup: _Setup, inputs: _Inputs, kernel, start: int, stop: int, n_threads: int):
+    """Samples ``start:stop`` through ``kernel``, rerun with a larger spike buffer until
+    every spike fits; the filled plan and the kernel time ``(wall, cpu)``."""
+    net, n_steps, record = setup.network, setup.n_steps, setup.record
+    ids = setup.sample_ids[start:stop]
+    plan = dict(inputs.kernel)
+    plan.update(
+        num_threads=n_threads,
+        n_samples=stop - start,
+        v0=_initial_potentials(net, ids, setup.seed),
+        src_p=np.ascontiguousarray(inputs.source_p[start:stop]),
+        sample_ids=np.ascontiguousarray(ids),
+        w0=inputs.w0[start:stop] if inputs.w0_per_sample else inputs.w0,
+    )
+    if inputs.event_ptr is not None:
+        lo, hi = inputs.event_ptr[start * n_steps], inputs.event_ptr[stop * n_steps]
+        plan["ev_ptr"] = inputs.event_ptr[start * n_steps : stop * n_steps + 1] - lo
+        plan["ev_unit"] = inputs.event_unit[lo:hi]
+    cap = max(64, int(_SPIKE_FRACTION * n_steps * net.n_units)) if record.spikes else 1
+    wall = cpu = 0.0
+    while True:
+        allocate_outputs(plan, spike_cap=cap)
+        if record.weights:
+            n_syn = plan["n_syn"]
+            plan["w_out"] = np.zeros((n_syn,) if setup.carry_weights else (stop - start, n_syn))
+        t_wall, t_cpu = time.perf_counter(), time.process_time()
+        kernel(plan)
+        wall += time.perf_counter() - t_wall
+        cpu += time.process_time() - t_cpu
+        needed = int(plan["n_spikes"].max()) if record.spikes else 0
+        if needed <= cap:
+            return plan, (wall, cpu)
+        cap = needed  # deterministic, so a rerun with room reproduces the run
+
+
+def _spike_variables(parts: list[dict], dt: float) -> dict:
+    """The recorded spikes of every batch as one ragged ``spike`` dimension."""
+    samp, steps, units = [], [], []
+    offset = 0
+    for p in parts:
+        for b in range(p["n_samples"]):
+            k = int(p["n_spikes"][b])
+            st, un = p["spike_step"][b, :k], p["spike_unit"][b, :k]
+            order = np.lexsort((un, st))  # the GPU records a step's spikes in any order
+            steps.append(st[order])
+            units.append(un[order])
+            samp.append(np.full(k, offset + b, dtype=np.int32))
+        offset += p["n_samples"]
+    return {
+        "spike_sample": ("spike", np.concatenate(samp)),
+        "spike_time": ("spike", np.concatenate(steps).astype(np.float64) * dt),
+        "spike_unit": ("spike", np.concatenate(units).astype(np.int32)),
+    }
+
+
+def _weight_variables(setup: _Setup, static: dict, parts: list[dict]) -> tuple[dict, dict]:
+    """The final weights in :meth:`Network.synapses` order, with their coordinates."""
+    order = static["order"]
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    syn = setup.network.synapses()
+    coords = {
+        "syn_pre": ("synapse", syn["pre"].astype(np.int32)),
+        "syn_post": ("synapse", syn["post"].astype(np.int32)),
+        "projection": ("synapse", syn["projection"].astype(np.int32)),
+    }
+    if setup.carry_weights:
+        return {"weights": ("synapse", parts[0]["w_out"][inverse])}, coords
+    w = np.concatenate([p["w_out"] for p in parts])
+    return {"weights": (("sample", "synapse"), w[:, inverse])}, coords
+
+
+def _to_dataset(setup: _Setup, static: dict, parts: list[dict]) -> xr.Dataset:
+    network, record, n_steps = setup.network, setup.record, setup.n_steps
     dt = network.dt
-    labels = network.unit_labels()
     counts = np.concatenate([p["counts"] for p in parts])
     coords = {
-        "sample": sample_ids.astype(np.int32),
+        "sample": setup.sample_ids.astype(np.int32),
         "unit": np.arange(network.n_units, dtype=np.int32),
-        **{k: ("unit", v) for k, v in labels.items()},
+        **{k: ("unit", v) for k, v in network.unit_labels().items()},
     }
     data = {"counts": (("sample", "unit"), counts)}
-    if o["record_spikes"]:
-        samp, steps, units = [], [], []
-        offset = 0
-        for p in parts:
-            for b in range(p["n_samples"]):
-                k = int(p["n_spikes"][b])
-                st, un = p["spike_step"][b, :k], p["spike_unit"][b, :k]
-                order = np.lexsort((un, st))  # the GPU records a step's spikes in any order
-                steps.append(st[order])
-                units.append(un[order])
-                samp.append(np.full(k, offset + b, dtype=np.int32))
-            offset += p["n_samples"]
-        data["spike_sample"] = ("spike", np.concatenate(samp))
-        data["spike_time"] = ("spike", np.concatenate(steps).astype(np.float64) * dt)
-        data["spike_unit"] = ("spike", np.concatenate(units).astype(np.int32))
-    every = o["record_every"]
-    times = np.arange(0, n_steps, every) * dt
-    if o["vrec_idx"].size:
+    if record.spikes:
+        data.update(_spike_variables(parts, dt))
+    times = np.arange(0, n_steps, record.every) * dt
+    if record.v_index.size:
         coords["time"] = times
-        coords["recorded"] = o["vrec_idx"] + network.n_sources
+        coords["recorded"] = record.v_index + network.n_sources
         data["v"] = (("sample", "time", "recorded"), np.concatenate([p["vrec"] for p in parts]))
-    if o["stdp"] is not None:
+    if setup.stdp is not None:
         coords["time"] = times
-        trace = np.concatenate([p["rate_trace"] for p in parts])[:, ::every]
+        trace = np.concatenate([p["rate_trace"] for p in parts])[:, :: record.every]
         data["depression_rate"] = (("sample", "time"), trace)
-    if o["return_weights"]:
-        inverse = np.empty_like(static["order"])
-        inverse[static["order"]] = np.arange(static["order"].size)
-        syn = network.synapses()
-        coords["syn_pre"] = ("synapse", syn["pre"].astype(np.int32))
-        coords["syn_post"] = ("synapse", syn["post"].astype(np.int32))
-        coords["projection"] = ("synapse", syn["projection"].astype(np.int32))
-        if o["carry_weights"]:
-            data["weights"] = ("synapse", parts[0]["w_out"][inverse])
-        else:
-            w = np.concatenate([p["w_out"] for p in parts])
-            data["weights"] = (("sample", "synapse"), w[:, inverse])
+    if record.weights:
+        weights, weight_coords = _weight_variables(setup, static, parts)
+        data.update(weights)
+        coords.update(weight_coords)
     ds = xr.Dataset(data, coords=coords)
     if "time" in ds.coords:
         ds["time"].attrs["units"] = "ms"
     if "spike_time" in ds:
         ds["spike_time"].attrs["units"] = "ms"
-    n_neu_units = slice(network.n_sources, network.n_units)
-    silent = int(np.count_nonzero(counts[:, n_neu_units].sum(axis=1) == 0))
+    neurons = slice(network.n_sources, network.n_units)
+    silent = int(np.count_nonzero(counts[:, neurons].sum(axis=1) == 0))
     if counts.shape[1] > network.n_sources and silent == counts.shape[0]:
         logger.warning("no LIF neuron spiked in any of the %d samples", silent)
-    stdp = o["stdp"]
     ds.attrs.update(
         {
             "dt": float(dt),
             "duration": float(n_steps * dt),
             "n_steps": int(n_steps),
-            "seed": int(o["seed"]),
-            "backend": o["backend"],
+            "seed": int(setup.seed),
+            "backend": setup.backend,
             "n_silent_samples": silent,
             "neurodyn_version": __version__,
             "network": json.dumps(network.config(), default=_json_default),
-            "stdp": json.dumps(_stdp_config(stdp)),
+            "stdp": json.dumps(_stdp_config(setup.stdp)),
         }
     )
     return ds
@@ -473,8 +575,6 @@ def _json_default(obj):
 def _stdp_config(stdp: STDP | None):
     if stdp is None:
         return None
-    from dataclasses import asdict
-
     cfg = asdict(stdp)
     if stdp.astrocyte is not None:
         cfg["astrocyte"]["populations"] = dict(stdp.astrocyte.populations)
