@@ -407,40 +407,101 @@ def continue_fixed_points(
     x = dyn.check_states(x0, "x0")
     if len(x) != 1:
         raise ValueError(f"x0 has {len(x)} states; expected one state (n_state,)")
-    x = x[0]
     lo, hi = check_interval("p_range", p_range)
     p0 = float(p0)
     if not (lo <= p0 <= hi):
         raise ValueError(f"p0={p0} lies outside p_range={p_range!r}")
-    for name, v in (("ds", ds), ("ds_min", ds_min), ("ds_max", ds_max), ("tol", tol)):
-        check_positive(name, v)
     if direction not in (1, -1):
         raise ValueError(f"direction must be 1 or -1, got {direction!r}")
-    u0 = dyn.check_inputs(inputs, 1, "inputs")[0]
-    e = None
-    if parameter is None:
-        if input_direction is None:
-            if dyn.n_input != 1:
-                raise ValueError(
-                    f"input_direction is needed for a system with n_input={dyn.n_input} "
-                    "(or pass parameter=callable)"
-                )
-            e = np.ones(1)
-        else:
-            e = dyn.check_inputs(input_direction, 1, "input_direction")[0]
-            if not np.any(e):
-                raise ValueError("input_direction must not be zero")
-        pname = parameter_name or "input"
-    elif not callable(parameter):
-        raise ValueError(
-            f"parameter must be callable p -> Dynamics, got {type(parameter).__name__}"
-        )
-    else:
-        pname = parameter_name or "p"
-    sys = _System(dyn, parameter, u0, e, fd_step)
-    d = dyn.n_state
+    steps = _Steps(ds=check_positive("ds", ds), ds_min=check_positive("ds_min", ds_min),
+                   ds_max=check_positive("ds_max", ds_max), tol=check_positive("tol", tol),
+                   max_newton=max_newton, max_turn=max_turn, max_points=max_points,
+                   p_range=(lo, hi))  # fmt: skip
+    sys, pname = _parameterisation(dyn, inputs, input_direction, parameter, fd_step)
+    y = np.append(_start(sys, x[0], p0, tol), p0)
+    bar = progress_bar(total=max_points, progress=progress, desc="continuation", unit="point")
+    with bar:
+        trace = _trace(sys, y, direction, steps, bar, parameter_name or pname)
+    n_unstable, _, stability = classify(trace.growth, marginal_tol)
+    return Branch(
+        parameter=np.array(trace.p),
+        x=np.array(trace.x),
+        eigenvalues=np.array(trace.eigenvalues),
+        growth_rate=trace.growth,
+        stability=stability,
+        n_unstable=n_unstable,
+        arclength=np.array(trace.arclength),
+        bifurcations=trace.bifurcations,
+        status=trace.status,
+        kind=dyn.kind,
+        parameter_name=parameter_name or pname,
+        info={"p0": p0, "p_range": [lo, hi], "ds": ds, "direction": direction, "tol": tol},
+    )
 
-    # Correct the start at fixed p0 (Newton on r(x, p0) = 0).
+
+@dataclass(frozen=True)
+class _Steps:
+    """The step control of a continuation (validated)."""
+
+    ds: float
+    ds_min: float
+    ds_max: float
+    tol: float
+    max_newton: int
+    max_turn: float
+    max_points: int
+    p_range: tuple[float, float]
+
+
+@dataclass
+class _Trace:
+    """The branch as it is traced: one entry per accepted point."""
+
+    p: list
+    x: list
+    eigenvalues: list
+    growth_list: list
+    arclength: list
+    bifurcations: list = field(default_factory=list)
+    status: str = "max_points"
+
+    @property
+    def growth(self) -> np.ndarray:
+        return np.array(self.growth_list)
+
+    def add(self, y, lam, growth, h) -> None:
+        self.p.append(y[-1])
+        self.x.append(y[:-1].copy())
+        self.eigenvalues.append(lam)
+        self.growth_list.append(growth)
+        self.arclength.append(self.arclength[-1] + h)
+
+
+def _parameterisation(dyn, inputs, input_direction, parameter, fd_step):
+    """The system r(x, p) (a :class:`_System`) and the parameter's default name."""
+    u0 = dyn.check_inputs(inputs, 1, "inputs")[0]
+    if parameter is not None:
+        if not callable(parameter):
+            raise ValueError(
+                f"parameter must be callable p -> Dynamics, got {type(parameter).__name__}"
+            )
+        return _System(dyn, parameter, u0, None, fd_step), "p"
+    if input_direction is None:
+        if dyn.n_input != 1:
+            raise ValueError(
+                f"input_direction is needed for a system with n_input={dyn.n_input} "
+                "(or pass parameter=callable)"
+            )
+        e = np.ones(1)
+    else:
+        e = dyn.check_inputs(input_direction, 1, "input_direction")[0]
+        if not np.any(e):
+            raise ValueError("input_direction must not be zero")
+    return _System(dyn, None, u0, e, fd_step), "input"
+
+
+def _start(sys, x, p0, tol):
+    """The fixed point at p0 nearest x (Newton on r(x, p0) = 0); ValueError if none."""
     for _ in range(50):
         r, A, _ = sys.all(x, p0)
         try:
@@ -456,77 +517,64 @@ def continue_fixed_points(
             f"x0 does not converge to a fixed point at p0={p0} (|r| = {np.linalg.norm(r):.3g}); "
             "start from a fixed point (e.g. from find_fixed_points)"
         )
-    y = np.append(x, p0)
+    return x
+
+
+def _trace(sys, y, direction, steps, bar, pname) -> _Trace:
+    """Predictor-corrector steps from y until p leaves its range, the step underflows or
+    max_points are reached; bifurcations are located between accepted points."""
+    d = len(y) - 1
     prev = np.zeros(d + 1)
     prev[d] = direction
-    r, A, rp = sys.all(y[:d], y[d])
+    _, A, rp = sys.all(y[:d], y[d])
     tau = _tangent(A, rp, prev)
     tests, lam, growth = _tests(sys, y, tau, A)
-
-    P, X, L, G, S = [y[d]], [y[:d].copy()], [lam], [growth], [0.0]
-    bifs: list[Bifurcation] = []
-    status = "max_points"
-    h = float(ds)
-    bar = progress_bar(total=max_points, progress=progress, desc="continuation", unit="point")
-    try:
-        while len(P) < max_points:
-            y_new, ok, its = _correct(sys, y + h * tau, tau, tol, max_newton)
-            if not ok:
-                h *= 0.5
-                if h < ds_min:
-                    status = "step_underflow"
-                    logger.info("continuation stopped at p=%.6g: step below ds_min", y[d])
-                    break
-                continue
-            r, A, rp = sys.all(y_new[:d], y_new[d])
-            tau_new = _tangent(A, rp, tau)
-            # A sharp turn of the tangent means the step cut a corner of the branch (and
-            # may have jumped to another branch): retry shorter.
-            if tau_new @ tau < max_turn and h > ds_min:
-                h *= 0.5
-                continue
-            tests_new, lam, growth = _tests(sys, y_new, tau_new, A)
-            for name in ("fold", "stability"):
-                if tests_new[name] == tests[name]:
-                    continue
-                yb, lb, gb = _refine(sys, y, tau, h, name, tests[name], tol, max_newton)
-                if name == "fold":
-                    kind, crit = "fold", lb[np.argmin(np.abs(gb))]
-                else:
-                    kind, crit = _crossing_kind(lb, gb, dyn.kind)
-                    if kind is None:
-                        continue  # a real eigenvalue through 0 (or +1): the fold above
-                bifs.append(
-                    Bifurcation(kind, float(yb[d]), yb[:d].copy(), complex(crit), len(P) - 1)
-                )
-                logger.info("%s at %s=%.8g", kind, pname, yb[d])
-            S.append(S[-1] + h)
-            y, tau, tests = y_new, tau_new, tests_new
-            P.append(y[d])
-            X.append(y[:d].copy())
-            L.append(lam)
-            G.append(growth)
-            bar.update(1)
-            if not (lo <= y[d] <= hi):
-                status = "parameter_range"
+    trace = _Trace([y[d]], [y[:d].copy()], [lam], [growth], [0.0])
+    h = steps.ds
+    lo, hi = steps.p_range
+    while len(trace.p) < steps.max_points:
+        y_new, ok, its = _correct(sys, y + h * tau, tau, steps.tol, steps.max_newton)
+        if not ok:
+            h *= 0.5
+            if h < steps.ds_min:
+                trace.status = "step_underflow"
+                logger.info("continuation stopped at p=%.6g: step below ds_min", y[d])
                 break
-            if its <= 3:
-                h = min(ds_max, 1.5 * h)
-    finally:
-        bar.close()
-    growth_arr = np.array(G)
-    n_unstable, _, stability = classify(growth_arr, marginal_tol)
-    return Branch(
-        parameter=np.array(P),
-        x=np.array(X),
-        eigenvalues=np.array(L),
-        growth_rate=growth_arr,
-        stability=stability,
-        n_unstable=n_unstable,
-        arclength=np.array(S),
-        bifurcations=bifs,
-        status=status,
-        kind=dyn.kind,
-        parameter_name=pname,
-        info={"p0": p0, "p_range": [lo, hi], "ds": ds, "direction": direction, "tol": tol},
-    )
+            continue
+        _, A, rp = sys.all(y_new[:d], y_new[d])
+        tau_new = _tangent(A, rp, tau)
+        # A sharp turn of the tangent means the step cut a corner of the branch (and
+        # may have jumped to another branch): retry shorter.
+        if tau_new @ tau < steps.max_turn and h > steps.ds_min:
+            h *= 0.5
+            continue
+        tests_new, lam, growth = _tests(sys, y_new, tau_new, A)
+        for name in ("fold", "stability"):
+            if tests_new[name] != tests[name]:
+                bif = _locate(sys, y, tau, h, name, tests[name], steps, len(trace.p) - 1)
+                if bif is not None:
+                    trace.bifurcations.append(bif)
+                    logger.info("%s at %s=%.8g", bif.kind, pname, bif.parameter)
+        trace.add(y_new, lam, growth, h)
+        y, tau, tests = y_new, tau_new, tests_new
+        bar.update(1)
+        if not (lo <= y[d] <= hi):
+            trace.status = "parameter_range"
+            break
+        if its <= 3:
+            h = min(steps.ds_max, 1.5 * h)
+    return trace
+
+
+def _locate(sys, y, tau, h, name, left, steps, index):
+    """The bifurcation where test ``name`` changes between y and the arc step h from it
+    (None: an eigenvalue crossing that is the fold, found by its own test)."""
+    d = len(y) - 1
+    yb, lb, gb = _refine(sys, y, tau, h, name, left, steps.tol, steps.max_newton)
+    if name == "fold":
+        kind, crit = "fold", lb[np.argmin(np.abs(gb))]
+    else:
+        kind, crit = _crossing_kind(lb, gb, sys.dyn.kind)
+        if kind is None:
+            return None
+    return Bifurcation(kind, float(yb[d]), yb[:d].copy(), complex(crit), index)

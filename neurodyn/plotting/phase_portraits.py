@@ -283,21 +283,8 @@ def plot_projected_portrait(
         extra = [Line2D([], [], color=c, label=f"{name}={cat}") for cat, c in cats.items()]
     classes = []
     if fixed_points is not None and len(fixed_points):
-        fps = fixed_points
-        st = stabilities(fps)
-        yp = flow.project(fps.x)
-        for i in range(len(fps)):
-            color = stability_color(str(st[i]))
-            ax.scatter(yp[i, 0], yp[i, 1], s=40, color=color, edgecolors="white", lw=0.6, zorder=4)
-            if fps.linearization is None:
-                continue
-            for k in range(int(fps.n_unstable[i])):
-                v = np.real(fps.right[i, :, k])
-                v = v / (np.linalg.norm(v) or 1.0)
-                seg = flow.project(np.stack([fps.x[i] - mode_scale * v, fps.x[i] + mode_scale * v]))
-                ax.plot(seg[:, 0], seg[:, 1], color=color, lw=1.5, zorder=3)
-        classes = list(map(str, st))
-        ax.set_title(f"projected flow with {len(fps)} fixed points")
+        classes = _draw_projected_points(ax, flow, fixed_points, mode_scale)
+        ax.set_title(f"projected flow with {len(fixed_points)} fixed points")
     else:
         ax.set_title("projected flow")
     stability_legend(ax, classes, extra)
@@ -307,6 +294,24 @@ def plot_projected_portrait(
     ax.set_xlabel("PC 1" if pc else "basis vector 1")
     ax.set_ylabel("PC 2" if pc else "basis vector 2")
     return ax
+
+
+def _draw_projected_points(ax, flow, fps, mode_scale):
+    """Fixed points on the plane by stability, each unstable mode a short line through
+    its point (± ``mode_scale`` in state units); returns their stability classes."""
+    st = stabilities(fps)
+    yp = flow.project(fps.x)
+    for i in range(len(fps)):
+        color = stability_color(str(st[i]))
+        ax.scatter(yp[i, 0], yp[i, 1], s=40, color=color, edgecolors="white", lw=0.6, zorder=4)
+        if fps.linearization is None:
+            continue
+        for k in range(int(fps.n_unstable[i])):
+            v = np.real(fps.right[i, :, k])
+            v = v / (np.linalg.norm(v) or 1.0)
+            seg = flow.project(np.stack([fps.x[i] - mode_scale * v, fps.x[i] + mode_scale * v]))
+            ax.plot(seg[:, 0], seg[:, 1], color=color, lw=1.5, zorder=3)
+    return list(map(str, st))
 
 
 def plot_trajectories_3d(

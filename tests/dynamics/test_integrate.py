@@ -208,3 +208,22 @@ def test_bad_arguments_name_themselves(system, kwargs, match):
     kw = {"n_steps": 3, **kwargs}
     with pytest.raises(ValueError, match=match):
         trajectory(system(), [0.1, 0.2], **kw)
+
+
+@pytest.mark.parametrize("kind", ["ode", "map"])
+def test_fixed_point_warmup_takes_the_protocol_steps(kind):
+    """The fixed-point search's warm-up: Euler steps of dt for an ODE, the map itself
+    for a map, each state at its own input; a diverging warm-up is refused."""
+    from neurodyn.analysis.fixed_points.search import _warmup
+
+    dyn = rate_network(kind)
+    rng = np.random.default_rng(6)
+    x0, u = rng.normal(size=(5, 12)), rng.normal(size=(5, 2))
+    x = x0.copy()
+    for _ in range(7):
+        x = dyn.step(x, u)
+    np.testing.assert_allclose(_warmup(dyn, x0, u, 7), x, rtol=1e-14, atol=1e-14)
+    assert _warmup(dyn, x0, u, 0) is x0
+    grow = FunctionDynamics(lambda x, u: 1e200 * x, n_state=1, kind=kind)
+    with pytest.raises(ValueError, match="warm-up diverged"), np.errstate(over="ignore"):
+        _warmup(grow, np.ones((1, 1)), np.zeros((1, 0)), 3)
