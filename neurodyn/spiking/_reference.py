@@ -9,6 +9,8 @@ kernel pushes synaptic input in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = ["counter_uniform", "lif_run_numpy"]
@@ -57,127 +59,184 @@ def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max):
     return np.where(out > w_max, w_max, out)
 
 
+@dataclass(frozen=True)
+class _Synapses:
+    """Per-synapse constants, read from the projection table of the plan."""
+
+    pre: np.ndarray
+    post: np.ndarray  # postsynaptic neuron (0 = first LIF neuron)
+    plastic: np.ndarray
+    mirror: np.ndarray
+    sign: np.ndarray  # -1 on mirrored (anti-Hebbian) projections
+    w_min: np.ndarray
+    w_max: np.ndarray
+    gain: np.ndarray
+    receptor: np.ndarray
+
+    @classmethod
+    def of(cls, p: dict) -> _Synapses:
+        proj = p["syn_proj"]
+        mirror = p["proj_mirror"][proj].astype(bool)
+        return cls(
+            pre=p["syn_pre"],
+            post=p["syn_post"],
+            plastic=p["proj_plastic"][proj].astype(bool),
+            mirror=mirror,
+            sign=np.where(mirror, -1.0, 1.0),
+            w_min=p["proj_wmin"][proj],
+            w_max=p["proj_wmax"][proj],
+            gain=p["proj_gain"][proj],
+            receptor=p["proj_receptor"][proj],
+        )
+
+
+@dataclass
+class _State:
+    """One sample's state between steps (lif.h's per-sample arrays)."""
+
+    v: np.ndarray  # membrane potential
+    ie: np.ndarray  # excitatory, inhibitory current and the jump of delta synapses
+    ii: np.ndarray
+    vj: np.ndarray
+    ref: np.ndarray  # refractory steps left
+    x: np.ndarray  # STDP presynaptic and postsynaptic traces, per unit
+    y: np.ndarray
+    buf: np.ndarray  # ring buffer of delayed input: (delay slot, neuron, receptor)
+    rates: tuple  # STDP rates (potentiation, depression, astrocyte weight and bias)
+
+    @classmethod
+    def initial(cls, p: dict, b: int) -> _State:
+        n, units = p["n_neu"], p["n_src"] + p["n_neu"]
+        return cls(
+            v=p["v0"][b].copy(),
+            ie=np.zeros(n),
+            ii=np.zeros(n),
+            vj=np.zeros(n),
+            ref=np.zeros(n, dtype=np.int32),
+            x=np.zeros(units),
+            y=np.zeros(units),
+            buf=np.zeros((p["max_delay"] + 1, n, 3)),
+            rates=(p["rate_plus0"], p["rate_minus0"], p["astro_w"], p["astro_b"]),
+        )
+
+
 def _run_sample(p: dict, b: int, w: np.ndarray) -> None:
-    M, N, T = p["n_src"], p["n_neu"], p["n_steps"]
-    U, D1 = M + N, p["max_delay"] + 1
-    sid = int(p["sample_ids"][b])
-    v = p["v0"][b].copy()
-    ie, ii, vj = np.zeros(N), np.zeros(N), np.zeros(N)
-    ref = np.zeros(N, dtype=np.int32)
-    x, y = np.zeros(U), np.zeros(U)
-    buf = np.zeros((D1, N, 3))
-    buf_flat = buf.reshape(-1)
-    rp, rm, aw, ab = p["rate_plus0"], p["rate_minus0"], p["astro_w"], p["astro_b"]
-    src_p = p["src_p"][b]
-    src_on = np.flatnonzero(src_p > 0.0)
-    proj, post, pre = p["syn_proj"], p["syn_post"], p["syn_pre"]
-    plastic = p["proj_plastic"][proj].astype(bool)
-    mirror = p["proj_mirror"][proj].astype(bool)
-    sign = np.where(mirror, -1.0, 1.0)
-    wmin, wmax = p["proj_wmin"][proj], p["proj_wmax"][proj]
-    gain, receptor = p["proj_gain"][proj], p["proj_receptor"][proj]
-    every = p["vrec_every"]
+    """Sample ``b`` for every step, in lif.h's order (the engine's module docstring)."""
+    syn = _Synapses.of(p)
     # per-population constants, expanded to one value per neuron
     c = {k: p[k][p["neuron_pop"]] for k in _POP_KEYS}
-
-    for t in range(T):
+    state = _State.initial(p, b)
+    every = p["vrec_every"]
+    for t in range(p["n_steps"]):
         if p["n_vrec"] and t % every == 0:
-            p["vrec"][b, t // every] = v[p["vrec_idx"]]
-        S = np.zeros(U, dtype=bool)
-        if src_on.size:
-            u = counter_uniform(p["seed"], sid, t, src_on)
-            S[src_on] = u < src_p[src_on]
-        if p.get("ev_ptr") is not None:
-            e0, e1 = p["ev_ptr"][b * T + t], p["ev_ptr"][b * T + t + 1]
-            S[p["ev_unit"][e0:e1]] = True
-        fire = (ref == 0) & (v >= c["v_th"])
-        v[fire] = c["v_reset"][fire]
-        ref[fire] = c["ref_steps"][fire]
-        S[M:] = fire
-        units = np.flatnonzero(S)
-        p["counts"][b, units] += 1
-        drive = float(p["astro_sign"][units].astype(np.float64).sum())
-        if p["record_spikes"] and units.size:
-            k0 = int(p["n_spikes"][b])
-            room = max(0, min(units.size, p["spike_cap"] - k0))
-            p["spike_step"][b, k0 : k0 + room] = t
-            p["spike_unit"][b, k0 : k0 + room] = units[:room]
-            p["n_spikes"][b] = k0 + units.size
-
-        # propagate: zero delay into the currents/jump now, the rest into the ring buffer
-        syn = _ranges(p["out_ptr"], units)
-        if syn.size:
-            x_syn = gain[syn] * w[syn]
-            d = p["syn_delay"][syn] if p["max_delay"] > 0 else np.zeros(syn.size, np.int64)
-            now, later = d == 0, d > 0
-            for r, target in ((0, ie), (1, ii), (2, vj)):
-                sel = now & (receptor[syn] == r)
-                np.add.at(target, post[syn][sel], x_syn[sel])
-            if later.any():
-                slot = (t + d[later]) % D1
-                flat = (slot * N + post[syn][later]) * 3 + receptor[syn][later]
-                np.add.at(buf_flat, flat, x_syn[later])
-
+            p["vrec"][b, t // every] = state.v[p["vrec_idx"]]
+        spiked = _spikes(p, b, t, state, c)
+        units = np.flatnonzero(spiked)
+        _count(p, b, t, units)
+        out = _propagate(p, t, state, syn, w, units)
         if p["stdp_on"]:
-            posts = units[units >= M] - M
-            s1 = p["in_syn"][_ranges(p["in_ptr"], posts)]
-            s1 = s1[plastic[s1]]
-            if s1.size:
-                rc = np.where(mirror[s1], rm, rp)
-                ra = np.where(mirror[s1], rp, rm)
-                w[s1] = _stdp(
-                    w[s1],
-                    sign[s1],
-                    rc,
-                    ra,
-                    x[pre[s1]],
-                    y[M + post[s1]],
-                    1.0,
-                    S[pre[s1]].astype(np.float64),
-                    wmin[s1],
-                    wmax[s1],
-                )
-            s2 = syn[plastic[syn] & ~S[M + post[syn]]]
-            if s2.size:
-                rc = np.where(mirror[s2], rm, rp)
-                ra = np.where(mirror[s2], rp, rm)
-                w[s2] = _stdp(
-                    w[s2],
-                    sign[s2],
-                    rc,
-                    ra,
-                    x[pre[s2]],
-                    y[M + post[s2]],
-                    0.0,
-                    1.0,
-                    wmin[s2],
-                    wmax[s2],
-                )
-            sp = S.astype(np.float64)
-            x = p["pre_decay"] * (x + p["pre_inc"] * sp)
-            y = p["post_decay"] * (y + p["post_inc"] * sp)
-            if p["astro_on"]:
-                rm = rm + (aw * drive + ab - rm) / p["astro_tau"]
-            if p["lr_decay"] != 1.0:
-                rp, rm, aw, ab = (r * p["lr_decay"] for r in (rp, rm, aw, ab))
-            if p.get("rate_trace") is not None:
-                p["rate_trace"][b, t] = rm
+            _plasticity(p, b, t, state, syn, w, spiked, units, out)
+        _integrate(p, t, state, c)
 
-        # integrate
-        s = t % D1
-        # Adding a zero buffer leaves a value unchanged, so always adding it gives
-        # the kernels' results whether or not they keep a buffer.
-        cur_e = ie + buf[s, :, 0]
-        cur_i = ii + buf[s, :, 1]
-        jump = vj + buf[s, :, 2]
-        vj[:] = 0.0
-        held = (c["clamp"] != 0) & (ref > 1)  # lif_held
-        v_new = v + c["k_m"] * (c["v_rest"] - v + cur_e + cur_i + c["bias"]) + jump
-        v = np.where(held, v, v_new)
-        ie = cur_e * c["decay_e"]
-        ii = cur_i * c["decay_i"]
-        ref = np.maximum(ref - 1, 0).astype(np.int32)
-        buf[s] = 0.0
+
+def _spikes(p: dict, b: int, t: int, state: _State, c: dict) -> np.ndarray:
+    """Steps 1 and 2: which units spike at step ``t`` (sources, then neurons, which are
+    reset and made refractory)."""
+    m, n_steps = p["n_src"], p["n_steps"]
+    spiked = np.zeros(m + p["n_neu"], dtype=bool)
+    src_p = p["src_p"][b]
+    src_on = np.flatnonzero(src_p > 0.0)
+    if src_on.size:
+        u = counter_uniform(p["seed"], int(p["sample_ids"][b]), t, src_on)
+        spiked[src_on] = u < src_p[src_on]
+    if p.get("ev_ptr") is not None:
+        e0, e1 = p["ev_ptr"][b * n_steps + t], p["ev_ptr"][b * n_steps + t + 1]
+        spiked[p["ev_unit"][e0:e1]] = True
+    fire = (state.ref == 0) & (state.v >= c["v_th"])
+    state.v[fire] = c["v_reset"][fire]
+    state.ref[fire] = c["ref_steps"][fire]
+    spiked[m:] = fire
+    return spiked
+
+
+def _count(p: dict, b: int, t: int, units: np.ndarray) -> None:
+    """Count the spikes and, where asked, record them (as far as the buffer has room)."""
+    p["counts"][b, units] += 1
+    if p["record_spikes"] and units.size:
+        k0 = int(p["n_spikes"][b])
+        room = max(0, min(units.size, p["spike_cap"] - k0))
+        p["spike_step"][b, k0 : k0 + room] = t
+        p["spike_unit"][b, k0 : k0 + room] = units[:room]
+        p["n_spikes"][b] = k0 + units.size
+
+
+def _propagate(p, t, state: _State, syn: _Synapses, w, units) -> np.ndarray:
+    """Step 3: zero delay into the currents and jump now, the rest into the ring buffer;
+    the outgoing synapses of ``units``."""
+    out = _ranges(p["out_ptr"], units)
+    if not out.size:
+        return out
+    n, slots = p["n_neu"], p["max_delay"] + 1
+    x_syn = syn.gain[out] * w[out]
+    d = p["syn_delay"][out] if p["max_delay"] > 0 else np.zeros(out.size, np.int64)
+    now, later = d == 0, d > 0
+    receptor, post = syn.receptor[out], syn.post[out]
+    for r, target in ((0, state.ie), (1, state.ii), (2, state.vj)):
+        sel = now & (receptor == r)
+        np.add.at(target, post[sel], x_syn[sel])
+    if later.any():
+        slot = (t + d[later]) % slots
+        flat = (slot * n + post[later]) * 3 + receptor[later]
+        np.add.at(state.buf.reshape(-1), flat, x_syn[later])
+    return out
+
+
+def _plasticity(p, b, t, state: _State, syn: _Synapses, w, spiked, units, out) -> None:
+    """Step 4: STDP on the plastic synapses into spiking neurons (potentiation side)
+    and out of spiking units into silent ones, then the traces and rates decay."""
+    m = p["n_src"]
+    rp, rm, aw, ab = state.rates
+    drive = float(p["astro_sign"][units].astype(np.float64).sum())
+    into = p["in_syn"][_ranges(p["in_ptr"], units[units >= m] - m)]
+    into = into[syn.plastic[into]]
+    out = out[syn.plastic[out] & ~spiked[m + syn.post[out]]]
+    pre_spiked = spiked[syn.pre[into]].astype(np.float64)
+    for s, post_spike, pre_spike in ((into, 1.0, pre_spiked), (out, 0.0, 1.0)):
+        if s.size:
+            rc = np.where(syn.mirror[s], rm, rp)
+            ra = np.where(syn.mirror[s], rp, rm)
+            w[s] = _stdp(
+                w[s], syn.sign[s], rc, ra, state.x[syn.pre[s]], state.y[m + syn.post[s]],
+                post_spike, pre_spike, syn.w_min[s], syn.w_max[s],
+            )  # fmt: skip
+    sp = spiked.astype(np.float64)
+    state.x = p["pre_decay"] * (state.x + p["pre_inc"] * sp)
+    state.y = p["post_decay"] * (state.y + p["post_inc"] * sp)
+    if p["astro_on"]:
+        rm = rm + (aw * drive + ab - rm) / p["astro_tau"]
+    if p["lr_decay"] != 1.0:
+        rp, rm, aw, ab = (r * p["lr_decay"] for r in (rp, rm, aw, ab))
+    state.rates = (rp, rm, aw, ab)
+    if p.get("rate_trace") is not None:
+        p["rate_trace"][b, t] = rm
+
+
+def _integrate(p: dict, t: int, state: _State, c: dict) -> None:
+    """Step 5: the membrane integrates the currents of this step, then they decay."""
+    s = t % (p["max_delay"] + 1)
+    # Adding a zero buffer leaves a value unchanged, so always adding it gives
+    # the kernels' results whether or not they keep a buffer.
+    cur_e = state.ie + state.buf[s, :, 0]
+    cur_i = state.ii + state.buf[s, :, 1]
+    jump = state.vj + state.buf[s, :, 2]
+    state.vj[:] = 0.0
+    held = (c["clamp"] != 0) & (state.ref > 1)  # lif_held
+    v_new = state.v + c["k_m"] * (c["v_rest"] - state.v + cur_e + cur_i + c["bias"]) + jump
+    state.v = np.where(held, state.v, v_new)
+    state.ie = cur_e * c["decay_e"]
+    state.ii = cur_i * c["decay_i"]
+    state.ref = np.maximum(state.ref - 1, 0).astype(np.int32)
+    state.buf[s] = 0.0
 
 
 def lif_run_numpy(p: dict) -> None:
