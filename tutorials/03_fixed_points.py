@@ -62,8 +62,8 @@ from neurodyn.analysis import (
     sample_initial_states,
     tile_conditions,
 )
-from neurodyn.plotting import plot_eigenvalues, plot_fixed_points
 from neurodyn.dynamics import dynamics
+from neurodyn.plotting import plot_eigenvalues, plot_fixed_points
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop, make_task
 

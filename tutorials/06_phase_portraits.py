@@ -50,14 +50,16 @@ from neurodyn.analysis import (
     find_fixed_points,
     find_limit_cycle,
     lyapunov_spectrum,
+    sample_initial_states,
+)
+from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
+from neurodyn.plotting import (
     plot_bifurcation_diagram,
     plot_lyapunov_spectrum,
     plot_phase_portrait,
     plot_projected_portrait,
     plot_trajectories_3d,
-    sample_initial_states,
 )
-from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 
