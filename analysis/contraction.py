@@ -210,89 +210,144 @@ def certify(
     >>> cert.success, cert.rate > 0, cert.numerical_rate >= cert.rate * (1 - 1e-9)
     (True, True, True)
     """
-    # torch and the models load here, not when neurodyn.analysis is imported.
-    import torch
+    check_int("n_samples", n_samples)
+    seed = resolve_seed(seed)
+    structure = _structure(model)
+    m, source = _metric_arg(metric, structure.own_metric)
+    if source != "model" and not np.allclose(m, structure.own_metric, rtol=1e-12):
+        structure.details["metric"] = f"numerical check in the {source} metric, not the model's own"
+    slopes, kinds = _slope_samples(
+        make_rng(seed, "analysis"), structure, n_samples=n_samples, state_scale=state_scale
+    )
+    lam = _lambda_max(structure, slopes, np.sqrt(m))
+    _numerical_checks(structure, lam, atol)
+    return _certificate(structure, lam, kinds, m, info={
+        "tau": structure.tau, "g": structure.g, "seed": seed, "model": structure.kind,
+        "metric": source, "n_samples": int(n_samples), "state_scale": float(state_scale),
+    })  # fmt: skip
 
+
+@dataclass(frozen=True)
+class _Structure:
+    """What :func:`certify` reads from a model: the Jacobian's parts
+    :math:`J = (-I + WD + L)/\tau`, the slope bound, the structural checks so far."""
+
+    weight: np.ndarray  # W
+    coupling: np.ndarray  # L
+    own_metric: np.ndarray  # the diagonal of the model's own M
+    g: float  # slope bound of φ
+    tau: float
+    module: np.ndarray  # module of each unit
+    module_rates: np.ndarray  # per ms
+    c: float  # certified rate per time constant (0: none)
+    nonlinearity: str
+    kind: str  # "rnns_of_rnns" or "rate"
+    step: dict
+    checks: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+
+def _structure(model) -> _Structure:
+    # torch and the models load here, so that neurodyn.analysis imports without torch.
     from ..rnn_models import RateRNN
     from ..rnn_models.rnns_of_rnns import RNNofRNNs
 
-    check_int("n_samples", n_samples)
-    seed = resolve_seed(seed)
-    rng = make_rng(seed, "analysis")
-    checks: dict[str, bool] = {}
-    details: dict[str, str] = {}
-
     if isinstance(model, RNNofRNNs):
-        net = copy.deepcopy(model.network).to("cpu", torch.float64)
-        with torch.no_grad():
-            w = net.weight().numpy()
-            lc = net.coupling().numpy()
-            own = net.metric().numpy()
-        g, tau = float(net.g), float(model.tau)
-        module = model.unit_coords()["module"]
-        module_rates = np.array([leaf.rate() for _, leaf in net.leaves()]) / tau
-        for name, (ok, detail) in net.checks().items():
-            checks[name], details[name] = bool(ok), detail
-        c = float(net.rate())
-        checks["positive_rate"] = c > 0
-        details["positive_rate"] = f"slowest module rate c = {c:.4g} per time constant"
-        phi_name, kind = model.nonlinearity, "rnns_of_rnns"
-        bound = model.step_bound()
-        alpha, factor = model.alpha, bound.factor(model.alpha)
-        step = {
-            "integrator": model.integrator,
-            "alpha": alpha,
-            "alpha_max": bound.alpha_max,
-            "admissible": bool(bound.admissible(alpha)),
-            "factor": factor,
-            "rate_per_ms": -np.log(max(factor, 1e-300)) / model.dt,
-        }
-        checks["step_admissible"] = step["admissible"]
-        details["step_admissible"] = (
-            f"alpha = dt/tau = {alpha:.4g}, admissible up to {bound.alpha_max:.4g} "
-            f"({model.integrator}); per-step factor {step['factor']:.4g}"
-        )
-    elif isinstance(model, RateRNN):
-        w = model.W.detach().double().cpu().numpy()
-        lc = np.zeros_like(w)
-        own = np.ones(w.shape[0])
-        taus = model.tau.detach().double().cpu().numpy()
-        if np.ptp(taus) > 0:
-            raise ValueError("certify needs one shared tau; the model has per-unit time constants")
-        g, tau = 1.0, float(taus[0])
-        module = np.zeros(w.shape[0], dtype=np.int64)
-        module_rates = np.zeros(1)
-        c = 0.0
-        checks["certified_structure"] = False
-        details["certified_structure"] = "an unconstrained RateRNN has no certifying structure"
-        phi_name, kind = model.config()["nonlinearity"], "rate"
-        step = {"integrator": "euler", "alpha": float(model.dt / tau)}
-    else:
-        raise ValueError(
-            f"certify needs an RNNs-of-RNNs model or a RateRNN, got {type(model).__name__}"
-        )
+        return _assembly_structure(model)
+    if isinstance(model, RateRNN):
+        return _rate_structure(model)
+    raise ValueError(
+        f"certify needs an RNNs-of-RNNs model or a RateRNN, got {type(model).__name__}"
+    )
 
-    m, source = _metric_arg(metric, own)
-    if source != "model" and not np.allclose(m, own, rtol=1e-12):
-        details["metric"] = f"numerical check in the {source} metric, not the model's own"
-    s = np.sqrt(m)
-    n = w.shape[0]
-    # The four kinds of slope samples: at states, uniform, vertices, and the extremes.
+
+def _assembly_structure(model) -> _Structure:
+    """An RNNs-of-RNNs model: its theorems' checks, its metric, its step bound."""
+    import torch  # loaded already with the model (see _structure)
+
+    net = copy.deepcopy(model.network).to("cpu", torch.float64)
+    with torch.no_grad():
+        w, lc, own = net.weight().numpy(), net.coupling().numpy(), net.metric().numpy()
+    tau = float(model.tau)
+    checks, details = {}, {}
+    for name, (ok, detail) in net.checks().items():
+        checks[name], details[name] = bool(ok), detail
+    c = float(net.rate())
+    checks["positive_rate"] = c > 0
+    details["positive_rate"] = f"slowest module rate c = {c:.4g} per time constant"
+    bound = model.step_bound()
+    alpha, factor = model.alpha, bound.factor(model.alpha)
+    step = {
+        "integrator": model.integrator,
+        "alpha": alpha,
+        "alpha_max": bound.alpha_max,
+        "admissible": bool(bound.admissible(alpha)),
+        "factor": factor,
+        "rate_per_ms": -np.log(max(factor, 1e-300)) / model.dt,
+    }
+    checks["step_admissible"] = step["admissible"]
+    details["step_admissible"] = (
+        f"alpha = dt/tau = {alpha:.4g}, admissible up to {bound.alpha_max:.4g} "
+        f"({model.integrator}); per-step factor {step['factor']:.4g}"
+    )
+    return _Structure(
+        weight=w, coupling=lc, own_metric=own, g=float(net.g), tau=tau,
+        module=model.unit_coords()["module"],
+        module_rates=np.array([leaf.rate() for _, leaf in net.leaves()]) / tau,
+        c=c, nonlinearity=model.nonlinearity, kind="rnns_of_rnns", step=step,
+        checks=checks, details=details,
+    )  # fmt: skip
+
+
+def _rate_structure(model) -> _Structure:
+    """An unconstrained RateRNN: nothing certifies it, so only the numerical check runs."""
+    w = model.W.detach().double().cpu().numpy()
+    taus = model.tau.detach().double().cpu().numpy()
+    if np.ptp(taus) > 0:
+        raise ValueError("certify needs one shared tau; the model has per-unit time constants")
+    tau = float(taus[0])
+    return _Structure(
+        weight=w, coupling=np.zeros_like(w), own_metric=np.ones(w.shape[0]), g=1.0, tau=tau,
+        module=np.zeros(w.shape[0], dtype=np.int64), module_rates=np.zeros(1), c=0.0,
+        nonlinearity=model.config()["nonlinearity"], kind="rate",
+        step={"integrator": "euler", "alpha": float(model.dt / tau)},
+        checks={"certified_structure": False},
+        details={"certified_structure": "an unconstrained RateRNN has no certifying structure"},
+    )  # fmt: skip
+
+
+def _slope_samples(rng, structure: _Structure, *, n_samples: int, state_scale: float):
+    """The four kinds of slope samples :math:`d` (at states, uniform, vertices, the
+    extremes) and the kind of each."""
+    n, g = structure.weight.shape[0], structure.g
     x = rng.normal(0.0, state_scale, (n_samples, n))
-    d_state = get_nonlinearity(phi_name).derivative(NUMPY, x)
+    d_state = get_nonlinearity(structure.nonlinearity).derivative(NUMPY, x)
     d_uniform = rng.uniform(0.0, g, (n_samples, n))
     d_vertex = g * (rng.random((n_samples, n)) < 0.5)
     d_extreme = np.stack([np.zeros(n), np.full(n, g)])
     slopes = np.concatenate([d_state, d_uniform, d_vertex, d_extreme])
     kinds = np.array(["state"] * n_samples + ["uniform"] * n_samples + ["vertex"] * n_samples
                      + ["extreme"] * 2)  # fmt: skip
-    lam = np.concatenate(
+    return slopes, kinds
+
+
+def _lambda_max(structure: _Structure, slopes: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """λ_max(sym(M^½ τJ M^-½)) at every slope sample, in chunks of about 64 matrices."""
+    w, lc = structure.weight, structure.coupling
+    n = w.shape[0]
+    return np.concatenate(
         [
             _sym_lambda(-np.eye(n)[None] + w[None] * chunk[:, None, :] + lc[None], s)
             for chunk in np.array_split(slopes, max(1, len(slopes) // 64))
         ]
     )
-    worst = float(lam.max())
+
+
+def _numerical_checks(structure: _Structure, lam: np.ndarray, atol: float) -> None:
+    """Add the numerical checks: negative definite everywhere, and within the
+    certified rate where there is one."""
+    worst, c = float(lam.max()), structure.c
+    checks, details = structure.checks, structure.details
     checks["numerical_negative_definite"] = worst < -atol
     details["numerical_negative_definite"] = (
         f"max over {len(lam)} samples of lambda_max(sym(M^1/2 J M^-1/2)) = {worst:.4g} "
@@ -303,8 +358,12 @@ def certify(
         details["numerical_within_certified_rate"] = (
             f"max lambda_max = {worst:.4g} <= -c = {-c:.4g} required"
         )
-    success = all(checks.values())
-    failed = [k for k, ok in checks.items() if not ok]
+
+
+def _certificate(structure: _Structure, lam, kinds, m, *, info: dict) -> Certificate:
+    c, tau = structure.c, structure.tau
+    success = all(structure.checks.values())
+    failed = [k for k, ok in structure.checks.items() if not ok]
     message = (
         f"contracts in the metric at >= {c / tau:.4g}/ms (c = {c:.4g} per time constant)"
         if success
@@ -314,22 +373,14 @@ def certify(
         success=bool(success),
         message=message,
         rate=c / tau if success else 0.0,
-        numerical_rate=-worst / tau,
+        numerical_rate=-float(lam.max()) / tau,
         metric=m,
-        module=module,
-        module_rates=module_rates,
-        checks=checks,
-        details=details,
+        module=structure.module,
+        module_rates=structure.module_rates,
+        checks=structure.checks,
+        details=structure.details,
         lambda_max=lam / tau,
         sample_kind=kinds,
-        step=step,
-        info={
-            "tau": tau,
-            "g": g,
-            "seed": seed,
-            "model": kind,
-            "metric": source,
-            "n_samples": int(n_samples),
-            "state_scale": float(state_scale),
-        },
+        step=structure.step,
+        info=info,
     )
