@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,16 @@ __all__ = ["NONLINEARITIES", "RateRNN"]
 
 #: Firing-rate functions φ by name (torch functions of the nonlinearity table).
 NONLINEARITIES = {name: NONLINEARITY_TABLE[name].torch_function() for name in RATE_NONLINEARITIES}
+
+
+@dataclass(frozen=True)
+class _Connectivity:
+    """Dale signs per presynaptic unit and the 0/1 connectivity masks of a RateRNN."""
+
+    sign: np.ndarray  # (n_hidden,) +1 excitatory, -1 inhibitory
+    input: np.ndarray  # (n_hidden, n_input)
+    recurrent: np.ndarray  # (n_hidden, n_hidden)
+    output: np.ndarray  # (n_output, n_hidden)
 
 
 class RateRNN(Model):
@@ -148,19 +159,7 @@ class RateRNN(Model):
         self.n_hidden = check_int("n_hidden", n_hidden)
         self.n_output = check_int("n_output", n_output)
         self.dt = check_positive("dt", dt)
-        tau_min = self.dt if tau_min is None else check_positive("tau_min", tau_min)
-        if tau_min < self.dt:
-            raise ValueError(f"tau_min={tau_min} must be >= dt={self.dt} (Euler stability)")
-        tau_arr = check_per_unit("tau", tau, self.n_hidden)
-        if np.any(tau_arr < self.dt):
-            raise ValueError(
-                f"tau must be >= dt={self.dt} ms for every unit; got min(tau)={tau_arr.min()}"
-            )
-        if train_tau and np.any(tau_arr <= tau_min):
-            raise ValueError(
-                f"with train_tau=True every initial tau must exceed tau_min={tau_min} ms; "
-                f"got min(tau)={tau_arr.min()}"
-            )
+        tau_arr, tau_min = self._check_tau(tau, tau_min, train_tau)
         self.phi = NONLINEARITIES[check_choice("nonlinearity", nonlinearity, NONLINEARITIES)]
         if dale:
             e_fraction = check_fraction("e_fraction", e_fraction)
@@ -169,17 +168,6 @@ class RateRNN(Model):
         check_positive("spectral_radius", spectral_radius, allow_zero=True)
         check_positive("noise_rec", noise_rec, allow_zero=True)
         check_positive("noise_in", noise_in, allow_zero=True)
-
-        n_e = max(int(round(e_fraction * self.n_hidden)), 1) if dale else self.n_hidden
-        sign = np.ones(self.n_hidden)
-        sign[n_e:] = -1.0
-        m_in = self._mask("input_mask", input_mask, (self.n_hidden, self.n_input))
-        m_rec = self._mask("recurrent_mask", recurrent_mask, (self.n_hidden, self.n_hidden))
-        if not autapses:
-            np.fill_diagonal(m_rec, 0.0)
-        m_out = self._mask("output_mask", output_mask, (self.n_output, self.n_hidden))
-        if readout_from_e:
-            m_out[:, sign < 0] = 0.0
 
         self._config = {
             "n_input": self.n_input,
@@ -204,23 +192,71 @@ class RateRNN(Model):
         self.noise_rec = float(noise_rec)
         self.noise_in = float(noise_in)
         self.tau_min = float(tau_min)
+        masks = self._connectivity(
+            e_fraction if dale else None, autapses=autapses, readout_from_e=readout_from_e,
+            input_mask=input_mask, recurrent_mask=recurrent_mask, output_mask=output_mask,
+        )  # fmt: skip
+        self._init_parameters(masks, seed=seed, spectral_radius=spectral_radius, bias=bias)
+        self._init_time_constants(tau_arr, train_tau=train_tau)
 
+    def _check_tau(self, tau, tau_min, train_tau) -> tuple[np.ndarray, float]:
+        """The initial time constants per unit and the lower bound of trainable ones."""
+        tau_min = self.dt if tau_min is None else check_positive("tau_min", tau_min)
+        if tau_min < self.dt:
+            raise ValueError(f"tau_min={tau_min} must be >= dt={self.dt} (Euler stability)")
+        tau_arr = check_per_unit("tau", tau, self.n_hidden)
+        if np.any(tau_arr < self.dt):
+            raise ValueError(
+                f"tau must be >= dt={self.dt} ms for every unit; got min(tau)={tau_arr.min()}"
+            )
+        if train_tau and np.any(tau_arr <= tau_min):
+            raise ValueError(
+                f"with train_tau=True every initial tau must exceed tau_min={tau_min} ms; "
+                f"got min(tau)={tau_arr.min()}"
+            )
+        return tau_arr, tau_min
+
+    def _connectivity(self, e_fraction, *, autapses, readout_from_e, input_mask,
+                      recurrent_mask, output_mask) -> _Connectivity:  # fmt: skip
+        """The Dale signs (all +1 without Dale's law, ``e_fraction`` None) and the 0/1
+        masks, with autapses and inhibitory read-outs removed where asked."""
+        n_e = (
+            self.n_hidden if e_fraction is None else max(int(round(e_fraction * self.n_hidden)), 1)
+        )
+        sign = np.ones(self.n_hidden)
+        sign[n_e:] = -1.0
+        m_in = self._mask("input_mask", input_mask, (self.n_hidden, self.n_input))
+        m_rec = self._mask("recurrent_mask", recurrent_mask, (self.n_hidden, self.n_hidden))
+        if not autapses:
+            np.fill_diagonal(m_rec, 0.0)
+        m_out = self._mask("output_mask", output_mask, (self.n_output, self.n_hidden))
+        if readout_from_e:
+            m_out[:, sign < 0] = 0.0
+        return _Connectivity(sign=sign, input=m_in, recurrent=m_rec, output=m_out)
+
+    def _init_parameters(self, masks: _Connectivity, *, seed, spectral_radius, bias) -> None:
+        """Draw the weights from the initialisation stream and register them and the masks."""
         rng = make_rng(seed, "init")
-        w_rec = self._init_recurrent(rng, m_rec, sign, spectral_radius)
+        w_rec = self._init_recurrent(rng, masks.recurrent, masks.sign, spectral_radius)
         w_in = rng.normal(0.0, 1.0 / math.sqrt(self.n_input), (self.n_hidden, self.n_input))
-        w_out = rng.normal(0.0, 1.0 / math.sqrt(max(m_out.sum(1).max(), 1)), m_out.shape)
-
+        fan_out = max(masks.output.sum(1).max(), 1)
+        w_out = rng.normal(0.0, 1.0 / math.sqrt(fan_out), masks.output.shape)
         f = torch.get_default_dtype()
-        self.register_buffer("sign", torch.tensor(sign, dtype=f))
-        self.register_buffer("mask_in", torch.tensor(m_in, dtype=f))
-        self.register_buffer("mask_rec", torch.tensor(m_rec, dtype=f))
-        self.register_buffer("mask_out", torch.tensor(m_out, dtype=f))
-        self.weight_rec = nn.Parameter(torch.tensor(w_rec * m_rec, dtype=f))
-        self.weight_in = nn.Parameter(torch.tensor(w_in * m_in, dtype=f))
-        self.weight_out = nn.Parameter(torch.tensor(w_out * m_out, dtype=f))
+        self.register_buffer("sign", torch.tensor(masks.sign, dtype=f))
+        self.register_buffer("mask_in", torch.tensor(masks.input, dtype=f))
+        self.register_buffer("mask_rec", torch.tensor(masks.recurrent, dtype=f))
+        self.register_buffer("mask_out", torch.tensor(masks.output, dtype=f))
+        self.weight_rec = nn.Parameter(torch.tensor(w_rec * masks.recurrent, dtype=f))
+        self.weight_in = nn.Parameter(torch.tensor(w_in * masks.input, dtype=f))
+        self.weight_out = nn.Parameter(torch.tensor(w_out * masks.output, dtype=f))
         self.bias = nn.Parameter(torch.zeros(self.n_hidden)) if bias else None
         self.bias_out = nn.Parameter(torch.zeros(self.n_output))
-        theta = torch.tensor(np.log(tau_arr - tau_min) if train_tau else tau_arr, dtype=f)
+
+    def _init_time_constants(self, tau_arr: np.ndarray, *, train_tau: bool) -> None:
+        r"""τ as a parameter :math:`\theta = \log(\tau - \tau_{min})` when trained,
+        else as a buffer holding τ; and the initial state."""
+        f = torch.get_default_dtype()
+        theta = torch.tensor(np.log(tau_arr - self.tau_min) if train_tau else tau_arr, dtype=f)
         if train_tau:
             self.tau_param = nn.Parameter(theta)
         else:
