@@ -183,7 +183,10 @@ def phase_plane(
             f"has {dyn.n_state} (use plot_projected_portrait)"
         )
     check_int("n_grid", n_grid, low=3)
-    lims = (check_interval("xlim", xlim), check_interval("ylim", ylim) if dyn.n_state == 2 else None)
+    lims = (
+        check_interval("xlim", xlim),
+        check_interval("ylim", ylim) if dyn.n_state == 2 else None,
+    )
     u = dyn.check_inputs(inputs, 1, "inputs")[0]
     if initial_states is not None:
         initial_states = dyn.check_states(initial_states, "initial_states")

@@ -411,4 +411,3 @@ def trajectory(dynamics, x0, inputs=None, *, n_steps: int, method: str = "auto",
     f = residual_field(dyn, inputs, len(xa))
     with _threads.limit(threads, work=_work(dyn, len(xa)), what="trajectory"):
         return advance(sch, f, xa, n_steps, keep=True)
-

@@ -97,9 +97,7 @@ def test_psychometric_presigned_variable_and_errors():
         psychometric(lr, variable="evidence", signed_by=None, positive=2)
     assert pts["evidence"].attrs["long_name"] == "evidence"
     with pytest.raises(ValueError, match="already signed"):
-        psychometric(
-            ds.assign_coords(ground_truth=("trial", [0, 0, 1, 1, 1])), variable="evidence"
-        )
+        psychometric(ds.assign_coords(ground_truth=("trial", [0, 0, 1, 1, 1])), variable="evidence")
     with pytest.raises(ValueError, match="per-trial variables are"):
         psychometric(ds, variable="coherence", signed_by=None)
     with pytest.raises(ValueError, match="exactly two values"):

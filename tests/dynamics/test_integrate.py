@@ -32,7 +32,9 @@ def errors(method, steps):
     exact = X0 @ expm(A * T).T
     return np.array(
         [
-            np.max(np.abs(trajectory(linear(), X0, n_steps=n, h=T / n, method=method)[:, -1] - exact))
+            np.max(
+                np.abs(trajectory(linear(), X0, n_steps=n, h=T / n, method=method)[:, -1] - exact)
+            )
             for n in steps
         ]
     )

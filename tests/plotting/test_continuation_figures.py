@@ -39,7 +39,9 @@ def test_bifurcation_diagram_draws_the_branch_by_stability(branch):
 def test_bifurcation_diagram_coordinates(branch):
     ax = plot_bifurcation_diagram([branch, branch], coordinate=np.array([2.0]), label_points=False)
     assert ax.get_ylabel() == "projection"
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), 2 * branch.x[: len(ax.lines[0].get_ydata()), 0])
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), 2 * branch.x[: len(ax.lines[0].get_ydata()), 0]
+    )
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="coordinate=3 is not a state index"):
         plot_bifurcation_diagram(branch, coordinate=3)
