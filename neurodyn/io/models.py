@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import rnn_models
 from .._version import __version__
+from ..rnn_models import Model
 from ._formats import MODEL_FILE_HEADER, check_path, describe_file, model_files, suffix_format
 from .atomic import atomic_path
 
@@ -29,20 +31,16 @@ _HEADER = MODEL_FILE_HEADER
 
 def _model_classes():
     """Every model class of :mod:`neurodyn.rnn_models`, by its ``kind``."""
-    from .. import rnn_models
-
     classes = (getattr(rnn_models, name) for name in rnn_models.__all__)
     return {
         cls.kind: cls
         for cls in classes
-        if isinstance(cls, type) and issubclass(cls, rnn_models.Model) and cls.kind
+        if isinstance(cls, type) and issubclass(cls, Model) and cls.kind
     }
 
 
 def _check_model(model, path) -> None:
     """Refuse anything :func:`load_model` could not rebuild, saying what to pass instead."""
-    from ..rnn_models import Model
-
     if isinstance(model, Model):
         if model.kind not in _model_classes():
             raise ValueError(
