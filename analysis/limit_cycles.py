@@ -211,16 +211,6 @@ def _field(dyn, c):
     return lambda x: np.asarray(dyn._residual(NUMPY, x, c))
 
 
-def _tangent_step(dyn, x, M, c, h):
-    r"""One step of states (n, d) and their tangent matrices (n, d, p).
-
-    A map advances as :math:`(F(x), J(x) M)`; an ODE by RK4 with step h on the state and
-    the variational equation :math:`\dot M = A(x) M` with the same stages.
-    """
-    sch = scheme(dyn) if dyn.kind == "map" else scheme(dyn, "rk4", h)
-    return sch.tangent_step(lambda z: _fj(dyn, z, c), x, M)
-
-
 def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
     """RK4 over time T in n_steps: (x_T, M, orbit or None); NaNs signal divergence.
 
@@ -237,7 +227,7 @@ def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
         return out[min(end, n_steps)], M[0], (out[:end] if keep else None)
     x = x0[None].copy()
     orbit = [x0.copy()] if keep else None
-    fj = lambda z: _fj(dyn, z, c)  # noqa: E731
+    fj = lambda z: _fj(dyn, z, c)  # noqa: E731 (the residual and Jacobian at inputs c)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(n_steps):
             x, M = sch.tangent_step(fj, x, M)
@@ -249,7 +239,8 @@ def _flow(dyn, x0, c, T, n_steps, with_monodromy=True, keep=False):
 
 
 def _step(dyn, x, c, h):
-    """One step of the states alone: the map itself, or an RK4 step h of an ODE."""
+    """One step of the states alone: the map itself, or an RK4 step h of an ODE (the
+    simulation of the attractor classification)."""
     sch = scheme(dyn) if dyn.kind == "map" else scheme(dyn, "rk4", h)
     return sch.step(_field(dyn, c), x)
 
@@ -528,12 +519,12 @@ def _stability(mult, marginal_tol):
 
 def _map_orbit(dyn, x, c, k):
     """The k + 1 states of x under the map and the product of the k Jacobians."""
-    d = dyn.n_state
-    xs, M = [x.copy()], np.eye(d)[None]
+    sch, fj = scheme(dyn), (lambda z: _fj(dyn, z, c))
+    xs, M = [x.copy()], np.eye(dyn.n_state)[None]
     y = x[None].copy()
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(k):
-            y, M = _tangent_step(dyn, y, M, c, 1.0)
+            y, M = sch.tangent_step(fj, y, M)  # (F(y), J(y) M)
             xs.append(y[0].copy())
     return np.array(xs), M[0]
 
