@@ -46,8 +46,10 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from .._validation import check_int, check_positive
 from .._version import __version__
+from ..dynamics import dynamics as as_dynamics
 from ..seeding import make_rng, resolve_seed, torch_generator
 from ..threads import policy, state_size
+from .linearization.linearize import linearize
 
 __all__ = [
     "JacobianTimescales",
@@ -555,19 +557,6 @@ class JacobianTimescales:
         return ds
 
 
-def _as_dynamics(model):
-    from ..dynamics import Dynamics, dynamics
-    from ..rnn_models import TimescaleRNN
-
-    if isinstance(model, Dynamics):
-        return model
-    if isinstance(model, TimescaleRNN):
-        from ..dynamics.timescale import TimescaleDynamics
-
-        return TimescaleDynamics.from_model(model)
-    return dynamics(model)
-
-
 def jacobian_timescales(model, states, inputs=None) -> JacobianTimescales:
     """Time constants of the linearised dynamics at ``states``.
 
@@ -593,8 +582,6 @@ def jacobian_timescales(model, states, inputs=None) -> JacobianTimescales:
     >>> round(float(jacobian_timescales(dyn, np.zeros((1, 1))).time_constant[0, 0]), 3)
     1.443
     """
-    from .linearization.linearize import linearize
-
-    dyn = _as_dynamics(model)
+    dyn = as_dynamics(model)
     lin = linearize(dyn, states, inputs)
     return JacobianTimescales(lin.eigenvalues, lin.time_constant, dyn.kind, float(dyn.dt))
