@@ -163,20 +163,30 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
     it_new = np.median(new.candidates.n_iter)
     it_adam = int(adam.candidates.n_iter[0])
     print(f"\n({label}) {len(x0)} initial states, n_state={x0.shape[1]}, kind={new.kind}")
-    print(f"  newton ({new.info['backend']:5s}) {med(t_new):8.3f} s  median {it_new:5.0f} iterations  "
-          f"max q {q_new:.1e}  {describe(new)}")  # fmt: skip
-    print(f"  adam   ({adam.info['backend']:5s}) {med(t_adam):8.3f} s  {it_adam:12d} iterations  "
-          f"max q {q_adam:.1e}  {describe(adam)}")  # fmt: skip
-    print(f"  speed-up {med(ratio):6.1f}x end to end; {med(ratio_method):6.1f}x end to end "
-          f"without the linearization (the same code for both); {med(ratio_search):6.1f}x in "
-          f"the search alone ({med(s_new) * 1e3:.1f} ms vs {med(s_adam) * 1e3:.1f} ms)")  # fmt: skip
-    print(f"  per round, without the linearization: "
-          f"{' '.join(f'{r:.1f}' for r in ratio_method)}; in the search alone: "
-          f"{' '.join(f'{r:.1f}' for r in ratio_search)}   "
-          f"roots newton/adam {len(new.roots)}/{len(adam.roots)}")  # fmt: skip
-    print(f"  newton with share_roots=False: {med(s_own) * 1e3:.1f} ms in the search "
-          f"({med(gain):.2f}x slower), {len(own.roots)} roots, median "
-          f"{np.median(own.candidates.n_iter):.0f} iterations")  # fmt: skip
+    print(
+        f"  newton ({new.info['backend']:5s}) {med(t_new):8.3f} s  median {it_new:5.0f} iterations  "
+        f"max q {q_new:.1e}  {describe(new)}"
+    )
+    print(
+        f"  adam   ({adam.info['backend']:5s}) {med(t_adam):8.3f} s  {it_adam:12d} iterations  "
+        f"max q {q_adam:.1e}  {describe(adam)}"
+    )
+    print(
+        f"  speed-up {med(ratio):6.1f}x end to end; {med(ratio_method):6.1f}x end to end "
+        f"without the linearization (the same code for both); {med(ratio_search):6.1f}x in "
+        f"the search alone ({med(s_new) * 1e3:.1f} ms vs {med(s_adam) * 1e3:.1f} ms)"
+    )
+    print(
+        f"  per round, without the linearization: "
+        f"{' '.join(f'{r:.1f}' for r in ratio_method)}; in the search alone: "
+        f"{' '.join(f'{r:.1f}' for r in ratio_search)}   "
+        f"roots newton/adam {len(new.roots)}/{len(adam.roots)}"
+    )
+    print(
+        f"  newton with share_roots=False: {med(s_own) * 1e3:.1f} ms in the search "
+        f"({med(gain):.2f}x slower), {len(own.roots)} roots, median "
+        f"{np.median(own.candidates.n_iter):.0f} iterations"
+    )
     return med(ratio), med(ratio_method), med(ratio_search)
 
 
@@ -242,16 +252,19 @@ def main(argv=None):
     def cache(name):
         return None if args.cache is None else args.cache / f"{name}{'_quick' if quick else ''}.npz"
 
-    print(f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
-          f"cores {neurodyn.threads.available_cores()}; "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
-          f"rounds {rounds} (x3 for the cases under a second), each newton x{repeats} and "
-          f"adam x1{' (quick)' if quick else ''}")  # fmt: skip
+    print(
+        f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
+        f"cores {neurodyn.threads.available_cores()}; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+        f"rounds {rounds} (x3 for the cases under a second), each newton x{repeats} and "
+        f"adam x1{' (quick)' if quick else ''}"
+    )
 
     # (a) flip-flop, 16-unit tanh RNN, 1024 initial states with noise 0.5
     ff = FlipFlop(dt=10.0, timing={"trial": 500.0})
-    rnn = trained(cache("flipflop_rnn16"), lambda: TorchRNN("rnn", 3, 16, 3, dt=10.0, seed=0), ff,
-                  200, 1e-2)  # fmt: skip
+    rnn = trained(
+        cache("flipflop_rnn16"), lambda: TorchRNN("rnn", 3, 16, 3, dt=10.0, seed=0), ff, 200, 1e-2
+    )
     ds = neurodyn.simulate(rnn, FlipFlop(dt=10.0), n_trials=64, seed=1)
     x0 = sample_initial_states(ds, 1024, noise_scale=0.5, seed=0)
     ratios = {"a": compare("a: flip-flop RNN", rnn, None, x0, repeats, 3 * rounds)}
@@ -274,8 +287,15 @@ def main(argv=None):
         ds = neurodyn.simulate(net, ctx, n_trials=64, seed=1)
         u, _ = condition_inputs(ds, by="context", period="stimulus")
         x0, uu, cond = tile_conditions(sample_initial_states(ds, n_init, seed=0), u)
-        ratios[f"b{n}"] = compare(f"b: context rate RNN {n}", net, uu, x0, repeats,
-                                  rounds * (3 if n <= 64 else 1), conditions=cond)  # fmt: skip
+        ratios[f"b{n}"] = compare(
+            f"b: context rate RNN {n}",
+            net,
+            uu,
+            x0,
+            repeats,
+            rounds * (3 if n <= 64 else 1),
+            conditions=cond,
+        )
         big = (net, ds, u)
         small = net if n == 64 else small
 
@@ -285,8 +305,10 @@ def main(argv=None):
     x0, uu, cond = tile_conditions(sample_initial_states(ds, n_scale // len(u), seed=1), u)
     t, fps, _, _ = timed(lambda: find_fixed_points(net, uu, x0, conditions=cond, progress=False), 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
-    print(f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
-          f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB")  # fmt: skip
+    print(
+        f"\n(c) scale: {len(x0)} initial states, n_state={x0.shape[1]}: {t:.1f} s, "
+        f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB"
+    )
 
     # (d) the eigendecomposition behind linearization (compiled QR up to 64 units,
     # LAPACK's dgeev above, the inverse of the eigenvectors, the sorting) against the
@@ -300,9 +322,11 @@ def main(argv=None):
             t_modes.append(timed_call(lambda J=J: eigenmodes(J, kind="map")))
             t_np.append(timed_call(lambda J=J: np.linalg.eig(J)))
         med = statistics.median
-        print(f"(d) eigendecomposition of {k} random {d}x{d} matrices: "
-              f"{med(t_modes) * 1e3:.3f} ms with eigenmodes (vectors, inverse, sorted), "
-              f"{med(t_np) * 1e3:.3f} ms with np.linalg.eig ({med(t_modes) / med(t_np):.2f}x)")  # fmt: skip
+        print(
+            f"(d) eigendecomposition of {k} random {d}x{d} matrices: "
+            f"{med(t_modes) * 1e3:.3f} ms with eigenmodes (vectors, inverse, sorted), "
+            f"{med(t_np) * 1e3:.3f} ms with np.linalg.eig ({med(t_modes) / med(t_np):.2f}x)"
+        )
 
     print(
         "\nspeed-up of the default method over method='adam' (end to end; end to end "

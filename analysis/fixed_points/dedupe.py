@@ -17,11 +17,9 @@ are never merged.
 When there are few clusters (the usual case: a few dozen fixed points from thousands
 of candidates), comparing the candidates still unassigned with each new
 representative, O(n K d), is faster than building and querying a tree, and KD-trees
-degrade in hundreds of dimensions. The scan is compiled C++ (``neurodyn._C``; 0.03 ms
-for 27 clusters among 1024 candidates of 16 units), or vectorised NumPy where the
-extension is not built (1 ms, each cluster a few array operations). It gives the same
-clusters; after ``max_scan`` clusters the KD-tree carries on with the candidates still
-unassigned, so the bound stays O(n log n).
+degrade in hundreds of dimensions: each cluster costs a few NumPy array operations.
+The scan gives the same clusters; after ``max_scan`` clusters the KD-tree carries on
+with the candidates still unassigned, so the bound stays O(n log n).
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ def state_scale(x) -> float:
     return norm if norm > 0 else 1.0
 
 
-def _scan_numpy(x, order, tol2: float, max_scan: int):
+def _scan(x, order, tol2: float, max_scan: int):
     """Greedy clustering by direct comparison, in the order ``order`` (increasing q).
 
     Forms at most ``max_scan`` clusters; each is complete (it holds every candidate
@@ -148,22 +146,6 @@ def _scan_sorted(x, q, tol2: float, max_scan: int):
     order = np.argsort(q, kind="stable")
     labels, reps = _scan(x, order, tol2, max_scan)
     return order, labels, reps
-
-
-def _scan(x, order, tol2: float, max_scan: int):
-    """:func:`_scan_numpy`, by the compiled scan where ``neurodyn._C`` is built."""
-    from ...backends import get_module
-
-    compiled = get_module("cpp")
-    if compiled is None:
-        return _scan_numpy(x, order, tol2, max_scan)
-    labels = np.full(len(x), -1, dtype=np.int64)
-    reps = np.empty(max_scan, dtype=np.int64)
-    k = compiled.cluster_scan(
-        np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(order, dtype=np.int64),
-        float(tol2), int(max_scan), labels, reps,
-    )  # fmt: skip
-    return labels, reps[:k].copy()
 
 
 def _finish_with_tree(x, members, order, labels, reps, tol):

@@ -3,9 +3,10 @@ r"""The compiled Newton/Levenberg–Marquardt kernel, one candidate per thread.
 Private: called only by :func:`neurodyn.analysis.find_fixed_points`. The kernel is C++
 (``csrc/cpu/newton_cpu.cpp``, with the models in ``csrc/include/neurodyn/newton_model.h``
 and the LU in ``newton_lu.h``), compiled into ``neurodyn._C`` when neurodyn is installed,
-so no call ever waits for compilation. Its algorithm is the one written out below and in
-:mod:`neurodyn.analysis.fixed_points.batched` (the NumPy reference and the torch path); any change
-to one must be mirrored in the other, and the tests compare the two decision by decision.
+so no call ever waits for compilation. Its algorithm is written out below; the array
+solver (:mod:`~neurodyn.analysis.fixed_points.batched`) runs the same method on NumPy or
+torch arrays, and the tests compare both with the plain solver of
+:mod:`~neurodyn.analysis.fixed_points.reference` on where the candidates end.
 
 For each candidate, with residual :math:`r(x)` (``F(x) - x`` or ``f(x)``), its
 Jacobian :math:`A` and :math:`q = \tfrac12\|r\|^2`, every iteration first checks that
@@ -39,12 +40,12 @@ and then:
      :math:`3\rho^*` of :math:`x^*`, where :math:`x^*` is the only root.
 
    The candidate takes :math:`x^*` and its q. This is checked at the start of every
-   iteration and before every chord step;
+   iteration;
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
    :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`
-   (then take one chord step as a polish);
+   (then take one more step with the last Newton step's factors as a polish);
    otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
    the distance to the root) is below that (then take that step as a polish); or
    when a Newton step is at rounding level, :math:`\|\delta\| \le`
@@ -59,13 +60,7 @@ and then:
    :math:`10^6` per iteration for ``patience`` iterations). Normalising by
    :math:`\|A\|` instead would fail: at a slow point A itself is singular;
 3. otherwise factor A and try the Newton step :math:`\delta = -A^{-1}r`, capped at
-   ``max_step``, with Armijo backtracking on q. After a full, uncapped step, take up
-   to ``chord_steps`` chord steps :math:`-A^{-1}r(x_k)` with the same factors while
-   each is at most ``chord_ratio`` times the step before it and lowers q (the
-   Shamanskii method: near a root the error goes from :math:`e_0` to
-   :math:`e_0^2` to :math:`e_0^3`... per factorisation, for the price of residuals
-   and triangular solves). Once q is below ``tol_q`` they go on until two of them
-   locate the root as in 1, so that the root check needs no factorisation;
+   ``max_step``, with Armijo backtracking on q;
 4. if the Newton step fails (singular A, or no decrease in ``n_backtrack``
    halvings), take Levenberg–Marquardt steps
    :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising :math:`\mu` tenfold until q
@@ -74,8 +69,8 @@ and then:
 A root or slow point that ends outside the state set by more than ``state_tol`` (a
 rounding-level tolerance, so that roots on a bound are kept) has left it too.
 
-An iteration (``n_iter``) is one factorisation of A with its Newton step, line
-search, chord steps or LM steps.
+An iteration (``n_iter``) is one factorisation of A with its Newton step and line
+search, or LM steps.
 
 Because each thread carries its candidate to the end, converged candidates cost
 nothing while stragglers finish: the batch never waits for its slowest member. The
@@ -96,26 +91,26 @@ residuals, for per-candidate input drive ``c``:
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 import numpy as np
 
+from ...dynamics.nonlinearities import PHI_CURVATURE
 from ...dynamics.ops import NUMPY
 
 __all__ = [
     "LAPACK_LU",
-    "PHI_CURVATURE",
     "evaluate",
     "jacobian_lipschitz",
     "root_radii",
-    "root_radii_compiled",
     "solve",
     "spectral_norm_bound",
 ]
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
 
-#: Above this order the kernels factor matrices with LAPACK (``kSmallLU`` in
-#: ``csrc/include/neurodyn/newton_lu.h``), below with their own LU: only then do their
+#: Above this order the kernel factors matrices with LAPACK (``kSmallLU`` in
+#: ``csrc/include/neurodyn/newton_lu.h``), below with its own LU: only then do its
 #: threads call BLAS.
 LAPACK_LU = 48
 
@@ -131,8 +126,13 @@ def _f64(a):
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _model_args(spec) -> tuple:
-    return int(spec.model), int(spec.phi), _f64(spec.weight), _f64(spec.bias), _f64(spec.scale)
+def _spec64(spec):
+    """The KernelSpec with float64 C-contiguous arrays, as the kernel reads them."""
+    return spec._replace(weight=_f64(spec.weight), bias=_f64(spec.bias), scale=_f64(spec.scale))
+
+
+def _int64(a):
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def solve(spec, C, group, X, opts, known, bounds, threads: int):
@@ -160,16 +160,21 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int):
     """
     n = len(X)
     q = np.empty(n)
-    n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    root = np.empty(n, dtype=np.int64)
-    lower, upper = (None, None) if bounds is None else (_f64(bounds[0]), _f64(bounds[1]))
+    n_iter, status, root = (np.empty(n, dtype=np.int64) for _ in range(3))
+    known = replace(
+        known,
+        x=_f64(known.x),
+        q=_f64(known.q),
+        group=_int64(known.group),
+        radii=_f64(known.radii),
+        gate=_f64(known.gate),
+    )
+    if bounds is not None:
+        bounds = (_f64(bounds[0]), _f64(bounds[1]))
+    out = (q, n_iter, status, root)
     _module().newton_solve(
-        *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X,
-        vars(opts), _f64(known.x),
-        _f64(known.q),
-        np.ascontiguousarray(known.group, dtype=np.int64), _f64(known.radii), _f64(known.gate),
-        float(known.snap_tol), lower, upper, q, n_iter, status, root, int(threads),
-    )  # fmt: skip
+        _spec64(spec), _f64(C), _int64(group), X, opts, known, bounds, *out, int(threads)
+    )
     return q, n_iter, status, root
 
 
@@ -179,20 +184,15 @@ def evaluate(spec, C, X):
     X = _f64(X)
     n, d = X.shape
     R, A = np.empty((n, d)), np.empty((n, d, d))
-    _module().newton_evaluate(*_model_args(spec), _f64(C), X, R, A)
+    _module().newton_evaluate(_spec64(spec), _f64(C), X, R, A)
     return R, A
-
-
-#: Largest |φ''| of each nonlinearity code (tanh, relu, softplus, rectified tanh):
-#: tanh'' = -2 tanh (1 - tanh²) peaks at tanh = ±1/√3; softplus'' = σ(1 - σ) ≤ 1/4.
-#: relu and the rectified tanh have a kink, so their Jacobians are not Lipschitz.
-PHI_CURVATURE = (4.0 / (3.0 * np.sqrt(3.0)), np.inf, 0.25, np.inf)
 
 
 def jacobian_lipschitz(spec) -> float:
     r"""A Lipschitz constant L of the residual's Jacobian: :math:`\|A(x) - A(y)\|_2 \le L\|x - y\|_2`.
 
-    With :math:`c = \sup|\phi''|` (``PHI_CURVATURE``):
+    With :math:`c = \sup|\phi''|` (the curvature bound of the nonlinearity table,
+    :data:`neurodyn.dynamics.nonlinearities.PHI_CURVATURE`):
 
     * rate, :math:`A(x) = \mathrm{diag}(s)(W\,\mathrm{diag}\,\phi'(x) - I)`:
       :math:`A(x) - A(y) = \mathrm{diag}(s)\,W\,\mathrm{diag}(\phi'(x) - \phi'(y))`, so
@@ -293,23 +293,4 @@ def root_radii(dyn, spec, X, C):
     if K:
         gate[0] = np.max(0.5 * bound * bound)
         gate[1] = np.max(radii[:, 1])
-    return radii, gate
-
-
-def root_radii_compiled(spec, C, group, X, threads: int):
-    """:func:`root_radii` by the compiled kernel, its own model evaluation and LU, on
-    ``threads`` threads: root k has the prepared input ``C[group[k]]`` (C: (G, width))."""
-    X = _f64(X)
-    K = len(X)
-    radii, gate = np.zeros((K, 2)), np.zeros(2)
-    lip = jacobian_lipschitz(spec) if K else np.inf
-    if not np.isfinite(lip):
-        return radii, gate
-    bound = np.empty(K)
-    _module().newton_root_radii(
-        *_model_args(spec), _f64(C), np.ascontiguousarray(group, dtype=np.int64), X, float(lip),
-        radii, bound, int(threads),
-    )  # fmt: skip
-    gate[0] = np.max(0.5 * bound * bound)
-    gate[1] = np.max(radii[:, 1])
     return radii, gate

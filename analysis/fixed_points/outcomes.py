@@ -5,8 +5,15 @@ Kept apart from the solvers so that reading a result imports neither.
 """
 
 RUNNING, ROOT, SLOW, DIVERGED, SINGULAR, STALLED, MAX_ITER, LEFT_STATE_SET = (
-    -1, 0, 1, 2, 3, 4, 5, 6,
-)  # fmt: skip
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+)
 
 #: Outcome of a candidate by code: ``(status, reason)``. Status is "root", "slow"
 #: or "failed"; the reason says why a candidate failed.

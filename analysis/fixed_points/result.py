@@ -146,10 +146,15 @@ class FixedPoints:
             for f in ("x", "inputs", "q", "speed", "status", "n_iter", "n_candidates", "condition")
         }
         keep = dict(
-            kind=self.kind, dt=self.dt, time_unit=self.time_unit, state_dim=self.state_dim,
-            condition_names=self.condition_names, input_names=self.input_names,
-            state_coords=self.state_coords, info=dict(self.info),
-        )  # fmt: skip
+            kind=self.kind,
+            dt=self.dt,
+            time_unit=self.time_unit,
+            state_dim=self.state_dim,
+            condition_names=self.condition_names,
+            input_names=self.input_names,
+            state_coords=self.state_coords,
+            info=dict(self.info),
+        )
         return FixedPoints(**per_point, linearization=lin, candidates=None, **keep)
 
     @property

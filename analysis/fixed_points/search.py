@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,14 +35,16 @@ from ... import backends
 from ..._validation import check_choice, check_int, check_positive
 from ...dynamics import Dynamics
 from ...dynamics import dynamics as as_dynamics
+from ...dynamics.integrate import residual_field, scheme
 from ...dynamics.ops import NUMPY, TORCH
 from ...progress import check_progress, progress_bar, shows_bar
 from ...threads import check_threads, limit, one_blas_thread
 from ..linearization.linearize import _linearize_prepared
 from . import kernel
 from .adam import AdamOptions, solve_adam
-from .batched import KnownRoots, SolverOptions, solve_batched
+from .batched import solve_batched
 from .dedupe import cluster, state_scale
+from .options import KnownRoots, SolverOptions
 from .outcomes import OUTCOMES, ROOT, SLOW
 from .result import Candidates, FixedPoints
 
@@ -97,18 +99,14 @@ def _shares_roots(n: int, snap_tol: float) -> bool:
     return snap_tol > 0 and n >= 2 * SAMPLE_EVERY
 
 
-def _root_radii(dyn, backend, x, C, group, prepared, threads):
+def _root_radii(dyn, x, C):
     """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
-    (K, d) with inputs C (K, m) (input group ``group``, prepared ``prepared[group]`` for
-    the compiled kernel), for models with a compiled kernel's structure and a Lipschitz
-    bound on their Jacobian (:func:`neurodyn.analysis.fixed_points.kernel.root_radii`); zeros
-    otherwise. The compiled kernel computes them on ``threads`` threads, the other
-    backends in NumPy; the two agree to rounding."""
+    (K, d) with inputs C (K, m), for models with a compiled kernel's structure and a
+    Lipschitz bound on their Jacobian
+    (:func:`neurodyn.analysis.fixed_points.kernel.root_radii`); zeros otherwise."""
     spec = dyn.kernel_spec()
     if spec is None or not len(x):
         return np.zeros((len(x), 2)), np.zeros(2)
-    if backend == "cpp":
-        return kernel.root_radii_compiled(spec, prepared, group, x, threads)
     return kernel.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
 
 
@@ -130,92 +128,146 @@ def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
     return min(n, chunk) * d**3
 
 
-def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, threads):
-    """Solve all candidates on ``threads`` threads; returns NumPy
-    ``(x, q, n_iter, status, source)``.
+@dataclass(frozen=True)
+class _Plan:
+    """How the search runs: the settings :func:`find_fixed_points` validated and derived.
 
-    With ``snap_tol`` > 0 (Newton only), a sample of every ``SAMPLE_EVERY``-th candidate
-    is solved first; its distinct roots become known roots at which the other
-    candidates may stop (step 0 of :mod:`neurodyn.analysis.fixed_points.kernel`). ``source[i]`` is
-    then the sample candidate whose root candidate i stopped at (it holds the same x
-    and q), and -1 for the candidates that found their own.
+    ``snap_tol`` is the de-duplication radius where candidates share the sample's
+    roots (0: every candidate finds its own), ``tol`` the de-duplication radius,
+    ``group`` the input group of each candidate (numbered from 0; its candidates share
+    one input).
     """
 
-    n = len(X)
-    if method == "adam":
-        if backend == "torch":
+    method: str
+    backend: str
+    options: SolverOptions | AdamOptions
+    chunk: int
+    snap_tol: float
+    tol: float
+    scale: float
+    group: np.ndarray
+
+
+@dataclass
+class _Solved:
+    """Where every candidate ended: NumPy ``x (n, d), q, n_iter, code (n,)``, and
+    ``source[i]``, the candidate whose root candidate i stopped at (-1 if none)."""
+
+    x: np.ndarray
+    q: np.ndarray
+    n_iter: np.ndarray
+    code: np.ndarray
+    source: np.ndarray
+
+
+def _run_adam(dyn, plan: _Plan, X, C) -> _Solved:
+    """Adam on every candidate, on the torch device or in NumPy."""
+    if plan.backend == "torch":
+        ops = TORCH()
+        xt = ops.asarray(X, ops.torch.zeros((), dtype=ops.torch.float64, device=dyn.device))
+        out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), plan.options)
+        out = tuple(ops.to_numpy(a) for a in out)
+    else:
+        out = solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), plan.options)
+    return _Solved(*out, np.full(len(X), -1, dtype=np.int64))
+
+
+class _Chunks:
+    """Solves candidates chunk by chunk with the plan's Newton backend, updating the
+    arrays x, q, n_iter, status and root (index of the known root a candidate stopped
+    at) in place, and the progress bar."""
+
+    def __init__(self, dyn, plan: _Plan, x, C, group, bar, threads):
+        n = len(x)
+        self.dyn, self.plan, self.x, self.C, self.group = dyn, plan, x, C, group
+        self.bar, self.threads = bar, threads
+        self.q = np.empty(n)
+        self.n_iter, self.status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        self.root = np.full(n, -1, dtype=np.int64)
+        self.bounds = dyn.state_bounds()
+        self.prepared = None  # the torch backend prepares each chunk on its device
+        if plan.backend == "cpp":
+            # One prepared input per input group: the kernel reads row group[k] for
+            # candidate k. member[g] is some candidate of group g.
+            member = np.zeros(int(group.max()) + 1, dtype=np.int64)
+            member[group] = np.arange(n)
+            self.prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
+        elif plan.backend == "numpy":
+            self.prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C))
+
+    def __call__(self, begin: int, end: int, known: KnownRoots) -> None:
+        for start in range(begin, end, self.plan.chunk):
+            sl = slice(start, min(start + self.plan.chunk, end))
+            self._solve(sl, known)
+            if self.bar is not None:
+                self.bar.update(sl.stop - sl.start)
+
+    def _solve(self, sl: slice, known: KnownRoots) -> None:
+        dyn, opts, backend = self.dyn, self.plan.options, self.plan.backend
+        out = (self.q, self.n_iter, self.status, self.root)
+        if backend == "cpp":
+            res = kernel.solve(
+                dyn.kernel_spec(),
+                self.prepared,
+                self.group[sl],
+                self.x[sl],
+                opts,
+                known,
+                self.bounds,
+                self.threads,
+            )
+            for a, r in zip(out, res, strict=True):
+                a[sl] = r
+            return
+        if backend == "numpy":
+            res = solve_batched(
+                dyn, NUMPY, self.x[sl], self.prepared[sl], opts, known, self.group[sl], self.bounds
+            )
+        else:
             ops = TORCH()
-            xt = ops.asarray(X, ops.torch.zeros((), dtype=ops.torch.float64, device=dyn.device))
-            out = solve_adam(dyn, ops, xt, dyn._prepare(ops, ops.asarray(C, xt)), opts)
-            return (*(ops.to_numpy(a) for a in out), np.full(n, -1, dtype=np.int64))
-        out = solve_adam(dyn, NUMPY, X, dyn._prepare(NUMPY, C), opts)
-        return (*out, np.full(n, -1, dtype=np.int64))
-    two_pass = _shares_roots(n, snap_tol)
+            xt = ops.torch.as_tensor(self.x[sl], dtype=ops.torch.float64, device=dyn.device)
+            ct = dyn._prepare(ops, ops.asarray(self.C[sl], xt))
+            res = solve_batched(dyn, ops, xt, ct, opts, known, self.group[sl], self.bounds)
+            res = tuple(ops.to_numpy(a) for a in res)
+        for a, r in zip((self.x, *out), res, strict=True):
+            a[sl] = r
+
+
+def _run_newton(dyn, plan: _Plan, X, C, progress, threads) -> _Solved:
+    """Newton on every candidate, on ``threads`` threads.
+
+    With ``plan.snap_tol`` > 0, a sample of every ``SAMPLE_EVERY``-th candidate is
+    solved first; its distinct roots become known roots at which the other candidates
+    may stop (step 0 of :mod:`neurodyn.analysis.fixed_points.kernel`).
+    """
+    n = len(X)
+    two_pass = _shares_roots(n, plan.snap_tol)
     order = np.arange(n)
     if two_pass:  # the sample first, then the rest
         rest = np.ones(n, dtype=bool)
         rest[::SAMPLE_EVERY] = False
         order = np.concatenate([order[::SAMPLE_EVERY], order[rest]])
-    x, C, group = X[order], C[order], group[order]
-    q = np.empty(n)
-    n_iter, status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    root = np.full(n, -1, dtype=np.int64)  # index of the known root each stopped at
-    bounds = dyn.state_bounds()
-    spec = dyn.kernel_spec() if backend == "cpp" else None
-    prepared = None  # the torch backend prepares each chunk on its device
-    if backend == "cpp":
-        # One prepared input per input group (numbered from 0, its candidates share
-        # one input): the kernel reads row group[k] for candidate k. member[g] is some
-        # candidate of group g.
-        member = np.zeros(int(group.max()) + 1, dtype=np.int64)
-        member[group] = np.arange(n)
-        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
-    elif backend == "numpy":
-        prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C))
+    x, C, group = X[order], C[order], plan.group[order]
     # No bar at all where none is shown: even a disabled one costs 0.1 ms to set up.
     bar = (
         progress_bar(total=n, progress=progress, desc="fixed points", unit="candidate")
         if shows_bar(progress)
         else None
     )
-
-    def solve(begin, end, known):
-        for start in range(begin, end, chunk):
-            sl = slice(start, min(start + chunk, end))
-            if backend == "cpp":
-                q[sl], n_iter[sl], status[sl], root[sl] = kernel.solve(
-                    spec, prepared, group[sl], x[sl], opts, known, bounds, threads
-                )
-            elif backend == "numpy":
-                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = solve_batched(
-                    dyn, NUMPY, x[sl], prepared[sl], opts, known, group[sl], bounds
-                )
-            else:
-                ops = TORCH()
-                xt = ops.torch.as_tensor(x[sl], dtype=ops.torch.float64, device=dyn.device)
-                ct = dyn._prepare(ops, ops.asarray(C[sl], xt))
-                out = solve_batched(dyn, ops, xt, ct, opts, known, group[sl], bounds)
-                x[sl], q[sl], n_iter[sl], status[sl], root[sl] = (ops.to_numpy(a) for a in out)
-            if bar is not None:
-                bar.update(sl.stop - sl.start)
-
+    solve = _Chunks(dyn, plan, x, C, group, bar, threads)
     # The kernel's threads call LAPACK (above kernel.LAPACK_LU units): one BLAS thread
     # inside each.
-    blas = one_blas_thread() if backend == "cpp" else contextlib.nullcontext()
+    blas = one_blas_thread() if plan.backend == "cpp" else contextlib.nullcontext()
+    reps = np.zeros(0, dtype=np.int64)
     try:
         with blas:
-            known = KnownRoots.none(dyn.n_state)
-            reps = np.zeros(0, dtype=np.int64)
             first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
-            solve(0, first, known)
+            solve(0, first, KnownRoots.none(dyn.n_state))
             if two_pass:
-                roots = np.flatnonzero(status[:first] == ROOT)
-                _, reps = cluster(x[roots], q[roots], snap_tol, group[roots])
-                reps = roots[reps]
-                radii, gate = _root_radii(
-                    dyn, backend, x[reps], C[reps], group[reps], prepared, threads
-                )
-                known = KnownRoots(x[reps], q[reps], group[reps], snap_tol, radii, gate)
+                roots = np.flatnonzero(solve.status[:first] == ROOT)
+                reps = roots[cluster(x[roots], solve.q[roots], plan.snap_tol, group[roots])[1]]
+                radii, gate = _root_radii(dyn, x[reps], C[reps])
+                known = KnownRoots(x[reps], solve.q[reps], group[reps], plan.snap_tol, radii, gate)
                 solve(first, n, known)
     finally:
         if bar is not None:
@@ -223,9 +275,9 @@ def _run(dyn, method, backend, X, C, opts, chunk, progress, group, snap_tol, thr
     back = np.empty(n, dtype=np.int64)
     back[order] = np.arange(n)
     source = np.full(n, -1, dtype=np.int64)
-    hit = root >= 0
-    source[hit] = order[reps[root[hit]]]
-    return x[back], q[back], n_iter[back], status[back], source[back]
+    hit = solve.root >= 0
+    source[hit] = order[reps[solve.root[hit]]]
+    return _Solved(x[back], solve.q[back], solve.n_iter[back], solve.status[back], source[back])
 
 
 def find_fixed_points(
@@ -373,60 +425,112 @@ def find_fixed_points(
     check_progress(progress)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size)
-    scale = state_scale(X0)
-    options = _options(method, options, tol_q, max_iter, X0, scale)
+    plan = _plan(
+        dyn, method, backend, X0, U, options, tol_q, max_iter, unique_tol, share_roots, chunk_size
+    )
+    n, d = X0.shape
+    work = _work(method, backend, n, d, plan.chunk)
+    with limit(threads, work=work, what="find_fixed_points") as n_threads:
+        start = time.perf_counter()
+        X = _warmup(dyn, X0, U, warmup)
+        if method == "adam":
+            solved = _run_adam(dyn, plan, X, U)
+        else:
+            solved = _run_newton(dyn, plan, X, U, progress, n_threads)
+        elapsed = time.perf_counter() - start
+        fixed_point, reps = _distinct(solved, plan.group, plan.tol)
+        lin_start = time.perf_counter()
+        lin, speed = _linearize(
+            dyn, solved.x[reps], U[reps], linearize_points, marginal_tol, n_threads
+        )
+        linearize_s = time.perf_counter() - lin_start
+    info = {
+        "method": method,
+        "backend": backend,
+        "threads": int(n_threads),
+        "options": dict(vars(plan.options)),
+        "unique_tol": unique_tol,
+        "state_scale": plan.scale,
+        "marginal_tol": marginal_tol,
+        "warmup": int(warmup),
+        "share_roots": _shares_roots(n, plan.snap_tol),
+        "n_candidates": n,
+        "failures": _failures(solved.code, n),
+        "elapsed_s": elapsed,
+        "linearize_s": linearize_s,
+    }
+    return _label(
+        dyn, X0, U, cond, solved, fixed_point, reps, lin, speed, info, condition_names, input_names
+    )
 
+
+def _plan(
+    dyn, method, backend, X0, U, options, tol_q, max_iter, unique_tol, share_roots, chunk_size
+) -> _Plan:
+    """The settings of the search, from the validated arguments."""
+    scale = state_scale(X0)
     n, d = X0.shape
     if chunk_size is None:
         # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
         chunk_size = 4096 if backend == "cpp" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
-    work = _work(method, backend, n, d, chunk_size)
-    with limit(threads, work=work, what="find_fixed_points") as n_threads:
-        start = time.perf_counter()
-        X = _warmup(dyn, X0, U, warmup)
-        if np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
-            input_group = np.zeros(n, dtype=np.int64)
-        else:
-            input_group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
-        snap_tol = unique_tol * scale if share_roots and method == "newton" else 0.0
-        x, q, n_iter, code, source = _run(
-            dyn, method, backend, X, U, options, chunk_size, progress, input_group, snap_tol,
-            n_threads,
-        )  # fmt: skip
-        elapsed = time.perf_counter() - start
-        status, reason = _STATUS[code], _REASON[code]
-        fixed_point, reps = _distinct(x, q, code, source, input_group, unique_tol * scale)
-        lin_start = time.perf_counter()
-        c_rep = dyn._prepare(NUMPY, U[reps])
-        lin = None
-        if linearize_points and len(reps):
-            r_rep, A_rep = dyn._residual_jacobian(NUMPY, x[reps], c_rep)
-            lin = _linearize_prepared(dyn, x[reps], c_rep, A_rep, marginal_tol, n_threads)
-        else:
-            r_rep = dyn._residual(NUMPY, x[reps], c_rep)
-        linearize_s = time.perf_counter() - lin_start
-    r_rep = np.asarray(r_rep)
-    speed = np.sqrt(np.sum(r_rep**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+    if np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
+        group = np.zeros(n, dtype=np.int64)
+    else:
+        group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
+    return _Plan(
+        method=method,
+        backend=backend,
+        options=_options(method, options, tol_q, max_iter, X0, scale),
+        chunk=chunk_size,
+        snap_tol=unique_tol * scale if share_roots and method == "newton" else 0.0,
+        tol=unique_tol * scale,
+        scale=scale,
+        group=group,
+    )
+
+
+def _linearize(dyn, x, U, linearize_points, marginal_tol, threads):
+    """The linearization at the distinct points x with inputs U (None when not asked
+    for) and their speed, the residual's norm per ms (per step for maps)."""
+    c = dyn._prepare(NUMPY, U)
+    lin = None
+    if linearize_points and len(x):
+        # The residual comes with the Jacobian the linearization needs anyway.
+        r, A = dyn._residual_jacobian(NUMPY, x, c)
+        lin = _linearize_prepared(dyn, x, c, A, marginal_tol, threads)
+    else:
+        r = dyn._residual(NUMPY, x, c)
+    r = np.asarray(r)
+    return lin, np.sqrt(np.sum(r**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+
+
+def _failures(code, n: int) -> dict[str, int]:
+    """The number of failed candidates by reason (logged where any failed)."""
     by_code = np.bincount(code, minlength=len(_REASON))
     failures = {str(k): int(by_code[c]) for c, k in enumerate(_REASON) if k}
     if any(failures.values()):
         counts = {k: v for k, v in failures.items() if v}
         logger.info("%d of %d candidates failed: %s", sum(counts.values()), n, counts)
-    info = {
-        "method": method,
-        "backend": backend,
-        "threads": int(n_threads),
-        "options": {k: v for k, v in vars(options).items()},
-        "unique_tol": unique_tol,
-        "state_scale": scale,
-        "marginal_tol": marginal_tol,
-        "warmup": int(warmup),
-        "share_roots": _shares_roots(n, snap_tol),
-        "n_candidates": n,
-        "failures": failures,
-        "elapsed_s": elapsed,
-        "linearize_s": linearize_s,
-    }
+    return failures
+
+
+def _label(
+    dyn,
+    X0,
+    U,
+    cond,
+    solved: _Solved,
+    fixed_point,
+    reps,
+    lin,
+    speed,
+    info,
+    condition_names,
+    input_names,
+) -> FixedPoints:
+    """The result: the distinct points ``reps`` and every candidate, labelled."""
+    status, reason = _STATUS[solved.code], _REASON[solved.code]
+    x, q, n_iter = solved.x, solved.q, solved.n_iter
     good = fixed_point >= 0
     return FixedPoints(
         x=x[reps],
@@ -450,8 +554,7 @@ def find_fixed_points(
     )
 
 
-def _check_states_and_inputs(dyn, initial_states, inputs, conditions, condition_names,
-                             input_names):  # fmt: skip
+def _check_states_and_inputs(dyn, initial_states, inputs, conditions, condition_names, input_names):
     """Validated ``(X0 (n, d), U (n, m), conditions (n,), condition_names)``."""
     if initial_states is None:
         raise ValueError(
@@ -509,16 +612,17 @@ def _warmup(dyn, X0, U, warmup: int):
     itself without (the search works on a reordered copy)."""
     if warmup == 0:
         return X0
-    X = X0.copy()
+    sch = scheme(dyn, "map" if dyn.kind == "map" else "euler")
+    f = residual_field(dyn, U, len(X0))
+    X = X0
     for _ in range(warmup):
-        r = np.asarray(dyn._residual(NUMPY, X, dyn._prepare(NUMPY, U)))
-        X = X + (r if dyn.kind == "map" else dyn.dt * r)
+        X = sch.step(f, X)
         if not np.all(np.isfinite(X)):
             raise ValueError("the warm-up diverged; use warmup=0 or smaller initial states")
     return X
 
 
-def _distinct(x, q, code, source, input_group, tol):
+def _distinct(solved: _Solved, input_group, tol):
     """De-duplicate the candidates that did not fail (solver ``code`` ROOT or SLOW):
     ``(fixed_point (n,), reps (k,))``, the cluster of each candidate (-1 for failures)
     and each cluster's representative.
@@ -526,6 +630,7 @@ def _distinct(x, q, code, source, input_group, tol):
     Candidates that stopped at a root of the sample hold a copy of that candidate's x
     and q, so they fall in its cluster: only the others are compared.
     """
+    x, q, code, source = solved.x, solved.q, solved.code, solved.source
     good = np.flatnonzero((code == ROOT) | (code == SLOW))
     own = good[source[good] < 0]
     groups = input_group[own] * 2 + (code[own] == SLOW)

@@ -2,13 +2,11 @@ r"""Eigendecomposition of a batch of real matrices: compiled, on threads, with a
 
 Private; :func:`neurodyn.analysis.linearization.linearize.eigenmodes` and
 :func:`~neurodyn.analysis.linearize` call :func:`modes`. ``np.linalg.eig`` runs its
-batch on one thread, one LAPACK ``dgeev`` call per matrix, and for the few dozen
-small Jacobians of a network's fixed points most of ``dgeev``'s time is overhead
-(about 75 µs for a 16 × 16 matrix). The compiled kernel (``csrc/cpu/eig_cpu.cpp``,
-built with neurodyn) shares the matrices among OpenMP threads and decomposes each
-up to ``SMALL`` × ``SMALL`` with its own Hessenberg reduction, Francis double-shift
-QR and back substitution (``csrc/cpu/hqr_cpu.cpp``), and above that, or should that
-QR iteration not converge, with the same ``dgeev`` as NumPy (SciPy's LAPACK).
+batch on one thread, one LAPACK ``dgeev`` call per matrix, and leaves the phase of
+the vectors, the sorting and the left vectors to further NumPy passes. The compiled
+kernel (``csrc/cpu/eig_cpu.cpp``, built with neurodyn) shares the matrices among
+OpenMP threads and does all of that per matrix, with the same ``dgeev`` as NumPy
+(SciPy's LAPACK).
 
 Either way each eigenvector has unit Euclidean norm and its largest component real
 and positive (the *standard phase*: the eigen-equation leaves the phase free, and
@@ -31,19 +29,8 @@ import numpy as np
 
 from ... import backends
 from ...threads import one_blas_thread
-from ..fixed_points.kernel import LAPACK_LU
 
-__all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
-
-#: Matrices up to this order are decomposed by the compiled QR of ``hqr_cpu.cpp``,
-#: larger ones by LAPACK's ``dgeev``: measured against SciPy's OpenBLAS ``dgeev``, the
-#: compiled one is several times faster at 16 × 16 and still ahead at 64, where
-#: LAPACK's blocked algorithms start to pay.
-SMALL = 64
-
-#: QR sweeps allowed per eigenvalue (on average) before the compiled QR hands a matrix
-#: to ``dgeev``; the Francis iteration needs about two.
-SWEEPS = 30
+__all__ = ["modes", "modes_numpy", "order_modes"]
 
 #: Below this much work (k d³) the batch stays on the calling thread: a parallel
 #: region costs microseconds, and on a shared machine it may wait for a thread that
@@ -103,8 +90,14 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     m = B.shape[-1]
     if k == 0 or d == 0:
         c = np.complex128
-        return (np.empty((k, d), c), np.empty((k, d, d), c), np.empty((k, d, d), c),
-                np.empty((k, d)), np.empty((k, d)), np.empty((k, d, m), c))  # fmt: skip
+        return (
+            np.empty((k, d), c),
+            np.empty((k, d, d), c),
+            np.empty((k, d, d), c),
+            np.empty((k, d)),
+            np.empty((k, d)),
+            np.empty((k, d, m), c),
+        )
     lam = np.empty((k, d), dtype=np.complex128)
     growth, freq = np.empty((k, d)), np.empty((k, d))
     right = np.empty((k, d, d), dtype=np.complex128)
@@ -113,16 +106,13 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     info = np.zeros(k, dtype=np.int32)
     singular = np.zeros(k, dtype=np.uint8)
     n = int(threads) if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK else 1
-    # LAPACK, where called (dgeev above SMALL, the LU of the inverse above LAPACK_LU),
-    # runs inside the kernel's threads: one BLAS thread in each. (A multithreaded
-    # OpenBLAS called from OpenMP threads warns that it may hang, and oversubscribes.)
-    lapack = d > min(SMALL, LAPACK_LU)
-    blas = one_blas_thread() if n > 1 and lapack else contextlib.nullcontext()
+    # LAPACK (dgeev, and the LU of the inverse) runs inside the kernel's threads: one
+    # BLAS thread in each. (A multithreaded OpenBLAS called from OpenMP threads warns
+    # that it may hang, and oversubscribes.)
+    blas = one_blas_thread() if n > 1 else contextlib.nullcontext()
+    out = (lam, growth, freq, right, left, proj, info, singular)
     with blas:
-        module.eig_modes(
-            J, B, bool(is_map), float(dt), lam, growth, freq, right, left, proj, info, singular,
-            SMALL, SWEEPS, n,
-        )  # fmt: skip
+        module.eig_modes(J, B, bool(is_map), float(dt), *out, n)
     if np.any(info != 0):
         bad = info != 0
         if np.any(info[bad] < 0):

@@ -3,12 +3,8 @@
 // arrays are used in place) and releases the GIL while the kernel runs.
 #include <pybind11/pybind11.h>
 
-#include <complex>
-#include <vector>
-
 #include "eig_args.h"
 #include "neurodyn/eig.h"
-#include "neurodyn/fixed_points_dedupe.h"
 #include "neurodyn/lif.h"
 #include "neurodyn/newton.h"
 #include "newton_args.h"
@@ -29,17 +25,14 @@ PYBIND11_MODULE(_C, m) {
         "Run the LIF engine on a plan built by neurodyn.spiking._plan (outputs in place).");
     m.def(
         "newton_solve",
-        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
-           py::array group, py::array X, py::dict options, py::array known_x, py::array known_q,
-           py::array known_group, py::array known_radii, py::array known_gate, double snap_tol,
-           py::object lower, py::object upper, py::array q, py::array n_iter, py::array status,
+        [](py::object spec, py::array C, py::array group, py::array X, py::object options,
+           py::object known, py::object bounds, py::array q, py::array n_iter, py::array status,
            py::array root, int threads) {
             using neurodyn::binding::newton_data;
             if (C.ndim() != 2 || X.ndim() != 2)
                 throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
-            neurodyn::newton::Model m =
-                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
-            const int64_t n = X.shape(0), d = m.d, K = known_q.size();
+            const neurodyn::newton::Model m = neurodyn::binding::newton_model(spec, C.shape(1));
+            const int64_t n = X.shape(0), d = m.d;
             if (X.shape(1) != d) throw std::invalid_argument("newton kernel: 'X' has the wrong width");
             neurodyn::newton::Batch b;
             b.n = n;
@@ -53,68 +46,26 @@ PYBIND11_MODULE(_C, m) {
             for (int64_t k = 0; k < n; ++k)
                 if (b.group[k] < 0 || b.group[k] >= C.shape(0))
                     throw std::invalid_argument("newton kernel: 'group' indexes past 'C'");
-            neurodyn::newton::Known kn;
-            kn.K = K;
-            kn.x = newton_data<double>(known_x, "known_x", K * d);
-            kn.q = newton_data<double>(known_q, "known_q", K);
-            kn.group = newton_data<int64_t>(known_group, "known_group", K);
-            kn.radii = newton_data<double>(known_radii, "known_radii", 2 * K);
-            const double *gate = newton_data<double>(known_gate, "known_gate", 2);
-            kn.q_gate = gate[0];
-            kn.reach = gate[1];
-            kn.snap_tol = snap_tol;
-            neurodyn::newton::Bounds bounds;
-            if (!lower.is_none()) {
-                bounds.lower = newton_data<double>(lower.cast<py::array>(), "lower", d);
-                bounds.upper = newton_data<double>(upper.cast<py::array>(), "upper", d);
-            }
+            const neurodyn::newton::Known kn = neurodyn::binding::newton_known(known, d);
+            const neurodyn::newton::Bounds bd = neurodyn::binding::newton_bounds(bounds, d);
             const neurodyn::newton::Options o = neurodyn::binding::newton_options(options);
             const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
             py::gil_scoped_release release;
-            neurodyn::newton::solve_batch(m, o, kn, bounds, lapack, b, threads);
+            neurodyn::newton::solve_batch(m, o, kn, bd, lapack, b, threads);
         },
-        py::arg("code"), py::arg("phi"), py::arg("W"), py::arg("bias"), py::arg("scale"),
-        py::arg("C"), py::arg("group"), py::arg("X"), py::arg("options"), py::arg("known_x"),
-        py::arg("known_q"), py::arg("known_group"), py::arg("known_radii"),
-        py::arg("known_gate"), py::arg("snap_tol"), py::arg("lower"), py::arg("upper"),
-        py::arg("q"), py::arg("n_iter"), py::arg("status"), py::arg("root"), py::arg("threads"),
-        "Solve fixed-point candidates X (updated in place) with the Newton/LM kernel; see "
-        "neurodyn.analysis._newton.");
-    m.def(
-        "newton_root_radii",
-        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
-           py::array group, py::array X, double lip, py::array radii, py::array bound,
-           int threads) {
-            using neurodyn::binding::newton_data;
-            if (C.ndim() != 2 || X.ndim() != 2)
-                throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
-            neurodyn::newton::Model m =
-                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
-            const int64_t K = X.shape(0), d = m.d;
-            if (X.shape(1) != d) throw std::invalid_argument("newton kernel: 'X' has the wrong width");
-            const double *c = newton_data<double>(C, "C", C.size());
-            const int64_t *g = newton_data<int64_t>(group, "group", K);
-            for (int64_t k = 0; k < K; ++k)
-                if (g[k] < 0 || g[k] >= C.shape(0))
-                    throw std::invalid_argument("newton kernel: 'group' indexes past 'C'");
-            const double *x = newton_data<double>(X, "X", K * d);
-            double *pr = newton_data<double>(radii, "radii", 2 * K, true);
-            double *pb = newton_data<double>(bound, "bound", K, true);
-            const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
-            py::gil_scoped_release release;
-            neurodyn::newton::root_radii_batch(m, c, g, x, K, lip, lapack, pr, pb, threads);
-        },
-        "Balls of convergence and uniqueness (radii (K, 2)) and residual bounds (K,) of "
-        "roots X; see neurodyn.analysis._newton.root_radii.");
+        py::arg("spec"), py::arg("C"), py::arg("group"), py::arg("X"), py::arg("options"),
+        py::arg("known"), py::arg("bounds"), py::arg("q"), py::arg("n_iter"), py::arg("status"),
+        py::arg("root"), py::arg("threads"),
+        "Solve fixed-point candidates X (updated in place) with the Newton/LM kernel: spec a "
+        "KernelSpec, options a SolverOptions, known a KnownRoots, bounds None or (lower, "
+        "upper); see neurodyn.analysis.fixed_points.kernel.");
     m.def(
         "newton_evaluate",
-        [](int code, int phi, py::array W, py::array bias, py::array scale, py::array C,
-           py::array X, py::array R, py::array A) {
+        [](py::object spec, py::array C, py::array X, py::array R, py::array A) {
             using neurodyn::binding::newton_data;
             if (C.ndim() != 2 || X.ndim() != 2)
                 throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
-            neurodyn::newton::Model m =
-                neurodyn::binding::newton_model(code, phi, W, bias, scale, C.shape(1));
+            const neurodyn::newton::Model m = neurodyn::binding::newton_model(spec, C.shape(1));
             const int64_t n = X.shape(0), d = m.d;
             if (X.shape(1) != d || C.shape(0) != n)
                 throw std::invalid_argument("newton kernel: 'X' or 'C' has the wrong shape");
@@ -130,67 +81,19 @@ PYBIND11_MODULE(_C, m) {
         "eig_modes",
         [](py::array J, py::object B, bool is_map, double dt, py::array lam, py::array growth,
            py::array freq, py::array right, py::object left, py::object proj, py::array info,
-           py::array singular, int64_t small_max, int64_t sweeps, int threads) {
+           py::array singular, int threads) {
             const neurodyn::eig::Batch b = neurodyn::binding::eig_batch_args(
                 J, B, is_map, dt, lam, growth, freq, right, left, proj, info, singular);
             const neurodyn::eig::Lapack lapack = neurodyn::binding::eig_lapack();
             py::gil_scoped_release release;
-            neurodyn::eig::eig_batch(b, lapack, small_max, sweeps, threads);
+            neurodyn::eig::eig_batch(b, lapack, threads);
         },
         py::arg("J"), py::arg("B"), py::arg("is_map"), py::arg("dt"), py::arg("lam"),
         py::arg("growth"), py::arg("freq"), py::arg("right"), py::arg("left"), py::arg("proj"),
-        py::arg("info"), py::arg("singular"), py::arg("small_max"), py::arg("sweeps"),
-        py::arg("threads"),
+        py::arg("info"), py::arg("singular"), py::arg("threads"),
         "Sorted eigenmodes of a batch of real matrices: eigenvalues, growth rates, "
         "frequencies, unit right eigenvectors (standard phase), left eigenvectors and "
-        "selection vectors; see neurodyn.analysis._eig.");
-    m.def(
-        "eig_real",
-        [](py::array A, py::array wr, py::array wi, py::array V, int64_t sweeps) {
-            using neurodyn::binding::newton_data;
-            if (A.ndim() != 2 || A.shape(0) != A.shape(1))
-                throw std::invalid_argument("eig_real: 'A' must be square");
-            const int64_t n = A.shape(0);
-            const double *a = newton_data<double>(A, "A", n * n);
-            double *pwr = newton_data<double>(wr, "wr", n, true);
-            double *pwi = newton_data<double>(wi, "wi", n, true);
-            double *pv = newton_data<double>(V, "V", n * n, true);
-            std::vector<double> work(static_cast<size_t>(neurodyn::eig::real_eig_doubles(n)));
-            std::vector<std::complex<double>> cwork(static_cast<size_t>(n));
-            py::gil_scoped_release release;
-            return neurodyn::eig::real_eig(n, a, pwr, pwi, pv, work.data(), cwork.data(), sweeps);
-        },
-        py::arg("A"), py::arg("wr"), py::arg("wi"), py::arg("V"),
-        py::arg("sweeps") = neurodyn::eig::kSweepsPerEigenvalue,
-        "The small-matrix eigensolver alone on a column-major A (for tests): eigenvalues "
-        "(wr, wi) and vectors V (column-major) in dgeev's layout; False if QR did not converge.");
-    m.def(
-        "eig_standard_2x2",
-        [](double a, double b, double c, double d) {
-            double cs, sn;
-            neurodyn::eig::standard_2x2(a, b, c, d, cs, sn);
-            return py::make_tuple(a, b, c, d, cs, sn);
-        },
-        "Standard Schur form (a, b, c, d, cs, sn) of a 2 x 2 block (for tests).");
-    m.def(
-        "cluster_scan",
-        [](py::array x, py::array order, double tol2, int64_t max_scan, py::array labels,
-           py::array reps) {
-            using neurodyn::binding::newton_data;
-            if (x.ndim() != 2) throw std::invalid_argument("cluster_scan: 'x' must be 2-D");
-            const int64_t n = x.shape(0), d = x.shape(1);
-            const double *px = newton_data<double>(x, "x", n * d);
-            const int64_t *po = newton_data<int64_t>(order, "order", n);
-            for (int64_t a = 0; a < n; ++a)
-                if (po[a] < 0 || po[a] >= n)
-                    throw std::invalid_argument("cluster_scan: 'order' indexes past 'x'");
-            int64_t *pl = newton_data<int64_t>(labels, "labels", n, true);
-            int64_t *pr = newton_data<int64_t>(reps, "reps", max_scan, true);
-            py::gil_scoped_release release;
-            return neurodyn::dedupe::cluster_scan(px, n, d, po, tol2, max_scan, pl, pr);
-        },
-        "Greedy clustering of x in the order `order` (see neurodyn.analysis.dedupe); returns "
-        "the number of clusters formed.");
+        "selection vectors; see neurodyn.analysis.linearization.kernel.");
     m.def("has_openmp", &neurodyn::cpu_has_openmp, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &neurodyn::cpu_max_threads, "OpenMP's default number of threads.");
 }

@@ -1,5 +1,5 @@
 // The batched eigendecomposition's arguments: SciPy's LAPACK routines and the NumPy
-// arrays of neurodyn.analysis._eig as eig::Batch (no copies).
+// arrays of neurodyn.analysis.linearization.kernel as eig::Batch (no copies).
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -15,8 +15,8 @@
 namespace neurodyn {
 namespace binding {
 
-// dgeev and the LU routines, looked up once (null pointers where missing: real_eig
-// and the hand-written LU for every size).
+// dgeev and the LU routines, looked up once (null pointers where missing: SciPy, a
+// dependency of neurodyn, ships them).
 inline eig::Lapack eig_lapack() {
     static const eig::Lapack lapack = [] {
         eig::Lapack l;

@@ -1,5 +1,6 @@
-// Turn the NumPy arrays of neurodyn.analysis._newton into the fixed-point kernel's
-// structs (no copies: the arrays are used in place). The Python side already made
+// Turn the arrays and configuration objects of neurodyn.analysis.fixed_points.kernel
+// into the fixed-point kernel's structs (no copies: the arrays are used in place).
+// The Python side already made
 // every array C-contiguous with the right dtype and shape; the checks here only turn
 // a programming error into a Python exception instead of a wild read or write.
 #pragma once
@@ -62,11 +63,19 @@ inline newton::Model newton_model(int code, int phi, const py::array &W, const p
     return m;
 }
 
-// The solver's settings from a dict of SolverOptions' fields.
-inline newton::Options newton_options(const py::dict &d) {
+// The model of a KernelSpec (neurodyn.dynamics.protocol: model, phi, weight, bias,
+// scale) for prepared inputs of `width` entries.
+inline newton::Model newton_model(const py::object &spec, int64_t width) {
+    return newton_model(spec.attr("model").cast<int>(), spec.attr("phi").cast<int>(),
+                        spec.attr("weight").cast<py::array>(), spec.attr("bias").cast<py::array>(),
+                        spec.attr("scale").cast<py::array>(), width);
+}
+
+// The solver's settings from a SolverOptions (neurodyn.analysis.fixed_points.options).
+inline newton::Options newton_options(const py::object &opts) {
     newton::Options o;
-    auto f = [&](const char *key) { return d[key].cast<double>(); };
-    auto i = [&](const char *key) { return d[key].cast<int64_t>(); };
+    auto f = [&](const char *key) { return opts.attr(key).cast<double>(); };
+    auto i = [&](const char *key) { return opts.attr(key).cast<int64_t>(); };
     o.tol_q = f("tol_q");
     o.xtol = f("xtol");
     o.root_xtol = f("root_xtol");
@@ -80,11 +89,36 @@ inline newton::Options newton_options(const py::dict &d) {
     o.lm_tries = i("lm_tries");
     o.patience = i("patience");
     o.armijo = f("armijo");
-    o.chord_steps = i("chord_steps");
-    o.chord_ratio = f("chord_ratio");
     o.state_margin = f("state_margin");
     o.state_tol = f("state_tol");
     return o;
+}
+
+// The known roots of a KnownRoots (neurodyn.analysis.fixed_points.options) with states
+// of d entries; its arrays are used in place, so `known` must outlive the result.
+inline newton::Known newton_known(const py::object &known, int64_t d) {
+    newton::Known k;
+    const py::array q = known.attr("q").cast<py::array>();
+    k.K = q.size();
+    k.x = newton_data<double>(known.attr("x").cast<py::array>(), "known.x", k.K * d);
+    k.q = newton_data<double>(q, "known.q", k.K);
+    k.group = newton_data<int64_t>(known.attr("group").cast<py::array>(), "known.group", k.K);
+    k.radii = newton_data<double>(known.attr("radii").cast<py::array>(), "known.radii", 2 * k.K);
+    const double *gate = newton_data<double>(known.attr("gate").cast<py::array>(), "known.gate", 2);
+    k.q_gate = gate[0];
+    k.reach = gate[1];
+    k.snap_tol = known.attr("snap_tol").cast<double>();
+    return k;
+}
+
+// The state set from None or a pair (lower, upper) of arrays of d entries.
+inline newton::Bounds newton_bounds(const py::object &bounds, int64_t d) {
+    newton::Bounds b;
+    if (bounds.is_none()) return b;
+    const py::tuple pair = bounds.cast<py::tuple>();
+    b.lower = newton_data<double>(pair[0].cast<py::array>(), "bounds[0]", d);
+    b.upper = newton_data<double>(pair[1].cast<py::array>(), "bounds[1]", d);
+    return b;
 }
 
 // A routine of scipy.linalg.cython_lapack (the LAPACK NumPy and SciPy already load),

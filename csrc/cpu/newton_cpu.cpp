@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <utility>
 #include <vector>
 
 #ifdef _OPENMP
@@ -61,16 +60,16 @@ inline bool located(double last_full, double prev_full, const double *x, int64_t
 
 // One thread's buffers, carved from one allocation made before the parallel region.
 struct Scratch {
-    double *r, *rn, *g, *dx, *xn, *neg, *rc, *xc, *x, *hdiag;
-    double *A, *H, *work, *work2;
+    double *r, *rn, *g, *dx, *xn, *neg, *x, *hdiag;
+    double *A, *H, *work;
     LuScratch lu;
 
     static int64_t doubles(int64_t d, int64_t stride) {
-        return 10 * d + 2 * d * d + 14 * stride + (d + 1) * d;
+        return 8 * d + 2 * d * d + 7 * stride + (d + 1) * d;
     }
 
     Scratch(double *p, int *ints, int64_t d, int64_t stride) {
-        double **vecs[] = {&r, &rn, &g, &dx, &xn, &neg, &rc, &xc, &x, &hdiag};
+        double **vecs[] = {&r, &rn, &g, &dx, &xn, &neg, &x, &hdiag};
         for (double **v : vecs) {
             *v = p;
             p += d;
@@ -78,9 +77,8 @@ struct Scratch {
         A = p;
         H = p + d * d;
         work = H + d * d;
-        work2 = work + 7 * stride;
         lu.d = d;
-        lu.lu = work2 + 7 * stride;
+        lu.lu = work + 7 * stride;
         lu.piv = ints;
     }
 };
@@ -184,8 +182,7 @@ Solver::Outcome Solver::solve(const double *c, double *x, int64_t group) {
     const int64_t d = d_;
     const Options &o = o_;
     double *r = s_.r, *rn = s_.rn, *g = s_.g, *dx = s_.dx, *xn = s_.xn, *neg = s_.neg;
-    double *rc = s_.rc, *xc = s_.xc, *A = s_.A, *H = s_.H;
-    double *work = s_.work, *work2 = s_.work2;
+    double *A = s_.A, *H = s_.H, *work = s_.work;
     LuScratch &lu = s_.lu;
 
     residual(c, x, r, work);
@@ -196,7 +193,7 @@ Solver::Outcome Solver::solve(const double *c, double *x, int64_t group) {
     bool newton_failed = false;
     bool factored = false;  // lu holds the factors of A at the current x
     bool singular = false;  // ... or A at the current x was found singular
-    double last_full = kInf;  // the last step, if a full uncapped (chord) step
+    double last_full = kInf;  // the last step, if a full uncapped Newton step
     double prev_full = kInf;  // ... and the step before it
     const bool bounded = b_.lower != nullptr;
     const double allowed = bounded ? excursion(b_, x, d) + o.state_margin : kInf;
@@ -288,32 +285,6 @@ Solver::Outcome Solver::solve(const double *c, double *x, int64_t group) {
                     break;
                 }
                 t *= 0.5;
-            }
-            // Chord steps -A^{-1} r(x) with the same factors while each contracts by
-            // chord_ratio: near a root each costs a residual and two triangular solves,
-            // and the error falls from e to about e e0 (order 3 per factorisation).
-            if (accepted && last_full < kInf) {
-                for (int64_t cs = 0; cs < o.chord_steps; ++cs) {
-                    const int64_t jk = known_root(xn, qn, last_full, prev_full, group);
-                    if (jk >= 0) return at_known(jk);
-                    // Past tol_q, chord steps go on until they locate the root.
-                    if (qn <= o.tol_q && located(last_full, prev_full, xn, d, o.root_xtol)) break;
-                    for (int64_t i = 0; i < d; ++i) neg[i] = -rn[i];
-                    if (!lu_solve(lu, l_, neg, dx)) break;
-                    const double cnorm = norm(dx, d);
-                    if (!(cnorm <= o.chord_ratio * last_full)) break;
-                    for (int64_t i = 0; i < d; ++i) xc[i] = xn[i] + dx[i];
-                    residual(c, xc, rc, work2);
-                    const double qc = half_sq(rc, d);
-                    if (!(std::isfinite(qc) && qc < qn)) break;
-                    // work2 holds the intermediates at the accepted point: swap roles.
-                    std::swap(xn, xc);
-                    std::swap(rn, rc);
-                    std::swap(work, work2);
-                    qn = qc;
-                    prev_full = last_full;
-                    last_full = cnorm;
-                }
             }
         }
         if (!accepted) {
@@ -414,72 +385,6 @@ void solve_batch(const Model &model, const Options &opts, const Known &known,
                 batch.status[k] = out.status;
                 batch.root[k] = out.root;
             }
-        }
-    }
-}
-
-void root_radii_batch(const Model &model, const double *C, const int64_t *group, const double *X,
-                      int64_t K, double lip, const Lapack &lapack, double *radii, double *bound,
-                      int threads) {
-    const int64_t d = model.d;
-    const int64_t stride = std::max(model.rows, model.d);
-    if (K == 0) return;
-    int n_threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, K)));
-#ifndef _OPENMP
-    n_threads = 1;
-#endif
-    // Per thread: work (7 stride), r (d), A (d^2), LU ((d + 1) d) and A^{-1} (d^2).
-    const int64_t per_thread = 7 * stride + d + 2 * d * d + (d + 1) * d;
-    std::vector<double> arena(static_cast<size_t>(per_thread * n_threads));
-    std::vector<int> pivots(static_cast<size_t>(std::max<int64_t>(d, 1) * n_threads));
-#ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads)
-#endif
-    {
-#ifdef _OPENMP
-        const int tid = omp_get_thread_num();
-#else
-        const int tid = 0;
-#endif
-        double *work = arena.data() + per_thread * tid;
-        double *r = work + 7 * stride, *A = r + d, *inv = A + d * d;
-        LuScratch lu;
-        lu.d = d;
-        lu.lu = inv + d * d;
-        lu.piv = pivots.data() + d * tid;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (int64_t k = 0; k < K; ++k) {
-            const double *x = X + k * d;
-            forward(model, C + group[k] * model.width, x, r, work, stride);
-            jacobian(model, x, A, work, stride);
-            radii[2 * k] = radii[2 * k + 1] = bound[k] = 0.0;
-            // Singular or not finite: no ball.
-            if (!(lu_factor(A, lu, lapack) && lu_inverse(lu, lapack, inv))) continue;
-            if (lip == 0.0) {  // a constant Jacobian: an affine residual, whose root is unique
-                radii[2 * k] = radii[2 * k + 1] = bound[k] = kInf;
-                continue;
-            }
-            // |A^{-1}|_1 (the largest column sum) and |A^{-1}|_inf (the largest row sum);
-            // work is free after the Jacobian and holds the column sums.
-            double norm_inf = 0.0;
-            std::fill(work, work + d, 0.0);
-            for (int64_t i = 0; i < d; ++i) {
-                const double *row = inv + i * d;
-                double s = 0.0;
-                for (int64_t j = 0; j < d; ++j) {
-                    s += std::fabs(row[j]);
-                    work[j] += std::fabs(row[j]);
-                }
-                norm_inf = std::max(norm_inf, s);
-            }
-            double norm_1 = 0.0;
-            for (int64_t j = 0; j < d; ++j) norm_1 = std::max(norm_1, work[j]);
-            const double rho = 2.0 / (3.0 * std::sqrt(norm_1 * norm_inf) * lip);
-            radii[2 * k] = rho;
-            radii[2 * k + 1] = 3.0 * rho;
-            bound[k] = norm(r, d) + std::sqrt(2.0 * half_sq(A, d * d)) * rho + 0.5 * lip * rho * rho;
         }
     }
 }

@@ -1,9 +1,9 @@
-// The fixed-point kernel: damped Newton with chord steps and a Levenberg-Marquardt
-// safeguard, one candidate per thread (see analysis/_newton.py for the algorithm in
-// full and analysis/_batched.py for the NumPy/torch reference that makes the same
-// decisions). Plain structs of raw pointers and sizes in, results written in place;
-// no Python here, and the kernels never validate: the wrapper
-// (neurodyn.analysis._newton) guarantees shapes, dtypes and contiguity.
+// The fixed-point kernel: damped Newton with a Levenberg-Marquardt safeguard, one
+// candidate per thread (see analysis/fixed_points/kernel.py for the algorithm in full;
+// analysis/fixed_points/reference.py is the plain solver the tests compare it with).
+// Plain structs of raw pointers and sizes in, results written in place; no Python
+// here, and the kernels never validate: the wrapper
+// (neurodyn.analysis.fixed_points.kernel) guarantees shapes, dtypes and contiguity.
 //
 // For each candidate x with residual r(x), its Jacobian A = dr/dx and
 // q = |r|^2 / 2, every iteration
@@ -17,7 +17,7 @@
 //   2. stops as a slow point when |A^T r| L <= gtol |r|^2 (or gtol_stall once
 //      stalled);
 //   3. else tries the Newton step -A^{-1} r (capped at max_step, Armijo
-//      backtracking), then up to chord_steps chord steps with the same factors;
+//      backtracking);
 //   4. else Levenberg-Marquardt steps (A^T A + mu I) dx = -A^T r.
 // Before all of these, a candidate with a non-finite q or a coordinate beyond x_max
 // has diverged, and one whose excursion outside the model's reachable state set
@@ -37,10 +37,10 @@ namespace newton {
 //   LSTM:  r = [o * tanh(c') - h, c' - c], state [h, c]
 enum ModelCode : int { RATE = 0, ELMAN = 1, GRU = 2, LSTM = 3 };
 
-// Nonlinearity codes (as neurodyn.dynamics.rate.PHI_CODES).
+// Nonlinearity codes (as neurodyn.dynamics.nonlinearities.PHI_CODES).
 enum PhiCode : int { TANH = 0, RELU = 1, SOFTPLUS = 2, RECTIFIED_TANH = 3 };
 
-// Candidate outcomes (as neurodyn.analysis._codes).
+// Candidate outcomes (as neurodyn.analysis.fixed_points.outcomes).
 enum Status : int64_t {
     ROOT = 0,
     SLOW = 1,
@@ -74,8 +74,6 @@ struct Options {
     double max_step = 1.0, x_max = 1e6;
     int64_t n_backtrack = 6, lm_tries = 8, patience = 10;
     double armijo = 1e-4;
-    int64_t chord_steps = 4;
-    double chord_ratio = 0.75;
     double state_margin = 2.0, state_tol = 1e-6;
 };
 
@@ -130,17 +128,6 @@ constexpr int64_t kBlock = 16;
 // region; nothing is allocated per candidate.
 void solve_batch(const Model &model, const Options &opts, const Known &known,
                  const Bounds &bounds, const Lapack &lapack, const Batch &batch, int threads);
-
-// Balls of convergence and uniqueness of K roots X (K, d) (root k with prepared
-// input C[group[k]]), for a residual whose Jacobian has Lipschitz constant `lip`
-// (finite): with beta = sqrt(|A^{-1}|_1 |A^{-1}|_inf) >= |A^{-1}|_2 at the root,
-// rho = 2 / (3 beta lip), radii[k] = (rho, 3 rho), and bound[k] = |r| + |A|_F rho +
-// lip rho^2 / 2, a bound on |r| within the ball (see neurodyn.analysis._newton.
-// root_radii). lip = 0 (an affine residual) gives infinite radii and bound; a
-// singular or non-finite A gives zeros. On up to `threads` OpenMP threads.
-void root_radii_batch(const Model &model, const double *C, const int64_t *group, const double *X,
-                      int64_t K, double lip, const Lapack &lapack, double *radii, double *bound,
-                      int threads);
 
 // Residuals R (n, d) and Jacobians A (n, d, d) of the states X (n, d) with prepared
 // inputs C (n, width): the kernel's own model evaluation, for tests.

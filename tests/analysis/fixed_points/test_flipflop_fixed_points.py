@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from neurodyn.analysis import find_fixed_points
+from neurodyn.dynamics import dynamics as fps_dynamics
 
 CUBE = {"stable": 8, "unstable_1": 12, "unstable_2": 6, "unstable_3": 1}
 
@@ -35,17 +36,16 @@ def test_flipflop_has_the_cube_of_fixed_points(flipflop, name):
     assert roots.stability[np.argmin(mags)] == "unstable_3"
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm"])
-def test_flipflop_backends_agree(flipflop, name):
+@pytest.mark.parametrize("name", ["rate", "rnn", "gru", "lstm"])
+def test_flipflop_backends_find_the_reference_points(flipflop, name, same_as_reference):
+    """Every backend that serves the network finds the plain reference solver's 27
+    points, with the same stability and eigenvalues."""
     net = flipflop(name)
-    x0 = net.initial_states[:200]
-    fast = find_fixed_points(net.model, None, x0, backend="cpp", progress=False)
-    for backend in ("numpy", "torch"):
-        other = find_fixed_points(net.model, None, x0, backend=backend, progress=False)
-        assert other.summary() == fast.summary()
-        for x in other.roots.x:
-            # Both locate roots to root_xtol = 1e-8 relative (usually to rounding).
-            assert np.min(np.linalg.norm(fast.roots.x - x, axis=1)) < 1e-7
+    x0 = net.initial_states
+    for backend in ("cpp", "numpy", "torch"):
+        fps = find_fixed_points(net.model, None, x0, backend=backend, progress=False)
+        assert fps.info["backend"] == backend and len(fps.roots) == 27
+        same_as_reference(fps_dynamics(net.model), None, x0, fps)
 
 
 def test_flipflop_adam_finds_the_same_points(flipflop):

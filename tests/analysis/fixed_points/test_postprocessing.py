@@ -55,13 +55,8 @@ def test_cluster_respects_groups():
     assert len(reps) == 2 and labels.tolist() == [0, 1, 0, 1]
 
 
-@pytest.mark.parametrize("scan", ["compiled", "numpy"])
 @pytest.mark.parametrize("n_centres", [3, 40, 300])  # below, around and above max_scan
-def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres, scan, monkeypatch):
-    from neurodyn.analysis.fixed_points import dedupe
-
-    if scan == "numpy":  # the scan of a build without the compiled extension
-        monkeypatch.setattr(dedupe, "_scan", dedupe._scan_numpy)
+def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres):
     rng = np.random.default_rng(n_centres)
     centres = rng.normal(size=(n_centres, 5))
     x = centres[rng.integers(n_centres, size=2000)] + rng.normal(scale=0.05, size=(2000, 5))
@@ -150,8 +145,14 @@ def test_selection_vectors_with_complex_modes():
     rng = np.random.default_rng(3)
     A = rng.normal(size=(3, 6, 6))
     B = rng.normal(size=(3, 6, 2))
-    dyn = FunctionDynamics(lambda x, u: x, n_state=6, n_input=2, kind="map",
-                           jacobian=lambda x, u: A, input_jacobian=lambda x, u: B)  # fmt: skip
+    dyn = FunctionDynamics(
+        lambda x, u: x,
+        n_state=6,
+        n_input=2,
+        kind="map",
+        jacobian=lambda x, u: A,
+        input_jacobian=lambda x, u: B,
+    )
     lin = linearize(dyn, np.zeros((3, 6)))
     assert np.any(lin.eigenvalues.imag != 0)
     lh = np.conj(np.swapaxes(lin.left, -1, -2))
@@ -165,9 +166,14 @@ def test_selection_vectors_of_a_line_attractor():
     R = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
     A = R @ np.diag([0.0, -0.1, -0.2]) @ np.linalg.inv(R)
     B = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
-    dyn = FunctionDynamics(lambda x, u: x @ A.T + u @ B.T, n_state=3, n_input=2, kind="ode",
-                           jacobian=lambda x, u: np.broadcast_to(A, (len(x), 3, 3)),
-                           input_jacobian=lambda x, u: np.broadcast_to(B, (len(x), 3, 2)))  # fmt: skip
+    dyn = FunctionDynamics(
+        lambda x, u: x @ A.T + u @ B.T,
+        n_state=3,
+        n_input=2,
+        kind="ode",
+        jacobian=lambda x, u: np.broadcast_to(A, (len(x), 3, 3)),
+        input_jacobian=lambda x, u: np.broadcast_to(B, (len(x), 3, 2)),
+    )
     lin = linearize(dyn, np.zeros((1, 3)))
     assert lin.stability[0] == "marginal" and lin.n_marginal[0] == 1 and lin.n_unstable[0] == 0
     np.testing.assert_allclose(lin.eigenvalues[0].real, [0.0, -0.1, -0.2], atol=1e-12)
@@ -259,8 +265,13 @@ def test_tile_conditions():
 
 def test_conditions_are_kept_apart():
     """The same state at two inputs is two fixed points, labelled by condition."""
-    dyn = FunctionDynamics(lambda x, u: -x + u, n_state=1, n_input=1, kind="ode",
-                           jacobian=lambda x, u: -np.ones((len(x), 1, 1)))  # fmt: skip
+    dyn = FunctionDynamics(
+        lambda x, u: -x + u,
+        n_state=1,
+        n_input=1,
+        kind="ode",
+        jacobian=lambda x, u: -np.ones((len(x), 1, 1)),
+    )
     x0, u, c = tile_conditions(np.zeros((4, 1)), np.array([[1.0], [1.0 + 1e-12]]))
     fps = find_fixed_points(dyn, u, x0, conditions=c, condition_names=["a", "b"], progress=False)
     assert len(fps) == 2 and sorted(fps.condition.tolist()) == [0, 1]
