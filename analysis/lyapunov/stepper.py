@@ -5,7 +5,8 @@ Private: the public wrapper in :mod:`neurodyn.analysis.lyapunov.spectrum` valida
 Tangent maps
 ------------
 Two steppers advance the states X (n, d) of n trajectories and their tangent vectors
-V (n, d, k) by one step, in place for V:
+V (n, k, d) by one step, ``X, V = stepper(X, V, c)`` (V may be updated in place and
+returned, or replaced):
 
 * :class:`JacobianStepper` (every system, the reference) forms the batched Jacobians
   :math:`A(x)` and multiplies;
@@ -101,12 +102,13 @@ def _qr(M):
 class JacobianStepper:
     """One step of the states and their tangent vectors, on formed Jacobians (any system).
 
-    ``step(X, V, c)`` returns the new states and overwrites V with :math:`D(x)V`:
-    :math:`J(x)V` for maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for
-    ODEs (the same stages as the state; :meth:`Scheme.tangent_step
+    ``stepper(X, V, c)`` returns the new states and :math:`D(x)V`: :math:`J(x)V` for
+    maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for ODEs (the same
+    stages as the state; :meth:`Scheme.tangent_step
     <neurodyn.dynamics.integrate.Scheme.tangent_step>`). V is (n, k, d), trajectory b's
-    k vectors the rows of ``V[b]`` (the layout of :class:`QRIteration`);
-    :meth:`step_batched` takes them as columns, (n, d, k).
+    k vectors the rows of ``V[b]`` (the layout of :class:`QRIteration`); the Jacobians
+    multiply them as columns, (n, d, k), and the result is returned in the same
+    transposed view, so that consecutive steps copy nothing.
     """
 
     #: A user's system may warn or fail on states that overflow: check after every step.
@@ -124,15 +126,9 @@ class JacobianStepper:
         return np.asarray(r), np.asarray(a)
 
     def __call__(self, X, V, c):
-        Vn = np.ascontiguousarray(V.transpose(0, 2, 1))
-        X = self.step_batched(X, Vn, c)
-        V[...] = Vn.transpose(0, 2, 1)
-        return X
-
-    def step_batched(self, X, V, c):
-        """:meth:`__call__` with V (n, d, k), the layout of the batched Jacobians."""
-        X, V[...] = self.scheme.tangent_step(lambda x: self._fj(x, c), X, V)
-        return X
+        Vc = np.ascontiguousarray(V.transpose(0, 2, 1))  # (n, d, k): no copy after a step
+        X, Vc = self.scheme.tangent_step(lambda x: self._fj(x, c), X, Vc)
+        return X, Vc.transpose(0, 2, 1)
 
 
 class JacobianFreeStepper:
@@ -228,14 +224,13 @@ class JacobianFreeStepper:
             if self.beta is None:
                 V *= self.a
             self._add_product(G, V, 1.0 if self.beta is None else self.beta)
-            return self.scheme.step(lambda x: self._field(x, c)[0], X, k1=f1)
+            return self.scheme.step(lambda x: self._field(x, c)[0], X, k1=f1), V
 
         def field(state):
             r, dy = self._field(state[0], c)
             return r, self._tangent(dy, state[1])
 
-        X, V[...] = self.scheme.step(field, (X, V), k1=(f1, self._tangent(dy, V)))
-        return X
+        return self.scheme.step(field, (X, V), k1=(f1, self._tangent(dy, V)))
 
 
 class QRIteration:
@@ -292,7 +287,7 @@ class QRIteration:
                 t = self.t
                 if self.plan.adaptive:  # only an adaptive run goes back
                     self.window.append((t, self.X))
-                self.X = self.stepper(self.X, self.V, self.prep(t, None))
+                self.X, self.V = self.stepper(self.X, self.V, self.prep(t, None))
                 self.t = t + 1
                 if every:
                     self._check_states()
@@ -421,7 +416,7 @@ class QRIteration:
             V = self.V_saved[b : b + 1].copy()
             for t, X in steps[pos : pos + n]:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    self.stepper(X[b : b + 1], V, self.prep(t, [b]))
+                    _, V = self.stepper(X[b : b + 1], V, self.prep(t, [b]))
             q, logs, verdict = self._factor(V.transpose(0, 2, 1), np.array([n]))
             t_end = steps[pos + n - 1][0] + 1
             if verdict[0] == "redo":

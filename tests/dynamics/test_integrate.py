@@ -157,7 +157,8 @@ def rate_network(kind):
 
 def test_trajectories_agree_with_the_former_loops():
     """RK4 (limit cycles, phase portraits, Lyapunov), Euler (the fixed-point warm-up) and
-    the map rounds as the analyzers' own loops did: the same operations in the same order."""
+    the map agree with the analyzers' own loops: Euler and the map are the same
+    operations; RK4 sums its stages in another order, a few ulps per step."""
     rng = np.random.default_rng(4)
     x0 = rng.normal(size=(6, 12))
     u = rng.normal(size=(6, 2))
@@ -173,8 +174,8 @@ def test_trajectories_agree_with_the_former_loops():
         x = x0.copy()
         for i in range(40):
             x = old(f, x, h)
-            # Elementwise operations in one order round alike on every processor; the
-            # residual's matrix product is the same call on the same data.
+            # A few ulps per step over 40 steps of a network that grows perturbations by
+            # at most e^{|λ| t} ~ 10 here: far below 1e-14 relative.
             np.testing.assert_allclose(new[:, i + 1], x, rtol=1e-14, atol=1e-14)
 
 
