@@ -336,17 +336,10 @@ def step(dynamics, x, inputs=None, *, method: str = "auto", h: float | None = No
 
     Parameters
     ----------
-    dynamics : Dynamics or model
-        Anything :func:`neurodyn.dynamics.dynamics` accepts.
+    dynamics, inputs, method, h, threads
+        As in :func:`trajectory`.
     x : array (d,) or (n, d)
-    inputs : array (m,) or (n, m), optional
-        Constant over the step; zero when omitted.
-    method : {"auto", "map", "euler", "rk4"}
-        See :func:`scheme`.
-    h : float, optional
-        ODE step in the system's time unit (default ``dynamics.dt``).
-    threads : int, optional
-        Threads of the residual's matrix products (default: :mod:`neurodyn.threads`).
+        States.
 
     Returns
     -------
@@ -359,12 +352,7 @@ def step(dynamics, x, inputs=None, *, method: str = "auto", h: float | None = No
     >>> step(decay, [1.0], method="euler")
     array([0.5])
     """
-    dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
-    xa = dyn.check_states(x)
-    sch = scheme(dyn, method, h)
-    f = residual_field(dyn, inputs, len(xa))
-    with _threads.limit(threads, work=_work(dyn, len(xa)), what="integrate.step"):
-        out = sch.step(f, xa)
+    out = _run(dynamics, x, "x", inputs, 1, method, h, threads)[:, 1]
     return out[0] if np.ndim(x) == 1 else out
 
 
@@ -407,8 +395,13 @@ def trajectory(dynamics, x0, inputs=None, *, n_steps: int, method: str = "auto",
     >>> xs.shape, bool(abs(xs[0, -1, 0] - np.exp(-1.0)) < 1e-6)
     ((1, 11, 1), True)
     """
+    return _run(dynamics, x0, "x0", inputs, n_steps, method, h, threads)
+
+
+def _run(dynamics, x0, name, inputs, n_steps, method, h, threads):
+    """Validate, then every state of the trajectories (n, n_steps + 1, d)."""
     dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
-    xa = dyn.check_states(x0, "x0")
+    xa = dyn.check_states(x0, name)
     n_steps = check_int("n_steps", n_steps, low=0)
     sch = scheme(dyn, method, h)
     f = residual_field(dyn, inputs, len(xa))

@@ -49,30 +49,17 @@ def plot_phase_portrait(
 
     Parameters
     ----------
-    dynamics : Dynamics or model
-        With ``n_state`` 1 or 2.
-    xlim, ylim : (float, float)
-        The window (``ylim`` only for 2-D systems).
-    inputs : array (m,), optional
-        Constant input.
+    dynamics, xlim, ylim, inputs, n_grid, initial_states, t_max, threads
+        As in :func:`neurodyn.analysis.phase_plane`, which computes what is drawn.
     ax : matplotlib Axes, optional
     field : {"stream", "quiver"}
         Streamlines (coloured by speed) or arrows (2-D).
-    n_grid : int
-        Grid points per axis for the field and the nullclines.
     nullclines : bool
         Draw :math:`f_1 = 0` (green) and :math:`f_2 = 0` (cyan) (2-D).
     fixed_points : bool or FixedPoints
         Find the fixed points in the window (True), draw the ones given, or none (False).
-    initial_states : array (n, d), optional
-        Sample trajectories drawn from these states for ``t_max`` time units.
-    t_max : float, optional
-        Duration of the sample trajectories (default 200 steps).
     labels : (str, str)
         Axis labels.
-    threads : int, optional
-        Threads for the fixed-point search and the trajectories (default: chosen by
-        :mod:`neurodyn.threads`; one for systems this small).
 
     Returns
     -------

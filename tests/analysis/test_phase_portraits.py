@@ -2,20 +2,11 @@
 
 import numpy as np
 import pytest
+from planar_systems import van_der_pol_like
 
 from neurodyn.analysis import phase_plane, projected_flow
 from neurodyn.dynamics import FunctionDynamics
 from neurodyn.dynamics.integrate import trajectory
-
-
-def van_der_pol_like():
-    # A 2-D system with nullclines y = x³/3 - x (x-nullcline) and x = 0 (y-nullcline).
-    return FunctionDynamics(
-        lambda z, u: np.stack([z[:, 1] - (z[:, 0] ** 3 / 3 - z[:, 0]), -z[:, 0]], 1),
-        n_state=2,
-        kind="ode",
-        dt=0.05,
-    )
 
 
 def test_projected_flow_of_a_linear_system_is_the_projected_matrix():

@@ -4,20 +4,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.contour import ContourSet
+from planar_systems import van_der_pol_like
 
 from neurodyn.analysis import find_fixed_points
 from neurodyn.dynamics import FunctionDynamics
 from neurodyn.plotting import plot_phase_portrait, plot_projected_portrait, plot_trajectories_3d
-
-
-def van_der_pol_like():
-    # A 2-D system with nullclines y = x³/3 - x (x-nullcline) and x = 0 (y-nullcline).
-    return FunctionDynamics(
-        lambda z, u: np.stack([z[:, 1] - (z[:, 0] ** 3 / 3 - z[:, 0]), -z[:, 0]], 1),
-        n_state=2,
-        kind="ode",
-        dt=0.05,
-    )
 
 
 def test_exact_2d_portrait_has_nullclines_fixed_points_and_trajectories():
