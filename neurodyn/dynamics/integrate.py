@@ -130,15 +130,9 @@ def rk4_step(f: Callable, x, h: float, k1=None):
 
     Parameters
     ----------
-    f : callable
-        The vector field: ``f(x)`` has the structure of ``x``.
-    x : ndarray or tuple of ndarray
-        States, e.g. (n, d), or a tuple of arrays advanced together (a state and its
-        tangent vectors: the variational equation then shares the state's stages).
-    h : float
-        Step, in the time unit of ``f``.
-    k1 : like ``x``, optional
-        :math:`f(x)` when already evaluated.
+    f, x, h, k1
+        As in :func:`euler_step`. With a tuple (a state and its tangent vectors) the
+        variational equation shares the state's stages.
 
     Returns
     -------
