@@ -74,7 +74,8 @@ def _scan(x, order, tol2: float, max_scan: int):
     rest = order  # unassigned, in q order: the next representative is the first
     while len(rest) and len(reps) < max_scan:
         i = rest[0]
-        near = np.sum((x[rest] - x[i]) ** 2, axis=1) <= tol2
+        delta = x[rest] - x[i]
+        near = np.einsum("ij,ij->i", delta, delta) <= tol2
         labels[rest[near]] = len(reps)
         reps.append(i)
         rest = rest[~near]

@@ -44,7 +44,7 @@ SYSTEMS = {
     "rnn_relu": lambda: random_cell(torch.nn.RNNCell, gain=0.6, nonlinearity="relu"),
     "gru": lambda: random_cell(torch.nn.GRUCell),
     "lstm": lambda: random_cell(torch.nn.LSTMCell),
-    # Above the kernel's own LU (48 units): LAPACK's, through SciPy.
+    # Larger networks.
     "gru_large": lambda: dynamics(torch.nn.GRU(2, 40)),
     "lstm_large": lambda: dynamics(torch.nn.LSTM(2, 30)),
     "rate_tanh_large": lambda: random_rate("tanh", "ode", d=60, gain=1.5),
@@ -513,10 +513,9 @@ def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
 
 @pytest.mark.parametrize("name", ["rate_tanh_ode", "rnn_tanh", "gru", "lstm", "rate_tanh_large"])
 def test_results_do_not_depend_on_the_thread_count(name):
-    """Each candidate, ball of convergence and eigendecomposition is computed by the same
-    code whichever thread takes it: identical results on one and two threads where no
-    LAPACK runs inside the threads (up to 48 units), and agreement to rounding above
-    (LAPACK's blocked LU may round differently with its own threads)."""
+    """Each candidate and eigendecomposition is computed by the same code whichever
+    thread takes it, LAPACK's on one BLAS thread: identical results on one and two
+    threads."""
     dyn = SYSTEMS[name]()
     u = np.array([0.3, -0.2])
     x0 = seeds(dyn, 160, scale=1.0)
@@ -527,16 +526,10 @@ def test_results_do_not_depend_on_the_thread_count(name):
     a, b = one.candidates, two.candidates
     np.testing.assert_array_equal(a.status, b.status)
     np.testing.assert_array_equal(a.fixed_point, b.fixed_point)
-    if dyn.n_state <= kernels.LAPACK_LU:
-        np.testing.assert_array_equal(a.x, b.x)
-        np.testing.assert_array_equal(a.n_iter, b.n_iter)
-        for field in ("eigenvalues", "right", "left", "input_projection", "stability"):
-            np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
-    else:
-        # Roots located to root_xtol (1e-8) relative; eigenvalues to their rounding.
-        np.testing.assert_allclose(a.x[a.status == "root"], b.x[b.status == "root"], atol=1e-7)
-        np.testing.assert_allclose(one.eigenvalues, two.eigenvalues, atol=1e-7)
-        np.testing.assert_array_equal(one.stability, two.stability)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.n_iter, b.n_iter)
+    for field in ("eigenvalues", "right", "left", "input_projection", "stability"):
+        np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
 
 
 def test_linearization_in_the_search_is_linearize():
