@@ -5,10 +5,12 @@ module                 holds
 =====================  ==========================================================
 ``search``             :func:`find_fixed_points`: validate, plan the passes, run a
                        solver, de-duplicate, linearize, label
-``batched``            the Newton/LM solver on arrays (NumPy or torch), for every
-                       dynamics, with its :class:`SolverOptions`
-``kernel``             the same solver compiled (``csrc/cpu/newton_cpu.cpp``), for
-                       the models it knows, and the roots' balls of convergence
+``options``            :class:`SolverOptions` of the Newton/LM solvers and the known
+                       roots candidates may stop at
+``kernel``             the Newton/LM solver compiled (``csrc/cpu/newton_cpu.cpp``),
+                       for the models it knows, and the roots' balls of convergence
+``batched``            the same method on arrays (NumPy or torch), for every dynamics
+``reference``          the plain Newton/LM solver every fast path is tested against
 ``adam``               the gradient-descent alternative (``method="adam"``)
 ``outcomes``           the status codes a candidate ends with and their reasons
 ``dedupe``             merging candidates that found the same point
@@ -20,9 +22,9 @@ module                 holds
 """
 
 from .adam import AdamOptions
-from .batched import SolverOptions
 from .dedupe import cluster, state_scale
 from .initial_states import condition_inputs, sample_initial_states, tile_conditions
+from .options import SolverOptions
 from .result import Candidates, FixedPoints, load_fixed_points
 from .search import find_fixed_points
 

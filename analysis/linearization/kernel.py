@@ -71,7 +71,7 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     Raises
     ------
     numpy.linalg.LinAlgError
-        On NaN or infinite entries, or where the QR algorithm fails to converge.
+        On NaN or infinite entries, or where ``dgeev`` fails to converge.
 
     Examples
     --------

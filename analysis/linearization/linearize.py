@@ -214,13 +214,14 @@ def linearize(
     c = dynamics._prepare(NUMPY, u)
     _, A = dynamics._residual_jacobian(NUMPY, x, c)
     with limit(threads, work=_work(A), what="linearize") as n:
-        return _linearize_prepared(dynamics, x, c, A, marginal_tol, n)
+        return linearize_prepared(dynamics, x, c, A, marginal_tol, n)
 
 
-def _linearize_prepared(dynamics, x, c, A, marginal_tol: float, threads: int) -> Linearization:
+def linearize_prepared(dynamics, x, c, A, marginal_tol: float, threads: int) -> Linearization:
     """:func:`linearize` of validated states x (k, d) with prepared inputs c and residual
     Jacobians A (k, d, d) already at hand (:func:`~neurodyn.analysis.find_fixed_points`
-    has them), on ``threads`` threads."""
+    has them), on ``threads`` threads: for callers inside neurodyn, which validate
+    first and set the threads (not in ``__all__``)."""
     J = np.array(A, dtype=np.float64)
     if dynamics.kind == "map":  # A = J - I
         J += np.eye(J.shape[-1])

@@ -223,7 +223,7 @@ Solver::Outcome Solver::solve(const double *c, double *x, int64_t group) {
             // nothing about position (saturated gates flatten the residual far from
             // any root). Two full steps that locate it spare another factorisation:
             // lu then still holds the last Newton step's factors, and the polish
-            // dx = -A^{-1} r is a chord step.
+            // dx = -A^{-1} r reuses them.
             if (located(last_full, prev_full, x, d, o.root_xtol)) {
                 if (lu_solve(lu, l_, neg, dx)) q = polish(c, x, q);
                 return stop(ROOT);
