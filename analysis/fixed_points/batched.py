@@ -11,8 +11,9 @@ and models on a GPU. Like the kernel, it is tested against the plain solver of
 
 Each stage of an iteration is one function of :class:`_Batch`: the end tests
 (:meth:`~_Batch.finish`, :meth:`~_Batch.stationary`), the Newton step with its line
-search (:meth:`~_Batch.newton`), the Levenberg–Marquardt fallback
-(:meth:`~_Batch.levenberg_marquardt`) and the move (:meth:`~_Batch.move`).
+search (:meth:`~_Batch.newton`), the chord steps (:meth:`~_Batch.chord`), the
+Levenberg–Marquardt fallback (:meth:`~_Batch.levenberg_marquardt`) and the move
+(:meth:`~_Batch.move`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None, 
         step = b.newton(idx, g)
         if step is None:
             continue
+        b.chord(step)
         b.levenberg_marquardt(step)
         b.move(step)
     if b.bounded:  # a root or slow point must lie in the state set, up to rounding
@@ -59,11 +61,14 @@ def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None, 
 
 
 class _Step:
-    """One iteration's trial points of the candidates ``idx``: ``xn, qn``, whether each
-    was ``accepted``, and their gradients ``g``."""
+    """One iteration's trial points of the candidates ``idx``: ``xn, rn, qn``, whether
+    each was ``accepted`` and ``stopped`` (at a known root), the LU ``factors`` of
+    their Jacobians and each one's row ``frow`` in them, their gradients ``g``."""
 
-    def __init__(self, idx, g, xn, qn, accepted):
-        self.idx, self.g, self.xn, self.qn, self.accepted = idx, g, xn, qn, accepted
+    def __init__(self, idx, g, xn, rn, qn, accepted, factors, frow, ops):
+        self.idx, self.g, self.xn, self.rn, self.qn = idx, g, xn, rn, qn
+        self.accepted, self.factors, self.frow = accepted, factors, frow
+        self.stopped = ops.falses(len(idx), xn)
 
 
 class _Batch:
@@ -204,7 +209,9 @@ class _Batch:
         rounding level end as roots; returns the others' :class:`_Step` (None if none)."""
         ops, o, x = self.ops, self.opts, self.x
         self.A_newton[idx] = self.A[idx]
-        dx, ok = ops.solve(self.A[idx], -self.r[idx])
+        factors = ops.factor(self.A[idx])  # reused by the chord steps
+        frow = ops.positions(idx)  # row of each candidate's factors
+        dx, ok = ops.solve_factored(factors, -self.r[idx])
         self.newton_failed[idx] = ~ok
         dnorm = ops.sqrt(_sq(ops, dx))
         tiny = ok & (dnorm <= o.xtol * (1.0 + ops.sqrt(_sq(ops, x[idx]))))
@@ -214,12 +221,23 @@ class _Batch:
             self.r[ii], self.q[ii] = self.residual_q(x[ii], ii)
             self.status[ii] = ROOT
             idx, g, dx, ok, dnorm = idx[~tiny], g[~tiny], dx[~tiny], ok[~tiny], dnorm[~tiny]
+            frow = frow[~tiny]
             if len(idx) == 0:
                 return None
         uncapped = dnorm <= o.max_step
         dx = _cap(ops, dx, o.max_step)
         slope = (g * dx).sum(-1)
-        step = _Step(idx, g, ops.copy(x[idx]), ops.copy(self.q[idx]), ops.falses(len(idx), x))
+        step = _Step(
+            idx,
+            g,
+            ops.copy(x[idx]),
+            ops.copy(self.r[idx]),
+            ops.copy(self.q[idx]),
+            ops.falses(len(idx), x),
+            factors,
+            frow,
+            ops,
+        )
         t = ops.full(len(idx), 1.0, x)
         searching = ops.copy(ok)
         for _ in range(o.n_backtrack):
@@ -227,17 +245,53 @@ class _Batch:
             if len(s) == 0:
                 break
             xt = x[idx[s]] + t[s][:, None] * dx[s]
-            _, qt = self.residual_q(xt, idx[s])
+            rt, qt = self.residual_q(xt, idx[s])
             good = ops.isfinite(qt) & (qt <= self.q[idx[s]] + o.armijo * t[s] * slope[s])
             full = (t[s] == 1.0) & uncapped[s]
             moved = idx[s[good]]
             self.prev_full[moved] = ops.where(full[good], self.last_full[moved], INF)
             self.last_full[moved] = ops.where(full[good], dnorm[s[good]], INF)
-            step.xn[s[good]], step.qn[s[good]] = xt[good], qt[good]
+            step.xn[s[good]], step.rn[s[good]], step.qn[s[good]] = xt[good], rt[good], qt[good]
             step.accepted[s[good]] = True
             searching[s[good]] = False
             t[s[~good]] = t[s[~good]] * 0.5
         return step
+
+    def chord(self, step):
+        """Step 3b: chord steps with the same factors after a full Newton step, while
+        each contracts by ``chord_ratio`` and lowers q; past tol_q, until they locate
+        the root."""
+        ops, o, idx = self.ops, self.opts, step.idx
+        chord = ops.nonzero(step.accepted & (self.last_full[idx] < INF))
+        for _ in range(o.chord_steps):
+            if self.snapping:
+                hit = self.snap(idx[chord], step.xn[chord], step.qn[chord])
+                step.stopped[chord[hit]] = True
+                chord = chord[~hit]
+                if len(chord) == 0:
+                    break
+            gi = idx[chord]
+            done = (step.qn[chord] <= o.tol_q) & _located(
+                ops, self.last_full[gi], self.prev_full[gi], step.xn[chord], o.root_xtol
+            )
+            chord = chord[~done]
+            if len(chord) == 0:
+                break
+            gi = idx[chord]
+            dc, okc = ops.solve_factored(step.factors, -step.rn[chord], step.frow[chord])
+            cnorm = ops.sqrt(_sq(ops, dc))
+            go = okc & (cnorm <= o.chord_ratio * self.last_full[gi])
+            chord, dc, cnorm = chord[go], dc[go], cnorm[go]
+            if len(chord) == 0:
+                break
+            xc = step.xn[chord] + dc
+            rc, qc = self.residual_q(xc, idx[chord])
+            good = ops.isfinite(qc) & (qc < step.qn[chord])
+            chord, cnorm = chord[good], cnorm[good]
+            step.xn[chord], step.rn[chord], step.qn[chord] = xc[good], rc[good], qc[good]
+            gi = idx[chord]
+            self.prev_full[gi] = self.last_full[gi]
+            self.last_full[gi] = cnorm
 
     def levenberg_marquardt(self, step):
         """Step 4: LM steps where Newton's failed, raising μ tenfold until q falls and
@@ -280,7 +334,7 @@ class _Batch:
         """Step 5: move the accepted candidates and evaluate their new Jacobians; count
         negligible progress (and a failed step) towards a stall."""
         ops, idx = self.ops, step.idx
-        acc = ops.nonzero(step.accepted)
+        acc = ops.nonzero(step.accepted & ~step.stopped)
         if len(acc):
             ga = idx[acc]
             little = step.qn[acc] > self.q[ga] * (1.0 - 1e-6)

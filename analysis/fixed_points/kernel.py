@@ -40,7 +40,7 @@ and then:
      :math:`3\rho^*` of :math:`x^*`, where :math:`x^*` is the only root.
 
    The candidate takes :math:`x^*` and its q. This is checked at the start of every
-   iteration;
+   iteration and before every chord step;
 1. stop as a **root** when :math:`q \le` ``tol_q`` *and* the root is located: with
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
@@ -60,7 +60,13 @@ and then:
    :math:`10^6` per iteration for ``patience`` iterations). Normalising by
    :math:`\|A\|` instead would fail: at a slow point A itself is singular;
 3. otherwise factor A and try the Newton step :math:`\delta = -A^{-1}r`, capped at
-   ``max_step``, with Armijo backtracking on q;
+   ``max_step``, with Armijo backtracking on q. After a full, uncapped step, take up
+   to ``chord_steps`` chord steps :math:`-A^{-1}r(x_k)` with the same factors while
+   each is at most ``chord_ratio`` times the step before it and lowers q (the
+   Shamanskii method: near a root the error goes from :math:`e_0` to
+   :math:`e_0^2` to :math:`e_0^3`... per factorisation, for the price of residuals
+   and triangular solves). Once q is below ``tol_q`` they go on until two of them
+   locate the root as in 1, so that the root check needs no factorisation;
 4. if the Newton step fails (singular A, or no decrease in ``n_backtrack``
    halvings), take Levenberg–Marquardt steps
    :math:`(A^\top A + \mu I)\delta = -A^\top r`, raising :math:`\mu` tenfold until q
@@ -69,8 +75,8 @@ and then:
 A root or slow point that ends outside the state set by more than ``state_tol`` (a
 rounding-level tolerance, so that roots on a bound are kept) has left it too.
 
-An iteration (``n_iter``) is one factorisation of A with its Newton step and line
-search, or LM steps.
+An iteration (``n_iter``) is one factorisation of A with its Newton step, line
+search, chord steps or LM steps.
 
 Because each thread carries its candidate to the end, converged candidates cost
 nothing while stragglers finish: the batch never waits for its slowest member. The

@@ -43,6 +43,12 @@ class SolverOptions:
         Iterations of negligible progress before a candidate counts as stalled.
     armijo : float
         Sufficient-decrease constant of the line search.
+    chord_steps : int
+        Chord steps per factorisation: after a full Newton step, at most this many
+        steps :math:`-A^{-1}r` that reuse the factors of the last Jacobian A.
+    chord_ratio : float
+        A chord step is taken only while it is at most this fraction of the step
+        before it (the chord iteration contracts).
     state_margin : float
         A candidate has left the state set the model can reach (``state_bounds``) when
         its excursion outside it exceeds its starting excursion by more than this, in
@@ -77,6 +83,8 @@ class SolverOptions:
     lm_tries: int = 8
     patience: int = 10
     armijo: float = 1e-4
+    chord_steps: int = 4
+    chord_ratio: float = 0.75
     state_margin: float = 2.0
     state_tol: float = 1e-6
 

@@ -4,9 +4,9 @@ A fixed point :math:`x^*` of a map :math:`x \mapsto F(x, u)` or an ODE
 :math:`\dot x = f(x, u)` at a constant input u is a root of the residual
 :math:`r(x) = F(x, u) - x` (per step) or :math:`r(x) = f(x, u)` (per ms). From many
 initial states, each candidate is driven to a root of r by damped Newton steps with
-a Levenberg–Marquardt safeguard (:mod:`neurodyn.analysis.fixed_points.kernel`; compiled
-C++ built with neurodyn, so the first call waits for no compiler), in float64 with
-analytic Jacobians, and ends as a
+a Levenberg–Marquardt safeguard and chord steps that reuse each Jacobian's LU factors
+(:mod:`neurodyn.analysis.fixed_points.kernel`; compiled C++ built with neurodyn, so the
+first call waits for no compiler), in float64 with analytic Jacobians, and ends as a
 **root**, a **slow point** (a local minimum of
 :math:`q = \tfrac12\|r\|^2` above tolerance, reported separately) or **failed**,
 with the reason (among them ``left_state_set``: it wandered off the set of states
@@ -315,8 +315,8 @@ def find_fixed_points(
     initial_states : array (n, d), n >= 1
         Where the candidates start; see :func:`sample_initial_states`.
     method : {"newton", "adam"}
-        Damped Newton with a Levenberg–Marquardt safeguard (default; see
-        :class:`SolverOptions`), or
+        Damped Newton with a Levenberg–Marquardt safeguard and chord steps (default;
+        see :class:`SolverOptions`), or
         FixedPointFinder's Adam on q (learning rate 1.0 with plateau decay, tol_q
         1e-12, up to 10 000 iterations) for comparison.
     backend : {"auto", "cpp", "numpy", "torch"}

@@ -89,6 +89,8 @@ inline newton::Options newton_options(const py::object &opts) {
     o.lm_tries = i("lm_tries");
     o.patience = i("patience");
     o.armijo = f("armijo");
+    o.chord_steps = i("chord_steps");
+    o.chord_ratio = f("chord_ratio");
     o.state_margin = f("state_margin");
     o.state_tol = f("state_tol");
     return o;

@@ -17,7 +17,7 @@
 //   2. stops as a slow point when |A^T r| L <= gtol |r|^2 (or gtol_stall once
 //      stalled);
 //   3. else tries the Newton step -A^{-1} r (capped at max_step, Armijo
-//      backtracking);
+//      backtracking), then up to chord_steps chord steps with the same factors;
 //   4. else Levenberg-Marquardt steps (A^T A + mu I) dx = -A^T r.
 // Before all of these, a candidate with a non-finite q or a coordinate beyond x_max
 // has diverged, and one whose excursion outside the model's reachable state set
@@ -74,6 +74,8 @@ struct Options {
     double max_step = 1.0, x_max = 1e6;
     int64_t n_backtrack = 6, lm_tries = 8, patience = 10;
     double armijo = 1e-4;
+    int64_t chord_steps = 4;
+    double chord_ratio = 0.75;
     double state_margin = 2.0, state_tol = 1e-6;
 };
 

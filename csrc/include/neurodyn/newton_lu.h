@@ -1,6 +1,5 @@
 // LU factorisation with partial pivoting for the fixed-point kernel: factor once,
-// solve once or more (the polish of a located root reuses the last Newton step's
-// factors).
+// solve many times (the chord steps reuse each Jacobian's factors).
 //
 //   P M = L U,  L unit lower triangular, U upper triangular;  M x = b  <=>
 //   L y = P b (forward substitution), U x = y (back substitution).

@@ -1,5 +1,7 @@
 """The solver: every backend against the plain reference on outcomes, statuses, bad input."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -276,6 +278,26 @@ def test_adam_finds_the_same_set(backend):
     ]
     assert np.max(newton.roots.q) < 1e-28 and np.max(adam.roots.q) < 1e-12
     assert np.all(adam.candidates.n_iter > np.max(newton.candidates.n_iter))
+
+
+@pytest.mark.parametrize(("d", "gain", "seed"), [(10, 3.0, 0), (40, 1.5, 2)])
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
+def test_chord_steps_find_the_same_roots_with_fewer_factorisations(d, gain, seed, backend):
+    """Chord steps reuse each factorisation; they change the cost, not the answer."""
+    dyn = random_rate("tanh", "map", d=d, gain=gain, seed=seed)
+    x0 = seeds(dyn, 200, scale=1.0, seed=4)
+    base = SolverOptions(length=1.0, max_step=2.0)
+    kw = {"backend": backend, "share_roots": False, "progress": False}
+    newton = find_fixed_points(dyn, None, x0, options=replace(base, chord_steps=0), **kw)
+    chord = find_fixed_points(dyn, None, x0, options=base, **kw)
+    assert len(chord.roots) == len(newton.roots) >= 3
+    for x in chord.roots.x:
+        assert np.min(np.linalg.norm(newton.roots.x - x, axis=1)) < 1e-8 * (1 + np.linalg.norm(x))
+    assert np.all(chord.roots.q <= 1e-20)
+    # n_iter counts factorisations: chord steps replace some of them.
+    both = (newton.candidates.status == "root") & (chord.candidates.status == "root")
+    assert np.mean(both) > 0.9
+    assert chord.candidates.n_iter[both].sum() < 0.9 * newton.candidates.n_iter[both].sum()
 
 
 @pytest.mark.parametrize("backend", ["cpp", "numpy"])
