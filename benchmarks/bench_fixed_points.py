@@ -15,8 +15,10 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
     another): 16 random 128 × 128 matrices and 27 of 16 × 16.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
-A third row times the default method with ``share_roots=False`` (every candidate
-carried to its own root), to show what sharing the sample's roots saves.
+Two more rows time the default method with ``share_roots=False`` (every candidate
+carried to its own root) and without chord steps (``chord_steps=0``: a factorisation
+for every step), end to end beside the default in the same rounds, to show what each
+of the two saves.
 Each row gives the end-to-end time of ``find_fixed_points`` and the speed-up three
 times: end to end; end to end without the linearization of the distinct points
 (``info["linearize_s"]``), which is the same code for both methods and the same work,
@@ -55,6 +57,7 @@ import resource
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +65,7 @@ import torch
 
 import neurodyn
 from neurodyn.analysis import (
+    SolverOptions,
     condition_inputs,
     eigenmodes,
     find_fixed_points,
@@ -138,11 +142,15 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
     # One untimed call: imports and first-touch allocations.
     find_fixed_points(model, None if inputs is None else inputs[:8], x0[:8], progress=False)
     t_new, s_new, t_adam, s_adam, ratio, ratio_search, ratio_method = [], [], [], [], [], [], []
-    s_own, gain = [], []
+    s_own, gain, gain_chord = [], [], []
     for _ in range(rounds):
         t, new, s, m = timed(lambda: find_fixed_points(model, inputs, x0, **kw), repeats)
         _, own, so, _ = timed(
             lambda: find_fixed_points(model, inputs, x0, share_roots=False, **kw), 1
+        )
+        no_chord = replace(SolverOptions(**new.info["options"]), chord_steps=0)
+        tc, newton, _, _ = timed(
+            lambda o=no_chord: find_fixed_points(model, inputs, x0, options=o, **kw), 1
         )
         ta, adam, sa, ma = timed(
             lambda: find_fixed_points(model, inputs, x0, method="adam", **kw), 1
@@ -156,6 +164,7 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
         ratio_method.append(ma / m)
         s_own.append(so)
         gain.append(so / s)
+        gain_chord.append(tc / t)
     med = statistics.median
     q_new = np.max(new.roots.q) if len(new.roots) else float("nan")
     q_adam = np.max(adam.roots.q) if len(adam.roots) else float("nan")
@@ -185,6 +194,10 @@ def compare(label, model, inputs, x0, repeats, rounds, conditions=None):
         f"  newton with share_roots=False: {med(s_own) * 1e3:.1f} ms in the search "
         f"({med(gain):.2f}x slower), {len(own.roots)} roots, median "
         f"{np.median(own.candidates.n_iter):.0f} iterations"
+    )
+    print(
+        f"  newton with chord_steps=0: {med(gain_chord):.2f}x slower end to end, "
+        f"{len(newton.roots)} roots, median {np.median(newton.candidates.n_iter):.0f} iterations"
     )
     return med(ratio), med(ratio_method), med(ratio_search)
 
