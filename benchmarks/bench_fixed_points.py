@@ -10,9 +10,10 @@ speed ratio, with the two methods interleaved round by round (see :func:`compare
 (c) scale: 10 000 initial states on the 256-unit network (default method only),
     with the peak resident memory of the process;
 (d) the eigendecomposition behind linearization (:func:`neurodyn.analysis.eigenmodes`:
-    LAPACK's ``dgeev`` per matrix with the eigenvector inverse and the sorting, on the
-    thread policy's threads) against the bare ``np.linalg.eig`` (one ``dgeev`` after
-    another): 16 random 128 × 128 matrices and 27 of 16 × 16.
+    compiled Francis QR up to 64 units and LAPACK's ``dgeev`` above, with the
+    eigenvector inverse and the sorting, on the thread policy's threads) against the
+    bare ``np.linalg.eig`` (one ``dgeev`` after another): 16 random 128 × 128 matrices
+    and 27 of 16 × 16.
 
 Both methods get the same model, inputs and initial states; only ``method`` differs.
 Two more rows time the default method with ``share_roots=False`` (every candidate
@@ -322,8 +323,8 @@ def main(argv=None):
         f"{describe(fps)}; peak RSS of this process {peak:.2f} GiB"
     )
 
-    # (d) the eigendecomposition behind linearization (dgeev per matrix on the thread
-    # policy's threads, the inverse of the eigenvectors, the sorting) against the
+    # (d) the eigendecomposition behind linearization (compiled QR up to 64 units,
+    # LAPACK's dgeev above, the inverse of the eigenvectors, the sorting) against the
     # bare np.linalg.eig; 27 of 16 x 16 are (a)'s fixed points
     print()
     rng = np.random.default_rng(0)

@@ -105,7 +105,6 @@ from ...dynamics.nonlinearities import PHI_CURVATURE
 from ...dynamics.ops import NUMPY
 
 __all__ = [
-    "LAPACK_LU",
     "evaluate",
     "jacobian_lipschitz",
     "root_radii",
@@ -114,11 +113,6 @@ __all__ = [
 ]
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
-
-#: Above this order the kernel factors matrices with LAPACK (``kSmallLU`` in
-#: ``csrc/include/neurodyn/newton_lu.h``), below with its own LU: only then do its
-#: threads call BLAS.
-LAPACK_LU = 48
 
 
 def _module():

@@ -255,8 +255,8 @@ def _run_newton(dyn, plan: _Plan, X, C, progress, threads) -> _Solved:
         else None
     )
     solve = _Chunks(dyn, plan, x, C, group, bar, threads)
-    # The kernel's threads call LAPACK (above kernel.LAPACK_LU units): one BLAS thread
-    # inside each.
+    # The kernel's threads call LAPACK's LU (above kSmallLU = 48 units, newton_lu.h):
+    # one BLAS thread inside each.
     blas = one_blas_thread() if plan.backend == "cpp" else contextlib.nullcontext()
     reps = np.zeros(0, dtype=np.int64)
     try:

@@ -2,11 +2,13 @@ r"""Eigendecomposition of a batch of real matrices: compiled, on threads, with a
 
 Private; :func:`neurodyn.analysis.linearization.linearize.eigenmodes` and
 :func:`~neurodyn.analysis.linearize` call :func:`modes`. ``np.linalg.eig`` runs its
-batch on one thread, one LAPACK ``dgeev`` call per matrix, and leaves the phase of
-the vectors, the sorting and the left vectors to further NumPy passes. The compiled
-kernel (``csrc/cpu/eig_cpu.cpp``, built with neurodyn) shares the matrices among
-OpenMP threads and does all of that per matrix, with the same ``dgeev`` as NumPy
-(SciPy's LAPACK).
+batch on one thread, one LAPACK ``dgeev`` call per matrix, and for the few dozen
+small Jacobians of a network's fixed points most of ``dgeev``'s time is overhead
+(about 75 µs for a 16 × 16 matrix). The compiled kernel (``csrc/cpu/eig_cpu.cpp``,
+built with neurodyn) shares the matrices among OpenMP threads and decomposes each
+up to ``SMALL`` × ``SMALL`` with its own Hessenberg reduction, Francis double-shift
+QR and back substitution (``csrc/cpu/hqr_cpu.cpp``), and above that, or should that
+QR iteration not converge, with the same ``dgeev`` as NumPy (SciPy's LAPACK).
 
 Either way each eigenvector has unit Euclidean norm and its largest component real
 and positive (the *standard phase*: the eigen-equation leaves the phase free, and
@@ -30,7 +32,23 @@ import numpy as np
 from ... import backends
 from ...threads import one_blas_thread
 
-__all__ = ["modes", "modes_numpy", "order_modes"]
+__all__ = ["SMALL", "modes", "modes_numpy", "order_modes"]
+
+#: Matrices up to this order are decomposed by the compiled QR of ``hqr_cpu.cpp``,
+#: larger ones by LAPACK's ``dgeev``: measured against SciPy's OpenBLAS ``dgeev``, the
+#: compiled one is several times faster at 16 × 16 and still ahead at 64, where
+#: LAPACK's blocked algorithms start to pay.
+SMALL = 64
+
+#: QR sweeps allowed per eigenvalue (on average) before the compiled QR hands a matrix
+#: to ``dgeev``; the Francis iteration needs about two.
+SWEEPS = 30
+
+#: Above this order the compiled kernels (this one's eigenvector inverse and the
+#: fixed-point kernel) factor matrices with LAPACK (``kSmallLU`` in
+#: ``csrc/include/neurodyn/newton_lu.h``), below with their own LU: only then do their
+#: threads call BLAS.
+LAPACK_LU = 48
 
 #: Below this much work (k d³) the batch stays on the calling thread: a parallel
 #: region costs microseconds, and on a shared machine it may wait for a thread that
@@ -71,7 +89,7 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     Raises
     ------
     numpy.linalg.LinAlgError
-        On NaN or infinite entries, or where ``dgeev`` fails to converge.
+        On NaN or infinite entries, or where the QR algorithm fails to converge.
 
     Examples
     --------
@@ -106,13 +124,29 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
     info = np.zeros(k, dtype=np.int32)
     singular = np.zeros(k, dtype=np.uint8)
     n = int(threads) if k >= 2 and k * d**3 >= MIN_PARALLEL_WORK else 1
-    # LAPACK (dgeev, and the LU of the inverse) runs inside the kernel's threads: one
-    # BLAS thread in each. (A multithreaded OpenBLAS called from OpenMP threads warns
-    # that it may hang, and oversubscribes.)
-    blas = one_blas_thread() if n > 1 else contextlib.nullcontext()
-    out = (lam, growth, freq, right, left, proj, info, singular)
+    # LAPACK, where called (dgeev above SMALL, the LU of the inverse above LAPACK_LU),
+    # runs inside the kernel's threads: one BLAS thread in each. (A multithreaded
+    # OpenBLAS called from OpenMP threads warns that it may hang, and oversubscribes.)
+    lapack = d > min(SMALL, LAPACK_LU)
+    blas = one_blas_thread() if n > 1 and lapack else contextlib.nullcontext()
     with blas:
-        module.eig_modes(J, B, bool(is_map), float(dt), *out, n)
+        module.eig_modes(
+            J,
+            B,
+            bool(is_map),
+            float(dt),
+            lam,
+            growth,
+            freq,
+            right,
+            left,
+            proj,
+            info,
+            singular,
+            SMALL,
+            SWEEPS,
+            n,
+        )
     if np.any(info != 0):
         bad = info != 0
         if np.any(info[bad] < 0):

@@ -3,6 +3,9 @@
 // arrays are used in place) and releases the GIL while the kernel runs.
 #include <pybind11/pybind11.h>
 
+#include <complex>
+#include <vector>
+
 #include "eig_args.h"
 #include "neurodyn/eig.h"
 #include "neurodyn/lif.h"
@@ -81,19 +84,48 @@ PYBIND11_MODULE(_C, m) {
         "eig_modes",
         [](py::array J, py::object B, bool is_map, double dt, py::array lam, py::array growth,
            py::array freq, py::array right, py::object left, py::object proj, py::array info,
-           py::array singular, int threads) {
+           py::array singular, int64_t small_max, int64_t sweeps, int threads) {
             const neurodyn::eig::Batch b = neurodyn::binding::eig_batch_args(
                 J, B, is_map, dt, lam, growth, freq, right, left, proj, info, singular);
             const neurodyn::eig::Lapack lapack = neurodyn::binding::eig_lapack();
             py::gil_scoped_release release;
-            neurodyn::eig::eig_batch(b, lapack, threads);
+            neurodyn::eig::eig_batch(b, lapack, small_max, sweeps, threads);
         },
         py::arg("J"), py::arg("B"), py::arg("is_map"), py::arg("dt"), py::arg("lam"),
         py::arg("growth"), py::arg("freq"), py::arg("right"), py::arg("left"), py::arg("proj"),
-        py::arg("info"), py::arg("singular"), py::arg("threads"),
+        py::arg("info"), py::arg("singular"), py::arg("small_max"), py::arg("sweeps"),
+        py::arg("threads"),
         "Sorted eigenmodes of a batch of real matrices: eigenvalues, growth rates, "
         "frequencies, unit right eigenvectors (standard phase), left eigenvectors and "
         "selection vectors; see neurodyn.analysis.linearization.kernel.");
+    m.def(
+        "eig_real",
+        [](py::array A, py::array wr, py::array wi, py::array V, int64_t sweeps) {
+            using neurodyn::binding::newton_data;
+            if (A.ndim() != 2 || A.shape(0) != A.shape(1))
+                throw std::invalid_argument("eig_real: 'A' must be square");
+            const int64_t n = A.shape(0);
+            const double *a = newton_data<double>(A, "A", n * n);
+            double *pwr = newton_data<double>(wr, "wr", n, true);
+            double *pwi = newton_data<double>(wi, "wi", n, true);
+            double *pv = newton_data<double>(V, "V", n * n, true);
+            std::vector<double> work(static_cast<size_t>(neurodyn::eig::real_eig_doubles(n)));
+            std::vector<std::complex<double>> cwork(static_cast<size_t>(n));
+            py::gil_scoped_release release;
+            return neurodyn::eig::real_eig(n, a, pwr, pwi, pv, work.data(), cwork.data(), sweeps);
+        },
+        py::arg("A"), py::arg("wr"), py::arg("wi"), py::arg("V"),
+        py::arg("sweeps") = neurodyn::eig::kSweepsPerEigenvalue,
+        "The small-matrix eigensolver alone on a column-major A (for tests): eigenvalues "
+        "(wr, wi) and vectors V (column-major) in dgeev's layout; False if QR did not converge.");
+    m.def(
+        "eig_standard_2x2",
+        [](double a, double b, double c, double d) {
+            double cs, sn;
+            neurodyn::eig::standard_2x2(a, b, c, d, cs, sn);
+            return py::make_tuple(a, b, c, d, cs, sn);
+        },
+        "Standard Schur form (a, b, c, d, cs, sn) of a 2 x 2 block (for tests).");
     m.def("has_openmp", &neurodyn::cpu_has_openmp, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &neurodyn::cpu_max_threads, "OpenMP's default number of threads.");
 }

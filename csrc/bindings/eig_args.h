@@ -15,8 +15,8 @@
 namespace neurodyn {
 namespace binding {
 
-// dgeev and the LU routines, looked up once (null pointers where missing: SciPy, a
-// dependency of neurodyn, ships them).
+// dgeev and the LU routines, looked up once (null pointers where missing: real_eig
+// and the hand-written LU for every size).
 inline eig::Lapack eig_lapack() {
     static const eig::Lapack lapack = [] {
         eig::Lapack l;

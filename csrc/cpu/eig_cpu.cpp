@@ -1,5 +1,5 @@
 // Batched eigendecomposition for linearization (see include/neurodyn/eig.h):
-// LAPACK's dgeev per matrix, the standard phase, R and R^{-1}, on OpenMP
+// real_eig or LAPACK's dgeev per matrix, the standard phase, R and R^{-1}, on OpenMP
 // threads that take the matrices one at a time.
 #include <algorithm>
 #include <cmath>
@@ -36,15 +36,16 @@ int64_t geev_lwork(const Lapack &lapack, int64_t d) {
 // One thread's buffers.
 struct Scratch {
     int64_t d, lwork;
-    std::vector<double> a, wr, wi, V, vinv, geev, lu, growth, freq;
-    std::vector<cplx> Rinv;
+    std::vector<double> a, wr, wi, V, vinv, hqr, geev, lu, growth, freq;
+    std::vector<cplx> cwork, Rinv;
     std::vector<int> piv;
     std::vector<int64_t> order, pos;
 
     Scratch(int64_t d_, int64_t lwork_)
         : d(d_), lwork(lwork_), a(d_ * d_), wr(d_), wi(d_), V(d_ * d_), vinv(d_ * d_),
-          geev(std::max<int64_t>(lwork_, 1)), lu((d_ + 1) * d_), growth(d_), freq(d_),
-          Rinv(d_ * d_), piv(std::max<int64_t>(d_, 1)), order(d_), pos(d_) {}
+          hqr(real_eig_doubles(d_)), geev(std::max<int64_t>(lwork_, 1)), lu((d_ + 1) * d_),
+          growth(d_), freq(d_), cwork(d_), Rinv(d_ * d_), piv(std::max<int64_t>(d_, 1)),
+          order(d_), pos(d_) {}
 };
 
 // LAPACK's dgeev on the column-major copy s.a (destroyed); false unless info = 0.
@@ -156,7 +157,8 @@ void sort_modes(const Batch &b, Scratch &s) {
 }
 
 // Decompose matrix m of the batch with the thread's scratch.
-void decompose(const Batch &b, const Lapack &lapack, Scratch &s, int64_t m) {
+void decompose(const Batch &b, const Lapack &lapack, int64_t small_max, int64_t sweeps, Scratch &s,
+               int64_t m) {
     const int64_t d = b.d;
     const double *J = b.J + m * d * d;
     for (int64_t i = 0; i < d * d; ++i)
@@ -164,11 +166,20 @@ void decompose(const Batch &b, const Lapack &lapack, Scratch &s, int64_t m) {
             b.info[m] = NOT_FINITE;
             return;
         }
-    // LAPACK is column-major: the transposed copy is J itself to it.
+    // LAPACK and real_eig are column-major: the transposed copy is J itself to them.
     double *a = s.a.data();
     for (int64_t i = 0; i < d; ++i)
         for (int64_t j = 0; j < d; ++j) a[i + j * d] = J[i * d + j];
-    if (!geev(lapack, s)) {
+    bool ok = d <= small_max &&
+              real_eig(d, a, s.wr.data(), s.wi.data(), s.V.data(), s.hqr.data(), s.cwork.data(),
+                       sweeps);
+    if (!ok) {
+        if (d <= small_max)  // real_eig failed: dgeev on a fresh copy
+            for (int64_t i = 0; i < d; ++i)
+                for (int64_t j = 0; j < d; ++j) a[i + j * d] = J[i * d + j];
+        ok = geev(lapack, s);
+    }
+    if (!ok) {
         b.info[m] = NO_CONVERGENCE;
         return;
     }
@@ -246,27 +257,29 @@ void decompose(const Batch &b, const Lapack &lapack, Scratch &s, int64_t m) {
 
 }  // namespace
 
-void eig_batch(const Batch &batch, const Lapack &lapack, int threads) {
+void eig_batch(const Batch &batch, const Lapack &lapack, int64_t small_max, int64_t sweeps,
+               int threads) {
     const int64_t k = batch.k, d = batch.d;
     if (k == 0) return;
     int n_threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, k)));
 #ifndef _OPENMP
     n_threads = 1;
 #endif
-    // Every thread's scratch, dgeev's workspace included, allocated here so that an
-    // allocation failure is an exception in the caller, not in a parallel region.
+    // Every thread's scratch, dgeev's workspace included (the fallback where real_eig
+    // fails needs it too), allocated here so that an allocation failure is an
+    // exception in the caller, not in a parallel region.
     const int64_t lwork = geev_lwork(lapack, d);
     std::vector<Scratch> scratch;
     scratch.reserve(n_threads);
     for (int t = 0; t < n_threads; ++t) scratch.emplace_back(d, lwork);
     if (n_threads == 1) {
-        for (int64_t m = 0; m < k; ++m) decompose(batch, lapack, scratch[0], m);
+        for (int64_t m = 0; m < k; ++m) decompose(batch, lapack, small_max, sweeps, scratch[0], m);
         return;
     }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (int64_t m = 0; m < k; ++m)
-        decompose(batch, lapack, scratch[omp_get_thread_num()], m);
+        decompose(batch, lapack, small_max, sweeps, scratch[omp_get_thread_num()], m);
 #endif
 }
 

@@ -1,5 +1,5 @@
-"""The compiled eigendecomposition (LAPACK's ``dgeev`` per matrix on OpenMP threads, the
-standard phase, the sort and the inverse) against NumPy's reference and the mathematics.
+"""The compiled eigendecomposition (Hessenberg, Francis QR, back substitution, LAPACK
+above 64) and its sorted eigenmodes, against NumPy's ``dgeev`` and the mathematics.
 
 Tolerances come from conditioning: a simple eigenvalue λ with unit right and left
 vectors r, l moves by about ε‖J‖/s under a backward-stable solver, s = |lᴴr| its
@@ -23,6 +23,25 @@ pytestmark = pytest.mark.skipif(
 )
 
 EPS = np.finfo(np.float64).eps
+
+
+def C_eig(J):
+    """``eig_real`` on J: (wr, wi, V) in dgeev's layout (V column-major, as columns)."""
+    n = len(J)
+    wr, wi, V = np.empty(n), np.empty(n), np.empty((n, n))
+    # The kernel reads A column-major: pass Jᵀ's rows, i.e. J in Fortran order.
+    assert backends.get_module("cpp").eig_real(np.ascontiguousarray(J.T), wr, wi, V)
+    return wr, wi, V.T  # V.T[:, j] is column j
+
+
+def as_complex(wr, wi, V):
+    """Eigenvalues and complex eigenvectors (columns) from dgeev's layout."""
+    lam = wr + 1j * wi
+    R = V.astype(complex)
+    j = np.flatnonzero(wi > 0)
+    R[:, j] = V[:, j] + 1j * V[:, j + 1]
+    R[:, j + 1] = np.conj(R[:, j])
+    return lam, R
 
 
 def assert_same_spectrum(lam, ref, atol, msg=""):
@@ -53,10 +72,32 @@ def families(rng, n):
     yield "huge", J * 2.0**400
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 16, 33, 64])
+def test_small_solver_eigenpairs(n):
+    """dgeev's layout (pairs consecutive, positive imaginary part first), J r = λ r to
+    rounding, unit vectors, and LAPACK's eigenvalues to within their conditioning."""
+    rng = np.random.default_rng(n)
+    for name, J in families(rng, n):
+        wr, wi, V = C_eig(J)
+        pairs = np.flatnonzero(wi > 0)
+        np.testing.assert_array_equal(wi[pairs + 1], -wi[pairs], err_msg=name)
+        np.testing.assert_array_equal(wr[pairs + 1], wr[pairs], err_msg=name)
+        assert np.count_nonzero(wi) == 2 * len(pairs), name
+        lam, R = as_complex(wr, wi, V)
+        size = np.linalg.norm(J)
+        # Backward stable: a residual of a few ε ‖J‖ per reflection, O(n) of them.
+        resid = np.linalg.norm(J @ R - R * lam, axis=0)
+        assert resid.max() <= 100 * n * EPS * size, name
+        np.testing.assert_allclose(np.linalg.norm(R, axis=0), 1.0, rtol=10 * n * EPS)
+        ref, s, _ = conditioning(J)
+        assert_same_spectrum(lam, ref, 100 * n * EPS * size / s, name)
+
+
 @pytest.mark.parametrize("n", [4, 16, 40, 64, 65, 90])
 @pytest.mark.parametrize("kind", ["map", "ode"])
 def test_modes_match_numpy(n, kind):
-    """The sorted eigenmodes equal NumPy's reference within conditioning: eigenvalues, phase-fixed right vectors, left vectors,
+    """The sorted eigenmodes (both solvers: ours up to 64, dgeev above) equal NumPy's
+    reference within conditioning: eigenvalues, phase-fixed right vectors, left vectors,
     selection vectors, growth rates and frequencies."""
     rng = np.random.default_rng(100 + n)
     k = 6
@@ -140,6 +181,67 @@ def test_modes_are_sorted_with_their_ties(kind):
         np.testing.assert_array_equal(np.sort(lam[1][3:5].real), [-0.5, 0.5])
 
 
+def test_scaling_by_a_power_of_two_is_exact():
+    """The solver works on J scaled to entries near 1 by a power of two: 2^k J gives
+    exactly 2^k times the eigenvalues and the very same vectors, also far outside the
+    range where squares of the entries would overflow or underflow."""
+    J = np.random.default_rng(1).normal(size=(12, 12))
+    wr, wi, V = C_eig(J)
+    for k in (-1060, -600, -3, 5, 600, 1000):
+        wr2, wi2, V2 = C_eig(J * 2.0**k)
+        if k > -1000:  # above the subnormal range, 2^k J is exact
+            np.testing.assert_array_equal(wr2, wr * 2.0**k)
+            np.testing.assert_array_equal(wi2, wi * 2.0**k)
+            np.testing.assert_array_equal(V2, V)
+        else:  # J 2^k rounds to subnormals: the spectrum to their precision
+            assert np.all(np.isfinite(V2))
+            assert_same_spectrum(wr2 + 1j * wi2, (wr + 1j * wi) * 2.0**k, 1e-3 * 2.0**k)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 7, 12, 20, 64])
+def test_cyclic_permutations_need_the_exceptional_shift(n):
+    """A cyclic shift has all its eigenvalues on the unit circle (the n-th roots of
+    unity), where the standard shifts stall; the exceptional shift breaks the cycle."""
+    P = np.roll(np.eye(n), 1, axis=0)
+    lam, R = as_complex(*C_eig(P))
+    roots = np.exp(2j * np.pi * np.arange(n) / n)
+    # Well conditioned (normal matrix, s = 1): rounding of a few ε per reflection.
+    assert_same_spectrum(lam, roots, 100 * n * EPS)
+    np.testing.assert_allclose(P @ R, R * lam, atol=100 * n * EPS)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        [[1.0, 2.0], [0.0, 3.0]],  # already triangular
+        [[1.0, 0.0], [2.0, 3.0]],  # b = 0: rows and columns swapped
+        [[0.5, 2.0], [-3.0, 0.5]],  # already standard: a = d, bc < 0
+        [[0.0, -1.0], [1.0, 0.0]],  # a rotation
+        [[1.0, 2.0], [3.0, -1.0]],  # real eigenvalues ±√7
+        [[1.0, 1e-9], [1e-9, 1.0]],  # nearly equal real eigenvalues
+        [[2.0, -5.0], [1.0, -2.0]],  # a complex pair ±i
+        [[1.0, 4.0], [-1e-20, 1.0]],  # a tiny pair
+        [[1.0, 3.0], [2.0, 1.0]],  # a = d, bc > 0: real after all
+    ],
+)
+def test_standard_form_of_a_2x2_block(block):
+    """G out Gᵀ = in with G a rotation, and the output either triangular or
+    [[a, b], [c, a]] with bc < 0, with the block's eigenvalues."""
+    (a, b), (c, d) = block
+    a2, b2, c2, d2, cs, sn = backends.get_module("cpp").eig_standard_2x2(a, b, c, d)
+    G = np.array([[cs, -sn], [sn, cs]])
+    out = np.array([[a2, b2], [c2, d2]])
+    np.testing.assert_allclose(cs**2 + sn**2, 1.0, rtol=4 * EPS)
+    np.testing.assert_allclose(G @ out @ G.T, block, atol=8 * EPS * np.abs(block).max())
+    assert c2 == 0.0 or (a2 == d2 and b2 * c2 < 0)
+    mine = [a2, d2] if c2 == 0.0 else [a2 + 1j * np.sqrt(-b2 * c2), a2 - 1j * np.sqrt(-b2 * c2)]
+    assert_same_spectrum(
+        np.array(mine, dtype=complex),
+        np.linalg.eigvals(np.array(block)),
+        8 * EPS * np.abs(block).max(),
+    )
+
+
 def test_defective_and_degenerate_matrices():
     """A Jordan block, a nilpotent matrix, the zero and identity matrices: finite unit
     vectors that satisfy the eigen-equation (nearly parallel where defective), and left
@@ -156,12 +258,12 @@ def test_defective_and_degenerate_matrices():
         ),
     }
     for name, J in cases.items():
-        lam, right, left, *_ = _eig.modes(J[None], is_map=False)
-        R = right[0]
+        lam, R = as_complex(*C_eig(J))
         assert np.all(np.isfinite(R)), name
         np.testing.assert_allclose(np.linalg.norm(R, axis=0), 1.0, rtol=1e-14, err_msg=name)
         # A defective eigenvalue of multiplicity m moves by about ε^(1/m) under rounding.
-        assert np.abs(J @ R - R * lam[0]).max() <= 1e-7, name
+        assert np.abs(J @ R - R * lam).max() <= 1e-7, name
+        lam, right, left, *_ = _eig.modes(J[None], is_map=False)
         lh = np.conj(left[0].T)
         assert np.all(np.isfinite(left)), name
         # R⁻¹ or R⁺: either way a generalised inverse, R⁺ R R⁺ = R⁺.
@@ -173,8 +275,8 @@ def test_defective_and_degenerate_matrices():
 
 def test_results_do_not_depend_on_the_thread_count(rng):
     """Each matrix is decomposed by the same code whichever thread takes it: identical
-    results on one and two threads for small matrices, and agreement to rounding for
-    large ones (LAPACK's blocked routines may round differently with its own threads)."""
+    results on one and two threads (up to 64 units, where no LAPACK is involved), and
+    agreement to rounding above."""
     J = rng.normal(size=(40, 16, 16)) / 4
     B = rng.normal(size=(40, 16, 2))
     one = _eig.modes(J, B, is_map=True, threads=1)
@@ -186,6 +288,18 @@ def test_results_do_not_depend_on_the_thread_count(rng):
     two = _eig.modes(J, is_map=False, threads=2)
     np.testing.assert_allclose(one[0], two[0], atol=1e-12)
     np.testing.assert_allclose(one[1], two[1], atol=1e-9)
+
+
+def test_lapack_path_agrees_with_the_small_solver(rng, monkeypatch):
+    """With the small solver off (SMALL = 0) every matrix goes to dgeev: the same
+    modes to rounding."""
+    J = rng.normal(size=(8, 20, 20)) / 5
+    B = rng.normal(size=(8, 20, 2))
+    mine = _eig.modes(J, B, is_map=True, threads=2)
+    monkeypatch.setattr(_eig, "SMALL", 0)
+    lapack = _eig.modes(J, B, is_map=True, threads=2)
+    for a, b in zip(mine, lapack, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
 
 
 def test_nonfinite_entries_raise(rng):
@@ -214,8 +328,8 @@ def test_linearize_threads_argument(rng):
 
 
 def test_lapack_inside_the_threads_runs_on_one_blas_thread(rng, capfd):
-    """dgeev, and above 48 units the LU of the eigenvector inverse, run inside the
-    kernel's threads; with BLAS allowed two threads (as the thread policy sets it), a
+    """Above 48 units the eigenvector inverse is factored by LAPACK inside the kernel's
+    threads; with BLAS allowed two threads (as the thread policy sets it), a
     multithreaded OpenBLAS called from OpenMP threads prints that it may hang. The
     kernel's BLAS is limited to one thread around it, so nothing is printed."""
     from threadpoolctl import threadpool_limits
@@ -227,3 +341,27 @@ def test_lapack_inside_the_threads_runs_on_one_blas_thread(rng, capfd):
     assert "OpenBLAS" not in err, err
     lh = np.conj(np.swapaxes(left, 1, 2))
     np.testing.assert_allclose(lh @ right, np.broadcast_to(np.eye(56), (8, 56, 56)), atol=1e-9)
+
+
+def test_matrices_the_small_solver_gives_up_on_go_to_lapack(rng, monkeypatch):
+    """Where the compiled QR does not converge within its sweeps (forced here by
+    allowing none), the matrix goes to dgeev: the same modes as the LAPACK path, to
+    the bit, and as the small solver's to rounding. Matrices of order 1 and 2 need no
+    sweep and never give up."""
+    J = rng.normal(size=(6, 12, 12)) / 3
+    B = rng.normal(size=(6, 12, 2))
+    mine = _eig.modes(J, B, is_map=False, threads=2)
+    monkeypatch.setattr(_eig, "SWEEPS", 0)
+    fallback = _eig.modes(J, B, is_map=False, threads=2)
+    monkeypatch.setattr(_eig, "SMALL", 0)
+    lapack = _eig.modes(J, B, is_map=False, threads=2)
+    for a, b, c in zip(mine, fallback, lapack, strict=True):
+        np.testing.assert_array_equal(b, c)
+        np.testing.assert_allclose(a, b, atol=1e-8)
+    wr, wi, V = np.empty(2), np.empty(2), np.empty((2, 2))
+    block = np.array([[0.0, -2.0], [1.0, 0.0]])
+    assert backends.get_module("cpp").eig_real(np.ascontiguousarray(block.T), wr, wi, V, 0)
+    assert_same_spectrum(wr + 1j * wi, np.array([np.sqrt(2) * 1j, -np.sqrt(2) * 1j]), 4 * EPS)
+    assert not backends.get_module("cpp").eig_real(
+        np.ascontiguousarray(J[0].T), np.empty(12), np.empty(12), np.empty((12, 12)), 0
+    )
