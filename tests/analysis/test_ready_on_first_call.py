@@ -44,10 +44,13 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_no_numba_compilation_on_the_fixed_point_path():
+def test_no_numba_compilation_on_the_fixed_point_path(tmp_path):
+    # From an empty folder: run inside a source tree, `python -c` would import the
+    # uncompiled source folder instead of the installed package.
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600, check=True
-    )
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True, text=True, timeout=600, check=True, cwd=tmp_path,
+    )  # fmt: skip
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["compiled"] == []
     assert set(result["backends"]) == {"cpp", "numpy", "torch"}
