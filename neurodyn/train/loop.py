@@ -275,30 +275,6 @@ class TrainingRun:
 
 
 @torch.no_grad()
-def _validate(model, src, loss_fn, seed, tensors) -> dict[str, float]:
-    model.eval()
-    batch = src.validation_batch()
-    inputs, targets, mask = tensors
-    out = model(inputs, generator=torch_generator(seed, "eval"))
-    metrics = {"val_loss": float(loss_fn(out.outputs, targets, mask))}
-    # Every per-trial boolean or real-valued score becomes a mean validation metric
-    # (``correct`` is reported as ``val_accuracy``); integer codes such as choices are not.
-    for key, values in src.evaluate(out.outputs.cpu().numpy(), batch).items():
-        values = np.asarray(values)
-        if values.dtype == bool or values.dtype.kind == "f":
-            name = "val_accuracy" if key == "correct" else f"val_{key}"
-            metrics[name] = _mean_of_defined(values)
-    return metrics
-
-
-def _mean_of_defined(values: np.ndarray) -> float:
-    """Mean over the trials where a score is defined (a response time exists only for
-    trials with a response: early in training there may be none, and the mean is NaN)."""
-    defined = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-    return float(defined.mean()) if defined.size else math.nan
-
-
-@torch.no_grad()
 def validate(model, src, loss_fn, seed, tensors) -> dict[str, float]:
     """The validation loss and the mean of every per-trial score of the source's task."""
     model.eval()
