@@ -142,13 +142,19 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "reproduce",
         help="run a model family's headline experiment and compare with its paper",
-        description="Run the headline experiment of a model family at CPU scale and write a "
-        "figure and a table with the paper's numbers beside ours.",
+        description="Run the headline experiment of a model family at CPU scale on several "
+        "seeds, check every claim of the paper the run can test, and write a figure and a "
+        "table with the paper's numbers beside ours. An interrupted run resumes.",
     )
     r.add_argument("family", help=f"one of: {', '.join(sorted(REPRODUCTIONS))}")
     r.add_argument("--out", help="output folder (default: neurodyn_runs/reproduce-FAMILY)")
     r.add_argument("--quick", action="store_true", help="a much smaller run, for a first look")
-    r.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
+    r.add_argument(
+        "--seed", type=_count(0), default=0, help="first random seed (default: %(default)s)"
+    )
+    r.add_argument(
+        "--fresh", action="store_true", help="run every seed again instead of resuming"
+    )
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _compute_flags(r)
     return p
@@ -370,8 +376,12 @@ def _cmd_reproduce(args) -> int:
         device=args.device,
         threads=args.threads,
         progress=not args.no_progress,
+        resume=not args.fresh,
     )
-    print(f"\nReproduced {reproduction.name} in {time.time() - started:.0f} s; results in {out}")
+    print(
+        f"\nReproduced {reproduction.name} in {time.time() - started:.0f} s "
+        f"({len(result['seeds'])} seeds): {result['claims_line']}; results in {out}"
+    )
     for key, path in result["files"].items():
         print(f"  {key:<20} {path}")
     return 0

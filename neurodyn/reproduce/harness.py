@@ -1,11 +1,18 @@
 """One harness for every paper reproduction.
 
 A :class:`Reproduction` declares what is particular to a paper: its configurations
-(full and quick), the paper's numbers, how to run the experiment, the result tables
-(paper beside ours), the claims checked on the run and the figure. Calling it does
-everything common: validating the arguments, the output folder, seeding, device and
-threads, timing, logging, and writing the Markdown, CSV and JSON reports and the
-figure atomically (:mod:`neurodyn.reproduce.report`).
+(full and quick), the paper's numbers, how to run the experiment on one seed, the
+result tables (paper beside ours), the claims checked on the runs and the figure.
+Calling it does everything common: validating the arguments, the output folder, one
+run per seed (``config.seeds`` of them, each kept on disk so that an interrupted
+reproduction resumes), device and threads, timing, logging, checking every claim
+(:mod:`neurodyn.reproduce.claims`: held, not held, or not tested at this scale) and
+writing the Markdown, CSV and JSON reports and the figure atomically
+(:mod:`neurodyn.reproduce.report`).
+
+The harness refuses a table with a blank cell (a missing value prints as
+``n/a (why)``) and an "ours" cell that was not computed from the runs
+(:class:`~neurodyn.reproduce.runs.Measured`).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import dataclasses
 import logging
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,36 +34,17 @@ import numpy as np
 from .._validation import check_int
 from .._version import __version__
 from ..devices import resolve_device
+from ..io.atomic import atomic_path
 from ..io.tables import json_safe
 from ..seeding import resolve_seed
 from ..threads import check_threads, limit
+from .claims import Claim, count_line
 from .report import write_report
+from .runs import Measured, Runs
 
 __all__ = ["Claim", "Reproduction", "Sizes", "Table", "check_sizes"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One of the paper's claims, checked on a run.
-
-    Attributes
-    ----------
-    name : str
-        Short identifier (the key in the results' ``claims``).
-    description : str
-        The claim in words, as the report prints it.
-    check : callable
-        ``check(results) -> bool``, computed from the run's measured results.
-    """
-
-    name: str
-    description: str
-    check: Callable[[Mapping], Any]
-
-    def __call__(self, results: Mapping) -> bool:
-        return bool(self.check(results))
 
 
 @dataclass(frozen=True)
@@ -66,9 +55,13 @@ class Table:
     ----------
     header : tuple of str
     rows : callable
-        ``rows(results, config) -> list`` of rows (sequences in header order, or
-        mappings). Every "ours" cell is computed from ``results``; the paper's cells
-        come from the reproduction's ``PAPER``.
+        ``rows(runs, config) -> list`` of rows (sequences in header order, or
+        mappings) from the :class:`~neurodyn.reproduce.runs.Runs`. The paper's cells
+        come from the reproduction's ``PAPER``. No cell may be blank (write
+        ``n/a (why)``).
+    ours : tuple of str
+        The columns holding measured values: a text cell there must be
+        :class:`~neurodyn.reproduce.runs.Measured` (made by ``runs.cell``).
     title : str, optional
         A section heading above the table in the Markdown report.
     markdown : bool
@@ -79,10 +72,35 @@ class Table:
     """
 
     header: tuple[str, ...]
-    rows: Callable[[Mapping, Any], Sequence]
+    rows: Callable[[Runs, Any], Sequence]
+    ours: tuple[str, ...] = ()
     title: str | None = None
     markdown: bool = True
     csv: str | None = None
+
+    def __post_init__(self):
+        unknown = set(self.ours) - set(self.header)
+        if unknown:
+            raise ValueError(f"ours names columns not in the header: {sorted(unknown)}")
+
+    def checked_rows(self, runs: Runs, config) -> list:
+        """The rows, refused if a cell is blank or an "ours" text cell was typed in."""
+        rows = list(self.rows(runs, config))
+        ours = [self.header.index(c) for c in self.ours]
+        for i, row in enumerate(rows):
+            cells = [row.get(h) for h in self.header] if isinstance(row, Mapping) else list(row)
+            for j, cell in enumerate(cells):
+                if cell is None or (isinstance(cell, str) and not cell.strip()):
+                    raise ValueError(
+                        f"table {self.title or self.header[0]!r}, row {i}, column "
+                        f"{self.header[j]!r} is blank: write 'n/a (why)'"
+                    )
+                if j in ours and isinstance(cell, str) and not isinstance(cell, Measured):
+                    raise ValueError(
+                        f"table {self.title or self.header[0]!r}, row {i}: the ours column "
+                        f"{self.header[j]!r} holds {cell!r}, which was not computed from the runs"
+                    )
+        return rows
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,15 @@ class Sizes:
     Integers must be >= 1, other numbers finite and > 0, tuples non-empty with such
     elements; ``None`` is allowed where the default is ``None``. Text fields (names,
     choices) are left to the subclass to check.
+
+    Attributes
+    ----------
+    seeds : int
+        How many seeds the reproduction runs (``seed``, ``seed + 1``, ...); every
+        reported number is a mean ± spread over them, and the claims use the spread.
     """
+
+    seeds: int = 1
 
     def __post_init__(self):
         check_sizes(self)
@@ -125,7 +151,7 @@ def _check_size(name: str, v, integer: bool) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class Reproduction:
-    """A paper's headline experiment, run and reported by one harness.
+    """A paper's headline experiment, run over seeds and reported by one harness.
 
     Attributes
     ----------
@@ -138,26 +164,30 @@ class Reproduction:
     citation : str
         The paper.
     paper : mapping
-        The paper's numbers.
+        The paper's numbers, each with its source.
     config_type : type
-        The frozen dataclass of its sizes; ``full`` and ``quick`` are instances.
+        The frozen dataclass of its sizes (a :class:`Sizes`); ``full`` and ``quick``
+        are instances.
     full, quick
-        The full run (minutes on two cores) and a small one (tests, a first look).
+        The full run (minutes on two cores, several seeds) and a small one (tests, a
+        first look). Both check the same claims.
     run : callable
-        ``run(config, *, seed, progress, device) -> dict`` of measured results (keys
-        starting with ``_`` hold working data for the figure and are not saved).
-        ``device`` is as the caller gave it (validated).
+        ``run(config, *, seed, progress, device) -> dict``: one seed's measured
+        results (keys starting with ``_`` hold working data for the figure and are not
+        saved). ``device`` is as the caller gave it (validated).
     work : callable, optional
         ``work(config)``: floating-point operations of one training step, for the
         thread policy (:func:`neurodyn.threads.limit`). ``None``: each part of the run
         chooses its own threads unless the caller fixes a count.
     summary : callable
-        ``summary(results, config, seed) -> str``: the paragraph under the title.
+        ``summary(runs, config) -> str``: the paragraph under the title.
     tables : tuple of Table
     claims : tuple of Claim
+        Every claim of the paper the reproduction can speak to; those that cannot be
+        tested at this scale say why.
     figure : callable
-        ``figure(results, claims, config) -> matplotlib Figure``; ``claims`` maps each
-        claim's description to its outcome.
+        ``figure(runs, outcomes, config) -> matplotlib Figure``; ``outcomes`` maps each
+        claim's description to its status (``"held"``, ``"not held"``, ``"not tested"``).
     """
 
     name: str
@@ -170,10 +200,15 @@ class Reproduction:
     quick: Any
     run: Callable[..., dict]
     work: Callable[[Any], float] | None
-    summary: Callable[[Mapping, Any, int], str]
+    summary: Callable[[Runs, Any], str]
     tables: tuple[Table, ...]
     claims: tuple[Claim, ...]
-    figure: Callable[[Mapping, dict, Any], Any]
+    figure: Callable[[Runs, dict, Any], Any]
+
+    def __post_init__(self):
+        names = [c.name for c in self.claims]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: claims must be non-empty with distinct names")
 
     def config(self, quick: bool = False, config=None):
         """The configuration to run: ``config`` if given, else the quick or full one."""
@@ -185,9 +220,19 @@ class Reproduction:
             )
         return config
 
-    def check_claims(self, results: Mapping) -> dict[str, bool]:
-        """Every claim's outcome on ``results``, by name."""
-        return {c.name: c(results) for c in self.claims}
+    def check_claims(self, runs: Runs) -> dict[str, dict]:
+        """Every claim's outcome on ``runs``, by name: ``status`` (held, not held, not
+        tested), ``evidence``, ``description`` and ``threshold``."""
+        outcomes = {}
+        for c in self.claims:
+            verdict = c(runs)
+            outcomes[c.name] = {
+                "status": verdict.status,
+                "evidence": verdict.evidence,
+                "description": c.description,
+                "threshold": c.threshold if c.check is not None else "",
+            }
+        return outcomes
 
     def __call__(
         self,
@@ -199,8 +244,9 @@ class Reproduction:
         device="auto",
         threads: int | None = None,
         config=None,
+        resume: bool = True,
     ) -> dict:
-        """Run the experiment and write its report into ``out_dir``.
+        """Run the experiment on every seed and write its report into ``out_dir``.
 
         Parameters
         ----------
@@ -210,7 +256,7 @@ class Reproduction:
         quick : bool
             The quick configuration instead of the full one.
         seed : int
-            Seeds everything the run draws.
+            The first seed; the run uses ``seed, seed + 1, ...`` (``config.seeds``).
         progress : bool
             Show progress bars.
         device : str or torch.device
@@ -219,13 +265,18 @@ class Reproduction:
             CPU threads for the whole run (default: :mod:`neurodyn.threads`' policy).
         config : optional
             Every size explicitly (an instance of ``config_type``; overrides ``quick``).
+        resume : bool
+            Reuse a seed's results kept in ``out_dir/seeds/`` by an earlier call with
+            the same configuration and neurodyn version (an interrupted reproduction
+            goes on where it stopped); False runs every seed again.
 
         Returns
         -------
         dict
-            The measured results, and ``claims`` (name → bool), ``config``, ``quick``,
-            ``seed``, ``paper``, ``reproduction``, ``citation``, ``neurodyn_version``,
-            ``seconds`` and ``files`` (key → path written).
+            ``runs`` (each seed's measured results), ``claims`` (name → outcome, see
+            :meth:`check_claims`), ``claims_line`` ("5 of 7 claims held"), ``config``,
+            ``quick``, ``seeds``, ``paper``, ``reproduction``, ``citation``,
+            ``neurodyn_version``, ``seconds`` and ``files`` (key → path written).
         """
         seed = resolve_seed(seed)
         resolve_device(device)
@@ -234,28 +285,67 @@ class Reproduction:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        logger.info("reproducing %s (%s), seed %d", self.name, self.citation, seed)
-        with self._threads(threads, cfg):
-            results = self.run(cfg, seed=seed, progress=progress, device=device)
-        claims = self.check_claims(results)
+        seeds = list(range(seed, seed + cfg.seeds))
+        logger.info("reproducing %s (%s), seeds %s", self.name, self.citation, seeds)
+        results = []
+        for s in seeds:
+            kept = self._kept(out_dir, cfg, s) if resume else None
+            if kept is None:
+                with self._threads(threads, cfg):
+                    kept = self.run(cfg, seed=s, progress=progress, device=device)
+                self._keep(out_dir, cfg, s, kept)
+            results.append(kept)
+        runs = Runs(results, seeds)
+        outcomes = self.check_claims(runs)
         summary = {
-            **results,
-            "claims": claims,
+            "runs": [json_safe(r, drop_private=True) for r in results],
+            "claims": outcomes,
+            "claims_line": count_line(outcomes),
             "config": dataclasses.asdict(cfg),
             "quick": cfg == self.quick,
-            "seed": seed,
+            "seeds": seeds,
             "paper": self.paper,
             "reproduction": self.name,
             "citation": self.citation,
             "neurodyn_version": __version__,
             "seconds": round(time.perf_counter() - start, 1),
         }
-        files = write_report(self, out_dir, summary, cfg)
-        logger.info("%s reproduced in %.0f s: %s", self.name, summary["seconds"], claims)
-        return {**json_safe(summary, drop_private=True), "files": files}
+        files = write_report(self, out_dir, runs, summary, cfg)
+        line = summary["claims_line"]
+        logger.info("%s reproduced in %.0f s: %s", self.name, summary["seconds"], line)
+        return {**json_safe(summary), "files": files}
 
     def _threads(self, threads, cfg):
         if self.work is None and threads is None:
             return contextlib.nullcontext()
         work = None if self.work is None else self.work(cfg)
         return limit(threads, work=work, what=f"reproduce {self.name}")
+
+    def _seed_file(self, out_dir: Path, seed: int) -> Path:
+        return out_dir / "seeds" / f"{self.stem}-seed{seed}.pkl"
+
+    def _kept(self, out_dir: Path, cfg, seed: int) -> dict | None:
+        """A seed's results from an earlier call with the same configuration, or None."""
+        path = self._seed_file(out_dir, seed)
+        if not path.exists():
+            return None
+        try:
+            with open(path, "rb") as f:
+                kept = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:
+            logger.warning("ignoring %s (%s); seed %d runs again", path, e, seed)
+            return None
+        if kept.get("key") != self._key(cfg, seed):
+            logger.info("seed %d: %s is from another configuration; running again", seed, path)
+            return None
+        logger.info("seed %d: reusing the results kept in %s", seed, path)
+        return kept["results"]
+
+    def _keep(self, out_dir: Path, cfg, seed: int, results: dict) -> None:
+        with atomic_path(self._seed_file(out_dir, seed)) as tmp, open(tmp, "wb") as f:
+            pickle.dump({"key": self._key(cfg, seed), "results": results}, f)
+
+    def _key(self, cfg, seed: int) -> dict:
+        # One seed's results do not depend on how many seeds the reproduction runs.
+        config = json_safe({k: v for k, v in dataclasses.asdict(cfg).items() if k != "seeds"})
+        return {"reproduction": self.name, "config": config, "seed": seed, "version": __version__}
