@@ -45,6 +45,19 @@ QUICKSTART = {
 }
 
 
+#: ``neurodyn train``'s rate-network options (``--model rate``) and their defaults.
+RATE_DEFAULTS = {
+    "tau": 100.0,
+    "train_tau": False,
+    "dale": False,
+    "e_fraction": 0.8,
+    "nonlinearity": "tanh",
+    "noise_rec": 0.0,
+    "noise_in": 0.0,
+    "spectral_radius": 1.0,
+}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="neurodyn",
@@ -70,49 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_flags(q)
     _compute_flags(q)
 
-    t = sub.add_parser("train", help="train a model on a task and write a run folder")
-    t.add_argument("--task", required=True, help="task name (see `neurodyn tasks`)")
-    t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
-    t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
-    t.add_argument(
-        "--hidden", type=_count(1), default=64, help="number of hidden units (default: %(default)s)"
-    )
-    t.add_argument("--dt", type=_number(">0"), help="time step in ms (default: the task's)")
-    g = t.add_argument_group("rate RNN options")
-    g.add_argument(
-        "--tau",
-        type=_number(">0"),
-        default=100.0,
-        help="time constant in ms (default: %(default)s)",
-    )
-    g.add_argument("--train-tau", action="store_true", help="learn per-neuron time constants")
-    g.add_argument("--dale", action="store_true", help="impose Dale's law")
-    g.add_argument(
-        "--e-fraction", type=float, default=0.8, help="excitatory fraction (default: %(default)s)"
-    )
-    g.add_argument("--nonlinearity", default="tanh", help="tanh, relu, softplus or rectified_tanh")
-    g.add_argument("--noise-rec", type=_number(">=0"), default=0.0, help="recurrent noise σ_rec")
-    g.add_argument("--noise-in", type=_number(">=0"), default=0.0, help="input noise σ_in")
-    g.add_argument(
-        "--spectral-radius", type=_number(">0"), default=1.0, help="initial spectral radius of W"
-    )
-    f = t.add_argument_group("training options")
-    f.add_argument(
-        "--steps",
-        type=_count(1),
-        default=2000,
-        help="maximum training steps (default: %(default)s)",
-    )
-    f.add_argument("--batch-size", type=_count(1), default=64, help="trials per step")
-    f.add_argument("--lr", type=_number(">0"), default=1e-3, help="learning rate")
-    f.add_argument(
-        "--target-loss", type=_number(">=0"), help="stop when the validation loss reaches this"
-    )
-    f.add_argument("--val-every", type=_count(1), default=50, help="steps between validations")
-    _run_flags(t)
-    _compute_flags(t)
-
+    _train_parser(sub)
     a = sub.add_parser(
         "analyze",
         help="find the fixed points, attractors and Lyapunov exponents of a trained run",
@@ -152,12 +123,58 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--seed", type=_count(0), default=0, help="first random seed (default: %(default)s)"
     )
-    r.add_argument(
-        "--fresh", action="store_true", help="run every seed again instead of resuming"
-    )
+    r.add_argument("--fresh", action="store_true", help="run every seed again instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _compute_flags(r)
     return p
+
+
+def _train_parser(sub) -> None:
+    t = sub.add_parser("train", help="train a model on a task and write a run folder")
+    t.add_argument("--task", required=True, help="task name (see `neurodyn tasks`)")
+    t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
+    t.add_argument("--out", required=True, help="run folder")
+    t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
+    t.add_argument(
+        "--hidden", type=_count(1), default=64, help="number of hidden units (default: %(default)s)"
+    )
+    t.add_argument("--dt", type=_number(">0"), help="time step in ms (default: the task's)")
+    # Defaults are applied in _rate_config, so that an option given with a model it
+    # does not apply to is refused instead of dropped.
+    g = t.add_argument_group("rate RNN options (--model rate only)")
+    g.add_argument(
+        "--tau", type=_number(">0"), help=f"time constant in ms (default: {RATE_DEFAULTS['tau']})"
+    )
+    g.add_argument(
+        "--train-tau", action="store_const", const=True, help="learn per-neuron time constants"
+    )
+    g.add_argument("--dale", action="store_const", const=True, help="impose Dale's law")
+    g.add_argument(
+        "--e-fraction",
+        type=float,
+        help=f"excitatory fraction (default: {RATE_DEFAULTS['e_fraction']})",
+    )
+    g.add_argument("--nonlinearity", help="tanh (default), relu, softplus or rectified_tanh")
+    g.add_argument("--noise-rec", type=_number(">=0"), help="recurrent noise σ_rec (default: 0)")
+    g.add_argument("--noise-in", type=_number(">=0"), help="input noise σ_in (default: 0)")
+    g.add_argument(
+        "--spectral-radius", type=_number(">0"), help="initial spectral radius of W (default: 1)"
+    )
+    f = t.add_argument_group("training options")
+    f.add_argument(
+        "--steps",
+        type=_count(1),
+        default=2000,
+        help="maximum training steps (default: %(default)s)",
+    )
+    f.add_argument("--batch-size", type=_count(1), default=64, help="trials per step")
+    f.add_argument("--lr", type=_number(">0"), default=1e-3, help="learning rate")
+    f.add_argument(
+        "--target-loss", type=_number(">=0"), help="stop when the validation loss reaches this"
+    )
+    f.add_argument("--val-every", type=_count(1), default=50, help="steps between validations")
+    _run_flags(t)
+    _compute_flags(t)
 
 
 def _count(low: int):
@@ -397,18 +414,7 @@ def _cmd_train(args) -> int:
     check_choice("--model", args.model, MODELS)
     task_config = {} if args.dt is None else {"dt": args.dt}
     make_task(args.task, **task_config)  # validate before creating any folder
-    model_config = {"n_hidden": args.hidden}
-    if args.model == "rate":
-        model_config.update(
-            tau=args.tau,
-            train_tau=args.train_tau,
-            dale=args.dale,
-            e_fraction=args.e_fraction,
-            nonlinearity=args.nonlinearity,
-            noise_rec=args.noise_rec,
-            noise_in=args.noise_in,
-            spectral_radius=args.spectral_radius,
-        )
+    model_config = {"n_hidden": args.hidden, **_rate_config(args)}
     fit_config = {
         "n_steps": args.steps,
         "batch_size": args.batch_size,
@@ -433,6 +439,18 @@ def _cmd_train(args) -> int:
     )
     _report(res, started)
     return 0
+
+
+def _rate_config(args) -> dict:
+    """The rate network's options for ``--model rate``; ValueError naming every rate-only
+    option given with another model (they would not apply, and are never dropped)."""
+    given = {k: getattr(args, k) for k in RATE_DEFAULTS if getattr(args, k) is not None}
+    if args.model == "rate":
+        return {**RATE_DEFAULTS, **given}
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise ValueError(f"{flags} apply to --model rate only, not to --model {args.model}")
+    return {}
 
 
 def _threads_limit(threads):

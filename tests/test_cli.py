@@ -33,6 +33,16 @@ def test_unknown_names_exit_2_with_a_suggestion(tmp_path, capsys):
     assert not (tmp_path / "r").exists(), "a folder was created for a refused run"
 
 
+@pytest.mark.parametrize("model", ["gru", "lstm", "rnn"])
+def test_rate_options_with_another_model_are_refused_not_dropped(tmp_path, capsys, model):
+    args = ["train", "--task", "flip_flop", "--model", model, "--out", str(tmp_path / "r"),
+            *SMALL, "--dale", "--noise-rec", "0.1", "--tau", "50"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"--tau, --dale, --noise-rec apply to --model rate only, not to --model {model}" in err
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize(
     ("flags", "match"),
     [
