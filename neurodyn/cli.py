@@ -45,7 +45,11 @@ QUICKSTART = {
 }
 
 
-#: ``neurodyn train``'s rate-network options (``--model rate``) and their defaults.
+#: Options every ``neurodyn train`` model takes (its input and recurrent noise).
+NOISE_OPTIONS = ("noise_rec", "noise_in")
+
+#: ``neurodyn train``'s rate-network options and their defaults; of these, only
+#: :data:`NOISE_OPTIONS` apply to the other models.
 RATE_DEFAULTS = {
     "tau": 100.0,
     "train_tau": False,
@@ -139,9 +143,9 @@ def _train_parser(sub) -> None:
         "--hidden", type=_count(1), default=64, help="number of hidden units (default: %(default)s)"
     )
     t.add_argument("--dt", type=_number(">0"), help="time step in ms (default: the task's)")
-    # Defaults are applied in _rate_config, so that an option given with a model it
+    # Defaults are applied in _model_options, so that an option given with a model it
     # does not apply to is refused instead of dropped.
-    g = t.add_argument_group("rate RNN options (--model rate only)")
+    g = t.add_argument_group("rate RNN options (--model rate only, except the noise)")
     g.add_argument(
         "--tau", type=_number(">0"), help=f"time constant in ms (default: {RATE_DEFAULTS['tau']})"
     )
@@ -155,7 +159,9 @@ def _train_parser(sub) -> None:
         help=f"excitatory fraction (default: {RATE_DEFAULTS['e_fraction']})",
     )
     g.add_argument("--nonlinearity", help="tanh (default), relu, softplus or rectified_tanh")
-    g.add_argument("--noise-rec", type=_number(">=0"), help="recurrent noise σ_rec (default: 0)")
+    g.add_argument(
+        "--noise-rec", type=_number(">=0"), help="recurrent (state) noise σ_rec (default: 0)"
+    )
     g.add_argument("--noise-in", type=_number(">=0"), help="input noise σ_in (default: 0)")
     g.add_argument(
         "--spectral-radius", type=_number(">0"), help="initial spectral radius of W (default: 1)"
@@ -414,7 +420,7 @@ def _cmd_train(args) -> int:
     check_choice("--model", args.model, MODELS)
     task_config = {} if args.dt is None else {"dt": args.dt}
     make_task(args.task, **task_config)  # validate before creating any folder
-    model_config = {"n_hidden": args.hidden, **_rate_config(args)}
+    model_config = {"n_hidden": args.hidden, **_model_options(args)}
     fit_config = {
         "n_steps": args.steps,
         "batch_size": args.batch_size,
@@ -441,16 +447,18 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _rate_config(args) -> dict:
-    """The rate network's options for ``--model rate``; ValueError naming every rate-only
-    option given with another model (they would not apply, and are never dropped)."""
+def _model_options(args) -> dict:
+    """The model's options from the command line: the rate network's for ``--model rate``,
+    the noise for every model; ValueError naming every rate-only option given with
+    another model (it would not apply, and is never dropped)."""
     given = {k: getattr(args, k) for k in RATE_DEFAULTS if getattr(args, k) is not None}
     if args.model == "rate":
         return {**RATE_DEFAULTS, **given}
-    if given:
-        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+    rate_only = [k for k in given if k not in NOISE_OPTIONS]
+    if rate_only:
+        flags = ", ".join("--" + k.replace("_", "-") for k in rate_only)
         raise ValueError(f"{flags} apply to --model rate only, not to --model {args.model}")
-    return {}
+    return given
 
 
 def _threads_limit(threads):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -9,6 +11,7 @@ from .._validation import check_choice, check_int, check_positive
 from ..dynamics.torch_cells import TorchCellDynamics
 from ..seeding import make_rng
 from .base import Model, ModelOutput
+from .rate import _normal
 
 __all__ = ["TorchRNN"]
 
@@ -34,6 +37,13 @@ class TorchRNN(Model):
         For ``cell="rnn"`` only (another value for a GRU or LSTM is refused).
     dt : float
         Task time step the network is used at, in ms (stored with results).
+    noise_in : float
+        Input noise σ_in: each step's input gets :math:`(\sigma_{in}/\sqrt{\Delta t})\,\xi_t`,
+        ξ standard normal, as in :class:`~neurodyn.rnn_models.RateRNN`.
+    noise_rec : float
+        State noise σ_rec: after each step, :math:`h_t \leftarrow f(h_{t-1}, u_t) +
+        \sigma_{rec}\,\eta_t` (the LSTM's h; its cell state c is left as computed).
+        The step then runs one time step at a time instead of PyTorch's fused sequence.
     seed : int, optional
         Seed of the initialisation stream (PyTorch's default initialisation).
 
@@ -41,7 +51,8 @@ class TorchRNN(Model):
     -----
     ``states`` in the returned :class:`ModelOutput` is ``h`` for RNN and GRU and
     the concatenation ``[h, c]`` (size ``2 * n_hidden``) for the LSTM, whose cell
-    state is part of its dynamical state.
+    state is part of its dynamical state. The noise is part of training and
+    simulation only; :meth:`as_dynamics` is the deterministic map.
 
     Examples
     --------
@@ -61,6 +72,8 @@ class TorchRNN(Model):
         *,
         nonlinearity: str = "tanh",
         dt: float = 10.0,
+        noise_in: float = 0.0,
+        noise_rec: float = 0.0,
         seed: int | None = None,
     ):
         super().__init__()
@@ -70,6 +83,8 @@ class TorchRNN(Model):
         self.n_output = check_int("n_output", n_output)
         self.cell = cell
         self.dt = check_positive("dt", dt)
+        self.noise_in = check_positive("noise_in", noise_in, allow_zero=True)
+        self.noise_rec = check_positive("noise_rec", noise_rec, allow_zero=True)
         kwargs = {"batch_first": True}
         if cell == "rnn":
             kwargs["nonlinearity"] = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
@@ -91,6 +106,8 @@ class TorchRNN(Model):
             "n_output": self.n_output,
             "nonlinearity": nonlinearity if cell == "rnn" else None,
             "dt": self.dt,
+            "noise_in": self.noise_in,
+            "noise_rec": self.noise_rec,
             "seed": seed,
         }
 
@@ -170,32 +187,48 @@ class TorchRNN(Model):
         return TorchCellDynamics.from_module(self, dt=dt)
 
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
-        """Run the network; ``initial_state`` has shape (n_state,) or (trial, n_state)."""
+        """Run the network.
+
+        Parameters
+        ----------
+        inputs : Tensor or array, shape (trial, time, n_input)
+        initial_state : Tensor, shape (n_state,) or (trial, n_state), optional
+            Default zeros.
+        noise : bool
+            Add the input and state noise (``noise_in``, ``noise_rec``).
+        generator : torch.Generator, optional
+            Source of the noise, for reproducible runs.
+        """
         u = self._prepare_inputs(inputs)
-        n_trials = u.shape[0]
-        h0 = None
-        if initial_state is not None:
-            s = self._initial_state(initial_state, n_trials, u.dtype, size=self.n_state)
+        if noise and self.noise_in > 0:
+            u = u + (self.noise_in / math.sqrt(self.dt)) * _normal(u.shape, generator, u)
+        state = self._h0(initial_state, u)
+        rec = self.noise_rec if noise else 0.0
+        if self.cell != "lstm" and rec == 0:
+            h_seq, _ = self.core(u, state)
+            return ModelOutput(self.readout(h_seq), h_seq, h_seq)
+        # Step by step: state noise enters between steps, and nn.LSTM returns only the
+        # last cell state, so the sequence of c is recovered by stepping the cell.
+        hs, cs = [], []
+        for t in range(u.shape[1]):
+            _out, state = self.core(u[:, t : t + 1], state)
+            h = state[0] if self.cell == "lstm" else state
+            if rec > 0:
+                h = h + rec * _normal(h.shape, generator, h)
+                state = (h, state[1]) if self.cell == "lstm" else h
+            hs.append(h[0])
             if self.cell == "lstm":
-                h0 = (
-                    s[:, : self.n_hidden].unsqueeze(0).contiguous(),
-                    s[:, self.n_hidden :].unsqueeze(0).contiguous(),
-                )
-            else:
-                h0 = s.unsqueeze(0).contiguous()
-        if self.cell == "lstm":
-            # nn.LSTM returns only the last cell state, so the sequence of c is
-            # recovered by stepping the cell; the recurrence is unchanged.
-            hs, cs = [], []
-            h, c = h0 if h0 is not None else (None, None)
-            state = None if h is None else (h, c)
-            for t in range(u.shape[1]):
-                _out, state = self.core(u[:, t : t + 1], state)
-                hs.append(state[0][0])
                 cs.append(state[1][0])
-            h_seq, c_seq = torch.stack(hs, 1), torch.stack(cs, 1)
-            states = torch.cat([h_seq, c_seq], dim=-1)
-        else:
-            h_seq, _ = self.core(u, h0)
-            states = h_seq
+        h_seq = torch.stack(hs, 1)
+        states = torch.cat([h_seq, torch.stack(cs, 1)], dim=-1) if cs else h_seq
         return ModelOutput(self.readout(h_seq), h_seq, states)
+
+    def _h0(self, initial_state, u):
+        """The core's initial state from ``initial_state`` (None: PyTorch's zeros)."""
+        if initial_state is None:
+            return None
+        s = self._initial_state(initial_state, u.shape[0], u.dtype, size=self.n_state)
+        if self.cell == "lstm":
+            n = self.n_hidden
+            return s[:, :n].unsqueeze(0).contiguous(), s[:, n:].unsqueeze(0).contiguous()
+        return s.unsqueeze(0).contiguous()

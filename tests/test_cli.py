@@ -39,8 +39,17 @@ def test_rate_options_with_another_model_are_refused_not_dropped(tmp_path, capsy
             *SMALL, "--dale", "--noise-rec", "0.1", "--tau", "50"]  # fmt: skip
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert f"--tau, --dale, --noise-rec apply to --model rate only, not to --model {model}" in err
+    assert f"--tau, --dale apply to --model rate only, not to --model {model}" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_noise_options_reach_a_gru(tmp_path):
+    out = tmp_path / "r"
+    args = ["train", "--task", "flip_flop", "--model", "gru", "--out", str(out), *SMALL,
+            "--noise-rec", "0.1", "--noise-in", "0.05", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    model = json.loads((out / "config.json").read_text())["model"]["config"]
+    assert model["noise_rec"] == 0.1 and model["noise_in"] == 0.05 and "dale" not in model
 
 
 @pytest.mark.parametrize(
