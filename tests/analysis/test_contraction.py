@@ -103,6 +103,36 @@ def test_unconstrained_baseline_is_not_certified():
     assert not cert.checks["numerical_negative_definite"]
 
 
+def _rate_rnn_with(w, tau=4.0):
+    from neurodyn.rnn_models import RateRNN
+
+    model = RateRNN(1, w.shape[0], 2, dt=1.0, tau=tau, nonlinearity="relu", seed=0)
+    with torch.no_grad():
+        model.weight_rec.copy_(torch.as_tensor(w))
+    return model
+
+
+@pytest.mark.parametrize("scale", [0.5, 2.0])
+def test_numerical_rate_of_a_rate_rnn_follows_the_norm_bound(scale):
+    # For J = (-I + W D)/tau with D in [0, I]: lambda_max(sym(tau J)) <= -1 + ||W||_2, so a
+    # network with ||W||_2 < 1 contracts in the identity metric at >= (1 - ||W||_2)/tau;
+    # at D = I (one of the extreme samples) lambda_max = -1 + lambda_max(sym W) exactly, so
+    # the measured rate is at most (1 - lambda_max(sym W))/tau, negative when that exceeds 1.
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(24, 24))
+    w *= scale / np.linalg.norm(w, 2)
+    tau = 4.0
+    cert = certify(_rate_rnn_with(w, tau), n_samples=40)
+    top = np.linalg.eigvalsh(0.5 * (w + w.T))[-1]
+    eps = 1e-12  # float64 eigenvalues of O(1) matrices
+    assert cert.numerical_rate >= (1 - scale) / tau - eps
+    assert cert.numerical_rate <= (1 - top) / tau + eps
+    # The numerical check says yes or no from the measurement; nothing certifies the
+    # structure of a dense network, so the certificate itself is never granted.
+    assert cert.checks["numerical_negative_definite"] == (scale < 1)
+    assert not cert.success and cert.rate == 0.0
+
+
 def _m_distance(a, b, m):
     d = a - b
     return np.sqrt(np.sum(m * d * d, axis=-1))
