@@ -51,6 +51,166 @@ def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max):
 
 
 @njit(cache=True)
+def _fire(b, t, spiked, lst, M, T, src_p, useed, sid, has_events, ev_ptr, ev_unit,
+          n_pop, pop_ptr, v_th, v_reset, ref_steps, v, ref):  # fmt: skip
+    """Mark this step's spikes (sources, then neurons crossing threshold, which reset)
+    in ``spiked`` and list them in ``lst``; returns how many."""
+    n_list = 0
+    for k in range(M):
+        pk = src_p[b, k]
+        if pk > 0.0 and _uniform(useed, sid, np.uint64(t), np.uint64(k)) < pk:
+            spiked[k] = 1
+    if has_events:
+        for e in range(ev_ptr[b * T + t], ev_ptr[b * T + t + 1]):
+            spiked[ev_unit[e]] = 1
+    for k in range(M):
+        if spiked[k]:
+            lst[n_list] = k
+            n_list += 1
+    for g in range(n_pop):
+        th, reset, rs = v_th[g], v_reset[g], ref_steps[g]
+        for i in range(pop_ptr[g], pop_ptr[g + 1]):
+            if ref[i] == 0 and v[i] >= th:
+                v[i] = reset
+                ref[i] = rs
+                spiked[M + i] = 1
+                lst[n_list] = M + i
+                n_list += 1
+    return n_list
+
+
+@njit(cache=True)
+def _record(b, t, lst, n_list, counts, astro_sign, record_spikes, spike_cap, spike_step,
+            spike_unit, n_spikes):  # fmt: skip
+    """Count and record the listed spikes; returns the astrocyte's drive (signed count)."""
+    drive = 0.0
+    for a in range(n_list):
+        u = lst[a]
+        counts[b, u] += 1
+        drive += np.float64(astro_sign[u])
+        if record_spikes:
+            k = n_spikes[b]
+            if k < spike_cap:
+                spike_step[b, k] = t
+                spike_unit[b, k] = u
+            n_spikes[b] = k + 1
+    return drive
+
+
+@njit(cache=True)
+def _propagate(t, lst, n_list, w, out_ptr, syn_post, syn_proj, syn_delay, max_delay,
+               proj_receptor, proj_gain, N, D1, buf, ie, ii, vj):  # fmt: skip
+    """Deliver the listed spikes through their outgoing synapses (now, or into the
+    delay buffer)."""
+    for a in range(n_list):
+        u = lst[a]
+        for q in range(out_ptr[u], out_ptr[u + 1]):
+            pr = syn_proj[q]
+            post = syn_post[q]
+            rec = proj_receptor[pr]
+            xq = proj_gain[pr] * w[q]
+            d = syn_delay[q] if max_delay > 0 else 0
+            if d > 0:
+                buf[(((t + d) % D1) * N + post) * 3 + rec] += xq
+            elif rec == 0:
+                ie[post] += xq
+            elif rec == 1:
+                ii[post] += xq
+            else:
+                vj[post] += xq
+
+
+@njit(cache=True)
+def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, out_ptr, in_ptr,
+                 in_syn, syn_pre, syn_post, syn_proj, proj_plastic, proj_mirror, proj_wmin,
+                 proj_wmax):  # fmt: skip
+    """STDP of this step: synapses into neurons that spiked (with their presynaptic
+    traces), then synapses out of spiking units into neurons that did not."""
+    for a in range(n_list):
+        u = lst[a]
+        if u < M:
+            continue
+        i = u - M
+        for r in range(in_ptr[i], in_ptr[i + 1]):
+            q = in_syn[r]
+            pr = syn_proj[q]
+            if proj_plastic[pr] == 0:
+                continue
+            j = syn_pre[q]
+            m = proj_mirror[pr] != 0
+            w[q] = _stdp(
+                w[q],
+                -1.0 if m else 1.0,
+                rate_minus if m else rate_plus,
+                rate_plus if m else rate_minus,
+                x[j],
+                y[u],
+                1.0,
+                1.0 if spiked[j] else 0.0,
+                proj_wmin[pr],
+                proj_wmax[pr],
+            )
+    for a in range(n_list):
+        u = lst[a]
+        for q in range(out_ptr[u], out_ptr[u + 1]):
+            pr = syn_proj[q]
+            post_unit = M + syn_post[q]
+            if proj_plastic[pr] == 0 or spiked[post_unit]:
+                continue
+            m = proj_mirror[pr] != 0
+            w[q] = _stdp(
+                w[q],
+                -1.0 if m else 1.0,
+                rate_minus if m else rate_plus,
+                rate_plus if m else rate_minus,
+                x[u],
+                y[post_unit],
+                0.0,
+                1.0,
+                proj_wmin[pr],
+                proj_wmax[pr],
+            )
+
+
+@njit(cache=True)
+def _traces(spiked, x, y, pre_decay, pre_inc, post_decay, post_inc):
+    """Decay the STDP traces, after adding this step's spikes."""
+    for u in range(x.size):
+        sp = 1.0 if spiked[u] else 0.0
+        x[u] = pre_decay * (x[u] + pre_inc * sp)
+        y[u] = post_decay * (y[u] + post_inc * sp)
+
+
+@njit(cache=True)
+def _integrate(t, n_pop, pop_ptr, k_m, v_rest, bias, decay_e, decay_i, clamp, max_delay, N, D1,
+               buf, ie, ii, vj, v, ref):  # fmt: skip
+    """One Euler step of every membrane with this step's currents (delayed ones from
+    the buffer), then the synaptic decay and the refractory countdown."""
+    base = (t % D1) * N * 3
+    for g in range(n_pop):
+        k, rest, bs, de, di = k_m[g], v_rest[g], bias[g], decay_e[g], decay_i[g]
+        cl = clamp[g] != 0
+        for i in range(pop_ptr[g], pop_ptr[g + 1]):
+            cur_e = ie[i]
+            cur_i = ii[i]
+            jump = vj[i]
+            vj[i] = 0.0
+            if max_delay > 0:
+                o = base + 3 * i
+                cur_e = cur_e + buf[o]
+                cur_i = cur_i + buf[o + 1]
+                jump = jump + buf[o + 2]
+                buf[o] = 0.0
+                buf[o + 1] = 0.0
+                buf[o + 2] = 0.0
+            if not (cl and ref[i] > 1):  # lif_held
+                v[i] = v[i] + k * (rest - v[i] + cur_e + cur_i + bs) + jump
+            ie[i] = cur_e * de
+            ii[i] = cur_i * di
+            ref[i] = ref[i] - 1 if ref[i] > 0 else 0
+
+
+@njit(cache=True)
 def _run_sample(
     b, w, n_steps, n_src, n_neu, max_delay, n_pop, pop_ptr,
     k_m, v_rest, v_th, v_reset, bias, decay_e, decay_i, ref_steps, clamp, v0, astro_sign,
@@ -62,6 +222,8 @@ def _run_sample(
     counts, record_spikes, spike_cap, spike_step, spike_unit, n_spikes,
     n_vrec, vrec_every, vrec_idx, vrec, rate_trace, has_rate_trace,
 ):  # fmt: skip
+    """Simulate sample ``b`` step by step, in the C++ kernel's order (``w`` is updated
+    in place when STDP is on)."""
     M, N, T = n_src, n_neu, n_steps
     U = M + N
     D1 = max_delay + 1
@@ -83,106 +245,17 @@ def _run_sample(
         if n_vrec > 0 and t % vrec_every == 0:
             for k in range(n_vrec):
                 vrec[b, t // vrec_every, k] = v[vrec_idx[k]]
-        n_list = 0
-        for k in range(M):
-            pk = src_p[b, k]
-            if pk > 0.0 and _uniform(useed, sid, np.uint64(t), np.uint64(k)) < pk:
-                spiked[k] = 1
-        if has_events:
-            for e in range(ev_ptr[b * T + t], ev_ptr[b * T + t + 1]):
-                spiked[ev_unit[e]] = 1
-        for k in range(M):
-            if spiked[k]:
-                lst[n_list] = k
-                n_list += 1
-        for g in range(n_pop):
-            th, reset, rs = v_th[g], v_reset[g], ref_steps[g]
-            for i in range(pop_ptr[g], pop_ptr[g + 1]):
-                if ref[i] == 0 and v[i] >= th:
-                    v[i] = reset
-                    ref[i] = rs
-                    spiked[M + i] = 1
-                    lst[n_list] = M + i
-                    n_list += 1
-
-        drive = 0.0
-        for a in range(n_list):
-            u = lst[a]
-            counts[b, u] += 1
-            drive += np.float64(astro_sign[u])
-            if record_spikes:
-                k = n_spikes[b]
-                if k < spike_cap:
-                    spike_step[b, k] = t
-                    spike_unit[b, k] = u
-                n_spikes[b] = k + 1
-
-        for a in range(n_list):
-            u = lst[a]
-            for q in range(out_ptr[u], out_ptr[u + 1]):
-                pr = syn_proj[q]
-                post = syn_post[q]
-                rec = proj_receptor[pr]
-                xq = proj_gain[pr] * w[q]
-                d = syn_delay[q] if max_delay > 0 else 0
-                if d > 0:
-                    buf[(((t + d) % D1) * N + post) * 3 + rec] += xq
-                elif rec == 0:
-                    ie[post] += xq
-                elif rec == 1:
-                    ii[post] += xq
-                else:
-                    vj[post] += xq
-
+        n_list = _fire(b, t, spiked, lst, M, T, src_p, useed, sid, has_events, ev_ptr, ev_unit,
+                       n_pop, pop_ptr, v_th, v_reset, ref_steps, v, ref)  # fmt: skip
+        drive = _record(b, t, lst, n_list, counts, astro_sign, record_spikes, spike_cap,
+                        spike_step, spike_unit, n_spikes)  # fmt: skip
+        _propagate(t, lst, n_list, w, out_ptr, syn_post, syn_proj, syn_delay, max_delay,
+                   proj_receptor, proj_gain, N, D1, buf, ie, ii, vj)  # fmt: skip
         if stdp_on:
-            for a in range(n_list):
-                u = lst[a]
-                if u < M:
-                    continue
-                i = u - M
-                for r in range(in_ptr[i], in_ptr[i + 1]):
-                    q = in_syn[r]
-                    pr = syn_proj[q]
-                    if proj_plastic[pr] == 0:
-                        continue
-                    j = syn_pre[q]
-                    m = proj_mirror[pr] != 0
-                    w[q] = _stdp(
-                        w[q],
-                        -1.0 if m else 1.0,
-                        rate_minus if m else rate_plus,
-                        rate_plus if m else rate_minus,
-                        x[j],
-                        y[u],
-                        1.0,
-                        1.0 if spiked[j] else 0.0,
-                        proj_wmin[pr],
-                        proj_wmax[pr],
-                    )
-            for a in range(n_list):
-                u = lst[a]
-                for q in range(out_ptr[u], out_ptr[u + 1]):
-                    pr = syn_proj[q]
-                    post_unit = M + syn_post[q]
-                    if proj_plastic[pr] == 0 or spiked[post_unit]:
-                        continue
-                    m = proj_mirror[pr] != 0
-                    w[q] = _stdp(
-                        w[q],
-                        -1.0 if m else 1.0,
-                        rate_minus if m else rate_plus,
-                        rate_plus if m else rate_minus,
-                        x[u],
-                        y[post_unit],
-                        0.0,
-                        1.0,
-                        proj_wmin[pr],
-                        proj_wmax[pr],
-                    )
-            for u in range(U):
-                sp = 1.0 if spiked[u] else 0.0
-                x[u] = pre_decay * (x[u] + pre_inc * sp)
-                y[u] = post_decay * (y[u] + post_inc * sp)
+            _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, out_ptr,
+                         in_ptr, in_syn, syn_pre, syn_post, syn_proj, proj_plastic,
+                         proj_mirror, proj_wmin, proj_wmax)  # fmt: skip
+            _traces(spiked, x, y, pre_decay, pre_inc, post_decay, post_inc)
             if astro_on:
                 rate_minus = rate_minus + (astro_w * drive + astro_b - rate_minus) / astro_tau
             if lr_decay != 1.0:
@@ -194,29 +267,8 @@ def _run_sample(
                 rate_trace[b, t] = rate_minus
         for a in range(n_list):
             spiked[lst[a]] = 0
-
-        base = (t % D1) * N * 3
-        for g in range(n_pop):
-            k, rest, bs, de, di = k_m[g], v_rest[g], bias[g], decay_e[g], decay_i[g]
-            cl = clamp[g] != 0
-            for i in range(pop_ptr[g], pop_ptr[g + 1]):
-                cur_e = ie[i]
-                cur_i = ii[i]
-                jump = vj[i]
-                vj[i] = 0.0
-                if max_delay > 0:
-                    o = base + 3 * i
-                    cur_e = cur_e + buf[o]
-                    cur_i = cur_i + buf[o + 1]
-                    jump = jump + buf[o + 2]
-                    buf[o] = 0.0
-                    buf[o + 1] = 0.0
-                    buf[o + 2] = 0.0
-                if not (cl and ref[i] > 1):  # lif_held
-                    v[i] = v[i] + k * (rest - v[i] + cur_e + cur_i + bs) + jump
-                ie[i] = cur_e * de
-                ii[i] = cur_i * di
-                ref[i] = ref[i] - 1 if ref[i] > 0 else 0
+        _integrate(t, n_pop, pop_ptr, k_m, v_rest, bias, decay_e, decay_i, clamp, max_delay,
+                   N, D1, buf, ie, ii, vj, v, ref)  # fmt: skip
 
 
 def _args(p: dict, rate_trace, ev_ptr, ev_unit):

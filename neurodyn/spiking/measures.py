@@ -14,7 +14,10 @@ time :math:`t` with :math:`b + \Delta \le t < T - b - \Delta` (a buffer
 where :math:`j` and :math:`i` range over liquid neurons only, and
 :math:`\text{BF}_n = \langle \text{post}(t)/\text{pre}(t) \rangle_t`. A sample's BF is
 the mean over neurons that have such spikes (NaN-mean), and the reported BF the
-mean over samples. BF ≈ 1 is critical, < 1 sub-critical, > 1 super-critical.
+mean over samples that have any. A sample without such spikes has no BF; it is
+left out of the mean and counted (``n_samples_excluded``), and each sample's number
+of measured neurons is kept beside its BF. BF ≈ 1 is critical, < 1 sub-critical,
+> 1 super-critical.
 ``t + 1`` is one time step later (the paper's dt = 1 ms).
 """
 
@@ -65,7 +68,7 @@ def _bf_one_sample(steps, units, adj, n_steps, delta, buffer):
     window = (steps >= buffer + delta) & (steps < n_steps - buffer - delta)
     s_units, s_steps = units[window], steps[window]
     if s_units.size == 0:
-        return np.nan, np.full(n, np.nan)
+        return np.nan, np.full(n, np.nan), 0
     pre = np.maximum((adj @ back)[s_units, s_steps], 1)
     post = (adj.T @ fwd)[s_units, s_steps]
     ratio = post / pre
@@ -73,7 +76,8 @@ def _bf_one_sample(steps, units, adj, n_steps, delta, buffer):
     count = np.bincount(s_units, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_neuron = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    return float(np.nanmean(per_neuron)), per_neuron
+    measured = int(np.count_nonzero(count))
+    return float(np.nanmean(per_neuron)), per_neuron, measured
 
 
 def branching_factor(
@@ -104,8 +108,11 @@ def branching_factor(
     Returns
     -------
     xarray.Dataset
-        ``bf`` per sample, ``bf_neuron`` (sample, neuron) and, in ``attrs``, the
-        mean ``bf_mean`` over samples.
+        ``bf`` per sample (NaN for a sample without measured spikes),
+        ``bf_neuron`` (sample, neuron; NaN for a neuron without measured spikes),
+        ``n_neurons`` per sample (the neurons its BF averages) and, in ``attrs``,
+        ``bf_mean``, the mean over the ``n_samples_measured`` samples that have a BF, and
+        ``n_samples_excluded``, how many samples had none (NaN mean if all).
 
     Examples
     --------
@@ -153,20 +160,32 @@ def branching_factor(
     samples = np.arange(n_samples) if samples is None else np.asarray(samples, dtype=np.int64)
     bf = np.empty(samples.size)
     per = np.empty((samples.size, units.size))
+    measured = np.empty(samples.size, dtype=np.int32)
     for k, s in enumerate(samples):
         keep = s_all == s
         lu = local[u_all[keep]]
         mine = lu >= 0
         steps = np.rint(t_all[keep][mine] / dt).astype(np.int64)
-        bf[k], per[k] = _bf_one_sample(steps, lu[mine], adj, n_steps, d_steps, b_steps)
+        bf[k], per[k], measured[k] = _bf_one_sample(steps, lu[mine], adj, n_steps, d_steps, b_steps)
     out = xr.Dataset(
-        {"bf": ("sample", bf), "bf_neuron": (("sample", "neuron"), per)},
+        {
+            "bf": ("sample", bf),
+            "bf_neuron": (("sample", "neuron"), per),
+            "n_neurons": ("sample", measured),
+        },
         coords={"sample": ds["sample"].values[samples], "neuron": units.astype(np.int32)},
     )
+    has_bf = np.isfinite(bf)
     out.attrs.update(
-        {"bf_mean": float(np.nanmean(bf)) if np.isfinite(bf).any() else float("nan"),
-         "delta": float(delta), "buffer": float(buffer)}
-    )  # fmt: skip
+        {
+            # samples without measured spikes have no BF: left out, and counted
+            "bf_mean": float(bf[has_bf].mean()) if has_bf.any() else float("nan"),
+            "n_samples_measured": int(has_bf.sum()),
+            "n_samples_excluded": int(samples.size - has_bf.sum()),
+            "delta": float(delta),
+            "buffer": float(buffer),
+        }
+    )
     return out
 
 

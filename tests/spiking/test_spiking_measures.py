@@ -7,12 +7,13 @@ import xarray as xr
 from neurodyn.spiking import branching_factor, firing_rates, isi_statistics, kernel_quality
 
 
-def _spikes(times, units, samples=None, n_units=None, duration=250.0):
+def _spikes(times, units, samples=None, n_units=None, duration=250.0, n_samples=None):
     times = np.asarray(times, float)
     units = np.asarray(units, np.int32)
     samples = np.zeros(times.size, np.int32) if samples is None else np.asarray(samples, np.int32)
     n_units = int(units.max()) + 1 if n_units is None else n_units
-    n_samples = int(samples.max()) + 1 if samples.size else 1
+    if n_samples is None:
+        n_samples = int(samples.max()) + 1 if samples.size else 1
     counts = np.zeros((n_samples, n_units), np.int32)
     np.add.at(counts, (samples, units), 1)
     return xr.Dataset(
@@ -34,6 +35,7 @@ def test_branching_factor_of_a_chain():
     out = branching_factor(ds, adj, units=[0, 1, 2])
     np.testing.assert_array_equal(out["bf_neuron"].values[0], [1.0, 1.0, 0.0])
     assert out["bf"].values[0] == pytest.approx(2 / 3)
+    assert out["n_neurons"].values[0] == 3 and out.attrs["n_samples_excluded"] == 0
 
 
 def test_branching_factor_of_a_tree_and_of_convergence():
@@ -57,6 +59,24 @@ def test_branching_factor_windows_and_buffers():
     ds = _spikes([10.0, 11.0, 230.0, 231.0], [0, 1, 0, 1])
     out = branching_factor(ds, np.array([[0, 0], [1, 0]]), units=[0, 1])
     assert np.isnan(out["bf_neuron"].values[0]).all() and np.isnan(out.attrs["bf_mean"])
+    assert out["n_neurons"].values[0] == 0
+    assert (out.attrs["n_samples_measured"], out.attrs["n_samples_excluded"]) == (0, 1)
+
+
+def test_branching_factor_counts_the_samples_it_leaves_out():
+    # Sample 0: 0 -> 1 once in the window (BF_0 = 1, BF_1 = 0: BF 0.5). Sample 1: its only
+    # spikes lie in the end buffer, so it has no BF. Sample 2: no spikes at all.
+    ds = _spikes([100.0, 101.0, 10.0, 11.0], [0, 1, 0, 1], samples=[0, 0, 1, 1], n_samples=3)
+    adj = np.array([[0, 0], [1, 0]])
+    out = branching_factor(ds, adj, units=[0, 1])
+    np.testing.assert_array_equal(out["n_neurons"].values, [2, 0, 0])
+    assert np.isnan(out["bf"].values[1:]).all()
+    # The mean is over the one sample with a BF, not a NaN and not diluted by zeros.
+    assert out.attrs["bf_mean"] == 0.5
+    assert (out.attrs["n_samples_measured"], out.attrs["n_samples_excluded"]) == (1, 2)
+    # Choosing samples counts only the chosen ones.
+    part = branching_factor(ds, adj, units=[0, 1], samples=[0, 1])
+    assert (part.attrs["n_samples_measured"], part.attrs["n_samples_excluded"]) == (1, 1)
 
 
 def test_branching_factor_averages_samples_and_checks_input():
