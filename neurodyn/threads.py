@@ -104,8 +104,19 @@ def check_threads(threads) -> int | None:
     return int(threads)
 
 
+_cores_sample: tuple[float, int] | None = None  # (wall, cores)
+
+
 def available_cores() -> int:
-    """Cores this process may run on: its CPU affinity, capped by its cgroup's CPU quota."""
+    """Cores this process may run on: its CPU affinity, capped by its cgroup's CPU quota.
+
+    Read again at most every :data:`MIN_WINDOW` seconds, as the load is: the system call
+    and the file read cost about 10 µs, which a short call should not pay every time.
+    """
+    global _cores_sample
+    now = time.monotonic()
+    if _cores_sample is not None and now - _cores_sample[0] < MIN_WINDOW:
+        return _cores_sample[1]
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -117,7 +128,8 @@ def available_cores() -> int:
             cores = min(cores, max(1, math.floor(int(quota) / int(period))))
     except (OSError, ValueError):
         pass
-    return max(1, cores)
+    _cores_sample = (now, max(1, cores))
+    return _cores_sample[1]
 
 
 def _cpu_jiffies() -> int | None:
@@ -155,7 +167,12 @@ def probe() -> float:
     """
     global _last_sample, _last_busy
     with _lock:
-        now, ticks = time.monotonic(), _cpu_jiffies()
+        now = time.monotonic()
+        # Inside the window the last estimate stands: no file read, no getrusage
+        # (which sums over every thread of the process), so a call costs nothing here.
+        if _last_sample is not None and now - _last_sample[0] < MIN_WINDOW:
+            return _last_busy
+        ticks = _cpu_jiffies()
         if ticks is None:
             return _loadavg_busy()
         if _last_sample is None:
@@ -163,8 +180,6 @@ def probe() -> float:
             time.sleep(MIN_WINDOW)
             now, ticks = time.monotonic(), _cpu_jiffies()
         t0, ticks0, own0 = _last_sample
-        if now - t0 < MIN_WINDOW:
-            return _last_busy
         own = _own_seconds()
         others = (ticks - ticks0) / _TICK - (own - own0)
         _last_busy = max(0.0, others / (now - t0))

@@ -63,10 +63,28 @@ def test_probe_subtracts_this_process_time(monkeypatch):
     # then all CPUs were busy 4 s, of which 2 s were this process: 1 core for 2 s.
     monkeypatch.setattr(threads, "_last_sample", (10.0, 500 * threads._TICK // 100, 5.0))
     assert threads.probe() == pytest.approx(1.0)
-    # A second probe inside MIN_WINDOW reuses the estimate.
+    # A second probe inside MIN_WINDOW reuses the estimate, without reading /proc/stat
+    # or this process's CPU time.
     clock2 = iter([12.0 + threads.MIN_WINDOW / 2])
     monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock2))
+    monkeypatch.setattr(threads, "_cpu_jiffies", lambda: pytest.fail("read /proc/stat"))
+    monkeypatch.setattr(threads, "_own_seconds", lambda: pytest.fail("called getrusage"))
     assert threads.probe() == pytest.approx(1.0)
+
+
+def test_available_cores_is_read_once_per_window(monkeypatch):
+    """The affinity and the cgroup quota are read again only after MIN_WINDOW."""
+    clock = iter([100.0, 100.0 + threads.MIN_WINDOW / 2, 100.0 + 2 * threads.MIN_WINDOW])
+    monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(threads, "_cores_sample", None)
+    affinity = iter([{0, 1, 2}, {0}])
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: next(affinity))
+
+    def no_quota(*args):  # a machine without a cgroup CPU quota
+        raise FileNotFoundError(args[0])
+
+    monkeypatch.setattr(threads, "open", no_quota, raising=False)
+    assert [threads.available_cores() for _ in range(3)] == [3, 3, 1]
 
 
 @pytest.mark.skipif(threads._cpu_jiffies() is None, reason="no /proc/stat on this system")

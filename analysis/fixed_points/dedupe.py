@@ -20,6 +20,16 @@ representative, O(n K d), is faster than building and querying a tree, and KD-tr
 degrade in hundreds of dimensions: each cluster costs a few NumPy array operations.
 The scan gives the same clusters; after ``max_scan`` clusters the KD-tree carries on
 with the candidates still unassigned, so the bound stays O(n log n).
+
+A group of at most ``PAIRWISE`` candidates (the sample of a search, a few hundred
+distinct results) is first tried in one step: with all pairwise distances at hand,
+let :math:`f(j)` be the first candidate in q order within ``tol`` of j (j itself, or
+an earlier one). Where :math:`f(f(j)) = f(j)` for every j (the usual case: the
+clusters lie more than ``tol`` apart), the greedy visit gives exactly
+:math:`\text{label}(j) = f(j)`: a j with :math:`f(j) = j` has no earlier neighbour,
+so nothing has taken it and it becomes a representative; any other j is still free
+when :math:`f(j)`, a representative, takes it, since no earlier candidate is within
+``tol`` of j. Otherwise (a chain of candidates) the scan runs as above.
 """
 
 from __future__ import annotations
@@ -29,7 +39,13 @@ from scipy.spatial import cKDTree
 
 from ..._validation import check_int
 
-__all__ = ["cluster", "state_scale"]
+__all__ = ["PAIRWISE", "cluster", "state_scale"]
+
+#: Groups of at most this many candidates try the pairwise step first (module
+#: docstring): its n² distances cost less than the scan's NumPy calls per cluster up
+#: to a few hundred candidates (0.06 ms against 0.35 ms for 128 flip-flop roots in 27
+#: clusters), and grow past it beyond.
+PAIRWISE = 256
 
 
 def state_scale(x) -> float:
@@ -96,7 +112,7 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
         Candidates with different group labels are never merged.
     max_scan : int
         Clusters per group formed by direct comparison; the KD-tree forms the rest
-        (0: all of them). The result is the same.
+        (0: all of them, without the pairwise step). The result is the same.
 
     Returns
     -------
@@ -145,8 +161,42 @@ def _scan_sorted(x, q, tol2: float, max_scan: int):
     ``max_scan`` clusters.
     """
     order = np.argsort(q, kind="stable")
+    if max_scan > 0 and 0 < len(x) <= PAIRWISE:
+        first = _first_neighbours(x[order], tol2)
+        if first is not None:
+            is_rep = first == np.arange(len(x))
+            labels = np.empty(len(x), dtype=np.int64)
+            labels[order] = (np.cumsum(is_rep) - 1)[first]
+            return order, labels, order[is_rep]
     labels, reps = _scan(x, order, tol2, max_scan)
     return order, labels, reps
+
+
+def _first_neighbours(xs, tol2: float):
+    r"""For states xs (n, d) in q order, the first one within ``sqrt(tol2)`` of each,
+    ``f`` (n,), where ``f[f] == f`` (then f labels the clusters, see the module
+    docstring); None where it does not, or where rounding could decide a pair.
+
+    Squared distances come from one product, :math:`\|a\|^2 + \|b\|^2 - 2a^\top b` of
+    the centred states. Each dot product errs by at most :math:`d\,\varepsilon\|a\|\|b\|`,
+    so the sum by less than :math:`4(d + 1)\,\varepsilon\max\|a\|^2` (centring
+    included); where a pair lies within twice that of ``tol2``, the scan, which
+    subtracts the states, decides instead.
+    """
+    c = xs - np.einsum("ij->j", xs) / len(xs)
+    sq = np.einsum("ij,ij->i", c, c)
+    d2 = c @ c.T
+    d2 *= -2.0
+    d2 += sq
+    d2 += sq[:, None]
+    margin = 8.0 * (xs.shape[1] + 2) * np.finfo(float).eps * float(sq.max())
+    near = d2 <= tol2 - margin
+    # Equal counts: no pair within the margin. Then each state is near itself too
+    # (its computed d2 lies within half the margin of 0), so f(j) <= j.
+    if np.count_nonzero(near) != np.count_nonzero(d2 <= tol2 + margin):
+        return None
+    first = np.argmax(near, axis=1)
+    return first if np.array_equal(first[first], first) else None
 
 
 def _finish_with_tree(x, members, order, labels, reps, tol):

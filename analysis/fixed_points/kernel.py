@@ -281,15 +281,15 @@ def root_radii(dyn, spec, X, C):
     if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique
         radii[ok], bound[ok] = np.inf, np.inf
     else:
-        norm_1 = np.max(np.sum(np.abs(inv), axis=1), axis=1)  # ‖A⁻¹‖₁, max column sum
-        norm_inf = np.max(np.sum(np.abs(inv), axis=2), axis=1)  # ‖A⁻¹‖∞, max row sum
+        magnitude = np.abs(inv)
+        norm_1 = magnitude.sum(axis=1).max(axis=1)  # ‖A⁻¹‖₁, max column sum
+        norm_inf = magnitude.sum(axis=2).max(axis=1)  # ‖A⁻¹‖∞, max row sum
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = np.where(ok, 2.0 / (3.0 * np.sqrt(norm_1 * norm_inf) * lip), 0.0)
         radii[:, 0], radii[:, 1] = rho, 3.0 * rho
-        frobenius = np.sqrt(np.sum(A * A, axis=(1, 2)))
-        bound = np.where(
-            ok, np.linalg.norm(r, axis=1) + frobenius * rho + 0.5 * lip * rho * rho, 0.0
-        )
+        frobenius = np.sqrt(np.einsum("kij,kij->k", A, A))
+        residual = np.sqrt(np.einsum("ki,ki->k", r, r))
+        bound = np.where(ok, residual + frobenius * rho + 0.5 * lip * rho * rho, 0.0)
     if K:
         gate[0] = np.max(0.5 * bound * bound)
         gate[1] = np.max(radii[:, 1])

@@ -18,6 +18,7 @@ from neurodyn.analysis import (
     state_scale,
     tile_conditions,
 )
+from neurodyn.analysis.fixed_points import dedupe
 from neurodyn.analysis.linearization.kernel import order_modes as _order_modes
 from neurodyn.dynamics import FunctionDynamics, dynamics
 
@@ -71,6 +72,39 @@ def test_direct_scan_and_kd_tree_give_the_same_clusters(n_centres):
     labels, reps = ref
     assert np.all(np.linalg.norm(x - x[reps[labels]], axis=1) <= 0.1)
     assert np.all(q >= q[reps[labels]])
+
+
+@pytest.mark.parametrize("noise", [1e-6, 0.05])  # clusters far apart, or chained
+def test_pairwise_step_gives_the_greedy_clusters(noise):
+    """Small groups (the pairwise step, or the scan where candidates chain) cluster as
+    the KD-tree alone does, and every member lies within tol of its lowest-q
+    representative."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(20, 4)) * 10.0
+    x = centres[rng.integers(20, size=300)] + rng.normal(scale=noise, size=(300, 4))
+    q = rng.random(300)
+    groups = rng.integers(2, size=300)  # two groups of about 150 <= PAIRWISE
+    assert np.bincount(groups).max() <= dedupe.PAIRWISE
+    labels, reps = cluster(x, q, tol=0.1, groups=groups)
+    ref = cluster(x, q, tol=0.1, groups=groups, max_scan=0)  # KD-tree only
+    np.testing.assert_array_equal(labels, ref[0])
+    np.testing.assert_array_equal(reps, ref[1])
+    assert np.all(np.linalg.norm(x - x[reps[labels]], axis=1) <= 0.1)
+    assert np.all(q >= q[reps[labels]])
+    # The pairwise step decides the separated clusters itself and leaves chains to the
+    # scan (a candidate near a later representative only through another candidate).
+    order = np.argsort(q[groups == 0], kind="stable")
+    first = dedupe._first_neighbours(x[groups == 0][order], 0.1**2)
+    assert (first is not None) == (noise < 0.01)
+
+
+def test_pairwise_step_leaves_a_pair_at_the_tolerance_to_the_scan():
+    """At a distance equal to tol, the product's rounding could decide: the scan, which
+    subtracts, does (``<=``: one cluster). The numbers are exact in binary."""
+    x = np.array([[0.0, 0.0], [0.75, 1.0], [9.0, 9.0]])  # |x1 - x0| = 1.25
+    assert dedupe._first_neighbours(x, 1.25**2) is None
+    labels, reps = cluster(x, np.array([0.0, 1.0, 2.0]), tol=1.25)
+    assert labels.tolist() == [0, 0, 1] and reps.tolist() == [0, 2]
 
 
 def test_state_scale():
