@@ -181,7 +181,9 @@ def certify(
         An RNNs-of-RNNs model (structural and numerical checks in its own metric), or
         a :class:`~neurodyn.rnn_models.RateRNN` such as the unconstrained baseline
         (numerical check only, identity metric unless ``metric`` is given; it has no
-        certifying structure, so it is never certified).
+        certifying structure, so it is never certified, but whether its sampled Jacobians
+        contract is measured: ``checks["numerical_negative_definite"]`` and
+        ``numerical_rate``, which is negative where some sampled Jacobian expands).
     metric : {"model", "identity"} or array (n,), optional
         Metric of the numerical check (default: the model's own). ``"identity"`` is the
         known mistake for Theorem-1 modules, whose certificate needs a non-identity

@@ -44,10 +44,18 @@ def _results(models=AGREE, sweep=SWEEP, *, baseline_rate=-0.02, certified=True, 
         rate = baseline_rate * (1 + 0.1 * noise()) if base else 0.02
         rows.append(_row(kind, task, moved, rate=rate, certified=certified and not base))
     sweep_rows = [
-        {**_row("sparse_combo", "sequential", {"accuracy": a + noise()}, rate=0.02,
-                certified=certified), "n_units": n}
+        {
+            **_row(
+                "sparse_combo",
+                "sequential",
+                {"accuracy": a + noise()},
+                rate=0.02,
+                certified=certified,
+            ),
+            "n_units": n,
+        }
         for n, a in sweep.items()
-    ]  # fmt: skip
+    ]
     return {"models": rows, "sweep": sweep_rows}
 
 

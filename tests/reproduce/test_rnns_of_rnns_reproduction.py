@@ -18,13 +18,24 @@ from neurodyn.train import fit
 
 
 def test_sparse_combo_net_trains_well_above_chance_and_stays_certified():
-    train, test = (SequentialDigits(split=s, per_step="row").full_batch().to_xarray()
-                   for s in ("train", "test"))  # fmt: skip
+    train, test = (
+        SequentialDigits(split=s, per_step="row").full_batch().to_xarray()
+        for s in ("train", "test")
+    )
     net = SparseComboNet(8, 64, 10, n_modules=4, density=0.1, tau=5.0, dt=1.0, seed=0)
     assert certify(net).success
     coupling = net.network.coupling().detach().clone()
-    res = fit(net, train, validation=test, epochs=6, lr=1e-2, lr_schedule="cosine",
-              loss="cross_entropy", val_every="epoch", progress=False)  # fmt: skip
+    res = fit(
+        net,
+        train,
+        validation=test,
+        epochs=6,
+        lr=1e-2,
+        lr_schedule="cosine",
+        loss="cross_entropy",
+        val_every="epoch",
+        progress=False,
+    )
     acc = [r["val_accuracy"] for r in res.history]
     # Chance is 10 %; 8 steps of 8 pixels are learned to ~90 % in a few epochs.
     assert len(acc) == 6 and acc[-1] > 0.7
@@ -35,8 +46,15 @@ def test_sparse_combo_net_trains_well_above_chance_and_stays_certified():
 
 
 def test_reproduction_writes_its_table_curves_and_figure(tmp_path):
-    tiny = rep.RNNsOfRNNsConfig(n_modules=2, module_size=8, epochs=2, sweep_modules=(2,),
-                                sweep_sizes=(8, 16), sweep_epochs=1, seeds=1)  # fmt: skip
+    tiny = rep.RNNsOfRNNsConfig(
+        n_modules=2,
+        module_size=8,
+        epochs=2,
+        sweep_modules=(2,),
+        sweep_sizes=(8, 16),
+        sweep_epochs=1,
+        seeds=1,
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(3)  # not 1, so that the check below can fail on any machine
     try:
@@ -55,10 +73,8 @@ def test_reproduction_writes_its_table_curves_and_figure(tmp_path):
     assert len(curves) == 6 * 2 + 2 * 1
     # Every accuracy reported is the run's own: the last and the mean of its curve.
     for row, model in zip(rows, run["models"] + run["sweep"], strict=True):
-        curve = [float(c["test_accuracy"]) for c in curves
-                 if (c["model"], c["task"], c["module_size"]) ==
-                 (row["model"], row["task"], row["module_size"])
-                 and c["section"] == row["section"]]  # fmt: skip
+        key = ("section", "model", "task", "module_size")
+        curve = [float(c["test_accuracy"]) for c in curves if all(c[k] == row[k] for k in key)]
         assert float(row["accuracy"]) == pytest.approx(curve[-1], rel=1e-12)
         assert model["mean_accuracy"] == pytest.approx(np.mean(curve), rel=1e-12)
         assert model["certified_after"] == (model["model"] != "baseline")
