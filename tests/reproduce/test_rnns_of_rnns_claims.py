@@ -28,6 +28,7 @@ def _row(kind, task, values, *, rate, certified=True):
         "certified_before": certified,
         "certified_after": certified,
         "rate_after": 0.01 if certified else 0.0,
+        "numerical_rate_before": rate,
         "numerical_rate_after": rate,
     }
 
