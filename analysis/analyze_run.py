@@ -230,6 +230,7 @@ def analyze_run(
     seed: int = 0,
     n_attractor_inits: int = 128,
     n_lyapunov: int = 10,
+    fixed_points: bool = True,
     progress: bool = True,
     threads=None,
     device=None,
@@ -251,9 +252,11 @@ def analyze_run(
         Seeds the sampling.
     n_attractor_inits : int
         Initial states per input (the first of the sampled ones) whose attractors are
-        classified.
+        classified; 0 skips the attractors (and the exponents, which start from them).
     n_lyapunov : int
         Number of Lyapunov exponents (at most the state size); 0 skips them.
+    fixed_points : bool
+        Find the fixed points (False: only the portraits, attractors and exponents).
     progress : bool or {"auto", "never", "always"}
         Show progress bars (see :mod:`neurodyn.progress`).
     threads : int, optional
@@ -266,7 +269,8 @@ def analyze_run(
     Returns
     -------
     dict
-        ``counts`` (roots per stability class over all inputs, then ``slow`` points and
+        With ``fixed_points``: ``counts`` (roots per stability class over all inputs,
+        then ``slow`` points and
         ``failed`` *candidates*, e.g. ``{"stable": 8, "unstable_1": 12, ..., "slow": 0,
         "failed": 3}``), ``n_fixed_points`` (roots) and ``n_slow_points``, ``files``
         (paths of ``fixed_points.nc``, ``fixed_points.png``, ``eigenvalues.png``,
@@ -284,8 +288,6 @@ def analyze_run(
         period of the task; nothing is written then.
     """
     from .. import load_dataset, load_model
-    from ..plotting import save_figure  # matplotlib only when figures are drawn
-    from ..plotting.fixed_points import plot_eigenvalues, plot_fixed_points
     from ..progress import check_progress
 
     run_dir = Path(run_dir)
@@ -297,6 +299,12 @@ def analyze_run(
             )
     _threads.check_threads(threads)
     check_progress(progress)
+    for name, value in (("n_attractor_inits", n_attractor_inits), ("n_lyapunov", n_lyapunov)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    if n_lyapunov and not n_attractor_inits:
+        raise ValueError("n_lyapunov > 0 needs n_attractor_inits > 0: the exponents start "
+                         "from the states the attractors are classified from")  # fmt: skip
     dev = None
     if device is not None:
         from ..devices import resolve_device
@@ -310,32 +318,41 @@ def analyze_run(
     U, names = run_inputs(ds, inputs)
     x0 = sample_initial_states(ds, n_inits, noise_scale=noise_scale, seed=seed)
     xs, us, cond = tile_conditions(x0, U)
-    input_names = [str(v) for v in ds["input"].values]
     logger.info("analysing %s (%s) at %d input(s)", run_dir, task.get("name"), len(names))
-    with _pinned(threads, "find_fixed_points"):
-        fps = find_fixed_points(
-            model, us, xs, conditions=cond, condition_names=names,
-            input_names=input_names, progress=progress,
-        )  # fmt: skip
-    fps.info["task"] = task
-    files = {"fixed_points": fps.save(run_dir / "fixed_points.nc")}
-    ax = plot_fixed_points(fps, ds)
-    files["fixed_points_figure"] = save_figure(ax.figure, run_dir / "fixed_points.png")
-    ax = plot_eigenvalues(fps)
-    files["eigenvalues_figure"] = save_figure(ax.figure, run_dir / "eigenvalues.png")
+    files, out, fps = {}, {}, None
+    if fixed_points:
+        fps, out = _fixed_points(
+            model, ds, task, xs, us, cond, names, run_dir, files, progress, threads
+        )
     extra = _dynamics_summary(
         model, ds, fps, x0, U, names, run_dir, files, seed, n_attractor_inits, n_lyapunov,
         progress, threads,
     )  # fmt: skip
-    return {
-        **extra,
+    return {**extra, **out, "files": files, "conditions": names, "inputs": U,
+            "n_candidates": len(xs)}  # fmt: skip
+
+
+def _fixed_points(model, ds, task, xs, us, cond, names, run_dir, files, progress, threads):
+    """Find, save and draw the fixed points; returns them and their counts."""
+    from ..plotting import save_figure  # matplotlib only when figures are drawn
+    from ..plotting.fixed_points import plot_eigenvalues, plot_fixed_points
+
+    input_names = [str(v) for v in ds["input"].values]
+    with _pinned(threads, "find_fixed_points"):
+        fps = find_fixed_points(
+            model, us, xs, conditions=cond, condition_names=names, input_names=input_names,
+            progress=progress,
+        )  # fmt: skip
+    fps.info["task"] = task
+    files["fixed_points"] = fps.save(run_dir / "fixed_points.nc")
+    ax = plot_fixed_points(fps, ds)
+    files["fixed_points_figure"] = save_figure(ax.figure, run_dir / "fixed_points.png")
+    ax = plot_eigenvalues(fps)
+    files["eigenvalues_figure"] = save_figure(ax.figure, run_dir / "eigenvalues.png")
+    return fps, {
         "counts": fps.summary(),
         "n_fixed_points": int(np.sum(fps.status == "root")),
         "n_slow_points": int(np.sum(fps.status == "slow")),
-        "files": files,
-        "conditions": names,
-        "inputs": U,
-        "n_candidates": len(xs),
         "kind": fps.kind,
         "elapsed_s": fps.info["elapsed_s"],
     }
@@ -364,7 +381,10 @@ def _dynamics_summary(
     # steps; classify_attractors runs trajectories still moving up to 10 times longer.
     tau = float(np.max(getattr(dyn, "tau", [dyn.dt])))
     n_steps = int(np.clip(100 * tau / dyn.dt, 200, 2000)) if dyn.kind == "ode" else 500
-    starts = x0[: max(1, min(n_inits, len(x0)))]
+    out = {"time_unit": dyn.time_unit, "attractors": {}, "unresolved_speed": {}, "lyapunov": {}}
+    if n_inits == 0:
+        return out
+    starts = x0[: min(n_inits, len(x0))]
     atts, spectra = [], []
     for u in U:
         att = _attractors(dyn, starts, u, n_steps, seed, progress, threads)
@@ -376,15 +396,11 @@ def _dynamics_summary(
     input_names = [str(v) for v in ds["input"].values]
     att_ds = _label_inputs(_attractor_dataset(atts, names), names, U, input_names)
     files["attractors"] = save_dataset(att_ds, run_dir / "attractors.nc")
-    out = {
-        "attractors": {n: a.summary() for n, a in zip(names, atts, strict=True)},
-        "unresolved_speed": {
-            n: float(np.median(a.speed[a.label == "unresolved"]))
-            for n, a in zip(names, atts, strict=True)
-            if np.any(a.label == "unresolved")
-        },
-        "time_unit": dyn.time_unit,
-        "lyapunov": {},
+    out["attractors"] = {n: a.summary() for n, a in zip(names, atts, strict=True)}
+    out["unresolved_speed"] = {
+        n: float(np.median(a.speed[a.label == "unresolved"]))
+        for n, a in zip(names, atts, strict=True)
+        if np.any(a.label == "unresolved")
     }
     if spectra:
         le_ds = _stack_spectra(
@@ -448,7 +464,8 @@ def _portraits(dyn, ds, fps, U, names, threads):
     for j, (u, name) in enumerate(zip(U, names, strict=True)):
         ax = axes.flat[j]
         plot_projected_portrait(
-            dyn, ds, inputs=u, fixed_points=fps[fps.condition == j], color_by=color_by,
+            dyn, ds, inputs=u, fixed_points=None if fps is None else fps[fps.condition == j],
+            color_by=color_by,
             ax=ax, threads=threads,
         )  # fmt: skip
         ax.set_title(f"{ax.get_title()}\n{name}", fontsize=9)

@@ -25,6 +25,7 @@ _SUBMODULES = {
     "seeding",
     "simulation",
     "spiking",
+    "sweeps",
     "tasks",
     "train",
 }
@@ -39,6 +40,8 @@ _ATTRIBUTES = {
     "save_dataset": "neurodyn.io",
     "save_model": "neurodyn.io",
     "show_config": "neurodyn.backends",
+    "sweep": "neurodyn.sweeps",
+    "open_sweep": "neurodyn.sweeps",
 }
 
 #: Earlier names of submodules: ``neurodyn.runs`` is the run-folder module, named

@@ -130,7 +130,48 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--fresh", action="store_true", help="run every seed again instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _compute_flags(r)
+    _sweep_parser(sub)
     return p
+
+
+def _sweep_parser(sub) -> None:
+    s = sub.add_parser(
+        "sweep",
+        help="train and analyse many networks (seeds, models, settings) on a dask cluster",
+        description="Run every point of the sweep in SPEC (a TOML file: the base run, the "
+        "analyses after training and the variations) as `neurodyn train` + `neurodyn "
+        "analyze` would, each in its own run folder under OUT/runs/, on a local dask "
+        "cluster (or the one at --scheduler), and gather the results into OUT/sweep.nc. "
+        "Finished runs are skipped and interrupted ones resume.",
+    )
+    s.add_argument("spec", metavar="SPEC", help="the sweep specification (TOML)")
+    s.add_argument("--out", required=True, help="the sweep's folder")
+    s.add_argument(
+        "--scheduler", metavar="ADDRESS", help="a running dask scheduler (tcp://HOST:PORT)"
+    )
+    s.add_argument(
+        "--workers",
+        type=_count(0),
+        default=None,
+        help="local worker processes (default: one per free core; 0: run here, serially)",
+    )
+    s.add_argument(
+        "--threads-per-run",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="CPU threads of each run (default: the cores divided among the workers)",
+    )
+    s.add_argument(
+        "--force", action="store_true", help="rerun folders that hold another spec's runs"
+    )
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument(
+        "--device",
+        type=_device,
+        default="cpu",
+        help="where the networks train: cpu (default), auto, cuda or cuda:N",
+    )
 
 
 def _train_parser(sub) -> None:
@@ -388,6 +429,32 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .sweeps import SweepFailed, sweep
+
+    started = time.time()
+    try:
+        ds = sweep(
+            args.spec,
+            args.out,
+            scheduler=args.scheduler,
+            n_workers=args.workers,
+            threads_per_run=args.threads_per_run,
+            force=args.force,
+            device=args.device,
+            progress=not args.no_progress,
+            dashboard=lambda link: print(f"dask dashboard: {link}", flush=True),
+        )
+    except SweepFailed as err:
+        print(f"neurodyn sweep: {err}", file=sys.stderr)
+        print(f"Results of the others in {args.out}/sweep.nc", file=sys.stderr)
+        return 1
+    print(
+        f"\n{ds.sizes['run']} runs in {time.time() - started:.0f} s; results in {args.out}/sweep.nc"
+    )
+    return 0
+
+
 def _cmd_reproduce(args) -> int:
     reproduction = get_reproduction(args.family)
     out = args.out or f"neurodyn_runs/reproduce-{reproduction.name}"
@@ -475,6 +542,7 @@ COMMANDS = {
     "train": _cmd_train,
     "analyze": _cmd_analyze,
     "reproduce": _cmd_reproduce,
+    "sweep": _cmd_sweep,
 }
 
 

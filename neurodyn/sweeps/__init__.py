@@ -1,0 +1,27 @@
+"""Sweeps: many networks trained and analysed at once, on dask.distributed.
+
+A sweep is a base run (task, model, training, the analyses after training) and its
+variations (a grid of values and/or a list of points), written as TOML or a dict
+(:mod:`neurodyn.sweeps.spec`). :func:`sweep` runs every point as ``neurodyn train`` +
+``neurodyn analyze`` would, each in its own run folder, on a local or existing dask
+cluster (:mod:`neurodyn.sweeps.engine`, :mod:`neurodyn.sweeps.point`), and gathers one
+labelled Dataset along ``run`` (:mod:`neurodyn.sweeps.gather`); :func:`open_sweep`
+reads it back.
+
+========================  ==================================================
+module                    holds
+========================  ==================================================
+``spec``                  the specification: parsing, validation, points
+``point``                 one run on a worker: train, analyse, summarise
+``engine``                the cluster, skipping and resuming, failures
+``gather``                ``sweep.nc`` and :func:`open_sweep`
+========================  ==================================================
+
+dask.distributed is imported when a sweep runs (``pip install neurodyn[dask]``).
+"""
+
+from .engine import SweepFailed, sweep
+from .gather import open_sweep
+from .spec import ANALYSES, SweepSpec, load_spec
+
+__all__ = ["ANALYSES", "SweepFailed", "SweepSpec", "load_spec", "open_sweep", "sweep"]

@@ -1,0 +1,241 @@
+"""Run a sweep's points on dask.distributed and gather them (``neurodyn sweep``).
+
+By default the points run on a :class:`distributed.LocalCluster` of process workers,
+one per free core, each run on ``cores // workers`` threads for torch, BLAS and the
+compiled kernels, so the cores are never oversubscribed; ``client=`` or
+``scheduler=`` (an address) uses an existing cluster instead, e.g. one that
+dask-jobqueue started on SLURM or PBS. ``n_workers=0`` runs the points one after
+another in this process, on the same number of threads per run as a cluster would
+use, which gives the same numbers.
+
+Nothing is done twice: finished runs are skipped, interrupted ones resume from their
+checkpoints, and a run folder from a different specification is refused (naming the
+options that differ) unless ``force``. The scheduler gives the run of a worker that
+died to another worker (:mod:`neurodyn.sweeps.point` makes that safe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import xarray as xr
+
+from ..io.atomic import atomic_write_json
+from ..progress import progress_bar
+from ..threads import available_cores, probe
+from .gather import gather
+from .point import SUMMARY, read_summary, run_point
+from .spec import SweepSpec, load_spec, point_record
+
+__all__ = ["SweepFailed", "sweep"]
+
+logger = logging.getLogger(__name__)
+
+#: Each run folder's record of its point, compared when a sweep runs again.
+POINT_FILE = "point.json"
+
+
+class SweepFailed(RuntimeError):
+    """Some runs of a sweep failed; the others finished and ``sweep.nc`` holds all.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        The gathered results (``status == "failed"`` with the ``error``).
+    failures : dict
+        Run folder name → error message.
+    """
+
+    def __init__(self, dataset: xr.Dataset, failures: dict):
+        self.dataset = dataset
+        self.failures = failures
+        lines = "\n".join(f"  {k}: {v}" for k, v in failures.items())
+        super().__init__(f"{len(failures)} of {dataset.sizes['run']} runs failed:\n{lines}")
+
+
+def sweep(
+    spec,
+    out: str | os.PathLike,
+    *,
+    client=None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    threads_per_run: int | None = None,
+    force: bool = False,
+    device: str = "cpu",
+    progress: bool | str = True,
+    dashboard: Callable[[str], None] | None = None,
+) -> xr.Dataset:
+    """Train and analyse every point of ``spec`` and gather the results into ``out/sweep.nc``.
+
+    Parameters
+    ----------
+    spec : SweepSpec, mapping or path of a TOML file
+        See :mod:`neurodyn.sweeps.spec`; validated completely before any work starts.
+    out : path-like
+        The sweep's folder: ``runs/<point>/`` (run folders) and ``sweep.nc``.
+    client : distributed.Client, optional
+        Run on this client's cluster.
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://HOST:PORT``) to connect to.
+    n_workers : int, optional
+        Workers of the local cluster started when neither ``client`` nor ``scheduler``
+        is given (default: one per core other processes leave free); 0 runs the points
+        in this process.
+    threads_per_run : int, optional
+        CPU threads each run computes on (default: the cores divided among the local
+        workers; 1 on an existing cluster).
+    force : bool
+        Run points again whose folders hold another specification's run.
+    device : str
+        Where the networks train (``"cpu"``, ``"auto"``, ``"cuda"``…).
+    progress : bool or str
+        A progress bar counting finished runs (on a terminal).
+    dashboard : callable, optional
+        Called with the address of the local cluster's dashboard once it has started
+        (the command line prints it).
+
+    Returns
+    -------
+    xarray.Dataset
+        One entry per run along ``run`` (see :func:`~neurodyn.sweeps.gather.gather`).
+
+    Raises
+    ------
+    ValueError
+        For a bad specification or option, before anything is written.
+    SweepFailed
+        When some runs failed (after all the others finished and were gathered).
+    """
+    spec = load_spec(spec)
+    if client is not None and scheduler is not None:
+        raise ValueError("give client or scheduler, not both")
+    if n_workers is not None and not (_is_int(n_workers) and n_workers >= 0):
+        raise ValueError(f"n_workers must be an integer >= 0, got {n_workers!r}")
+    out = Path(out)
+    todo = _prepare(spec, out, force)
+    cluster = _cluster(client, scheduler, n_workers, threads_per_run, dashboard)
+    with cluster as (client, threads, name):
+        logger.info("sweep of %d runs (%d to do) on %s", len(spec), len(todo), name)
+        _run(spec, out, todo, client, threads, device, progress)
+    ds = gather(spec, out, name)
+    failed = ds["status"].values == "failed"
+    failures = {
+        str(d).split("/", 1)[1]: str(e)
+        for d, e in zip(ds["run_dir"].values[failed], ds["error"].values[failed], strict=True)
+    }
+    if failures:
+        raise SweepFailed(ds, failures)
+    return ds
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _prepare(spec: SweepSpec, out: Path, force: bool) -> list:
+    """Check every existing run folder against its point; the points still to run."""
+    conflicts = {}
+    for p in spec.points:
+        stored = out / "runs" / p.name / POINT_FILE
+        if stored.is_file():
+            old = json.loads(stored.read_text("utf-8"))
+            new = json.loads(json.dumps(point_record(p)))
+            if old != new:
+                conflicts[p.name] = _differences(old["run"], new["run"])
+    if conflicts and not force:
+        lines = "\n".join(f"  runs/{k}: {', '.join(v)}" for k, v in conflicts.items())
+        raise ValueError(
+            f"{len(conflicts)} run folders in {str(out)!r} hold runs of another specification "
+            f"(options that differ):\n{lines}\npass force=True (--force) to run them again"
+        )
+    todo = []
+    for p in spec.points:
+        run_dir = out / "runs" / p.name
+        if p.name in conflicts:
+            shutil.rmtree(run_dir)
+        summary = read_summary(run_dir)
+        if summary is not None and summary["status"] == "done":
+            continue
+        if summary is not None:  # failed before: start it again from what it left
+            (run_dir / SUMMARY).unlink()
+        atomic_write_json(run_dir / POINT_FILE, point_record(p), indent=1)
+        todo.append(p)
+    return todo
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    keys = sorted(set(old) | set(new))
+    out = []
+    for k in keys:
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{k}.")
+        elif a != b:
+            out.append(f"{prefix}{k} ({a!r} → {b!r})")
+    return out
+
+
+@contextlib.contextmanager
+def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
+    """Yield (client or None, threads per run, a description of where runs go)."""
+    if client is not None:
+        yield client, threads_per_run or 1, f"client {client.scheduler.address}"
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as c:
+            yield c, threads_per_run or 1, f"scheduler {scheduler}"
+        return
+    cores = available_cores()
+    if n_workers is None:
+        n_workers = max(1, round(cores - probe()))
+    threads = threads_per_run or max(1, cores // max(n_workers, 1))
+    if n_workers == 0:
+        yield None, threads, "this process (serial)"
+        return
+    # One task at a time per worker process; each run then uses `threads` threads.
+    local = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+    with local as cluster, Client(cluster) as c:
+        logger.info("dask dashboard: %s", c.dashboard_link)
+        if dashboard is not None:
+            dashboard(c.dashboard_link)
+        yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
+
+
+def _run(spec, out, todo, client, threads, device, progress) -> None:
+    args = [(str(out / "runs" / p.name), p.run, spec.analyses, threads, device) for p in todo]
+    done = len(spec) - len(todo)
+    bar = progress_bar(total=len(spec), initial=done, desc="sweep", unit="run", progress=progress)
+    with bar:
+        if client is None:
+            for a in args:
+                run_point(*a)
+                bar.update(1)
+            return
+        from distributed import as_completed
+
+        token = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(run_point, *a, key=f"neurodyn-sweep-{token}-{p.name}", pure=False): a[0]
+            for a, p in zip(args, todo, strict=True)
+        }
+        for future in as_completed(futures):
+            if future.status == "error":  # the scheduler gave up (e.g. workers kept dying)
+                failure = {"status": "failed", "error": repr(future.exception())}
+                atomic_write_json(Path(futures[future]) / SUMMARY, failure)
+            bar.update(1)

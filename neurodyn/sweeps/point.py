@@ -1,0 +1,195 @@
+"""One run of a sweep, as a worker runs it: train, simulate, analyse, summarise.
+
+The run goes through the same code as ``neurodyn train`` + ``neurodyn analyze``
+(:func:`~neurodyn.run_folders.train_run`, :func:`~neurodyn.analysis.analyze_run`) into
+its own run folder, and ends by writing ``summary.json`` there, atomically: its
+presence (with ``status`` ``"done"``) marks the run finished. Everything before it can
+be repeated: a run folder whose training was interrupted resumes from its checkpoint
+(fit's exact-resume guarantee), one whose training finished goes on with the
+analyses. So a worker that dies mid-run loses nothing when the scheduler gives the run
+to another worker, and the numbers are those of an uninterrupted run.
+
+A run that raises is summarised with ``status`` ``"failed"`` and the error, and
+started again the next time the sweep runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from ..io.atomic import atomic_write_json
+from ..threads import limit
+
+__all__ = ["SUMMARY", "read_summary", "run_point"]
+
+logger = logging.getLogger(__name__)
+
+#: The file that marks a finished (or failed) run.
+SUMMARY = "summary.json"
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    """The run's summary, or None while it has none."""
+    path = Path(run_dir) / SUMMARY
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text("utf-8"))
+
+
+def run_point(run_dir: str, run: dict, analyses: dict, threads: int, device="cpu") -> dict:
+    """Train, simulate and analyse one point in ``run_dir``; return and write its summary.
+
+    Parameters
+    ----------
+    run_dir : str
+        The run folder.
+    run : dict
+        The resolved run (:class:`~neurodyn.sweeps.spec.Point`'s ``run``).
+    analyses : dict
+        Analysis name → options (:data:`~neurodyn.sweeps.spec.ANALYSES`).
+    threads : int
+        CPU threads for everything the run computes (the sweep's share of the cores).
+    device : str
+        Where training runs.
+
+    Returns
+    -------
+    dict
+        ``status`` (``"done"`` or ``"failed"``), ``error`` (``""`` when done), the
+        metrics (:func:`metrics`) and ``seconds`` (wall time of this attempt).
+    """
+    run_dir = Path(run_dir)
+    done = read_summary(run_dir)
+    if done is not None and done["status"] == "done":
+        return done
+    start = time.perf_counter()
+    try:
+        with limit(threads, what="sweep run"):
+            _train(run_dir, run, threads, device)
+            summary = {"status": "done", "error": "", **metrics(run_dir, run, analyses, threads)}
+    except Exception as err:  # recorded, so that the sweep's other runs go on
+        logger.error("run %s failed:\n%s", run_dir.name, traceback.format_exc())
+        summary = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
+    summary["seconds"] = round(time.perf_counter() - start, 3)
+    atomic_write_json(run_dir / SUMMARY, summary, indent=1)
+    return summary
+
+
+def _train(run_dir: Path, run: dict, threads: int, device) -> None:
+    """Train the run into ``run_dir``, resuming an interrupted training; nothing if done."""
+    from ..run_folders import train_run
+
+    if (run_dir / "model.npz").is_file():
+        return
+    train_run(
+        run_dir,
+        task=run["task"],
+        task_config=run["task_config"],
+        model=run["model"],
+        model_config=run["model_config"],
+        fit_config=run["fit"],
+        n_eval_trials=run["n_eval_trials"],
+        seed=run["seed"],
+        resume=(run_dir / "config.json").exists(),
+        device=device,
+        threads=threads,
+        progress=False,
+    )
+
+
+def metrics(run_dir: Path, run: dict, analyses: dict, threads: int) -> dict:
+    """Every scalar the sweep gathers for a trained run (training, then each analysis).
+
+    Training numbers come from ``training_log.csv``, so they are the same whether the
+    training ran now or in an earlier attempt.
+    """
+    out = _training_metrics(run_dir)
+    t0 = time.perf_counter()
+    if analyses.keys() & {"fixed_points", "attractors", "lyapunov"}:
+        out.update(_dynamics_metrics(run_dir, run, analyses, threads))
+    if "timescales" in analyses:
+        out.update(_timescale_metrics(run_dir, run, analyses["timescales"], threads))
+    out["analysis_seconds"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def _training_metrics(run_dir: Path) -> dict:
+    with open(run_dir / "training_log.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    last = rows[-1] if rows else {}
+
+    def number(key):
+        value = last.get(key, "")
+        return float(value) if value not in ("", None) else math.nan
+
+    return {
+        "steps": int(number("step")) if rows else 0,
+        "train_loss": number("train_loss"),
+        "val_loss": number("val_loss"),
+        "val_accuracy": number("val_accuracy"),
+    }
+
+
+def _dynamics_metrics(run_dir: Path, run: dict, analyses: dict, threads: int) -> dict:
+    """Fixed-point counts per stability class, basin fractions and the largest exponent."""
+    from ..analysis.analyze_run import analyze_run
+
+    fp = analyses.get("fixed_points")
+    res = analyze_run(
+        run_dir,
+        inputs=fp["inputs"] if fp else "auto",
+        n_inits=fp["n_inits"] if fp else analyses["attractors"]["n_inits"],
+        noise_scale=fp["noise_scale"] if fp else 0.5,
+        seed=run["seed"],
+        n_attractor_inits=analyses["attractors"]["n_inits"] if "attractors" in analyses else 0,
+        n_lyapunov=analyses["lyapunov"]["n_exponents"] if "lyapunov" in analyses else 0,
+        fixed_points=fp is not None,
+        progress=False,
+        threads=threads,
+    )
+    out = {}
+    if fp is not None:
+        out["n_fixed_points"] = res["n_fixed_points"]
+        out["n_slow_points"] = res["n_slow_points"]
+        for label, n in res["counts"].items():
+            if label not in ("slow", "failed"):
+                out[f"n_{label}"] = int(n)
+        out["n_failed_candidates"] = int(res["counts"].get("failed", 0))
+    if res["attractors"]:
+        # Each condition's basin fractions sum to 1; the sweep reports their mean.
+        kinds = sorted({k for fractions in res["attractors"].values() for k in fractions})
+        for kind in kinds:
+            values = [f.get(kind, 0.0) for f in res["attractors"].values()]
+            out[f"basin_{kind}"] = float(np.mean(values))
+    if res["lyapunov"]:
+        out["max_lyapunov"] = max(max(v) for v in res["lyapunov"].values())
+    return out
+
+
+def _timescale_metrics(run_dir: Path, run: dict, options: dict, threads: int) -> dict:
+    """Network timescales (autocorrelation fits) of the trained network, in its time unit."""
+    from ..analysis.timescales import network_timescales
+    from ..io.models import load_model
+
+    model = load_model(run_dir / "model.npz")
+    nt = network_timescales(
+        model,
+        n_trials=options["n_trials"],
+        n_steps=options["n_steps"],
+        seed=run["seed"],
+        threads=threads,
+    )
+    tau = np.asarray(nt.fit.tau_net, dtype=float)
+    return {
+        "tau_net_median": float(np.nanmedian(tau)) if np.isfinite(tau).any() else math.nan,
+        "tau_net_population": float(np.asarray(nt.population_fit.tau_net).reshape(-1)[0]),
+        "tau_net_unfitted": int(np.sum(~np.isfinite(tau))),
+    }
