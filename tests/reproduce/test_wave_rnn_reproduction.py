@@ -88,7 +88,11 @@ def test_waves_measured_on_the_trained_networks(quick_run):
     for m in ("wrnn", "irnn"):
         assert trained[m]["speed_resolution"] == pytest.approx(2 * 2.0 / steps)
         assert 0.0 < trained[m]["chance_fraction"] < 1.0
-        assert 0.0 <= trained[m]["diagonal_fraction"] <= 1.0
+        assert 0.0 <= trained[m]["moving_fraction"] <= 1.0
+        assert trained[m]["diagonal_fraction"] <= 1.0
+    moving = res["claims"]["trained_waves_in_wrnn_not_irnn"]
+    held = trained["wrnn"]["moving_fraction"] > trained["irnn"]["moving_fraction"]
+    assert moving["status"] == ("held" if held else "not held")
     error = abs(trained["wrnn"]["speed"] - 1.0)
     held = error < trained["wrnn"]["speed_resolution"]
     assert res["claims"]["trained_wave_speed_one"]["status"] == ("held" if held else "not held")
