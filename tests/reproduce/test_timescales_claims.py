@@ -6,15 +6,14 @@ import pytest
 
 from neurodyn.analysis.robustness import TAU_EPSILONS
 from neurodyn.reproduce.runs import Runs
-from neurodyn.reproduce.timescales import (
+from neurodyn.reproduce.timescales import TIMESCALES, _slope
+from neurodyn.reproduce.timescales_claims import (
     CLAIMS,
     PAPER,
     TAU_BAND,
-    TIMESCALES,
     W_BAND,
-    _band_mean,
-    _paper_band,
-    _slope,
+    band_mean,
+    paper_band,
 )
 
 #: Per-curriculum numbers of a run that agrees with the paper (three seeds each).
@@ -165,16 +164,16 @@ def test_slope_is_the_least_squares_fit():
 
 
 def test_band_means_read_the_papers_curves():
-    w = _paper_band("perturb_w", W_BAND)
+    w = paper_band("perturb_w", W_BAND)
     assert w["multi"] == pytest.approx(np.mean(PAPER["perturb_w"]["multi"][1:]), rel=1e-12)
     assert w["single"] == pytest.approx(np.mean(PAPER["perturb_w"]["single"][1:]), rel=1e-12)
-    tau = _paper_band("perturb_tau", TAU_BAND)
+    tau = paper_band("perturb_tau", TAU_BAND)
     assert tau["multi"] == pytest.approx(np.mean(PAPER["perturb_tau"]["multi"][1:]), rel=1e-12)
     # The measured curve's ε (to machine precision) fall inside the paper's rounded band.
     eps = TAU_EPSILONS[1:]
     curve = {"epsilon": [0.0, *eps], "accuracy": [1.0, *np.arange(len(eps), dtype=float)]}
     inside = [i for i, e in enumerate(eps) if 0.0215 * 0.99 <= e <= 0.215 * 1.01]
-    assert len(inside) == 4 and _band_mean(curve, TAU_BAND) == pytest.approx(np.mean(inside))
+    assert len(inside) == 4 and band_mean(curve, TAU_BAND) == pytest.approx(np.mean(inside))
 
 
 def test_every_paper_value_cites_its_source():

@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from neurodyn.reproduce.timescales import (
-    CLAIMS,
-    PAPER,
-    W_BAND,
-    ReproductionConfig,
-    _train,
-    reproduce_timescales,
-)
+from neurodyn.reproduce.timescales import ReproductionConfig, _train, reproduce_timescales
+from neurodyn.reproduce.timescales_claims import CLAIMS, PAPER, W_BAND
 
 
 @pytest.fixture(scope="module")
