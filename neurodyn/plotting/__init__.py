@@ -12,6 +12,7 @@ module              draws
 ``lyapunov``        Lyapunov spectra and their convergence
 ``waves``           space-time plots, wave and circulant spectra, decoding
 ``spiking``         rasters, population rates, the liquid's graph
+``sweeps``          a sweep's metric against a parameter, over seeds
 ``stability``       the colours and legends of stability classes
 ``files``           :func:`save_figure`
 ==================  ============================================================
@@ -49,6 +50,7 @@ _ATTRIBUTES = {
     "plot_liquid": ".spiking",
     "plot_raster": ".spiking",
     "plot_rates": ".spiking",
+    "plot_sweep": ".sweeps",
     "stability_color": ".stability",
     "save_figure": ".files",
 }
