@@ -51,10 +51,20 @@ def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max):
 
 
 @njit(cache=True)
-def _fire(b, t, spiked, lst, M, T, src_p, useed, sid, has_events, ev_ptr, ev_unit,
-          n_pop, pop_ptr, v_th, v_reset, ref_steps, v, ref):  # fmt: skip
+def _fire(b, t, spiked, lst, v, ref, dims, neurons, inputs):
     """Mark this step's spikes (sources, then neurons crossing threshold, which reset)
     in ``spiked`` and list them in ``lst``; returns how many."""
+    T, M = dims[0], dims[1]
+    n_pop, pop_ptr, v_th, v_reset, ref_steps = (
+        neurons[0],
+        neurons[1],
+        neurons[4],
+        neurons[5],
+        neurons[9],
+    )
+    src_p, ev_ptr, ev_unit, has_events, seed, sample_ids = inputs
+    useed = np.uint64(seed)
+    sid = np.uint64(sample_ids[b])
     n_list = 0
     for k in range(M):
         pk = src_p[b, k]
@@ -80,9 +90,9 @@ def _fire(b, t, spiked, lst, M, T, src_p, useed, sid, has_events, ev_ptr, ev_uni
 
 
 @njit(cache=True)
-def _record(b, t, lst, n_list, counts, astro_sign, record_spikes, spike_cap, spike_step,
-            spike_unit, n_spikes):  # fmt: skip
+def _record(b, t, lst, n_list, astro_sign, outputs):
     """Count and record the listed spikes; returns the astrocyte's drive (signed count)."""
+    counts, record_spikes, spike_cap, spike_step, spike_unit, n_spikes = outputs[:6]
     drive = 0.0
     for a in range(n_list):
         u = lst[a]
@@ -98,10 +108,13 @@ def _record(b, t, lst, n_list, counts, astro_sign, record_spikes, spike_cap, spi
 
 
 @njit(cache=True)
-def _propagate(t, lst, n_list, w, out_ptr, syn_post, syn_proj, syn_delay, max_delay,
-               proj_receptor, proj_gain, N, D1, buf, ie, ii, vj):  # fmt: skip
+def _propagate(t, lst, n_list, w, dims, synapses, buf, ie, ii, vj):
     """Deliver the listed spikes through their outgoing synapses (now, or into the
     delay buffer)."""
+    N, max_delay = dims[2], dims[3]
+    D1 = max_delay + 1
+    out_ptr, syn_post, syn_proj, syn_delay = synapses[0], synapses[2], synapses[3], synapses[4]
+    proj_receptor, proj_gain = synapses[7], synapses[8]
     for a in range(n_list):
         u = lst[a]
         for q in range(out_ptr[u], out_ptr[u + 1]):
@@ -121,11 +134,11 @@ def _propagate(t, lst, n_list, w, out_ptr, syn_post, syn_proj, syn_delay, max_de
 
 
 @njit(cache=True)
-def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, out_ptr, in_ptr,
-                 in_syn, syn_pre, syn_post, syn_proj, proj_plastic, proj_mirror, proj_wmin,
-                 proj_wmax):  # fmt: skip
+def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses):
     """STDP of this step: synapses into neurons that spiked (with their presynaptic
     traces), then synapses out of spiking units into neurons that did not."""
+    out_ptr, syn_pre, syn_post, syn_proj, _, in_ptr, in_syn = synapses[:7]
+    proj_wmin, proj_wmax, proj_plastic, proj_mirror = synapses[9:]
     for a in range(n_list):
         u = lst[a]
         if u < M:
@@ -182,10 +195,13 @@ def _traces(spiked, x, y, pre_decay, pre_inc, post_decay, post_inc):
 
 
 @njit(cache=True)
-def _integrate(t, n_pop, pop_ptr, k_m, v_rest, bias, decay_e, decay_i, clamp, max_delay, N, D1,
-               buf, ie, ii, vj, v, ref):  # fmt: skip
+def _integrate(t, dims, neurons, buf, ie, ii, vj, v, ref):
     """One Euler step of every membrane with this step's currents (delayed ones from
     the buffer), then the synaptic decay and the refractory countdown."""
+    N, max_delay = dims[2], dims[3]
+    D1 = max_delay + 1
+    n_pop, pop_ptr, k_m, v_rest = neurons[:4]
+    bias, decay_e, decay_i, _, clamp = neurons[6:11]
     base = (t % D1) * N * 3
     for g in range(n_pop):
         k, rest, bs, de, di = k_m[g], v_rest[g], bias[g], decay_e[g], decay_i[g]
@@ -211,25 +227,12 @@ def _integrate(t, n_pop, pop_ptr, k_m, v_rest, bias, decay_e, decay_i, clamp, ma
 
 
 @njit(cache=True)
-def _run_sample(
-    b, w, n_steps, n_src, n_neu, max_delay, n_pop, pop_ptr,
-    k_m, v_rest, v_th, v_reset, bias, decay_e, decay_i, ref_steps, clamp, v0, astro_sign,
-    out_ptr, syn_pre, syn_post, syn_proj, syn_delay, in_ptr, in_syn,
-    proj_receptor, proj_gain, proj_wmin, proj_wmax, proj_plastic, proj_mirror,
-    src_p, ev_ptr, ev_unit, has_events, seed, sample_ids,
-    stdp_on, pre_decay, pre_inc, post_decay, post_inc, rate_plus0, rate_minus0,
-    astro_on, astro_w0, astro_b0, astro_tau, lr_decay,
-    counts, record_spikes, spike_cap, spike_step, spike_unit, n_spikes,
-    n_vrec, vrec_every, vrec_idx, vrec, rate_trace, has_rate_trace,
-):  # fmt: skip
+def _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs):
     """Simulate sample ``b`` step by step, in the C++ kernel's order (``w`` is updated
-    in place when STDP is on)."""
-    M, N, T = n_src, n_neu, n_steps
+    in place when STDP is on). The arguments are the groups of :func:`_args`."""
+    T, M, N, max_delay = dims[0], dims[1], dims[2], dims[3]
     U = M + N
-    D1 = max_delay + 1
-    sid = np.uint64(sample_ids[b])
-    useed = np.uint64(seed)
-    v = v0[b].copy()
+    v = neurons[11][b].copy()
     ie = np.zeros(N)
     ii = np.zeros(N)
     vj = np.zeros(N)
@@ -238,23 +241,20 @@ def _run_sample(
     y = np.zeros(U)
     spiked = np.zeros(U, dtype=np.uint8)
     lst = np.empty(U, dtype=np.int32)
-    buf = np.zeros(D1 * N * 3 if max_delay > 0 else 1)
-    rate_plus, rate_minus, astro_w, astro_b = rate_plus0, rate_minus0, astro_w0, astro_b0
+    buf = np.zeros((max_delay + 1) * N * 3 if max_delay > 0 else 1)
+    stdp_on, pre_decay, pre_inc, post_decay, post_inc = plasticity[:5]
+    rate_plus, rate_minus, astro_on, astro_w, astro_b, astro_tau, lr_decay = plasticity[5:]
+    n_vrec, vrec_every, vrec_idx, vrec, rate_trace, has_rate_trace = outputs[6:]
 
     for t in range(T):
         if n_vrec > 0 and t % vrec_every == 0:
             for k in range(n_vrec):
                 vrec[b, t // vrec_every, k] = v[vrec_idx[k]]
-        n_list = _fire(b, t, spiked, lst, M, T, src_p, useed, sid, has_events, ev_ptr, ev_unit,
-                       n_pop, pop_ptr, v_th, v_reset, ref_steps, v, ref)  # fmt: skip
-        drive = _record(b, t, lst, n_list, counts, astro_sign, record_spikes, spike_cap,
-                        spike_step, spike_unit, n_spikes)  # fmt: skip
-        _propagate(t, lst, n_list, w, out_ptr, syn_post, syn_proj, syn_delay, max_delay,
-                   proj_receptor, proj_gain, N, D1, buf, ie, ii, vj)  # fmt: skip
+        n_list = _fire(b, t, spiked, lst, v, ref, dims, neurons, inputs)
+        drive = _record(b, t, lst, n_list, neurons[12], outputs)
+        _propagate(t, lst, n_list, w, dims, synapses, buf, ie, ii, vj)
         if stdp_on:
-            _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, out_ptr,
-                         in_ptr, in_syn, syn_pre, syn_post, syn_proj, proj_plastic,
-                         proj_mirror, proj_wmin, proj_wmax)  # fmt: skip
+            _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses)
             _traces(spiked, x, y, pre_decay, pre_inc, post_decay, post_inc)
             if astro_on:
                 rate_minus = rate_minus + (astro_w * drive + astro_b - rate_minus) / astro_tau
@@ -267,35 +267,51 @@ def _run_sample(
                 rate_trace[b, t] = rate_minus
         for a in range(n_list):
             spiked[lst[a]] = 0
-        _integrate(t, n_pop, pop_ptr, k_m, v_rest, bias, decay_e, decay_i, clamp, max_delay,
-                   N, D1, buf, ie, ii, vj, v, ref)  # fmt: skip
+        _integrate(t, dims, neurons, buf, ie, ii, vj, v, ref)
 
 
-def _args(p: dict, rate_trace, ev_ptr, ev_unit):
-    return (
-        p["n_steps"], p["n_src"], p["n_neu"], p["max_delay"], p["n_pop"], p["pop_ptr"],
-        p["k_m"], p["v_rest"], p["v_th"], p["v_reset"], p["bias"], p["decay_e"], p["decay_i"],
-        p["ref_steps"], p["clamp"], p["v0"], p["astro_sign"],
-        p["out_ptr"], p["syn_pre"], p["syn_post"], p["syn_proj"], p["syn_delay"],
-        p["in_ptr"], p["in_syn"],
-        p["proj_receptor"], p["proj_gain"], p["proj_wmin"], p["proj_wmax"],
-        p["proj_plastic"], p["proj_mirror"],
-        p["src_p"], ev_ptr, ev_unit, ev_ptr.size > 1, np.uint64(p["seed"]), p["sample_ids"],
-        p["stdp_on"], p["pre_decay"], p["pre_inc"], p["post_decay"], p["post_inc"],
-        p["rate_plus0"], p["rate_minus0"], p["astro_on"], p["astro_w"], p["astro_b"],
-        p["astro_tau"], p["lr_decay"],
-        p["counts"], p["record_spikes"], p["spike_cap"], p["spike_step"], p["spike_unit"],
-        p["n_spikes"], p["n_vrec"], p["vrec_every"], p["vrec_idx"], p["vrec"],
-        rate_trace, p.get("rate_trace") is not None,
-    )  # fmt: skip
+def _group(p: dict, names: str) -> tuple:
+    return tuple(p[k] for k in names.split())
+
+
+def _args(p: dict, rate_trace, ev_ptr, ev_unit) -> tuple:
+    """The plan's arrays and scalars for :func:`_run_sample`, in six groups: sizes,
+    neurons, synapses, inputs, plasticity and outputs."""
+    # an array: a parallel loop takes no tuple of scalars among its arguments
+    dims = np.array(_group(p, "n_steps n_src n_neu max_delay"), dtype=np.int64)
+    neurons = _group(
+        p,
+        "n_pop pop_ptr k_m v_rest v_th v_reset bias decay_e decay_i ref_steps clamp v0 astro_sign",
+    )
+    synapses = _group(
+        p,
+        "out_ptr syn_pre syn_post syn_proj syn_delay in_ptr in_syn proj_receptor proj_gain "
+        "proj_wmin proj_wmax proj_plastic proj_mirror",
+    )
+    has_events = ev_ptr.size > 1
+    inputs = (p["src_p"], ev_ptr, ev_unit, has_events, np.uint64(p["seed"]), p["sample_ids"])
+    plasticity = _group(
+        p,
+        "stdp_on pre_decay pre_inc post_decay post_inc rate_plus0 rate_minus0 astro_on astro_w "
+        "astro_b astro_tau lr_decay",
+    )
+    outputs = (
+        *_group(p, "counts record_spikes spike_cap spike_step spike_unit n_spikes"),
+        *_group(p, "n_vrec vrec_every vrec_idx vrec"),
+        rate_trace,
+        p.get("rate_trace") is not None,
+    )
+    return dims, neurons, synapses, inputs, plasticity, outputs
 
 
 @njit(cache=True, parallel=True)
 def _run_parallel(w0, w0_per_sample, plastic, w_out, has_w_out, n_samples, n_syn, args):
+    # a parallel loop takes flat tuples, not a tuple of them: unpack the groups first
+    dims, neurons, synapses, inputs, plasticity, outputs = args
     for b in prange(n_samples):
         src = w0[b] if w0_per_sample else w0[0]
         w = src.copy() if plastic else src
-        _run_sample(b, w, *args)
+        _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs)
         if has_w_out:
             w_out[b, :] = w
 
