@@ -251,19 +251,16 @@ def _spectrum(states, n_channels: int, skip: int = 0) -> tuple[dict, object, obj
     The resolution: a velocity error :math:`\\delta v` moves the line by
     :math:`\\delta v\\,|k_x| \\le \\delta v / 2` in temporal frequency, so velocities
     within :math:`2 b / T` of each other (band half-width :math:`b/T`) share the band at
-    every spatial frequency and cannot be told apart. A line within the resolution of
-    :math:`v = 0` is a standing pattern, not a traveling wave: ``moving_fraction`` is the
-    largest fraction of power on a line of a speed above the resolution.
+    every spatial frequency and cannot be told apart; a dominant line within the
+    resolution of :math:`v = 0` is a standing pattern, not a traveling wave.
     """
     st = space_time(states, n_channels)
     spec = wave_spectrum(st, skip=skip)
     resolution = 2.0 * spec.bandwidth / (st.images.shape[2] - skip)
-    moving = np.abs(spec.velocities) > resolution
     summary = {
         "velocity": spec.velocity,
         "speed": spec.speed,
         "diagonal_fraction": spec.diagonal_fraction,
-        "moving_fraction": float(spec.fraction_by_velocity[moving].max()),
         "chance_fraction": spec.chance_fraction,
         "speed_resolution": resolution,
     }

@@ -20,7 +20,7 @@ from ..plotting.waves import (
     plot_wave_spectrum,
 )
 from .runs import Measured, Runs
-from .wave_rnn_claims import PAPER, SOLVED_MSE, _at, _drop, _steps_ratio
+from .wave_rnn_claims import PAPER, SOLVED_MSE, _at, _drop, _steps_ratio, wave_power
 
 if TYPE_CHECKING:  # the configuration's module imports this one
     from .wave_rnn import WaveReproductionConfig
@@ -163,8 +163,8 @@ def _trained_wave_rows(runs: Runs, cfg: WaveReproductionConfig) -> list[list]:
             _NOT_REPORTED,
         ],
         [
-            "trained on sequential digits: fraction of power on the best moving line",
-            *_pair(runs, *digits, "moving_fraction"),
+            "trained on sequential digits: wave power (the same if that line moves, else 0)",
+            *(runs.cell(wave_power(m)) for m in ("wrnn", "irnn")),
             _NOT_REPORTED,
             _NOT_REPORTED,
         ],
@@ -331,17 +331,21 @@ def _plot_curves(ax, r: Mapping) -> None:
         a.legend(fontsize="small")
 
 
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _claims_text(ax, runs: Runs, outcomes: Mapping[str, str]) -> None:
     held = {"held": "yes", "not held": "NO ", "not tested": " - "}
     cp = runs.values(_at("copy", "orders_of_magnitude"))
     speed = runs.values(_at("waves", "digits_trained", "wrnn", "speed"))
     lines = [
-        f"seeds {runs.seeds[0]}–{runs.seeds[-1]}; figure panels: seed {runs.seeds[0]}",
+        f"{len(runs)} seed(s) from {runs.seeds[0]}; the panels show seed {runs.seeds[0]}",
         f"copy: {np.mean(cp):.1f} orders of magnitude (paper > {PAPER['copy']['orders_lower']})",
         f"trained wRNN wave speed: {np.mean(speed):.2f} neurons/step",
         "",
         "the paper's claims on this run:",
-        *[f"  {held[v]}  {k.split(' (')[0][:70]}" for k, v in outcomes.items()],
+        *[f"  {held[v]}  {_shorten(k.split(' (')[0], 58)}" for k, v in outcomes.items()],
     ]
     ax.axis("off")
     text = "\n".join(lines)
