@@ -205,6 +205,9 @@ def test_comparisons_can_say_no():
     assert not greater([1.0, np.nan, 1.0], 0.0).held  # undefined on a seed: not shown
     assert "undefined on 1 of 3 seeds" in greater([1.0, np.nan, 1.0], 0.0).evidence
     assert greater([2.0, 2.0, 2.0], 1.0).held and not greater([1.0, 1.0, 1.0], 1.0).held
+    # Differences equal up to rounding have no spread: decided by their sign, no warning.
+    assert greater([0.3 + 1e-17, 0.3, 0.3 - 1e-17], 0.1).held
+    assert greater([1.0, 2.0, 3.0], 0.0, names=("x", "0")).evidence.startswith("x = 2 ± 1, 0 = 0;")
     assert not all_hold(greater([1.0], 0.0), greater([0.0], 1.0)).held
     ev = less([0.3], [0.5], names=("single", "multi")).evidence
     assert ev.startswith("single = 0.3, multi = 0.5") and "multi − single > 0" in ev
