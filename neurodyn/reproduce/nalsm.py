@@ -12,7 +12,11 @@ sweep covers the paper's seven :math:`w_A`; the baselines are the LSM with plain
 STDP and the fixed-weight LSM (best of three weights on validation). Every model
 of one seed uses the same liquid structure, data split and input spikes, so the
 claims compare the models seed by seed (paired) over three seeds, against the
-paper's ten networks per model. One seed takes about four minutes on one core.
+paper's ten networks per model. One seed takes about three minutes of one core
+(measured: 190 s of CPU time), so the full run takes about ten minutes with
+``--threads 1``; three seeds, not the paper's ten, is what fits that budget, and a
+paired t-test over three seeds detects only effects that are large against the
+seed-to-seed spread.
 
 The 8x8 digits are used as they are: with the paper's per-image normalisation
 they give about 12 input events per ms, close to MNIST's tens, whereas digits
@@ -586,8 +590,9 @@ def reproduce_nalsm(
         Folder for ``nalsm_reproduction.png``, ``.csv``, ``.md`` and ``.json`` (each
         written atomically) and each seed's results (``seeds/``, to resume).
     quick : bool
-        One seed of a 216-neuron liquid, 600 digits and three w_A values (about 30 s)
-        instead of three seeds of NALSM1000 on all 1797 digits and the paper's seven.
+        One seed of a 216-neuron liquid, 600 digits and three w_A values (about 15 s
+        of one core) instead of three seeds of NALSM1000 on all 1797 digits and the
+        paper's seven (about ten minutes).
     seed : int
         The first seed (``seed, seed + 1, ...``); a seed sets the liquid, the data
         split, the initialisation and the input spikes of every model.
