@@ -128,6 +128,7 @@ def _in_range(which: str) -> Callable[[dict], float]:
 
 
 def at_common_n(which: str, key: str) -> Callable[[dict], float]:
+    """The getter of one curriculum's τ statistic ``key`` at the common N."""
     return lambda r: r[which]["tau_at_common_n"][key]
 
 
@@ -148,7 +149,7 @@ IN_RANGE = 0.95
 
 def _multi_in_range(runs: Runs) -> Verdict:
     frac = runs.values(_in_range("multi"))
-    return greater(frac, IN_RANGE, names=("multi-head share of τ in [1, 2]", "0.95"))
+    return greater(frac, IN_RANGE, names=("multi-head share of τ in [1, 2]", f"{IN_RANGE:g}"))
 
 
 def _single_leaves_range(runs: Runs) -> Verdict:
