@@ -119,10 +119,15 @@ class Claim:
         return verdict
 
 
+def _no_spread(x: np.ndarray) -> bool:
+    """All values equal up to rounding."""
+    return bool(np.ptp(x) <= 1e-12 * max(1.0, float(np.max(np.abs(x)))))
+
+
 def _fmt(x: np.ndarray, spec: str) -> str:
-    x = np.asarray(x, dtype=float)
-    if x.size == 1 or np.all(x == x.reshape(-1)[0]):  # one seed, or a constant
-        return format(float(x.reshape(-1)[0]), spec)
+    x = np.asarray(x, dtype=float).reshape(-1)
+    if x.size == 1 or (np.all(np.isfinite(x)) and _no_spread(x)):  # one seed, or a constant
+        return format(float(x[0]), spec)
     return f"{format(float(np.mean(x)), spec)} ± {format(float(np.std(x, ddof=1)), spec)}"
 
 
@@ -189,7 +194,7 @@ def _compare(a, b, sign: float, margin: float, names, spec: str, alpha: float) -
     if n < 3:
         rule = "on every seed" if n == 2 else "(one seed)"
         return Verdict(bool(np.all(d > 0)), f"{shown}; {need} {rule}")
-    if np.ptp(d) <= 1e-12 * max(1.0, float(np.max(np.abs(d)))):
+    if _no_spread(d):
         # No spread beyond rounding: the t statistic is ±inf or undefined (and SciPy
         # warns of cancellation); the sign of the difference decides.
         p = 0.0 if np.mean(d) > 0 else 1.0
