@@ -90,8 +90,9 @@ def sweep(
         is given (default: one per core other processes leave free); 0 runs the points
         in this process.
     threads_per_run : int, optional
-        CPU threads each run computes on (default: the cores divided among the local
-        workers; 1 on an existing cluster).
+        CPU threads each run computes on (default: the free cores divided among the
+        local workers, at least 1; 1 on an existing cluster). Fixed for the whole
+        sweep, so that a run's numbers do not depend on the worker it ran on.
     force : bool
         Run points again whose folders hold another specification's run.
     device : str
@@ -196,9 +197,13 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
             yield c, threads_per_run or 1, f"scheduler {scheduler}"
         return
     cores = available_cores()
+    free = max(1, round(cores - probe()))
     if n_workers is None:
-        n_workers = max(1, round(cores - probe()))
-    threads = threads_per_run or max(1, cores // max(n_workers, 1))
+        n_workers = free
+    # A fixed count per run (not the policy's, which follows the load): a run's numbers
+    # then do not depend on where or when it ran. Never more threads than free cores,
+    # since on a busy core every extra thread waits for its time slice.
+    threads = threads_per_run or max(1, free // max(n_workers, 1))
     if n_workers == 0:
         yield None, threads, "this process (serial)"
         return
