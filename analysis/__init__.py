@@ -42,6 +42,7 @@ from .phase_portraits import PhasePlane, ProjectedFlow, phase_plane, projected_f
 from .projection import as_trajectories, pca_basis
 from .psychometrics import PsychometricFit, fit_psychometric, psychometric
 from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
+from .similarity import CCASimilarity, cca_similarity
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,
@@ -59,6 +60,7 @@ __all__ = [
     "Attractors",
     "Bifurcation",
     "Branch",
+    "CCASimilarity",
     "Candidates",
     "Dimensionality",
     "FixedPoints",
@@ -79,6 +81,7 @@ __all__ = [
     "as_trajectories",
     "autocorrelation",
     "bernoulli_streams",
+    "cca_similarity",
     "classify",
     "classify_attractors",
     "cluster",
