@@ -38,9 +38,10 @@ Differences from the paper, all for CPU scale: 4 channels for adding (paper 27),
 1000 iterations instead of up to 60 000, one learning rate (no grid search), copy
 trials drawn from a fixed pool of 4096 sequences (generating fresh trials per step
 would cost more than training on them), 8x8 digits (64 steps, 400 iterations) instead
-of 28x28 MNIST (784 steps, 120 epochs), and 3 seeds. One seed of the full run takes
-about 4 minutes on 2 busy cores, so the 3 seeds take about 12 (the budget of a full
-reproduction is 10-15 minutes); more iterations or seeds did not fit it.
+of 28x28 MNIST (784 steps, 120 epochs), and 3 seeds. One seed of the full run costs
+about 200 s of one core (3 seeds: 10 minutes of CPU time, measured with one thread; 27
+minutes of wall time on two cores shared with other work), the budget of a full
+reproduction (10-15 minutes); more iterations or seeds did not fit it.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WaveReproductionConfig(Sizes):
-    """Sizes and budget of the reproduction (defaults: the full run, about 12 minutes
-    for its 3 seeds on 2 cores); validated at construction."""
+    """Sizes and budget of the reproduction (defaults: the full run, about 10 minutes of
+    one core for its 3 seeds); validated at construction."""
 
     seeds: int = 3
     adding_length: int = 100
@@ -433,7 +434,7 @@ def reproduce_wave_rnn(
         results, so an interrupted run resumes).
     quick : bool
         A small run (one seed, 30-60 s on 2 cores; the tests use it) instead of the full
-        one (3 seeds, about 12 minutes).
+        one (3 seeds, about 10 minutes of one core).
     seed : int
         The first seed: seeds ``seed, seed + 1, ...`` each seed the initialisations (the
         same for both networks), data and analyses.
