@@ -137,7 +137,11 @@ def load_dataset(path: str | os.PathLike) -> xr.Dataset:
                 "h5netcdf or netCDF4 to read netCDF-4"
             )
         raise ValueError(f"{str(path)!r} is not a netCDF file: it is {found}{hint}")
+    # A netCDF-3 file is read without a memory map: the arrays are then copies, and the
+    # file closes cleanly wherever it is read (SciPy warns otherwise when arrays still
+    # refer to the mapped file, as happens in dask worker processes).
+    kwargs = {"engine": "scipy", "mmap": False} if found == "a netCDF-3 file" else {}
     try:
-        return xr.load_dataset(path)
+        return xr.load_dataset(path, **kwargs)
     except (OSError, ValueError, TypeError, KeyError, IndexError) as err:
         raise ValueError(f"{str(path)!r} is {found} that cannot be read: {err}") from None

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -208,18 +209,45 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         yield None, threads, "this process (serial)"
         return
     # One task at a time per worker process; each run then uses `threads` threads.
-    local = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )
-    with local as cluster, Client(cluster) as c:
+    with _main_not_rerun():
+        local = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+    with _main_not_rerun(), local as cluster, Client(cluster) as c:
         logger.info("dask dashboard: %s", c.dashboard_link)
         if dashboard is not None:
             dashboard(c.dashboard_link)
         yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
+
+
+@contextlib.contextmanager
+def _main_not_rerun():
+    """Start worker processes without running the caller's script again in them.
+
+    dask starts workers with multiprocessing's "spawn", which re-runs the ``__main__``
+    script (or module) in each new process; a script that calls :func:`sweep` at its
+    top level, without an ``if __name__ == "__main__":`` guard, would then start a
+    cluster from every worker. The workers run neurodyn's own functions and need
+    nothing from ``__main__``, so while the cluster lives (a worker that dies is
+    started again) ``__main__`` hides the two attributes multiprocessing reads to find
+    the script (``__file__``, ``__spec__``).
+    """
+    main = sys.modules.get("__main__")
+    hidden = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+    try:
+        for k in hidden:
+            if k == "__file__":
+                delattr(main, k)
+            else:
+                setattr(main, k, None)
+        yield
+    finally:
+        for k, v in hidden.items():
+            setattr(main, k, v)
 
 
 def _run(spec, out, todo, client, threads, device, progress) -> None:

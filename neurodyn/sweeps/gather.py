@@ -110,5 +110,6 @@ def open_sweep(out: str | os.PathLike, *, evaluations: bool = False):
     for run_dir, status in zip(ds["run_dir"].values, ds["status"].values, strict=True):
         file = out / str(run_dir) / "evaluation.nc"
         if status == "done" and file.is_file():
-            children[str(run_dir)] = xr.open_dataset(file)
+            # Lazily, without a memory map (see neurodyn.io.datasets.load_dataset).
+            children[str(run_dir)] = xr.open_dataset(file, engine="scipy", mmap=False)
     return xr.DataTree.from_dict({"/": ds, **children})

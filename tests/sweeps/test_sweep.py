@@ -31,7 +31,12 @@ TIMINGS = ["seconds", "analysis_seconds"]
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # A warning inside a run is an error there too (a failed run fails the test).
+            env={"PYTHONWARNINGS": "error"},
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
