@@ -166,9 +166,10 @@ readout, val_acc = spiking.fit_readout(x_tr, labels[tr], x_va, labels[va])
 print(f"validation {val_acc:.3f}, test {readout.score(x_te, labels[te]):.3f} (chance 0.1)")
 
 # %% [markdown]
-# For the whole experiment (the paper's seven $w_A$, the plain-STDP and fixed-weight
-# baselines, a figure and a table beside the paper's numbers), run
-# `neurodyn.spiking.reproduce_nalsm(out_dir)` — about ten minutes on two cores.
+# For the whole experiment (three seeds of the paper's seven $w_A$ and the plain-STDP
+# and fixed-weight baselines, a figure, tables beside the paper's numbers and the
+# paper's claims checked seed by seed), run `neurodyn.spiking.reproduce_nalsm(out_dir)`
+# — about ten minutes of one core.
 
 # %%
 print(sorted(p.name for p in out_dir.iterdir()))
