@@ -191,6 +191,9 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
     if client is not None:
         yield client, threads_per_run or 1, f"client {client.scheduler.address}"
         return
+    # dask.distributed is the optional extra ``neurodyn[dask]``: imported only when a
+    # sweep needs a cluster, so that specifications validate and serial sweeps run
+    # without it.
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -260,7 +263,7 @@ def _run(spec, out, todo, client, threads, device, progress) -> None:
                 run_point(*a)
                 bar.update(1)
             return
-        from distributed import as_completed
+        from distributed import as_completed  # optional extra, as in _cluster
 
         token = uuid.uuid4().hex[:8]
         futures = {

@@ -25,7 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.analyze_run import analyze_run
+from ..analysis.timescales import network_timescales
 from ..io.atomic import atomic_write_json
+from ..io.models import load_model
+from ..run_folders import train_run
 from ..threads import limit
 
 __all__ = ["SUMMARY", "read_summary", "run_point"]
@@ -85,8 +89,6 @@ def run_point(run_dir: str, run: dict, analyses: dict, threads: int, device="cpu
 
 def _train(run_dir: Path, run: dict, threads: int, device) -> None:
     """Train the run into ``run_dir``, resuming an interrupted training; nothing if done."""
-    from ..run_folders import train_run
-
     if (run_dir / "model.npz").is_file():
         return
     train_run(
@@ -140,8 +142,6 @@ def _training_metrics(run_dir: Path) -> dict:
 
 def _dynamics_metrics(run_dir: Path, run: dict, analyses: dict, threads: int) -> dict:
     """Fixed-point counts per stability class, basin fractions and the largest exponent."""
-    from ..analysis.analyze_run import analyze_run
-
     fp = analyses.get("fixed_points")
     res = analyze_run(
         run_dir,
@@ -176,9 +176,6 @@ def _dynamics_metrics(run_dir: Path, run: dict, analyses: dict, threads: int) ->
 
 def _timescale_metrics(run_dir: Path, run: dict, options: dict, threads: int) -> dict:
     """Network timescales (autocorrelation fits) of the trained network, in its time unit."""
-    from ..analysis.timescales import network_timescales
-    from ..io.models import load_model
-
     model = load_model(run_dir / "model.npz")
     nt = network_timescales(
         model,

@@ -54,6 +54,7 @@ from .._validation import check_choice, check_int
 from ..rnn_models import MODELS, build_model, model_options
 from ..tasks import TASKS, make_task
 from ..train import check_fit_config
+from ..train.config import FitConfig
 
 try:  # the standard library's TOML reader from Python 3.11
     import tomllib
@@ -295,8 +296,6 @@ def _task_names(task: str) -> set:
 
 
 def _fit_names() -> set:
-    from ..train.config import FitConfig
-
     return {f.name for f in dataclasses.fields(FitConfig)} - set(_FIT_RESERVED)
 
 
