@@ -194,6 +194,7 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
     # dask.distributed is the optional extra ``neurodyn[dask]``: imported only when a
     # sweep needs a cluster, so that specifications validate and serial sweeps run
     # without it.
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -212,7 +213,7 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         yield None, threads, "this process (serial)"
         return
     # One task at a time per worker process; each run then uses `threads` threads.
-    with _main_not_rerun():
+    with _main_not_rerun(), dask.config.set(_worker_config()):
         local = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -225,6 +226,27 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         if dashboard is not None:
             dashboard(c.dashboard_link)
         yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
+
+
+def _worker_config() -> dict:
+    """dask settings of the workers neurodyn starts, for training runs.
+
+    * dask starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc hand
+      freed memory back to the system at once; PyTorch's training steps allocate and free
+      their tensors at every step, and a run took about 25 % longer that way (measured
+      on the 64-unit rate networks of ``benchmarks/bench_sweep.py``). The allocator's own
+      threshold is kept instead. The thread variables dask also sets stay.
+    * The workers' statistical profiler samples every thread's stack every 10 ms; a
+      training loop of small tensors is Python-bound and loses the interpreter to it.
+    """
+    import dask  # the optional extra, as in _cluster
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return {
+        "distributed.nanny.pre-spawn-environ": environ,
+        "distributed.worker.profile.enabled": False,
+    }
 
 
 @contextlib.contextmanager
