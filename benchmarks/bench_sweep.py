@@ -9,6 +9,8 @@ Prints, in one run:
     thread policy chooses), against ``neurodyn.sweep`` of the same 8 points on a
     LocalCluster with one worker process per core, cluster start-up included; and the
     ratio (target >= 1.7 on two cores). Rounds alternate the two; medians.
+    The same two as a user runs them, each a fresh process with its imports:
+    ``neurodyn sweep SPEC --workers 0`` (serial) against ``neurodyn sweep SPEC``.
 (b) the per-run overhead of the scheduling path: ``run_point`` submitted for runs that
     are already finished (it reads their summary and returns), 200 of them through the
     client, divided by 200, in milliseconds (target < 50 ms).
@@ -22,8 +24,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -58,6 +63,26 @@ def on_cluster(s: dict, out: Path) -> float:
     start = time.perf_counter()
     sweep(s, out, progress=False)
     return time.perf_counter() - start
+
+
+def as_a_user(s: dict, workers: list[str]) -> float:
+    """``neurodyn sweep`` in a fresh process (imports and cluster start-up included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_file = Path(tmp) / "spec.toml"
+        spec_file.write_text(_toml(s))
+        cmd = [sys.executable, "-m", "neurodyn.cli", "sweep", str(spec_file), "--out",
+               str(Path(tmp) / "out"), "--no-progress", *workers]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=tmp)
+        return time.perf_counter() - start
+
+
+def _toml(s: dict) -> str:
+    lines = [f"{k} = {json.dumps(v)}" for k, v in s.items() if not isinstance(v, dict)]
+    for section, table in s.items():
+        if isinstance(table, dict):
+            lines += [f"[{section}]"] + [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
 
 
 def overhead_ms(n_tasks: int = 200) -> float:
@@ -100,6 +125,13 @@ def main() -> None:
     t_s, t_c = statistics.median(serial), statistics.median(cluster)
     print(f"\n(a) {n} training runs: serial loop {t_s:.1f} s, neurodyn.sweep on a LocalCluster "
           f"{t_c:.1f} s (start-up included): {t_s / t_c:.2f}x (target >= 1.7x)")  # fmt: skip
+    fresh_serial, fresh_cluster = [], []
+    for _ in range(rounds):
+        fresh_serial.append(as_a_user(s, ["--workers", "0"]))
+        fresh_cluster.append(as_a_user(s, []))
+    f_s, f_c = statistics.median(fresh_serial), statistics.median(fresh_cluster)
+    print(f"    as a user, fresh processes: `neurodyn sweep --workers 0` {f_s:.1f} s, "
+          f"`neurodyn sweep` {f_c:.1f} s: {f_s / f_c:.2f}x")  # fmt: skip
     ms = overhead_ms()
     print(f"(b) scheduling overhead per run: {ms:.1f} ms (target < 50 ms)")
 

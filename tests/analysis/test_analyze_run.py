@@ -218,6 +218,34 @@ def test_analyze_run_labels_every_result_by_its_input(decision_run):
         assert set(att["trajectory_condition"].values[used[k]]) == {n}
 
 
+def test_analyze_run_runs_any_subset_of_its_analyses(decision_run, tmp_path):
+    import shutil
+
+    run, whole = tmp_path / "run", tmp_path / "whole"
+    for folder in (run, whole):
+        shutil.copytree(decision_run, folder)
+    for name in ("fixed_points.nc", "attractors.nc", "lyapunov.nc"):
+        (run / name).unlink(missing_ok=True)
+    # Attractors and exponents without fixed points: the same attractors as with them.
+    out = analyze_run(run, inputs="zero", n_inits=16, n_attractor_inits=8, n_lyapunov=2,
+                      fixed_points=False, progress=False, threads=1)  # fmt: skip
+    assert "counts" not in out and not (run / "fixed_points.nc").exists()
+    full = analyze_run(whole, inputs="zero", n_inits=16, n_attractor_inits=8,
+                       n_lyapunov=2, progress=False, threads=1)  # fmt: skip
+    assert out["attractors"] == full["attractors"] and out["lyapunov"] == full["lyapunov"]
+    # Fixed points alone: no attractors, no exponents.
+    (run / "attractors.nc").unlink()
+    (run / "lyapunov.nc").unlink()
+    only = analyze_run(run, inputs="zero", n_inits=16, n_attractor_inits=0, n_lyapunov=0,
+                       progress=False, threads=1)  # fmt: skip
+    assert only["n_fixed_points"] == full["n_fixed_points"] and only["attractors"] == {}
+    assert not (run / "attractors.nc").exists() and not (run / "lyapunov.nc").exists()
+    with pytest.raises(ValueError, match="n_lyapunov > 0 needs n_attractor_inits > 0"):
+        analyze_run(run, n_attractor_inits=0, n_lyapunov=2, progress=False)
+    with pytest.raises(ValueError, match="n_attractor_inits must be an integer >= 0"):
+        analyze_run(run, n_attractor_inits=-1, progress=False)
+
+
 def test_analyze_refuses_bad_inputs_before_writing(decision_run):
     before = sorted(p.name for p in decision_run.iterdir())
     with pytest.raises(ValueError, match="'nonsense' is neither"):
