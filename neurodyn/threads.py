@@ -157,8 +157,16 @@ _last_sample: tuple[float, int, float] | None = None  # (wall, busy ticks, own s
 _last_busy = 0.0
 
 
-def probe() -> float:
+def probe(*, fresh: bool = False) -> float:
     """Cores kept busy by other processes (b in the module docstring), >= 0.
+
+    Parameters
+    ----------
+    fresh : bool
+        Measure over a new window of :data:`MIN_WINDOW` seconds from now, instead of
+        since the previous probe. For a decision that holds for a long time (how many
+        worker processes a sweep starts), where the previous window may reach back to
+        work that has ended since, such as the workers of an earlier sweep.
 
     Examples
     --------
@@ -170,12 +178,12 @@ def probe() -> float:
         now = time.monotonic()
         # Inside the window the last estimate stands: no file read, no getrusage
         # (which sums over every thread of the process), so a call costs nothing here.
-        if _last_sample is not None and now - _last_sample[0] < MIN_WINDOW:
+        if not fresh and _last_sample is not None and now - _last_sample[0] < MIN_WINDOW:
             return _last_busy
         ticks = _cpu_jiffies()
         if ticks is None:
             return _loadavg_busy()
-        if _last_sample is None:
+        if _last_sample is None or fresh:
             _last_sample = (now, ticks, _own_seconds())
             time.sleep(MIN_WINDOW)
             now, ticks = time.monotonic(), _cpu_jiffies()

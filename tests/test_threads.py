@@ -102,6 +102,22 @@ def test_probe_sees_another_process_but_not_its_own_threads():
         proc.wait()
 
 
+def test_a_fresh_probe_forgets_load_that_has_ended(monkeypatch):
+    """fresh=True measures over MIN_WINDOW from now, not since the previous sample."""
+    clock = iter([100.0, 100.0 + threads.MIN_WINDOW])
+    monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(threads.time, "sleep", lambda s: None)
+    tick = threads._TICK // 100  # one tick at 100 Hz: 10 ms of one CPU
+    jiffies = iter([50_000 * tick, 50_000 * tick])  # nobody ran during the new window
+    monkeypatch.setattr(threads, "_cpu_jiffies", lambda: next(jiffies))
+    monkeypatch.setattr(threads, "_own_seconds", lambda: 3.0)
+    # The previous sample, 90 s ago: since then other processes kept 2 cores busy for
+    # 60 s of it (12 000 ticks beyond this process's own), which the old window holds.
+    monkeypatch.setattr(threads, "_last_sample", (10.0, 38_000 * tick, 3.0))
+    assert threads.probe(fresh=True) == 0.0
+    assert threads._last_sample == (100.0 + threads.MIN_WINDOW, 50_000 * tick, 3.0)
+
+
 def test_limit_sets_and_restores_every_pool():
     # Numba's OpenMP layer sets OpenMP's count when it starts its pool, and torch
     # reads the same count: start Numba's pool first.

@@ -202,7 +202,8 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
             yield c, threads_per_run or 1, f"scheduler {scheduler}"
         return
     cores = available_cores()
-    free = max(1, round(cores - probe()))
+    # A fresh window: the previous probe may reach back to an earlier sweep's workers.
+    free = max(1, round(cores - probe(fresh=True)))
     if n_workers is None:
         n_workers = free
     # A fixed count per run (not the policy's, which follows the load): a run's numbers
