@@ -23,3 +23,15 @@ def test_ci_runs_the_readme_test_command():
     test_command = next(c.strip() for c in commands if "pytest" in c)
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_command in ci.splitlines()
+
+
+def test_readme_sweep_specification_is_valid(tmp_path):
+    from neurodyn.sweeps import load_spec
+
+    blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
+    assert blocks, "the README has no sweep specification"
+    path = tmp_path / "sweep.toml"
+    path.write_text(blocks[0])
+    spec = load_spec(path)
+    assert spec.parameters == ("model", "seed") and len(spec) == 9
+    assert set(spec.analyses) == {"fixed_points", "attractors", "lyapunov"}
