@@ -214,7 +214,7 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         yield None, threads, "this process (serial)"
         return
     # One task at a time per worker process; each run then uses `threads` threads.
-    with _main_not_rerun(), dask.config.set(_worker_config()):
+    with _quiet_dask(), _main_not_rerun(), dask.config.set(_worker_config()):
         local = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -222,7 +222,7 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
             dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
-    with _main_not_rerun(), local as cluster, Client(cluster) as c:
+    with _quiet_dask(), _main_not_rerun(), local as cluster, Client(cluster) as c:
         logger.info("dask dashboard: %s", c.dashboard_link)
         if dashboard is not None:
             dashboard(c.dashboard_link)
@@ -248,6 +248,24 @@ def _worker_config() -> dict:
         "distributed.nanny.pre-spawn-environ": environ,
         "distributed.worker.profile.enabled": False,
     }
+
+
+@contextlib.contextmanager
+def _quiet_dask():
+    """The cluster's own messages (workers starting, connections, shutdown) at ERROR only,
+    unless neurodyn itself logs at INFO or below (``neurodyn -v``, a user's logging set-up).
+
+    dask.distributed configures its logger at INFO, and the scheduler of a LocalCluster
+    runs in this process, so a sweep would otherwise print dozens of lines.
+    """
+    log = logging.getLogger("distributed")
+    level = log.level
+    if logging.getLogger("neurodyn").getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 @contextlib.contextmanager

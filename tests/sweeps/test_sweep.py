@@ -173,3 +173,21 @@ def test_bad_options_write_nothing(tmp_path):
             sweep(args.pop("spec"), tmp_path / "never", progress=False, **args)
     assert not (tmp_path / "never").exists()
     assert len(load_spec(TINY)) == 1
+
+
+def test_the_command_prints_the_dashboard_and_stays_quiet(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "spec.toml"
+    path.write_text(
+        'task = "flip_flop"\nn_eval_trials = 8\n[model_config]\nn_hidden = 8\n'
+        "[fit]\nn_steps = 20\nval_every = 10\n[grid]\nseed = [0, 1]\n"
+    )
+    cmd = [sys.executable, "-m", "neurodyn.cli", "sweep", str(path), "--out", str(tmp_path / "s"),
+           "--workers", "2", "--threads-per-run", "1"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("dask dashboard: http://") and "2 runs in" in proc.stdout
+    assert proc.stderr == ""  # no log lines of the cluster, no warnings, no progress bar
+    assert open_sweep(tmp_path / "s")["status"].values.tolist() == ["done", "done"]
