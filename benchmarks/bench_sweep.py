@@ -112,9 +112,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 round, 4 runs, fewer steps")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=300, help="training steps per run")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
-    s = spec(4, 100) if args.quick else spec(8, 300)
+    s = spec(4, 100) if args.quick else spec(8, args.steps)
     n = len(s["grid"]["seed"])
     serial, cluster = [], []
     for k in range(rounds):
