@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import threads as _threads
+from .._validation import check_int
 from .fixed_points.initial_states import condition_inputs, sample_initial_states, tile_conditions
 from .fixed_points.search import find_fixed_points
 
@@ -299,9 +300,8 @@ def analyze_run(
             )
     _threads.check_threads(threads)
     check_progress(progress)
-    for name, value in (("n_attractor_inits", n_attractor_inits), ("n_lyapunov", n_lyapunov)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    check_int("n_attractor_inits", n_attractor_inits, low=0)
+    check_int("n_lyapunov", n_lyapunov, low=0)
     if n_lyapunov and not n_attractor_inits:
         raise ValueError("n_lyapunov > 0 needs n_attractor_inits > 0: the exponents start "
                          "from the states the attractors are classified from")  # fmt: skip

@@ -37,9 +37,6 @@ class Measured(str):
                 raise TypeError(f"only measured cells can be joined, got {c!r}")
         return cls(sep.join(cells))
 
-    def __add__(self, other):  # a measured cell with a typed suffix is no longer measured
-        return str(self) + other
-
 
 class Runs(Sequence):
     """The results of a reproduction, one mapping per seed.

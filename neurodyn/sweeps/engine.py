@@ -28,6 +28,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from .._validation import check_int
 from ..io.atomic import atomic_write_json
 from ..progress import progress_bar
 from ..threads import available_cores, probe
@@ -119,8 +120,8 @@ def sweep(
     spec = load_spec(spec)
     if client is not None and scheduler is not None:
         raise ValueError("give client or scheduler, not both")
-    if n_workers is not None and not (_is_int(n_workers) and n_workers >= 0):
-        raise ValueError(f"n_workers must be an integer >= 0, got {n_workers!r}")
+    if n_workers is not None:
+        check_int("n_workers", n_workers, low=0)
     out = Path(out)
     todo = _prepare(spec, out, force)
     cluster = _cluster(client, scheduler, n_workers, threads_per_run, dashboard)
@@ -136,10 +137,6 @@ def sweep(
     if failures:
         raise SweepFailed(ds, failures)
     return ds
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _prepare(spec: SweepSpec, out: Path, force: bool) -> list:

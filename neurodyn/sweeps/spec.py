@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._validation import check_choice, check_int
+from .._validation import check_choice, check_int, check_positive
 from ..rnn_models import MODELS, build_model, model_options
 from ..tasks import TASKS, make_task
 from ..train import check_fit_config
@@ -204,7 +204,6 @@ def _analyses(value) -> dict:
     out = {}
     for name, options in value.items():
         check_choice("analysis", name, ANALYSES)
-        options = {} if options is True else options
         if not isinstance(options, Mapping):
             raise ValueError(f"analyses.{name} must be a table of options, got {options!r}")
         for key in options:
@@ -223,8 +222,7 @@ def _analyses(value) -> dict:
 
 def _check_analysis_option(label: str, key: str, v) -> None:
     if key == "noise_scale":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-            raise ValueError(f"{label} must be a number >= 0, got {v!r}")
+        check_positive(label, v, allow_zero=True)
     elif key == "inputs":
         if not (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))):
             raise ValueError(f"{label} must be a period name, 'zero', 'auto' or a list of them")
@@ -248,8 +246,6 @@ def _variations(spec: dict) -> list[dict]:
     variations = (combos if grid else []) + [dict(p) for p in points]
     if not grid and not points:
         variations = [{}]  # the base run alone
-    if grid and not combos:
-        raise ValueError("grid is empty")
     return variations
 
 
