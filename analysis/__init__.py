@@ -43,6 +43,9 @@ from .projection import as_trajectories, pca_basis
 from .psychometrics import PsychometricFit, fit_psychometric, psychometric
 from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
 from .similarity import CCASimilarity, cca_similarity
+from .task_clustering import cluster_task_variance
+from .task_composition import task_composition, task_representation
+from .task_variance import fractional_task_variance, normalize_task_variance, task_variance
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,
@@ -85,6 +88,7 @@ __all__ = [
     "classify",
     "classify_attractors",
     "cluster",
+    "cluster_task_variance",
     "condition_inputs",
     "continue_fixed_points",
     "dimensionality",
@@ -96,11 +100,13 @@ __all__ = [
     "find_slow_manifolds",
     "fit_exponentials",
     "fit_psychometric",
+    "fractional_task_variance",
     "jacobian_timescales",
     "linearize",
     "load_fixed_points",
     "lyapunov_spectrum",
     "network_timescales",
+    "normalize_task_variance",
     "pca_basis",
     "perturb_tau",
     "perturb_weights",
@@ -117,6 +123,9 @@ __all__ = [
     "spectrum",
     "state_scale",
     "task_accuracy",
+    "task_composition",
+    "task_representation",
+    "task_variance",
     "tile_conditions",
 ]
 

@@ -1,0 +1,280 @@
+r"""Activity split by task: the input of the multitask analyses.
+
+The analyses of networks trained on many tasks (Yang et al., 2019, *Nat. Neurosci.*
+22:297–306) compare each unit's activity across tasks. They read the activity the way
+:func:`neurodyn.simulate` labels it, in one of two forms:
+
+* one Dataset (or DataArray) of every trial, with a trial coordinate naming each
+  trial's task (``by``, for example the ``rule`` of an interleaved multitask batch);
+* a mapping ``task -> activity``, each a simulated Dataset, a DataArray or an array
+  of shape (trial, time, unit).
+
+From a Dataset they take ``rates`` (trial, time, unit), the ``length`` of each trial
+(later steps are padding and never count), the period edges ``{period}_on`` /
+``{period}_off`` (ms, per trial) and ``attrs["dt"]``. Step :math:`s` (0-based) of a
+trial lies in a period with edges :math:`[t_\mathrm{on}, t_\mathrm{off})` ms when
+:math:`t_\mathrm{on} \le s\,\Delta t < t_\mathrm{off}`, the layout of
+:class:`neurodyn.tasks.Batch`.
+
+This module turns either form into one :class:`TaskTrials` per task and selects time
+windows in them; the analyses themselves are in :mod:`~neurodyn.analysis.task_variance`,
+:mod:`~neurodyn.analysis.task_clustering` and :mod:`~neurodyn.analysis.task_composition`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["TaskTrials", "aligned", "period_steps", "split_by_task", "window_mask"]
+
+
+@dataclass(frozen=True)
+class TaskTrials:
+    """The trials of one task.
+
+    Attributes
+    ----------
+    rates : ndarray (trial, time, unit), float64
+    valid : ndarray (trial, time), bool
+        True on the steps of a trial (False on padding).
+    coords : dict of str to ndarray (trial,)
+        Per-trial coordinates: period edges in ms and the other trial variables.
+    dt : float or None
+        Step in ms; None when the activity carried none (a bare array).
+    window : ndarray (trial, time) of bool, or None
+        A per-trial window given by the caller with the activity.
+    """
+
+    rates: np.ndarray
+    valid: np.ndarray
+    coords: dict
+    dt: float | None
+    window: np.ndarray | None = None
+
+    @property
+    def periods(self) -> list[str]:
+        """Names of the periods whose edges are known."""
+        return [k[:-3] for k in self.coords if k.endswith("_on") and f"{k[:-3]}_off" in self.coords]
+
+
+def _rates(activity, variable: str, name: str):
+    """``(values (trial, time, unit), source Dataset or None)`` of one activity."""
+    if isinstance(activity, xr.Dataset):
+        if variable not in activity.data_vars:
+            raise ValueError(
+                f"{name} has no variable {variable!r}; its variables are "
+                f"{sorted(activity.data_vars)} (pass variable=...)"
+            )
+        da = activity[variable]
+    elif isinstance(activity, xr.DataArray):
+        da = activity
+    else:
+        a = np.asarray(activity)
+        if a.ndim != 3 or a.dtype.kind not in "iuf":
+            raise ValueError(
+                f"{name} must be a Dataset, a DataArray or a numeric array of shape "
+                f"(trial, time, unit), got {type(activity).__name__} of shape {np.shape(a)}"
+            )
+        return a.astype(np.float64), None
+    if set(da.dims) != {"trial", "time", "unit"}:
+        raise ValueError(f"{name} has dims {da.dims}; expected ('trial', 'time', 'unit')")
+    source = activity if isinstance(activity, xr.Dataset) else da
+    return da.transpose("trial", "time", "unit").values.astype(np.float64), source
+
+
+def _trials(activity, variable: str, name: str, window=None) -> TaskTrials:
+    rates, source = _rates(activity, variable, name)
+    n_trial, n_time, _ = rates.shape
+    if n_trial == 0 or n_time == 0:
+        raise ValueError(f"{name} has no trials or no time steps (shape {rates.shape})")
+    valid = np.ones((n_trial, n_time), dtype=bool)
+    coords, dt = {}, None
+    if source is not None:
+        coords = {k: np.asarray(c.values) for k, c in source.coords.items() if c.dims == ("trial",)}
+        if "length" in coords:
+            valid = np.arange(n_time)[None, :] < coords["length"][:, None]
+        dt = source.attrs.get("dt")
+        dt = None if dt is None else float(dt)
+    if window is not None:
+        if isinstance(window, xr.DataArray):
+            window = window.transpose("trial", "time").values
+        window = np.asarray(window)
+        if window.shape != (n_trial, n_time) or window.dtype != bool:
+            raise ValueError(
+                f"window for {name} must be a boolean array of shape (trial, time) = "
+                f"{(n_trial, n_time)}, got {window.dtype} of shape {window.shape}"
+            )
+    return TaskTrials(rates, valid, coords, dt, window)
+
+
+def _subset(trials: TaskTrials, index: np.ndarray) -> TaskTrials:
+    return TaskTrials(
+        trials.rates[index],
+        trials.valid[index],
+        {k: v[index] for k, v in trials.coords.items()},
+        trials.dt,
+        None if trials.window is None else trials.window[index],
+    )
+
+
+def _unit_coords(activity) -> dict:
+    if isinstance(activity, xr.Dataset | xr.DataArray):
+        return {k: c for k, c in activity.coords.items() if c.dims == ("unit",)}
+    return {}
+
+
+def split_by_task(
+    activity, *, by: str = "rule", variable: str = "rates", tasks=None, window=None
+) -> tuple[dict, dict]:
+    """The trials of each task, and the unit coordinates.
+
+    Parameters
+    ----------
+    activity : Dataset, DataArray or mapping of task to activity
+        See the module docstring.
+    by : str
+        The trial coordinate naming each trial's task (one Dataset or DataArray).
+    variable : str
+        The Dataset variable read (``"rates"``; ``"states"`` for the pre-activation).
+    tasks : sequence, optional
+        The tasks analysed, in this order. Default: every task, sorted (one Dataset)
+        or in the mapping's order.
+    window : bool array (trial, time), or mapping of task to one, optional
+        A per-trial window handed over with the activity (the mapping form with
+        the mapping form of ``activity``).
+
+    Returns
+    -------
+    dict of task to TaskTrials, dict of unit coordinates
+    """
+    # A Dataset is a Mapping too (of its variables): it is the one-Dataset form.
+    if isinstance(activity, Mapping) and not isinstance(activity, xr.Dataset):
+        if not activity:
+            raise ValueError("activity is an empty mapping; expected task -> activity")
+        if window is not None and (not isinstance(window, Mapping) or set(window) != set(activity)):
+            raise ValueError(
+                "window must be a mapping with the same tasks as activity when activity "
+                "is a mapping of task to activity"
+            )
+        names = list(activity) if tasks is None else _check_tasks(tasks, list(activity))
+        out = {
+            t: _trials(
+                activity[t], variable, f"activity[{t!r}]", None if window is None else window[t]
+            )
+            for t in names
+        }
+        units = {t: v.rates.shape[2] for t, v in out.items()}
+        if len(set(units.values())) != 1:
+            raise ValueError(f"activity has different numbers of units per task: {units}")
+        return out, _unit_coords(activity[names[0]])
+    if window is not None and isinstance(window, Mapping):
+        raise ValueError("window must be a boolean array (trial, time) for one Dataset of trials")
+    every = _trials(activity, variable, "activity", window)
+    if by not in every.coords:
+        have = sorted(k for k in every.coords if k != "trial")
+        raise ValueError(
+            f"by={by!r} is not a trial coordinate of activity; its trial coordinates are {have}"
+        )
+    labels = every.coords[by]
+    present = np.unique(labels).tolist()
+    names = present if tasks is None else _check_tasks(tasks, present)
+    return {t: _subset(every, labels == t) for t in names}, _unit_coords(activity)
+
+
+def _check_tasks(tasks, present: list) -> list:
+    if isinstance(tasks, str) or not isinstance(tasks, Sequence | np.ndarray):
+        raise ValueError(f"tasks must be a sequence of task names, got {tasks!r}")
+    tasks = list(tasks)
+    missing = [t for t in tasks if t not in present]
+    if missing or len(set(tasks)) != len(tasks) or not tasks:
+        raise ValueError(
+            f"tasks={tasks!r} must name distinct tasks of the activity, which has {present}"
+            + (f"; missing {missing}" if missing else "")
+        )
+    return tasks
+
+
+def period_steps(trials: TaskTrials, period: str, task) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last step of ``period`` in every trial (-1 where it is absent)."""
+    if trials.dt is None or period not in trials.periods:
+        raise ValueError(
+            f"period {period!r} is not known for task {task!r}; known periods are "
+            f"{trials.periods} (period edges need '{{period}}_on'/'_off' trial coordinates "
+            "and attrs['dt'])"
+        )
+    on, off = (trials.coords[f"{period}_{e}"].astype(float) for e in ("on", "off"))
+    absent = ~(np.isfinite(on) & np.isfinite(off))
+    first = np.where(absent, -1, np.rint(np.where(absent, 0, on) / trials.dt)).astype(int)
+    last = np.where(absent, -1, np.rint(np.where(absent, 0, off) / trials.dt)).astype(int)
+    return first, last
+
+
+def _period_mask(trials: TaskTrials, periods: Sequence[str], task) -> np.ndarray:
+    steps = np.arange(trials.valid.shape[1])[None, :]
+    mask = np.zeros(trials.valid.shape, dtype=bool)
+    for p in periods:
+        first, last = period_steps(trials, p, task)
+        mask |= (steps >= first[:, None]) & (steps < last[:, None])
+    return mask
+
+
+def _names(value, name: str) -> list[str]:
+    try:
+        names = [value] if isinstance(value, str) else list(value)
+    except TypeError:
+        names = [None]
+    if not all(isinstance(v, str) for v in names):
+        raise ValueError(f"{name} must be a period name or a sequence of them, got {value!r}")
+    return names
+
+
+def window_mask(trials: TaskTrials, task, *, periods=None, exclude=None) -> np.ndarray:
+    """Steps of each trial that count: (trial, time) bool.
+
+    The valid steps, within ``trials.window`` when one was given, within the union
+    of ``periods`` when given, outside the union of ``exclude``.
+    """
+    mask = trials.valid.copy()
+    if trials.window is not None:
+        mask &= trials.window
+    if periods is not None:
+        mask &= _period_mask(trials, _names(periods, "periods"), task)
+    if exclude is not None:
+        mask &= ~_period_mask(trials, _names(exclude, "exclude"), task)
+    return mask
+
+
+def aligned(trials: TaskTrials, mask: np.ndarray, align: str | None, task):
+    """``(rates, mask)`` with every trial shifted so that its ``align`` time is step 0.
+
+    ``align`` names a per-trial time coordinate in ms (``"stimulus_on"``,
+    ``"fixation_off"``); None leaves the trials aligned at their start. Steps with
+    no data after the shift are False in the mask (and zero in the rates).
+    """
+    if align is None:
+        return trials.rates, mask
+    if trials.dt is None or align not in trials.coords:
+        raise ValueError(
+            f"align={align!r} is not a per-trial time coordinate of task {task!r} "
+            "(expected e.g. 'stimulus_on', with attrs['dt'])"
+        )
+    t = trials.coords[align].astype(float)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(
+            f"align={align!r} is undefined (NaN) in {int(np.sum(~np.isfinite(t)))} trial(s) "
+            f"of task {task!r}; align on a time every trial of the task has"
+        )
+    shift = np.rint(t / trials.dt).astype(int)
+    n_trial, n_time = trials.valid.shape
+    # Aligned step j of trial k holds its step j + shift_k - shift_max.
+    width = n_time + shift.max() - shift.min()
+    source = np.arange(width)[None, :] + shift[:, None] - shift.max()
+    inside = (source >= 0) & (source < n_time)
+    src = np.clip(source, 0, n_time - 1)
+    rows = np.arange(n_trial)[:, None]
+    rates = np.where(inside[..., None], trials.rates[rows, src], 0.0)
+    return rates, mask[rows, src] & inside
