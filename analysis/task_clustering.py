@@ -166,12 +166,14 @@ def cluster_task_variance(
     best = ks[int(np.nanargmax(scores))]
     label = np.empty(len(values), dtype=int)
     label[canon] = _ordered(values[canon], labels[best])
-    return _labelled(x, tv, label, ks, scores, seed, n_init)
+    return _labelled(x, tv, label, canon, ks, scores, seed, n_init)
 
 
-def _labelled(x, tv, label, ks, scores, seed, n_init) -> xr.Dataset:
+def _labelled(x, tv, label, canon, ks, scores, seed, n_init) -> xr.Dataset:
     clusters = np.arange(label.max() + 1)
-    means = np.array([x.values[label == c].mean(axis=0) for c in clusters])
+    # Means summed in the canonical order: the same to the last bit for any unit order.
+    ordered, ordered_label = x.values[canon], label[canon]
+    means = np.array([ordered[ordered_label == c].mean(axis=0) for c in clusters])
     tasks = x["task"].values
     ds = xr.Dataset(
         {

@@ -35,9 +35,12 @@ def planted_activity(selective, *, n_trials=40, n_fix=5, n_stim=15, seed=0, nois
     n_steps = n_fix + n_stim
     time_course = np.linspace(0.2, 1.0, n_steps)[:, None] * rng.uniform(0.5, 1.5, n_unit)
     phase = rng.uniform(0, 2 * np.pi, n_unit)
+    # The stimulus conditions: an even grid of directions, the same in every task (as
+    # in the paper's analysis trials), so that cos(theta + phase) has variance 1/2 in
+    # every task a unit is selective to, whatever its phase.
+    theta = 2 * np.pi * np.arange(n_trials) / n_trials
     rates, rule = [], []
     for a in range(n_task):
-        theta = rng.uniform(0, 2 * np.pi, n_trials)  # the stimulus condition
         tuning = np.cos(theta[:, None] + phase[None, :]) * selective[:, a]  # (trial, unit)
         r = np.broadcast_to(time_course, (n_trials, n_steps, n_unit)).copy()
         r[:, n_fix:] += tuning[:, None, :]
