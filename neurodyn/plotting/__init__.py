@@ -13,6 +13,7 @@ module              draws
 ``waves``           space-time plots, wave and circulant spectra, decoding
 ``spiking``         rasters, population rates, the liquid's graph
 ``sweeps``          a sweep's metric against a parameter, over seeds
+``multitask``       task variance, its clusters, fractional variance, composition
 ``stability``       the colours and legends of stability classes
 ``files``           :func:`save_figure`
 ==================  ============================================================
@@ -51,6 +52,12 @@ _ATTRIBUTES = {
     "plot_raster": ".spiking",
     "plot_rates": ".spiking",
     "plot_sweep": ".sweeps",
+    "plot_cluster_variance": ".multitask",
+    "plot_fractional_variance": ".multitask",
+    "plot_silhouette": ".multitask",
+    "plot_task_composition": ".multitask",
+    "plot_task_representation": ".multitask",
+    "plot_task_variance": ".multitask",
     "stability_color": ".stability",
     "save_figure": ".files",
 }
