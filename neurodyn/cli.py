@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import math
 import sys
@@ -71,7 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("tasks", help="list the available tasks")
+    ts = sub.add_parser("tasks", help="list the available tasks")
+    ts.add_argument(
+        "--neurogym",
+        action="store_true",
+        help="list the installed NeuroGym environments instead, with whether each adapts "
+        "(use one as --task neurogym:ID)",
+    )
 
     q = sub.add_parser(
         "quickstart",
@@ -176,7 +183,21 @@ def _sweep_parser(sub) -> None:
 
 def _train_parser(sub) -> None:
     t = sub.add_parser("train", help="train a model on a task and write a run folder")
-    t.add_argument("--task", required=True, help="task name (see `neurodyn tasks`)")
+    t.add_argument(
+        "--task",
+        required=True,
+        help="task name (see `neurodyn tasks`), or neurogym:ID for a NeuroGym environment "
+        "(see `neurodyn tasks --neurogym`)",
+    )
+    t.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=_task_option,
+        help="a task option (repeatable), e.g. --task-option dt=20 or --task-option "
+        "'timing={\"delay\": 500}'; VALUE is read as JSON, else as text",
+    )
     t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
     t.add_argument("--out", required=True, help="run folder")
     t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
@@ -239,6 +260,17 @@ def _count(low: int):
     return parse
 
 
+def _task_option(text: str) -> tuple[str, object]:
+    """An argparse type: ``KEY=VALUE`` with VALUE parsed as JSON, else kept as text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
 def _number(bound: str):
     """An argparse type: a finite number ``> 0`` or ``>= 0``."""
 
@@ -292,9 +324,24 @@ def _run_flags(p) -> None:
 def _cmd_tasks(args) -> int:
     from .tasks import TASKS
 
+    if args.neurogym:
+        return _list_neurogym()
     width = max(len(n) for n in TASKS)
     for name in sorted(TASKS):
         print(f"{name:<{width}}  {TASKS[name].description}")
+    print(f"\n{'neurogym:ID':<{width}}  any NeuroGym environment (neurodyn tasks --neurogym)")
+    return 0
+
+
+def _list_neurogym() -> int:
+    from .tasks.neurogym_adapter import PREFIX, survey
+
+    rows = survey()
+    width = max(len(PREFIX + r.env_id) for r in rows)
+    for r in rows:
+        print(f"{PREFIX + r.env_id:<{width}}  {'yes' if r.adapts else 'no '}  {r.detail}")
+    n_ok = sum(r.adapts for r in rows)
+    print(f"\n{n_ok} of {len(rows)} adapt; use one as --task {PREFIX}ID")
     return 0
 
 
@@ -481,11 +528,11 @@ def _cmd_train(args) -> int:
     from ._validation import check_choice
     from .rnn_models import MODELS
     from .run_folders import train_run
-    from .tasks import TASKS, make_task
+    from .tasks import check_task_name, make_task
 
-    check_choice("--task", args.task, TASKS)
+    check_task_name(args.task, "--task")
     check_choice("--model", args.model, MODELS)
-    task_config = {} if args.dt is None else {"dt": args.dt}
+    task_config = _task_config(args)
     make_task(args.task, **task_config)  # validate before creating any folder
     model_config = {"n_hidden": args.hidden, **_model_options(args)}
     fit_config = {
@@ -512,6 +559,20 @@ def _cmd_train(args) -> int:
     )
     _report(res, started)
     return 0
+
+
+def _task_config(args) -> dict:
+    """The task's options: every --task-option, and --dt."""
+    config: dict = {}
+    for key, value in args.task_option:
+        if key in config:
+            raise ValueError(f"--task-option {key} is given twice")
+        config[key] = value
+    if args.dt is not None:
+        if "dt" in config and config["dt"] != args.dt:
+            raise ValueError(f"--dt {args.dt:g} and --task-option dt={config['dt']} disagree")
+        config["dt"] = args.dt
+    return config
 
 
 def _model_options(args) -> dict:

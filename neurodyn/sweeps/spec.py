@@ -2,7 +2,7 @@
 
 A specification is a TOML file or the same structure as a dict::
 
-    task = "flip_flop"          # base run: what `neurodyn train` takes
+    task = "flip_flop"          # base run: what `neurodyn train` takes ("neurogym:<id>" too)
     model = "rate"
     seed = 0
     n_eval_trials = 64
@@ -52,7 +52,7 @@ from typing import Any
 
 from .._validation import check_choice, check_int, check_positive
 from ..rnn_models import MODELS, build_model, model_options
-from ..tasks import TASKS, make_task
+from ..tasks import check_task_name, make_task, task_options
 from ..train import check_fit_config
 from ..train.config import FitConfig
 
@@ -181,7 +181,7 @@ def load_spec(spec: SweepSpec | Mapping | str | os.PathLike) -> SweepSpec:
 
 def _base(spec: dict) -> dict:
     base = {
-        "task": check_choice("task", spec.get("task", "flip_flop"), TASKS),
+        "task": check_task_name(spec.get("task", "flip_flop")),
         "model": check_choice("model", spec.get("model", "rate"), MODELS),
         "seed": spec.get("seed", 0),
         "n_eval_trials": check_int("n_eval_trials", spec.get("n_eval_trials", 64)),
@@ -287,8 +287,7 @@ def _model_names(model: str) -> set:
 
 
 def _task_names(task: str) -> set:
-    cls = TASKS[task]
-    return {"dt", "timing", *getattr(cls, "default_params", {})}
+    return set(task_options(task))
 
 
 def _fit_names() -> set:
@@ -310,7 +309,7 @@ def _check_run(point: Point) -> None:
     """Build the point's task and model and check its training settings (nothing is trained)."""
     run, label = point.run, f"point {point.values or '(base run)'}"
     try:
-        check_choice("task", run["task"], TASKS)
+        check_task_name(run["task"])
         check_choice("model", run["model"], MODELS)
         check_int("seed", run["seed"], low=0)
         task = make_task(run["task"], **run["task_config"])

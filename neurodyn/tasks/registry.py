@@ -8,12 +8,14 @@ from .decision import ContextDecisionMaking, PerceptualDecisionMaking
 from .digits import SequentialDigits
 from .flipflop import FlipFlop
 from .integration import WhiteNoiseIntegration
+from .neurogym_adapter import PREFIX as NEUROGYM_PREFIX
+from .neurogym_adapter import AdapterOptions, environment_arguments, task_from_name
 from .parity import NDelayedMatch, NParity
 from .sequence import Adding, Copy
 from .timing import ReadySetGo
 from .working_memory import DelayedMatchToSample, GoNoGo, ParametricWorkingMemory, ProAntiSaccade
 
-__all__ = ["TASKS", "make_task"]
+__all__ = ["NEUROGYM_PREFIX", "TASKS", "check_task_name", "make_task", "task_options"]
 
 #: Every shipped task, by its ``name``.
 TASKS: dict[str, type[Task]] = {
@@ -37,6 +39,47 @@ TASKS: dict[str, type[Task]] = {
 }
 
 
+def check_task_name(name, label: str = "task") -> str:
+    """Return ``name`` if it names a task: a key of :data:`TASKS`, or a NeuroGym
+    environment as ``"neurogym:<id>"`` (checked when the task is built, since that
+    imports NeuroGym); otherwise a ValueError suggesting the closest name."""
+    if (
+        isinstance(name, str)
+        and name.startswith(NEUROGYM_PREFIX)
+        and len(name) > len(NEUROGYM_PREFIX)
+    ):
+        return name
+    return check_choice(label, name, TASKS)
+
+
 def make_task(name: str, **kwargs) -> Task:
-    """Build a task by name; unknown names get the closest suggestion."""
-    return TASKS[check_choice("task", name, TASKS)](**kwargs)
+    """Build a task by name; unknown names get the closest suggestion.
+
+    ``"neurogym:<id>"`` adapts a NeuroGym environment (``<id>`` a registered id, a
+    collection such as ``yang19``, or ids joined by ``+``): ``kwargs`` are the
+    environment's arguments and the adapter's options, as
+    :func:`neurodyn.tasks.from_neurogym` takes them, or a saved task's
+    :meth:`~neurodyn.tasks.Task.config`.
+
+    Examples
+    --------
+    >>> make_task("flip_flop", n_bits=2).n_outputs
+    2
+    >>> make_task("neurogym:PerceptualDecisionMaking-v0", dt=20).input_names  # doctest: +SKIP
+    ('fixation', 'stimulus_0', 'stimulus_1')
+    """
+    name = check_task_name(name)
+    if name.startswith(NEUROGYM_PREFIX):
+        return task_from_name(name, **kwargs)
+    return TASKS[name](**kwargs)
+
+
+def task_options(name: str) -> frozenset[str]:
+    """The keyword arguments ``make_task(name, ...)`` takes (``dt``, ``timing`` and the
+    task's parameters; for a NeuroGym environment the adapter's options, ``env_kwargs``
+    and the arguments of the environment's constructor)."""
+    name = check_task_name(name)
+    if not name.startswith(NEUROGYM_PREFIX):
+        return frozenset({"dt", "timing", *TASKS[name].default_params})
+    adapter = {*AdapterOptions.__dataclass_fields__, "env_kwargs", "schedule", "rule_input"}
+    return frozenset(adapter | environment_arguments(name[len(NEUROGYM_PREFIX) :]))

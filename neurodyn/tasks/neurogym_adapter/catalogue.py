@@ -1,0 +1,84 @@
+"""Which installed NeuroGym environments adapt, and why the others do not.
+
+:func:`survey` runs :func:`~neurodyn.tasks.neurogym_adapter.from_neurogym` on every
+registered environment and every collection with default arguments;
+:func:`survey_markdown` writes the result as the documentation page
+``docs/neurogym.md`` (``python -m neurodyn.tasks.neurogym_adapter --write-docs
+docs/neurogym.md``), which a test compares with what the adapter does now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .build import PREFIX, collections, from_neurogym, registered_ids
+from .environment import import_neurogym
+
+__all__ = ["Adaptability", "survey", "survey_markdown"]
+
+
+@dataclass(frozen=True)
+class Adaptability:
+    """Whether one environment adapts with default arguments.
+
+    Attributes
+    ----------
+    env_id : str
+        The id or collection name.
+    adapts : bool
+    detail : str
+        For an adapted environment its channels and loss; otherwise why not.
+    """
+
+    env_id: str
+    adapts: bool
+    detail: str
+
+
+def _one(env_id: str) -> Adaptability:
+    try:
+        task = from_neurogym(env_id)
+    except ValueError as err:
+        text = str(err)
+        marker = " cannot be adapted: "
+        reason = text.split(marker, 1)[1] if marker in text else text
+        return Adaptability(env_id, False, reason)
+    detail = f"{task.n_inputs} inputs, {task.n_outputs} outputs, {task.loss}"
+    if task.rules:
+        detail += f", {len(task.rules)} rules"
+    return Adaptability(env_id, True, detail)
+
+
+def survey(env_ids: Sequence[str] | None = None) -> list[Adaptability]:
+    """Adapt each of ``env_ids`` (default: every registered environment, then every
+    collection) and report the outcome."""
+    if env_ids is None:
+        env_ids = [*registered_ids(), *collections()]
+    return [_one(e) for e in env_ids]
+
+
+def survey_markdown(rows: Sequence[Adaptability]) -> str:
+    """The documentation page for ``rows`` (see the module docstring)."""
+    version = import_neurogym().__version__
+    n_ok = sum(r.adapts for r in rows)
+    lines = [
+        "# NeuroGym environments as neurodyn tasks",
+        "",
+        "<!-- Written by `python -m neurodyn.tasks.neurogym_adapter --write-docs "
+        "docs/neurogym.md`; tests/tasks/neurogym/test_docs.py checks it. -->",
+        "",
+        f"NeuroGym {version} registers {len(rows)} environments and collections here; "
+        f"{n_ok} adapt with their default arguments and {len(rows) - n_ok} do not. "
+        f'Use one as `make_task("{PREFIX}<id>", dt=...)`, '
+        f"`neurodyn train --task {PREFIX}<id> --task-option dt=20`, or "
+        '`neurodyn.tasks.from_neurogym("<id>")`. A collection (last rows) interleaves '
+        "its environments trial by trial with one rule input per environment.",
+        "",
+        "| environment | adapts | inputs, outputs, loss — or why not |",
+        "| --- | --- | --- |",
+    ]
+    for r in rows:
+        detail = r.detail.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{r.env_id}` | {'yes' if r.adapts else 'no'} | {detail} |")
+    return "\n".join(lines) + "\n"

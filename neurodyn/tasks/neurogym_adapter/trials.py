@@ -1,0 +1,264 @@
+"""One NeuroGym trial as a neurodyn :class:`~neurodyn.tasks.Trial`, and the read-out of a batch.
+
+Targets
+-------
+A discrete action space gives a classification: ``gt[t]`` is the index of the
+correct action at step ``t`` (what NeuroGym's ``Dataset`` hands a
+``CrossEntropyLoss``), and the target is its one-hot vector over the actions, the
+form neurodyn's masked cross-entropy takes. A one-dimensional ``Box`` action space
+gives a regression: the target is ``gt`` itself, with the mean squared error.
+
+Decision steps and the loss mask
+--------------------------------
+The *decision steps* of a trial are the steps of its periods named in
+``decision_periods`` (default ``("decision",)``) together with, for discrete
+actions, every step whose ``gt`` is not the fixation action (so a response the
+environment asks for in a period of another name, ``"test"``, ``"production"``, is
+one too). A regression task without such a period is all decision. The mask is 1
+on decision steps; on the others (fixation) it is ``fixation_weight`` when
+``fixation`` is True and 0 otherwise, so that only the decision is scored.
+
+The default ``fixation_weight = 0.05`` is the weighting of NeuroGym's own yang19
+example (``docs/examples/yang19.ipynb``: ``CrossEntropyLoss(weight=[0.05, 1, ..., 1])``,
+the fixation action weighted 0.05 against 1 for every other): a mean over
+weighted steps, which is what :func:`neurodyn.train.masked_cross_entropy` takes
+with this mask. There the weight goes with the *class*; here with the *step*, so
+that holding fixation in a no-go decision period counts as fully as responding.
+``fixation_weight=1`` gives the unweighted loss of NeuroGym's
+``docs/examples/supervised_learning_pytorch.ipynb`` (every step alike).
+
+Correct trials
+--------------
+NeuroGym's environments score a trial by the first response in the decision
+period (for example ``PerceptualDecisionMaking._step``: the first action other than
+fixation ends the trial, correct if it equals ``gt``; responding during fixation
+aborts). :func:`read_decisions` does the same on the arg-max output of each step:
+within each run of consecutive decision steps the response is the first step whose
+arg-max is not the fixation action, and the run is correct if that response equals
+``gt`` there, or, with no response, if ``gt`` asks for none (no-go). A trial is
+correct when every run is, and fixation was not broken (an arg-max other than
+``gt`` on a scored step outside the decision runs). A regression trial is correct
+when the mean absolute error over its decision steps is at most ``tolerance``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..base import Batch, Trial
+
+__all__ = ["Layout", "flatten_variables", "read_decisions", "read_errors", "to_trial"]
+
+#: Sequences of at most this many numbers or strings become one trial variable per
+#: element (``"locs_0"``, ``"locs_1"``, ...); longer ones, and anything else that is
+#: not a number or a string, become one JSON string.
+MAX_FLATTENED = 16
+
+#: Names the adapter gives things of its own (scores, scheduler variables, the
+#: coordinates of a labelled batch); an environment's trial variable of the same
+#: name (or ``"rule<k>"``, ``"rule<k>_index"``) is stored as ``"env_<name>"``.
+RESERVED = frozenset(
+    {"rule", "rule_index", "correct", "choice", "target_choice", "broke_fixation", "error",
+     "trial", "time", "input", "output", "length", "unit", "state"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What turns an environment's ``ob``/``gt`` into inputs, targets and mask.
+
+    Attributes
+    ----------
+    dt : float
+    n_inputs, n_outputs : int
+    discrete : bool
+        Classification (one-hot targets) rather than regression.
+    fixation_action : int
+        Index of the action meaning "no response" (``action_space.name["fixation"]``,
+        else 0, the value NeuroGym's ``gt`` holds before it is set).
+    decision_periods : tuple of str
+    fixation : bool
+    fixation_weight : float
+    """
+
+    dt: float
+    n_inputs: int
+    n_outputs: int
+    discrete: bool
+    fixation_action: int
+    decision_periods: tuple[str, ...]
+    fixation: bool
+    fixation_weight: float
+
+    def decision_steps(self, n_steps: int, periods: Mapping, labels: np.ndarray | None):
+        """Boolean (time,) of decision steps; ``periods`` maps name -> (onset_ms, offset_ms)."""
+        steps = np.zeros(n_steps, dtype=bool)
+        named = [p for p in self.decision_periods if p in periods]
+        for p in named:
+            on, off = (int(np.rint(x / self.dt)) for x in periods[p])
+            steps[max(on, 0) : max(off, 0)] = True
+        if labels is not None:
+            steps |= labels != self.fixation_action
+        elif not named:
+            steps[:] = True
+        return steps
+
+
+def _scalar(value):
+    """``value`` as a Python bool, int, float, str or None; ``NotImplemented`` if not one."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.generic) and np.ndim(value) == 0:
+        return value.item()
+    if isinstance(value, (int, float)):
+        return value
+    return NotImplemented
+
+
+def _json_text(value) -> str:
+    def default(o):
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        return repr(o)
+
+    return json.dumps(value, default=default)
+
+
+def flatten_variables(trial: Mapping, reserved: Sequence[str] = ()) -> dict:
+    """An environment's ``trial`` dictionary as neurodyn trial variables.
+
+    Rule: numbers, booleans and strings are kept; a list, tuple or array of at most
+    :data:`MAX_FLATTENED` numbers or strings becomes one variable per element,
+    ``"<name>_<i>"`` in C order; anything else (longer arrays, dictionaries, objects)
+    becomes its JSON text. A name in :data:`RESERVED` or in ``reserved`` is prefixed
+    with ``"env_"``.
+
+    Examples
+    --------
+    >>> flatten_variables({"coh": np.float64(12.8), "vpair": (18, 10), "rule": 1})
+    {'coh': 12.8, 'vpair_0': 18, 'vpair_1': 10, 'env_rule': 1}
+    """
+    out: dict = {}
+    for key, value in trial.items():
+        name = str(key)
+        if name in RESERVED or name in reserved or re.fullmatch(r"rule\d+(_index)?", name):
+            name = f"env_{name}"
+        v = _scalar(value)
+        if v is not NotImplemented:
+            out[name] = v
+            continue
+        arr = _small_array(value)
+        if arr is None:
+            out[name] = _json_text(value)
+        else:
+            out.update({f"{name}_{i}": _scalar(x) for i, x in enumerate(arr.ravel())})
+    return out
+
+
+def _small_array(value) -> np.ndarray | None:
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        return None
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged
+        return None
+    if arr.dtype.kind not in "biufU" or not 0 < arr.size <= MAX_FLATTENED:
+        return None
+    return arr
+
+
+def to_trial(layout: Layout, ob, gt, periods: dict, variables: dict) -> Trial:
+    """Build the :class:`Trial` of one NeuroGym trial (``ob``: (time, n_inputs))."""
+    inputs = np.array(ob, dtype=np.float32, copy=True)
+    n_steps = inputs.shape[0]
+    gt = np.asarray(gt)
+    if layout.discrete:
+        labels = gt.astype(np.int64)
+        targets = np.zeros((n_steps, layout.n_outputs), dtype=np.float32)
+        targets[np.arange(n_steps), labels] = 1.0
+    else:
+        labels = None
+        targets = np.array(gt, dtype=np.float32).reshape(n_steps, layout.n_outputs)
+    decision = layout.decision_steps(n_steps, periods, labels)
+    off = layout.fixation_weight if layout.fixation else 0.0
+    weight = np.where(decision, 1.0, off).astype(np.float32)
+    mask = np.repeat(weight[:, None], layout.n_outputs, axis=1)
+    return Trial(inputs, targets, mask, variables, periods)
+
+
+def _runs(steps: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of consecutive True entries."""
+    edges = np.diff(np.concatenate(([0], steps.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def _trial_decisions(layout: Layout, y, labels, weight, periods):
+    decision = layout.decision_steps(len(labels), periods, labels)
+    fix = layout.fixation_action
+    choice = target = fix
+    runs_ok = True
+    for a, b in _runs(decision):
+        seg_y, seg_t = y[a:b], labels[a:b]
+        responded = np.flatnonzero(seg_y != fix)
+        wanted = np.flatnonzero(seg_t != fix)
+        target = int(seg_t[wanted[0]]) if wanted.size else fix
+        if responded.size:
+            r = responded[0]
+            choice = int(seg_y[r])
+            runs_ok &= bool(seg_y[r] == seg_t[r])
+        else:
+            choice = fix
+            runs_ok &= not wanted.size
+    broke = bool(np.any(~decision & (weight > 0) & (y != labels)))
+    return runs_ok and not broke, choice, target, broke
+
+
+def read_decisions(layout: Layout, outputs: np.ndarray, batch: Batch) -> dict[str, np.ndarray]:
+    """Score a classification batch (see the module docstring): per trial ``correct``,
+    ``choice`` and ``target_choice`` (action indices; the fixation action when there
+    was no response) and ``broke_fixation``."""
+    n = batch.n_trials
+    y = np.asarray(outputs).argmax(axis=-1)
+    labels = batch.targets.argmax(axis=-1)
+    weight = batch.mask.max(axis=-1)
+    out = {
+        "correct": np.zeros(n, dtype=bool),
+        "choice": np.zeros(n, dtype=np.int64),
+        "target_choice": np.zeros(n, dtype=np.int64),
+        "broke_fixation": np.zeros(n, dtype=bool),
+    }
+    for i in range(n):
+        length = int(batch.lengths[i])
+        periods = _trial_periods(batch, i)
+        row = _trial_decisions(
+            layout, y[i, :length], labels[i, :length], weight[i, :length], periods
+        )
+        for key, value in zip(out, row, strict=True):
+            out[key][i] = value
+    return out
+
+
+def read_errors(
+    layout: Layout, outputs: np.ndarray, batch: Batch, tolerance: float
+) -> dict[str, np.ndarray]:
+    """Score a regression batch: per trial ``error`` (mean absolute error over the
+    decision steps) and ``correct`` (``error <= tolerance``)."""
+    n = batch.n_trials
+    err = np.zeros(n)
+    for i in range(n):
+        length = int(batch.lengths[i])
+        steps = layout.decision_steps(length, _trial_periods(batch, i), None)
+        diff = np.abs(np.asarray(outputs)[i, :length] - batch.targets[i, :length])
+        err[i] = float(diff[steps].mean()) if steps.any() else 0.0
+    return {"correct": err <= tolerance, "error": err}
+
+
+def _trial_periods(batch: Batch, i: int) -> dict:
+    return {p: (on[i], off[i]) for p, (on, off) in batch.periods.items() if np.isfinite(on[i])}
