@@ -9,11 +9,14 @@ import pytest
 import xarray as xr
 from multitask_activity import DT, group_selectivity, planted_activity
 
+import neurodyn
 from neurodyn.analysis import (
     fractional_task_variance,
     normalize_task_variance,
     task_variance,
 )
+from neurodyn.rnn_models import RateRNN
+from neurodyn.tasks import make_task
 
 # Sums of a few hundred float64 terms of order 1 agree to ~1e-13 whatever their order.
 RTOL = 1e-12
@@ -234,3 +237,27 @@ def test_fractional_task_variance_is_nan_where_neither_task_varies():
         fractional_task_variance(normalize_task_variance(v), ("A", "D"))
     with pytest.raises(ValueError, match="tv must be the Dataset"):
         fractional_task_variance(v, ("A", "B"))
+
+
+def test_a_simulated_dataset_is_read_as_simulate_labels_it():
+    # Romo trials vary in length (padding at the end) and have a fixation period.
+    net = RateRNN(2, 16, 3, dt=20.0, seed=0)
+    ds = neurodyn.simulate(net, make_task("romo", dt=20.0), n_trials=24, seed=1)
+    ds = ds.assign_coords(rule=("trial", np.repeat(["A", "B"], 12)))
+    assert len(np.unique(ds["length"].values)) > 1
+    tv = task_variance(ds)
+    steps = np.arange(ds.sizes["time"])[None, :]
+    rates = ds["rates"].values.astype(np.float64)
+    # Step s is in the window when it is past fixation (s·dt >= fixation_off) and real.
+    window = (steps * ds.attrs["dt"] >= ds["fixation_off"].values[:, None]) & (
+        steps < ds["length"].values[:, None]
+    )
+    for task in ("A", "B"):
+        sel = ds["rule"].values == task
+        np.testing.assert_allclose(
+            tv["task_variance"].sel(task=task),
+            direct_task_variance(rates[sel], window[sel]),
+            rtol=RTOL,
+            atol=ATOL,
+        )
+    np.testing.assert_array_equal(tv["tau"].values, ds["tau"].values)
