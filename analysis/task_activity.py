@@ -39,6 +39,7 @@ class TaskTrials:
     Attributes
     ----------
     rates : ndarray (trial, time, unit), float64
+        The caller's array itself when it is float64 already: never written to.
     valid : ndarray (trial, time), bool
         True on the steps of a trial (False on padding).
     coords : dict of str to ndarray (trial,)
@@ -79,11 +80,11 @@ def _rates(activity, variable: str, name: str):
                 f"{name} must be a Dataset, a DataArray or a numeric array of shape "
                 f"(trial, time, unit), got {type(activity).__name__} of shape {np.shape(a)}"
             )
-        return a.astype(np.float64), None
+        return a.astype(np.float64, copy=False), None
     if set(da.dims) != {"trial", "time", "unit"}:
         raise ValueError(f"{name} has dims {da.dims}; expected ('trial', 'time', 'unit')")
     source = activity if isinstance(activity, xr.Dataset) else da
-    return da.transpose("trial", "time", "unit").values.astype(np.float64), source
+    return da.transpose("trial", "time", "unit").values.astype(np.float64, copy=False), source
 
 
 def _trials(activity, variable: str, name: str, window=None) -> TaskTrials:

@@ -53,19 +53,29 @@ ACTIVE_THRESHOLD = 1e-3
 
 
 def _variance(rates: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Variance across trials at each time, averaged over time: (unit,), times used."""
+    """Variance across trials at each time, averaged over time: (unit,), times used.
+
+    Entries outside ``mask`` never count, whatever they hold (NaN included).
+    """
     n = mask.sum(axis=0)
     use = n >= 2
     if not use.any():
         return np.full(rates.shape[2], np.nan), 0
-    m, rates, n = mask[:, use, None], rates[:, use], n[use, None]
+    full = bool(use.all())
+    m, n = (mask, n) if full else (mask[:, use], n[use])
+    r = rates if full else rates[:, use]
     # Deviations from one trial in the window (the shifted-data algorithm): a unit
     # whose activity is the same in every trial gets exactly zero, not rounding.
-    first = np.argmax(m[..., 0], axis=0)
-    d = np.where(m, rates - rates[first, np.arange(rates.shape[1])], 0.0)
-    mean = d.sum(axis=0) / n
-    var = (np.where(m, d - mean, 0.0) ** 2).sum(axis=0) / n
-    return var.mean(axis=0), int(use.sum())
+    first = np.argmax(m, axis=0)
+    d = r - r[first, np.arange(r.shape[1])]
+    outside = None if m.all() else ~m
+    if outside is not None:
+        d[outside] = 0.0
+    d -= d.sum(axis=0) / n[:, None]
+    if outside is not None:
+        d[outside] = 0.0
+    d *= d
+    return (d.sum(axis=0) / n[:, None]).mean(axis=0), int(use.sum())
 
 
 def task_variance(
@@ -150,9 +160,9 @@ def task_variance(
             left_out = "fixation"
         mask = window_mask(trials, task, periods=periods, exclude=left_out)
         rates, mask = aligned(trials, mask, align, task)
-        if not np.all(np.isfinite(rates[mask])):
-            raise ValueError(f"activity of task {task!r} has NaN or infinite values in the window")
         tv, used = _variance(rates, mask)
+        if used and not np.all(np.isfinite(tv)):
+            raise ValueError(f"activity of task {task!r} has NaN or infinite values in the window")
         if used == 0:
             raise ValueError(
                 f"task {task!r} has no time at which two or more trials lie in the window "
