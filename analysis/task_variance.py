@@ -269,7 +269,8 @@ def fractional_task_variance(tv: xr.Dataset, pairs, *, bins: int = 20) -> xr.Dat
         ``ftv`` (pair, unit) over the active units: :math:`\mathrm{FTV}_i(A, B)`,
         NaN for a unit with no variance in either task (left out of the histogram);
         ``count`` (pair, bin): units per bin; coordinates ``task_a``, ``task_b`` and
-        ``n_units`` (pair), ``bin`` (centres) with ``bin_low``/``bin_high``.
+        ``n_units`` (pair), ``bin`` (centres) with ``bin_low``/``bin_high``;
+        ``attrs`` ``threshold`` and ``n_excluded`` (units below it) from ``tv``.
 
     Examples
     --------
@@ -297,7 +298,7 @@ def fractional_task_variance(tv: xr.Dataset, pairs, *, bins: int = 20) -> xr.Dat
         counts.append(np.histogram(f[np.isfinite(f)], bins=edges)[0])
     ftv, counts = np.array(ftv), np.array(counts)
     units = {k: c for k, c in active.coords.items() if c.dims == ("unit",)}
-    return xr.Dataset(
+    ds = xr.Dataset(
         {"ftv": (("pair", "unit"), ftv), "count": (("pair", "bin"), counts)},
         coords={
             "pair": [f"{a} vs {b}" for a, b in pairs],
@@ -310,3 +311,5 @@ def fractional_task_variance(tv: xr.Dataset, pairs, *, bins: int = 20) -> xr.Dat
             "bin_high": ("bin", edges[1:]),
         },
     )
+    ds.attrs.update({k: tv.attrs[k] for k in ("threshold", "n_excluded") if k in tv.attrs})
+    return ds

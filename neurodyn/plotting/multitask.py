@@ -87,7 +87,9 @@ def plot_task_variance(result: xr.Dataset, *, ax=None, cmap: str = VARIANCE_CMAP
     else:
         _require(result, ("normalized", "active"), "result", "task_variance")
         x = result["normalized"].sel(unit=result["active"].values).transpose("unit", "task")
-        key = x.values.argmax(axis=1) if x.sizes["unit"] else np.zeros(0, dtype=int)
+        key = x.fillna(0.0).values.argmax(axis=1) if x.sizes["unit"] else None
+    if x.sizes["unit"] == 0:
+        raise ValueError("result has no active unit to draw")
     order = np.argsort(key, kind="stable")
     ax = _axes(ax)
     _task_image(ax, x.values[order].T, x["task"].values, cmap)

@@ -225,6 +225,7 @@ def test_fractional_task_variance_is_plus_one_for_units_of_one_task():
         ftv["count"].sel(pair="T0 vs T1").values, np.histogram(f, bins=4, range=(-1, 1))[0]
     )
     assert ftv["task_a"].values.tolist() == ["T0", "T1"]
+    assert ftv.attrs["n_excluded"] == 2 and ftv.attrs["threshold"] == 1e-3
 
 
 def test_fractional_task_variance_is_nan_where_neither_task_varies():

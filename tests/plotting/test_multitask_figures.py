@@ -124,3 +124,5 @@ def test_bad_results_are_refused(analysed):
         plot_fractional_variance(tv)
     with pytest.raises(ValueError, match="result must be the Dataset"):
         plot_task_variance(tv["normalized"])
+    with pytest.raises(ValueError, match="no active unit"):
+        plot_task_variance(tv.assign(active=tv["active"] & False))
