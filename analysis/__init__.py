@@ -41,7 +41,13 @@ from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
 from .phase_portraits import PhasePlane, ProjectedFlow, phase_plane, projected_flow
 from .projection import as_trajectories, pca_basis
 from .psychometrics import PsychometricFit, fit_psychometric, psychometric
-from .robustness import ablate_by_tau, perturb_tau, perturb_weights, task_accuracy
+from .robustness import (
+    ablate_by_tau,
+    perturb_tau,
+    perturb_weights,
+    silence_units,
+    task_accuracy,
+)
 from .similarity import CCASimilarity, cca_similarity
 from .task_clustering import cluster_task_variance
 from .task_composition import task_composition, task_representation
@@ -120,6 +126,7 @@ __all__ = [
     "psychometric",
     "run_inputs",
     "sample_initial_states",
+    "silence_units",
     "spectrum",
     "state_scale",
     "task_accuracy",

@@ -19,7 +19,7 @@ direction and uses it at every :math:`\varepsilon`, so a curve is smooth in
 longest (``"slowest"``) time constants: their rows and columns of the recurrent
 weights, their input weights and their read-out weights are zeroed.
 
-Every function works on a copy of the model (the original is never changed) and
+Every function works on a copy of the model (:func:`silence_units` returns one) (the original is never changed) and
 scores it with ``score(model) -> float``; :func:`task_accuracy` builds the usual
 score, the fraction of fresh trials of a task answered correctly. Results are
 :class:`xarray.Dataset` curves.
@@ -46,6 +46,7 @@ __all__ = [
     "ablate_by_tau",
     "perturb_tau",
     "perturb_weights",
+    "silence_units",
     "task_accuracy",
 ]
 
@@ -279,22 +280,58 @@ def ablate_by_tau(
     tau_ablated = np.full((len(which), len(ks)), np.nan)
     for i, w in enumerate(which):
         for j, k in enumerate(ks):
-            units = torch.as_tensor(orders[w][:k].copy())
-            work = copy.deepcopy(model)
-            rec = _recurrent(work, name)[1]
-            with torch.no_grad():
-                rec[units, :] = 0.0
-                rec[:, units] = 0.0
-                if isinstance(getattr(work, "weight_in", None), torch.Tensor):
-                    work.weight_in[units, :] = 0.0
-                if isinstance(getattr(work, "weight_out", None), torch.Tensor):
-                    work.weight_out[:, units] = 0.0
-            acc[i, j] = score(work)
+            units = orders[w][:k]
+            acc[i, j] = score(silence_units(model, units, parameter=name))
             if k:
-                tau_ablated[i, j] = tau[units.numpy()].mean()
+                tau_ablated[i, j] = tau[units].mean()
     ds = xr.Dataset(
         {"accuracy": (("which", "k"), acc), "tau_ablated": (("which", "k"), tau_ablated)},
         coords={"which": which, "k": ks},
     )
     ds.attrs.update(perturbation="ablation", parameter=name)
     return ds
+
+
+def silence_units(model, units, *, parameter: str | None = None):
+    r"""A copy of ``model`` in which the given units are silenced (lesioned).
+
+    A silenced unit :math:`i` neither receives nor sends anything: row and column
+    :math:`i` of the recurrent weights (``parameter``), row :math:`i` of ``weight_in``
+    and column :math:`i` of ``weight_out`` (when the model has them) are zeroed, so its
+    activity reaches neither the other units nor the outputs, as in the lesions of
+    Yang et al. (2019). For a rate RNN with Dale's law the zeroed raw weights give
+    zero effective weights (:math:`|\tilde W_{ij}| = 0`). The model itself is not
+    changed.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    units : sequence of int
+        Indices of the units to silence (each in ``[0, n_hidden)``; may be empty).
+    parameter : str, optional
+        The recurrent weights' parameter name (default: found by name, as for
+        :func:`perturb_weights`).
+
+    Returns
+    -------
+    torch.nn.Module
+        The silenced copy.
+    """
+    import torch
+
+    name, rec = _recurrent(model, parameter)
+    n = rec.shape[0]
+    idx = np.asarray(units, dtype=float).ravel()
+    if idx.size and (not np.all(idx == np.round(idx)) or idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"units must be indices in [0, {n}), got {list(units)!r}")
+    index = torch.as_tensor(idx.astype(np.int64))
+    work = copy.deepcopy(model)
+    rec = _recurrent(work, name)[1]
+    with torch.no_grad():
+        rec[index, :] = 0.0
+        rec[:, index] = 0.0
+        if isinstance(getattr(work, "weight_in", None), torch.Tensor):
+            work.weight_in[index, :] = 0.0
+        if isinstance(getattr(work, "weight_out", None), torch.Tensor):
+            work.weight_out[:, index] = 0.0
+    return work
