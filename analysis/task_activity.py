@@ -11,7 +11,8 @@ The analyses of networks trained on many tasks (Yang et al., 2019, *Nat. Neurosc
 
 From a Dataset they take ``rates`` (trial, time, unit), the ``length`` of each trial
 (later steps are padding and never count), the period edges ``{period}_on`` /
-``{period}_off`` (ms, per trial) and ``attrs["dt"]``. Step :math:`s` (0-based) of a
+``{period}_off`` (ms, per trial) and ``attrs["dt"]`` (or, for a DataArray such as
+``ds["rates"]``, the spacing of its ``time`` coordinate). Step :math:`s` (0-based) of a
 trial lies in a period with edges :math:`[t_\mathrm{on}, t_\mathrm{off})` ms when
 :math:`t_\mathrm{on} \le s\,\Delta t < t_\mathrm{off}`, the layout of
 :class:`neurodyn.tasks.Batch`.
@@ -58,7 +59,9 @@ class TaskTrials:
 
     @property
     def periods(self) -> list[str]:
-        """Names of the periods whose edges are known."""
+        """Names of the periods whose edges are known (none without ``dt``)."""
+        if self.dt is None:
+            return []
         return [k[:-3] for k in self.coords if k.endswith("_on") and f"{k[:-3]}_off" in self.coords]
 
 
@@ -87,6 +90,17 @@ def _rates(activity, variable: str, name: str):
     return da.transpose("trial", "time", "unit").values.astype(np.float64, copy=False), source
 
 
+def _step(source) -> float | None:
+    """``attrs["dt"]``, or the spacing of an evenly spaced ``time`` coordinate (ms)."""
+    if "dt" in source.attrs:
+        return float(source.attrs["dt"])
+    if "time" in source.coords and source.sizes["time"] >= 2:
+        spacing = np.diff(np.asarray(source["time"].values, dtype=float))
+        if np.allclose(spacing, spacing[0]) and spacing[0] > 0:
+            return float(spacing[0])
+    return None
+
+
 def _trials(activity, variable: str, name: str, window=None) -> TaskTrials:
     rates, source = _rates(activity, variable, name)
     n_trial, n_time, _ = rates.shape
@@ -98,8 +112,7 @@ def _trials(activity, variable: str, name: str, window=None) -> TaskTrials:
         coords = {k: np.asarray(c.values) for k, c in source.coords.items() if c.dims == ("trial",)}
         if "length" in coords:
             valid = np.arange(n_time)[None, :] < coords["length"][:, None]
-        dt = source.attrs.get("dt")
-        dt = None if dt is None else float(dt)
+        dt = _step(source)
     if window is not None:
         if isinstance(window, xr.DataArray):
             window = window.transpose("trial", "time").values

@@ -169,9 +169,10 @@ def test_a_dataset_with_a_task_coordinate_and_a_mapping_agree():
     tv = task_variance(ds)
     by_task = {t: ds.isel(trial=ds["rule"].values == t) for t in ("T0", "T1", "T2")}
     xr.testing.assert_allclose(task_variance(by_task)["task_variance"], tv["task_variance"])
-    # A DataArray of rates and a chosen order of tasks.
-    ordered = task_variance(ds["rates"], tasks=["T2", "T0"], exclude=())
+    # A DataArray of rates (dt from its time coordinate) and a chosen order of tasks.
+    ordered = task_variance(ds["rates"], tasks=["T2", "T0"])
     assert ordered["task"].values.tolist() == ["T2", "T0"]
+    xr.testing.assert_allclose(ordered["task_variance"], tv["task_variance"].sel(task=["T2", "T0"]))
 
 
 def test_bad_input_is_refused_naming_the_argument():
