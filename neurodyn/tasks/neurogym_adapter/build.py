@@ -179,7 +179,7 @@ def from_neurogym(
     """
     options = AdapterOptions(
         fixation=fixation, fixation_weight=fixation_weight,
-        decision_periods=tuple(decision_periods), tolerance=tolerance,
+        decision_periods=decision_periods, tolerance=tolerance,
     )  # fmt: skip
     merged = _merge_kwargs(env_kwargs, kwargs)
     _check_version(neurogym_version)

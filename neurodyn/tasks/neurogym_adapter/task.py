@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -67,7 +68,11 @@ class AdapterOptions:
         check_positive("fixation_weight", self.fixation_weight)
         check_positive("tolerance", self.tolerance, allow_zero=True)
         periods = self.decision_periods
-        if isinstance(periods, str) or not all(isinstance(p, str) for p in periods):
+        if isinstance(periods, str) or not isinstance(periods, (list, tuple)):
+            raise ValueError(
+                f"decision_periods must be a sequence of period names, got {periods!r}"
+            )
+        if not all(isinstance(p, str) for p in periods):
             raise ValueError(
                 f"decision_periods must be a sequence of period names, got {periods!r}"
             )
@@ -213,15 +218,36 @@ class NeurogymTask(Task):
     ) -> list[Trial]:
         """Trials from a fresh copy of the environment seeded from ``rng``; the keys of
         the environment's trial dictionaries are added to ``keys`` when given."""
+        with self._fresh(rng) as parts:
+            return [self._one_trial(parts, fixed, keys) for fixed in per_trial]
+
+    @contextlib.contextmanager
+    def _fresh(self, rng: np.random.Generator) -> Iterator[EnvParts]:
+        """A copy of the environment, every random stream seeded from ``rng``."""
         seq = np.random.SeedSequence(rng.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
         parts = copy.deepcopy(self._parts)
         with quiet_gymnasium(), seeded([parts.outer], seq):
             for level in parts.levels:
-                sched = getattr(level.scheduler, "schedule", None)
-                if sched is not None:
+                schedule = getattr(level.scheduler, "schedule", None)
+                if schedule is not None:
                     # The first trial's sub-environment is drawn like every later one.
-                    level.select(int(sched()))
-            return [self._one_trial(parts, fixed, keys) for fixed in per_trial]
+                    level.select(int(schedule()))
+            yield parts
+
+    @contextlib.contextmanager
+    def environment(self, seed=None) -> Iterator[Any]:
+        """The environment as :meth:`batch` uses it for ``seed``.
+
+        Yields a fresh copy of the environment (with its wrappers) seeded as
+        ``batch(n, seed=seed)`` seeds it, so that its next ``n`` calls of
+        ``new_trial()`` (on the trial-level object, ``env.unwrapped._top``) make that
+        batch's trials, in order, when no variable is fixed. NumPy's and Python's
+        global random states are seeded inside the block and restored after it. For
+        comparing with NeuroGym itself (its ``env.ob``, ``env.gt`` and ``step()``).
+        """
+        seed_int = None if isinstance(seed, np.random.Generator) else resolve_seed(seed)
+        with self._fresh(make_rng(seed if seed_int is None else seed_int)) as parts:
+            yield parts.outer
 
     def _one_trial(self, parts: EnvParts, fixed: Mapping, keys: set | None) -> Trial:
         kwargs = dict(fixed)

@@ -14,7 +14,9 @@ The *decision steps* of a trial are the steps of its periods named in
 ``decision_periods`` (default ``("decision",)``) together with, for discrete
 actions, every step whose ``gt`` is not the fixation action (so a response the
 environment asks for in a period of another name, ``"test"``, ``"production"``, is
-one too). A regression task without such a period is all decision. The mask is 1
+one too). A trial with no decision period and no response to make (a no-go trial
+of an environment without a ``"decision"`` period, or any trial of a regression task
+without one) is decision throughout. The mask is 1
 on decision steps; on the others (fixation) it is ``fixation_weight`` when
 ``fixation`` is True and 0 otherwise, so that only the decision is scored.
 
@@ -104,8 +106,8 @@ class Layout:
             steps[max(on, 0) : max(off, 0)] = True
         if labels is not None:
             steps |= labels != self.fixation_action
-        elif not named:
-            steps[:] = True
+        if not named and not steps.any():
+            steps[:] = True  # no decision period and nothing to respond: the trial is the decision
         return steps
 
 
@@ -136,8 +138,8 @@ def flatten_variables(trial: Mapping, reserved: Sequence[str] = ()) -> dict:
 
     Rule: numbers, booleans and strings are kept; a list, tuple or array of at most
     :data:`MAX_FLATTENED` numbers or strings becomes one variable per element,
-    ``"<name>_<i>"`` in C order; anything else (longer arrays, dictionaries, objects)
-    becomes its JSON text. A name in :data:`RESERVED` or in ``reserved`` is prefixed
+    ``"<name>_<i>"`` in C order (an empty one none); anything else (longer arrays,
+    dictionaries, objects) becomes its JSON text. A name in :data:`RESERVED` or in ``reserved`` is prefixed
     with ``"env_"``.
 
     Examples
@@ -154,6 +156,8 @@ def flatten_variables(trial: Mapping, reserved: Sequence[str] = ()) -> dict:
         if v is not NotImplemented:
             out[name] = v
             continue
+        if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) == 0:
+            continue  # an empty sequence: no element to record
         arr = _small_array(value)
         if arr is None:
             out[name] = _json_text(value)
