@@ -13,6 +13,7 @@ module            paper
 ``wave_rnn``      Keller et al., ICLR 2024 (wave-RNNs)
 ``nalsm``         Ivanov & Michmizos, NeurIPS 2021 (spiking NALSM)
 ``rnns_of_rnns``  Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
+``yang2019``      Yang et al., Nat. Neurosci. 2019 (20 tasks, one network; NeuroGym)
 ================  ===========================================================
 
 The modules are imported on first use: each trains models and loads its family
@@ -31,6 +32,7 @@ REPRODUCTIONS = {
     "nalsm": "neurodyn.reproduce.nalsm:NALSM_REPRODUCTION",
     "rnns-of-rnns": "neurodyn.reproduce.rnns_of_rnns:RNNS_OF_RNNS",
     "wave-rnn": "neurodyn.reproduce.wave_rnn:WAVE_RNN",
+    "yang2019": "neurodyn.reproduce.yang2019:YANG2019",
 }
 
 _ATTRIBUTES = {
@@ -38,6 +40,7 @@ _ATTRIBUTES = {
     "reproduce_wave_rnn": "wave_rnn",
     "reproduce_nalsm": "nalsm",
     "reproduce_rnns_of_rnns": "rnns_of_rnns",
+    "reproduce_yang2019": "yang2019",
 }
 
 __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])
