@@ -66,7 +66,7 @@ def survey_markdown(rows: Sequence[Adaptability]) -> str:
         "# NeuroGym environments as neurodyn tasks",
         "",
         "<!-- Written by `python -m neurodyn.tasks.neurogym_adapter --write-docs "
-        "docs/neurogym.md`; tests/tasks/neurogym/test_docs.py checks it. -->",
+        "docs/neurogym.md`; tests/tasks/neurogym/test_neurogym_docs.py checks it. -->",
         "",
         f"NeuroGym {version} registers {len(rows)} environments and collections here; "
         f"{n_ok} adapt with their default arguments and {len(rows) - n_ok} do not. "
@@ -74,6 +74,16 @@ def survey_markdown(rows: Sequence[Adaptability]) -> str:
         f"`neurodyn train --task {PREFIX}<id> --task-option dt=20`, or "
         '`neurodyn.tasks.from_neurogym("<id>")`. A collection (last rows) interleaves '
         "its environments trial by trial with one rule input per environment.",
+        "",
+        "Each trial is one `new_trial()` of the environment, kept whole: inputs are its "
+        "`ob`, targets its `gt` (one-hot over the actions with the cross-entropy for "
+        "discrete actions, `gt` itself with the mean squared error for continuous ones), "
+        "trial variables its `trial` dictionary. Decision steps weigh 1 in the loss and "
+        "fixation steps 0.05, as in NeuroGym's yang19 example (`fixation_weight`; "
+        "`fixation=False` scores the decision only). A trial is correct when the first "
+        "response of each decision is `gt`, as the environments' own `step()` scores it. "
+        "The same seed gives the same batch, bit for bit. Details: "
+        "`neurodyn/tasks/neurogym_adapter/trials.py` and `seeding.py`.",
         "",
         "| environment | adapts | inputs, outputs, loss — or why not |",
         "| --- | --- | --- |",
