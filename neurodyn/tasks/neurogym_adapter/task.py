@@ -292,8 +292,6 @@ class NeurogymTask(Task):
         want = (ob.shape[0],) if lay.discrete else (ob.shape[0], lay.n_outputs)
         if gt.shape != want:
             raise self._refuse(f"a trial's ground truth has shape {gt.shape}; expected {want}")
-        if not np.all(np.isfinite(ob)) or not np.all(np.isfinite(gt.astype(float))):
-            raise self._refuse("a trial's observations or ground truth are not finite")
         if lay.discrete and not _are_labels(gt, lay.n_outputs):
             raise self._refuse(
                 f"its ground truth holds values {np.unique(gt)[:8].tolist()} that are not "
@@ -380,7 +378,7 @@ class NeurogymTask(Task):
         rng = make_rng(seed if seed_int is None else seed_int)
         trials = self._generate(rng, self._fixed(fixed, n_trials))
         _fill_missing(trials)
-        return collate(
+        batch = collate(
             trials,
             dt=self.dt,
             input_names=self.input_names,
@@ -388,6 +386,10 @@ class NeurogymTask(Task):
             task={"name": self.name, "config": self.config()},
             seed=seed_int,
         )
+        # Checked once for the whole batch (the padding is zeros).
+        if not (np.isfinite(batch.inputs).all() and np.isfinite(batch.targets).all()):
+            raise self._refuse("its trials' observations or ground truth are not finite")
+        return batch
 
     def trial(self, seed=None, **fixed) -> Trial:
         """One trial; ``fixed`` fixes variables as in :meth:`batch`."""
@@ -445,14 +447,22 @@ def _item(v):
 
 
 def _are_labels(gt: np.ndarray, n: int) -> bool:
+    if gt.dtype.kind in "iu":
+        return bool(gt.min() >= 0 and gt.max() < n)
     values = gt.astype(float)
-    return bool(np.all(values == np.round(values)) and values.min() >= 0 and values.max() < n)
+    whole = np.all(np.isfinite(values)) and np.all(values == np.round(values))
+    return bool(whole and values.min() >= 0 and values.max() < n)
 
 
 def _fill_missing(trials: Sequence[Trial]) -> None:
     """Give every trial every variable: a variable some trials lack (sub-environments
     with different variables) is ``""`` where it is text, else None (NaN); a variable
     that is text in some trials is text in all."""
+    first = trials[0].variables.keys() if trials else set()
+    if all(t.variables.keys() == first for t in trials) and not any(
+        isinstance(v, str) for t in trials for v in t.variables.values()
+    ):
+        return  # the usual case: the same numeric variables in every trial
     names: dict[str, bool] = {}
     for t in trials:
         for k, v in t.variables.items():
