@@ -97,6 +97,8 @@ residuals, for per-candidate input drive ``c``:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -107,12 +109,18 @@ from ...dynamics.ops import NUMPY
 __all__ = [
     "evaluate",
     "jacobian_lipschitz",
+    "radii_from_jacobians",
     "root_radii",
     "solve",
     "spectral_norm_bound",
 ]
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
+
+#: How many networks' Lipschitz constants :func:`jacobian_lipschitz` keeps.
+LIPSCHITZ_KEPT = 32
+_LIPSCHITZ: dict[tuple, float] = {}
+_LIPSCHITZ_LOCK = threading.Lock()
 
 
 def _module():
@@ -204,15 +212,33 @@ def jacobian_lipschitz(spec) -> float:
 
     inf also for the nonlinearities with a kink. :math:`\|W\|_2` is bounded from
     above by :func:`spectral_norm_bound`.
+
+    The constant is kept (for the last :data:`LIPSCHITZ_KEPT` networks) under a digest
+    of the model code, the nonlinearity, the weights and the row scale: a network is
+    usually searched again and again (one call per input condition, repeated calls),
+    and the bound costs four d × d products where the digest reads the weights once.
     """
     c = PHI_CURVATURE[spec.phi]
     if spec.model not in (RATE, ELMAN) or not np.isfinite(c):
         return np.inf
-    W = _f64(spec.weight)
+    W, scale = _f64(spec.weight), _f64(spec.scale)
+    digest = hashlib.blake2b(W, digest_size=16)
+    digest.update(scale)
+    key = (spec.model, spec.phi, W.shape, scale.shape, digest.digest())
+    with _LIPSCHITZ_LOCK:
+        lip = _LIPSCHITZ.get(key)
+    if lip is not None:
+        return lip
     w2 = spectral_norm_bound(W)
     if spec.model == RATE:
-        return c * float(np.max(np.abs(spec.scale))) * w2
-    return c * w2 * float(np.max(np.linalg.norm(W, axis=1)))
+        lip = c * float(np.max(np.abs(scale))) * w2
+    else:
+        lip = c * w2 * float(np.max(np.linalg.norm(W, axis=1)))
+    with _LIPSCHITZ_LOCK:
+        if len(_LIPSCHITZ) >= LIPSCHITZ_KEPT:
+            del _LIPSCHITZ[next(iter(_LIPSCHITZ))]  # the oldest
+        _LIPSCHITZ[key] = lip
+    return lip
 
 
 def spectral_norm_bound(W) -> float:
@@ -271,11 +297,19 @@ def root_radii(dyn, spec, X, C):
     largest square of that bound.
     """
     K = len(X)
-    radii, gate = np.zeros((K, 2)), np.zeros(2)
     lip = jacobian_lipschitz(spec) if K else np.inf
     if not np.isfinite(lip):
-        return radii, gate
-    r, A = (np.asarray(a) for a in dyn._residual_jacobian(NUMPY, _f64(X), _f64(C)))
+        return np.zeros((K, 2)), np.zeros(2)
+    r, A = dyn._residual_jacobian(NUMPY, _f64(X), _f64(C))
+    return radii_from_jacobians(r, A, lip)
+
+
+def radii_from_jacobians(r, A, lip: float):
+    """:func:`root_radii` from the residuals r (K, d) and Jacobians A (K, d, d) at the
+    roots and the Lipschitz constant ``lip`` of the Jacobian (finite)."""
+    r, A = np.asarray(r), np.asarray(A)
+    K = len(A)
+    radii, gate = np.zeros((K, 2)), np.zeros(2)
     inv, ok = _inverses(A)
     bound = np.zeros(K)
     if lip == 0.0:  # a constant Jacobian: an affine residual, whose root is unique

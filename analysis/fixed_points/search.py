@@ -100,14 +100,18 @@ def _shares_roots(n: int, snap_tol: float) -> bool:
 
 
 def _root_radii(dyn, x, C):
-    """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,))`` of the roots x
-    (K, d) with inputs C (K, m), for models with a compiled kernel's structure and a
-    Lipschitz bound on their Jacobian
-    (:func:`neurodyn.analysis.fixed_points.kernel.root_radii`); zeros otherwise."""
+    """Balls of convergence and uniqueness ``(radii (K, 2), gate (2,), r, A)`` of the
+    roots x (K, d) with inputs C (K, m), for models with a compiled kernel's structure
+    and a Lipschitz bound on their Jacobian
+    (:func:`neurodyn.analysis.fixed_points.kernel.root_radii`), with the residuals r
+    (K, d) and Jacobians A (K, d, d) at x they were derived from; zero radii and no
+    r and A (None) otherwise."""
     spec = dyn.kernel_spec()
-    if spec is None or not len(x):
-        return np.zeros((len(x), 2)), np.zeros(2)
-    return kernel.root_radii(dyn, spec, x, dyn._prepare(NUMPY, C))
+    lip = kernel.jacobian_lipschitz(spec) if spec is not None and len(x) else np.inf
+    if not np.isfinite(lip):
+        return np.zeros((len(x), 2)), np.zeros(2), None, None
+    r, A = (np.asarray(a) for a in dyn._residual_jacobian(NUMPY, x, dyn._prepare(NUMPY, C)))
+    return (*kernel.radii_from_jacobians(r, A, lip), r, A)
 
 
 def _work(method: str, backend: str, n: int, d: int, chunk: int) -> float:
@@ -148,16 +152,39 @@ class _Plan:
     group: np.ndarray
 
 
+@dataclass(frozen=True)
+class _SampleRoots:
+    """The distinct roots of a shared-roots search's sample (its first pass), kept for
+    the stages after the search.
+
+    ``members`` are the sample's roots (candidate indices, ascending), ``labels`` their
+    clusters at the de-duplication radius ``tol`` and ``reps`` (candidate indices) each
+    cluster's representative, as :func:`~neurodyn.analysis.fixed_points.dedupe.cluster`
+    formed them; ``residual`` (K, d) and ``jacobian`` (K, d, d) are the residuals and
+    Jacobians at the representatives from which the balls of convergence were derived
+    (None where none were).
+    """
+
+    members: np.ndarray
+    labels: np.ndarray
+    reps: np.ndarray
+    tol: float
+    residual: np.ndarray | None
+    jacobian: np.ndarray | None
+
+
 @dataclass
 class _Solved:
     """Where every candidate ended: NumPy ``x (n, d), q, n_iter, code (n,)``, and
-    ``source[i]``, the candidate whose root candidate i stopped at (-1 if none)."""
+    ``source[i]``, the candidate whose root candidate i stopped at (-1 if none);
+    ``sample``, the sample's roots where a first pass solved one."""
 
     x: np.ndarray
     q: np.ndarray
     n_iter: np.ndarray
     code: np.ndarray
     source: np.ndarray
+    sample: _SampleRoots | None = None
 
 
 def _run_adam(dyn, plan: _Plan, X, C) -> _Solved:
@@ -258,17 +285,19 @@ def _run_newton(dyn, plan: _Plan, X, C, progress, threads) -> _Solved:
     # The kernel's threads call LAPACK's LU (above kSmallLU = 48 units, newton_lu.h):
     # one BLAS thread inside each.
     blas = one_blas_thread() if plan.backend == "cpp" else contextlib.nullcontext()
-    reps = np.zeros(0, dtype=np.int64)
+    reps, sample = np.zeros(0, dtype=np.int64), None
     try:
         with blas:
             first = (n + SAMPLE_EVERY - 1) // SAMPLE_EVERY if two_pass else n
             solve(0, first, KnownRoots.none(dyn.n_state))
             if two_pass:
                 roots = np.flatnonzero(solve.status[:first] == ROOT)
-                reps = roots[cluster(x[roots], solve.q[roots], plan.snap_tol, group[roots])[1]]
-                radii, gate = _root_radii(dyn, x[reps], C[reps])
+                labels, own = cluster(x[roots], solve.q[roots], plan.snap_tol, group[roots])
+                reps = roots[own]
+                radii, gate, r, A = _root_radii(dyn, x[reps], C[reps])
                 known = KnownRoots(x[reps], solve.q[reps], group[reps], plan.snap_tol, radii, gate)
                 solve(first, n, known)
+                sample = _SampleRoots(order[roots], labels, order[reps], plan.snap_tol, r, A)
     finally:
         if bar is not None:
             bar.close()
@@ -277,7 +306,9 @@ def _run_newton(dyn, plan: _Plan, X, C, progress, threads) -> _Solved:
     source = np.full(n, -1, dtype=np.int64)
     hit = solve.root >= 0
     source[hit] = order[reps[solve.root[hit]]]
-    return _Solved(x[back], solve.q[back], solve.n_iter[back], solve.status[back], source[back])
+    return _Solved(
+        x[back], solve.q[back], solve.n_iter[back], solve.status[back], source[back], sample
+    )
 
 
 def find_fixed_points(
@@ -441,7 +472,13 @@ def find_fixed_points(
         fixed_point, reps = _distinct(solved, plan.group, plan.tol)
         lin_start = time.perf_counter()
         lin, speed = _linearize(
-            dyn, solved.x[reps], U[reps], linearize_points, marginal_tol, n_threads
+            dyn,
+            solved.x[reps],
+            U[reps],
+            linearize_points,
+            marginal_tol,
+            n_threads,
+            _evaluated(solved.sample, reps),
         )
         linearize_s = time.perf_counter() - lin_start
     info = {
@@ -489,19 +526,32 @@ def _plan(
     )
 
 
-def _linearize(dyn, x, U, linearize_points, marginal_tol, threads):
+def _linearize(dyn, x, U, linearize_points, marginal_tol, threads, evaluated=None):
     """The linearization at the distinct points x with inputs U (None when not asked
-    for) and their speed, the residual's norm per ms (per step for maps)."""
+    for) and their speed, the residual's norm per ms (per step for maps).
+
+    ``evaluated``: the residuals and Jacobians at x where the search already has them
+    (see :func:`_evaluated`), else None.
+    """
     c = dyn._prepare(NUMPY, U)
     lin = None
     if linearize_points and len(x):
         # The residual comes with the Jacobian the linearization needs anyway.
-        r, A = dyn._residual_jacobian(NUMPY, x, c)
+        r, A = dyn._residual_jacobian(NUMPY, x, c) if evaluated is None else evaluated
         lin = linearize_prepared(dyn, x, c, A, marginal_tol, threads)
     else:
-        r = dyn._residual(NUMPY, x, c)
+        r = dyn._residual(NUMPY, x, c) if evaluated is None else evaluated[0]
     r = np.asarray(r)
     return lin, np.sqrt(np.sum(r**2, axis=1)) / (dyn.dt if dyn.kind == "map" else 1.0)
+
+
+def _evaluated(sample: _SampleRoots | None, reps):
+    """``(residual, jacobian)`` at the distinct points ``reps`` (candidate indices)
+    where they are the sample's representatives and the balls of convergence evaluated
+    both there (the usual case: every other candidate stopped at one of them), else None."""
+    if sample is None or sample.jacobian is None or not np.array_equal(reps, sample.reps):
+        return None
+    return sample.residual, sample.jacobian
 
 
 def _failures(code, n: int) -> dict[str, int]:
@@ -628,15 +678,24 @@ def _distinct(solved: _Solved, input_group, tol):
     and each cluster's representative.
 
     Candidates that stopped at a root of the sample hold a copy of that candidate's x
-    and q, so they fall in its cluster: only the others are compared.
+    and q, so they fall in its cluster: only the others are compared. Where those are
+    the sample's roots alone (every other candidate stopped at one of them or failed),
+    the clusters are the ones the search formed of them at the same radius: the same
+    states and q in the same order, and roots all (of one status), so that their
+    groups below (2 × input group) separate exactly as the input groups did.
     """
     x, q, code, source = solved.x, solved.q, solved.code, solved.source
     good = np.flatnonzero((code == ROOT) | (code == SLOW))
     own = good[source[good] < 0]
-    groups = input_group[own] * 2 + (code[own] == SLOW)
-    labels, reps = cluster(x[own], q[own], tol, groups)
+    sample = solved.sample
+    if sample is not None and sample.tol == tol and np.array_equal(own, sample.members):
+        labels, reps = sample.labels, sample.reps
+    else:
+        groups = input_group[own] * 2 + (code[own] == SLOW)
+        labels, first = cluster(x[own], q[own], tol, groups)
+        reps = own[first]
     fixed_point = np.full(len(x), -1, dtype=np.int64)
     fixed_point[own] = labels
     copies = good[source[good] >= 0]
     fixed_point[copies] = fixed_point[source[copies]]
-    return fixed_point, own[reps]
+    return fixed_point, reps

@@ -171,11 +171,11 @@ def classify(growth_rate, marginal_tol: float):
     g = np.asarray(growth_rate)
     n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)
     n_marginal = np.sum(np.abs(g) <= marginal_tol, axis=-1).astype(np.int32)
-    labels = [
-        f"unstable_{u}" if u else ("marginal" if m else "stable")
-        for u, m in zip(n_unstable.ravel().tolist(), n_marginal.ravel().tolist(), strict=True)
-    ]
-    return n_unstable, n_marginal, np.array(labels, dtype=str).reshape(n_unstable.shape)
+    # Each state's label by its index in the table: 0 stable, 1 marginal, 1 + u unstable_u.
+    top = int(n_unstable.max()) if n_unstable.size else 0
+    names = np.array(["stable", "marginal", *(f"unstable_{u}" for u in range(1, top + 1))])
+    index = np.where(n_unstable > 0, n_unstable + 1, n_marginal > 0)
+    return n_unstable, n_marginal, names[index.ravel()].reshape(index.shape)
 
 
 def linearize(
@@ -222,9 +222,9 @@ def linearize_prepared(dynamics, x, c, A, marginal_tol: float, threads: int) -> 
     Jacobians A (k, d, d) already at hand (:func:`~neurodyn.analysis.find_fixed_points`
     has them), on ``threads`` threads: for callers inside neurodyn, which validate
     first and set the threads (not in ``__all__``)."""
-    J = np.array(A, dtype=np.float64)
-    if dynamics.kind == "map":  # A = J - I
-        J += np.eye(J.shape[-1])
+    A = np.asarray(A, dtype=np.float64)
+    # A = J - I for maps; J is a new array either way (A may be the caller's).
+    J = A + np.eye(A.shape[-1]) if dynamics.kind == "map" else A.copy()
     B = np.asarray(dynamics._input_jacobian(NUMPY, x, c))
     lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt, threads)
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)

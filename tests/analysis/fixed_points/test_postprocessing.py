@@ -230,6 +230,22 @@ def test_classify_band():
     assert labels.tolist() == ["unstable_1", "marginal", "stable"]
 
 
+def test_classify_keeps_the_shape_of_the_states(rng):
+    """One label per state for a stack of states (..., d), a 0-d array for one state,
+    each by the rule: unstable_<n> with n modes above the band, else marginal with a
+    mode inside it, else stable."""
+    g = rng.choice([-1.0, -1e-6, 1.0], size=(3, 4, 5))
+    n_unstable, n_marginal, labels = classify(g, 1e-4)
+    assert labels.shape == n_unstable.shape == (3, 4)
+    for idx in np.ndindex(3, 4):
+        u, m = int(np.sum(g[idx] > 1e-4)), int(np.sum(np.abs(g[idx]) <= 1e-4))
+        assert (n_unstable[idx], n_marginal[idx]) == (u, m)
+        assert labels[idx] == (f"unstable_{u}" if u else ("marginal" if m else "stable"))
+    one = classify(np.array([0.5, -1e-6, -2.0]), 1e-4)[2]
+    assert one.shape == () and str(one) == "unstable_1"
+    assert classify(np.zeros((0, 3)), 1e-4)[2].shape == (0,)
+
+
 # -- seeds -------------------------------------------------------------------------------
 
 

@@ -8,8 +8,12 @@ import torch
 
 from neurodyn.analysis import SolverOptions, cluster, find_fixed_points
 from neurodyn.analysis.fixed_points import kernel as kernels
+from neurodyn.analysis.fixed_points.outcomes import ROOT, SLOW
 from neurodyn.dynamics import FunctionDynamics, RateDynamics, dynamics
+from neurodyn.dynamics.nonlinearities import PHI_CURVATURE
 from neurodyn.dynamics.ops import NUMPY
+
+EPS = np.finfo(np.float64).eps
 
 
 def random_rate(nonlinearity, kind, d=10, gain=2.0, seed=0):
@@ -517,7 +521,9 @@ def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     x0 = seeds(dyn, 400, scale=1.0, seed=4)
     with_balls = find_fixed_points(dyn, None, x0, progress=False)
     monkeypatch.setattr(
-        fixed_points, "_root_radii", lambda dyn, x, C: (np.zeros((len(x), 2)), np.zeros(2))
+        fixed_points,
+        "_root_radii",
+        lambda dyn, x, C: (np.zeros((len(x), 2)), np.zeros(2), None, None),
     )
     tail_only = find_fixed_points(dyn, None, x0, progress=False)
     a, b = with_balls.candidates, tail_only.candidates
@@ -528,6 +534,149 @@ def test_balls_of_convergence_save_iterations_not_roots(monkeypatch):
     # The same iterations up to the stop: a ball can only end a candidate earlier.
     assert np.all(a.n_iter <= b.n_iter)
     assert np.mean(a.n_iter < b.n_iter) > 0.05
+
+
+def test_jacobian_lipschitz_is_kept_per_network():
+    """The constant is derived once per network and found again by its weights and row
+    scale: the same value for a copy of the network, a new one for other weights (2W
+    gives exactly 2L: every product scales by a power of two) or another scale, and
+    the table stays bounded."""
+    dyn = random_rate("tanh", "ode", d=12, gain=2.0, seed=8)
+    spec = dyn.kernel_spec()
+    lip = kernels.jacobian_lipschitz(spec)
+    c = PHI_CURVATURE[spec.phi]
+    expected = c * np.max(np.abs(spec.scale)) * kernels.spectral_norm_bound(spec.weight)
+    assert lip == expected
+    copy = spec._replace(weight=spec.weight.copy(), scale=spec.scale.copy())
+    assert kernels.jacobian_lipschitz(copy) == lip
+    assert kernels.jacobian_lipschitz(spec._replace(weight=2.0 * spec.weight)) == 2.0 * lip
+    slower = spec._replace(scale=0.5 * spec.scale)
+    assert kernels.jacobian_lipschitz(slower) == 0.5 * lip
+    for seed in range(kernels.LIPSCHITZ_KEPT + 3):
+        kernels.jacobian_lipschitz(random_rate("tanh", "map", d=4, seed=100 + seed).kernel_spec())
+    assert len(kernels._LIPSCHITZ) == kernels.LIPSCHITZ_KEPT
+    assert kernels.jacobian_lipschitz(spec) == lip  # derived again, the same
+
+
+def _sample_clusters_apply(solved) -> bool:
+    """Whether the de-duplication takes the sample's clusters: the candidates that did
+    not fail and stopped at no sample root are exactly the sample's roots."""
+    good = np.flatnonzero((solved.code == ROOT) | (solved.code == SLOW))
+    own = good[solved.source[good] < 0]
+    return solved.sample is not None and np.array_equal(own, solved.sample.members)
+
+
+SHARED_CASES = {
+    # one input; an Elman network with a Lipschitz bound (balls and their Jacobians)
+    "flipflop_rnn": lambda flipflop: (
+        flipflop("rnn").model,
+        None,
+        flipflop("rnn").initial_states,
+    ),
+    # three roots of one input
+    "rate_map": lambda _: (random_rate("tanh", "map", d=10, gain=3.0, seed=0), None, 400),
+    # three inputs: three input groups, numbered as the sample numbered them
+    "rate_map_three_inputs": lambda _: (
+        random_rate("tanh", "map", d=10, gain=2.0, seed=1),
+        np.repeat([[0.0, 0.0], [0.3, -0.2], [-0.2, 0.1]], 200, axis=0),
+        600,
+    ),
+    # no Lipschitz bound: the tail test only, no Jacobians from the search
+    "gru": lambda _: (SYSTEMS["gru"](), np.array([0.2, -0.1]), 400),
+    # slow points beside the roots: the candidates are clustered afresh
+    "with_slow_points": lambda _: (random_rate("tanh", "map", d=10, gain=3.0, seed=1), None, 400),
+}
+
+
+def _shared_case(name, flipflop):
+    dyn, u, x0 = SHARED_CASES[name](flipflop)
+    dyn = dynamics(dyn)
+    if np.ndim(x0) == 0:
+        x0 = seeds(dyn, x0, scale=1.0, seed=4)
+    return dyn, u, x0
+
+
+@pytest.mark.parametrize("name", list(SHARED_CASES))
+def test_the_sample_clusters_are_those_of_a_fresh_de_duplication(name, flipflop, monkeypatch):
+    """Where the de-duplication takes the clusters the search formed of its sample, it
+    gives what clustering every candidate afresh gives: the same cluster of every
+    candidate, numbered alike, with the same representatives."""
+    from neurodyn.analysis.fixed_points import search
+
+    dyn, u, x0 = _shared_case(name, flipflop)
+    taken = []
+    distinct = search._distinct
+
+    def both(solved, group, tol):
+        out = distinct(solved, group, tol)
+        fresh = distinct(replace(solved, sample=None), group, tol)
+        for a, b in zip(out, fresh, strict=True):
+            np.testing.assert_array_equal(a, b)
+        taken.append(_sample_clusters_apply(solved))
+        return out
+
+    monkeypatch.setattr(search, "_distinct", both)
+    fps = find_fixed_points(dyn, u, x0, progress=False)
+    assert fps.info["share_roots"] and len(taken) == 1
+    assert taken[0] == (name != "with_slow_points")
+    assert len(fps.roots) >= {"flipflop_rnn": 27, "rate_map": 3, "rate_map_three_inputs": 3}.get(
+        name, 1
+    )
+
+
+@pytest.mark.parametrize("name", ["flipflop_rnn", "rate_map", "rate_ode"])
+def test_the_search_linearizes_with_the_jacobians_of_its_balls(name, flipflop, monkeypatch):
+    """Where the distinct points are the sample's roots, the linearization takes the
+    residuals and Jacobians from which the balls of convergence were derived: they are
+    the Jacobians at those points (central differences of the residual agree to their
+    error bound) and give linearize's eigenmodes."""
+    from neurodyn.analysis import linearize
+    from neurodyn.analysis.fixed_points import search
+
+    if name == "rate_ode":
+        dyn, u, x0 = random_rate("tanh", "ode", d=10, gain=3.0, seed=0), None, 400
+        x0 = seeds(dyn, x0, scale=1.0, seed=4)
+    else:
+        dyn, u, x0 = _shared_case(name, flipflop)
+    reused = []
+    evaluated = search._evaluated
+
+    def spy(sample, reps):
+        out = evaluated(sample, reps)
+        reused.append(out is not None)
+        return out
+
+    monkeypatch.setattr(search, "_evaluated", spy)
+    fps = find_fixed_points(dyn, u, x0, progress=False)
+    assert reused == [True] and len(fps) >= 3
+    lin = linearize(dyn, fps.x, fps.inputs)
+    # One formula at the same points: the same matrices up to the summation order of
+    # the BLAS product inside (its thread count may differ), a few ulps of entries of
+    # order max|J|; the eigenvalues then move by at most κ(R) d times that.
+    scale = np.max(np.abs(lin.jacobian))
+    np.testing.assert_allclose(fps.jacobian, lin.jacobian, rtol=0, atol=64 * EPS * scale)
+    np.testing.assert_array_equal(fps.stability, lin.stability)
+    kappa = np.linalg.cond(lin.right)[:, None]
+    gap = np.abs(fps.eigenvalues - lin.eigenvalues)
+    assert np.all(gap <= 64 * EPS * scale * kappa * dyn.n_state)
+    # Central differences of the residual with step h err by at most h²/6 · M₃
+    # (truncation; M₃ bounds the third derivative along a coordinate) plus about
+    # 4 ε max|r| / h (rounding of residuals of size max|r|).
+    h = 1e-5
+    spec = dyn.kernel_spec()
+    if name == "flipflop_rnn":  # r = tanh(W x + c) - x: ∂³r_i/∂x_j³ = tanh‴ · W_ij³
+        m3 = 2.0 * np.max(np.abs(spec.weight)) ** 3  # |tanh‴| ≤ 2
+    else:  # r = s ⊙ (W tanh(x) + c - x): ∂³r_i/∂x_j³ = s_i W_ij tanh‴(x_j)
+        m3 = 2.0 * np.max(np.abs(spec.scale)) * np.max(np.abs(spec.weight))
+    d, identity = dyn.n_state, np.eye(dyn.n_state)
+    for k in range(len(fps)):
+        inputs = np.tile(fps.inputs[k], (d, 1))
+        ahead = dyn.residual(fps.x[k] + h * identity, inputs)
+        back = dyn.residual(fps.x[k] - h * identity, inputs)
+        central = ((ahead - back) / (2 * h)).T  # column j: ∂r/∂x_j
+        A = fps.jacobian[k] - (identity if dyn.kind == "map" else 0.0)
+        bound = h**2 / 6 * m3 + 4 * EPS * max(1.0, np.max(np.abs(ahead))) / h
+        np.testing.assert_allclose(A, central, rtol=0, atol=bound)
 
 
 # -- thread counts -------------------------------------------------------------------------
