@@ -1,6 +1,7 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
 slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
-dimensionality and robustness.
+dimensionality, robustness, and the task variance of networks trained on many tasks
+(:mod:`~neurodyn.analysis.multitask`).
 
 Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
 :func:`neurodyn.dynamics.dynamics` adapts), never a model class::
@@ -38,6 +39,14 @@ from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
 from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum
 from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
+from .multitask import (
+    cluster_task_variance,
+    fractional_task_variance,
+    normalize_task_variance,
+    task_composition,
+    task_representation,
+    task_variance,
+)
 from .phase_portraits import PhasePlane, ProjectedFlow, phase_plane, projected_flow
 from .projection import as_trajectories, pca_basis
 from .psychometrics import PsychometricFit, fit_psychometric, psychometric
@@ -49,9 +58,6 @@ from .robustness import (
     task_accuracy,
 )
 from .similarity import CCASimilarity, cca_similarity
-from .task_clustering import cluster_task_variance
-from .task_composition import task_composition, task_representation
-from .task_variance import fractional_task_variance, normalize_task_variance, task_variance
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,

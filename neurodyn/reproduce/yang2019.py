@@ -16,8 +16,8 @@ the tasks interleaved trial by trial in every batch. Two rate networks
 defaults of the authors' code) are trained with Adam on the same batches, one
 unconstrained (the paper's) and one with Dale's law (80 % excitatory units); both are
 analysed in the same way on ``n_eval`` trials of each task
-(:mod:`neurodyn.analysis.task_variance`, :mod:`~neurodyn.analysis.task_clustering`,
-:mod:`~neurodyn.analysis.task_composition`, :func:`~neurodyn.analysis.silence_units`).
+(:mod:`neurodyn.analysis.multitask`: task variance, clustering and composition;
+:func:`~neurodyn.analysis.silence_units` for the lesions).
 The clustering is also run on each network before training, the baseline the claim
 that clusters *develop* with training needs.
 

@@ -18,8 +18,8 @@ trial lies in a period with edges :math:`[t_\mathrm{on}, t_\mathrm{off})` ms whe
 :class:`neurodyn.tasks.Batch`.
 
 This module turns either form into one :class:`TaskTrials` per task and selects time
-windows in them; the analyses themselves are in :mod:`~neurodyn.analysis.task_variance`,
-:mod:`~neurodyn.analysis.task_clustering` and :mod:`~neurodyn.analysis.task_composition`.
+windows in them; the analyses themselves are in :mod:`~neurodyn.analysis.multitask.variance`,
+:mod:`~neurodyn.analysis.multitask.clustering` and :mod:`~neurodyn.analysis.multitask.composition`.
 """
 
 from __future__ import annotations

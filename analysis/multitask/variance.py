@@ -41,8 +41,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from .._validation import check_int, check_positive
-from .task_activity import aligned, split_by_task, window_mask
+from ..._validation import check_int, check_positive
+from .activity import aligned, split_by_task, window_mask
 
 __all__ = ["fractional_task_variance", "normalize_task_variance", "task_variance"]
 
@@ -98,7 +98,7 @@ def task_variance(
         The simulated activity: one Dataset (:func:`neurodyn.simulate`) of trials of
         many tasks with the trial coordinate ``by`` naming each trial's task, or a
         mapping ``task -> Dataset`` (or DataArray, or array (trial, time, unit)).
-        See :mod:`neurodyn.analysis.task_activity`.
+        See :mod:`neurodyn.analysis.multitask.activity`.
     by : str
         Trial coordinate naming the task (one Dataset).
     tasks : sequence, optional

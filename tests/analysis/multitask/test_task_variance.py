@@ -35,9 +35,8 @@ def direct_task_variance(rates, mask):
 
 
 def test_docstring_examples_run():
-    # By name: the package's attribute task_variance is the function, not the module.
-    for name in ("task_variance", "task_activity"):
-        module = importlib.import_module(f"neurodyn.analysis.{name}")
+    for name in ("variance", "activity"):
+        module = importlib.import_module(f"neurodyn.analysis.multitask.{name}")
         assert doctest.testmod(module).failed == 0
 
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from .._validation import check_choice
-from .task_activity import period_steps, split_by_task
+from ..._validation import check_choice
+from .activity import period_steps, split_by_task
 
 __all__ = ["task_composition", "task_representation"]
 
@@ -61,7 +61,7 @@ def task_representation(
     Parameters
     ----------
     activity : Dataset, DataArray, or mapping of task to activity
-        As for :func:`task_variance` (:mod:`neurodyn.analysis.task_activity`).
+        As for :func:`task_variance` (:mod:`neurodyn.analysis.multitask.activity`).
     by, tasks, variable
         As for :func:`task_variance`.
     period : str or None

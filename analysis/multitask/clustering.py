@@ -28,10 +28,10 @@ import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_int, check_int_tuple
-from ..seeding import resolve_seed
-from ..threads import check_threads, limit
-from .task_variance import normalize_task_variance
+from ..._validation import check_int, check_int_tuple
+from ...seeding import resolve_seed
+from ...threads import check_threads, limit
+from .variance import normalize_task_variance
 
 __all__ = ["cluster_task_variance"]
 

@@ -50,7 +50,7 @@ def within_cluster_sum_of_squares(x, labels):
 
 
 def test_docstring_example_runs():
-    module = importlib.import_module("neurodyn.analysis.task_clustering")
+    module = importlib.import_module("neurodyn.analysis.multitask.clustering")
     assert doctest.testmod(module).failed == 0
 
 

@@ -48,7 +48,7 @@ def activity_from(representations, n_trials=6, n_steps=12, stim=(3, 8), seed=1):
 
 
 def test_docstring_examples_run():
-    module = importlib.import_module("neurodyn.analysis.task_composition")
+    module = importlib.import_module("neurodyn.analysis.multitask.composition")
     assert doctest.testmod(module).failed == 0
 
 
