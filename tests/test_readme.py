@@ -35,3 +35,16 @@ def test_readme_sweep_specification_is_valid(tmp_path):
     spec = load_spec(path)
     assert spec.parameters == ("model", "seed") and len(spec) == 9
     assert set(spec.analyses) == {"fixed_points", "attractors", "lyapunov"}
+
+
+def test_readme_neurogym_example_runs():
+    """The NeuroGym example adapts the environment and draws a batch of whole trials."""
+    blocks = [
+        b for b in re.findall(r"```python\n(.*?)```", README, flags=re.S) if "from_neurogym" in b
+    ]
+    assert len(blocks) == 1, "the README's NeuroGym example is missing"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    batch, task = namespace["batch"], namespace["task"]
+    assert batch.inputs.shape[0] == 64 and batch.inputs.shape[2] == task.n_inputs
+    assert task.evaluate(task.oracle(batch), batch)["correct"].all()
