@@ -127,8 +127,10 @@ class NeurogymTask(Task):
         self.name = source.name
         self._describe()
         self._layout = self._make_layout()
-        self._reset()
+        # Trials are probed before reset(), which makes one itself, so that a failing
+        # new_trial() is reported as such.
         self._settable = self._probe()
+        self._reset()
 
     # -- construction ----------------------------------------------------------------
     def _refuse(self, why: str) -> ValueError:

@@ -22,7 +22,8 @@ pytest.importorskip("neurogym")
 import neurogym
 from neurogym.core import TrialEnv
 from neurogym.utils import spaces
-from neurogym.wrappers import Noise
+from neurogym.wrappers import Noise, TrialHistoryV2
+from neurogym.wrappers.block import MultiEnvs
 
 from neurodyn.tasks import from_neurogym, make_task
 from neurodyn.tasks.neurogym_adapter.trials import flatten_variables
@@ -288,6 +289,28 @@ def test_schedules_and_rule_inputs_of_several_environments():
         from_neurogym(["PerceptualDecisionMaking-v0", "GoNogo-v0"])  # 3 and 2 actions
 
 
+def test_trial_wrappers_and_multienvs_act_on_the_trials():
+    with warnings.catch_warnings():
+        # gymnasium: no render_modes, and wrappers reading attributes through wrappers
+        warnings.simplefilter("ignore", UserWarning)
+        base = neurogym.make("PerceptualDecisionMaking-v0", dt=100)
+        ids = ("PerceptualDecisionMaking-v0", "PulseDecisionMaking-v0")
+        pair = [neurogym.make(e, dt=100) for e in ids]
+        # A transition matrix that always switches sides: the history wrapper's
+        # ground truth alternates within every batch.
+        history = TrialHistoryV2(base, probs=np.array([[0.0, 1.0], [1.0, 0.0]]))
+    alternating = from_neurogym(history)
+    for seed in (0, 1):
+        gt = alternating.batch(8, seed=seed).variables["ground_truth"]
+        assert set(gt) == {0, 1} and np.all(np.diff(gt) != 0)
+    multi = from_neurogym(MultiEnvs(pair, env_input=True))
+    assert multi.rules == ("PerceptualDecisionMaking", "PulseDecisionMaking")
+    b = multi.batch(4, seed=0, rule=[0, 1, 1, 0])
+    np.testing.assert_array_equal(b.variables["rule_index"], [0, 1, 1, 0])
+    np.testing.assert_array_equal(b.inputs[:, 0, -2:], np.eye(2)[[0, 1, 1, 0]])
+    assert multi.evaluate(multi.oracle(b), b)["correct"].all()
+
+
 def test_fixed_trial_variables_reach_new_trial():
     task = from_neurogym("PerceptualDecisionMaking-v0", dt=100)
     b = task.batch(8, seed=0, ground_truth=1, coh=51.2)
@@ -349,6 +372,18 @@ def test_refusals_name_the_reason():
             from_neurogym(["PerceptualDecisionMaking-v0", "PulseDecisionMaking-v0"], **bad)
     with pytest.raises(ValueError, match="given twice"):
         from_neurogym("GoNogo-v0", env_kwargs={"dt": 10}, dt=20)
+
+
+class BrokenTrials(GlobalStateDecision):
+    """A trial environment whose new_trial fails."""
+
+    def _new_trial(self, **kwargs):
+        raise RuntimeError("no stimulus file")
+
+
+def test_an_environment_whose_new_trial_fails_is_refused():
+    with pytest.raises(ValueError, match=r"new_trial\(\) failed: RuntimeError: no stimulus file"):
+        from_neurogym(BrokenTrials())
 
 
 def test_neurodyn_does_not_import_neurogym_and_says_how_to_install_it(monkeypatch):
