@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import logging
@@ -10,7 +11,7 @@ from typing import Any
 
 from ..._validation import check_choice
 from .environment import EnvParts, import_gymnasium, import_neurogym, peel, quiet_gymnasium
-from .task import AdapterOptions, NeurogymTask, Source
+from .task import AdapterOptions, NeurogymTask, Source, json_values
 
 __all__ = [
     "PREFIX",
@@ -183,6 +184,7 @@ def from_neurogym(
     )  # fmt: skip
     merged = _merge_kwargs(env_kwargs, kwargs)
     _check_version(neurogym_version)
+    json_values(merged)  # saved with the task: refuse what a configuration cannot hold
     kind, what = _resolve(env_or_id)
     if kind == "object":
         if merged:
@@ -256,10 +258,12 @@ def _named_parameters(function) -> set[str]:
     return {p.name for p in params if p.kind in kinds} - {"self"}
 
 
-def environment_arguments(source: str) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def environment_arguments(source: str) -> frozenset[str]:
     """Names of the constructor arguments of the environment(s) ``source`` names (an
     id, a collection or ids joined by ``+``); a collection's environments are
-    factory functions, so they are built once to read their classes' arguments."""
+    factory functions, so they are built once to read their classes' arguments
+    (cached: sweep specifications ask once per swept name)."""
     gymnasium = import_gymnasium()
     kind, what = _resolve(source.split("+") if "+" in source else source)
     ids = [what] if kind == "id" else (collections()[what] if kind == "collection" else what)
@@ -272,4 +276,4 @@ def environment_arguments(source: str) -> set[str]:
             continue
         for unit in EnvParts.of(_make(env_id, {}), env_id).units:
             out |= _named_parameters(type(unit).__init__)
-    return out
+    return frozenset(out)

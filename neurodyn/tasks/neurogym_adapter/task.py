@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..._validation import check_choice, check_int, check_positive
 from ...seeding import make_rng, resolve_seed
-from ..base import Batch, Task, Trial, TrialBuilder, _jsonable, collate
+from ..base import Batch, Task, Trial, TrialBuilder, collate
 from .environment import (
     EnvParts,
     channel_names,
@@ -26,7 +27,7 @@ from .environment import (
 from .seeding import seeded
 from .trials import Layout, flatten_variables, read_decisions, read_errors, to_trial
 
-__all__ = ["AdapterOptions", "NeurogymTask", "Source"]
+__all__ = ["AdapterOptions", "NeurogymTask", "Source", "json_values"]
 
 logger = logging.getLogger(__name__)
 
@@ -344,9 +345,9 @@ class NeurogymTask(Task):
         src = self._source
         out = {
             "env_id": src.env_id,
-            "env_kwargs": _jsonable(src.env_kwargs),
+            "env_kwargs": json_values(src.env_kwargs),
             "neurogym_version": import_neurogym().__version__,
-            **_jsonable(asdict(self._options)),
+            **json_values(asdict(self._options)),
         }
         if src.multi is not None:
             out.update(src.multi)
@@ -442,6 +443,25 @@ class NeurogymTask(Task):
         if self._layout.discrete:
             return read_decisions(self._layout, outputs, batch)
         return read_errors(self._layout, outputs, batch, self._options.tolerance)
+
+
+def json_values(obj):
+    """``obj`` as JSON values (tuples become lists, NumPy scalars and arrays numbers and
+    lists); ValueError for anything else, which a configuration could not store."""
+
+    def default(o):
+        if isinstance(o, (np.generic, np.ndarray)):
+            return o.tolist()
+        raise TypeError(f"{type(o).__name__} {o!r} is not a JSON value")
+
+    try:
+        return json.loads(json.dumps(obj, default=default))
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"environment arguments must be JSON values (numbers, strings, lists, dicts) "
+            f"so that the task can be saved and rebuilt by name: {err}; build the "
+            "environment yourself and pass the object to from_neurogym"
+        ) from None
 
 
 def _item(v):

@@ -22,6 +22,7 @@ pytest.importorskip("neurogym")
 import neurogym
 from neurogym.core import TrialEnv
 from neurogym.utils import spaces
+from neurogym.utils.ngym_random import TruncExp
 from neurogym.wrappers import Noise, TrialHistoryV2
 from neurogym.wrappers.block import MultiEnvs
 
@@ -372,6 +373,15 @@ def test_refusals_name_the_reason():
             from_neurogym(["PerceptualDecisionMaking-v0", "PulseDecisionMaking-v0"], **bad)
     with pytest.raises(ValueError, match="given twice"):
         from_neurogym("GoNogo-v0", env_kwargs={"dt": 10}, dt=20)
+    with pytest.raises(ValueError, match="JSON values"):
+        from_neurogym("GoNogo-v0", timing={"delay": TruncExp(600, 300, 3000)})
+
+
+def test_numpy_arguments_are_saved_as_numbers_and_rebuild_the_task():
+    task = from_neurogym("PerceptualDecisionMaking-v0", dt=np.int64(100), sigma=np.float64(0.5))
+    config = json.loads(json.dumps(task.config()))
+    assert config["env_kwargs"] == {"dt": 100, "sigma": 0.5}
+    assert _same(task.batch(6, seed=1), make_task(task.name, **config).batch(6, seed=1))
 
 
 class BrokenTrials(GlobalStateDecision):
