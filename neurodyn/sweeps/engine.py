@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 #: Each run folder's record of its point, compared when a sweep runs again.
 POINT_FILE = "point.json"
+
+#: multiprocessing's start method for the local cluster's worker processes.
+FORKSERVER = "forkserver"
 
 
 class SweepFailed(RuntimeError):
@@ -210,20 +214,29 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
     if n_workers == 0:
         yield None, threads, "this process (serial)"
         return
-    # One task at a time per worker process; each run then uses `threads` threads.
-    with _quiet_dask(), _main_not_rerun(), dask.config.set(_worker_config()):
-        local = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
-    with _quiet_dask(), _main_not_rerun(), local as cluster, Client(cluster) as c:
-        logger.info("dask dashboard: %s", c.dashboard_link)
-        if dashboard is not None:
-            dashboard(c.dashboard_link)
-        yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
+    # One task at a time per worker process; each run then uses `threads` threads. The
+    # settings hold for the cluster's whole life: a worker that dies is started again.
+    with (
+        _quiet_dask(),
+        _main_not_rerun(),
+        _environment_restored(),
+        dask.config.set(_worker_config()),
+    ):
+        _preload_workers()
+        with (
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as c,
+        ):
+            logger.info("dask dashboard: %s", c.dashboard_link)
+            if dashboard is not None:
+                dashboard(c.dashboard_link)
+            yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
 
 
 def _worker_config() -> dict:
@@ -236,15 +249,66 @@ def _worker_config() -> dict:
       threshold is kept instead. The thread variables dask also sets stay.
     * The workers' statistical profiler samples every thread's stack every 10 ms; a
       training loop of small tensors is Python-bound and loses the interpreter to it.
+    * Worker processes are forked from multiprocessing's fork server (where the platform
+      has one; see :func:`_preload_workers`) instead of each starting a new interpreter.
     """
     import dask  # the optional extra, as in _cluster
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    return {
+    config = {
         "distributed.nanny.pre-spawn-environ": environ,
         "distributed.worker.profile.enabled": False,
     }
+    if FORKSERVER in multiprocessing.get_all_start_methods():
+        config["distributed.worker.multiprocessing-method"] = FORKSERVER
+    return config
+
+
+def _preload_workers() -> None:
+    """Have the fork server load what a run needs before it forks the first worker.
+
+    A worker process started fresh spends seconds on its first run loading modules and
+    setting up first calls (:mod:`neurodyn.sweeps.preload`), every worker on its own;
+    forked from a server that loaded them once, workers start with all of it. The server
+    lives as long as this process, so later sweeps (and workers started again after one
+    died) start at once. Called where the dask settings of :func:`_worker_config` hold.
+    """
+    import dask  # the optional extra, as in _cluster
+    from distributed.utils import get_mp_context
+
+    if dask.config.get("distributed.worker.multiprocessing-method") != FORKSERVER:
+        return
+    # dask gives the server its own list of modules (distributed and what it imports)
+    # the first time it is asked for the context: asked first, it does so now, and ours
+    # replaces it. The list is read when the server starts, with the first worker. The
+    # module is named, not imported: importing it is the server's work, not this
+    # process's.
+    get_mp_context().set_forkserver_preload(["distributed", f"{__package__}.preload"])
+
+
+@contextlib.contextmanager
+def _environment_restored():
+    """This process's environment variables as they were, once the cluster has closed.
+
+    dask sets the variables of ``distributed.nanny.pre-spawn-environ`` (one thread for
+    OpenMP and the BLAS libraries, a fixed ``PYTHONHASHSEED``) in the process that starts
+    the worker processes, so that the workers inherit them. Left there, they would pin
+    everything this process computes after the sweep to one thread
+    (:mod:`neurodyn.threads` takes ``OMP_NUM_THREADS`` as the user's limit).
+    """
+    import dask  # the optional extra, as in _cluster
+
+    keys = [*dask.config.get("distributed.nanny.pre-spawn-environ", {}), "PYTHONHASHSEED"]
+    before = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @contextlib.contextmanager

@@ -4,8 +4,10 @@ worker dies, nothing done twice, failures recorded."""
 import json
 import os
 import signal
+import sys
 import threading
 import time
+from multiprocessing import get_all_start_methods
 
 import numpy as np
 import pytest
@@ -58,6 +60,85 @@ def _same_runs(a, b, ds):
             np.testing.assert_array_equal(wa[k], wb[k], err_msg=f"{run_dir}: {k}")
 
 
+#: Runs long enough to be caught between their first checkpoint and their end.
+LONG = {**TINY, "fit": {**TINY["fit"], "n_steps": 400, "val_every": 50, "checkpoint_every": 10},
+        "grid": {"seed": [3, 4]}}  # fmt: skip
+
+
+def _killer(out, killed: list, client=None) -> threading.Thread:
+    """A thread that SIGKILLs the worker process of a run caught mid-training.
+
+    The run's folder under ``out`` holds a checkpoint and no model yet. The worker is one
+    of ``client``'s or, without it, of the client the sweep itself starts. ``killed``
+    receives the run's name and the pid of the killed process's parent.
+    """
+
+    def current_client():
+        if client is not None:
+            return client
+        try:
+            return distributed.default_client()
+        except ValueError:  # the sweep has not started its cluster yet
+            return None
+
+    def kill_mid_run():
+        deadline = time.time() + 120
+        while time.time() < deadline and not killed:
+            c = current_client()
+            for addr, keys in c.processing().items() if c is not None else ():
+                for key in keys:
+                    run_dir = out / "runs" / str(key).rsplit("-", 1)[-1]
+                    if (run_dir / "checkpoint.pt").exists() and not (
+                        run_dir / "model.npz"
+                    ).exists():
+                        pid = c.run(os.getpid, workers=[addr])[addr]
+                        parent = _parent(pid)
+                        os.kill(pid, signal.SIGKILL)
+                        killed.extend([run_dir.name, parent])
+                        return
+            time.sleep(0.02)
+
+    return threading.Thread(target=kill_mid_run)
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.skipif(
+    not os.path.isdir("/proc/self") or "forkserver" not in get_all_start_methods(),
+    reason="needs multiprocessing's fork server and /proc",
+)
+def test_the_own_cluster_forks_preloaded_workers_and_leaves_this_process_as_it_was(
+    tmp_path, monkeypatch
+):
+    # The variables dask sets for its workers, absent here: they must be absent after.
+    keys = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")
+    for key in keys:
+        monkeypatch.delenv(key, raising=False)
+    serial = sweep(LONG, tmp_path / "serial", n_workers=0, threads_per_run=1, progress=False)
+    killed = []
+    killer = _killer(tmp_path / "dist", killed)
+    killer.start()
+    dist = sweep(LONG, tmp_path / "dist", n_workers=2, threads_per_run=1, progress=False)
+    killer.join()
+    assert killed, "no run was caught mid-training"
+    # The worker started again after the kill is a fork of the same server, and gives
+    # the serial numbers.
+    _same_runs(tmp_path / "serial", tmp_path / "dist", (serial, dist))
+    assert dist.attrs["scheduler"] == "LocalCluster of 2 workers × 1 threads"
+    server = killed[1]
+    with open(f"/proc/{server}/cmdline", "rb") as f:
+        assert b"multiprocessing.forkserver" in f.read()
+    # The server loaded PyTorch (the preload) before forking; this process did not run
+    # the warm-up.
+    with open(f"/proc/{server}/maps", encoding="utf-8", errors="replace") as f:
+        assert "libtorch" in f.read()
+    assert "neurodyn.sweeps.preload" not in sys.modules
+    assert {k: os.environ.get(k) for k in keys} == dict.fromkeys(keys)
+
+
 def test_distributed_equals_serial_bit_for_bit(tmp_path, client):
     spec = {
         **TINY,
@@ -87,29 +168,11 @@ def test_distributed_equals_serial_bit_for_bit(tmp_path, client):
 
 
 def test_a_killed_worker_loses_nothing(tmp_path, client):
-    fit = {**TINY["fit"], "n_steps": 400, "val_every": 50, "checkpoint_every": 10}
-    spec = {**TINY, "fit": fit, "grid": {"seed": [3, 4]}}
-    serial = sweep(spec, tmp_path / "serial", n_workers=0, threads_per_run=1, progress=False)
-    pids = client.run(os.getpid)
+    serial = sweep(LONG, tmp_path / "serial", n_workers=0, threads_per_run=1, progress=False)
     killed = []
-
-    def kill_mid_run():
-        deadline = time.time() + 120
-        while time.time() < deadline and not killed:
-            for addr, keys in client.processing().items():
-                for key in keys:
-                    run_dir = tmp_path / "dist" / "runs" / str(key).rsplit("-", 1)[-1]
-                    if (run_dir / "checkpoint.pt").exists() and not (
-                        run_dir / "model.npz"
-                    ).exists():
-                        os.kill(pids[addr], signal.SIGKILL)
-                        killed.append(run_dir.name)
-                        return
-            time.sleep(0.02)
-
-    killer = threading.Thread(target=kill_mid_run)
+    killer = _killer(tmp_path / "dist", killed, client)
     killer.start()
-    dist = sweep(spec, tmp_path / "dist", client=client, threads_per_run=1, progress=False)
+    dist = sweep(LONG, tmp_path / "dist", client=client, threads_per_run=1, progress=False)
     killer.join()
     assert killed, "no run was caught mid-training"
     _same_runs(tmp_path / "serial", tmp_path / "dist", (serial, dist))
