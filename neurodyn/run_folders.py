@@ -133,7 +133,10 @@ def train_run(
     run_dir : path
         Output folder (see the module docstring for its contents).
     task, task_config : str, dict
-        Task registry name and constructor arguments.
+        Task registry name and constructor arguments (``"neurogym:<id>"`` with the
+        environment's arguments and the adapter's options for a NeuroGym environment;
+        see :func:`neurodyn.tasks.make_task`). ``config.json`` stores the task's name and
+        :meth:`~neurodyn.tasks.Task.config`, which rebuild it.
     model, model_config : str, dict
         Model registry name (``rate``, ``rnn``, ``gru``, ``lstm``) and keyword
         arguments; sizes and ``dt`` are taken from the task unless given.
