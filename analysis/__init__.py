@@ -1,7 +1,8 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
 slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
-dimensionality, robustness, and the task variance of networks trained on many tasks
-(:mod:`~neurodyn.analysis.multitask`).
+dimensionality, robustness, comparisons of two systems' geometry and dynamics
+(:mod:`~neurodyn.analysis.similarity`: CCA, Procrustes, DSA), and the task variance of
+networks trained on many tasks (:mod:`~neurodyn.analysis.multitask`).
 
 Every analyzer takes a :class:`neurodyn.dynamics.Dynamics` (or a model, which
 :func:`neurodyn.dynamics.dynamics` adapts), never a model class::
@@ -57,7 +58,20 @@ from .robustness import (
     silence_units,
     task_accuracy,
 )
-from .similarity import CCASimilarity, cca_similarity
+from .similarity import (
+    AlignmentOptions,
+    CCASimilarity,
+    DSAResult,
+    HavokDMD,
+    ProcrustesDistance,
+    VectorFieldProcrustes,
+    cca_similarity,
+    delay_embedding,
+    dsa,
+    havok_dmd,
+    procrustes_distance,
+    procrustes_vector_field_distance,
+)
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,
@@ -72,13 +86,16 @@ from .timescales import (
 
 __all__ = [
     "AdamOptions",
+    "AlignmentOptions",
     "Attractors",
     "Bifurcation",
     "Branch",
     "CCASimilarity",
     "Candidates",
+    "DSAResult",
     "Dimensionality",
     "FixedPoints",
+    "HavokDMD",
     "JacobianTimescales",
     "LimitCycle",
     "Linearization",
@@ -86,11 +103,13 @@ __all__ = [
     "Manifold",
     "NetworkTimescales",
     "PhasePlane",
+    "ProcrustesDistance",
     "ProjectedFlow",
     "PsychometricFit",
     "SlowManifolds",
     "SolverOptions",
     "TimescaleFit",
+    "VectorFieldProcrustes",
     "ablate_by_tau",
     "analyze_run",
     "as_trajectories",
@@ -103,8 +122,10 @@ __all__ = [
     "cluster_task_variance",
     "condition_inputs",
     "continue_fixed_points",
+    "delay_embedding",
     "dimensionality",
     "drive",
+    "dsa",
     "eigenmodes",
     "estimate_period",
     "find_fixed_points",
@@ -113,6 +134,7 @@ __all__ = [
     "fit_exponentials",
     "fit_psychometric",
     "fractional_task_variance",
+    "havok_dmd",
     "jacobian_timescales",
     "linearize",
     "load_fixed_points",
@@ -128,6 +150,8 @@ __all__ = [
     "plot_phase_portrait",
     "plot_projected_portrait",
     "plot_trajectories_3d",
+    "procrustes_distance",
+    "procrustes_vector_field_distance",
     "projected_flow",
     "psychometric",
     "run_inputs",

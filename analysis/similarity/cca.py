@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .projection import pca_basis
+from ..projection import pca_basis
+from .trajectories import read_states
 
 __all__ = ["CCASimilarity", "cca_similarity"]
 
@@ -47,18 +48,6 @@ class CCASimilarity:
     correlations: np.ndarray
     similarity: float
     n_components: int
-
-
-def _states(x, name: str) -> np.ndarray:
-    if hasattr(x, "dims") and "unit" in getattr(x, "dims", ()):
-        x = x.transpose(..., "unit").values
-    x = np.asarray(x, dtype=float)
-    if x.ndim < 2:
-        raise ValueError(f"{name} has shape {x.shape}; expected states (..., unit)")
-    x = x.reshape(-1, x.shape[-1])
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} holds non-finite values")
-    return x
 
 
 def cca_similarity(x, y, n_components: int = 10) -> CCASimilarity:
@@ -85,7 +74,7 @@ def cca_similarity(x, y, n_components: int = 10) -> CCASimilarity:
     >>> round(cca_similarity(x, x @ rng.normal(size=(6, 6)), 6).similarity, 12)
     1.0
     """
-    x, y = _states(x, "x"), _states(y, "y")
+    x, y = read_states(x, "x"), read_states(y, "y")
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x has {x.shape[0]} samples and y {y.shape[0]}; they must match")
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
