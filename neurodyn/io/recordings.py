@@ -287,7 +287,7 @@ def _activity_problems(ds: xr.Dataset, observed: np.ndarray) -> list[str]:
     if silent.any():
         labels = ds["neuron"].values[silent] if "neuron" in ds.coords else np.flatnonzero(silent)
         problems.append(
-            f"neuron(s) {list(labels[:8])}{' …' if silent.sum() > 8 else ''} are masked in "
+            f"neuron(s) {labels[:8].tolist()}{' …' if silent.sum() > 8 else ''} are masked in "
             "every trial and bin; drop them (ds.sel(neuron=...))"
         )
     return problems
