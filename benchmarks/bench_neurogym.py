@@ -13,7 +13,8 @@ Three ways to get 64 trials of perceptual decision making at the same ``dt``:
 Beside them, one training step on the adapted batch (forward, backward and Adam step
 of a ``--hidden``-unit rate RNN with the masked cross-entropy), to show that
 generating a batch does not dominate training. The methods take turns within each
-of ``--repeats`` repeats; medians are printed, with the ratios of one run.
+of ``--repeats`` repeats, in an order rotated from one repeat to the next; medians are
+printed, with the ratios of one run.
 
     python benchmarks/bench_neurogym.py
     python benchmarks/bench_neurogym.py --quick
@@ -102,8 +103,12 @@ def main() -> None:
         "train step": lambda k: step(),
     }
     times = {name: [] for name in methods}
+    names = list(methods)
     for k in range(args.repeats):
-        for name, fn in methods.items():
+        # Rotate the order, so that each method follows the training step (whose
+        # OpenMP threads may still spin on the cores) equally often.
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            fn = methods[name]
             ms = _timed(lambda fn=fn, k=k: fn(k))
             times[name].append(ms / (args.calls if name == "Dataset" else 1))
     med = {name: statistics.median(v) for name, v in times.items()}

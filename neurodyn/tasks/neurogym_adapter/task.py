@@ -116,7 +116,7 @@ class NeurogymTask(Task):
     environments do (see :mod:`neurodyn.tasks.neurogym_adapter.trials`).
     """
 
-    default_params = {f: v for f, v in asdict(AdapterOptions()).items()}
+    default_params = asdict(AdapterOptions())
 
     def __init__(self, env, *, source: Source, options: AdapterOptions):
         self._source = source
