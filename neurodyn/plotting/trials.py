@@ -99,18 +99,20 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
 
     labels = ds["trial"].values
     any_unscored = False
+    in_names = [str(x) for x in ds["input"].values]
+    out_names = [str(x) for x in ds["output"].values]
+    in_group, out_group = _groups(in_names), _groups(out_names)
     for col, pos in enumerate(trials):
         tr = ds.isel(trial=pos)
         n = int(tr["length"]) if "length" in tr.coords else ds.sizes["time"]
         tr = tr.isel(time=slice(0, n))
         t = tr["time"].values
         ax_in, ax_out = axes[0, col], axes[1, col]
-        for k, name in enumerate(tr["input"].values):
-            ax_in.plot(
-                t, tr["inputs"].isel(input=k), color=colors[k % len(colors)], label=str(name)
-            )
-        for k, name in enumerate(tr["output"].values):
-            c = colors[k % len(colors)]
+        for k in range(len(in_names)):
+            g = in_group[k]
+            ax_in.plot(t, tr["inputs"].isel(input=k), color=colors[g % len(colors)])
+        for k in range(len(out_names)):
+            c = colors[out_group[k] % len(colors)]
             target = tr["targets"].isel(output=k).values.astype(float)
             scored = tr["mask"].isel(output=k).values > 0 if "mask" in tr else np.ones(n, bool)
             if not scored.all():
@@ -118,7 +120,7 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
                 ax_out.plot(t, target, "--", color=c, alpha=_FADED)
             ax_out.plot(t, np.where(scored, target, np.nan), "--", color=c)
             if "outputs" in tr:
-                ax_out.plot(t, tr["outputs"].isel(output=k), "-", color=c, label=str(name))
+                ax_out.plot(t, tr["outputs"].isel(output=k), "-", color=c)
         for p in periods:
             onset = tr.coords.get(f"{p}_on")
             if onset is not None and np.isfinite(onset) and float(onset) > 0:
@@ -133,11 +135,8 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
     axes[1, 0].set_ylabel("output (a.u.)")
     # Legends sit right of the last column so they never hide a trace.
     outside = {"fontsize": "small", "loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
-    axes[0, -1].legend(title="input", **outside)
-    handles = [
-        Line2D([], [], color=colors[k % len(colors)], label=str(name))
-        for k, name in enumerate(ds["output"].values)
-    ]
+    axes[0, -1].legend(handles=_legend(in_names, in_group, colors), title="input", **outside)
+    handles = _legend(out_names, out_group, colors)
     if "outputs" in ds:
         handles.append(Line2D([], [], color="k", label="network"))
     handles.append(Line2D([], [], color="k", ls="--", label="target"))
@@ -145,3 +144,47 @@ def plot_trials(ds: xr.Dataset, trials: Sequence[int] = _DEFAULT_TRIALS, *, axes
         handles.append(Line2D([], [], color="k", ls="--", alpha=_FADED, label="target, unscored"))
     axes[1, -1].legend(handles=handles, title="output", **outside)
     return fig
+
+
+#: Legend entries that fit beside a figure 4.8 inches high.
+_MAX_LEGEND = 10
+
+
+def _stem(name: str, shared: frozenset = frozenset()) -> str:
+    """The group of a channel: ``"stimulus_12"`` -> ``"stimulus"`` (numbered within a
+    name), ``"rule_go"`` -> ``"rule"`` when ``"rule"`` is in ``shared`` (a prefix many
+    channels have); otherwise the name itself."""
+    head, sep, tail = name.rpartition("_")
+    return head if sep and (tail.isdigit() or head in shared) else name
+
+
+def _shared_prefixes(names: list[str]) -> frozenset:
+    """Prefixes (before the last ``_``) of three or more channels."""
+    heads = [n.rpartition("_")[0] for n in names if "_" in n]
+    return frozenset(h for h in set(heads) if heads.count(h) >= 3)
+
+
+def _groups(names: list[str]) -> list[int]:
+    """Colour index of each channel: its own, or, with more channels than a legend
+    holds, that of its group (``stimulus_0`` ... ``stimulus_31``; ``rule_go``,
+    ``rule_anti``, ...)."""
+    if len(names) <= _MAX_LEGEND:
+        return list(range(len(names)))
+    shared = _shared_prefixes(names)
+    stems = list(dict.fromkeys(_stem(n, shared) for n in names))
+    return [stems.index(_stem(n, shared)) for n in names]
+
+
+def _legend(names: list[str], group: list[int], colors) -> list:
+    """One entry per channel, or per group of numbered channels; at most _MAX_LEGEND."""
+    entries: dict[int, list[str]] = {}
+    for name, g in zip(names, group, strict=True):
+        entries.setdefault(g, []).append(name)
+    handles = []
+    for g, members in list(entries.items())[:_MAX_LEGEND]:
+        head = members[0].rpartition("_")[0] or members[0]
+        label = members[0] if len(members) == 1 else f"{head} ({len(members)})"
+        handles.append(Line2D([], [], color=colors[g % len(colors)], label=label))
+    if len(entries) > _MAX_LEGEND:
+        handles.append(Line2D([], [], color="none", label=f"... {len(entries) - _MAX_LEGEND} more"))
+    return handles

@@ -272,3 +272,27 @@ def test_figures_of_the_analyzers_resolve_from_both_packages():
         assert getattr(analysis, name).__module__.startswith("neurodyn.plotting.")
     with pytest.raises(AttributeError, match="no attribute 'plot_nothing'"):
         analysis.plot_nothing  # noqa: B018
+
+
+def test_plot_trials_groups_many_channels_into_a_legend_that_fits(tmp_path):
+    """53 inputs and 17 outputs (fixation, two rings of 16, 20 rules): numbered channels and
+    channels sharing a prefix share a colour and one legend entry, and the figure is laid out
+    without a warning (the suite turns warnings into errors)."""
+    n_in = ["fixation", *[f"stimulus_{i}" for i in range(32)],
+            *[f"rule_{r}" for r in "abcdefghijklmnopqrst"]]  # fmt: skip
+    n_out = ["fixation", *[f"choice_{i}" for i in range(16)]]
+    rng = np.random.default_rng(0)
+    ds = xr.Dataset(
+        {
+            "inputs": (("trial", "time", "input"), rng.normal(size=(2, 20, len(n_in)))),
+            "targets": (("trial", "time", "output"), rng.normal(size=(2, 20, len(n_out)))),
+            "outputs": (("trial", "time", "output"), rng.normal(size=(2, 20, len(n_out)))),
+        },
+        coords={"trial": [0, 1], "time": np.arange(20) * 10.0, "input": n_in, "output": n_out},
+    )
+    fig = plotting.plot_trials(ds)
+    fig.savefig(tmp_path / "many.png")
+    texts = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    assert texts[:3] == ["fixation", "stimulus (32)", "rule (20)"]
+    assert texts[3:5] == ["fixation", "choice (16)"]
+    plt.close(fig)
