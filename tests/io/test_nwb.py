@@ -114,6 +114,18 @@ def test_trial_columns_become_trial_variables(session):
     assert ds.attrs["session_description"] == "synthetic"
 
 
+def test_spikes_stamped_on_bin_starts_fall_in_their_bin(tmp_path):
+    # One spike per 1-ms step, stamped k / 1000 s: in binary some of these lie an ulp
+    # below the edge 1.0 + j * 0.001 that bins them, some an ulp above.
+    nwb = pynwb.NWBFile(session_description="grid", identifier="g", session_start_time=START)
+    nwb.add_trial(start_time=1.0, stop_time=1.5)
+    nwb.add_unit(spike_times=(1000 + np.arange(500)) / 1000)
+    with pynwb.NWBHDF5IO(str(tmp_path / "grid.nwb"), mode="w") as io:
+        io.write(nwb)
+    ds = read_nwb(tmp_path / "grid.nwb", dt=1.0)
+    np.testing.assert_array_equal(ds["activity"].values.ravel(), np.ones(500))
+
+
 def test_a_window_around_an_event(session):
     path, truth = session
     ds = read_nwb(path, dt=DT, align="go_time", window=(200.0, 100.0), units=[9, 7])
@@ -306,15 +318,19 @@ def test_a_spiking_simulation_round_trips_as_counts(tmp_path):
     sp = net.run(80.0, backend="numpy", n_samples=3)
     path = _write(sp, tmp_path / "spikes.nwb")
     assert _inspect(path)[1] == []
-    back = read_nwb(path, dt=4.0)
-    assert back.sizes["trial"] == 3 and back.sizes["time"] == 20
-    times = sp["spike_time"].values
-    for s in range(3):
-        for u in range(4):
-            own = times[(sp["spike_sample"].values == s) & (sp["spike_unit"].values == u)]
-            # Spikes lie on the 1-ms step grid; a spike at a bin's start belongs to it.
-            want = np.bincount((own // 4.0).astype(int), minlength=20)
-            np.testing.assert_array_equal(back["activity"].values[s, :, u], want)
+    for dt in (1.0, 4.0):
+        back = read_nwb(path, dt=dt)
+        n_bins = round(80.0 / dt)
+        assert back.sizes["trial"] == 3 and back.sizes["time"] == n_bins
+        times = sp["spike_time"].values
+        for s in range(3):
+            for u in range(4):
+                own = times[(sp["spike_sample"].values == s) & (sp["spike_unit"].values == u)]
+                # Spikes lie on the 1-ms step grid, on the bins' starts when dt = 1 ms: a
+                # spike stamped at a bin's start belongs to that bin, whatever the rounding
+                # of sample offset + spike time in seconds.
+                want = np.bincount(np.floor(own / dt).astype(int), minlength=n_bins)
+                np.testing.assert_array_equal(back["activity"].values[s, :, u], want)
     np.testing.assert_array_equal(back["activity"].values.sum(1), sp["counts"].values)
     assert list(back["population"].values) == ["n"] * 4
 
