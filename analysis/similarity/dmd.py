@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ... import threads as _threads
 from ..._validation import check_int
 from .hankel import embed, embedded_length
 from .trajectories import read_trajectories
@@ -112,7 +113,14 @@ def numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
     return int(np.count_nonzero(singular_values > tol))
 
 
-def havok_dmd(x, *, n_delays: int = 1, delay_interval: int = 1, rank: int | None = None):
+def havok_dmd(
+    x,
+    *,
+    n_delays: int = 1,
+    delay_interval: int = 1,
+    rank: int | None = None,
+    threads: int | None = None,
+) -> HavokDMD:
     r"""Fit the reduced-rank linear operator of delay-embedded trajectories.
 
     Parameters
@@ -129,6 +137,9 @@ def havok_dmd(x, *, n_delays: int = 1, delay_interval: int = 1, rank: int | None
         :math:`r`, the modes kept. Default: the Hankel matrix's numerical rank
         (:func:`numerical_rank`), so that directions the data never visit do not
         enter the fit as rounding noise.
+    threads : int, optional
+        Threads; default: :mod:`neurodyn.threads`' policy for the SVD of the Hankel
+        matrix, :math:`2 N (m n)^2`.
 
     Returns
     -------
@@ -157,14 +168,16 @@ def havok_dmd(x, *, n_delays: int = 1, delay_interval: int = 1, rank: int | None
             "use fewer delays or longer trials"
         )
     hankel = np.concatenate([embed(t, m, tau) for t in trajectories], axis=0)
-    u, s, vt = np.linalg.svd(hankel, full_matrices=False)
-    r = _choose_rank(rank, s, hankel.shape, n_pairs=hankel.shape[0] - len(lengths))
-    v = u[:, :r]
-    ends = np.cumsum(lengths)
-    last = np.zeros(len(v), dtype=bool)
-    last[ends - 1] = True  # the last state of a trial has no successor in it
-    now, ahead = v[~last], v[np.roll(~last, 1)]
-    a_t, *_ = np.linalg.lstsq(now, ahead, rcond=None)
+    work = 2.0 * hankel.shape[0] * hankel.shape[1] ** 2
+    with _threads.limit(threads, work=work, what="havok_dmd"):
+        u, s, vt = np.linalg.svd(hankel, full_matrices=False)
+        r = _choose_rank(rank, s, hankel.shape, n_pairs=hankel.shape[0] - len(lengths))
+        v = u[:, :r]
+        ends = np.cumsum(lengths)
+        last = np.zeros(len(v), dtype=bool)
+        last[ends - 1] = True  # the last state of a trial has no successor in it
+        now, ahead = v[~last], v[np.roll(~last, 1)]
+        a_t, *_ = np.linalg.lstsq(now, ahead, rcond=None)
     residual = float(np.linalg.norm(ahead - now @ a_t) / max(np.linalg.norm(ahead), 1e-300))
     return HavokDMD(
         operator=a_t.T,
