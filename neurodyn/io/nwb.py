@@ -610,54 +610,68 @@ def _write_counts(pynwb, nwb, ds: xr.Dataset) -> None:
     _add_inputs(pynwb, nwb, ds)
     mask = ds["mask"].values.astype(bool)
     valid = np.arange(ds.sizes["time"])[None, :] < ds["length"].values[:, None]
-    gaps = bool((valid[..., None] & ~mask).any())
     counts = np.where(mask, np.nan_to_num(ds["activity"].values), 0).astype(np.int64)
-    table = _units_table(pynwb, nwb, ds, "neuron", dt_s)
-    for n, label in enumerate(ds["neuron"].values):
-        row = {"spike_times": _binning.counts_to_spikes(counts[..., n], starts, dt_s)}
-        if gaps:
-            row["obs_intervals"] = _binning.runs(mask[..., n], starts, dt_s)
-        table.add_unit(**row, **_unit_row(ds, "neuron", n, label))
+    n = ds.sizes["neuron"]
+    spikes = [_binning.counts_to_spikes(counts[..., i], starts, dt_s) for i in range(n)]
+    obs = None
+    if (valid[..., None] & ~mask).any():
+        obs = [_binning.runs(mask[..., i], starts, dt_s) for i in range(n)]
+    nwb.units = _units_table(pynwb, ds, "neuron", dt_s, spikes, obs)
 
 
-def _units_table(pynwb, nwb, ds: xr.Dataset, dim: str, resolution: float):
-    """An empty Units table with a column for every per-``dim`` coordinate."""
-    nwb.units = pynwb.misc.Units(
-        name="units", description="spike times of the neurons", resolution=resolution
+def _ragged(name: str, description: str, rows: list[np.ndarray]) -> list:
+    """A ragged column as one array and its index (rows given one by one go through hdmf's
+    per-element conversion, minutes for a few million spikes)."""
+    from hdmf.common import VectorData, VectorIndex  # installed with pynwb (see _pynwb)
+
+    values = np.concatenate(rows) if rows else np.zeros(0)
+    data = VectorData(name=name, description=description, data=values)
+    ends = np.cumsum([len(r) for r in rows]).astype(np.uint64)
+    return [data, VectorIndex(name=f"{name}_index", data=ends, target=data)]
+
+
+def _units_table(pynwb, ds: xr.Dataset, dim: str, resolution: float, spikes, obs=None):
+    """The Units table: spike times, observation intervals and a column for every
+    per-``dim`` coordinate (labels that are not integers in ``neuron_label``)."""
+    from hdmf.common import VectorData  # installed with pynwb (see _pynwb)
+
+    labels = ds[dim].values
+    columns = _ragged("spike_times", "the spike times in seconds", spikes)
+    if obs is not None:
+        columns += _ragged("obs_intervals", "the observation intervals of each unit", obs)
+    named = {k: ds[k].values for k in _unit_columns(ds, dim)}
+    if labels.dtype.kind not in "iu":
+        named["neuron_label"] = labels.astype(str)
+    for k, v in named.items():
+        desc = f"the unit's {k!r} in neurodyn"
+        columns.append(VectorData(name=k, description=desc, data=_column_values(v)))
+    ids = labels.astype(np.int64) if labels.dtype.kind in "iu" else np.arange(len(labels))
+    return pynwb.misc.Units(
+        name="units",
+        id=ids,
+        columns=columns,
+        description="spike times of the neurons",
+        resolution=resolution,
     )
-    if ds[dim].dtype.kind not in "iu":
-        nwb.units.add_column(name="neuron_label", description="the neuron's label in neurodyn")
-    for k in _unit_columns(ds, dim):
-        nwb.units.add_column(name=k, description=f"the neuron's {k!r} in neurodyn")
-    return nwb.units
+
+
+def _column_values(values: np.ndarray):
+    return values.astype(str).tolist() if values.dtype.kind in "UO" else values
 
 
 def _unit_columns(ds: xr.Dataset, dim: str) -> list[str]:
     return [k for k, c in ds.coords.items() if c.dims == (dim,) and k != dim]
 
 
-def _unit_row(ds: xr.Dataset, dim: str, n: int, label) -> dict:
-    row = {k: ds[k].values[n].item() for k in _unit_columns(ds, dim)}
-    if ds[dim].dtype.kind in "iu":
-        row["id"] = int(label)
-    else:
-        row["neuron_label"] = str(label)
-    return row
-
-
 def _write_spikes(pynwb, nwb, ds: xr.Dataset) -> None:
     dt_s = float(ds.attrs["dt"]) * _MS
     duration_s = float(ds.attrs["duration"]) * _MS
-    n = ds.sizes["sample"]
-    starts = np.arange(n) * duration_s
+    starts = np.arange(ds.sizes["sample"]) * duration_s
     _add_trials(nwb, ds, "sample", starts, starts + duration_s)
-    sample = ds["spike_sample"].values
-    times = starts[sample] + ds["spike_time"].values * _MS
+    times = starts[ds["spike_sample"].values] + ds["spike_time"].values * _MS
     unit = ds["spike_unit"].values
-    table = _units_table(pynwb, nwb, ds, "unit", dt_s)
-    for u, label in enumerate(ds["unit"].values):
-        spikes = np.sort(times[unit == u])
-        table.add_unit(spike_times=spikes, **_unit_row(ds, "unit", u, label))
+    spikes = [np.sort(times[unit == u]) for u in range(ds.sizes["unit"])]
+    nwb.units = _units_table(pynwb, ds, "unit", dt_s, spikes)
 
 
 _WRITERS = {
