@@ -41,6 +41,8 @@ from ..._validation import check_int
 
 __all__ = ["PAIRWISE", "cluster", "state_scale"]
 
+EPS = np.finfo(np.float64).eps
+
 #: Groups of at most this many candidates try the pairwise step first (module
 #: docstring): its n² distances cost less than the scan's NumPy calls per cluster up
 #: to a few hundred candidates (0.06 ms against 0.35 ms for 128 flip-flop roots in 27
@@ -133,8 +135,9 @@ def cluster(x, q, tol: float, groups=None, *, max_scan: int = 32):
     q = np.ascontiguousarray(q, dtype=float)
     n = len(x)
     tol2 = float(tol) ** 2
-    groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
-    if n == 0 or groups.min() == groups.max():
+    if groups is not None:
+        groups = np.asarray(groups)
+    if groups is None or n == 0 or groups.min() == groups.max():
         # One group (the common case: one input for all candidates): no gathering.
         order, labels, reps = _scan_sorted(x, q, tol2, max_scan)
         if n == 0 or labels.min() >= 0:
@@ -189,14 +192,14 @@ def _first_neighbours(xs, tol2: float):
     d2 *= -2.0
     d2 += sq
     d2 += sq[:, None]
-    margin = 8.0 * (xs.shape[1] + 2) * np.finfo(float).eps * float(sq.max())
+    margin = 8.0 * (xs.shape[1] + 2) * EPS * float(sq.max())
     near = d2 <= tol2 - margin
     # Equal counts: no pair within the margin. Then each state is near itself too
     # (its computed d2 lies within half the margin of 0), so f(j) <= j.
     if np.count_nonzero(near) != np.count_nonzero(d2 <= tol2 + margin):
         return None
     first = np.argmax(near, axis=1)
-    return first if np.array_equal(first[first], first) else None
+    return first if (first[first] == first).all() else None
 
 
 def _finish_with_tree(x, members, order, labels, reps, tol):

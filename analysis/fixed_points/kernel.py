@@ -266,13 +266,13 @@ def _inverses(A):
     """The inverse of each A[k] (K, d, d), and whether it exists (not singular, finite)."""
     try:
         inv = np.linalg.inv(A)
-        ok = np.ones(len(A), dtype=bool)
     except np.linalg.LinAlgError:  # one singular matrix fails the batch: one at a time
         inv, ok = np.zeros_like(A), np.zeros(len(A), dtype=bool)
         for k in range(len(A)):
             with contextlib.suppress(np.linalg.LinAlgError):
                 inv[k], ok[k] = np.linalg.inv(A[k]), True
-    return inv, ok & np.all(np.isfinite(inv), axis=(1, 2))
+        return inv, ok & np.isfinite(inv).all(axis=(1, 2))
+    return inv, np.isfinite(inv).all(axis=(1, 2))
 
 
 def root_radii(dyn, spec, X, C):
@@ -318,13 +318,17 @@ def radii_from_jacobians(r, A, lip: float):
         magnitude = np.abs(inv)
         norm_1 = magnitude.sum(axis=1).max(axis=1)  # ‖A⁻¹‖₁, max column sum
         norm_inf = magnitude.sum(axis=2).max(axis=1)  # ‖A⁻¹‖∞, max row sum
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(ok, 2.0 / (3.0 * np.sqrt(norm_1 * norm_inf) * lip), 0.0)
+        beta = np.sqrt(norm_1 * norm_inf)  # > 0 where A⁻¹ exists
+        if ok.all():  # the usual case: no division by zero, nothing to mask
+            rho = 2.0 / (3.0 * beta * lip)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rho = np.where(ok, 2.0 / (3.0 * beta * lip), 0.0)
         radii[:, 0], radii[:, 1] = rho, 3.0 * rho
         frobenius = np.sqrt(np.einsum("kij,kij->k", A, A))
         residual = np.sqrt(np.einsum("ki,ki->k", r, r))
         bound = np.where(ok, residual + frobenius * rho + 0.5 * lip * rho * rho, 0.0)
-    if K:
-        gate[0] = np.max(0.5 * bound * bound)
-        gate[1] = np.max(radii[:, 1])
+    if K:  # q ≤ ½ (largest bound)², and the largest ball of uniqueness
+        largest = np.max(bound)
+        gate[:] = 0.5 * largest * largest, np.max(radii[:, 1])
     return radii, gate

@@ -139,7 +139,7 @@ class _Plan:
     ``snap_tol`` is the de-duplication radius where candidates share the sample's
     roots (0: every candidate finds its own), ``tol`` the de-duplication radius,
     ``group`` the input group of each candidate (numbered from 0; its candidates share
-    one input).
+    one input), ``n_groups`` how many there are.
     """
 
     method: str
@@ -150,6 +150,7 @@ class _Plan:
     tol: float
     scale: float
     group: np.ndarray
+    n_groups: int
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ class _Chunks:
         if plan.backend == "cpp":
             # One prepared input per input group: the kernel reads row group[k] for
             # candidate k. member[g] is some candidate of group g.
-            member = np.zeros(int(group.max()) + 1, dtype=np.int64)
+            member = np.zeros(plan.n_groups, dtype=np.int64)
             member[group] = np.arange(n)
             self.prepared = np.ascontiguousarray(dyn._prepare(NUMPY, C[member]))
         elif plan.backend == "numpy":
@@ -292,7 +293,8 @@ def _run_newton(dyn, plan: _Plan, X, C, progress, threads) -> _Solved:
             solve(0, first, KnownRoots.none(dyn.n_state))
             if two_pass:
                 roots = np.flatnonzero(solve.status[:first] == ROOT)
-                labels, own = cluster(x[roots], solve.q[roots], plan.snap_tol, group[roots])
+                groups = group[roots] if plan.n_groups > 1 else None  # None: one group
+                labels, own = cluster(x[roots], solve.q[roots], plan.snap_tol, groups)
                 reps = roots[own]
                 radii, gate, r, A = _root_radii(dyn, x[reps], C[reps])
                 known = KnownRoots(x[reps], solve.q[reps], group[reps], plan.snap_tol, radii, gate)
@@ -511,9 +513,10 @@ def _plan(
         # Batched backends hold a few chunk × d × d arrays: keep them near 256 MB.
         chunk_size = 4096 if backend == "cpp" else int(np.clip(2**28 // (32 * d * d), 64, 1 << 16))
     if np.all(U[0] == U):  # one input for all: skip the row sort of np.unique
-        group = np.zeros(n, dtype=np.int64)
+        group, n_groups = np.zeros(n, dtype=np.int64), 1
     else:
         group = np.unique(U, axis=0, return_inverse=True)[1].ravel()
+        n_groups = int(group.max()) + 1
     return _Plan(
         method=method,
         backend=backend,
@@ -523,6 +526,7 @@ def _plan(
         tol=unique_tol * scale,
         scale=scale,
         group=group,
+        n_groups=n_groups,
     )
 
 

@@ -147,15 +147,15 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
             SWEEPS,
             n,
         )
-    if np.any(info != 0):
+    if info.any():
         bad = info != 0
         if np.any(info[bad] < 0):
             raise np.linalg.LinAlgError("Array must not contain infs or NaNs")
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(bad))} of {k} matrices"
         )
-    bad = np.flatnonzero(singular)
-    if len(bad):
+    if singular.any():
+        bad = np.flatnonzero(singular)
         # The pseudo-inverse of the sorted vectors is R⁻¹ with its rows sorted alike.
         Rinv = np.linalg.pinv(right[bad])
         left[bad] = np.conj(np.swapaxes(Rinv, 1, 2))

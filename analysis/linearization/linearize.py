@@ -171,11 +171,11 @@ def classify(growth_rate, marginal_tol: float):
     g = np.asarray(growth_rate)
     n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)
     n_marginal = np.sum(np.abs(g) <= marginal_tol, axis=-1).astype(np.int32)
-    # Each state's label by its index in the table: 0 stable, 1 marginal, 1 + u unstable_u.
-    top = int(n_unstable.max()) if n_unstable.size else 0
-    names = np.array(["stable", "marginal", *(f"unstable_{u}" for u in range(1, top + 1))])
-    index = np.where(n_unstable > 0, n_unstable + 1, n_marginal > 0)
-    return n_unstable, n_marginal, names[index.ravel()].reshape(index.shape)
+    labels = [
+        f"unstable_{u}" if u else ("marginal" if m else "stable")
+        for u, m in zip(n_unstable.ravel().tolist(), n_marginal.ravel().tolist(), strict=True)
+    ]
+    return n_unstable, n_marginal, np.array(labels, dtype=str).reshape(n_unstable.shape)
 
 
 def linearize(
