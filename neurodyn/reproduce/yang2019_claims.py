@@ -32,6 +32,10 @@ PAPER = {
     "activation": {"value": "relu", "source": "train.py get_default_hp, activation"},
     "batch_size": {"value": 64, "source": "train.py get_default_hp, batch_size_train"},
     "learning_rate": {"value": 1e-3, "source": "train.py get_default_hp, learning_rate"},
+    "cost_mask": {
+        "value": "fixation output x2, after the go cue x5, first 100 ms ignored",
+        "source": "task.py, the cost mask c_mask",
+    },
     "active_threshold": {
         "value": 1e-3,
         "source": "analysis/clustering.py: summed task variance above 1e-3",
