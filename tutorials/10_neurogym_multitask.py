@@ -52,7 +52,7 @@ from neurodyn.train import fit
 
 FAST = os.environ.get("NEURODYN_TUTORIAL_FAST") == "1"
 N_HIDDEN = 32 if FAST else 128
-N_STEPS = 40 if FAST else 1500
+N_STEPS = 40 if FAST else 1000
 N_EVAL = 16 if FAST else 64
 
 # %% [markdown]
@@ -97,7 +97,7 @@ print(task.n_inputs, "inputs (fixation, two rings of 16, 20 rules);", task.n_out
 
 net = RateRNN(task.n_inputs, N_HIDDEN, task.n_outputs, dt=20.0, tau=100.0,
               nonlinearity="relu", noise_rec=0.05, seed=0)  # fmt: skip
-result = fit(net, task, n_steps=N_STEPS, batch_size=64, lr=1e-3, val_every=max(N_STEPS // 5, 1),
+result = fit(net, task, n_steps=N_STEPS, batch_size=64, lr=1e-2, val_every=max(N_STEPS // 5, 1),
              n_validation=128, seed=0, progress=False)  # fmt: skip
 net.eval()
 print(f"{result.steps} steps; validation accuracy {result.history[-1]['val_accuracy']:.2f}")
