@@ -99,7 +99,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from dataclasses import replace
 
 import numpy as np
 
@@ -155,8 +154,9 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int):
     X : float64 C-contiguous array (n, d)
     opts : SolverOptions
     known : KnownRoots
-        Roots where candidates may stop (step 0).
-    bounds : (lower, upper) of arrays (d,), or None
+        Roots where candidates may stop (step 0), its arrays float64 (``group`` int64)
+        and C-contiguous, as the kernel reads them (it raises ValueError otherwise).
+    bounds : (lower, upper) of float64 arrays (d,), or None
         The reachable state set.
     threads : int
         OpenMP threads.
@@ -169,16 +169,6 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int):
     n = len(X)
     q = np.empty(n)
     n_iter, status, root = (np.empty(n, dtype=np.int64) for _ in range(3))
-    known = replace(
-        known,
-        x=_f64(known.x),
-        q=_f64(known.q),
-        group=_int64(known.group),
-        radii=_f64(known.radii),
-        gate=_f64(known.gate),
-    )
-    if bounds is not None:
-        bounds = (_f64(bounds[0]), _f64(bounds[1]))
     out = (q, n_iter, status, root)
     _module().newton_solve(
         _spec64(spec), _f64(C), _int64(group), X, opts, known, bounds, *out, int(threads)

@@ -107,6 +107,9 @@ class KnownRoots:
         bound is known (see :func:`neurodyn.analysis.fixed_points.kernel.root_radii`).
     gate : ndarray (2,)
         (q_max, 3ρ_max): no candidate with a larger q lies in a ball of convergence.
+
+    The arrays are float64 (``group`` int64) and C-contiguous, as the compiled kernel
+    reads them without a copy (it raises ValueError otherwise).
     """
 
     x: np.ndarray

@@ -212,7 +212,10 @@ class _Chunks:
         self.q = np.empty(n)
         self.n_iter, self.status = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         self.root = np.full(n, -1, dtype=np.int64)
-        self.bounds = dyn.state_bounds()
+        bounds = dyn.state_bounds()
+        if bounds is not None:  # float64, C-contiguous: as the compiled kernel reads them
+            bounds = tuple(np.ascontiguousarray(b, dtype=np.float64) for b in bounds)
+        self.bounds = bounds
         self.prepared = None  # the torch backend prepares each chunk on its device
         if plan.backend == "cpp":
             # One prepared input per input group: the kernel reads row group[k] for

@@ -250,6 +250,27 @@ def test_compiled_backend_needs_a_kernel():
     assert find_fixed_points(dyn, None, np.ones((2, 2)), progress=False).info["backend"] == "numpy"
 
 
+def test_the_kernel_refuses_known_roots_in_another_layout():
+    """The kernel reads the known roots without a copy: float64 and C-contiguous, or a
+    ValueError naming the array (never a silent misreading)."""
+    from neurodyn.analysis.fixed_points.options import KnownRoots
+
+    dyn = random_rate("tanh", "map", d=4)
+    x = seeds(dyn, 3, scale=1.0)
+    C = np.ascontiguousarray(dyn._prepare(NUMPY, np.zeros((1, 2))))
+    args = (dyn.kernel_spec(), C, np.zeros(3, dtype=np.int64))
+    radii, gate = np.zeros((2, 2)), np.zeros(2)
+    good = KnownRoots(x[:2].copy(), np.zeros(2), np.zeros(2, dtype=np.int64), 0.1, radii, gate)
+    kernels.solve(*args, x.copy(), SolverOptions(), good, None, 1)
+    for bad in (
+        replace(good, x=good.x.astype(np.float32)),
+        replace(good, x=np.asfortranarray(good.x)),  # the same values, column-major
+        replace(good, group=good.group.astype(np.int32)),
+    ):
+        with pytest.raises(ValueError, match="known"):
+            kernels.solve(*args, x.copy(), SolverOptions(), bad, None, 1)
+
+
 def test_models_are_accepted_directly():
     from neurodyn.rnn_models import RateRNN
 
