@@ -1,4 +1,4 @@
-"""Model families: constrained rate RNNs, timescale RNNs and PyTorch's RNN, GRU, LSTM.
+"""Model families: rate, low-rank and timescale RNNs, and PyTorch's RNN, GRU, LSTM.
 
 Every model is a :class:`torch.nn.Module` following :class:`Model`: inputs
 (trial, time, input) → :class:`ModelOutput` ``(outputs, rates, states)``.
@@ -10,6 +10,7 @@ import inspect
 from .._validation import check_choice
 from .base import Model, ModelOutput
 from .irnn import IRNN
+from .low_rank import LowRankRNN
 from .rate import NONLINEARITIES, RateRNN
 from .rnns_of_rnns import RNNofRNNs, SparseComboNet, SVDComboNet
 from .timescale import TIMESCALE_NONLINEARITIES, TimescaleRNN
@@ -21,6 +22,7 @@ __all__ = [
     "MODELS",
     "NONLINEARITIES",
     "TIMESCALE_NONLINEARITIES",
+    "LowRankRNN",
     "Model",
     "ModelOutput",
     "RNNofRNNs",
@@ -45,6 +47,7 @@ MODELS = {
     "sparse_combo": SparseComboNet,
     "svd_combo": SVDComboNet,
     "irnn": IRNN,
+    "low_rank": LowRankRNN,
     "wave": wave_rnn_from_hidden,
 }
 
@@ -60,6 +63,7 @@ _TARGETS = {
     "sparse_combo": (SparseComboNet, RNNofRNNs),
     "svd_combo": (SVDComboNet, RNNofRNNs),
     "irnn": (IRNN,),
+    "low_rank": (LowRankRNN,),
     "wave": (wave_rnn_from_hidden, WaveRNN),
 }
 #: Arguments build_model fills itself (sizes, the cell type, the recurrent part).

@@ -9,6 +9,7 @@ same code runs on NumPy and on torch.
 from .contracting import ContractingDynamics
 from .factory import dynamics
 from .function import FunctionDynamics
+from .low_rank import LowRankDynamics
 from .protocol import Dynamics, KernelSpec
 from .rate import RateDynamics
 from .timescale import TimescaleDynamics
@@ -21,6 +22,7 @@ __all__ = [
     "Dynamics",
     "FunctionDynamics",
     "KernelSpec",
+    "LowRankDynamics",
     "RateDynamics",
     "ReLUMapDynamics",
     "TimescaleDynamics",
