@@ -14,6 +14,8 @@ from .._validation import check_choice, check_int, check_positive
 from ..devices import resolve_device
 from ..progress import check_progress
 from .losses import LOSSES
+from .objectives import OBJECTIVES
+from .recorded import OBSERVED
 
 __all__ = ["EPOCH", "LR_SCHEDULES", "OPTIMIZERS", "FitConfig", "check_fit_config"]
 
@@ -55,6 +57,8 @@ class FitConfig:
     momentum: float = 0.0
     clip_grad: float | None = 1.0
     loss: str | None = None
+    objective: str | None = None
+    observed: Any = None
     l2_rate: float = 0.0
     l2_weight: float = 0.0
     val_every: int | str = 50
@@ -107,6 +111,10 @@ class FitConfig:
             check_positive("target_loss", self.target_loss, allow_zero=True)
         if self.loss is not None:
             check_choice("loss", self.loss, LOSSES)
+        if self.objective is not None:
+            check_choice("objective", self.objective, OBJECTIVES)
+        if isinstance(self.observed, str):
+            check_choice("observed", self.observed, OBSERVED)
 
     def as_dict(self) -> dict:
         """Every setting by name (values as given, not copied)."""

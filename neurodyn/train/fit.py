@@ -44,6 +44,8 @@ def fit(
     momentum: float = 0.0,
     clip_grad: float | None = 1.0,
     loss: str | None = None,
+    objective: str | None = None,
+    observed=None,
     l2_rate: float = 0.0,
     l2_weight: float = 0.0,
     val_every: int | str = 50,
@@ -58,7 +60,7 @@ def fit(
     threads: int | None = None,
     progress: bool = True,
 ) -> FitResult:
-    r"""Train ``model`` with Adam on a task, a curriculum or a user's Dataset.
+    r"""Train ``model`` with Adam on a task, a curriculum, a user's Dataset or a recording.
 
     The loss at each step is
 
@@ -75,7 +77,12 @@ def fit(
         A task (fresh trials every step), a :class:`Curriculum` of stages, or a
         Dataset with ``inputs`` (trial, time, input), ``targets`` (trial, time,
         output), optional ``mask`` and ``attrs["dt"]``. Targets may be NaN where the
-        mask is 0 (gaps in recorded data); such entries never reach the loss.
+        mask is 0 (gaps in recorded data); such entries never reach the loss. Or a
+        recording (:mod:`neurodyn.io.recordings`, recognised by its ``activity``
+        variable; checked by :func:`~neurodyn.io.check_recording`): the model is
+        fitted to the activity with ``objective`` through ``observed``
+        (:mod:`neurodyn.train.recorded`), with the same splits, validation, early
+        stopping, checkpoints and resume.
     validation : xarray.Dataset, optional
         A held-out Dataset (same variables as ``data``) to validate on, instead of
         holding out ``val_fraction`` of a training Dataset.
@@ -109,6 +116,17 @@ def fit(
         also scores validation trials (``val_accuracy``: the arg-max output is the
         target class at every counted step). A classifier read out at the last step
         is a Dataset whose mask counts only that step.
+    objective : {"poisson", "mse"}, optional
+        Recordings only: the Poisson negative log-likelihood of spike counts per bin
+        (:func:`~neurodyn.train.objectives.poisson_nll`, :math:`\log k!` included) or
+        the MSE of rates. Default: ``"poisson"`` for ``kind="counts"``, else ``"mse"``.
+    observed : {"units", "readout"} or array of int, optional
+        Recordings only: how the recorded neurons relate to the model. ``"units"``
+        (default): neuron :math:`i` is unit :math:`i` (an array: unit ``observed[i]``),
+        its rate :math:`\phi(x)` compared with the activity (spikes per ms for
+        ``"poisson"``: :math:`\lambda = \phi(x)\Delta t`). ``"readout"``: the model's
+        outputs (``n_output`` = number of neurons), linear for ``"mse"``,
+        :math:`\lambda = e^{y}\Delta t` counts per bin for ``"poisson"``.
     l2_rate, l2_weight : float
         Penalties :math:`\lambda_r` on mean squared rates and :math:`\lambda_w` on
         mean squared weights.
@@ -118,7 +136,7 @@ def fit(
     n_validation : int
         Validation trials drawn per task stage (fixed for the whole run).
     val_fraction : float
-        Fraction of a Dataset's trials held out for validation.
+        Fraction of a Dataset's (or a recording's) trials held out for validation.
     checkpoint : path, optional
         Checkpoint file, written atomically every ``checkpoint_every`` steps, at the
         end, when the run is interrupted (Ctrl-C) and when it diverges.

@@ -16,6 +16,7 @@ from .checkpoint import LastGood, load_checkpoint, save_checkpoint
 from .config import FitConfig
 from .data import DatasetSource, TaskSource
 from .losses import check_targets, get_loss
+from .objectives import get_objective
 from .plan import FitPlan
 from .result import DIVERGED_LOSS, FitResult, TrainingDiverged
 from .schedules import learning_rate, make_optimizer
@@ -80,8 +81,17 @@ class TrainingRun:
         else:
             src = TaskSource(st.task, seed=self.seed, n_validation=cfg.n_validation, stage=i)
         self.groups = getattr(st.task, "output_groups", None)
-        self.loss_name = st.loss or cfg.loss or src.loss
-        self.loss_fn = get_loss(self.loss_name, self.groups)
+        obs = self.plan.observation
+        if obs is None:
+            self.loss_name = st.loss or cfg.loss or src.loss
+            self.loss_fn = get_loss(self.loss_name, self.groups)
+            self.predict = _outputs
+        else:
+            self.loss_name, self.loss_fn, self.predict = (
+                obs.objective,
+                get_objective(obs.objective),
+                obs.predict,
+            )
         val = src.validation_batch()
         self._check_targets(val, f"the validation targets of stage {i} ({st.name})")
         self.val_tensors = self._tensors(val)
@@ -148,7 +158,7 @@ class TrainingRun:
         self._check_targets(batch, f"the training targets of step {self.step}")
         inputs, targets, mask = self._tensors(batch)
         out = model(inputs, generator=torch_generator(self.seed, "noise", self.step))
-        objective = self.loss_fn(out.outputs, targets, mask)
+        objective = self.loss_fn(self.predict(out), targets, mask)
         if a.l2_rate or a.l2_weight:
             reg = model.regularization(out.rates)
             objective = objective + a.l2_rate * reg["rate"] + a.l2_weight * reg["weight"]
@@ -234,7 +244,9 @@ class TrainingRun:
         step, r = self.step, self.result
         stop = False
         if step % self.plan.val_every == 0 or step == self.plan.n_steps:
-            metrics = validate(self.model, self.src, self.loss_fn, self.seed, self.val_tensors)
+            metrics = validate(
+                self.model, self.src, self.loss_fn, self.seed, self.val_tensors, self.predict
+            )
             total, n = self.running
             rec = {"step": step, "stage": r.stage, "train_loss": total / n, **metrics}
             if self.cfg.lr_schedule != "constant":
@@ -274,14 +286,23 @@ class TrainingRun:
         return False
 
 
+def _outputs(out):
+    """What a task's loss compares with its targets: the model's outputs."""
+    return out.outputs
+
+
 @torch.no_grad()
-def validate(model, src, loss_fn, seed, tensors) -> dict[str, float]:
-    """The validation loss and the mean of every per-trial score of the source's task."""
+def validate(model, src, loss_fn, seed, tensors, predict=_outputs) -> dict[str, float]:
+    """The validation loss and the mean of every per-trial score of the source's task.
+
+    ``predict`` maps the forward pass to what ``loss_fn`` compares with the targets
+    (the outputs for a task; see :class:`~neurodyn.train.recorded.Observation`).
+    """
     model.eval()
     batch = src.validation_batch()
     inputs, targets, mask = tensors
     out = model(inputs, generator=torch_generator(seed, "eval"))
-    metrics = {"val_loss": float(loss_fn(out.outputs, targets, mask))}
+    metrics = {"val_loss": float(loss_fn(predict(out), targets, mask))}
     # Every per-trial boolean or real-valued score becomes a mean validation metric
     # (``correct`` is reported as ``val_accuracy``); integer codes such as choices are not.
     for key, values in src.evaluate(out.outputs.cpu().numpy(), batch).items():

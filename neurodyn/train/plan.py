@@ -15,6 +15,7 @@ from ..seeding import resolve_seed
 from .config import EPOCH, FitConfig
 from .curriculum import Criterion, Curriculum, Stage
 from .data import split_sizes, steps_per_epoch, validate_dataset
+from .recorded import Observation, is_recording, recorded_data
 from .resources import estimate_training_memory
 
 __all__ = ["FitPlan", "plan_fit"]
@@ -41,6 +42,9 @@ class FitPlan:
         Optimisation steps in total (``epochs`` × steps per epoch when training in epochs).
     val_every : int
         Steps between validations.
+    observation : Observation or None
+        For a recording, how its neurons are read from the model (the stage's Dataset
+        is then the recording as inputs/targets/mask); None otherwise.
     """
 
     stages: list
@@ -50,6 +54,7 @@ class FitPlan:
     device: torch.device
     n_steps: int
     val_every: int
+    observation: Observation | None = None
 
 
 def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
@@ -62,7 +67,19 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
         memory than the device has.
     """
     model.check_weights()
-    stages, curriculum = _stages(model, data, cfg.target_loss)
+    observation = None
+    if is_recording(data):
+        data, validation, observation = recorded_data(
+            model, data, validation, objective=cfg.objective, observed=cfg.observed, loss=cfg.loss
+        )
+    elif cfg.objective is not None or cfg.observed is not None:
+        what = "objective" if cfg.objective is not None else "observed"
+        raise ValueError(
+            f"{what} is for fitting a recording (a Dataset with 'activity'); tasks and "
+            "inputs/targets Datasets are trained with loss="
+        )
+    n_output = None if observation is not None else model.n_output
+    stages, curriculum = _stages(model, data, cfg.target_loss, n_output)
     if curriculum is not None and (cfg.epochs is not None or validation is not None):
         what = "epochs" if cfg.epochs is not None else "validation"
         raise ValueError(
@@ -70,7 +87,7 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
             "step (use n_steps and n_validation)"
         )
     if validation is not None:
-        _check_dataset(model, validation, "validation")
+        _check_dataset(model, validation, "validation", n_output)
     n_steps, val_every = cfg.n_steps, cfg.val_every
     if cfg.epochs is not None:
         per_epoch = steps_per_epoch(_train_trials(stages[0].task, validation, cfg), cfg.batch_size)
@@ -84,6 +101,7 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
         device=resolve_device(cfg.device),
         n_steps=n_steps,
         val_every=val_every,
+        observation=observation,
     )
     _check_memory(model, plan, cfg)
     return plan
@@ -102,18 +120,18 @@ def _as_curriculum(data, target_loss) -> Curriculum | None:
     return None
 
 
-def _check_dataset(model, ds, what: str) -> None:
-    validate_dataset(ds, n_input=model.n_input, n_output=model.n_output)
+def _check_dataset(model, ds, what: str, n_output: int | None) -> None:
+    validate_dataset(ds, n_input=model.n_input, n_output=n_output)
     if not math.isclose(float(ds.attrs["dt"]), model.dt):
         raise ValueError(
             f"{what} dataset dt={ds.attrs['dt']} ms differs from the model's dt={model.dt} ms"
         )
 
 
-def _stages(model, data, target_loss) -> tuple[list[Stage], Curriculum | None]:
+def _stages(model, data, target_loss, n_output) -> tuple[list[Stage], Curriculum | None]:
     curriculum = _as_curriculum(data, target_loss)
     if curriculum is None:
-        _check_dataset(model, data, "training")
+        _check_dataset(model, data, "training", n_output)
         crit = None if target_loss is None else Criterion("val_loss", "<=", target_loss)
         return [Stage(data, crit, name="data")], None
     for i, st in enumerate(curriculum.stages):

@@ -1,0 +1,284 @@
+r"""How well a fitted network explains recorded activity, on held-out trials.
+
+The definitions follow the Neural Latents Benchmark (NLB; Pei et al. 2021) and the
+Computation-through-Dynamics Benchmark (CtDB; Versteeg et al.):
+
+- :func:`rate_r2`: :math:`R^2` of predicted against true rates, variance-weighted
+  over neurons, :math:`1 - \sum (\hat r - r)^2 / \sum (r - \bar r_n)^2` with
+  :math:`\bar r_n` each neuron's mean (scikit-learn's ``multioutput="variance_weighted"``);
+- :func:`bits_per_spike`: the log-likelihood gain of predicted expected counts
+  :math:`\lambda` over a per-neuron mean rate :math:`\bar k_n`, in bits per spike,
+
+  .. math:: \text{bps} = \frac{\log p(k\mid\lambda) - \log p(k\mid\bar k)}{\ln 2\,\sum k},
+
+  summed over the entries (the :math:`\log k!` terms cancel);
+- :func:`co_bps` (co-smoothing): held-in neurons drive the model (it was fitted to
+  them); held-out neurons are predicted by a Poisson readout
+  :math:`\lambda = e^{W r + b}` of the model's rates, fitted on training trials
+  (:func:`fit_poisson_readout`), and scored by :func:`bits_per_spike` on test trials;
+- :func:`state_r2`: how well a linear map (least squares with an intercept, fitted
+  on training trials) from the model's states predicts known latent states, as
+  :func:`rate_r2` on test trials.
+
+Every function takes a mask (1 observed, 0 not; default all observed) and counts
+only observed entries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .._validation import check_positive, to_numpy
+from ..io.recordings import check_recording
+
+__all__ = ["bits_per_spike", "co_bps", "fit_poisson_readout", "rate_r2", "state_r2"]
+
+#: Newton iterations of :func:`fit_poisson_readout` stop once no coefficient moves by
+#: more than this: far below the statistical error of any readout fitted to counts.
+READOUT_TOL = 1e-10
+#: At most this many Newton iterations (a strictly convex problem converges in tens).
+READOUT_MAX_ITER = 100
+
+
+def _mask(mask, shape) -> np.ndarray:
+    if mask is None:
+        return np.ones(shape, dtype=bool)
+    m = np.asarray(to_numpy(mask))
+    if m.shape != shape:
+        raise ValueError(f"mask has shape {m.shape}; expected {shape}")
+    return m > 0
+
+
+def _pair(name_a, a, name_b, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(to_numpy(a), dtype=float), np.asarray(to_numpy(b), dtype=float)
+    if a.shape != b.shape or a.ndim < 2:
+        raise ValueError(
+            f"{name_a} has shape {a.shape} and {name_b} {b.shape}; expected equal shapes "
+            "(..., neuron)"
+        )
+    return a, b
+
+
+def rate_r2(predicted, true, mask=None) -> float:
+    r"""Variance-weighted :math:`R^2` of ``predicted`` against ``true`` rates.
+
+    .. math:: R^2 = 1 - \frac{\sum_{i,n} m (\hat r_{in} - r_{in})^2}
+                           {\sum_{i,n} m (r_{in} - \bar r_n)^2}
+
+    over the entries :math:`i` (trials and times) and neurons :math:`n`;
+    :math:`\bar r_n` is neuron :math:`n`'s mean over its observed entries.
+
+    Parameters
+    ----------
+    predicted, true : array, shape (..., neuron)
+    mask : array, same shape, optional
+
+    Examples
+    --------
+    >>> r = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> rate_r2(r, r), rate_r2(np.full_like(r, 1.0), r[:, :1].repeat(2, 1))
+    (1.0, 0.0)
+    """
+    p, t = _pair("predicted", predicted, "true", true)
+    m = _mask(mask, t.shape)
+    p, t = p.reshape(-1, t.shape[-1]), t.reshape(-1, t.shape[-1])
+    m = m.reshape(t.shape)
+    count = m.sum(axis=0)
+    mean = np.where(m, t, 0.0).sum(axis=0) / np.maximum(count, 1)
+    ss_res = np.where(m, (p - t) ** 2, 0.0).sum()
+    ss_tot = np.where(m, (t - mean) ** 2, 0.0).sum()
+    if ss_tot == 0:
+        raise ValueError("true is constant within every neuron; R² is undefined")
+    return float(1.0 - ss_res / ss_tot)
+
+
+def bits_per_spike(rates, counts, mask=None) -> float:
+    r"""Log-likelihood of ``counts`` under ``rates`` beyond a per-neuron mean, in bits per spike.
+
+    .. math:: \text{bps} = \frac{\sum m\,[k\log\lambda - \lambda]
+                                 - \sum m\,[k\log\bar k_n - \bar k_n]}{\ln 2\,\sum m\,k}
+
+    with :math:`\bar k_n` neuron :math:`n`'s mean count over the observed entries (the
+    NLB null model; the :math:`\log k!` terms of both likelihoods cancel).
+
+    Parameters
+    ----------
+    rates : array, shape (..., neuron)
+        Expected counts per bin :math:`\lambda > 0`.
+    counts : array, same shape
+        Spike counts per bin.
+    mask : array, same shape, optional
+
+    Examples
+    --------
+    >>> k = np.array([[0.0, 2.0], [2.0, 0.0]])
+    >>> bits_per_spike(np.full_like(k, 1.0), k)  # the null model itself
+    0.0
+    """
+    lam, k = _pair("rates", rates, "counts", counts)
+    m = _mask(mask, k.shape)
+    if np.any(m & ~(lam > 0)):
+        raise ValueError("rates must be > 0 wherever the mask counts an entry")
+    lam2, k2, m2 = (a.reshape(-1, k.shape[-1]) for a in (lam, k, m))
+    n_spikes = np.where(m2, k2, 0.0).sum()
+    if n_spikes == 0:
+        raise ValueError("counts holds no spikes where the mask is 1; bits per spike is undefined")
+    null = np.where(m2, k2, 0.0).sum(axis=0) / np.maximum(m2.sum(axis=0), 1)
+    null = np.broadcast_to(null, k2.shape)
+
+    def loglik(rate):
+        # k log λ with k = 0 is 0 even where the null rate of a silent neuron is 0.
+        klog = np.where(k2 > 0, k2 * np.log(np.where(k2 > 0, rate, 1.0)), 0.0)
+        return np.where(m2, klog - rate, 0.0).sum()
+
+    return float((loglik(lam2) - loglik(null)) / (n_spikes * math.log(2.0)))
+
+
+def fit_poisson_readout(rates, counts, mask=None, *, ridge: float = 1e-3):
+    r"""Fit :math:`\lambda = e^{W r + b}` (expected counts per bin) to ``counts`` by Newton's method.
+
+    Each neuron's coefficients minimise the convex penalised Poisson negative
+    log-likelihood
+
+    .. math:: \sum_i m_i\left(e^{w^\top r_i + b} - k_i (w^\top r_i + b)\right)
+              + \tfrac{\rho}{2}\lVert w\rVert^2 ,
+
+    with gradient :math:`X^\top m(\lambda - k) + \rho w` and Hessian
+    :math:`X^\top \operatorname{diag}(m\lambda) X + \rho I` (:math:`X = [r, 1]`; the
+    intercept is not penalised), halving a Newton step until the objective decreases.
+
+    Parameters
+    ----------
+    rates : array, shape (..., unit)
+        The model's rates (the regressors).
+    counts : array, shape (..., neuron)
+    mask : array, shape (..., neuron), optional
+    ridge : float
+        :math:`\rho \ge 0`.
+
+    Returns
+    -------
+    W : ndarray, shape (neuron, unit)
+    b : ndarray, shape (neuron,)
+    """
+    ridge = check_positive("ridge", ridge, allow_zero=True)
+    r = np.asarray(to_numpy(rates), dtype=float)
+    k = np.asarray(to_numpy(counts), dtype=float)
+    if r.shape[:-1] != k.shape[:-1]:
+        raise ValueError(f"rates {r.shape} and counts {k.shape} must share their leading dims")
+    m = _mask(mask, k.shape).reshape(-1, k.shape[-1])
+    X = np.concatenate([r.reshape(-1, r.shape[-1]), np.ones((m.shape[0], 1))], axis=1)
+    k = k.reshape(-1, k.shape[-1])
+    beta = np.stack([_newton_glm(X, k[:, j], m[:, j], ridge) for j in range(k.shape[1])])
+    return beta[:, :-1], beta[:, -1]
+
+
+def _newton_glm(X, k, m, ridge) -> np.ndarray:
+    X, k = X[m], k[m]
+    penalty = np.full(X.shape[1], ridge)
+    penalty[-1] = 0.0
+    beta = np.zeros(X.shape[1])
+    beta[-1] = math.log(max(k.mean(), 1e-12)) if k.size else 0.0
+
+    def objective(b):
+        eta = X @ b
+        return np.exp(eta).sum() - k @ eta + 0.5 * (penalty * b**2).sum()
+
+    value = objective(beta)
+    for _ in range(READOUT_MAX_ITER):
+        lam = np.exp(X @ beta)
+        grad = X.T @ (lam - k) + penalty * beta
+        hess = (X * lam[:, None]).T @ X + np.diag(penalty)
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        t = 1.0
+        while t > 1e-8:
+            trial = beta - t * step
+            new = objective(trial)
+            if new <= value:
+                break
+            t *= 0.5
+        beta, value = trial, new
+        if np.max(np.abs(t * step)) < READOUT_TOL:
+            break
+    return beta
+
+
+@torch.no_grad()
+def _model_rates(model, rec) -> np.ndarray:
+    """The model's rates (trial, time, unit) on the recording's inputs, without noise."""
+    n_trial, n_time = rec.sizes["trial"], rec.sizes["time"]
+    if "inputs" in rec.data_vars:
+        valid = np.arange(n_time)[None, :] < rec["length"].values[:, None]
+        u = np.where(valid[..., None], rec["inputs"].values, 0.0)
+    else:
+        u = np.zeros((n_trial, n_time, model.n_input))
+    model.eval()
+    return model(torch.as_tensor(u, dtype=torch.float32), noise=False).rates.cpu().numpy()
+
+
+def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge: float = 1e-3) -> float:
+    r"""Co-smoothing bits per spike of held-out neurons on test trials (NLB).
+
+    The model (fitted to the held-in neurons) runs on every trial's inputs; a Poisson
+    readout from its rates to the held-out neurons is fitted on ``train_trials``
+    (:func:`fit_poisson_readout`) and predicts their counts on ``test_trials``, scored
+    by :func:`bits_per_spike`.
+
+    Parameters
+    ----------
+    model : Model
+    recorded : xarray.Dataset
+        A recording of spike counts (``kind="counts"``) holding the held-out neurons.
+    held_out : array of int
+        Positions (along ``neuron``) of the held-out neurons.
+    train_trials, test_trials : array of int
+        Positions (along ``trial``).
+    ridge : float
+        Penalty of the readout (:func:`fit_poisson_readout`).
+    """
+    check_recording(recorded)
+    if recorded.attrs["kind"] != "counts":
+        raise ValueError("recorded must hold spike counts (kind='counts') for co-bps")
+    held_out = np.asarray(held_out)
+    rates = _model_rates(model, recorded)
+    counts = recorded["activity"].values[..., held_out]
+    mask = recorded["mask"].values[..., held_out] > 0
+    counts = np.where(mask, counts, 0.0)
+    tr, te = np.asarray(train_trials), np.asarray(test_trials)
+    W, b = fit_poisson_readout(rates[tr], counts[tr], mask[tr], ridge=ridge)
+    predicted = np.exp(rates[te] @ W.T + b)
+    return bits_per_spike(predicted, counts[te], mask[te])
+
+
+def state_r2(model_states, true_states, train_trials, test_trials) -> float:
+    r""":math:`R^2` of true latent states predicted linearly from the model's states.
+
+    A map :math:`\hat z = A x + c` is fitted by least squares on ``train_trials`` and
+    scored by :func:`rate_r2` (variance-weighted over the latent dimensions) on
+    ``test_trials``.
+
+    Parameters
+    ----------
+    model_states : array, shape (trial, time, n_state)
+    true_states : array, shape (trial, time, n_latent)
+    train_trials, test_trials : array of int
+    """
+    x = np.asarray(to_numpy(model_states), dtype=float)
+    z = np.asarray(to_numpy(true_states), dtype=float)
+    if x.ndim != 3 or z.ndim != 3 or x.shape[:2] != z.shape[:2]:
+        raise ValueError(
+            f"model_states {x.shape} and true_states {z.shape} must be (trial, time, dim) "
+            "with the same trials and times"
+        )
+    tr, te = np.asarray(train_trials), np.asarray(test_trials)
+
+    def design(a):
+        a = a.reshape(-1, a.shape[-1])
+        return np.concatenate([a, np.ones((a.shape[0], 1))], axis=1)
+
+    coef = np.linalg.lstsq(design(x[tr]), z[tr].reshape(-1, z.shape[-1]), rcond=None)[0]
+    predicted = design(x[te]) @ coef
+    return rate_r2(predicted, z[te].reshape(-1, z.shape[-1]))

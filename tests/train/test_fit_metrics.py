@@ -1,0 +1,100 @@
+"""Metrics of a fit on held-out trials: rate R², bits per spike, co-bps, state R²."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from neurodyn.io import recording
+from neurodyn.rnn_models import RateRNN
+from neurodyn.train import bits_per_spike, co_bps, fit_poisson_readout, rate_r2, state_r2
+
+
+def test_rate_r2_closed_form():
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(4, 6, 3))
+    err = rng.normal(size=true.shape)
+    pred = true + err
+    mean = true.reshape(-1, 3).mean(axis=0)
+    want = 1 - (err**2).sum() / ((true - mean) ** 2).sum()
+    # float64 sums of 72 terms: agreement to ~1e-15 relative.
+    assert rate_r2(pred, true) == pytest.approx(want, rel=1e-12)
+    assert rate_r2(true, true) == 1.0
+    assert rate_r2(np.broadcast_to(mean, true.shape), true) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rate_r2_ignores_masked_entries():
+    rng = np.random.default_rng(1)
+    true = rng.normal(size=(5, 4, 2))
+    pred = true + 0.1 * rng.normal(size=true.shape)
+    mask = rng.random(true.shape) > 0.3
+    pred_bad = np.where(mask, pred, 1e6)
+    assert rate_r2(pred_bad, true, mask) == pytest.approx(rate_r2(pred, true, mask), rel=1e-14)
+
+
+def test_bits_per_spike_matches_scipy():
+    rng = np.random.default_rng(2)
+    lam = rng.uniform(0.2, 3.0, size=(5, 7, 4))
+    k = rng.poisson(lam).astype(float)
+    null = k.reshape(-1, 4).mean(axis=0)
+    ll = stats.poisson.logpmf(k, lam).sum()
+    ll0 = stats.poisson.logpmf(k, np.broadcast_to(null, k.shape)).sum()
+    want = (ll - ll0) / (k.sum() * math.log(2))
+    assert bits_per_spike(lam, k) == pytest.approx(want, rel=1e-10)
+    # The null model scores 0; the truth scores more than 0 on this sample.
+    assert bits_per_spike(np.broadcast_to(null, k.shape), k) == pytest.approx(0.0, abs=1e-12)
+    assert want > 0
+
+
+def test_poisson_readout_recovers_a_known_glm():
+    rng = np.random.default_rng(3)
+    r = rng.normal(size=(200, 50, 3))
+    W = np.array([[0.5, -0.3, 0.2], [0.0, 0.4, -0.6]])
+    b = np.array([0.1, -0.5])
+    k = rng.poisson(np.exp(r @ W.T + b))
+    W_hat, b_hat = fit_poisson_readout(r, k, ridge=0.0)
+    # 10 000 samples per neuron: the MLE's standard error is ~1/sqrt(n λ) ≈ 0.01;
+    # 0.05 is five of them.
+    np.testing.assert_allclose(W_hat, W, atol=0.05)
+    np.testing.assert_allclose(b_hat, b, atol=0.05)
+    # Intercept only (no regressors): the MLE is log of the mean count exactly.
+    _, b0 = fit_poisson_readout(np.zeros((200, 50, 1)), k, ridge=1.0)
+    np.testing.assert_allclose(b0, np.log(k.reshape(-1, 2).mean(axis=0)), rtol=1e-9)
+
+
+def test_co_bps_predicts_held_out_neurons_from_the_models_rates():
+    rng = np.random.default_rng(4)
+    net = RateRNN(2, 8, 2, dt=10.0, tau=20.0, nonlinearity="softplus", seed=1)
+    u = rng.normal(size=(60, 20, 2)).astype(np.float32)
+    with torch.no_grad():
+        rates = net(torch.as_tensor(u), noise=False).rates.numpy()
+    W = rng.normal(scale=1.0, size=(3, 8))
+    lam = np.exp(rates @ W.T - 1.0)
+    held_out = rng.poisson(lam)
+    rec = recording(held_out.astype(np.float32), u, dt=10.0, kind="counts")
+    train, test = np.arange(40), np.arange(40, 60)
+    score = co_bps(net, rec, [0, 1, 2], train, test)
+    truth = bits_per_spike(lam[test], held_out[test])
+    # The fitted readout can do no better than the true one up to sampling error and
+    # must recover most of its gain.
+    assert 0.8 * truth < score < truth + 0.05, (score, truth)
+    # A network deaf to the inputs has constant rates: its readout is a constant rate
+    # fitted on other trials, within sampling error of the null model (0 bits).
+    deaf = RateRNN(2, 8, 2, dt=10.0, tau=20.0, input_mask=np.zeros((8, 2)), seed=1)
+    assert abs(co_bps(deaf, rec, [0, 1, 2], train, test)) < 0.05
+
+
+def test_state_r2_closed_form():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(30, 10, 4))
+    A = rng.normal(size=(4, 2))
+    z = x @ A + 3.0
+    train, test = np.arange(20), np.arange(20, 30)
+    assert state_r2(x, z, train, test) == pytest.approx(1.0, abs=1e-12)
+    # One latent seen through noise of variance s²: R² = 1 / (1 + s²) in expectation,
+    # with a sampling error of ~sqrt(2 / n) ≈ 0.045 on 1 000 test samples.
+    s = 0.5
+    z1 = x[..., :1] + s * rng.normal(size=x[..., :1].shape)
+    assert state_r2(x[..., :1], z1, train, test) == pytest.approx(1 / (1 + s**2), abs=0.15)
