@@ -142,7 +142,7 @@ def _int64(a):
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def solve(spec, C, group, X, opts, known, bounds, threads: int):
+def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None):
     """Run the kernel on the candidates X (n, d), updated in place.
 
     Parameters
@@ -160,20 +160,22 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int):
         The reachable state set.
     threads : int
         OpenMP threads.
+    out : tuple of four arrays (n,), optional
+        Where to write the results below (contiguous; float64 q, int64 the others), for
+        example views of the caller's arrays; new arrays by default.
 
     Returns
     -------
     q (n,), n_iter (n,), status (n,), root (n,)
         ``root``: the index of the known root each candidate stopped at, or -1.
     """
-    n = len(X)
-    q = np.empty(n)
-    n_iter, status, root = (np.empty(n, dtype=np.int64) for _ in range(3))
-    out = (q, n_iter, status, root)
+    if out is None:
+        n = len(X)
+        out = (np.empty(n), *(np.empty(n, dtype=np.int64) for _ in range(3)))
     _module().newton_solve(
         _spec64(spec), _f64(C), _int64(group), X, opts, known, bounds, *out, int(threads)
     )
-    return q, n_iter, status, root
+    return out
 
 
 def evaluate(spec, C, X):

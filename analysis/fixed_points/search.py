@@ -217,6 +217,7 @@ class _Chunks:
             bounds = tuple(np.ascontiguousarray(b, dtype=np.float64) for b in bounds)
         self.bounds = bounds
         self.prepared = None  # the torch backend prepares each chunk on its device
+        self.spec = dyn.kernel_spec() if plan.backend == "cpp" else None
         if plan.backend == "cpp":
             # One prepared input per input group: the kernel reads row group[k] for
             # candidate k. member[g] is some candidate of group g.
@@ -236,9 +237,10 @@ class _Chunks:
     def _solve(self, sl: slice, known: KnownRoots) -> None:
         dyn, opts, backend = self.dyn, self.plan.options, self.plan.backend
         out = (self.q, self.n_iter, self.status, self.root)
-        if backend == "cpp":
-            res = kernel.solve(
-                dyn.kernel_spec(),
+        if backend == "cpp":  # the kernel writes into the arrays' slices
+            views = tuple(a[sl] for a in out)
+            kernel.solve(
+                self.spec,
                 self.prepared,
                 self.group[sl],
                 self.x[sl],
@@ -246,9 +248,8 @@ class _Chunks:
                 known,
                 self.bounds,
                 self.threads,
+                views,
             )
-            for a, r in zip(out, res, strict=True):
-                a[sl] = r
             return
         if backend == "numpy":
             res = solve_batched(
