@@ -147,15 +147,15 @@ def modes(J, B=None, *, is_map: bool, dt: float = 1.0, threads: int = 1, backend
             SWEEPS,
             n,
         )
-    if info.any():
+    if np.any(info != 0):
         bad = info != 0
         if np.any(info[bad] < 0):
             raise np.linalg.LinAlgError("Array must not contain infs or NaNs")
         raise np.linalg.LinAlgError(
             f"eigenvalues did not converge for {int(np.sum(bad))} of {k} matrices"
         )
-    if singular.any():
-        bad = np.flatnonzero(singular)
+    bad = np.flatnonzero(singular)
+    if len(bad):
         # The pseudo-inverse of the sorted vectors is R⁻¹ with its rows sorted alike.
         Rinv = np.linalg.pinv(right[bad])
         left[bad] = np.conj(np.swapaxes(Rinv, 1, 2))

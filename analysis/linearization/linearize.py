@@ -222,9 +222,9 @@ def linearize_prepared(dynamics, x, c, A, marginal_tol: float, threads: int) -> 
     Jacobians A (k, d, d) already at hand (:func:`~neurodyn.analysis.find_fixed_points`
     has them), on ``threads`` threads: for callers inside neurodyn, which validate
     first and set the threads (not in ``__all__``)."""
-    A = np.asarray(A, dtype=np.float64)
-    # A = J - I for maps; J is a new array either way (A may be the caller's).
-    J = A + np.eye(A.shape[-1]) if dynamics.kind == "map" else A.copy()
+    J = np.array(A, dtype=np.float64)
+    if dynamics.kind == "map":  # A = J - I
+        J += np.eye(J.shape[-1])
     B = np.asarray(dynamics._input_jacobian(NUMPY, x, c))
     lam, R, L, growth, freq, proj = _modes(J, B, dynamics.kind, dynamics.dt, threads)
     n_unstable, n_marginal, stability = classify(growth, marginal_tol)
