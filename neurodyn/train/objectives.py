@@ -57,10 +57,14 @@ def poisson_nll(log_rate: torch.Tensor, counts: torch.Tensor, mask: torch.Tensor
     1.712318
     """
     observed = mask > 0
+    # η = 0 and k = 0 where unobserved: every term there is finite and weighted by 0.
     eta = torch.where(observed, log_rate, 0.0)
     k = torch.where(observed, counts, 0.0)
-    nll = torch.exp(eta) - k * eta + torch.lgamma(k + 1.0)
-    return (mask * torch.where(observed, nll, 0.0)).sum() / mask.sum().clamp_min(1e-12)
+    fitted = (mask * (torch.exp(eta) - k * eta)).sum()
+    # log k! does not depend on the model: computed outside the autograd graph.
+    with torch.no_grad():
+        constant = (mask * torch.lgamma(k + 1.0)).sum()
+    return (fitted + constant) / mask.sum().clamp_min(1e-12)
 
 
 #: Objectives by name: what the loss compares (see :mod:`neurodyn.train.recorded`:
