@@ -1,6 +1,7 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
 slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
-dimensionality, robustness, comparisons of two systems' geometry and dynamics
+dimensionality, robustness, low-rank networks (:mod:`~neurodyn.analysis.low_rank`: loadings,
+latent and mean-field dynamics), comparisons of two systems' geometry and dynamics
 (:mod:`~neurodyn.analysis.similarity`: CCA, Procrustes, DSA), and the task variance of
 networks trained on many tasks (:mod:`~neurodyn.analysis.multitask`).
 
@@ -38,6 +39,17 @@ from .fixed_points import (
 )
 from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
 from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
+from .low_rank import (
+    LatentDynamics,
+    LoadingMixture,
+    LowRankFixedPoints,
+    latent_coordinates,
+    latent_dynamics,
+    loading_mixture,
+    loading_population,
+    low_rank_fixed_points,
+    mean_field_dynamics,
+)
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum
 from .manifolds import Manifold, SlowManifolds, find_slow_manifolds
 from .multitask import (
@@ -97,8 +109,11 @@ __all__ = [
     "FixedPoints",
     "HavokDMD",
     "JacobianTimescales",
+    "LatentDynamics",
     "LimitCycle",
     "Linearization",
+    "LoadingMixture",
+    "LowRankFixedPoints",
     "LyapunovSpectrum",
     "Manifold",
     "NetworkTimescales",
@@ -136,9 +151,15 @@ __all__ = [
     "fractional_task_variance",
     "havok_dmd",
     "jacobian_timescales",
+    "latent_coordinates",
+    "latent_dynamics",
     "linearize",
     "load_fixed_points",
+    "loading_mixture",
+    "loading_population",
+    "low_rank_fixed_points",
     "lyapunov_spectrum",
+    "mean_field_dynamics",
     "network_timescales",
     "normalize_task_variance",
     "pca_basis",
