@@ -49,6 +49,9 @@ QUICKSTART = {
 #: Options every ``neurodyn train`` model takes (its input and recurrent noise).
 NOISE_OPTIONS = ("noise_rec", "noise_in")
 
+#: The rate-network options a low-rank network takes too.
+LOW_RANK_OPTIONS = ("tau", "dale", "e_fraction", "nonlinearity", "noise_rec", "noise_in")
+
 #: ``neurodyn train``'s rate-network options and their defaults; of these, only
 #: :data:`NOISE_OPTIONS` apply to the other models.
 RATE_DEFAULTS = {
@@ -198,7 +201,9 @@ def _train_parser(sub) -> None:
         help="a task option (repeatable), e.g. --task-option dt=20 or --task-option "
         "'timing={\"delay\": 500}'; VALUE is read as JSON, else as text",
     )
-    t.add_argument("--model", default="rate", help="rate, rnn, gru or lstm (default: %(default)s)")
+    t.add_argument(
+        "--model", default="rate", help="rate, low_rank, rnn, gru or lstm (default: %(default)s)"
+    )
     t.add_argument("--out", required=True, help="run folder")
     t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
     t.add_argument(
@@ -207,7 +212,10 @@ def _train_parser(sub) -> None:
     t.add_argument("--dt", type=_number(">0"), help="time step in ms (default: the task's)")
     # Defaults are applied in _model_options, so that an option given with a model it
     # does not apply to is refused instead of dropped.
-    g = t.add_argument_group("rate RNN options (--model rate only, except the noise)")
+    g = t.add_argument_group(
+        "rate RNN options (--model rate only, except the noise; --model low_rank takes --tau, "
+        "--dale, --e-fraction, --nonlinearity)"
+    )
     g.add_argument(
         "--tau", type=_number(">0"), help=f"time constant in ms (default: {RATE_DEFAULTS['tau']})"
     )
@@ -227,6 +235,9 @@ def _train_parser(sub) -> None:
     g.add_argument("--noise-in", type=_number(">=0"), help="input noise σ_in (default: 0)")
     g.add_argument(
         "--spectral-radius", type=_number(">0"), help="initial spectral radius of W (default: 1)"
+    )
+    g.add_argument(
+        "--rank", type=_count(1), help="rank of the connectivity (--model low_rank; default: 1)"
     )
     f = t.add_argument_group("training options")
     f.add_argument(
@@ -577,9 +588,20 @@ def _task_config(args) -> dict:
 
 def _model_options(args) -> dict:
     """The model's options from the command line: the rate network's for ``--model rate``,
-    the noise for every model; ValueError naming every rate-only option given with
-    another model (it would not apply, and is never dropped)."""
+    those of them a low-rank network has (and ``--rank``) for ``--model low_rank``, the
+    noise for every model; ValueError naming every option given with a model it does not
+    apply to (it would not apply, and is never dropped)."""
     given = {k: getattr(args, k) for k in RATE_DEFAULTS if getattr(args, k) is not None}
+    rank = getattr(args, "rank", None)
+    if args.model == "low_rank":
+        wrong = [k for k in given if k not in LOW_RANK_OPTIONS]
+        if wrong:
+            flags = ", ".join("--" + k.replace("_", "-") for k in wrong)
+            raise ValueError(f"{flags} do not apply to --model low_rank")
+        defaults = {k: v for k, v in RATE_DEFAULTS.items() if k in LOW_RANK_OPTIONS}
+        return {**defaults, **given, "rank": 1 if rank is None else rank}
+    if rank is not None:
+        raise ValueError(f"--rank applies to --model low_rank only, not to --model {args.model}")
     if args.model == "rate":
         return {**RATE_DEFAULTS, **given}
     rate_only = [k for k in given if k not in NOISE_OPTIONS]

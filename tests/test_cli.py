@@ -289,3 +289,24 @@ def test_threads_option_sets_the_count_and_restores_it(tmp_path, monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen and set(seen) == {2}, seen
+
+
+def test_a_low_rank_network_trains_with_its_rank_and_refuses_options_it_has_not(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["train", "--task", "flip_flop", "--model", "low_rank", "--rank", "2", "--out",
+            str(out), *SMALL, "--tau", "50", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert model["kind"] == "low_rank"
+    assert model["config"]["rank"] == 2 and model["config"]["tau"] == 50.0
+    bad = ["train", "--task", "flip_flop", "--model", "low_rank", "--out", str(tmp_path / "b"),
+           *SMALL, "--train-tau", "--spectral-radius", "2"]  # fmt: skip
+    assert main(bad) == 2
+    assert "--train-tau, --spectral-radius do not apply to --model low_rank" in (
+        capsys.readouterr().err
+    )
+    gru = ["train", "--task", "flip_flop", "--model", "gru", "--rank", "2", "--out",
+           str(tmp_path / "g"), *SMALL]  # fmt: skip
+    assert main(gru) == 2
+    assert "--rank applies to --model low_rank only" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists() and not (tmp_path / "g").exists()
