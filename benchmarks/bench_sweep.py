@@ -8,9 +8,13 @@ Prints, in one run:
     train`` does) as a plain loop in this process, in the default environment (the
     thread policy chooses), against ``neurodyn.sweep`` of the same 8 points on a
     LocalCluster with one worker process per core, cluster start-up included; and the
-    ratio (target >= 1.7 on two cores). Rounds alternate the two; medians.
-    The same two as a user runs them, each a fresh process with its imports:
-    ``neurodyn sweep SPEC --workers 0`` (serial) against ``neurodyn sweep SPEC``.
+    ratio (target >= 1.7 on two cores). Rounds alternate the two; medians. The
+    cluster's workers are forks of a server that loads a run's modules once
+    (:mod:`neurodyn.sweeps.preload`): the first round starts it, later rounds in
+    the same process reuse it, as a second sweep from a notebook would.
+    The same two as a user runs them, each a fresh process with its imports (and
+    its own fork server): ``neurodyn sweep SPEC --workers 0`` (serial) against
+    ``neurodyn sweep SPEC``.
 (b) the per-run overhead of the scheduling path: ``run_point`` submitted for runs that
     are already finished (it reads their summary and returns), 200 of them through the
     client, divided by 200, in milliseconds (target < 50 ms).
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -115,6 +120,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="training steps per run")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
+    print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     s = spec(4, 100) if args.quick else spec(8, args.steps)
     n = len(s["grid"]["seed"])
     serial, cluster = [], []
@@ -135,6 +141,7 @@ def main() -> None:
           f"`neurodyn sweep` {f_c:.1f} s: {f_s / f_c:.2f}x")  # fmt: skip
     ms = overhead_ms()
     print(f"(b) scheduling overhead per run: {ms:.1f} ms (target < 50 ms)")
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

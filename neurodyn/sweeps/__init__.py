@@ -15,6 +15,7 @@ module                    holds
 ``point``                 one run on a worker: train, analyse, summarise
 ``engine``                the cluster, skipping and resuming, failures
 ``gather``                ``sweep.nc`` and :func:`open_sweep`
+``preload``               what the workers' fork server loads once for all runs
 ========================  ==================================================
 
 dask.distributed is imported when a sweep runs (``pip install neurodyn[dask]``).

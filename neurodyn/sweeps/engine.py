@@ -2,11 +2,12 @@
 
 By default the points run on a :class:`distributed.LocalCluster` of process workers,
 one per free core, each run on ``cores // workers`` threads for torch, BLAS and the
-compiled kernels, so the cores are never oversubscribed; ``client=`` or
-``scheduler=`` (an address) uses an existing cluster instead, e.g. one that
-dask-jobqueue started on SLURM or PBS. ``n_workers=0`` runs the points one after
-another in this process, on the same number of threads per run as a cluster would
-use, which gives the same numbers.
+compiled kernels, so the cores are never oversubscribed. The worker processes are forks
+of a server that loaded what a run needs once (:mod:`neurodyn.sweeps.preload`), so no
+worker spends its first run loading modules. ``client=`` or ``scheduler=`` (an address)
+uses an existing cluster instead, e.g. one that dask-jobqueue started on SLURM or PBS.
+``n_workers=0`` runs the points one after another in this process, on the same number
+of threads per run as a cluster would use, which gives the same numbers.
 
 Nothing is done twice: finished runs are skipped, interrupted ones resume from their
 checkpoints, and a run folder from a different specification is refused (naming the
@@ -222,7 +223,7 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         _environment_restored(),
         dask.config.set(_worker_config()),
     ):
-        _preload_workers()
+        _start_fork_server()
         with (
             LocalCluster(
                 n_workers=n_workers,
@@ -250,7 +251,7 @@ def _worker_config() -> dict:
     * The workers' statistical profiler samples every thread's stack every 10 ms; a
       training loop of small tensors is Python-bound and loses the interpreter to it.
     * Worker processes are forked from multiprocessing's fork server (where the platform
-      has one; see :func:`_preload_workers`) instead of each starting a new interpreter.
+      has one; see :func:`_start_fork_server`) instead of each starting a new interpreter.
     """
     import dask  # the optional extra, as in _cluster
 
@@ -265,8 +266,8 @@ def _worker_config() -> dict:
     return config
 
 
-def _preload_workers() -> None:
-    """Have the fork server load what a run needs before it forks the first worker.
+def _start_fork_server() -> None:
+    """Start the fork server the workers are forked from, loading what a run needs.
 
     A worker process started fresh spends seconds on its first run loading modules and
     setting up first calls (:mod:`neurodyn.sweeps.preload`), every worker on its own;
@@ -279,12 +280,21 @@ def _preload_workers() -> None:
 
     if dask.config.get("distributed.worker.multiprocessing-method") != FORKSERVER:
         return
+    import multiprocessing.forkserver  # where the platform has one (not on Windows)
+
     # dask gives the server its own list of modules (distributed and what it imports)
     # the first time it is asked for the context: asked first, it does so now, and ours
-    # replaces it. The list is read when the server starts, with the first worker. The
-    # module is named, not imported: importing it is the server's work, not this
-    # process's.
+    # replaces it. The module is named, not imported: importing it is the server's work,
+    # not this process's.
     get_mp_context().set_forkserver_preload(["distributed", f"{__package__}.preload"])
+    # The server reads the environment dask gives worker processes (one thread for
+    # OpenMP and BLAS) when it starts, and it starts now rather than with the first
+    # worker: its loading then overlaps the scheduler's start-up in this process (about
+    # a second in a new process). A variable already set is kept, as dask keeps it.
+    for key, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items():
+        if value is not None:
+            os.environ.setdefault(key, str(value))
+    multiprocessing.forkserver.ensure_running()
 
 
 @contextlib.contextmanager
