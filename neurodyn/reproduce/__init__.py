@@ -14,6 +14,7 @@ module            paper
 ``nalsm``         Ivanov & Michmizos, NeurIPS 2021 (spiking NALSM)
 ``rnns_of_rnns``  Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
 ``yang2019``      Yang et al., Nat. Neurosci. 2019 (20 tasks, one network; NeuroGym)
+``ground_truth``  CtDB-style validation: students fitted to a flip-flop teacher's spikes
 ================  ===========================================================
 
 The modules are imported on first use: each trains models and loads its family
@@ -33,6 +34,7 @@ REPRODUCTIONS = {
     "rnns-of-rnns": "neurodyn.reproduce.rnns_of_rnns:RNNS_OF_RNNS",
     "wave-rnn": "neurodyn.reproduce.wave_rnn:WAVE_RNN",
     "yang2019": "neurodyn.reproduce.yang2019:YANG2019",
+    "ground-truth": "neurodyn.reproduce.ground_truth:GROUND_TRUTH",
 }
 
 _ATTRIBUTES = {
@@ -41,6 +43,7 @@ _ATTRIBUTES = {
     "reproduce_nalsm": "nalsm",
     "reproduce_rnns_of_rnns": "rnns_of_rnns",
     "reproduce_yang2019": "yang2019",
+    "reproduce_ground_truth": "ground_truth",
 }
 
 __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])
