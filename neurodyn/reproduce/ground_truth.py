@@ -36,8 +36,12 @@ Sizes of the full run
 ---------------------
 Teacher 64 units trained 600 steps (validation accuracy 1.0 and the 27-point cube on
 the seeds measured); 320 trials of 100 bins of 10 ms, 64 held out; 32 held-in and 8
-held-out neurons; each student fitted 1500 steps of 64 trials. Three seeds, the fewest
-that let the claims use a t-test across seeds.
+held-out neurons; each student fitted 1500 steps of 64 trials (cosine learning rate).
+Three seeds, the fewest that let the claims use a t-test across seeds; one seed took
+153 s on two shared cores. Measured on seed 0 (with 256 initial states per search): the
+rate student reached rate R² 0.88 and the full 27-point cube, the low-rank student
+R² 0.48 and one stable point; the teacher's search from 256 initial states missed one
+corner and its saddle, hence 1024 initial states per search.
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ class GroundTruthConfig(Sizes):
     n_held_in: int = 32
     n_held_out: int = 8
     rank: int = 3
-    n_inits: int = 256
+    n_inits: int = 1024
     n_components: int = 8
     n_delays: int = 1
     delay_interval: int = 1
