@@ -185,7 +185,11 @@ def _newton_glm(X, k, m, ridge) -> np.ndarray:
 
     def objective(b):
         eta = X @ b
-        return np.exp(eta).sum() - k @ eta + 0.5 * (penalty * b**2).sum()
+        # A trial step may overshoot so far that exp overflows: its objective is then
+        # +inf, which the line search below rejects by halving the step.
+        with np.errstate(over="ignore"):
+            value = np.exp(eta).sum() - k @ eta + 0.5 * (penalty * b**2).sum()
+        return value if np.isfinite(value) else np.inf
 
     value = objective(beta)
     for _ in range(READOUT_MAX_ITER):
@@ -200,6 +204,8 @@ def _newton_glm(X, k, m, ridge) -> np.ndarray:
             if new <= value:
                 break
             t *= 0.5
+        else:
+            break  # no step along the Newton direction lowers the objective: converged
         beta, value = trial, new
         if np.max(np.abs(t * step)) < READOUT_TOL:
             break

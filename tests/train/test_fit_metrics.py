@@ -64,6 +64,23 @@ def test_poisson_readout_recovers_a_known_glm():
     np.testing.assert_allclose(b0, np.log(k.reshape(-1, 2).mean(axis=0)), rtol=1e-9)
 
 
+def test_poisson_readout_is_equivariant_to_the_scale_of_the_rates():
+    """Without a ridge, rates scaled by c give weights scaled by 1/c and the same
+    intercept. At c = 200 the first Newton steps overshoot far enough that exp would
+    overflow; the line search must reject them without a warning (the suite turns
+    warnings into errors) and still converge."""
+    rng = np.random.default_rng(4)
+    r = rng.normal(size=(100, 40, 3))
+    W = np.array([[0.5, -0.3, 0.2]])
+    k = rng.poisson(np.exp(r @ W.T + 0.2))
+    W1, b1 = fit_poisson_readout(r, k, ridge=0.0)
+    W2, b2 = fit_poisson_readout(200.0 * r, k, ridge=0.0)
+    # Both converge to the same optimum to the solver's step tolerance; 1e-6 relative is
+    # far above it and far below the MLE's standard error (~0.01).
+    np.testing.assert_allclose(200.0 * W2, W1, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b2, b1, rtol=1e-6, atol=1e-8)
+
+
 def test_co_bps_predicts_held_out_neurons_from_the_models_rates():
     rng = np.random.default_rng(4)
     net = RateRNN(2, 8, 2, dt=10.0, tau=20.0, nonlinearity="softplus", seed=1)
