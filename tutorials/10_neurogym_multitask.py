@@ -94,7 +94,7 @@ assert np.array_equal(pdm.batch(8, seed=0).inputs, batch.inputs)
 # NeuroGym's own yang19 example does. A trial only counts as correct if the network also
 # holds fixation until the go cue, and with that weighting most short trainings break it;
 # `fixation_weight=1` weighs every step the same, which enforces fixation as Yang et al.'s
-# cost does, and with a learning rate of 1e-2 the network learns several tasks within a
+# cost does, and with a learning rate of 5e-3 the network learns several tasks within a
 # few minutes on a CPU.
 
 # %%
@@ -104,7 +104,7 @@ print(task.n_inputs, "inputs (fixation, two rings of 16, 20 rules);", task.n_out
 
 net = RateRNN(task.n_inputs, N_HIDDEN, task.n_outputs, dt=20.0, tau=100.0,
               nonlinearity="relu", noise_rec=0.05, seed=0)  # fmt: skip
-result = fit(net, task, n_steps=N_STEPS, batch_size=64, lr=1e-2, val_every=max(N_STEPS // 5, 1),
+result = fit(net, task, n_steps=N_STEPS, batch_size=64, lr=5e-3, val_every=max(N_STEPS // 5, 1),
              n_validation=128, seed=0, progress=False)  # fmt: skip
 net.eval()
 print(f"{result.steps} steps; validation accuracy {result.history[-1]['val_accuracy']:.2f}")
