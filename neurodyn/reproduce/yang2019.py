@@ -32,9 +32,9 @@ accuracy over the 20 tasks 0.11 with the paper's rate and NeuroGym's weighting (
 trials broke fixation), 0.16 at 3e-3, 0.42 at 3e-3 with equal weights, 0.49 at 1e-2
 with equal weights; but at 1e-2 one of the twelve networks of seeds 0-5 (seed 1, Dale's
 law) diverged in its first steps, and none at 5e-3. Even so some tasks stay far from the
-paper's performance (see the accuracy table; the first claim says so). Three seeds, the fewest that let the claims
-use a t-test across seeds; the full run took 12 minutes on the two shared cores (load
-average about 4).
+paper's performance (see the accuracy table; the first claim says so). Three seeds,
+the fewest that let the claims use a t-test across seeds; the full run took 12 minutes
+on the two shared cores (load average about 4).
 """
 
 from __future__ import annotations
