@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import sys
@@ -37,6 +36,7 @@ from ..threads import available_cores, probe
 from .gather import gather
 from .point import SUMMARY, read_summary, run_point
 from .spec import SweepSpec, load_spec, point_record
+from .workers import environment_restored, start_worker_server, worker_config
 
 __all__ = ["SweepFailed", "sweep"]
 
@@ -44,9 +44,6 @@ logger = logging.getLogger(__name__)
 
 #: Each run folder's record of its point, compared when a sweep runs again.
 POINT_FILE = "point.json"
-
-#: multiprocessing's start method for the local cluster's worker processes.
-FORKSERVER = "forkserver"
 
 
 class SweepFailed(RuntimeError):
@@ -220,10 +217,10 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
     with (
         _quiet_dask(),
         _main_not_rerun(),
-        _environment_restored(),
-        dask.config.set(_worker_config()),
+        environment_restored(),
+        dask.config.set(worker_config()),
     ):
-        _start_fork_server()
+        start_worker_server()
         with (
             LocalCluster(
                 n_workers=n_workers,
@@ -238,87 +235,6 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
             if dashboard is not None:
                 dashboard(c.dashboard_link)
             yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
-
-
-def _worker_config() -> dict:
-    """dask settings of the workers neurodyn starts, for training runs.
-
-    * dask starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc hand
-      freed memory back to the system at once; PyTorch's training steps allocate and free
-      their tensors at every step, and a run took about 25 % longer that way (measured
-      on the 64-unit rate networks of ``benchmarks/bench_sweep.py``). The allocator's own
-      threshold is kept instead. The thread variables dask also sets stay.
-    * The workers' statistical profiler samples every thread's stack every 10 ms; a
-      training loop of small tensors is Python-bound and loses the interpreter to it.
-    * Worker processes are forked from multiprocessing's fork server (where the platform
-      has one; see :func:`_start_fork_server`) instead of each starting a new interpreter.
-    """
-    import dask  # the optional extra, as in _cluster
-
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    config = {
-        "distributed.nanny.pre-spawn-environ": environ,
-        "distributed.worker.profile.enabled": False,
-    }
-    if FORKSERVER in multiprocessing.get_all_start_methods():
-        config["distributed.worker.multiprocessing-method"] = FORKSERVER
-    return config
-
-
-def _start_fork_server() -> None:
-    """Start the fork server the workers are forked from, loading what a run needs.
-
-    A worker process started fresh spends seconds on its first run loading modules and
-    setting up first calls (:mod:`neurodyn.sweeps.preload`), every worker on its own;
-    forked from a server that loaded them once, workers start with all of it. The server
-    lives as long as this process, so later sweeps (and workers started again after one
-    died) start at once. Called where the dask settings of :func:`_worker_config` hold.
-    """
-    import dask  # the optional extra, as in _cluster
-    from distributed.utils import get_mp_context
-
-    if dask.config.get("distributed.worker.multiprocessing-method") != FORKSERVER:
-        return
-    import multiprocessing.forkserver  # where the platform has one (not on Windows)
-
-    # dask gives the server its own list of modules (distributed and what it imports)
-    # the first time it is asked for the context: asked first, it does so now, and ours
-    # replaces it. The module is named, not imported: importing it is the server's work,
-    # not this process's.
-    get_mp_context().set_forkserver_preload(["distributed", f"{__package__}.preload"])
-    # The server reads the environment dask gives worker processes (one thread for
-    # OpenMP and BLAS) when it starts, and it starts now rather than with the first
-    # worker: its loading then overlaps the scheduler's start-up in this process (about
-    # a second in a new process). A variable already set is kept, as dask keeps it.
-    for key, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items():
-        if value is not None:
-            os.environ.setdefault(key, str(value))
-    multiprocessing.forkserver.ensure_running()
-
-
-@contextlib.contextmanager
-def _environment_restored():
-    """This process's environment variables as they were, once the cluster has closed.
-
-    dask sets the variables of ``distributed.nanny.pre-spawn-environ`` (one thread for
-    OpenMP and the BLAS libraries, a fixed ``PYTHONHASHSEED``) in the process that starts
-    the worker processes, so that the workers inherit them. Left there, they would pin
-    everything this process computes after the sweep to one thread
-    (:mod:`neurodyn.threads` takes ``OMP_NUM_THREADS`` as the user's limit).
-    """
-    import dask  # the optional extra, as in _cluster
-
-    keys = [*dask.config.get("distributed.nanny.pre-spawn-environ", {}), "PYTHONHASHSEED"]
-    before = {k: os.environ.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextlib.contextmanager
@@ -343,8 +259,9 @@ def _quiet_dask():
 def _main_not_rerun():
     """Start worker processes without running the caller's script again in them.
 
-    dask starts workers with multiprocessing's "spawn", which re-runs the ``__main__``
-    script (or module) in each new process; a script that calls :func:`sweep` at its
+    multiprocessing's "spawn" and "forkserver" methods, with which dask starts workers,
+    run the ``__main__`` script (or module) again in each new process; a script that
+    calls :func:`sweep` at its
     top level, without an ``if __name__ == "__main__":`` guard, would then start a
     cluster from every worker. The workers run neurodyn's own functions and need
     nothing from ``__main__``, so while the cluster lives (a worker that dies is
