@@ -22,31 +22,8 @@ module                    holds
 dask.distributed is imported when a sweep runs (``pip install neurodyn[dask]``).
 """
 
-import importlib
+from .engine import SweepFailed, sweep
+from .gather import open_sweep
+from .spec import ANALYSES, SweepSpec, load_spec
 
-# Names are imported on first use (PEP 562): the specification and the engine load
-# PyTorch, and ``neurodyn.sweeps.workers`` must be importable without it, so that the
-# workers' fork server can start loading while this process loads the rest.
-_ATTRIBUTES = {
-    "ANALYSES": "spec",
-    "SweepSpec": "spec",
-    "load_spec": "spec",
-    "SweepFailed": "engine",
-    "sweep": "engine",
-    "open_sweep": "gather",
-    "start_worker_server": "workers",
-}
-
-__all__ = sorted(_ATTRIBUTES)
-
-
-def __getattr__(name):
-    if name in _ATTRIBUTES:
-        value = getattr(importlib.import_module(f"{__name__}.{_ATTRIBUTES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__all__ = ["ANALYSES", "SweepFailed", "SweepSpec", "load_spec", "open_sweep", "sweep"]

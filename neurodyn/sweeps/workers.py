@@ -7,10 +7,6 @@ all of it once: :func:`start_worker_server` starts it, in the background. It liv
 long as the process that started it, so later sweeps (and a worker started again after
 one died) start at once; idle, it holds what it loaded (about 0.4 GB of memory, most of
 it PyTorch's).
-
-This module loads neither PyTorch nor dask when imported, so that a program can start
-the server before it loads anything else (the command line does, before it validates
-the specification) and the server's loading overlaps its own.
 """
 
 from __future__ import annotations
@@ -57,9 +53,11 @@ def start_worker_server() -> bool:
     """Start the fork server of the local cluster's workers, loading what a run needs.
 
     Returns at once; the server loads in the background, and a worker asked of it before
-    it is done waits for it. :func:`neurodyn.sweep` calls it as it starts a local cluster,
-    so that the loading overlaps the scheduler's start-up; a program about to run a sweep
-    may call it earlier. Calling it again, or with a server running, does nothing.
+    it is done waits for it. :func:`neurodyn.sweep` calls it as it starts a local cluster:
+    after it has measured the load of the machine to size the cluster (the server's
+    loading would count as load), before the scheduler starts (the loading overlaps the
+    scheduler's start-up in this process, about a second the first time). Calling it
+    again, or with a server running, does nothing.
 
     Returns
     -------
