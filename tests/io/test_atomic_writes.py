@@ -129,7 +129,18 @@ _WRITER_FUNCTIONS = {("np", "save"), ("np", "savez"), ("np", "savez_compressed")
                      ("pickle", "dump")}  # fmt: skip
 
 
+def _in_memory(node) -> bool:
+    """``io.BytesIO()`` / ``StringIO()``: a buffer in memory, not a file."""
+    f = getattr(node, "func", None)
+    return isinstance(node, ast.Call) and getattr(f, "attr", getattr(f, "id", "")) in {
+        "BytesIO",
+        "StringIO",
+    }
+
+
 def _is_writer(call: ast.Call) -> bool:
+    if any(_in_memory(a) for a in call.args):
+        return False  # the destination is an in-memory buffer: nothing is written to disk
     f = call.func
     if isinstance(f, ast.Attribute):
         if f.attr in _WRITER_METHODS:
@@ -174,8 +185,10 @@ def _bare_writes(tree):
 
 def test_the_writer_check_finds_a_bare_write():
     tree = ast.parse("def f(ds, p):\n    ds.to_netcdf(p)\n    with atomic_path(p) as t:\n"
-                     "        ds.to_netcdf(t)\n    open(p, 'w')\n    open(p)\n")  # fmt: skip
-    assert _bare_writes(tree) == [2, 5]
+                     "        ds.to_netcdf(t)\n    open(p, 'w')\n    open(p)\n"
+                     "    torch.save(x, io.BytesIO())\n    fig.savefig(io.BytesIO())\n"
+                     "    torch.save(x, p)\n")  # fmt: skip
+    assert _bare_writes(tree) == [2, 5, 9]
 
 
 def test_every_file_the_package_writes_goes_through_atomic_path():
