@@ -36,7 +36,11 @@ logger = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Import what a run imports and make its first calls, on objects of size one."""
+    """Import what a run imports and make its first calls, on objects of size one.
+
+    Meant for the fork server (importing this module calls it): it also selects
+    matplotlib's file-only backend, Agg, for the process.
+    """
     # Imported here, not at the top of the module, so that the failure of any step (a
     # broken matplotlib installation, say) leaves the fork server working: it survives
     # an ImportError of a module it preloads, and nothing else.
