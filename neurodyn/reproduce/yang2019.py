@@ -152,19 +152,24 @@ def _anti_units(tv) -> np.ndarray:
     return np.flatnonzero(active)[share > PAPER["anti_share"]["value"]]
 
 
-def _lesions(net, task, anti: np.ndarray, cfg: Yang2019Config, seed: int) -> dict:
-    """Accuracy on the Anti and the other tasks, intact, without the Anti units, and
-    without as many units drawn at random."""
+def _by_family(acc: dict) -> dict:
+    """Mean accuracy over the Anti tasks and over the others."""
+    others = [r for r in acc if r not in ANTI]
+    return {
+        "anti": float(np.mean([acc[r]["accuracy"] for r in ANTI])),
+        "other": float(np.mean([acc[r]["accuracy"] for r in others])),
+    }
+
+
+def _lesions(net, task, anti: np.ndarray, intact: dict, cfg: Yang2019Config, seed: int) -> dict:
+    """Accuracy on the Anti and the other tasks, intact (``intact``: the accuracy already
+    measured on the same trials and noise), without the Anti units, and without as many
+    units drawn at random."""
     rng = make_rng(seed, "analysis", 1)
     random_group = np.sort(rng.choice(cfg.n_hidden, size=len(anti), replace=False))
-    out = {"n_anti_units": int(len(anti))}
-    for name, units in (("intact", []), ("anti_lesion", anti), ("random_lesion", random_group)):
-        acc = _accuracy(_activity(silence_units(net, units), task, cfg, seed))
-        others = [r for r in acc if r not in ANTI]
-        out[name] = {
-            "anti": float(np.mean([acc[r]["accuracy"] for r in ANTI])),
-            "other": float(np.mean([acc[r]["accuracy"] for r in others])),
-        }
+    out = {"n_anti_units": int(len(anti)), "intact": _by_family(intact)}
+    for name, units in (("anti_lesion", anti), ("random_lesion", random_group)):
+        out[name] = _by_family(_accuracy(_activity(silence_units(net, units), task, cfg, seed)))
     return out
 
 
@@ -201,14 +206,15 @@ def _analyse(net, initial, task, cfg: Yang2019Config, seed: int) -> dict:
     ftv = fractional_task_variance(tv, FTV_PAIRS)
     abs_ftv = np.nanmean(np.abs(ftv["ftv"].values), axis=1)
     anti = _anti_units(tv)
+    accuracy = _accuracy(activity)
     return {
-        "tasks": _accuracy(activity),
+        "tasks": accuracy,
         "clusters": _clusters(tv, seed),
         "clusters_untrained": _clusters(task_variance(_activity(initial, task, cfg, seed)), seed),
         "mean_abs_ftv": {
             f"{a}-{b}": float(v) for (a, b), v in zip(FTV_PAIRS, abs_ftv, strict=True)
         },
-        "lesions": _lesions(net, task, anti, cfg, seed),
+        "lesions": _lesions(net, task, anti, accuracy, cfg, seed),
         "composition": _composition(activity),
         "_tv": tv,
         "_ftv": ftv,

@@ -119,26 +119,27 @@ def _drop(runs: Runs, lesion: str, tasks: str) -> np.ndarray:
     return intact - runs.values(_free("lesions", lesion, tasks))
 
 
+def _lesion_verdict(runs: Runs, a, b, names: tuple[str, str]) -> Verdict:
+    """``a`` greater than ``b`` across seeds; not held when no seed has Anti units."""
+    if np.all(runs.values(_free("lesions", "n_anti_units")) == 0):
+        return Verdict(False, "no unit has over half of its task variance in the Anti tasks")
+    return greater(a, b, names=names)
+
+
 def anti_units_needed(runs: Runs) -> Verdict:
     """Silencing the Anti units costs the Anti tasks more than silencing as many random
     units."""
-    n = runs.values(_free("lesions", "n_anti_units"))
-    if np.all(n == 0):
-        return Verdict(False, "no unit has over half of its task variance in the Anti tasks")
-    return greater(
-        _drop(runs, "anti_lesion", "anti"), _drop(runs, "random_lesion", "anti"),
-        names=("Anti-task accuracy lost without the Anti units", "without random units"),
+    return _lesion_verdict(
+        runs, _drop(runs, "anti_lesion", "anti"), _drop(runs, "random_lesion", "anti"),
+        ("Anti-task accuracy lost without the Anti units", "without random units"),
     )  # fmt: skip
 
 
 def anti_units_specific(runs: Runs) -> Verdict:
     """Silencing the Anti units costs the Anti tasks more than the other tasks."""
-    n = runs.values(_free("lesions", "n_anti_units"))
-    if np.all(n == 0):
-        return Verdict(False, "no unit has over half of its task variance in the Anti tasks")
-    return greater(
-        _drop(runs, "anti_lesion", "anti"), _drop(runs, "anti_lesion", "other"),
-        names=("accuracy lost on the Anti tasks", "on the other tasks"),
+    return _lesion_verdict(
+        runs, _drop(runs, "anti_lesion", "anti"), _drop(runs, "anti_lesion", "other"),
+        ("accuracy lost on the Anti tasks", "on the other tasks"),
     )  # fmt: skip
 
 
