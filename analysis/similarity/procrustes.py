@@ -91,7 +91,7 @@ def procrustes_distance(x, y, *, score: str = "angular", variable: str | None = 
     x_hat, y_hat = _pad(x_hat, n), _pad(y_hat, n)
     rotation, _ = orthogonal_procrustes(y_hat, x_hat)
     euclidean = float(np.linalg.norm(x_hat - y_hat @ rotation))
-    angle = float(2.0 * np.arcsin(min(euclidean / 2.0, 1.0)))
+    angle = chord_angle(euclidean)
     return ProcrustesDistance(
         distance=angle if score == "angular" else euclidean,
         score=score,
@@ -107,6 +107,12 @@ def _unit_centred(states: np.ndarray, name: str) -> np.ndarray:
     if len(states) < 2 or norm == 0:
         raise ValueError(f"{name} has no variance across samples; its shape is undefined")
     return centred / norm
+
+
+def chord_angle(euclidean: float) -> float:
+    """The angle between two unit-norm objects at Euclidean distance ``d_E``:
+    θ = 2 arcsin(d_E / 2), accurate near zero, where arccos of the inner product is not."""
+    return float(2.0 * np.arcsin(min(euclidean / 2.0, 1.0)))
 
 
 def _pad(states: np.ndarray, n: int) -> np.ndarray:

@@ -58,6 +58,7 @@ from scipy.stats import ortho_group
 from ... import threads as _threads
 from ..._validation import check_choice, check_finite, check_int, check_positive
 from ...seeding import make_rng
+from .procrustes import chord_angle
 
 __all__ = ["AlignmentOptions", "VectorFieldProcrustes", "procrustes_vector_field_distance"]
 
@@ -207,8 +208,8 @@ def procrustes_vector_field_distance(
     best = min(runs, key=lambda run: run[1])
     c, _, grad, _ = best
     euclidean = float(np.linalg.norm(a_hat - c @ b_hat @ c.T))
-    angle = _angle(euclidean)
-    logger.debug("vector-field Procrustes: restart angles %s", [_angle(r[1]) for r in runs])
+    angle = chord_angle(euclidean)
+    logger.debug("vector-field Procrustes: restart angles %s", [chord_angle(r[1]) for r in runs])
     return VectorFieldProcrustes(
         distance=angle if score == "angular" else euclidean,
         score=score,
@@ -218,13 +219,8 @@ def procrustes_vector_field_distance(
         converged=bool(grad <= _threshold(0.5 * euclidean**2, n, options.tolerance)),
         gradient_norm=grad,
         n_iterations=int(sum(r[3] for r in runs)),
-        restart_angles=np.array([_angle(r[1]) for r in runs]),
+        restart_angles=np.array([chord_angle(r[1]) for r in runs]),
     )
-
-
-def _angle(euclidean: float) -> float:
-    """θ = 2 arcsin(d_E / 2): accurate near zero, where arccos of the trace is not."""
-    return float(2.0 * np.arcsin(min(euclidean / 2.0, 1.0)))
 
 
 def _unit_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
