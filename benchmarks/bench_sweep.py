@@ -100,7 +100,12 @@ def overhead_ms(n_tasks: int = 200) -> float:
         p = load_spec(s).points[0]
         run_dir = str(Path(tmp) / "runs" / p.name)
         with (
-            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
             Client(cluster) as client,
         ):
             client.submit(run_point, run_dir, p.run, {}, 1, pure=False).result()  # warm up

@@ -488,6 +488,12 @@ def _cmd_analyze(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    if args.scheduler is None and args.workers != 0:
+        # A local cluster's workers are forks of a server that loads what a run needs
+        # (seconds); started first, it loads while this process imports PyTorch.
+        from .sweeps.workers import start_worker_server
+
+        start_worker_server()
     from .sweeps import SweepFailed, sweep
 
     started = time.time()

@@ -36,8 +36,9 @@ set ``OMP_NUM_THREADS`` has pinned the machine by hand: the policy never exceeds
 The load probe
 --------------
 b is measured from ``/proc/stat``: the CPU time all processes used over a window,
-less this process's own (so neurodyn's threads never count as load), divided by the
-window's length. The window runs from the previous probe (at least
+less this process's own (so neurodyn's threads never count as load) and that of the
+helper processes it started (:func:`count_as_own`: a sweep's fork server, which loads
+modules for seconds while the sweep sizes its cluster), divided by the window's length. The window runs from the previous probe (at least
 :data:`MIN_WINDOW` s earlier; a probe sooner than that reuses the last estimate) or,
 at a process's first probe, over :data:`MIN_WINDOW` s of waiting. Where ``/proc/stat``
 does not exist, b comes from the 1-minute load average, less this process's share.
@@ -65,6 +66,7 @@ __all__ = [
     "available_cores",
     "check_threads",
     "choose",
+    "count_as_own",
     "last_choice",
     "limit",
     "one_blas_thread",
@@ -146,9 +148,60 @@ def _cpu_jiffies() -> int | None:
 
 
 def _own_seconds() -> float:
-    """CPU time of this process (all its threads), in seconds."""
+    """CPU time of this process (all its threads) and of its helpers, in seconds."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime + _helper_seconds()
+
+
+#: Helper processes whose CPU time :func:`probe` counts as this process's: pid → the
+#: CPU seconds last read.
+_helpers: dict[int, float] = {}
+#: CPU seconds of helpers that have exited, so that the total never decreases.
+_helpers_ended = 0.0
+
+
+def count_as_own(pid: int) -> None:
+    """Count the CPU time of process ``pid`` as this process's own in :func:`probe`.
+
+    For a helper this process starts and whose work is its own, such as the fork server
+    of a sweep's workers (:func:`neurodyn.sweeps.workers.start_worker_server`): while it
+    loads modules, in the background, the sweep measures the load of the machine to
+    choose its number of workers, and the server's seconds of loading are not load that
+    will stay. Only the process itself counts, not the processes it starts (the sweep's
+    workers are load for anything else this process computes). Where ``/proc`` does not
+    exist this does nothing.
+    """
+    with _lock:
+        if pid not in _helpers:
+            seconds = _process_seconds(pid)
+            if seconds is not None:
+                _helpers[pid] = seconds
+
+
+def _helper_seconds() -> float:
+    global _helpers_ended
+    for pid, last in list(_helpers.items()):
+        seconds = _process_seconds(pid)
+        if seconds is None:  # exited: its time stays counted
+            _helpers_ended += last
+            del _helpers[pid]
+        else:
+            _helpers[pid] = seconds
+    return _helpers_ended + sum(_helpers.values())
+
+
+def _process_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid`` itself, without its children."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name, in parentheses, may hold spaces: fields are counted after it.
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    if fields[0] in (b"Z", b"X"):  # exited, not yet reaped
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100

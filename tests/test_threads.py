@@ -102,6 +102,37 @@ def test_probe_sees_another_process_but_not_its_own_threads():
         proc.wait()
 
 
+@pytest.mark.skipif(threads._cpu_jiffies() is None, reason="no /proc/stat on this system")
+def test_a_helper_counted_as_own_is_not_load_and_its_time_outlives_it(monkeypatch):
+    """A spinner counted as this process's (as a sweep's fork server is while it loads):
+    its CPU time joins this process's own, which the probe subtracts from the machine's;
+    once it has exited, the time it used stays in the total, which never decreases."""
+    monkeypatch.setattr(threads, "_helpers", {})
+    monkeypatch.setattr(threads, "_helpers_ended", 0.0)
+
+    def spinner_seconds(pid):  # read here, independently of the module's reader
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / threads._TICK
+
+    spin = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5: pass"
+    proc = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        threads.count_as_own(proc.pid)
+        own0, spun0 = threads._own_seconds(), spinner_seconds(proc.pid)
+        time.sleep(0.5)
+        spun1, own1 = spinner_seconds(proc.pid), threads._own_seconds()
+        # Where the spinner shares a core with other load it runs less: what it used
+        # is measured, not assumed. This process slept meanwhile.
+        assert spun1 - spun0 > 0.1
+        assert own1 - own0 >= spun1 - spun0
+    finally:
+        proc.wait()
+    assert threads._own_seconds() >= own1
+    assert threads._helpers == {}
+    assert threads._helpers_ended >= spun1
+
+
 def test_a_fresh_probe_forgets_load_that_has_ended(monkeypatch):
     """fresh=True measures over MIN_WINDOW from now, not since the previous sample."""
     clock = iter([100.0, 100.0 + threads.MIN_WINDOW])
@@ -129,11 +160,15 @@ def test_limit_sets_and_restores_every_pool():
                 assert n == 1
                 assert torch.get_num_threads() == 1
                 assert numba.get_num_threads() == 1
-                blas = [i["num_threads"] for i in threadpoolctl.threadpool_info()
-                        if i["user_api"] == "blas"]
+                blas = [
+                    i["num_threads"]
+                    for i in threadpoolctl.threadpool_info()
+                    if i["user_api"] == "blas"
+                ]
                 assert blas and set(blas) == {1}
-            blas = [i["num_threads"] for i in threadpoolctl.threadpool_info()
-                    if i["user_api"] == "blas"]
+            blas = [
+                i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+            ]
             assert set(blas) == {2}
         assert torch.get_num_threads() == 3
     finally:

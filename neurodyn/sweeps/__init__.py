@@ -22,8 +22,30 @@ module                    holds
 dask.distributed is imported when a sweep runs (``pip install neurodyn[dask]``).
 """
 
-from .engine import SweepFailed, sweep
-from .gather import open_sweep
-from .spec import ANALYSES, SweepSpec, load_spec
+import importlib
 
-__all__ = ["ANALYSES", "SweepFailed", "SweepSpec", "load_spec", "open_sweep", "sweep"]
+#: Public name → the module that defines it. Imported on first use (PEP 562), so that
+#: ``neurodyn sweep`` can start the workers' fork server (:mod:`.workers`) before this
+#: process loads PyTorch for the engine.
+_ATTRIBUTES = {
+    "ANALYSES": "spec",
+    "SweepFailed": "engine",
+    "SweepSpec": "spec",
+    "load_spec": "spec",
+    "open_sweep": "gather",
+    "sweep": "engine",
+}
+
+__all__ = sorted(_ATTRIBUTES)
+
+
+def __getattr__(name):
+    if name in _ATTRIBUTES:
+        value = getattr(importlib.import_module(f".{_ATTRIBUTES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_ATTRIBUTES})

@@ -125,6 +125,10 @@ def sweep(
     if n_workers is not None:
         check_int("n_workers", n_workers, low=0)
     out = Path(out)
+    if client is None and scheduler is None and n_workers != 0:
+        # First, so that the server's loading overlaps everything else before the
+        # workers start: the run folders' checks and the load probe, the scheduler.
+        start_worker_server()
     todo = _prepare(spec, out, force)
     cluster = _cluster(client, scheduler, n_workers, threads_per_run, dashboard)
     with cluster as (client, threads, name):
@@ -219,22 +223,19 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
         _main_not_rerun(),
         environment_restored(),
         dask.config.set(worker_config()),
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as c,
     ):
-        start_worker_server()
-        with (
-            LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as c,
-        ):
-            logger.info("dask dashboard: %s", c.dashboard_link)
-            if dashboard is not None:
-                dashboard(c.dashboard_link)
-            yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
+        logger.info("dask dashboard: %s", c.dashboard_link)
+        if dashboard is not None:
+            dashboard(c.dashboard_link)
+        yield c, threads, f"LocalCluster of {n_workers} workers × {threads} threads"
 
 
 @contextlib.contextmanager

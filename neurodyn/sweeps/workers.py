@@ -52,12 +52,13 @@ def worker_config() -> dict:
 def start_worker_server() -> bool:
     """Start the fork server of the local cluster's workers, loading what a run needs.
 
-    Returns at once; the server loads in the background, and a worker asked of it before
-    it is done waits for it. :func:`neurodyn.sweep` calls it as it starts a local cluster:
-    after it has measured the load of the machine to size the cluster (the server's
-    loading would count as load), before the scheduler starts (the loading overlaps the
-    scheduler's start-up in this process, about a second the first time). Calling it
-    again, or with a server running, does nothing.
+    Returns at once; the server loads in the background (about 4 s on one core), and a
+    worker asked of it before it is done waits for it. :func:`neurodyn.sweep` calls it
+    before anything else of a local cluster, so that the loading overlaps the
+    measurement of the machine's load and the scheduler's start-up; ``neurodyn sweep``
+    calls it even before it imports PyTorch. Its seconds of loading are not counted as
+    load of the machine (:func:`neurodyn.threads.count_as_own`), so the cluster is sized
+    as if it were idle. Calling it again, or with a server running, does nothing.
 
     Returns
     -------
@@ -75,20 +76,28 @@ def start_worker_server() -> bool:
     from multiprocessing import forkserver
 
     import dask
-    from distributed.utils import get_mp_context
+
+    from ..threads import count_as_own
 
     with dask.config.set(worker_config()), environment_restored():
-        # dask gives the server its own list of modules (distributed and what it imports)
-        # the first time it is asked for the context: asked first, it does so now, and
-        # ours replaces it. The module is named, not imported: importing it is the
-        # server's work, not this process's.
-        get_mp_context().set_forkserver_preload(["distributed", f"{__package__}.preload"])
+        # The modules are named, not imported: importing them is the server's work, not
+        # this process's. distributed (whose import takes this process a third of a
+        # second) is not asked for its multiprocessing context here: the first time,
+        # it sets the server's list to its own modules, which does nothing once the
+        # server runs.
+        multiprocessing.get_context(FORKSERVER).set_forkserver_preload(
+            ["distributed", f"{__package__}.preload"]
+        )
         # The server reads the environment dask gives worker processes (one thread for
         # OpenMP and BLAS) when it starts; a variable already set is kept, as dask keeps it.
         for key, value in dask.config.get("distributed.nanny.pre-spawn-environ").items():
             if value is not None:
                 os.environ.setdefault(key, str(value))
         forkserver.ensure_running()
+    # multiprocessing keeps the server's process id in its module's only instance.
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is not None:
+        count_as_own(pid)
     return True
 
 

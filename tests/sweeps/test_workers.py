@@ -73,11 +73,13 @@ def test_after_the_preload_a_run_loads_no_python_module_of_the_large_packages(tm
     assert out["threads"] == 1
 
 
-# Starting the server returns at once and leaves the environment as it was; the server
-# (a child process) then loads PyTorch.
+# Starting the server returns at once, without loading PyTorch here, and leaves the
+# environment as it was; the server (a child process, whose CPU time the load probe
+# counts as this process's) then loads PyTorch.
 STARTER = textwrap.dedent(
     """
-    import json, os, time
+    import json, os, sys, time
+    from neurodyn import threads
     from neurodyn.sweeps.workers import start_worker_server
     before = dict(os.environ)
     started = start_worker_server()
@@ -101,7 +103,9 @@ STARTER = textwrap.dedent(
             loaded = "libtorch" in f.read()
         time.sleep(0.1)
     print(json.dumps({"started": started, "servers": len(servers), "loaded": loaded,
-                      "environment_kept": dict(os.environ) == before}))
+                      "environment_kept": dict(os.environ) == before,
+                      "counted_as_own": servers == list(threads._helpers),
+                      "torch_here": "torch" in sys.modules}))
     """
 )
 
@@ -113,4 +117,5 @@ def test_the_server_starts_in_the_background_and_leaves_this_process_as_it_was()
                           env=env, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out == {"started": True, "servers": 1, "loaded": True, "environment_kept": True}
+    assert out == {"started": True, "servers": 1, "loaded": True, "environment_kept": True,
+                   "counted_as_own": True, "torch_here": False}  # fmt: skip
