@@ -119,6 +119,8 @@ def overhead_ms(n_tasks: int = 200) -> float:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
+    # The clusters of (b) start outside neurodyn.sweep, which quiets dask's INFO lines.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 round, 4 runs, fewer steps")
     parser.add_argument("--rounds", type=int, default=None)
