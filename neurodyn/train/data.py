@@ -8,7 +8,7 @@ import xarray as xr
 from ..io.datasets import dataset_to_batch
 from ..seeding import make_rng
 
-__all__ = ["DatasetSource", "TaskSource", "validate_dataset"]
+__all__ = ["DatasetSource", "TaskSource", "trial_ranks", "validate_dataset"]
 
 
 class TaskSource:
@@ -126,6 +126,41 @@ def split_sizes(n_trials: int, val_fraction: float) -> tuple[int, int]:
     return n_trials - n_val, n_val
 
 
+def trial_ranks(datasets, seed: int) -> list[np.ndarray]:
+    """A seeded rank for every trial of each Dataset, shared by trial label.
+
+    The labels (``trial`` coordinate; positions where a Dataset has none) of all
+    ``datasets`` are ranked once by a seeded permutation, so a label has the same
+    rank in every Dataset that holds it. :class:`DatasetSource` holds out a Dataset's
+    lowest-ranked trials: Datasets of the same trials hold out the same ones. For one
+    Dataset labelled ``0..n-1`` the held-out trials are those of the default split.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> a = xr.Dataset(coords={"trial": [0, 1, 2, 3]})
+    >>> ranks = trial_ranks([a, a.isel(trial=[3, 1])], seed=0)
+    >>> ranks[1].tolist() == ranks[0][[3, 1]].tolist()
+    True
+    """
+    labels = [_trial_labels(ds) for ds in datasets]
+    kinds = {lab.dtype.kind for lab in labels}
+    if len(kinds) > 1 and not kinds <= set("iu"):
+        # Integer positions and text labels meet only as text.
+        labels = [lab.astype(str) for lab in labels]
+    union = np.unique(np.concatenate(labels))
+    order = make_rng(seed, "validation").permutation(union.size)
+    rank_of = np.empty(union.size, dtype=np.int64)
+    rank_of[order] = np.arange(union.size)
+    return [rank_of[np.searchsorted(union, lab)] for lab in labels]
+
+
+def _trial_labels(ds) -> np.ndarray:
+    if "trial" in ds.coords:
+        return np.asarray(ds["trial"].values)
+    return np.arange(ds.sizes["trial"])
+
+
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
     """Mini-batches in one pass over ``n_train`` trials (the last may be smaller)."""
     return -(-n_train // batch_size)
@@ -142,6 +177,10 @@ class DatasetSource:
     (the last mini-batch of an epoch holds the remainder). Either way the batch of
     step ``k`` depends only on ``(seed, k)``, so a resumed run is exact.
 
+    The held-out trials are the first ``val_fraction`` of a seeded permutation of the
+    trials, or, given ``ranks`` (one per trial, :func:`trial_ranks`), the
+    lowest-ranked ones.
+
     With ``loss="cross_entropy"`` a trial is scored ``correct`` when the arg-max of
     the outputs is the target class at every step its mask counts (for a classifier
     read out at the last step, the usual accuracy).
@@ -157,13 +196,17 @@ class DatasetSource:
         validation=None,
         batch_size: int | None = None,
         epochs: bool = False,
+        ranks: np.ndarray | None = None,
     ):
         self.batch = dataset_batch(ds)
         self.loss = loss
         self.seed = seed
         n = self.batch.n_trials
         if validation is None:
-            order = make_rng(seed, "validation").permutation(n)
+            if ranks is None:
+                order = make_rng(seed, "validation").permutation(n)
+            else:
+                order = np.argsort(ranks, kind="stable")
             n_val = split_sizes(n, val_fraction)[1]
             self.val_index = np.sort(order[:n_val])
             self.train_index = np.sort(order[n_val:])

@@ -35,7 +35,7 @@ class TrainingRun:
 
     def __init__(self, model, plan: FitPlan, cfg: FitConfig):
         self.model, self.plan, self.cfg = model, plan, cfg
-        self.stages, self.curriculum = plan.stages, plan.curriculum
+        self.stages = plan.stages
         self.seed, self.device = plan.seed, plan.device
         self.optimizer = make_optimizer(
             cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum
@@ -66,34 +66,30 @@ class TrainingRun:
         logger.info("resumed from %s at step %d (stage %d)", ckpt, self.step, r.stage)
 
     def _source(self, i: int):
-        st = self.stages[i]
-        cfg = self.cfg
-        if self.curriculum is None:
+        """Make stage ``i`` current: its batches, its loss and its validation set."""
+        sp, cfg = self.stages[i], self.cfg
+        if sp.on_dataset:
             src = DatasetSource(
-                st.task,
+                sp.data,
                 seed=self.seed,
                 val_fraction=cfg.val_fraction,
-                loss=cfg.loss or "mse",
+                loss=sp.loss,
                 validation=self.plan.validation,
                 batch_size=cfg.batch_size,
                 epochs=cfg.epochs is not None,
+                ranks=sp.ranks,
             )
+            self.groups = None
         else:
-            src = TaskSource(st.task, seed=self.seed, n_validation=cfg.n_validation, stage=i)
-        self.groups = getattr(st.task, "output_groups", None)
-        obs = self.plan.observation
-        if obs is None:
-            self.loss_name = st.loss or cfg.loss or src.loss
-            self.loss_fn = get_loss(self.loss_name, self.groups)
-            self.predict = _outputs
+            src = TaskSource(sp.data, seed=self.seed, n_validation=cfg.n_validation, stage=i)
+            self.groups = getattr(sp.data, "output_groups", None)
+        self.loss_name = sp.loss
+        if sp.observation is None:
+            self.loss_fn, self.predict = get_loss(sp.loss, self.groups), _outputs
         else:
-            self.loss_name, self.loss_fn, self.predict = (
-                obs.objective,
-                get_objective(obs.objective),
-                obs.predict,
-            )
+            self.loss_fn, self.predict = get_objective(sp.loss), sp.observation.predict
         val = src.validation_batch()
-        self._check_targets(val, f"the validation targets of stage {i} ({st.name})")
+        self._check_targets(val, f"the validation targets of stage {i} ({sp.stage.name})")
         self.val_tensors = self._tensors(val)
         self.src = src
 
@@ -262,7 +258,7 @@ class TrainingRun:
 
     def _advance_stage(self, metrics) -> bool:
         r, step = self.result, self.step
-        st = self.stages[r.stage]
+        st = self.stages[r.stage].stage
         stage_over = st.max_steps is not None and r.stage_steps[-1] >= st.max_steps
         if not (st.done(metrics) or stage_over):
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -9,18 +10,55 @@ from typing import Any
 
 import numpy as np
 import torch
+import xarray as xr
 
 from ..devices import resolve_device
 from ..seeding import resolve_seed
 from .config import EPOCH, FitConfig
 from .curriculum import Criterion, Curriculum, Stage
-from .data import split_sizes, steps_per_epoch, validate_dataset
-from .recorded import Observation, is_recording, recorded_data
+from .data import split_sizes, steps_per_epoch, trial_ranks, validate_dataset
+from .losses import check_targets
+from .objectives import OBJECTIVES
+from .recorded import Observation, is_recording, recorded_data, recorded_validation
 from .resources import estimate_training_memory
 
-__all__ = ["FitPlan", "plan_fit"]
+__all__ = ["FitPlan", "StagePlan", "plan_fit"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class StagePlan:
+    """One stage as the training loop runs it, resolved from a :class:`Stage`.
+
+    Attributes
+    ----------
+    stage : Stage
+        The stage as given: its criteria, ``max_steps``, name and ``on_end``.
+    data : Task or xarray.Dataset
+        What batches come from: the task, or an inputs/targets Dataset (for a
+        recording, the one :func:`~neurodyn.train.recorded.recorded_data` makes of it).
+    loss : str
+        What the stage minimises: a loss of :data:`~neurodyn.train.losses.LOSSES`, or,
+        for a recording, its observation's objective.
+    observation : Observation or None
+        For a recording, how its neurons are read from the model; None otherwise.
+    ranks : ndarray of int or None
+        For a Dataset stage of a curriculum, each trial's rank in the curriculum's
+        seeded ranking of trial labels (:func:`~neurodyn.train.data.trial_ranks`);
+        the lowest-ranked trials are held out. None: the default split.
+    """
+
+    stage: Stage
+    data: Any
+    loss: str
+    observation: Observation | None = None
+    ranks: np.ndarray | None = None
+
+    @property
+    def on_dataset(self) -> bool:
+        """Whether the stage trains on a Dataset (else on a task)."""
+        return isinstance(self.data, xr.Dataset)
 
 
 @dataclass(frozen=True)
@@ -29,123 +67,218 @@ class FitPlan:
 
     Attributes
     ----------
-    stages : list of Stage
-        One stage for a task or a Dataset; a curriculum's stages.
+    stages : list of StagePlan
+        One stage for a task, a Dataset or a recording; a curriculum's stages.
     curriculum : Curriculum or None
-        The curriculum, when training on one (tasks draw fresh trials; a Dataset has
-        ``None`` here).
+        The curriculum, when training on one or on a task (None for a Dataset or a
+        recording on its own).
     validation : xarray.Dataset or None
-        A held-out Dataset to validate on instead of a split of the training Dataset.
+        A held-out inputs/targets Dataset to validate on instead of a split of the
+        training Dataset (never with a curriculum).
     seed : int
     device : torch.device
     n_steps : int
         Optimisation steps in total (``epochs`` × steps per epoch when training in epochs).
     val_every : int
         Steps between validations.
-    observation : Observation or None
-        For a recording, how its neurons are read from the model (the stage's Dataset
-        is then the recording as inputs/targets/mask); None otherwise.
     """
 
-    stages: list
+    stages: list[StagePlan]
     curriculum: Curriculum | None
     validation: Any
     seed: int
     device: torch.device
     n_steps: int
     val_every: int
-    observation: Observation | None = None
 
 
 def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
-    """Check the model and the data against each other and ``cfg``; resolve the run's length.
+    """Check the model and every stage's data against each other and ``cfg``; resolve
+    the run's length.
 
     Raises
     ------
     ValueError
-        Data that does not suit the model or the settings, or a run that needs more
-        memory than the device has.
+        Data that does not suit the model or the settings (naming the stage in a
+        curriculum), or a run that needs more memory than the device has.
     """
     model.check_weights()
-    observation = None
-    if is_recording(data):
-        data, validation, observation = recorded_data(
-            model, data, validation, objective=cfg.objective, observed=cfg.observed, loss=cfg.loss
-        )
-    elif cfg.objective is not None or cfg.observed is not None:
-        what = "objective" if cfg.objective is not None else "observed"
-        raise ValueError(
-            f"{what} is for fitting a recording (a Dataset with 'activity'); tasks and "
-            "inputs/targets Datasets are trained with loss="
-        )
-    n_output = None if observation is not None else model.n_output
-    stages, curriculum = _stages(model, data, cfg.target_loss, n_output)
-    if curriculum is not None and (cfg.epochs is not None or validation is not None):
-        what = "epochs" if cfg.epochs is not None else "validation"
-        raise ValueError(
-            f"{what} is for training on an xarray.Dataset; a task draws fresh trials every "
-            "step (use n_steps and n_validation)"
-        )
-    if validation is not None:
-        _check_dataset(model, validation, "validation", n_output)
+    curriculum = _as_curriculum(data, cfg.target_loss)
+    trained_on = [data] if curriculum is None else [st.task for st in curriculum.stages]
+    _check_settings(trained_on, data, validation, cfg)
+    seed = resolve_seed(cfg.seed)
+    if curriculum is None:
+        stages, validation = _dataset_stage(model, data, validation, cfg)
+    else:
+        stages = _curriculum_stages(model, curriculum, cfg, seed)
     n_steps, val_every = cfg.n_steps, cfg.val_every
     if cfg.epochs is not None:
-        per_epoch = steps_per_epoch(_train_trials(stages[0].task, validation, cfg), cfg.batch_size)
+        per_epoch = steps_per_epoch(_train_trials(stages[0].data, validation, cfg), cfg.batch_size)
         n_steps = cfg.epochs * per_epoch
         val_every = per_epoch if val_every == EPOCH else val_every
     plan = FitPlan(
         stages=stages,
         curriculum=curriculum,
         validation=validation,
-        seed=resolve_seed(cfg.seed),
+        seed=seed,
         device=resolve_device(cfg.device),
         n_steps=n_steps,
         val_every=val_every,
-        observation=observation,
     )
     _check_memory(model, plan, cfg)
     return plan
 
 
 def _as_curriculum(data, target_loss) -> Curriculum | None:
+    """A user's curriculum, or a task as a curriculum of one stage; None for data."""
     if isinstance(data, Curriculum):
         if target_loss is not None:
             raise ValueError(
                 "target_loss cannot be combined with a Curriculum; give each Stage criteria"
             )
         return data
-    if hasattr(data, "batch") and hasattr(data, "evaluate") and hasattr(data, "input_names"):
+    if _is_task(data):
         crit = None if target_loss is None else Criterion("val_loss", "<=", float(target_loss))
         return Curriculum([Stage(data, crit)])
     return None
 
 
-def _check_dataset(model, ds, what: str, n_output: int | None) -> None:
+def _is_task(data) -> bool:
+    return hasattr(data, "batch") and hasattr(data, "evaluate") and hasattr(data, "input_names")
+
+
+def _check_settings(datas: list, data, validation, cfg: FitConfig) -> None:
+    """Refuse settings that do not apply to what is trained on (``datas``: each stage's)."""
+    n_recordings = sum(is_recording(d) for d in datas)
+    if n_recordings == 0 and (cfg.objective is not None or cfg.observed is not None):
+        what = "objective" if cfg.objective is not None else "observed"
+        raise ValueError(
+            f"{what} is for fitting a recording (a Dataset with 'activity'); tasks and "
+            "inputs/targets Datasets are trained with loss="
+        )
+    if n_recordings == len(datas) and cfg.loss is not None:
+        raise ValueError(
+            f"loss={cfg.loss!r} is for tasks and inputs/targets Datasets; a recording is fitted "
+            f"with objective= one of {tuple(OBJECTIVES)} (in a curriculum a Stage's loss= "
+            "names its objective)"
+        )
+    if cfg.epochs is None and validation is None:
+        return
+    what = "epochs" if cfg.epochs is not None else "validation"
+    if isinstance(data, Curriculum):
+        why = (
+            "its stages end when their criteria hold or after max_steps, not after whole "
+            "passes over the data (use n_steps)"
+            if what == "epochs"
+            else "each Dataset stage validates on its own held-out trials (val_fraction) "
+            "and each task stage on n_validation fresh trials"
+        )
+        raise ValueError(f"{what} is for training on an xarray.Dataset, not a Curriculum: {why}")
+    if _is_task(data):
+        raise ValueError(
+            f"{what} is for training on an xarray.Dataset; a task draws fresh trials every "
+            "step (use n_steps and n_validation)"
+        )
+
+
+def _dataset_stage(model, data, validation, cfg: FitConfig) -> tuple[list[StagePlan], Any]:
+    """The one stage of a Dataset or a recording, and its validation Dataset (or None)."""
+    if not isinstance(data, xr.Dataset):
+        raise ValueError(
+            f"data must be a Task, a Curriculum, an xarray.Dataset or a recording, got {type(data)}"
+        )
+    crit = None if cfg.target_loss is None else Criterion("val_loss", "<=", cfg.target_loss)
+    sp = _plan_stage(model, Stage(data, crit), cfg)
+    if validation is not None:
+        if sp.observation is not None:
+            validation = recorded_validation(model, validation, data)
+        _check_dataset(model, validation, "validation", sp)
+    return [sp], validation
+
+
+def _curriculum_stages(model, curriculum: Curriculum, cfg: FitConfig, seed) -> list[StagePlan]:
+    """Every stage planned and checked, Dataset stages holding out trials by label."""
+    plans = []
+    for i, st in enumerate(curriculum.stages):
+        try:
+            plans.append(_plan_stage(model, st, cfg))
+        except ValueError as err:
+            raise ValueError(f"stage {i} ({st.name}): {err}") from err
+    _check_same_neurons(curriculum.stages)
+    on_data = [i for i, sp in enumerate(plans) if sp.on_dataset]
+    ranks = trial_ranks([plans[i].data for i in on_data], seed) if on_data else []
+    for i, r in zip(on_data, ranks, strict=True):
+        plans[i] = dataclasses.replace(plans[i], ranks=r)
+    return plans
+
+
+def _plan_stage(model, st: Stage, cfg: FitConfig) -> StagePlan:
+    """A stage's training data and loss, checked against the model."""
+    data = st.task
+    if is_recording(data):
+        objective = st.loss if st.loss is not None else cfg.objective
+        train, obs = recorded_data(model, data, objective=objective, observed=cfg.observed)
+        sp = StagePlan(st, train, obs.objective, obs)
+        _check_dataset(model, train, "training", sp)
+        return sp
+    if isinstance(data, xr.Dataset):
+        sp = StagePlan(st, data, st.loss or cfg.loss or "mse")
+        _check_dataset(model, data, "training", sp)
+        return sp
+    if not _is_task(data):
+        raise ValueError(
+            f"a stage trains on a Task, an xarray.Dataset or a recording, got {type(data)}"
+        )
+    if data.n_inputs != model.n_input or data.n_outputs != model.n_output:
+        raise ValueError(
+            f"the task has {data.n_inputs} inputs and {data.n_outputs} outputs; the model "
+            f"has n_input={model.n_input}, n_output={model.n_output}"
+        )
+    if not math.isclose(data.dt, model.dt):
+        raise ValueError(f"the task has dt={data.dt} ms; the model has dt={model.dt} ms")
+    return StagePlan(st, data, st.loss or cfg.loss or data.loss)
+
+
+def _check_dataset(model, ds, what: str, sp: StagePlan) -> None:
+    """A stage's (or its validation) Dataset against the model and the stage's loss."""
+    # A recording's neurons meet the model through its observation, not its outputs.
+    n_output = model.n_output if sp.observation is None else None
     validate_dataset(ds, n_input=model.n_input, n_output=n_output)
     if not math.isclose(float(ds.attrs["dt"]), model.dt):
         raise ValueError(
             f"{what} dataset dt={ds.attrs['dt']} ms differs from the model's dt={model.dt} ms"
         )
+    if sp.observation is None:
+        mask = ds["mask"].values if "mask" in ds else np.ones(ds["targets"].shape)
+        targets = np.where(mask > 0, ds["targets"].values, 0.0)
+        check_targets(sp.loss, targets, mask, what=f"the {what} targets")
 
 
-def _stages(model, data, target_loss, n_output) -> tuple[list[Stage], Curriculum | None]:
-    curriculum = _as_curriculum(data, target_loss)
-    if curriculum is None:
-        _check_dataset(model, data, "training", n_output)
-        crit = None if target_loss is None else Criterion("val_loss", "<=", target_loss)
-        return [Stage(data, crit, name="data")], None
-    for i, st in enumerate(curriculum.stages):
-        if st.task.n_inputs != model.n_input or st.task.n_outputs != model.n_output:
+def _check_same_neurons(stages: list[Stage]) -> None:
+    """Every recording stage must hold the first one's neurons, in its order."""
+    first = None
+    for i, st in enumerate(stages):
+        if not is_recording(st.task):
+            continue
+        neurons = np.asarray(st.task["neuron"].values)
+        if first is None:
+            first = (i, st.name, neurons)
+            continue
+        j, name, want = first
+        if neurons.shape != want.shape or not np.array_equal(neurons, want):
             raise ValueError(
-                f"stage {i} ({st.name}) has {st.task.n_inputs} inputs and "
-                f"{st.task.n_outputs} outputs; the model has n_input={model.n_input}, "
-                f"n_output={model.n_output}"
+                f"stage {i} ({st.name}) records the neurons {_labels(neurons)}; stage {j} "
+                f"({name}) records {_labels(want)}. Every recording stage of a curriculum "
+                "must hold the same neurons in the same order (observed= maps them to the "
+                "model once); mask a neuron out (mask = 0) rather than dropping it"
             )
-        if not math.isclose(st.task.dt, model.dt):
-            raise ValueError(
-                f"stage {i} ({st.name}) has dt={st.task.dt} ms; the model has dt={model.dt} ms"
-            )
-    return curriculum.stages, curriculum
+
+
+def _labels(values: np.ndarray, shown: int = 6) -> str:
+    items = values.tolist()
+    if len(items) <= shown:
+        return str(items)
+    return f"{items[:shown]} and {len(items) - shown} more ({len(items)} in all)"
 
 
 def _train_trials(ds, validation, cfg: FitConfig) -> int:
@@ -154,19 +287,27 @@ def _train_trials(ds, validation, cfg: FitConfig) -> int:
     return n if validation is not None else split_sizes(n, cfg.val_fraction)[0]
 
 
+def _stage_size(sp: StagePlan, validation, cfg: FitConfig, probe) -> tuple[int, int, int]:
+    """(batch trials, time steps, validation trials) of a stage."""
+    if not sp.on_dataset:
+        # A few trials of a task give its (padded) length; only the estimate uses them.
+        return cfg.batch_size, sp.data.batch(4, seed=probe).n_steps, cfg.n_validation
+    ds = sp.data
+    n_train = _train_trials(ds, validation, cfg)
+    n_val = ds.sizes["trial"] - n_train if validation is None else validation.sizes["trial"]
+    n_time = max(ds.sizes["time"], 0 if validation is None else validation.sizes["time"])
+    return min(cfg.batch_size, n_train), n_time, n_val
+
+
 def _check_memory(model, plan: FitPlan, cfg: FitConfig) -> None:
-    """Refuse, before training, a run that needs more memory than the device has."""
-    if plan.curriculum is None:
-        ds, val = plan.stages[0].task, plan.validation
-        n_train = _train_trials(ds, val, cfg)
-        n_val = ds.sizes["trial"] - n_train if val is None else val.sizes["trial"]
-        n_time = max(ds.sizes["time"], 0 if val is None else val.sizes["time"])
-        batch = min(cfg.batch_size, n_train)
-    else:
-        # A few trials of each stage give its (padded) length; only the estimate uses them.
-        probe = np.random.default_rng(0)
-        n_time = max(st.task.batch(4, seed=probe).n_steps for st in plan.stages)
-        batch, n_val = cfg.batch_size, cfg.n_validation
+    """Refuse, before training, a run that needs more memory than the device has.
+
+    The estimate takes the largest batch, trial length and validation set of any
+    stage: an upper bound on every stage's need.
+    """
+    probe = np.random.default_rng(0)
+    sizes = [_stage_size(sp, plan.validation, cfg, probe) for sp in plan.stages]
+    batch, n_time, n_val = (max(column) for column in zip(*sizes, strict=True))
     estimate = estimate_training_memory(
         model, batch_size=batch, n_time=n_time, n_validation=n_val, device=plan.device
     )

@@ -34,9 +34,15 @@ import xarray as xr
 
 from ..dynamics.nonlinearities import NONLINEARITIES
 from ..io.recordings import check_recording
-from .objectives import OBJECTIVES
 
-__all__ = ["OBSERVED", "RATE_FLOOR", "Observation", "is_recording", "recorded_data"]
+__all__ = [
+    "OBSERVED",
+    "RATE_FLOOR",
+    "Observation",
+    "is_recording",
+    "recorded_data",
+    "recorded_validation",
+]
 
 #: The named ways recorded neurons relate to a model (an array of unit indices is the third).
 OBSERVED = ("units", "readout")
@@ -92,38 +98,51 @@ class Observation:
         return pred if self.objective == "mse" else torch.exp(pred)
 
 
-def recorded_data(model, recorded, validation, *, objective, observed, loss):
-    """Check a recording against the model and the fit's settings; return the training
-    Dataset, the validation Dataset (or None) and the :class:`Observation`.
+def recorded_data(model, recorded, *, objective, observed) -> tuple[xr.Dataset, Observation]:
+    """Check a recording against the model; return its training Dataset and the
+    :class:`Observation` of its neurons.
+
+    Parameters
+    ----------
+    model : Model
+    recorded : xarray.Dataset
+        A recording (:func:`~neurodyn.io.check_recording` checks it).
+    objective : {"mse", "poisson"} or None
+        None: ``"poisson"`` for spike counts, else ``"mse"``.
+    observed : {"units", "readout"}, array of int or None
+        How the neurons relate to the model (None: ``"units"``).
 
     Raises
     ------
     ValueError
-        Naming ``recorded``, ``validation``, ``objective``, ``observed`` or ``loss``.
+        Naming ``recorded``'s problem, ``objective`` or ``observed``.
     """
-    if loss is not None:
-        raise ValueError(
-            f"loss={loss!r} is for tasks and inputs/targets Datasets; a recording is fitted "
-            f"with objective= one of {tuple(OBJECTIVES)}"
-        )
     check_recording(recorded)
-    kind = recorded.attrs["kind"]
-    objective = _objective(objective, kind)
+    objective = _objective(objective, recorded.attrs["kind"])
     n_neurons = recorded.sizes["neuron"]
     obs = Observation(
         objective, _units(model, observed, n_neurons, objective), float(recorded.attrs["dt"])
     )
-    train = training_dataset(model, recorded, "recorded")
-    val = None
-    if validation is not None:
-        check_recording(validation)
-        if validation.sizes["neuron"] != n_neurons or validation.attrs["kind"] != kind:
-            raise ValueError(
-                f"validation has {validation.sizes['neuron']} neurons of kind "
-                f"{validation.attrs['kind']!r}; recorded has {n_neurons} of kind {kind!r}"
-            )
-        val = training_dataset(model, validation, "validation")
-    return train, val, obs
+    return training_dataset(model, recorded, "recorded"), obs
+
+
+def recorded_validation(model, validation, recorded) -> xr.Dataset:
+    """The training Dataset of ``validation``, a held-out recording of the neurons of
+    ``recorded`` (same number and kind).
+
+    Raises
+    ------
+    ValueError
+        Naming ``validation``.
+    """
+    check_recording(validation)
+    n_neurons, kind = recorded.sizes["neuron"], recorded.attrs["kind"]
+    if validation.sizes["neuron"] != n_neurons or validation.attrs["kind"] != kind:
+        raise ValueError(
+            f"validation has {validation.sizes['neuron']} neurons of kind "
+            f"{validation.attrs['kind']!r}; recorded has {n_neurons} of kind {kind!r}"
+        )
+    return training_dataset(model, validation, "validation")
 
 
 def _objective(objective, kind: str) -> str:
