@@ -53,7 +53,7 @@ class Criterion:
 
 @dataclass
 class Stage:
-    r"""One stage of a curriculum: what to train on, and when to move on.
+    """One stage of a curriculum: what to train on, and when to move on.
 
     A stage trains on one of three kinds of data, as :func:`~neurodyn.train.fit`
     does without a curriculum:
@@ -108,13 +108,15 @@ class Stage:
 
     Examples
     --------
-    The first 3 bins of every trial of a recording until the held-out Poisson
-    likelihood is good enough, then whole trials:
+    The first 3 bins of every trial of a recording (its ``length`` clipped to the
+    window) until the held-out Poisson loss is at most 1.2 nats per bin:
 
     >>> import numpy as np
     >>> from neurodyn.io import recording
     >>> rec = recording(np.ones((4, 6, 2)), dt=10.0, kind="counts")
-    >>> short = Stage(rec.isel(time=slice(0, 3)), Criterion("val_loss", "<=", 1.2))
+    >>> first = rec.isel(time=slice(0, 3))
+    >>> first = first.assign_coords(length=first["length"].clip(max=3))
+    >>> short = Stage(first, Criterion("val_loss", "<=", 1.2))
     >>> short.name, Stage(rec, loss="mse").loss
     ('recording', 'mse')
     """
@@ -180,14 +182,16 @@ class Curriculum:
     >>> len(cur.stages)
     2
 
-    On a recording: short windows of every trial first, whole trials once the
-    held-out likelihood stops improving by much:
+    On a recording: the first 3 bins of every trial until the held-out Poisson loss
+    is at most 1.2 nats per bin, then whole trials for 500 steps:
 
     >>> import numpy as np
     >>> from neurodyn.io import recording
     >>> rec = recording(np.ones((4, 6, 2)), dt=10.0, kind="counts")
+    >>> first = rec.isel(time=slice(0, 3))
+    >>> first = first.assign_coords(length=first["length"].clip(max=3))
     >>> cur = Curriculum([
-    ...     Stage(rec.isel(time=slice(0, 3)), Criterion("val_loss", "<=", 1.2), name="short"),
+    ...     Stage(first, Criterion("val_loss", "<=", 1.2), name="short"),
     ...     Stage(rec, max_steps=500, name="whole"),
     ... ])
     >>> [st.name for st in cur.stages]

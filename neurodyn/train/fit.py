@@ -74,25 +74,37 @@ def fit(
     model : Model
         A neurodyn model (see :mod:`neurodyn.rnn_models`). It is moved to ``device``.
     data : Task, Curriculum or xarray.Dataset
-        A task (fresh trials every step), a :class:`Curriculum` of stages, or a
-        Dataset with ``inputs`` (trial, time, input), ``targets`` (trial, time,
-        output), optional ``mask`` and ``attrs["dt"]``. Targets may be NaN where the
-        mask is 0 (gaps in recorded data); such entries never reach the loss. Or a
-        recording (:mod:`neurodyn.io.recordings`, recognised by its ``activity``
-        variable; checked by :func:`~neurodyn.io.check_recording`): the model is
-        fitted to the activity with ``objective`` through ``observed``
-        (:mod:`neurodyn.train.recorded`), with the same splits, validation, early
-        stopping, checkpoints and resume.
+        What the model is trained on:
+
+        - a task: fresh trials every step;
+        - a Dataset with ``inputs`` (trial, time, input), ``targets`` (trial, time,
+          output), optional ``mask`` and ``attrs["dt"]``. Targets may be NaN where
+          the mask is 0 (gaps in recorded data); such entries never reach the loss;
+        - a recording (:mod:`neurodyn.io.recordings`, recognised by its ``activity``
+          variable; checked by :func:`~neurodyn.io.check_recording`): the model is
+          fitted to the activity with ``objective`` through ``observed``
+          (:mod:`neurodyn.train.recorded`), with the same splits, validation, early
+          stopping, checkpoints and resume;
+        - a :class:`Curriculum` of :class:`Stage`\ s, each on a task, a Dataset or a
+          recording (mixed as needed): e.g. the first bins of every trial of a
+          recording until ``val_loss`` is low enough, then whole trials. Every
+          stage's data is checked against the model before training starts (errors
+          name the stage); a Dataset stage validates on its held-out trials (held out
+          by trial label, so stages of the same trials hold out the same ones), a
+          task stage on ``n_validation`` trials; every recording stage must hold the
+          same neurons, and a Stage's ``loss`` names its objective.
     validation : xarray.Dataset, optional
         A held-out Dataset (same variables as ``data``) to validate on, instead of
-        holding out ``val_fraction`` of a training Dataset.
+        holding out ``val_fraction`` of a training Dataset (not with a curriculum:
+        each of its stages validates on its own data).
     n_steps : int
         Maximum number of optimisation steps in total.
     epochs : int, optional
         Train on a Dataset in this many epochs (overrides ``n_steps``): each epoch is
         a fresh seeded permutation of the training trials cut into mini-batches of
         ``batch_size`` (the last one holds the remainder), so every training trial is
-        seen exactly once per epoch.
+        seen exactly once per epoch. Not with a curriculum, whose stages end on
+        their criteria or ``max_steps``.
     target_loss : float, optional
         Stop once the validation loss is at or below this (tasks and datasets; a
         curriculum carries its own criteria).
@@ -111,7 +123,8 @@ def fit(
     momentum : float
         Momentum of the SGD optimisers.
     loss : {"mse", "cross_entropy"}, optional
-        Default: the task's own loss (MSE for datasets). The cross-entropy needs
+        Default: the task's own loss (MSE for datasets); a Stage's ``loss`` overrides
+        it for that stage. The cross-entropy needs
         targets that are class probabilities at every counted step; on a Dataset it
         also scores validation trials (``val_accuracy``: the arg-max output is the
         target class at every counted step). A classifier read out at the last step
@@ -119,7 +132,8 @@ def fit(
     objective : {"poisson", "mse"}, optional
         Recordings only: the Poisson negative log-likelihood of spike counts per bin
         (:func:`~neurodyn.train.objectives.poisson_nll`, :math:`\log k!` included) or
-        the MSE of rates. Default: ``"poisson"`` for ``kind="counts"``, else ``"mse"``.
+        the MSE of rates. Default: ``"poisson"`` for ``kind="counts"``, else ``"mse"``;
+        a recording Stage's ``loss`` overrides it for that stage.
     observed : {"units", "readout"} or array of int, optional
         Recordings only: how the recorded neurons relate to the model. ``"units"``
         (default): neuron :math:`i` is unit :math:`i` (an array: unit ``observed[i]``),
