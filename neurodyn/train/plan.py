@@ -69,9 +69,6 @@ class FitPlan:
     ----------
     stages : list of StagePlan
         One stage for a task, a Dataset or a recording; a curriculum's stages.
-    curriculum : Curriculum or None
-        The curriculum, when training on one or on a task (None for a Dataset or a
-        recording on its own).
     validation : xarray.Dataset or None
         A held-out inputs/targets Dataset to validate on instead of a split of the
         training Dataset (never with a curriculum).
@@ -84,7 +81,6 @@ class FitPlan:
     """
 
     stages: list[StagePlan]
-    curriculum: Curriculum | None
     validation: Any
     seed: int
     device: torch.device
@@ -118,7 +114,6 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
         val_every = per_epoch if val_every == EPOCH else val_every
     plan = FitPlan(
         stages=stages,
-        curriculum=curriculum,
         validation=validation,
         seed=seed,
         device=resolve_device(cfg.device),
