@@ -39,8 +39,18 @@ __all__ = ["bits_per_spike", "co_bps", "fit_poisson_readout", "rate_r2", "state_
 #: Newton iterations of :func:`fit_poisson_readout` stop once no coefficient moves by
 #: more than this: far below the statistical error of any readout fitted to counts.
 READOUT_TOL = 1e-10
+#: ... or once the objective is within this fraction of its minimum (the Newton
+#: decrement; a sum of some 10^4 float64 terms is exact to about 1e-12 relative).
+READOUT_DECREMENT = 1e-12
 #: At most this many Newton iterations (a strictly convex problem converges in tens).
 READOUT_MAX_ITER = 100
+#: The penalties :math:`\rho` (fractions of the data's curvature, largest first) among
+#: which ``fit_poisson_readout(ridge="cv")`` chooses: from a penalty as strong as the
+#: data's curvature (few bins, many units) to practically none (a condition number up
+#: to about 1e8, where float64 Newton steps still solve to about 1e-8).
+READOUT_RIDGES = (1.0, 1e-2, 1e-4, 1e-6, 1e-8)
+#: Folds of that cross-validation.
+READOUT_FOLDS = 3
 
 
 def _mask(mask, shape) -> np.ndarray:
@@ -137,51 +147,107 @@ def bits_per_spike(rates, counts, mask=None) -> float:
     return float((loglik(lam2) - loglik(null)) / (n_spikes * math.log(2.0)))
 
 
-def fit_poisson_readout(rates, counts, mask=None, *, ridge: float = 1e-3):
+def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv"):
     r"""Fit :math:`\lambda = e^{W r + b}` (expected counts per bin) to ``counts`` by Newton's method.
 
-    Each neuron's coefficients minimise the convex penalised Poisson negative
+    The regressors are centred and divided by one common scale, the units' RMS spread
+    :math:`s` (:math:`\tilde r = (r - \mu)/s`; a unit that never varies gets weight 0),
+    and each neuron's coefficients minimise the convex penalised Poisson negative
     log-likelihood
 
-    .. math:: \sum_i m_i\left(e^{w^\top r_i + b} - k_i (w^\top r_i + b)\right)
-              + \tfrac{\rho}{2}\lVert w\rVert^2 ,
+    .. math:: \sum_i m_i\left(e^{\tilde w^\top \tilde r_i + b} - k_i (\tilde w^\top
+              \tilde r_i + b)\right) + \tfrac{\rho K}{2}\lVert \tilde w\rVert^2 ,
+              \qquad K = \textstyle\sum_i m_i k_i ,
 
-    with gradient :math:`X^\top m(\lambda - k) + \rho w` and Hessian
-    :math:`X^\top \operatorname{diag}(m\lambda) X + \rho I` (:math:`X = [r, 1]`; the
-    intercept is not penalised), halving a Newton step until the objective decreases.
+    with gradient :math:`X^\top m(\lambda - k) + \rho K \tilde w` and Hessian
+    :math:`X^\top \operatorname{diag}(m\lambda) X + \rho K I` (:math:`X = [\tilde r, 1]`;
+    the intercept is not penalised), halving a Newton step until the objective
+    decreases. The likelihood's Hessian has diagonal entries of about :math:`K` along a
+    unit of typical spread, so :math:`\rho` is dimensionless: the penalty is a fraction
+    :math:`\rho` of the data's curvature, and directions along which the rates vary
+    less than :math:`\sqrt\rho\, s` are held back. The fit is the same for rates in
+    any units (``W`` scales by :math:`1/c` when the rates scale by :math:`c`).
+
+    A network's units are often nearly collinear (its dynamics live in few
+    dimensions): without a penalty, weights along the directions the training samples
+    barely span grow without bound, and the readout's predictions on other trials
+    explode. ``ridge="cv"`` chooses :math:`\rho` for each neuron from
+    :data:`READOUT_RIDGES` by :data:`READOUT_FOLDS`-fold cross-validation over trials
+    (the first axis of ``rates``; trial :math:`i` is in fold :math:`i \bmod F`): the
+    value whose held-out log-likelihood is largest, the larger on a tie.
 
     Parameters
     ----------
     rates : array, shape (..., unit)
-        The model's rates (the regressors).
+        The model's rates (the regressors); with three or more dimensions, the first is
+        the trial.
     counts : array, shape (..., neuron)
     mask : array, shape (..., neuron), optional
-    ridge : float
-        :math:`\rho \ge 0`.
+    ridge : float or "cv"
+        :math:`\rho \ge 0`, or ``"cv"`` to choose it.
 
     Returns
     -------
     W : ndarray, shape (neuron, unit)
     b : ndarray, shape (neuron,)
     """
-    ridge = check_positive("ridge", ridge, allow_zero=True)
     r = np.asarray(to_numpy(rates), dtype=float)
     k = np.asarray(to_numpy(counts), dtype=float)
     if r.shape[:-1] != k.shape[:-1]:
         raise ValueError(f"rates {r.shape} and counts {k.shape} must share their leading dims")
-    m = _mask(mask, k.shape).reshape(-1, k.shape[-1])
-    X = np.concatenate([r.reshape(-1, r.shape[-1]), np.ones((m.shape[0], 1))], axis=1)
-    k = k.reshape(-1, k.shape[-1])
-    beta = np.stack([_newton_glm(X, k[:, j], m[:, j], ridge) for j in range(k.shape[1])])
-    return beta[:, :-1], beta[:, -1]
+    if not (isinstance(ridge, str) and ridge == "cv"):
+        ridge = check_positive("ridge", ridge, allow_zero=True)
+    m = _mask(mask, k.shape)
+    n_trial = r.shape[0] if r.ndim >= 3 else 1
+    if ridge == "cv" and n_trial < READOUT_FOLDS:
+        raise ValueError(
+            f"ridge='cv' needs rates with a trial axis of at least {READOUT_FOLDS} trials; "
+            f"got rates of shape {r.shape} (give ridge a number)"
+        )
+    fold = np.broadcast_to(
+        (np.arange(n_trial) % READOUT_FOLDS).reshape((n_trial,) + (1,) * (r.ndim - 2)),
+        r.shape[:-1],
+    ).reshape(-1)
+    flat = r.reshape(-1, r.shape[-1])
+    mu, var = flat.mean(axis=0), flat.var(axis=0)
+    varies = var > 0
+    # Centred, in the rates' own units, divided by the units' RMS spread: one scale for
+    # all units, so a unit that varies little needs a large weight to matter and the
+    # penalty restrains it (dividing each unit by its own spread would make a unit that
+    # is silent but for rare bursts as loud as any other).
+    scale = math.sqrt(var[varies].mean()) if varies.any() else 1.0
+    X = np.concatenate([(flat[:, varies] - mu[varies]) / scale, np.ones((len(flat), 1))], 1)
+    k, m = k.reshape(-1, k.shape[-1]), m.reshape(-1, k.shape[-1])
+    beta = np.stack([_fit_neuron(X, k[:, j], m[:, j], ridge, fold) for j in range(k.shape[1])])
+    W = np.zeros((k.shape[1], r.shape[-1]))
+    W[:, varies] = beta[:, :-1] / scale
+    return W, beta[:, -1] - W @ mu
 
 
-def _newton_glm(X, k, m, ridge) -> np.ndarray:
-    X, k = X[m], k[m]
-    penalty = np.full(X.shape[1], ridge)
+def _fit_neuron(X, k, m, ridge, fold) -> np.ndarray:
+    """One neuron's coefficients, with its ridge chosen by cross-validation if asked."""
+    if ridge != "cv":
+        return _newton_glm(X[m], k[m], ridge)
+    scores = np.zeros(len(READOUT_RIDGES))
+    for f in range(READOUT_FOLDS):
+        train, test = m & (fold != f), m & (fold == f)
+        beta = None
+        for i, rho in enumerate(READOUT_RIDGES):  # the largest first; each warm-starts the next
+            beta = _newton_glm(X[train], k[train], rho, beta)
+            with np.errstate(over="ignore"):  # an exploding readout scores -inf
+                eta = X[test] @ beta
+                scores[i] += np.sum(k[test] * eta - np.exp(eta))
+    scores = np.where(np.isfinite(scores), scores, -np.inf)
+    best = int(np.flatnonzero(scores == scores.max())[0])  # ridges run from large to small
+    return _newton_glm(X[m], k[m], READOUT_RIDGES[best])
+
+
+def _newton_glm(X, k, ridge, beta=None) -> np.ndarray:
+    penalty = np.full(X.shape[1], ridge * k.sum())
     penalty[-1] = 0.0
-    beta = np.zeros(X.shape[1])
-    beta[-1] = math.log(max(k.mean(), 1e-12)) if k.size else 0.0
+    if beta is None:
+        beta = np.zeros(X.shape[1])
+        beta[-1] = math.log(max(k.mean(), 1e-12)) if k.size else 0.0
 
     def objective(b):
         eta = X @ b
@@ -197,6 +263,12 @@ def _newton_glm(X, k, m, ridge) -> np.ndarray:
         grad = X.T @ (lam - k) + penalty * beta
         hess = (X * lam[:, None]).T @ X + np.diag(penalty)
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        # Half the Newton decrement estimates how far the objective is above its
+        # minimum: once that is at the objective's rounding level, further steps only
+        # move the coefficients by rounding noise (which, along the directions the data
+        # barely span, can stay above READOUT_TOL for ever).
+        if 0.5 * (grad @ step) <= READOUT_DECREMENT * max(abs(value), 1.0):
+            break
         t = 1.0
         while t > 1e-8:
             trial = beta - t * step
@@ -225,7 +297,7 @@ def _model_rates(model, rec) -> np.ndarray:
     return model(torch.as_tensor(u, dtype=torch.float32), noise=False).rates.cpu().numpy()
 
 
-def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge: float = 1e-3) -> float:
+def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge="cv") -> float:
     r"""Co-smoothing bits per spike of held-out neurons on test trials (NLB).
 
     The model (fitted to the held-in neurons) runs on every trial's inputs; a Poisson
@@ -242,8 +314,9 @@ def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge: float
         Positions (along ``neuron``) of the held-out neurons.
     train_trials, test_trials : array of int
         Positions (along ``trial``).
-    ridge : float
-        Penalty of the readout (:func:`fit_poisson_readout`).
+    ridge : float or "cv"
+        Penalty of the readout (:func:`fit_poisson_readout`): chosen by cross-validation
+        over the training trials by default.
     """
     check_recording(recorded)
     if recorded.attrs["kind"] != "counts":
@@ -255,7 +328,10 @@ def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge: float
     counts = np.where(mask, counts, 0.0)
     tr, te = np.asarray(train_trials), np.asarray(test_trials)
     W, b = fit_poisson_readout(rates[tr], counts[tr], mask[tr], ridge=ridge)
-    predicted = np.exp(rates[te] @ W.T + b)
+    # A readout may predict a rate below the smallest float somewhere; it scores as
+    # that rate (a finite, very bad score where a spike came), not as an error.
+    with np.errstate(under="ignore"):
+        predicted = np.maximum(np.exp(rates[te] @ W.T + b), np.finfo(float).tiny)
     return bits_per_spike(predicted, counts[te], mask[te])
 
 
