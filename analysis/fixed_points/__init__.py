@@ -23,7 +23,12 @@ module                 holds
 
 from .adam import AdamOptions
 from .dedupe import cluster, state_scale
-from .initial_states import condition_inputs, sample_initial_states, tile_conditions
+from .initial_states import (
+    between_attractors,
+    condition_inputs,
+    sample_initial_states,
+    tile_conditions,
+)
 from .options import SolverOptions
 from .result import Candidates, FixedPoints, load_fixed_points
 from .search import find_fixed_points
@@ -33,6 +38,7 @@ __all__ = [
     "Candidates",
     "FixedPoints",
     "SolverOptions",
+    "between_attractors",
     "cluster",
     "condition_inputs",
     "find_fixed_points",

@@ -6,19 +6,26 @@ draw states visited by the network on real trials and add isotropic Gaussian noi
 .. math:: x^{(0)}_i = x_{b_i, t_i} + \sigma\,\xi_i, \qquad \xi_i \sim \mathcal N(0, I),
 
 so the search covers the region the network uses, including the saddles between its
-attractors that trajectories pass near but never rest on. Inputs are held constant
+attractors that trajectories pass near but never rest on. Saddles that trajectories
+rarely approach are found from the states between the attractors already found
+(:func:`between_attractors`): where two basins meet, or several (the saddle of a
+k-bit memory with k unstable modes sits near the centroid of the 2^k stable points
+around it). Inputs are held constant
 during the search: zero, or one constant input per condition (for example the
 context cue of a context-dependent task), each combined with every initial state.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 
 from ..._validation import check_int
 from ...seeding import make_rng
 
-__all__ = ["condition_inputs", "sample_initial_states", "tile_conditions"]
+__all__ = ["between_attractors", "condition_inputs", "sample_initial_states", "tile_conditions"]
 
 
 def _states_array(states, valid):
@@ -94,6 +101,59 @@ def sample_initial_states(
     if u.shape[:2] != valid.shape:
         raise ValueError(f"inputs has shape {u.shape}; expected {(*valid.shape, 'm')}")
     return x0, u[trial, time]
+
+
+def between_attractors(stable_points, *, max_per_size: int = 256, seed=0) -> np.ndarray:
+    r"""States between attractors: centroids of subsets of the stable points found.
+
+    For every subset size :math:`s = 2, 4, 8, \dots` up to the number of points, the
+    centroids :math:`\tfrac1s\sum_{i \in S} x^*_i` of all subsets :math:`S` of that size,
+    or of ``max_per_size`` subsets drawn at random (without repeats) where there are
+    more. Where attractors are arranged as memories of independent bits, the saddle
+    with k unstable modes between the :math:`2^k` memories that differ in k bits lies
+    near their centroid (exactly, for a system symmetric in each bit); in general,
+    the saddles separating basins lie between the attractors. Used as initial states
+    of a second search, with those sampled from trajectories
+    (:func:`sample_initial_states`).
+
+    Parameters
+    ----------
+    stable_points : array (n, d)
+    max_per_size : int
+        Most subsets of each size.
+    seed : int or numpy Generator
+        Seeds the draw of subsets (stream ``"analysis"``), where one is needed.
+
+    Returns
+    -------
+    ndarray (m, d)
+        Empty (0, d) for fewer than two points.
+
+    Examples
+    --------
+    >>> corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    >>> between_attractors(corners).tolist()  # the 4 edge midpoints, then the centre
+    [[-1.0, 0.0], [0.0, -1.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+    """
+    x = np.asarray(stable_points, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"stable_points has shape {x.shape}; expected (n, d)")
+    max_per_size = check_int("max_per_size", max_per_size)
+    n = len(x)
+    rng = make_rng(seed, "analysis") if not isinstance(seed, np.random.Generator) else seed
+    out = [np.empty((0, x.shape[1]))]
+    size = 2
+    while size <= n:
+        if math.comb(n, size) <= max_per_size:
+            subsets = np.array(list(itertools.combinations(range(n), size)))
+        else:
+            chosen: set[tuple[int, ...]] = set()
+            while len(chosen) < max_per_size:
+                chosen.add(tuple(sorted(rng.choice(n, size, replace=False).tolist())))
+            subsets = np.array(sorted(chosen))
+        out.append(x[subsets].mean(axis=1))
+        size *= 2
+    return np.concatenate(out)
 
 
 def tile_conditions(initial_states, condition_inputs):

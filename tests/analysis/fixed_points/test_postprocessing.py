@@ -6,6 +6,7 @@ import torch
 
 from neurodyn.analysis import (
     FixedPoints,
+    between_attractors,
     classify,
     cluster,
     condition_inputs,
@@ -269,6 +270,45 @@ def test_sample_initial_states_recipe():
     )
     x, u = sample_initial_states(states, 5, noise_scale=0.0, inputs=states[..., :2] * 10, seed=0)
     np.testing.assert_array_equal(u, x[:, :2] * 10)
+
+
+def _cube_memory(x, u):
+    """Three independent bistable bits, dx/dt = x − x³: 27 fixed points at {−1, 0, 1}³,
+    the 8 corners stable, and a point with k zero coordinates a saddle with k unstable
+    modes (12 + 6 + 1)."""
+    return x - x**3
+
+
+def test_states_between_the_corners_of_a_cube_are_its_saddles():
+    corners = np.array(np.meshgrid(*[[-1.0, 1.0]] * 3, indexing="ij")).reshape(3, -1).T
+    between = between_attractors(corners)
+    # Pairs (28), quadruples (70) and all eight (1), each a centroid.
+    assert len(between) == 28 + 70 + 1
+    saddles = {p for p in np.ndindex(3, 3, 3) if 1 in p}  # indices into {-1, 0, 1}
+    found = {tuple(int(v) + 1 for v in b) for b in between if np.all(np.isin(b, (-1, 0, 1)))}
+    assert saddles <= found
+    # With a cap, subsets are drawn (distinct, seeded) instead of enumerated.
+    capped = between_attractors(corners, max_per_size=10, seed=4)
+    assert len(capped) == 10 + 10 + 1
+    assert len({tuple(r) for r in capped[:10]}) == 10
+    np.testing.assert_array_equal(capped, between_attractors(corners, max_per_size=10, seed=4))
+    assert between_attractors(corners[:1]).shape == (0, 3)
+
+
+def test_a_search_between_attractors_finds_the_saddles_trajectories_miss():
+    """Trajectories of the cube memory rest at its corners; started there (with a little
+    noise), the search finds the 8 memories and none of the saddles. Started between
+    the memories found, it finds all 19 saddles, each with its count of unstable modes."""
+    dyn = FunctionDynamics(_cube_memory, n_state=3, kind="ode")
+    corners = np.array(np.meshgrid(*[[-1.0, 1.0]] * 3, indexing="ij")).reshape(3, -1).T
+    x0 = sample_initial_states(corners, 256, noise_scale=0.05, seed=0)
+    first = find_fixed_points(dyn, None, x0, progress=False)
+    assert np.asarray(first.roots.n_unstable).tolist() == [0] * 8
+    stable = np.asarray(first.roots.x)
+    second = find_fixed_points(dyn, None, np.vstack([x0, between_attractors(stable)]),
+                               progress=False)  # fmt: skip
+    counts = np.bincount(np.asarray(second.roots.n_unstable), minlength=4).tolist()
+    assert counts == [8, 12, 6, 1]
 
 
 def test_sample_initial_states_skips_padding():
