@@ -4,7 +4,7 @@ from .atomic import atomic_path, atomic_write_json, atomic_write_text
 from .datasets import batch_to_dataset, dataset_to_batch, load_dataset, save_dataset
 from .models import load_model, read_header, save_model
 from .nwb import read_nwb, write_nwb
-from .recordings import as_recording, check_recording, recording
+from .recordings import as_recording, check_recording, first_bins, recording
 
 __all__ = [
     "as_recording",
@@ -14,6 +14,7 @@ __all__ = [
     "batch_to_dataset",
     "check_recording",
     "dataset_to_batch",
+    "first_bins",
     "load_dataset",
     "load_model",
     "read_header",

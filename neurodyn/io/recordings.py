@@ -43,10 +43,10 @@ import json
 import numpy as np
 import xarray as xr
 
-from .._validation import check_choice, check_positive, check_shape, to_numpy
+from .._validation import check_choice, check_int, check_positive, check_shape, to_numpy
 from .._version import __version__
 
-__all__ = ["KINDS", "as_recording", "check_recording", "recording"]
+__all__ = ["KINDS", "as_recording", "check_recording", "first_bins", "recording"]
 
 #: What ``activity`` holds.
 KINDS = ("rates", "counts")
@@ -193,6 +193,36 @@ def as_recording(
     dt = _infer_dt(ds, dt)
     kind = check_choice("kind", kind if kind is not None else ds.attrs.get("kind", "rates"), KINDS)
     return _complete(ds, dt, kind)
+
+
+def first_bins(recorded, n_bins: int) -> xr.Dataset:
+    """The first ``n_bins`` bins of every trial of a recording, as a recording.
+
+    Each trial's ``length`` becomes ``min(length, n_bins)``: the bins cut off do not
+    exist in the result (a stage of a curriculum that fits the start of every trial
+    before the whole of it, say), rather than being padding to mask.
+
+    Parameters
+    ----------
+    recorded : xarray.Dataset
+        A recording (checked by :func:`check_recording`).
+    n_bins : int
+        Bins kept, from 1 to the recording's ``time`` size.
+
+    Examples
+    --------
+    >>> rec = recording(np.ones((2, 5, 3)), dt=10.0, lengths=[5, 2])
+    >>> first_bins(rec, 3)["length"].values.tolist()
+    [3, 2]
+    """
+    check_recording(recorded)
+    n_bins = check_int("n_bins", n_bins)
+    if n_bins > recorded.sizes["time"]:
+        raise ValueError(
+            f"n_bins={n_bins} exceeds the recording's {recorded.sizes['time']} time bins"
+        )
+    out = recorded.isel(time=slice(0, n_bins))
+    return out.assign_coords(length=out["length"].clip(max=n_bins))
 
 
 def check_recording(ds) -> xr.Dataset:

@@ -108,14 +108,12 @@ class Stage:
 
     Examples
     --------
-    The first 3 bins of every trial of a recording (its ``length`` clipped to the
-    window) until the held-out Poisson loss is at most 1.2 nats per bin:
+    The first 3 bins of every trial of a recording (:func:`~neurodyn.io.first_bins`) until the held-out Poisson loss is at most 1.2 nats per bin:
 
     >>> import numpy as np
-    >>> from neurodyn.io import recording
+    >>> from neurodyn.io import first_bins, recording
     >>> rec = recording(np.ones((4, 6, 2)), dt=10.0, kind="counts")
-    >>> first = rec.isel(time=slice(0, 3))
-    >>> first = first.assign_coords(length=first["length"].clip(max=3))
+    >>> first = first_bins(rec, 3)
     >>> short = Stage(first, Criterion("val_loss", "<=", 1.2))
     >>> short.name, Stage(rec, loss="mse").loss
     ('recording', 'mse')
@@ -186,10 +184,9 @@ class Curriculum:
     is at most 1.2 nats per bin, then whole trials for 500 steps:
 
     >>> import numpy as np
-    >>> from neurodyn.io import recording
+    >>> from neurodyn.io import first_bins, recording
     >>> rec = recording(np.ones((4, 6, 2)), dt=10.0, kind="counts")
-    >>> first = rec.isel(time=slice(0, 3))
-    >>> first = first.assign_coords(length=first["length"].clip(max=3))
+    >>> first = first_bins(rec, 3)
     >>> cur = Curriculum([
     ...     Stage(first, Criterion("val_loss", "<=", 1.2), name="short"),
     ...     Stage(rec, max_steps=500, name="whole"),

@@ -58,9 +58,9 @@ class FitResult:
     stage_steps : list of int
         Steps spent in each stage reached.
     stage_log : list of dict
-        One record per finished stage: ``stage``, ``name``, ``step`` and whatever the
-        stage's ``on_end`` returned (e.g. accuracy on every earlier task, to measure
-        forgetting).
+        One record per finished stage that has an ``on_end``: ``stage``, ``name``,
+        ``step`` and whatever the stage's ``on_end`` returned (e.g. accuracy on every
+        earlier task, to measure forgetting).
     device : str
         The device training ran on.
     """

@@ -7,7 +7,14 @@ import pytest
 import xarray as xr
 
 import neurodyn
-from neurodyn.io import as_recording, check_recording, load_dataset, recording, save_dataset
+from neurodyn.io import (
+    as_recording,
+    check_recording,
+    first_bins,
+    load_dataset,
+    recording,
+    save_dataset,
+)
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 
@@ -230,3 +237,19 @@ def test_nan_and_fractional_values_are_allowed_where_masked():
     # The same entries unmasked are refused, so the mask is what allowed them.
     with pytest.raises(ValueError, match="where the mask is 1"):
         check_recording(_with_activity(a))
+
+
+def test_first_bins_keeps_the_start_of_every_trial_as_a_recording():
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(2.0, size=(3, 8, 4)).astype(float)
+    rec = recording(counts, rng.normal(size=(3, 8, 2)), dt=10.0, kind="counts",
+                    lengths=[8, 5, 2])  # fmt: skip
+    first = first_bins(rec, 4)
+    check_recording(first)
+    assert first["length"].values.tolist() == [4, 4, 2]
+    np.testing.assert_array_equal(first["activity"].values[0], counts[0, :4])
+    np.testing.assert_array_equal(first["inputs"].values, rec["inputs"].values[:, :4])
+    with pytest.raises(ValueError, match="n_bins=9 exceeds the recording's 8 time bins"):
+        first_bins(rec, 9)
+    with pytest.raises(ValueError, match="n_bins"):
+        first_bins(rec, 0)

@@ -9,7 +9,7 @@ import torch
 import xarray as xr
 
 from neurodyn import Criterion, Curriculum, Stage, fit
-from neurodyn.io import recording
+from neurodyn.io import first_bins, recording
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import load_checkpoint, masked_mse
@@ -44,12 +44,6 @@ def counts_recording(n_trial=40, n_time=20):
     u, rates, _, rng = teacher(n_trial, n_time)
     counts = rng.poisson(rates[..., :N_REC] * DT).astype(np.float32)
     return recording(counts, u, dt=DT, kind="counts")
-
-
-def first_bins(rec, n):
-    """The first ``n`` bins of every trial of a recording, as a recording."""
-    short = rec.isel(time=slice(0, n))
-    return short.assign_coords(length=short["length"].clip(max=n))
 
 
 def targets_dataset(n_trial=40, n_time=20):
