@@ -21,11 +21,13 @@ def summary(runs: Runs, cfg) -> str:
     """The paragraph under the title."""
     acc = runs.values(lambda r: r["teacher"]["accuracy"])
     return (
-        f"A teacher rate network of {cfg.n_hidden} ReLU units trained {cfg.teacher_steps} "
-        f"steps on the {cfg.n_bits}-bit flip-flop (validation accuracy {np.mean(acc):.2f}); "
+        f"A teacher rate network of {cfg.n_hidden} {cfg.teacher_nonlinearity} units trained "
+        f"{cfg.teacher_steps} steps on the {cfg.n_bits}-bit flip-flop (trials of "
+        f"{cfg.teacher_trial_ms:g} ms; validation accuracy {np.mean(acc):.2f}); "
         f"Poisson spikes of {cfg.n_held_in} + {cfg.n_held_out} of its units on "
         f"{cfg.n_trials} trials of {cfg.trial_ms:g} ms in {cfg.dt:g}-ms bins, the last "
-        f"{cfg.n_test} held out; students (a softplus rate RNN and a rank-{cfg.rank} "
+        f"{cfg.n_test} held out; students (a {cfg.student_nonlinearity} rate RNN and a "
+        f"rank-{cfg.rank} "
         f"low-rank RNN of {cfg.n_hidden} units, the recorded neurons being their first "
         f"units) fitted {cfg.student_steps} steps with the Poisson objective on the held-in "
         f"neurons alone; {len(runs)} seed(s)."
