@@ -210,16 +210,22 @@ _last_sample: tuple[float, int, float] | None = None  # (wall, busy ticks, own s
 _last_busy = 0.0
 
 
-def probe(*, fresh: bool = False) -> float:
+def probe(*, fresh: bool = False, window: float = MIN_WINDOW) -> float:
     """Cores kept busy by other processes (b in the module docstring), >= 0.
 
     Parameters
     ----------
     fresh : bool
-        Measure over a new window of :data:`MIN_WINDOW` seconds from now, instead of
-        since the previous probe. For a decision that holds for a long time (how many
-        worker processes a sweep starts), where the previous window may reach back to
-        work that has ended since, such as the workers of an earlier sweep.
+        Measure over a new window of ``window`` seconds from now, instead of since the
+        previous probe. For a decision that holds for a long time (how many worker
+        processes a sweep starts), where the previous window may reach back to work
+        that has ended since, such as the workers of an earlier sweep.
+    window : float
+        Length of a fresh window (at least :data:`MIN_WINDOW`). The kernel counts CPU
+        time in ticks (10 ms), the machine's and each process's separately, so over a
+        window of w seconds the estimate is uncertain by about a tick or two per w: 0.2
+        to 0.4 cores over 50 ms while a helper counted as this process's own is busy,
+        0.03 to 0.07 over 300 ms.
 
     Examples
     --------
@@ -238,7 +244,7 @@ def probe(*, fresh: bool = False) -> float:
             return _loadavg_busy()
         if _last_sample is None or fresh:
             _last_sample = (now, ticks, _own_seconds())
-            time.sleep(MIN_WINDOW)
+            time.sleep(max(window, MIN_WINDOW) if fresh else MIN_WINDOW)
             now, ticks = time.monotonic(), _cpu_jiffies()
         t0, ticks0, own0 = _last_sample
         own = _own_seconds()

@@ -193,3 +193,15 @@ def test_limit_restores_after_an_exception():
     assert torch.get_num_threads() == 1
     with threads.limit(work=1.0) as n:  # no outer block is left active
         assert n == 1
+
+
+def test_a_fresh_probe_waits_for_the_window_it_is_given(monkeypatch):
+    """A longer window for a decision that holds long (a sweep's size); never shorter
+    than MIN_WINDOW."""
+    slept = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    monkeypatch.setattr(threads, "_cpu_jiffies", lambda: 1000)
+    monkeypatch.setattr(threads, "_own_seconds", lambda: 0.0)
+    threads.probe(fresh=True, window=0.3)
+    threads.probe(fresh=True, window=0.0)
+    assert slept == [0.3, threads.MIN_WINDOW]

@@ -42,6 +42,9 @@ __all__ = ["SweepFailed", "sweep"]
 
 logger = logging.getLogger(__name__)
 
+#: Seconds over which a local cluster measures the machine's load to choose its size.
+SIZING_WINDOW = 0.3
+
 #: Each run folder's record of its point, compared when a sweep runs again.
 POINT_FILE = "point.json"
 
@@ -205,8 +208,11 @@ def _cluster(client, scheduler, n_workers, threads_per_run, dashboard):
             yield c, threads_per_run or 1, f"scheduler {scheduler}"
         return
     cores = available_cores()
-    # A fresh window: the previous probe may reach back to an earlier sweep's workers.
-    free = max(1, round(cores - probe(fresh=True)))
+    # A fresh window (the previous probe may reach back to an earlier sweep's workers),
+    # long enough that the tick counts' rounding, while the fork server loads, cannot
+    # take a core away (a decision for the whole sweep; the workers wait for the server's
+    # seconds of loading anyway).
+    free = max(1, round(cores - probe(fresh=True, window=SIZING_WINDOW)))
     if n_workers is None:
         n_workers = free
     # A fixed count per run (not the policy's, which follows the load): a run's numbers
