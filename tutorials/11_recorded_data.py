@@ -26,9 +26,10 @@
 #    spike on neurons the student never saw;
 # 4. Dynamical Similarity Analysis (DSA): is the student's dynamics nearer the
 #    teacher's than an untrained network's?
+# 5. the fixed points of teacher and student: the mechanism itself;
+# 6. a curriculum on the recording: the first 100 ms of every trial, then whole trials.
 #
-# `neurodyn reproduce ground-truth` runs the whole validation at full size, with
-# fixed points compared as well. With `NEURODYN_TUTORIAL_FAST=1` every size shrinks
+# `neurodyn reproduce ground-truth` runs the whole validation at full size. With `NEURODYN_TUTORIAL_FAST=1` every size shrinks
 # and the student is fitted for only 150 steps, so its scores stay near the untrained
 # network's: the steps run, the recovery needs the full sizes.
 
@@ -42,7 +43,8 @@ import torch
 
 import neurodyn
 from neurodyn.analysis.similarity import dsa
-from neurodyn.io import read_nwb, recording, write_nwb
+from neurodyn.analysis import between_attractors, find_fixed_points, sample_initial_states
+from neurodyn.io import first_bins, read_nwb, recording, write_nwb
 from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 from neurodyn.train.fit_metrics import co_bps, rate_r2
@@ -138,3 +140,47 @@ s, t, c = (leading(a.numpy()) for a in (out.states, torch.as_tensor(sim["states"
                                          out0.states))  # fmt: skip
 d_teacher, d_control = dsa(s, t).distance, dsa(s, c).distance
 print(f"DSA student–teacher {d_teacher:.3f}, student–untrained {d_control:.3f}")
+
+# %% [markdown]
+# ## 6. The mechanism: fixed points of teacher and student
+#
+# A 2-bit flip-flop stores its four bit patterns as four stable points, with saddles
+# between them (4 with one unstable mode, 1 with two). The search starts from states
+# each network visits (plus noise), then again from the states between the stable
+# points it found (`between_attractors`), where the saddles that trajectories seldom
+# approach lie. Counts are by number of unstable modes.
+
+
+# %%
+def fixed_point_counts(model, states):
+    x0 = sample_initial_states(states, 256, noise_scale=0.5, seed=0)
+    roots = find_fixed_points(model, None, x0, progress=False).roots
+    stable = np.asarray(roots.x)[np.asarray(roots.n_unstable) == 0]
+    x0 = np.concatenate([x0, between_attractors(stable)])
+    n_unstable = np.asarray(find_fixed_points(model, None, x0, progress=False).roots.n_unstable)
+    return {int(k): int(np.sum(n_unstable == k)) for k in np.unique(n_unstable)}
+
+
+print("teacher", fixed_point_counts(teacher, sim["states"].values[test]))
+print("student", fixed_point_counts(student, out.states.numpy()))
+
+# %% [markdown]
+# ## 7. A curriculum on the recording
+#
+# Stages of a `Curriculum` may hold recordings: here the student first fits the first
+# 100 ms of every trial (`first_bins`) for a third of the steps, then whole trials. A
+# stage may also end on criteria (`advance=Criterion("val_loss", "<=", ...)`, the
+# held-out Poisson loss in nats per bin). Each stage holds out the same trials, and a
+# run resumed from its checkpoint continues in its stage.
+
+# %%
+fitted = back.isel(trial=train, neuron=np.arange(16))
+curriculum = neurodyn.Curriculum([
+    neurodyn.Stage(first_bins(fitted, 10), max_steps=STUDENT_STEPS // 3, name="first 100 ms"),
+    neurodyn.Stage(fitted, name="whole trials"),
+])  # fmt: skip
+staged = copy.deepcopy(untrained)
+result = neurodyn.fit(staged, curriculum, n_steps=STUDENT_STEPS, lr=2e-2, val_every=10,
+                      seed=0, progress=False)  # fmt: skip
+print("steps per stage", result.stage_steps, "final held-out loss",
+      round(result.history[-1]["val_loss"], 3))  # fmt: skip
