@@ -79,13 +79,14 @@ print(rec)
 # ## 2. The same recording through NWB
 #
 # `write_nwb` stores the counts as a Units table of spike times, the inputs as
-# TimeSeries (named after their channels) and the trials table; `read_nwb` bins the
-# spikes back at `dt` and resamples the TimeSeries named in `inputs=`.
+# TimeSeries (named after their channels, which the file's notes list) and the trials
+# table; `read_nwb` bins the spikes back at `dt` and reads those input channels back
+# (for a file from elsewhere, name the input TimeSeries with `inputs=`).
 
 # %%
 path = os.path.join(tempfile.mkdtemp(), "teacher.nwb")
 write_nwb(rec, path, session_description="flip-flop teacher, Poisson spikes")
-back = read_nwb(path, dt=10.0, inputs=list(rec["input"].values))  # the input channels' names
+back = read_nwb(path, dt=10.0)
 same = all(np.array_equal(back[v].values, rec[v].values) for v in ("activity", "inputs"))
 print("counts and inputs identical after the NWB round trip:", same)
 

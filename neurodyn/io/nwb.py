@@ -39,6 +39,8 @@ _TRIAL_OWN = {"start_time", "stop_time", "timeseries", "tags", "id"}
 #: Units columns that are not one number or label per unit.
 _UNIT_OWN = {"spike_times", "obs_intervals", "electrodes", "electrode_group", "waveforms"}
 _MODULE = "misc"  # the NWB processing module for data of no recording modality
+#: Key of the file's notes (JSON) under which write_nwb names the input channels.
+INPUT_CHANNELS = "input_channels"
 
 
 def _pynwb():
@@ -105,6 +107,8 @@ def read_nwb(
         resampled to the bins as inputs: a bin holding samples gets their mean, an
         empty bin the series interpolated at its centre. A 1-D series is one input
         channel named after it; a 2-D series of ``c`` columns gives ``name_0`` ...
+        Default: the input channels :func:`write_nwb` wrote (named in the file's
+        notes), none for a file from elsewhere; ``()`` reads none.
     activity : str, optional
         ``"units"`` for spike counts from the Units table, or the name of a TimeSeries
         of rates (time, neuron). Default: the Units table when the file has one, else
@@ -339,9 +343,11 @@ def _find_series(nwb, name: str, argument: str):
 
 def _read_inputs(nwb, inputs, bins: _Bins):
     if inputs is None:
-        return None, None
+        inputs = _file_notes(nwb).get(INPUT_CHANNELS, [])
     if isinstance(inputs, str):
         inputs = [inputs]
+    if len(inputs) == 0:
+        return None, None
     blocks, names = [], []
     for name in inputs:
         values, _ = _read_series(_find_series(nwb, name, "inputs"), None, bins)
@@ -351,14 +357,19 @@ def _read_inputs(nwb, inputs, bins: _Bins):
     return np.concatenate(blocks, axis=-1), names
 
 
-def _file_attrs(nwb) -> dict:
-    attrs = {"session_description": str(nwb.session_description)}
+def _file_notes(nwb) -> dict:
+    """The notes :func:`write_nwb` leaves (JSON with the neurodyn version); {} otherwise."""
     try:
         notes = json.loads(nwb.notes) if nwb.notes else {}
     except ValueError:
-        notes = {}
-    if isinstance(notes, dict) and "neurodyn_version" in notes:
-        attrs.update({k: v for k, v in notes.items() if isinstance(v, (str, int, float))})
+        return {}
+    return notes if isinstance(notes, dict) and "neurodyn_version" in notes else {}
+
+
+def _file_attrs(nwb) -> dict:
+    attrs = {"session_description": str(nwb.session_description)}
+    notes = _file_notes(nwb)
+    attrs.update({k: v for k, v in notes.items() if isinstance(v, (str, int, float))})
     return attrs
 
 
@@ -425,7 +436,7 @@ def write_nwb(
     import h5py  # installed with pynwb, so imported with it (see _pynwb)
 
     fields = {
-        "notes": json.dumps(json_safe(dict(ds.attrs))),
+        "notes": json.dumps(json_safe({**ds.attrs, **_input_note(ds)})),
         "was_generated_by": [("neurodyn", __version__)],
         "keywords": ["neurodyn", "recurrent neural network", "simulation"],
         "experiment_description": _describe(ds, flavour),
@@ -563,6 +574,14 @@ def _series(pynwb, name: str, values: np.ndarray, dt: float, description: str, u
 def _flat(values: np.ndarray) -> np.ndarray:
     """(trial, time, channel) → (trial * time, channel): the trials end to end."""
     return np.ascontiguousarray(values.reshape(-1, values.shape[-1]))
+
+
+def _input_note(ds: xr.Dataset) -> dict:
+    """The input channels' names, kept in the file's notes so that :func:`read_nwb` reads
+    them back by default."""
+    if "inputs" not in ds.data_vars:
+        return {}
+    return {INPUT_CHANNELS: [str(name) for name in ds["input"].values]}
 
 
 def _add_inputs(pynwb, nwb, ds: xr.Dataset) -> None:

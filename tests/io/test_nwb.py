@@ -233,6 +233,10 @@ def test_a_simulation_round_trips_and_passes_the_inspector(tmp_path, simulation)
     assert serious == []
     assert {m.check_function_name for m in found} <= EXPECTED_SUGGESTIONS
     back = read_nwb(path, dt=DT, inputs=list(sim["input"].values))
+    # Without inputs=, the channels the file's notes name are read: the same Dataset.
+    by_default = read_nwb(path, dt=DT)
+    assert by_default.identical(back)
+    assert "inputs" not in read_nwb(path, dt=DT, inputs=()).data_vars
     # float32 values are stored as float32 and each bin holds exactly its one sample.
     np.testing.assert_array_equal(back["activity"].values, sim["rates"].values)
     assert back["activity"].dtype == np.float32
