@@ -57,6 +57,7 @@ import torch
 
 import neurodyn
 from neurodyn.analysis import (
+    between_attractors,
     condition_inputs,
     find_fixed_points,
     sample_initial_states,
@@ -139,6 +140,20 @@ print("Newton iterations per candidate: median", np.median(fps.candidates.n_iter
 stable = roots[roots.stability == "stable"]
 readout = np.tanh(stable.x) @ net.W_out.detach().numpy().T + net.bias_out.detach().numpy()
 print("read-out signs at the stable points:\n", np.sign(readout).astype(int))
+
+# %% [markdown]
+# Saddles that trajectories seldom approach (the faces' and the centre's) may be
+# missed from states sampled on trajectories, depending on the seed. They lie between
+# the memories: `between_attractors` gives the centroids of pairs, quadruples and all
+# eight stable points, and a second search from those states (with the first ones)
+# finds any the first search missed.
+
+# %%
+x0_between = np.concatenate([x0, between_attractors(stable.x)])
+again = find_fixed_points(net, None, x0_between, progress=False)
+print("distinct points by unstable modes: first search",
+      np.bincount(roots.n_unstable).tolist(), "| again, also from between the memories",
+      np.bincount(again.roots.n_unstable).tolist())  # fmt: skip
 
 # %% [markdown]
 # ## 5. Linearization: what the saddles do
