@@ -38,8 +38,9 @@ The load probe
 b is measured from ``/proc/stat``: the CPU time all processes used over a window,
 less this process's own (so neurodyn's threads never count as load) and that of the
 helper processes it started (:func:`count_as_own`: a sweep's fork server, which loads
-modules for seconds while the sweep sizes its cluster), divided by the window's length. The window runs from the previous probe (at least
-:data:`MIN_WINDOW` s earlier; a probe sooner than that reuses the last estimate) or,
+modules for seconds while the sweep sizes its cluster), divided by the window's
+length. The window runs from the previous probe (at least :data:`MIN_WINDOW` s
+earlier; a probe sooner than that reuses the last estimate) or,
 at a process's first probe, over :data:`MIN_WINDOW` s of waiting. Where ``/proc/stat``
 does not exist, b comes from the 1-minute load average, less this process's share.
 

@@ -145,11 +145,11 @@ print("read-out signs at the stable points:\n", np.sign(readout).astype(int))
 # Saddles that trajectories seldom approach (the faces' and the centre's) may be
 # missed from states sampled on trajectories, depending on the seed. They lie between
 # the memories: `between_attractors` gives the centroids of pairs, quadruples and all
-# eight stable points, and a second search from those states (with the first ones)
-# finds any the first search missed.
+# eight stable points, and a second search from those states and the roots already
+# found (each its own start, so none is lost) finds any the first search missed.
 
 # %%
-x0_between = np.concatenate([x0, between_attractors(stable.x)])
+x0_between = np.concatenate([roots.x, between_attractors(stable.x)])
 again = find_fixed_points(net, None, x0_between, progress=False)
 print("distinct points by unstable modes: first search",
       np.bincount(roots.n_unstable).tolist(), "| again, also from between the memories",

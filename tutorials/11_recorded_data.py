@@ -148,9 +148,9 @@ print(f"DSA student–teacher {d_teacher:.3f}, student–untrained {d_control:.3
 #
 # A 2-bit flip-flop stores its four bit patterns as four stable points, with saddles
 # between them (4 with one unstable mode, 1 with two). The search starts from states
-# each network visits (plus noise), then again from the states between the stable
-# points it found (`between_attractors`), where the saddles that trajectories seldom
-# approach lie. Counts are by number of unstable modes.
+# each network visits (plus noise), then again from the roots it found and the states
+# between its stable points (`between_attractors`), where the saddles that
+# trajectories seldom approach lie. Counts are by number of unstable modes.
 #
 # At this tutorial's size the student matches the rates well (R² near 0.9) but holds
 # fewer memories than the teacher: 400-ms trials rarely ask it to hold one for long, so
@@ -165,7 +165,7 @@ def fixed_point_counts(model, states):
     x0 = sample_initial_states(states, 256, noise_scale=0.5, seed=0)
     roots = find_fixed_points(model, None, x0, progress=False).roots
     stable = np.asarray(roots.x)[np.asarray(roots.n_unstable) == 0]
-    x0 = np.concatenate([x0, between_attractors(stable)])
+    x0 = np.concatenate([np.asarray(roots.x), between_attractors(stable)])
     n_unstable = np.asarray(find_fixed_points(model, None, x0, progress=False).roots.n_unstable)
     return {int(k): int(np.sum(n_unstable == k)) for k in np.unique(n_unstable)}
 

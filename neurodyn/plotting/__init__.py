@@ -27,7 +27,7 @@ results they draw, and the analyzers must be importable without any of them, so
 ``import neurodyn.plotting`` loads neither matplotlib nor the analyzers.
 """
 
-import importlib
+from .._lazy import lazy_attributes
 
 _ATTRIBUTES = {
     "plot_trials": ".trials",
@@ -65,13 +65,4 @@ _ATTRIBUTES = {
 __all__ = sorted(_ATTRIBUTES)
 
 
-def __getattr__(name):
-    if name in _ATTRIBUTES:
-        value = getattr(importlib.import_module(_ATTRIBUTES[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_attributes(__name__, _ATTRIBUTES)

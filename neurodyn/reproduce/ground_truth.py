@@ -208,15 +208,17 @@ def _task(cfg: GroundTruthConfig, trial_ms: float) -> FlipFlop:
 def _fixed_points(model, states: np.ndarray, cfg: GroundTruthConfig, seed: int) -> dict:
     """Fixed points at zero input: locations and unstable-mode counts of the roots.
 
-    Searched from states the network visits (plus noise), then again from those and
-    the states between the stable points found (:func:`between_attractors`): the
-    saddles between memories that trajectories seldom approach (the cube's face and
-    centre saddles) are missed by the first search, depending on the seed.
+    Searched from states the network visits (plus noise), then again from the roots
+    found (each its own start, so none is lost) and the states between the stable ones
+    (:func:`between_attractors`): the saddles between memories that trajectories seldom
+    approach (the cube's face and centre saddles) are missed by the first search,
+    depending on the seed.
     """
     x0 = sample_initial_states(states, cfg.n_inits, noise_scale=0.5, seed=seed)
     first = find_fixed_points(model, None, x0, progress=False).roots
-    stable = np.asarray(first.x, dtype=float)[np.asarray(first.n_unstable) == 0]
-    x0 = np.concatenate([x0, between_attractors(stable, seed=seed)])
+    found = np.asarray(first.x, dtype=float)
+    stable = found[np.asarray(first.n_unstable) == 0]
+    x0 = np.concatenate([found, between_attractors(stable, seed=seed)])
     roots = find_fixed_points(model, None, x0, progress=False).roots
     n_unstable = np.asarray(roots.n_unstable, dtype=int)
     counts = {int(k): int(np.sum(n_unstable == k)) for k in np.unique(n_unstable)}

@@ -22,30 +22,19 @@ module                    holds
 dask.distributed is imported when a sweep runs (``pip install neurodyn[dask]``).
 """
 
-import importlib
+from .._lazy import lazy_attributes
 
 #: Public name → the module that defines it. Imported on first use (PEP 562), so that
 #: ``neurodyn sweep`` can start the workers' fork server (:mod:`.workers`) before this
 #: process loads PyTorch for the engine.
 _ATTRIBUTES = {
-    "ANALYSES": "spec",
-    "SweepFailed": "engine",
-    "SweepSpec": "spec",
-    "load_spec": "spec",
-    "open_sweep": "gather",
-    "sweep": "engine",
+    "ANALYSES": ".spec",
+    "SweepFailed": ".engine",
+    "SweepSpec": ".spec",
+    "load_spec": ".spec",
+    "open_sweep": ".gather",
+    "sweep": ".engine",
 }
 
 __all__ = sorted(_ATTRIBUTES)
-
-
-def __getattr__(name):
-    if name in _ATTRIBUTES:
-        value = getattr(importlib.import_module(f".{_ATTRIBUTES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *_ATTRIBUTES})
+__getattr__, __dir__ = lazy_attributes(__name__, _ATTRIBUTES)

@@ -128,11 +128,12 @@ def sweep(
     if n_workers is not None:
         check_int("n_workers", n_workers, low=0)
     out = Path(out)
-    if client is None and scheduler is None and n_workers != 0:
-        # First, so that the server's loading overlaps everything else before the
-        # workers start: the run folders' checks and the load probe, the scheduler.
-        start_worker_server()
     todo = _prepare(spec, out, force)
+    if client is None and scheduler is None and n_workers != 0:
+        # As soon as the sweep is known to run, so that the server's loading overlaps
+        # everything else before the workers start: importing dask, the load probe,
+        # the scheduler.
+        start_worker_server()
     cluster = _cluster(client, scheduler, n_workers, threads_per_run, dashboard)
     with cluster as (client, threads, name):
         logger.info("sweep of %d runs (%d to do) on %s", len(spec), len(todo), name)
@@ -268,9 +269,8 @@ def _main_not_rerun():
 
     multiprocessing's "spawn" and "forkserver" methods, with which dask starts workers,
     run the ``__main__`` script (or module) again in each new process; a script that
-    calls :func:`sweep` at its
-    top level, without an ``if __name__ == "__main__":`` guard, would then start a
-    cluster from every worker. The workers run neurodyn's own functions and need
+    calls :func:`sweep` at its top level, without an ``if __name__ == "__main__":``
+    guard, would then start a cluster from every worker. The workers run neurodyn's own functions and need
     nothing from ``__main__``, so while the cluster lives (a worker that dies is
     started again) ``__main__`` hides the two attributes multiprocessing reads to find
     the script (``__file__``, ``__spec__``).

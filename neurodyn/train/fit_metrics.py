@@ -195,19 +195,19 @@ def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv"):
     k = np.asarray(to_numpy(counts), dtype=float)
     if r.shape[:-1] != k.shape[:-1]:
         raise ValueError(f"rates {r.shape} and counts {k.shape} must share their leading dims")
-    if not (isinstance(ridge, str) and ridge == "cv"):
-        ridge = check_positive("ridge", ridge, allow_zero=True)
     m = _mask(mask, k.shape)
-    n_trial = r.shape[0] if r.ndim >= 3 else 1
-    if ridge == "cv" and n_trial < READOUT_FOLDS:
-        raise ValueError(
-            f"ridge='cv' needs rates with a trial axis of at least {READOUT_FOLDS} trials; "
-            f"got rates of shape {r.shape} (give ridge a number)"
-        )
-    fold = np.broadcast_to(
-        (np.arange(n_trial) % READOUT_FOLDS).reshape((n_trial,) + (1,) * (r.ndim - 2)),
-        r.shape[:-1],
-    ).reshape(-1)
+    fold = None  # each sample's cross-validation fold, when the ridge is to be chosen
+    if isinstance(ridge, str) and ridge == "cv":
+        if r.ndim < 3 or r.shape[0] < READOUT_FOLDS:
+            raise ValueError(
+                f"ridge='cv' needs rates with a trial axis of at least {READOUT_FOLDS} "
+                f"trials; got rates of shape {r.shape} (give ridge a number)"
+            )
+        trial_fold = np.arange(r.shape[0]) % READOUT_FOLDS
+        fold = np.broadcast_to(trial_fold.reshape((-1,) + (1,) * (r.ndim - 2)), r.shape[:-1])
+        fold = fold.reshape(-1)
+    else:
+        ridge = check_positive("ridge", ridge, allow_zero=True)
     flat = r.reshape(-1, r.shape[-1])
     mu, var = flat.mean(axis=0), flat.var(axis=0)
     varies = var > 0
@@ -225,8 +225,9 @@ def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv"):
 
 
 def _fit_neuron(X, k, m, ridge, fold) -> np.ndarray:
-    """One neuron's coefficients, with its ridge chosen by cross-validation if asked."""
-    if ridge != "cv":
+    """One neuron's coefficients; its ridge chosen by cross-validation over ``fold``
+    (each sample's fold) unless that is None."""
+    if fold is None:
         return _newton_glm(X[m], k[m], ridge)
     scores = np.zeros(len(READOUT_RIDGES))
     for f in range(READOUT_FOLDS):

@@ -101,6 +101,11 @@ def test_the_cross_validated_ridge_restrains_a_readout_of_many_irrelevant_rates(
     # (about 0.02 bits here), so this is the failure the choice guards against.
     assert score(0.0) < truth - 0.1
     assert score("cv") > score(0.0) + 0.05
+    # Cross-validation is over trials: rates without enough of them are refused.
+    with pytest.raises(ValueError, match="ridge='cv' needs rates with a trial axis"):
+        fit_poisson_readout(rates[:2], k[:2])
+    with pytest.raises(ValueError, match="ridge='cv' needs rates with a trial axis"):
+        fit_poisson_readout(rates[0], k[0])
     # The known GLM of test_poisson_readout_recovers_a_known_glm, 10 000 bins: the
     # chosen penalty leaves the estimate within its standard error (~0.01) of the truth.
     r = rng.normal(size=(200, 50, 3))

@@ -305,7 +305,7 @@ def test_a_search_between_attractors_finds_the_saddles_trajectories_miss():
     first = find_fixed_points(dyn, None, x0, progress=False)
     assert np.asarray(first.roots.n_unstable).tolist() == [0] * 8
     stable = np.asarray(first.roots.x)
-    second = find_fixed_points(dyn, None, np.vstack([x0, between_attractors(stable)]),
+    second = find_fixed_points(dyn, None, np.vstack([stable, between_attractors(stable)]),
                                progress=False)  # fmt: skip
     counts = np.bincount(np.asarray(second.roots.n_unstable), minlength=4).tolist()
     assert counts == [8, 12, 6, 1]
