@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neurodyn.reproduce import ground_truth as gt
-from neurodyn.reproduce import ground_truth_claims as cl
+from neurodyn.reproduce.ground_truth import claims as cl
 from neurodyn.reproduce.runs import Runs
 
 CUBE = {0: 8, 1: 12, 2: 6, 3: 1}

@@ -7,7 +7,7 @@ import pytest
 from neurodyn.analysis.robustness import TAU_EPSILONS
 from neurodyn.reproduce.runs import Runs
 from neurodyn.reproduce.timescales import TIMESCALES, _slope
-from neurodyn.reproduce.timescales_claims import (
+from neurodyn.reproduce.timescales.claims import (
     CLAIMS,
     PAPER,
     TAU_BAND,

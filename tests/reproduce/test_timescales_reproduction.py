@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from neurodyn.reproduce.timescales import ReproductionConfig, _train, reproduce_timescales
-from neurodyn.reproduce.timescales_claims import CLAIMS, PAPER, W_BAND
+from neurodyn.reproduce.timescales.claims import CLAIMS, PAPER, W_BAND
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from neurodyn.reproduce import yang2019 as rep
-from neurodyn.reproduce import yang2019_claims as cl
 from neurodyn.reproduce.runs import Runs
+from neurodyn.reproduce.yang2019 import claims as cl
 
 RULES = ["go", "anti", "rtanti", "dlyanti", "dm1"]
 

@@ -70,19 +70,19 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from .. import simulate
-from .._validation import check_choice
-from ..analysis import between_attractors, find_fixed_points, sample_initial_states
-from ..analysis.similarity import dsa
-from ..io import recording
-from ..rnn_models import LowRankRNN, RateRNN
-from ..seeding import make_rng
-from ..tasks import FlipFlop
-from ..train import fit
-from ..train.fit_metrics import co_bps, rate_r2
-from .ground_truth_claims import CLAIMS, PAPER, STUDENTS
-from .ground_truth_report import TABLES, figure, summary
-from .harness import Reproduction, Sizes
+from ... import simulate
+from ..._validation import check_choice
+from ...analysis import between_attractors, find_fixed_points, sample_initial_states
+from ...analysis.similarity import dsa
+from ...io import recording
+from ...rnn_models import LowRankRNN, RateRNN
+from ...seeding import make_rng
+from ...tasks import FlipFlop
+from ...train import fit
+from ...train.fit_metrics import co_bps, rate_r2
+from ..harness import Reproduction, Sizes
+from .claims import CLAIMS, PAPER, STUDENTS
+from .report import TABLES, figure, summary
 
 logger = logging.getLogger(__name__)
 

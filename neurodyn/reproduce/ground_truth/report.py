@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .ground_truth_claims import LOCATION_TOLERANCE, PAPER, R2_THRESHOLD, STUDENTS
-from .harness import Table
-from .runs import Measured, Runs
+from ..harness import Table
+from ..runs import Measured, Runs
+from .claims import LOCATION_TOLERANCE, PAPER, R2_THRESHOLD, STUDENTS
 
 __all__ = ["TABLES", "figure", "summary"]
 

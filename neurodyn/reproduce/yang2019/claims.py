@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .claims import Claim, Verdict, greater, less
-from .runs import Runs
+from ..claims import Claim, Verdict, greater, less
+from ..runs import Runs
 
 __all__ = ["ANTI", "CLAIMS", "COMPOSITION", "CONDITIONS", "FTV_PAIRS", "PAPER"]
 

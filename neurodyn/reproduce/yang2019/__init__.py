@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import simulate
-from ..analysis import (
+from ... import simulate
+from ...analysis import (
     cluster_task_variance,
     fractional_task_variance,
     silence_units,
@@ -55,13 +55,13 @@ from ..analysis import (
     task_representation,
     task_variance,
 )
-from ..rnn_models import RateRNN
-from ..seeding import make_rng
-from ..tasks import from_neurogym
-from ..train import fit
-from .harness import Reproduction, Sizes
-from .yang2019_claims import ANTI, CLAIMS, COMPOSITION, CONDITIONS, FTV_PAIRS, PAPER
-from .yang2019_report import TABLES, figure, summary
+from ...rnn_models import RateRNN
+from ...seeding import make_rng
+from ...tasks import from_neurogym
+from ...train import fit
+from ..harness import Reproduction, Sizes
+from .claims import ANTI, CLAIMS, COMPOSITION, CONDITIONS, FTV_PAIRS, PAPER
+from .report import TABLES, figure, summary
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ construction (a permutation kernel: eigenvalues on the unit circle, waves of spe
 is reported in the table for comparison, never as one of the paper's claims.
 
 Every paper value lives in :data:`PAPER` with its source, and the claims in
-:data:`CLAIMS` (both in :mod:`neurodyn.reproduce.wave_rnn_claims`); the table and the
-figure (:mod:`neurodyn.reproduce.wave_rnn_report`) read them. Every measured number is
+:data:`CLAIMS` (both in :mod:`neurodyn.reproduce.wave_rnn.claims`); the table and the
+figure (:mod:`neurodyn.reproduce.wave_rnn.report`) read them. Every measured number is
 the mean ± standard deviation over the seeds, and the claims are decided across seeds
 (:mod:`neurodyn.reproduce.claims`).
 
@@ -54,17 +54,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..analysis.waves import circulant_spectrum, decode_past_inputs, space_time, wave_spectrum
-from ..rnn_models.irnn import IRNN, irnn_parameter_count, matched_irnn_size
-from ..rnn_models.wave import WaveRNN, wave_parameter_count
-from ..seeding import make_rng
-from ..tasks.digits import SequentialDigits
-from ..tasks.sequence import Adding, Copy
-from ..train import fit
-from ..train.losses import masked_cross_entropy
-from .harness import Reproduction, Sizes, Table
-from .wave_rnn_claims import CLAIMS, PAPER, SOLVED_MSE
-from .wave_rnn_report import HEADER, OURS, figure, rows, summary
+from ...analysis.waves import circulant_spectrum, decode_past_inputs, space_time, wave_spectrum
+from ...rnn_models.irnn import IRNN, irnn_parameter_count, matched_irnn_size
+from ...rnn_models.wave import WaveRNN, wave_parameter_count
+from ...seeding import make_rng
+from ...tasks.digits import SequentialDigits
+from ...tasks.sequence import Adding, Copy
+from ...train import fit
+from ...train.losses import masked_cross_entropy
+from ..harness import Reproduction, Sizes, Table
+from .claims import CLAIMS, PAPER, SOLVED_MSE
+from .report import HEADER, OURS, figure, rows, summary
 
 __all__ = [
     "CLAIMS",

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .claims import Claim, Verdict, all_hold, greater, less
-from .runs import Runs
+from ..claims import Claim, Verdict, all_hold, greater, less
+from ..runs import Runs
 
 __all__ = [
     "CLAIMS",

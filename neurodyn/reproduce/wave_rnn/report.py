@@ -1,7 +1,7 @@
 """The wave-RNN reproduction's table, summary and figure (:mod:`neurodyn.reproduce.wave_rnn`).
 
 Every "ours" cell is computed from the runs (mean ± standard deviation over seeds); every
-paper cell reads :data:`~neurodyn.reproduce.wave_rnn_claims.PAPER`.
+paper cell reads :data:`~neurodyn.reproduce.wave_rnn.claims.PAPER`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..io.tables import table_cell
-from ..plotting.waves import (
+from ...io.tables import table_cell
+from ...plotting.waves import (
     plot_circulant_spectrum,
     plot_decoding,
     plot_space_time,
     plot_wave_spectrum,
 )
-from .runs import Measured, Runs
-from .wave_rnn_claims import PAPER, SOLVED_MSE, _at, _drop, _steps_ratio, wave_power
+from ..runs import Measured, Runs
+from .claims import PAPER, SOLVED_MSE, _at, _drop, _steps_ratio, wave_power
 
 if TYPE_CHECKING:  # the configuration's module imports this one
-    from .wave_rnn import WaveReproductionConfig
+    from . import WaveReproductionConfig
 
 __all__ = ["HEADER", "OURS", "figure", "rows", "summary"]
 

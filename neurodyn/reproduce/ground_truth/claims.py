@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .claims import Claim, Verdict, all_hold, greater, less
-from .runs import Runs
+from ..claims import Claim, Verdict, all_hold, greater, less
+from ..runs import Runs
 
 __all__ = ["CLAIMS", "LOCATION_TOLERANCE", "PAPER", "R2_THRESHOLD", "STUDENTS"]
 

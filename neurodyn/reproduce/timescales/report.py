@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..io.tables import table_cell as _fmt
-from .runs import Measured, Runs
-from .timescales_claims import (
+from ...io.tables import table_cell as _fmt
+from ..runs import Measured, Runs
+from .claims import (
     CURRICULA,
     PAPER,
     TAU_BAND,
@@ -215,7 +215,7 @@ def summary(runs: Runs, cfg) -> str:
         f"{cfg.n_hidden} neurons, batch {cfg.batch_size}, Adam lr {cfg.lr:g}, at most "
         f"{cfg.max_steps} steps per curriculum, {len(runs)} seed(s). Paper: 500 neurons, batch "
         "256, SGD; effects at N = 30. The paper's columns cite their sources in "
-        "neurodyn.reproduce.timescales_claims.PAPER (the abstract and the authors' result files)."
+        "neurodyn.reproduce.timescales.claims.PAPER (the abstract and the authors' result files)."
     )
 
 

@@ -18,8 +18,8 @@ network is kept at the end of every stage. Then, for both curricula:
 The full run repeats this on three seeds; every number the claims use is measured on
 each seed, and each claim is decided across seeds (:mod:`neurodyn.reproduce.claims`).
 The paper's numbers and claims, each with its source, are in
-:mod:`neurodyn.reproduce.timescales_claims`; the tables and the figure, with the
-paper's numbers beside ours, in :mod:`neurodyn.reproduce.timescales_report`.
+:mod:`neurodyn.reproduce.timescales.claims`; the tables and the figure, with the
+paper's numbers beside ours, in :mod:`neurodyn.reproduce.timescales.report`.
 
 Differences from the paper, all for CPU scale: 64 instead of 500 neurons, batch 64
 instead of 256, an "epoch" of 100 instead of 600 steps with validation on 256 trials
@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.dimensionality import dimensionality
-from ..analysis.robustness import (
+from ...analysis.dimensionality import dimensionality
+from ...analysis.robustness import (
     TAU_EPSILONS,
     W_EPSILONS,
     ablate_by_tau,
@@ -53,15 +53,15 @@ from ..analysis.robustness import (
     perturb_weights,
     task_accuracy,
 )
-from ..analysis.timescales import drive, jacobian_timescales, network_timescales
-from ..rnn_models import TimescaleRNN
-from ..seeding import make_rng
-from ..tasks import NParity
-from ..train import fit, multi_head_curriculum, single_head_curriculum
-from ..train.resources import recurrent_flops
-from .harness import Reproduction, Sizes, Table
-from .timescales_claims import CLAIMS, CURRICULA, PAPER, TAU_BAND, W_BAND, band_mean
-from .timescales_report import HEADER, figure, summary, table_rows
+from ...analysis.timescales import drive, jacobian_timescales, network_timescales
+from ...rnn_models import TimescaleRNN
+from ...seeding import make_rng
+from ...tasks import NParity
+from ...train import fit, multi_head_curriculum, single_head_curriculum
+from ...train.resources import recurrent_flops
+from ..harness import Reproduction, Sizes, Table
+from .claims import CLAIMS, CURRICULA, PAPER, TAU_BAND, W_BAND, band_mean
+from .report import HEADER, figure, summary, table_rows
 
 __all__ = ["PAPER", "TIMESCALES", "ReproductionConfig", "reproduce_timescales"]
 

@@ -2,7 +2,7 @@
 
 Every "ours" cell is a mean ± spread over seeds of a number measured on the run
 (:class:`~neurodyn.reproduce.runs.Runs`); the paper's cells read
-:data:`~neurodyn.reproduce.yang2019_claims.PAPER`.
+:data:`~neurodyn.reproduce.yang2019.claims.PAPER`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..plotting.multitask import plot_task_composition, plot_task_variance
-from .harness import Table
-from .runs import Runs
-from .yang2019_claims import ANTI, CONDITIONS, FTV_PAIRS, PAPER
+from ...plotting.multitask import plot_task_composition, plot_task_variance
+from ..harness import Table
+from ..runs import Runs
+from .claims import ANTI, CONDITIONS, FTV_PAIRS, PAPER
 
 __all__ = ["TABLES", "figure", "summary"]
 

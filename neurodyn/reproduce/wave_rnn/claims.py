@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .claims import Claim, Verdict, greater, less
-from .runs import Runs
+from ..claims import Claim, Verdict, greater, less
+from ..runs import Runs
 
 __all__ = ["CLAIMS", "PAPER", "SOLVED_MSE", "wave_power"]
 
