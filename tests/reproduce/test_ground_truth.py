@@ -12,25 +12,47 @@ from neurodyn.reproduce import ground_truth as gt
 from neurodyn.reproduce.ground_truth import claims as cl
 from neurodyn.reproduce.runs import Runs
 
-CUBE = {0: 8, 1: 12, 2: 6, 3: 1}
+CUBE = {"zero input": {0: 8, 1: 12, 2: 6, 3: 1}}
+ONE_PER_CONTEXT = {"context=0": {0: 1}, "context=1": {0: 1}}
 
 
-def _student(r2=0.95, bps=(0.8, 0.5), counts=None, err=0.03, dsa=(0.05, 0.2)) -> dict:
-    counts = CUBE if counts is None else counts
-    return {
+def _integrator(select=(True, True), growth=(-1e-3, -2e-3)) -> dict:
+    # Pickups of the relevant modality 0.3 (0.05 where it does not select), irrelevant 0.1.
+    out = {}
+    for (c, (rel, irr)), sel, g in zip(cl.RELEVANT.items(), select, growth, strict=True):
+        out[c] = {"growth_rate": g, rel: 0.3 if sel else 0.05, irr: 0.1}
+    return out
+
+
+def _student(ref, r2=0.95, bps=(0.8, 0.5), counts=None, err=0.03, dsa=(0.05, 0.2),
+             integ=None) -> dict:  # fmt: skip
+    counts = ref if counts is None else counts
+    out = {
         "rate_r2": r2,
         "co_bps": bps[0],
         "untrained_co_bps": bps[1],
-        "fixed_points": {"counts": counts, "counts_match": counts == CUBE, "max_error": err},
+        "fixed_points": {"counts": counts, "counts_match": counts == ref, "max_error": err},
         "dsa_teacher": dsa[0],
         "dsa_control": dsa[1],
     }
+    if ref is ONE_PER_CONTEXT:
+        out["integrator"] = _integrator(**(integ or {}))
+    return out
 
 
-def _seed(acc=1.0, stable=8, **student) -> dict:
-    teacher = {"accuracy": acc, "counts": {**CUBE, 0: stable}}
-    return {"n_bits": 3, "teacher": teacher, "rate": _student(**student),
-            "low_rank": _student(**student)}  # fmt: skip
+def _seed(acc=1.0, stable=8, ctx_acc=0.95, ctx_select=(True, True), **student) -> dict:
+    ff = {"accuracy": acc, "counts": {"zero input": {**CUBE["zero input"], 0: stable}}}
+    ctx = {"accuracy": ctx_acc, "counts": ONE_PER_CONTEXT,
+           "integrator": _integrator(select=ctx_select)}  # fmt: skip
+    ff_student = {k: v for k, v in student.items() if k != "integ"}
+    return {
+        "n_bits": 3,
+        "flipflop": {"teacher": ff, **{s: _student(CUBE, **ff_student) for s in cl.STUDENTS}},
+        "context": {"teacher": ctx, "stimulus_ms": 750.0,
+                    **{s: _student(ONE_PER_CONTEXT, **{**ff_student, "counts": None,
+                                                       "integ": student.get("integ")})
+                       for s in cl.STUDENTS}},
+    }  # fmt: skip
 
 
 def _runs(*per_seed) -> Runs:
@@ -43,7 +65,7 @@ def _three(**kw) -> Runs:
     for j in (-0.01, 0.0, 0.01):
         d = {}
         for k, v in kw.items():
-            if isinstance(v, tuple):
+            if isinstance(v, tuple) and all(isinstance(x, float) for x in v):
                 d[k] = tuple(x + j for x in v)
             elif isinstance(v, float):
                 d[k] = v + j
@@ -53,8 +75,11 @@ def _three(**kw) -> Runs:
     return _runs(*out)
 
 
-AGREE = dict(acc=0.98, r2=0.95, bps=(0.8, 0.5), err=0.03, dsa=(0.05, 0.2))
+AGREE = dict(acc=0.98, ctx_acc=0.95, r2=0.95, bps=(0.8, 0.5), err=0.03, dsa=(0.05, 0.2))
 CHECKS = {c.name: c for c in cl.CLAIMS}
+# ln 2 over a 750-ms stimulus: growth rates may differ by up to 9.2e-4 per ms.
+_TOO_FAST = {"growth": (-1e-3 - 1.0e-3, -2e-3)}
+_FAST_ENOUGH = {"growth": (-1e-3 - 0.9e-3, -2e-3 + 0.9e-3)}
 
 
 @pytest.mark.parametrize(
@@ -65,13 +90,21 @@ CHECKS = {c.name: c for c in cl.CLAIMS}
         ("rate_r2_rate", {"r2": 0.8}),
         ("rate_r2_low_rank", {"r2": 0.8}),
         ("co_bps_rate", {"bps": (0.4, 0.5)}),
-        ("fixed_point_counts_rate", {"counts": {0: 8, 1: 11, 2: 6, 3: 1}}),
-        ("fixed_point_counts_low_rank", {"counts": {0: 4}}),
+        ("fixed_point_counts_rate", {"counts": {"zero input": {0: 8, 1: 11, 2: 6, 3: 1}}}),
+        ("fixed_point_counts_low_rank", {"counts": {"zero input": {0: 4}}}),
         ("fixed_point_locations_rate", {"err": 0.3}),
         # Locations cannot hold where the counts differ, however close the pairs are.
-        ("fixed_point_locations_low_rank", {"counts": {0: 8, 1: 12}}),
+        ("fixed_point_locations_low_rank", {"counts": {"zero input": {0: 8, 1: 12}}}),
         ("dsa_rate", {"dsa": (0.2, 0.1)}),
         ("dsa_low_rank", {"dsa": (0.2, 0.1)}),
+        ("context_teacher_solves", {"ctx_acc": 0.6}),
+        ("context_teacher_solves", {"ctx_select": (True, False)}),
+        ("context_rate_r2_rate", {"r2": 0.8}),
+        ("context_co_bps_low_rank", {"bps": (0.4, 0.5)}),
+        ("context_integrator_rate", {"integ": {"select": (False, True)}}),
+        ("context_integrator_low_rank", {"integ": _TOO_FAST}),
+        ("context_integrator_rate", {"integ": {"growth": (float("nan"), -2e-3)}}),
+        ("context_dsa_low_rank", {"dsa": (0.2, 0.1)}),
     ],
 )
 def test_each_claim_says_no_to_contradicting_numbers_and_yes_to_agreeing_ones(name, contradiction):
@@ -82,9 +115,17 @@ def test_each_claim_says_no_to_contradicting_numbers_and_yes_to_agreeing_ones(na
     assert claim(_runs(_seed(**{**AGREE, **contradiction}))).held is False
 
 
-def test_the_second_teacher_is_listed_as_not_tested_with_its_reason():
-    verdict = CHECKS["context_integration_teacher"](_runs(_seed(**AGREE)))
-    assert verdict.held is None and "CPU" in verdict.evidence
+def test_the_integrator_claim_allows_a_retention_within_the_factor():
+    verdict = CHECKS["context_integrator_rate"](_runs(_seed(**AGREE, integ=_FAST_ENOUGH)))
+    assert verdict.held is True and "retention ratio up to 1.96" in verdict.evidence
+
+
+def test_context_fixed_point_counts_are_compared_per_context():
+    # The same total, but two points in one context and none in the other.
+    swapped = {"context=0": {0: 2}, "context=1": {}}
+    seed = _seed(**AGREE)
+    seed["context"]["rate"]["fixed_points"].update(counts=swapped, counts_match=False)
+    assert CHECKS["context_fixed_point_counts_rate"](_runs(seed)).held is False
 
 
 def test_state_map_recovers_an_affine_map_exactly():
@@ -106,13 +147,29 @@ def test_fixed_points_are_paired_within_their_stability_class():
     }
     # The student's stable points swapped in order and displaced by 0.1 and 0.2; its
     # saddle 0.05 off. A pairing across classes would pair the saddle elsewhere.
-    student = np.array([[0.0, 1.1], [1.2, 0.0], [0.05, 0.0]])
-    out = gt.match_fixed_points(teacher, student, [0, 0, 1], scale=2.0)
+    x = np.array([[0.0, 1.1], [1.2, 0.0], [0.05, 0.0]])
+    student = {"x": x, "n_unstable": np.array([0, 0, 1]), "counts": {0: 2, 1: 1}}
+    out = gt.match_fixed_points(teacher, student, scale=2.0)
     assert out["counts_match"] and out["n_paired"] == 3
     assert out["max_error"] == pytest.approx(0.2 / 2.0)
     assert out["median_error"] == pytest.approx(0.1 / 2.0)
-    wrong = gt.match_fixed_points(teacher, student, [0, 1, 1], scale=2.0)
-    assert not wrong["counts_match"]
+    wrong = {"x": x, "n_unstable": np.array([0, 1, 1]), "counts": {0: 1, 1: 2}}
+    assert not gt.match_fixed_points(teacher, wrong, scale=2.0)["counts_match"]
+
+
+def test_fixed_points_are_paired_within_their_condition():
+    # Two conditions, one stable point each, the student's listed in the other order:
+    # pairing across conditions would give distance 0.1, within them 1.0.
+    teacher = {
+        "x": np.array([[0.0, 0.0], [1.0, 0.0]]),
+        "n_unstable": np.array([0, 0]),
+        "condition": np.array([0, 1]),
+        "counts": {"a": {0: 1}, "b": {0: 1}},
+    }
+    student = {"x": np.array([[0.9, 0.0], [0.1, 0.0]]), "n_unstable": np.array([0, 0]),
+               "condition": np.array([0, 1]), "counts": {"a": {0: 1}, "b": {0: 1}}}  # fmt: skip
+    out = gt.match_fixed_points(teacher, student, scale=1.0)
+    assert out["counts_match"] and out["max_error"] == pytest.approx(0.9)
 
 
 def test_principal_components_keep_the_leading_variance():
@@ -137,15 +194,18 @@ def test_quick_run_writes_its_reports_from_measured_numbers(tmp_path):
     assert statuses <= {"held", "not held", "not tested"}
     assert len(out["claims"]) == len(cl.CLAIMS)
     run = out["runs"][0]
-    for s in cl.STUDENTS:
-        assert run[s]["rate_r2"] <= 1.0 and run[s]["dsa_teacher"] >= 0.0
-        # The fitted student explains held-out neurons better than a constant rate.
-        assert np.isfinite(run[s]["co_bps"])
+    for t in cl.TEACHERS:
+        for s in cl.STUDENTS:
+            assert run[t][s]["rate_r2"] <= 1.0 and run[t][s]["dsa_teacher"] >= 0.0
+            assert np.isfinite(run[t][s]["co_bps"])
+    for c in cl.RELEVANT:
+        for who in ("teacher", *cl.STUDENTS):
+            assert set(run["context"][who]["integrator"][c]) == {"growth_rate", "motion", "color"}
     summary = json.loads((tmp_path / "ground_truth.json").read_text())
     assert summary["claims_line"] == out["claims_line"]
     markdown = (tmp_path / "ground_truth.md").read_text()
     assert out["claims_line"] in markdown and "rate R²" in markdown
     with open(tmp_path / "ground_truth.csv") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == len(cl.STUDENTS)
+    assert len(rows) == len(cl.STUDENTS) * len(cl.TEACHERS)
     assert (tmp_path / "ground_truth.png").stat().st_size > 10_000

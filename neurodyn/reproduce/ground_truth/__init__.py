@@ -4,33 +4,44 @@ to spikes alone recover the mechanism of the network that produced them?
 A validation in the manner of the Computation-through-Dynamics Benchmark (CtDB;
 Versteeg, Sedler, McCart & Pandarinath): a *teacher* whose mechanism is known, data
 simulated from it, and *students* fitted to the data alone, scored on how much of the
-teacher they recover.
+teacher they recover. Two teachers (:data:`~.claims.TEACHERS`), each with its own data
+and students:
 
-1. **Teacher**: a rate network (:class:`~neurodyn.rnn_models.RateRNN`, softplus, so its
-   rates are positive) trained on the 3-bit flip-flop
-   (:class:`~neurodyn.tasks.FlipFlop`); its mechanism is the cube of 27 fixed points at
-   zero input (8 stable memories, 12 + 6 + 1 saddles with 1, 2, 3 unstable modes).
-2. **Data**: the teacher simulated on ``n_trials`` trials of ``trial_ms``; Poisson spike counts
+* **flip-flop**: a rate network (:class:`~neurodyn.rnn_models.RateRNN`, softplus, so its
+  rates are positive) trained on the 3-bit flip-flop (:class:`~neurodyn.tasks.FlipFlop`);
+  its mechanism is the cube of 27 fixed points at zero input (8 stable memories,
+  12 + 6 + 1 saddles with 1, 2, 3 unstable modes);
+* **context**: a softplus rate network trained with recurrent noise on
+  context-dependent integration (:class:`~neurodyn.tasks.ContextDecisionMaking`,
+  Mante, Sussillo, Shenoy & Newsome 2013); its mechanism, at the input it receives
+  during the stimulus in each context, is a stable point whose slowest mode integrates
+  the evidence, its selection vector turned toward the relevant modality
+  (:func:`~.structure.integrating_mode`).
+
+For each teacher:
+
+1. **Data**: the teacher simulated (without its training noise) on ``n_trials`` trials; Poisson spike counts
    per bin, :math:`k \sim \mathrm{Poisson}(\phi(x_j)\,\Delta t)` (the rate read in
    spikes per ms), from ``n_held_in + n_held_out`` of its units drawn at random, as a
-   recording (:func:`~neurodyn.io.recording`, ``kind="counts"``, with the flip-flop
-   pulses as inputs); the last ``n_test`` trials are held out.
-3. **Students** fitted on the held-in neurons' spikes of the training trials
+   recording (:func:`~neurodyn.io.recording`, ``kind="counts"``, with the task's
+   inputs); the last ``n_test`` trials are held out.
+2. **Students** fitted on the held-in neurons' spikes of the training trials
    (:func:`~neurodyn.train.fit`, ``objective="poisson"``): a rate network of the
    teacher's size and a :class:`~neurodyn.rnn_models.LowRankRNN` of rank 8, both
    softplus (a smooth non-negative rate keeps the gradient where a rectified unit would
    be silent), each recorded neuron being one of the student's units
    (``observed="units"``, CURBD style): the student is asked for the neurons' rates
    themselves, which is what rate :math:`R^2` scores.
-4. **Scores** on the held-out trials: rate :math:`R^2` against the true rates
+3. **Scores** on the held-out trials: rate :math:`R^2` against the true rates
    (:func:`~neurodyn.train.fit_metrics.rate_r2`), co-smoothing bits per spike on the
    held-out neurons (:func:`~neurodyn.train.fit_metrics.co_bps`) beside the untrained
-   student's, the fixed points of teacher and student at zero input
-   (:func:`~neurodyn.analysis.find_fixed_points`): their counts by number of unstable
-   modes, and their locations after the least-squares affine map from the student's
-   states to the teacher's fitted on the training trials' trajectories; and the DSA
-   distance (:func:`~neurodyn.analysis.similarity.dsa`) of the student's dynamics to the
-   teacher's and to a control, the untrained student.
+   student's; the fixed points of teacher and student at the teacher's inputs (zero
+   for the flip-flop; one per context for the integrator): their counts by number of
+   unstable modes, and their locations after the least-squares affine map from the
+   student's states to the teacher's fitted on the training trials' trajectories; for
+   the integrator, the slowest mode's growth rate and selection in each context; and
+   the DSA distance (:func:`~neurodyn.analysis.similarity.dsa`) of the student's
+   dynamics to the teacher's and to a control, the untrained student.
 
 Sizes of the full run
 ---------------------
@@ -57,6 +68,12 @@ t-test across seeds. Each choice was measured on seed 0 (one process, two shared
 - The low-rank student: rank 3 (the cube's dimension) reached R² 0.76 and 2 stable
   points (0.55 and one with a learning rate of 5e-3); rank 8 reached R² 0.91, 6 stable
   points and DSA nearer the teacher than the control.
+
+The integrator: 64 softplus units, dt 20 ms and τ 100 ms (the task's own step), recurrent
+noise 0.05 in training, 2500 steps with a cosine learning rate from 3e-3 (a constant
+rate of 3e-3 reached accuracy 0.93 at 1500 steps on one seed and fell from 0.92 to 0.81
+between 1500 and 2000 steps on another). Trials have a fixed 300-ms delay (1.65 s,
+83 bins), as the teacher was trained; the data are 320 of them, like the flip-flop's.
 """
 
 from __future__ import annotations
@@ -68,21 +85,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 
 from ... import simulate
 from ..._validation import check_choice
-from ...analysis import between_attractors, find_fixed_points, sample_initial_states
+from ...analysis import condition_inputs
 from ...analysis.similarity import dsa
 from ...io import recording
 from ...rnn_models import LowRankRNN, RateRNN
 from ...seeding import make_rng
-from ...tasks import FlipFlop
+from ...tasks import ContextDecisionMaking, FlipFlop, Task
 from ...train import fit
 from ...train.fit_metrics import co_bps, rate_r2
 from ..harness import Reproduction, Sizes
-from .claims import CLAIMS, PAPER, STUDENTS
+from .claims import CLAIMS, PAPER, STUDENTS, TEACHERS
 from .report import TABLES, figure, summary
+from .structure import fixed_point_structure, integrating_mode, match_fixed_points, state_map
 
 logger = logging.getLogger(__name__)
 
@@ -111,25 +128,26 @@ class GroundTruthConfig(Sizes):
     n_bits : int
         Bits of the flip-flop.
     n_hidden : int
-        Units of the teacher and of each student.
+        Units of each teacher and of each student.
     teacher_steps, student_steps : int
-        Training steps of the teacher (on the task) and of each student (on the spikes).
+        Training steps of the flip-flop teacher (on the task) and of each student (on
+        the spikes).
     batch_size : int
     teacher_lr, student_lr : float
     n_trials, n_test : int
-        Simulated trials, and how many of them (the last) are held out.
+        Simulated trials of each teacher, and how many of them (the last) are held out.
     trial_ms : float
-        Length of a simulated trial (ms).
+        Length of a simulated flip-flop trial (ms).
     teacher_trial_ms : float
-        Length of the teacher's training trials (ms).
+        Length of the flip-flop teacher's training trials (ms).
     teacher_nonlinearity, student_nonlinearity : str
-        φ of the teacher and of the students (non-negative: rates).
+        φ of the teachers and of the students (non-negative: rates).
     n_held_in, n_held_out : int
         Recorded neurons the students are fitted to, and those kept for co-smoothing.
     rank : int
         Rank of the low-rank student.
     n_inits : int
-        Initial states of every fixed-point search.
+        Initial states of every fixed-point search (per condition).
     n_components : int
         Leading principal components of each system's trajectories the DSA compares
         (the dynamics of a flip-flop live in a few dimensions; the trailing ones hold
@@ -137,7 +155,16 @@ class GroundTruthConfig(Sizes):
     n_delays, delay_interval : int
         Delay embedding of the DSA.
     dt, tau : float
-        Time step and time constant (ms) of every network.
+        Time step and time constant (ms) of the flip-flop's networks.
+    context_steps : int
+        Training steps of the integrator (cosine learning rate from ``context_lr``).
+    context_lr : float
+    context_dt, context_tau : float
+        Time step and time constant (ms) of the integrator's networks.
+    context_noise : float
+        Recurrent noise of the integrator in training (none in the simulated data).
+    context_delay_ms : float
+        The fixed delay between stimulus and go cue (ms).
     """
 
     seeds: int = 3
@@ -163,6 +190,12 @@ class GroundTruthConfig(Sizes):
     delay_interval: int = 1
     dt: float = 10.0
     tau: float = 50.0
+    context_steps: int = 2500
+    context_lr: float = 3e-3
+    context_dt: float = 20.0
+    context_tau: float = 100.0
+    context_noise: float = 0.05
+    context_delay_ms: float = 300.0
 
     def __post_init__(self):
         super().__post_init__()
@@ -181,119 +214,120 @@ FULL = GroundTruthConfig()
 QUICK = GroundTruthConfig(
     seeds=1, n_bits=2, n_hidden=32, teacher_steps=250, student_steps=150, n_trials=64,
     n_test=16, trial_ms=400.0, teacher_trial_ms=400.0, n_held_in=16, n_held_out=4, rank=2,
-    n_inits=64, n_components=4,
+    n_inits=64, n_components=4, context_steps=150,
 )  # fmt: skip
 
-#: Relative tolerance of the least-squares map between state spaces (singular values
-#: below it times the largest are dropped): float64 trajectories of well-scaled states.
-_LSTSQ_RCOND = 1e-10
+
+@dataclass(frozen=True)
+class Setting:
+    """What differs between the two teachers.
+
+    Attributes
+    ----------
+    teacher : str
+        A name of :data:`~.claims.TEACHERS`.
+    train_task, data_task : Task
+        The teacher's training task, and the task of the simulated trials.
+    dt, tau : float
+        Time step and time constant of the teacher and its students (ms).
+    noise : float
+        The teacher's recurrent noise in training.
+    steps : int
+    lr : float
+    lr_schedule : str
+        The teacher's training.
+    """
+
+    teacher: str
+    train_task: Task
+    data_task: Task
+    dt: float
+    tau: float
+    noise: float
+    steps: int
+    lr: float
+    lr_schedule: str
+
+
+def setting(cfg: GroundTruthConfig, teacher: str) -> Setting:
+    """The :class:`Setting` of ``teacher`` under ``cfg``."""
+    if check_choice("teacher", teacher, TEACHERS) == "flipflop":
+        return Setting(
+            teacher, FlipFlop(n_bits=cfg.n_bits, dt=cfg.dt, timing={"trial": cfg.teacher_trial_ms}),
+            FlipFlop(n_bits=cfg.n_bits, dt=cfg.dt, timing={"trial": cfg.trial_ms}),
+            cfg.dt, cfg.tau, 0.0, cfg.teacher_steps, cfg.teacher_lr, "constant",
+        )  # fmt: skip
+    task = ContextDecisionMaking(dt=cfg.context_dt, timing={"delay": cfg.context_delay_ms})
+    return Setting(teacher, task, task, cfg.context_dt, cfg.context_tau, cfg.context_noise,
+                   cfg.context_steps, cfg.context_lr, "cosine")  # fmt: skip
 
 
 def _seed(seed: int, stream: str, *keys: int) -> int:
     return int(make_rng(seed, stream, *keys).integers(2**31))
 
 
-def _network(cls, cfg: GroundTruthConfig, nonlinearity: str, seed: int, **kw):
+def _streams(s: Setting) -> tuple:
+    # The flip-flop's streams keep the keys they had before the second teacher came.
+    return () if s.teacher == "flipflop" else (TEACHERS.index(s.teacher),)
+
+
+def _network(cls, s: Setting, nonlinearity: str, n_hidden: int, seed: int, **kw):
+    task = s.train_task
     return cls(
-        cfg.n_bits, cfg.n_hidden, cfg.n_bits, dt=cfg.dt, tau=cfg.tau,
+        len(task.input_names), n_hidden, len(task.output_names), dt=s.dt, tau=s.tau,
         nonlinearity=nonlinearity, seed=seed, **kw,
     )  # fmt: skip
 
 
-def _task(cfg: GroundTruthConfig, trial_ms: float) -> FlipFlop:
-    return FlipFlop(n_bits=cfg.n_bits, dt=cfg.dt, timing={"trial": trial_ms})
+# -- the structure compared ---------------------------------------------------------------
+def _conditions(teacher, s: Setting, seed: int):
+    """Constant inputs at which fixed points are compared, with their names: none (zero
+    input) for the flip-flop; for the integrator, the mean input over the stimulus of
+    noiseless zero-coherence trials in each context (the evidence channels at their
+    zero-evidence level, the fixation and that context's cue on)."""
+    if s.teacher == "flipflop":
+        return None, None
+    quiet = ContextDecisionMaking(dt=s.dt, timing=s.data_task.timing, sigma=0.0)
+    zero = simulate(teacher, quiet, n_trials=8, seed=_seed(seed, "data", 3, *_streams(s)), noise=False,
+                    coherence_motion=0.0, coherence_color=0.0)  # fmt: skip
+    return condition_inputs(zero, by="context", period="stimulus")
 
 
-# -- fixed points -----------------------------------------------------------------------
-def _fixed_points(model, states: np.ndarray, cfg: GroundTruthConfig, seed: int) -> dict:
-    """Fixed points at zero input: locations and unstable-mode counts of the roots.
-
-    Searched from states the network visits (plus noise), then again from the roots
-    found (each its own start, so none is lost) and the states between the stable ones
-    (:func:`between_attractors`): the saddles between memories that trajectories seldom
-    approach (the cube's face and centre saddles) are missed by the first search,
-    depending on the seed.
-    """
-    x0 = sample_initial_states(states, cfg.n_inits, noise_scale=0.5, seed=seed)
-    first = find_fixed_points(model, None, x0, progress=False).roots
-    found = np.asarray(first.x, dtype=float)
-    stable = found[np.asarray(first.n_unstable) == 0]
-    x0 = np.concatenate([found, between_attractors(stable, seed=seed)])
-    roots = find_fixed_points(model, None, x0, progress=False).roots
-    n_unstable = np.asarray(roots.n_unstable, dtype=int)
-    counts = {int(k): int(np.sum(n_unstable == k)) for k in np.unique(n_unstable)}
-    return {"x": np.asarray(roots.x, dtype=float), "n_unstable": n_unstable, "counts": counts}
+def _evidence(s: Setting) -> dict:
+    names = list(s.train_task.input_names)
+    return {m: (names.index(f"{m}_right"), names.index(f"{m}_left")) for m in ("motion", "color")}
 
 
-def state_map(source: np.ndarray, target: np.ndarray):
-    r"""The least-squares affine map :math:`y \approx A x + c` from ``source`` states to
-    ``target`` states on matched samples (…, d_source) and (…, d_target).
-
-    Returns
-    -------
-    callable
-        ``apply(x)`` for states of shape (n, d_source).
-    """
-    x = source.reshape(-1, source.shape[-1])
-    y = target.reshape(-1, target.shape[-1])
-    design = np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
-    coef = np.linalg.lstsq(design, y, rcond=_LSTSQ_RCOND)[0]
-    return lambda z: z @ coef[:-1] + coef[-1]
-
-
-def match_fixed_points(teacher: dict, student_mapped: np.ndarray, student_unstable, scale: float):
-    r"""Pair the student's fixed points (mapped into the teacher's space) with the
-    teacher's, within each number of unstable modes, by the assignment of least total
-    distance (Hungarian); distances are divided by ``scale``.
-
-    Returns
-    -------
-    dict
-        ``counts_match`` (the same count of points for every number of unstable modes),
-        ``max_error`` and ``median_error`` of the paired points (NaN when none pairs),
-        ``n_paired``.
-    """
-    student_unstable = np.asarray(student_unstable, dtype=int)
-    errors = []
-    for k in np.unique(np.concatenate([teacher["n_unstable"], student_unstable])):
-        a = teacher["x"][teacher["n_unstable"] == k]
-        b = student_mapped[student_unstable == k]
-        if len(a) and len(b):
-            d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
-            rows, cols = linear_sum_assignment(d)
-            errors.extend(d[rows, cols] / scale)
-    student_counts = {
-        int(k): int(np.sum(student_unstable == k)) for k in np.unique(student_unstable)
-    }
-    errors = np.asarray(errors)
-    return {
-        "counts_match": student_counts == teacher["counts"],
-        "max_error": float(errors.max()) if errors.size else float("nan"),
-        "median_error": float(np.median(errors)) if errors.size else float("nan"),
-        "n_paired": int(errors.size),
-    }
+def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
+    fp = fixed_point_structure(model, states, cfg.n_inits, seed, *conditions)
+    if s.teacher == "context":
+        fp["integrator"] = integrating_mode(fp, _evidence(s))
+    return fp
 
 
 # -- the pipeline -------------------------------------------------------------------------
-def _teacher(cfg: GroundTruthConfig, seed: int, progress, device) -> tuple:
-    net = _network(RateRNN, cfg, cfg.teacher_nonlinearity, _seed(seed, "init", 0))
+def _teacher(s: Setting, cfg: GroundTruthConfig, seed: int, progress, device) -> tuple:
+    net = _network(RateRNN, s, cfg.teacher_nonlinearity, cfg.n_hidden,
+                   _seed(seed, "init", 0, *_streams(s)), noise_rec=s.noise)  # fmt: skip
     result = fit(
-        net, _task(cfg, cfg.teacher_trial_ms), n_steps=cfg.teacher_steps, lr=cfg.teacher_lr,
-        batch_size=cfg.batch_size, val_every=max(cfg.teacher_steps // 4, 1), seed=seed,
-        device=device, progress=progress,
+        net, s.train_task, n_steps=s.steps, lr=s.lr, batch_size=cfg.batch_size,
+        val_every=max(s.steps // 4, 1), lr_schedule=s.lr_schedule, seed=seed, device=device,
+        progress=progress,
     )  # fmt: skip
     return net.cpu().eval(), float(result.history[-1].get("val_accuracy", np.nan))
 
 
-def _data(teacher, cfg: GroundTruthConfig, seed: int) -> dict:
+def _data(teacher, s: Setting, cfg: GroundTruthConfig, seed: int) -> dict:
     """Simulated trials, the recorded units and their Poisson counts as a recording."""
-    sim = simulate(teacher, _task(cfg, cfg.trial_ms), n_trials=cfg.n_trials,
-                   seed=_seed(seed, "data", 0))  # fmt: skip
+    sim = simulate(teacher, s.data_task, n_trials=cfg.n_trials, noise=False,
+                   seed=_seed(seed, "data", 0, *_streams(s)))  # fmt: skip
     rates = np.asarray(sim["rates"].values, dtype=float)
-    units = make_rng(seed, "data", 1).permutation(cfg.n_hidden)[: cfg.n_held_in + cfg.n_held_out]
-    counts = make_rng(seed, "data", 2).poisson(rates[..., units] * cfg.dt).astype(float)
+    units = make_rng(seed, "data", 1, *_streams(s)).permutation(cfg.n_hidden)[
+        : cfg.n_held_in + cfg.n_held_out
+    ]
+    counts = make_rng(seed, "data", 2, *_streams(s)).poisson(rates[..., units] * s.dt).astype(float)
     inputs = np.asarray(sim["inputs"].values, dtype=float)
-    rec = recording(counts, inputs, dt=cfg.dt, kind="counts", neurons=units)
+    rec = recording(counts, inputs, dt=s.dt, kind="counts", neurons=units)
     split = cfg.n_trials - cfg.n_test
     return {
         "recording": rec,
@@ -312,33 +346,38 @@ def _forward(model, inputs: np.ndarray):
     return out.states.double().numpy(), out.rates.double().numpy()
 
 
-def _student(kind: str, cfg: GroundTruthConfig, seed: int):
-    init = _seed(seed, "init", 1 + STUDENTS.index(kind))
+def _student(kind: str, s: Setting, cfg: GroundTruthConfig, seed: int):
+    init = _seed(seed, "init", 1 + STUDENTS.index(kind), *_streams(s))
     if kind == "rate":
-        return _network(RateRNN, cfg, cfg.student_nonlinearity, init)
-    return _network(LowRankRNN, cfg, cfg.student_nonlinearity, init, rank=cfg.rank)
+        return _network(RateRNN, s, cfg.student_nonlinearity, cfg.n_hidden, init)
+    return _network(LowRankRNN, s, cfg.student_nonlinearity, cfg.n_hidden, init, rank=cfg.rank)
 
 
-def _score(model, data: dict, teacher_fp: dict, cfg: GroundTruthConfig, seed: int) -> dict:
-    """Rate R², co-bps, fixed points against the teacher's, and the states (test trials)."""
-    held_in, held_out = np.arange(cfg.n_held_in), np.arange(cfg.n_held_in, cfg.n_held_in
-                                                               + cfg.n_held_out)  # fmt: skip
+def _held_out(cfg: GroundTruthConfig) -> np.ndarray:
+    return np.arange(cfg.n_held_in, cfg.n_held_in + cfg.n_held_out)
+
+
+def _score(model, data: dict, teacher_fp: dict, s: Setting, conditions, cfg, seed: int) -> dict:
+    """Rate R², co-bps, structure against the teacher's, and the states (test trials)."""
+    held_in = np.arange(cfg.n_held_in)
     tr, te = data["train"], data["test"]
     states, rates = _forward(model, data["inputs"])
     out = {
         "rate_r2": rate_r2(rates[te][..., held_in], data["rates"][te]),
-        "co_bps": co_bps(model, data["recording"], held_out, tr, te),
+        "co_bps": co_bps(model, data["recording"], _held_out(cfg), tr, te),
     }
-    fp = _fixed_points(model, states[te], cfg, seed)
+    fp = _structure(model, states[te], s, conditions, cfg, seed)
     scale = float(np.sqrt(np.mean(np.sum((data["states"][tr] - data["states"][tr].mean((0, 1)))
                                          ** 2, axis=-1))))  # fmt: skip
     mapped = state_map(states[tr], data["states"][tr])(fp["x"]) if len(fp["x"]) else fp["x"]
     out["fixed_points"] = {
         "counts": fp["counts"],
-        **match_fixed_points(teacher_fp, mapped, fp["n_unstable"], scale),
+        **match_fixed_points(teacher_fp, {**fp, "x": mapped}, scale),
     }
+    if "integrator" in fp:
+        out["integrator"] = fp["integrator"]
     out["_states"], out["_rates"], out["_mapped"] = states[te], rates[te], mapped
-    out["_n_unstable"] = fp["n_unstable"]
+    out["_n_unstable"], out["_condition"] = fp["n_unstable"], fp["condition"]
     return out
 
 
@@ -356,8 +395,9 @@ def _dsa(a: np.ndarray, b: np.ndarray, cfg: GroundTruthConfig, seed: int) -> flo
                      seed=seed).distance)  # fmt: skip
 
 
-def _fit_student(kind: str, data: dict, teacher_fp: dict, cfg, seed: int, progress, device):
-    net = _student(kind, cfg, seed)
+def _fit_student(kind: str, s: Setting, data: dict, teacher_fp: dict, conditions, cfg,
+                 seed: int, progress, device):  # fmt: skip
+    net = _student(kind, s, cfg, seed)
     untrained = copy.deepcopy(net)
     rec = data["recording"].isel(trial=data["train"], neuron=np.arange(cfg.n_held_in))
     start = time.perf_counter()
@@ -368,70 +408,82 @@ def _fit_student(kind: str, data: dict, teacher_fp: dict, cfg, seed: int, progre
     )  # fmt: skip
     seconds = time.perf_counter() - start
     net = net.cpu().eval()
-    logger.info("ground-truth seed %d: %s student fitted in %.0f s", seed, kind, seconds)
-    trained = _score(net, data, teacher_fp, cfg, seed)
+    logger.info("ground-truth seed %d: %s student of the %s teacher fitted in %.0f s",
+                seed, kind, s.teacher, seconds)  # fmt: skip
+    trained = _score(net, data, teacher_fp, s, conditions, cfg, seed)
     te = data["test"]
     control_states, control_rates = _forward(untrained, data["inputs"][te])
-    held_in = np.arange(cfg.n_held_in)
     return {
         **trained,
         "fit_seconds": seconds,
         "val_loss": float(result.history[-1].get("val_loss", np.nan)),
-        "untrained_rate_r2": rate_r2(control_rates[..., held_in], data["rates"][te]),
-        "untrained_co_bps": co_bps(
-            untrained,
-            data["recording"],
-            np.arange(cfg.n_held_in, cfg.n_held_in + cfg.n_held_out),
-            data["train"],
-            te,
-        ),
+        "untrained_rate_r2": rate_r2(control_rates[..., : cfg.n_held_in], data["rates"][te]),
+        "untrained_co_bps": co_bps(untrained, data["recording"], _held_out(cfg), data["train"], te),
         "dsa_teacher": _dsa(trained["_states"], data["states"][te], cfg, seed),
         "dsa_control": _dsa(trained["_states"], control_states, cfg, seed),
     }
 
 
-def run(cfg: GroundTruthConfig, *, seed: int, progress: bool, device) -> dict:
-    """Teacher, data and both students of one seed, scored on the held-out trials."""
-    start = time.perf_counter()
-    teacher, accuracy = _teacher(cfg, seed, progress, device)
-    data = _data(teacher, cfg, seed)
+def run_teacher(teacher_name: str, cfg: GroundTruthConfig, *, seed: int, progress: bool,
+                device) -> dict:  # fmt: skip
+    """One teacher of one seed, its data and both students, scored on held-out trials."""
+    s = setting(cfg, teacher_name)
+    teacher, accuracy = _teacher(s, cfg, seed, progress, device)
+    data = _data(teacher, s, cfg, seed)
+    conditions = _conditions(teacher, s, seed)
     te = data["test"]
-    teacher_fp = _fixed_points(teacher, data["states"][te], cfg, seed)
+    teacher_fp = _structure(teacher, data["states"][te], s, conditions, cfg, seed)
     out = {
-        "n_bits": cfg.n_bits,
         "teacher": {
             "accuracy": accuracy,
             "counts": teacher_fp["counts"],
-            "co_bps": co_bps(
-                teacher,
-                data["recording"],
-                np.arange(cfg.n_held_in, cfg.n_held_in + cfg.n_held_out),
-                data["train"],
-                te,
-            ),
+            "co_bps": co_bps(teacher, data["recording"], _held_out(cfg), data["train"], te),
             "mean_count": float(data["recording"]["activity"].mean()),
             "_x": teacher_fp["x"],
             "_n_unstable": teacher_fp["n_unstable"],
+            "_condition": teacher_fp["condition"],
             "_states": data["states"][te],
             "_rates": data["rates"][te],
         },
     }
+    if "integrator" in teacher_fp:
+        out["teacher"]["integrator"] = teacher_fp["integrator"]
+        out["stimulus_ms"] = float(s.data_task.timing["stimulus"])
     for kind in STUDENTS:
-        out[kind] = _fit_student(kind, data, teacher_fp, cfg, seed, progress, device)
+        out[kind] = _fit_student(kind, s, data, teacher_fp, conditions, cfg, seed, progress,
+                                 device)  # fmt: skip
+    return out
+
+
+def run(cfg: GroundTruthConfig, *, seed: int, progress: bool, device) -> dict:
+    """Both teachers of one seed (:func:`run_teacher`)."""
+    start = time.perf_counter()
+    out = {"n_bits": cfg.n_bits}
+    for name in TEACHERS:
+        out[name] = run_teacher(name, cfg, seed=seed, progress=progress, device=device)
     out["seconds"] = time.perf_counter() - start
     return out
 
 
 def _work(cfg: GroundTruthConfig) -> float:
-    # Forward and backward of one step: about 6 B T H (H + inputs) flops.
-    n_steps = cfg.trial_ms / cfg.dt
-    return 6.0 * cfg.batch_size * n_steps * cfg.n_hidden * (cfg.n_hidden + cfg.n_bits)
+    # Forward and backward of one step: about 6 B T H (H + inputs) flops, per training.
+    def per(steps, trial_ms, dt, n_in):
+        return 6.0 * steps * cfg.batch_size * trial_ms / dt * cfg.n_hidden * (cfg.n_hidden + n_in)
+
+    context_ms = 300.0 + 750.0 + cfg.context_delay_ms + 300.0
+    return (
+        per(cfg.teacher_steps, cfg.teacher_trial_ms, cfg.dt, cfg.n_bits)
+        + 2 * per(cfg.student_steps, cfg.trial_ms, cfg.dt, cfg.n_bits)
+        + per(cfg.context_steps, context_ms, cfg.context_dt, 7)
+        + 2 * per(cfg.student_steps, context_ms, cfg.context_dt, 7)
+    )
 
 
 GROUND_TRUTH = Reproduction(
     name="ground-truth",
     stem="ground_truth",
-    title="Ground truth end to end: students fitted to a flip-flop teacher's spikes",
+    title="Ground truth end to end: students fitted to the spikes of a flip-flop and of a "
+    "context-dependent integrator",
     citation=PAPER["citation"],
     paper=PAPER,
     config_type=GroundTruthConfig,

@@ -1,0 +1,200 @@
+r"""The mechanism of a network, as the ground-truth validation compares it: fixed points
+at constant inputs, and the integrating mode of a context-dependent integrator.
+
+* :func:`fixed_point_structure`: the fixed points of a network at one or more constant
+  inputs (conditions), their unstable-mode counts per condition, found by a search
+  from visited states and a second one from the roots found and the states between the
+  stable ones;
+* :func:`state_map` and :func:`match_fixed_points`: a student's fixed points carried
+  into its teacher's state space by the least-squares affine map between the two
+  systems' trajectories, and paired with the teacher's within each condition and
+  number of unstable modes;
+* :func:`integrating_mode`: at the stable points of a context-dependent integrator,
+  the slowest mode's growth rate and how strongly it picks up each modality's evidence
+  (Mante, Sussillo, Shenoy & Newsome 2013: the left eigenvector, or *selection
+  vector*, of the integrating mode turns with the context toward the relevant input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ...analysis import (
+    between_attractors,
+    find_fixed_points,
+    sample_initial_states,
+    tile_conditions,
+)
+
+__all__ = ["fixed_point_structure", "integrating_mode", "match_fixed_points", "state_map"]
+
+#: Relative tolerance of the least-squares map between state spaces (singular values
+#: below it times the largest are dropped): float64 trajectories of well-scaled states.
+_LSTSQ_RCOND = 1e-10
+
+
+def _counts(n_unstable: np.ndarray, condition: np.ndarray, names: list) -> dict:
+    return {
+        name: {int(k): int(np.sum(n_unstable[condition == c] == k))
+               for k in np.unique(n_unstable[condition == c])}
+        for c, name in enumerate(names)
+    }  # fmt: skip
+
+
+def fixed_point_structure(model, states, n_inits: int, seed: int, inputs=None, names=None):
+    """Fixed points of ``model`` at each constant input, with their unstable-mode counts.
+
+    Searched from ``n_inits`` states the network visits (``states``, plus noise) at every
+    input, then again from the roots found (each its own start, so none is lost) and the
+    states between the stable points of the same input
+    (:func:`~neurodyn.analysis.between_attractors`): the saddles between memories that
+    trajectories seldom approach (the flip-flop cube's face and centre saddles) are
+    missed by the first search, depending on the seed.
+
+    Parameters
+    ----------
+    model : Model
+    states : array (..., d)
+        Visited states.
+    n_inits : int
+        Initial states of the first search per input.
+    seed : int
+    inputs : array (c, m), optional
+        One constant input per condition; zero input (one condition) when omitted.
+    names : list of str, optional
+        The conditions' names (``["zero input"]`` when ``inputs`` is omitted).
+
+    Returns
+    -------
+    dict
+        ``x`` (k, d), ``n_unstable`` (k,), ``condition`` (k,) index into ``names``,
+        ``names``, ``counts`` (``{name: {unstable modes: points}}``), and ``roots``
+        (the :class:`~neurodyn.analysis.FixedPoints`, with their linearization).
+    """
+    x0 = sample_initial_states(states, n_inits, noise_scale=0.5, seed=seed)
+    if inputs is None:
+        names = ["zero input"]
+        u = np.zeros((1, model.n_input))
+    else:
+        u = np.atleast_2d(np.asarray(inputs, dtype=float))
+        names = list(names) if names is not None else [f"input {i}" for i in range(len(u))]
+    x0, u0, cond = tile_conditions(x0, u)
+    first = find_fixed_points(model, u0, x0, conditions=cond, condition_names=names,
+                              progress=False).roots  # fmt: skip
+    found, found_cond = np.asarray(first.x, dtype=float), np.asarray(first.condition)
+    starts, start_cond = [found], [found_cond]
+    for c in range(len(names)):
+        stable = found[(found_cond == c) & (np.asarray(first.n_unstable) == 0)]
+        between = between_attractors(stable, seed=seed)
+        starts.append(between)
+        start_cond.append(np.full(len(between), c))
+    start_cond = np.concatenate(start_cond).astype(int)
+    roots = find_fixed_points(model, u[start_cond], np.concatenate(starts),
+                              conditions=start_cond, condition_names=names,
+                              progress=False).roots  # fmt: skip
+    n_unstable = np.asarray(roots.n_unstable, dtype=int)
+    condition = np.asarray(roots.condition, dtype=int)
+    return {
+        "x": np.asarray(roots.x, dtype=float),
+        "n_unstable": n_unstable,
+        "condition": condition,
+        "names": names,
+        "counts": _counts(n_unstable, condition, names),
+        "roots": roots,
+    }
+
+
+def state_map(source: np.ndarray, target: np.ndarray):
+    r"""The least-squares affine map :math:`y \approx A x + c` from ``source`` states to
+    ``target`` states on matched samples (…, d_source) and (…, d_target).
+
+    Returns
+    -------
+    callable
+        ``apply(x)`` for states of shape (n, d_source).
+    """
+    x = source.reshape(-1, source.shape[-1])
+    y = target.reshape(-1, target.shape[-1])
+    design = np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
+    coef = np.linalg.lstsq(design, y, rcond=_LSTSQ_RCOND)[0]
+    return lambda z: z @ coef[:-1] + coef[-1]
+
+
+def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
+    r"""Pair the student's fixed points (``student["x"]``, already mapped into the
+    teacher's space) with the teacher's, within each condition and number of unstable
+    modes, by the assignment of least total distance (Hungarian); distances are divided
+    by ``scale``.
+
+    Both dicts hold ``x``, ``n_unstable`` and ``counts``, and ``condition`` where there
+    is more than one condition (as :func:`fixed_point_structure` returns).
+
+    Returns
+    -------
+    dict
+        ``counts_match`` (the same count of points for every condition and number of
+        unstable modes), ``max_error`` and ``median_error`` of the paired points (NaN
+        when none pairs), ``n_paired``.
+    """
+    groups = []
+    for d in (teacher, student):
+        k = np.asarray(d["n_unstable"], dtype=int)
+        c = np.asarray(d.get("condition", np.zeros_like(k)), dtype=int)
+        groups.append(np.stack([c, k], axis=1).reshape(-1, 2))
+    errors = []
+    for c, k in np.unique(np.concatenate(groups), axis=0):
+        a = teacher["x"][(groups[0][:, 0] == c) & (groups[0][:, 1] == k)]
+        b = student["x"][(groups[1][:, 0] == c) & (groups[1][:, 1] == k)]
+        if len(a) and len(b):
+            d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+            rows, cols = linear_sum_assignment(d)
+            errors.extend(d[rows, cols] / scale)
+    errors = np.asarray(errors)
+    return {
+        "counts_match": student["counts"] == teacher["counts"],
+        "max_error": float(errors.max()) if errors.size else float("nan"),
+        "median_error": float(np.median(errors)) if errors.size else float("nan"),
+        "n_paired": int(errors.size),
+    }
+
+
+def integrating_mode(structure: dict, evidence: dict) -> dict:
+    r"""The slowest mode at the stable points of each condition, and what it integrates.
+
+    At a stable point the slowest mode (largest growth rate :math:`\gamma_0 < 0`) is
+    the one along which input is integrated: a pulse along it decays as
+    :math:`e^{\gamma_0 t}`. A modality's evidence is the difference of its two channels
+    (right minus left), an input direction :math:`e`; the mode picks it up by
+    :math:`|r_0|\,|l_0^H B e|` (the left eigenvector :math:`l_0`, the selection vector,
+    with the right one's norm: invariant to the scaling of the eigenvector pair).
+
+    Parameters
+    ----------
+    structure : dict
+        From :func:`fixed_point_structure` (with its ``roots``).
+    evidence : dict
+        ``{modality: (right channel index, left channel index)}``.
+
+    Returns
+    -------
+    dict
+        Per condition name: ``growth_rate`` (per ms, mean over the condition's stable
+        points) and, per modality, its pickup (mean over them); all NaN where the
+        condition has no stable point.
+    """
+    roots = structure["roots"]
+    out = {}
+    for c, name in enumerate(structure["names"]):
+        sel = (np.asarray(roots.condition) == c) & (np.asarray(roots.n_unstable) == 0)
+        if not sel.any():
+            out[name] = {"growth_rate": float("nan"), **{m: float("nan") for m in evidence}}
+            continue
+        norm_r = np.linalg.norm(roots.right[sel][:, :, 0], axis=1)
+        proj = roots.input_projection[sel][:, 0, :] * norm_r[:, None]
+        out[name] = {
+            "growth_rate": float(np.mean(roots.growth_rate[sel][:, 0])),
+            **{m: float(np.mean(np.abs(proj[:, i] - proj[:, j])))
+               for m, (i, j) in evidence.items()},
+        }  # fmt: skip
+    return out
