@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from neurodyn.dynamics import FunctionDynamics
 from neurodyn.reproduce import ground_truth as gt
 from neurodyn.reproduce.ground_truth import claims as cl
+from neurodyn.reproduce.ground_truth import structure
 from neurodyn.reproduce.runs import Runs
 
 CUBE = {"zero input": {0: 8, 1: 12, 2: 6, 3: 1}}
@@ -209,3 +211,48 @@ def test_quick_run_writes_its_reports_from_measured_numbers(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == len(cl.STUDENTS) * len(cl.TEACHERS)
     assert (tmp_path / "ground_truth.png").stat().st_size > 10_000
+
+
+def _ghost(eps=0.5):
+    # dx0/dt = x0² + ε has no root: a saddle-node's ghost, slowest at x0 = 0 (speed ε).
+    # A ghost this deep is one the search labels a slow point; shallower ones (ε <= 0.1
+    # here) leave candidates stalled within 1e-4 of the minimum, labelled failed.
+    return FunctionDynamics(lambda x, u: np.stack([x[:, 0] ** 2 + eps, -x[:, 1]], axis=1),
+                            n_state=2, n_input=1, kind="ode")  # fmt: skip
+
+
+def test_a_ghost_counts_as_a_slow_point_only_where_asked():
+    states = np.random.default_rng(0).normal(scale=0.3, size=(50, 2))
+    roots_only = structure.fixed_point_structure(_ghost(), states, 64, seed=0)
+    assert roots_only["counts"] == {"zero input": {}} and len(roots_only["x"]) == 0
+    with_slow = structure.fixed_point_structure(_ghost(), states, 64, seed=0, slow_points=True)
+    assert with_slow["counts"] == {"zero input": {0: 1}}
+    # The minimum of q = ½(x0² + ε)² + ½x1² is at the origin, where the slow-point test
+    # (first-order decrease of q below 1e-10 of q over a move of the states' spread 0.3)
+    # stops a candidate within 1e-10 · ε² / (2ε · 0.3) ≈ 1e-10 of it.
+    np.testing.assert_allclose(with_slow["x"][0], [0.0, 0.0], atol=1e-8)
+
+
+def test_integrating_mode_reads_growth_and_pickup_of_a_linear_integrator():
+    # dx/dt = J x + B u with J = diag(-1/1000, -1/10): the slow mode is e0 with left
+    # eigenvector e0, so evidence (right minus left channel) is picked up by B[0, r] - B[0, l].
+    J = np.diag([-1e-3, -0.1])
+    # Zero net evidence leaves the slow coordinate at 0: the roots lie near the states.
+    B = np.array([[0.25, -0.25, 0.1, -0.1, 0.0], [0.1, 0.0, 0.0, 0.0, 0.1]])
+
+    def f(x, u):
+        return x @ J.T + u @ B.T
+
+    dyn = FunctionDynamics(f, n_state=2, n_input=5, kind="ode")
+    u = np.array([[0.5, 0.5, 0.5, 0.5, 1.0], [0.5, 0.5, 0.5, 0.5, 0.0]])
+    states = np.random.default_rng(1).normal(size=(40, 2))
+    fp = structure.fixed_point_structure(dyn, states, 16, seed=0, inputs=u, names=["a", "b"])
+    assert fp["counts"] == {"a": {0: 1}, "b": {0: 1}}
+    np.testing.assert_allclose(fp["x"][fp["condition"] == 0][0], -np.linalg.solve(J, B @ u[0]),
+                               rtol=1e-8)  # fmt: skip
+    modes = structure.integrating_mode(fp, {"motion": (0, 1), "color": (2, 3)})
+    for c in ("a", "b"):
+        # Eigen-solver rounding: 1e-12 relative on these well-separated modes.
+        assert modes[c]["growth_rate"] == pytest.approx(-1e-3, rel=1e-9)
+        assert modes[c]["motion"] == pytest.approx(0.5, rel=1e-9)
+        assert modes[c]["color"] == pytest.approx(0.2, rel=1e-9)

@@ -14,9 +14,11 @@ and students:
 * **context**: a softplus rate network trained with recurrent noise on
   context-dependent integration (:class:`~neurodyn.tasks.ContextDecisionMaking`,
   Mante, Sussillo, Shenoy & Newsome 2013); its mechanism, at the input it receives
-  during the stimulus in each context, is a stable point whose slowest mode integrates
-  the evidence, its selection vector turned toward the relevant modality
-  (:func:`~.structure.integrating_mode`).
+  during the stimulus in each context, is a stable point, or the slow point of a
+  fixed point's ghost, whose slowest mode integrates the evidence, its selection vector
+  turned toward the relevant modality (:func:`~.structure.integrating_mode`). Its fixed
+  and slow points are compared alike: which of the two a network has depends on how
+  nearly marginal its integrating mode is.
 
 For each teacher:
 
@@ -299,7 +301,9 @@ def _evidence(s: Setting) -> dict:
 
 
 def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
-    fp = fixed_point_structure(model, states, cfg.n_inits, seed, *conditions)
+    # The integrator's memory along its choice axis may be a ghost (see the module).
+    fp = fixed_point_structure(model, states, cfg.n_inits, seed, *conditions,
+                               slow_points=s.teacher == "context")  # fmt: skip
     if s.teacher == "context":
         fp["integrator"] = integrating_mode(fp, _evidence(s))
     return fp

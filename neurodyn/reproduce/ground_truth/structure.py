@@ -42,8 +42,10 @@ def _counts(n_unstable: np.ndarray, condition: np.ndarray, names: list) -> dict:
     }  # fmt: skip
 
 
-def fixed_point_structure(model, states, n_inits: int, seed: int, inputs=None, names=None):
-    """Fixed points of ``model`` at each constant input, with their unstable-mode counts.
+def fixed_point_structure(
+    model, states, n_inits: int, seed: int, inputs=None, names=None, *, slow_points=False
+):
+    r"""Fixed points of ``model`` at each constant input, with their unstable-mode counts.
 
     Searched from ``n_inits`` states the network visits (``states``, plus noise) at every
     input, then again from the roots found (each its own start, so none is lost) and the
@@ -64,13 +66,19 @@ def fixed_point_structure(model, states, n_inits: int, seed: int, inputs=None, n
         One constant input per condition; zero input (one condition) when omitted.
     names : list of str, optional
         The conditions' names (``["zero input"]`` when ``inputs`` is omitted).
+    slow_points : bool
+        Count the slow points (local minima of :math:`q = \tfrac12\|f\|^2` above the
+        root tolerance) with the roots. An integrator's memory may be the ghost of a
+        fixed point, a place of slow drift with no root: its slow point is part of the
+        mechanism.
 
     Returns
     -------
     dict
         ``x`` (k, d), ``n_unstable`` (k,), ``condition`` (k,) index into ``names``,
         ``names``, ``counts`` (``{name: {unstable modes: points}}``), and ``roots``
-        (the :class:`~neurodyn.analysis.FixedPoints`, with their linearization).
+        (the :class:`~neurodyn.analysis.FixedPoints`, with their linearization; slow
+        points too with ``slow_points``).
     """
     x0 = sample_initial_states(states, n_inits, noise_scale=0.5, seed=seed)
     if inputs is None:
@@ -81,19 +89,25 @@ def fixed_point_structure(model, states, n_inits: int, seed: int, inputs=None, n
         names = list(names) if names is not None else [f"input {i}" for i in range(len(u))]
     x0, u0, cond = tile_conditions(x0, u)
     first = find_fixed_points(model, u0, x0, conditions=cond, condition_names=names,
-                              progress=False).roots  # fmt: skip
+                              progress=False)  # fmt: skip
+    first = first if slow_points else first.roots
     found, found_cond = np.asarray(first.x, dtype=float), np.asarray(first.condition)
     starts, start_cond = [found], [found_cond]
+    found_unstable = np.asarray(first.n_unstable if len(first) else [], dtype=int)
     for c in range(len(names)):
-        stable = found[(found_cond == c) & (np.asarray(first.n_unstable) == 0)]
+        stable = found[(found_cond == c) & (found_unstable == 0)]
         between = between_attractors(stable, seed=seed)
         starts.append(between)
         start_cond.append(np.full(len(between), c))
     start_cond = np.concatenate(start_cond).astype(int)
-    roots = find_fixed_points(model, u[start_cond], np.concatenate(starts),
-                              conditions=start_cond, condition_names=names,
-                              progress=False).roots  # fmt: skip
-    n_unstable = np.asarray(roots.n_unstable, dtype=int)
+    roots = first  # nothing found: nothing to start from again
+    if len(start_cond):
+        roots = find_fixed_points(model, u[start_cond], np.concatenate(starts),
+                                  conditions=start_cond, condition_names=names,
+                                  progress=False)  # fmt: skip
+        roots = roots if slow_points else roots.roots
+    # An empty result carries no linearization.
+    n_unstable = np.asarray(roots.n_unstable if len(roots) else [], dtype=int)
     condition = np.asarray(roots.condition, dtype=int)
     return {
         "x": np.asarray(roots.x, dtype=float),
@@ -164,7 +178,9 @@ def integrating_mode(structure: dict, evidence: dict) -> dict:
 
     At a stable point the slowest mode (largest growth rate :math:`\gamma_0 < 0`) is
     the one along which input is integrated: a pulse along it decays as
-    :math:`e^{\gamma_0 t}`. A modality's evidence is the difference of its two channels
+    :math:`e^{\gamma_0 t}`. At a slow point (a minimum of q above zero, where
+    :math:`J^\top f = 0`) the Jacobian is singular, :math:`\gamma_0 = 0`: evidence
+    along the mode is kept, and the state drifts at the point's speed instead. A modality's evidence is the difference of its two channels
     (right minus left), an input direction :math:`e`; the mode picks it up by
     :math:`|r_0|\,|l_0^H B e|` (the left eigenvector :math:`l_0`, the selection vector,
     with the right one's norm: invariant to the scaling of the eigenvector pair).
@@ -180,13 +196,13 @@ def integrating_mode(structure: dict, evidence: dict) -> dict:
     -------
     dict
         Per condition name: ``growth_rate`` (per ms, mean over the condition's stable
-        points) and, per modality, its pickup (mean over them); all NaN where the
+        points, slow points among them where the structure holds any) and, per modality, its pickup (mean over them); all NaN where the
         condition has no stable point.
     """
     roots = structure["roots"]
     out = {}
     for c, name in enumerate(structure["names"]):
-        sel = (np.asarray(roots.condition) == c) & (np.asarray(roots.n_unstable) == 0)
+        sel = (structure["condition"] == c) & (structure["n_unstable"] == 0)
         if not sel.any():
             out[name] = {"growth_rate": float("nan"), **{m: float("nan") for m in evidence}}
             continue
