@@ -25,6 +25,7 @@ compares with the activity:
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ import xarray as xr
 
 from ..dynamics.nonlinearities import NONLINEARITIES
 from ..io.recordings import check_recording
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "OBSERVED",
@@ -225,6 +228,11 @@ def training_dataset(model, rec: xr.Dataset, what: str) -> xr.Dataset:
             )
         inputs = np.where(valid[..., None], rec["inputs"].values, 0.0).astype(np.float32)
     else:
+        # A recording of spontaneous activity: legitimate, so no refusal, but said, since
+        # a file read without its input channels lands here too.
+        logger.info(
+            "%s has no inputs: the model's %d input channel(s) receive zeros", what, model.n_input
+        )
         inputs = np.zeros((n_trial, n_time, model.n_input), dtype=np.float32)
     mask = rec["mask"].values.astype(np.float32)
     targets = np.where(mask > 0, rec["activity"].values, np.nan).astype(np.float32)

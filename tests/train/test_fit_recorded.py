@@ -13,7 +13,7 @@ from neurodyn.rnn_models import RateRNN
 from neurodyn.tasks import FlipFlop
 from neurodyn.train import masked_mse
 from neurodyn.train.objectives import poisson_nll
-from neurodyn.train.recorded import RATE_FLOOR, Observation
+from neurodyn.train.recorded import RATE_FLOOR, Observation, training_dataset
 
 DT = 10.0
 H = 8
@@ -208,3 +208,12 @@ def test_validation_errors_name_the_argument(model, data, kw, match):
 def test_objective_on_a_task_dataset_is_refused():
     with pytest.raises(ValueError, match="objective is for fitting a recording"):
         fit(net(0, n_output=3), FlipFlop(dt=DT), objective="mse", n_steps=1, progress=False)
+
+
+def test_a_recording_without_inputs_drives_the_model_with_zeros_and_says_so(caplog):
+    _, rates, rng = teacher_data(n_trial=4, n_time=6)
+    rec = recording(rng.poisson(rates * DT).astype(float), dt=DT, kind="counts")
+    with caplog.at_level("INFO", logger="neurodyn.train.recorded"):
+        ds = training_dataset(net(0), rec, "the recording")
+    assert ds.sizes["input"] == 2 and not ds["inputs"].values.any()
+    assert "the recording has no inputs" in caplog.text and "2 input channel(s)" in caplog.text
