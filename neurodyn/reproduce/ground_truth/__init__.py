@@ -101,7 +101,13 @@ from ...train.fit_metrics import co_bps, rate_r2
 from ..harness import Reproduction, Sizes
 from .claims import CLAIMS, PAPER, STUDENTS, TEACHERS
 from .report import TABLES, figure, summary
-from .structure import fixed_point_structure, integrating_mode, match_fixed_points, state_map
+from .structure import (
+    fixed_point_structure,
+    integrating_mode,
+    match_fixed_points,
+    slow_directions,
+    state_map,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -306,6 +312,7 @@ def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
                                slow_points=s.teacher == "context")  # fmt: skip
     if s.teacher == "context":
         fp["integrator"] = integrating_mode(fp, _evidence(s))
+        fp["slow_direction"] = slow_directions(fp)
     return fp
 
 

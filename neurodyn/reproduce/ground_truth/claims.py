@@ -239,8 +239,10 @@ def _student_claims(teacher: str, student: str) -> tuple[Claim, ...]:
               f"state spaces (fitted on trajectories), lie on those of {of}",
               _fp_locations(teacher, student),
               threshold=f"largest distance below {LOCATION_TOLERANCE} of the teacher's state "
-              "spread (the flip-flop's corners lie about one spread apart); undefined where "
-              "the counts differ; " + _SEEDS_TEST),
+              "spread (the flip-flop's corners lie about one spread apart)"
+              + ("" if teacher == "flipflop" else ", measured across the teacher point's "
+                 "slowest mode (where along an integrating mode a point lies is barely "
+                 "constrained)") + "; undefined where the counts differ; " + _SEEDS_TEST),
     ]  # fmt: skip
     if teacher == "context":
         claims.append(Claim(
