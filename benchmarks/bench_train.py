@@ -4,10 +4,12 @@ One iteration is forward + backward + Adam step on a fixed random batch, with th
 same MSE loss for every model. Each model is warmed up, then timed as the median
 over ``--repeats`` runs of ``--iters`` iterations each (the models take turns within
 each repeat); the ratio is relative to ``torch.nn.RNN`` (tanh, batch-first, linear
-read-out) measured in the same run.
+read-out) of the same size measured in the same run. The plain and the constrained
+RateRNN (Dale's law + trainable τ + noise) run both ways: the fused scan the model
+uses (``scan``) and the reference step under autograd (``step``, ``use_scan=False``).
 
-    python benchmarks/bench_train.py             # N=128, batch 64, 100 steps
-    python benchmarks/bench_train.py --quick
+    python benchmarks/bench_train.py             # N = 64, 128, 256; batch 64, 100 steps
+    python benchmarks/bench_train.py --hidden 128 --quick
     python benchmarks/bench_train.py --threads 1 --profile
 
 Then, as users run it (see ``users_ground.py``): ``neurodyn.fit`` of a 32-unit GRU on
@@ -20,6 +22,7 @@ skips this part.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -52,6 +55,7 @@ def _rate(model):
 
 
 def build_models(n_input, n_hidden, n_output):
+    """The baseline, then each RateRNN with the fused scan and with the reference step."""
     torch.manual_seed(0)
     baseline = TorchRNNBaseline(n_input, n_hidden, n_output)
     plain = RateRNN(n_input, n_hidden, n_output, dt=10.0, tau=100.0, seed=0)
@@ -67,11 +71,13 @@ def build_models(n_input, n_hidden, n_output):
         noise_in=0.01,
         seed=0,
     )
-    return [
-        ("torch.nn.RNN (tanh) + Linear", baseline, baseline),
-        ("RateRNN", plain, _rate(plain)),
-        ("RateRNN dale + train_tau + noise", constrained, _rate(constrained)),
-    ]
+    models = [("torch.nn.RNN (tanh) + Linear", baseline, baseline)]
+    for name, net in (("RateRNN", plain), ("RateRNN dale + train_tau + noise", constrained)):
+        reference = copy.deepcopy(net)
+        reference.use_scan = False
+        models.append((f"{name}, scan", net, _rate(net)))
+        models.append((f"{name}, step", reference, _rate(reference)))
+    return models
 
 
 def make_step(module, forward, u, y):
@@ -152,9 +158,43 @@ def users_ground(quick: bool) -> None:
         compare_configs(str(Path(__file__).resolve()), payload, rounds=1 if quick else 3)
 
 
+def loadavg() -> str:
+    """The 1-, 5- and 15-minute load averages (Linux), or "n/a"."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def time_size(args, n_hidden):
+    """Print one table: every model of ``n_hidden`` units, ratios against the baseline."""
+    n = args.inputs
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(args.batch, args.steps, n, generator=gen)
+    y = torch.randn(args.batch, args.steps, n, generator=gen)
+    models = build_models(n, n_hidden, n)
+    steps = [make_step(module, forward, u, y) for _, module, forward in models]
+    per_iter = time_training(steps, warmup=args.warmup, iters=args.iters, repeats=args.repeats)
+    base_ms = statistics.median(per_iter[0])
+    print(f"\nN={n_hidden}  {'model':<40} {'ms/iter':>9} {'min':>8} {'max':>8} {'ratio':>7}")
+    for (name, _, _), runs in zip(models, per_iter, strict=True):
+        ms = statistics.median(runs)
+        print(
+            f"{'':<{len(str(n_hidden)) + 4}}{name:<40} {ms:9.2f} {min(runs):8.2f} "
+            f"{max(runs):8.2f} {ms / base_ms:7.2f}"
+        )
+    if args.profile:
+        for (name, _, _), step in zip(models[1:], steps[1:], strict=True):
+            print(f"\nprofile of 3 training iterations: {name}")
+            profile(step)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hidden", type=int, default=128, help="hidden units N (default 128)")
+    parser.add_argument(
+        "--hidden", type=int, nargs="+", default=[64, 128, 256],
+        help="hidden units N, one table each (default 64 128 256)",
+    )  # fmt: skip
     parser.add_argument("--batch", type=int, default=64, help="trials per batch (default 64)")
     parser.add_argument("--steps", type=int, default=100, help="time steps (default 100)")
     parser.add_argument("--inputs", type=int, default=3, help="input and output channels")
@@ -178,26 +218,14 @@ def main(argv=None):
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
-    n = args.inputs
-    gen = torch.Generator().manual_seed(0)
-    u = torch.randn(args.batch, args.steps, n, generator=gen)
-    y = torch.randn(args.batch, args.steps, n, generator=gen)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); N={args.hidden}, "
-        f"batch {args.batch}, {args.steps} steps; median of {args.repeats} x {args.iters} iters"
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); batch {args.batch}, "
+        f"{args.steps} steps; median of {args.repeats} x {args.iters} iters; "
+        f"load average {loadavg()}"
     )
-    models = build_models(n, args.hidden, n)
-    steps = [make_step(module, forward, u, y) for _, module, forward in models]
-    per_iter = time_training(steps, warmup=args.warmup, iters=args.iters, repeats=args.repeats)
-    base_ms = statistics.median(per_iter[0])
-    print(f"{'model':<34} {'ms/iter':>9} {'min':>8} {'max':>8} {'ratio':>7}")
-    for (name, _, _), runs in zip(models, per_iter, strict=True):
-        ms = statistics.median(runs)
-        print(f"{name:<34} {ms:9.2f} {min(runs):8.2f} {max(runs):8.2f} {ms / base_ms:7.2f}")
-    if args.profile:
-        for (name, _, _), step in zip(models[1:], steps[1:], strict=True):
-            print(f"\nprofile of 3 training iterations: {name}")
-            profile(step)
+    for n_hidden in args.hidden:
+        time_size(args, n_hidden)
+    print(f"\nload average {loadavg()}")
     if not args.no_users_ground:
         users_ground(args.quick)
 

@@ -23,6 +23,7 @@ from ..dynamics.nonlinearities import RATE_NONLINEARITIES
 from ..dynamics.rate import RateDynamics
 from ..seeding import make_rng
 from .base import Model, ModelOutput
+from .rate_scan import rate_scan
 
 __all__ = ["NONLINEARITIES", "RateRNN"]
 
@@ -113,7 +114,9 @@ class RateRNN(Model):
     Notes
     -----
     Shapes: inputs (trial, time, n_input) → outputs (trial, time, n_output). The
-    forward pass is equivalent to the following reference loop (noise omitted)::
+    recurrence runs as one fused scan with a hand-written backward pass
+    (:attr:`use_scan`, :mod:`~neurodyn.rnn_models.rate_scan`); it is equivalent to the
+    following reference loop (noise omitted)::
 
         x = x0
         for t in range(T):
@@ -129,6 +132,14 @@ class RateRNN(Model):
     """
 
     kind = "rate"
+
+    #: Step the recurrence with :func:`~neurodyn.rnn_models.rate_scan.rate_scan` (a
+    #: forward pass that records nothing and a one-sweep hand-written backward pass)
+    #: rather than under autograd step by step. Every option of the model is fused, so
+    #: this holds on every device and dtype; set it to False on a model (or the class)
+    #: for the reference loop, which higher-order and forward-mode derivatives through
+    #: the forward pass need (the scan is differentiable once, in reverse mode).
+    use_scan: bool = True
 
     def __init__(
         self,
@@ -363,19 +374,48 @@ class RateRNN(Model):
         n_trials, n_steps, _ = u.shape
         x = self._initial_state(initial_state, n_trials, u.dtype)
         alpha = self.alpha
-        W_T = self.W.T
         if noise and self.noise_in > 0:
             # Input noise enters before the input weights, as it would from a sensor.
             xi = _normal(u.shape, generator, u)
             u = u + (self.noise_in / math.sqrt(self.dt)) * xi
-        drive = u @ self.W_in.T  # all input currents at once: one matmul instead of T
-        if self.bias is not None:
-            drive = drive + self.bias
+        eta = scale = None
         if noise and self.noise_rec > 0:
             # sqrt(2α)σ η added to x equals α · sqrt(2/α)σ η added inside the bracket,
             # so the recurrent noise folds into the drive and the step stays one lerp.
             eta = _normal((n_trials, n_steps, self.n_hidden), generator, u)
-            drive = drive + torch.sqrt(2.0 / alpha) * self.noise_rec * eta
+            scale = torch.sqrt(2.0 / alpha) * self.noise_rec
+        if self.use_scan:
+            # The scan adds scale ⊙ eta to the drive one step at a time.
+            phi = self._config["nonlinearity"]
+            drive = self._input_drive(u)
+            xs, rates = rate_scan(drive, x, self.W, alpha, phi, eta=eta, noise_scale=scale)
+        else:
+            drive = u @ self.W_in.T  # all input currents at once: one matmul instead of T
+            if self.bias is not None:
+                drive = drive + self.bias
+            if eta is not None:
+                drive = drive + scale * eta
+            xs, rates = self._reference_steps(drive, x, alpha)
+        outputs = rates @ self.W_out.T + self.bias_out
+        return ModelOutput(outputs, rates, xs)
+
+    def _input_drive(self, u: torch.Tensor) -> torch.Tensor:
+        r""":math:`W_{in} u_t + b` for every trial and step, (trial, time, n_hidden), in one product.
+
+        The bias rides in the product (``addmm``), so no second (trial, time, N)
+        tensor is made, and :math:`W_{in}^\top` is a contiguous copy, so autograd forms
+        :math:`\partial L/\partial W_{in}` as :math:`u^\top g`, an (n_input, trial·time)
+        @ (trial·time, N) product: several times faster, with few inputs, than the
+        (N, trial·time) @ (trial·time, n_input) one it picks for a transposed view.
+        """
+        flat = u.reshape(-1, self.n_input)
+        W_in_T = self.W_in.t().contiguous()
+        drive = flat @ W_in_T if self.bias is None else torch.addmm(self.bias, flat, W_in_T)
+        return drive.view(*u.shape[:2], self.n_hidden)
+
+    def _reference_steps(self, drive, x, alpha) -> tuple[torch.Tensor, torch.Tensor]:
+        """States and rates stepped under autograd: the reference :func:`rate_scan` matches."""
+        W_T = self.W.T
         # unbind once: indexing drive[:, t] inside the loop would make autograd build a
         # full-size zero gradient per step (quadratic cost in T in the backward pass).
         states = []
@@ -384,9 +424,7 @@ class RateRNN(Model):
             x = torch.lerp(x, torch.addmm(d_t, self.phi(x), W_T), alpha)
             states.append(x)
         xs = torch.stack(states, dim=1)
-        rates = self.phi(xs)
-        outputs = rates @ self.W_out.T + self.bias_out
-        return ModelOutput(outputs, rates, xs)
+        return xs, self.phi(xs)
 
 
 def _normal(shape, generator: torch.Generator | None, like: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,193 @@
+"""The rate network's fused scan against the reference step, for every option of the model."""
+
+import copy
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from neurodyn.rnn_models import RateRNN
+from neurodyn.rnn_models.rate_scan import SCAN_NONLINEARITIES, RateScan, rate_scan
+
+N_IN, N_HIDDEN, N_OUT, TRIALS, STEPS = 3, 10, 2, 4, 25
+EPS32 = torch.finfo(torch.float32).eps
+EPS64 = torch.finfo(torch.float64).eps
+
+#: Every combination of the options the scan fuses: Dale's law, a recurrent mask,
+#: trainable τ, the nonlinearity and noise (recurrent and input together).
+OPTIONS = list(
+    itertools.product([False, True], [False, True], [False, True], SCAN_NONLINEARITIES,
+                      [False, True])
+)  # fmt: skip
+
+
+def make_net(dale, mask, train_tau, nonlinearity, noise, dtype=torch.float64):
+    rng = np.random.default_rng(7)
+    net = RateRNN(
+        N_IN,
+        N_HIDDEN,
+        N_OUT,
+        dt=10.0,
+        tau=np.linspace(25.0, 90.0, N_HIDDEN),
+        train_tau=train_tau,
+        nonlinearity=nonlinearity,
+        dale=dale,
+        spectral_radius=1.4,
+        recurrent_mask=(rng.random((N_HIDDEN, N_HIDDEN)) < 0.6) if mask else None,
+        noise_rec=0.2 if noise else 0.0,
+        noise_in=0.1 if noise else 0.0,
+        seed=3,
+    ).to(dtype)
+    with torch.no_grad():
+        net.bias.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(1))
+    return net
+
+
+def run(net, use_scan, u, x0, seed=11):
+    """Outputs and the gradients of a loss touching outputs, rates and states."""
+    net = copy.deepcopy(net)
+    net.use_scan = use_scan
+    x0 = x0.clone().requires_grad_(True)
+    out = net(u, initial_state=x0, generator=torch.Generator().manual_seed(seed))
+    loss = (out.outputs**2).mean() + out.rates.pow(2).mean() + 0.1 * out.states.mean()
+    loss.backward()
+    grads = {name: p.grad for name, p in net.named_parameters()}
+    grads["initial_state"] = x0.grad
+    return out, grads
+
+
+def inputs(dtype):
+    g = torch.Generator().manual_seed(5)
+    u = torch.randn(TRIALS, STEPS, N_IN, generator=g, dtype=dtype)
+    x0 = 0.5 * torch.randn(TRIALS, N_HIDDEN, generator=g, dtype=dtype)
+    return u, x0
+
+
+@pytest.mark.parametrize(("dale", "mask", "train_tau", "nonlinearity", "noise"), OPTIONS)
+def test_scan_matches_reference_step(dale, mask, train_tau, nonlinearity, noise):
+    for dtype, eps in ((torch.float64, EPS64), (torch.float32, EPS32)):
+        net = make_net(dale, mask, train_tau, nonlinearity, noise, dtype)
+        u, x0 = inputs(dtype)
+        (a, ga), (b, gb) = run(net, True, u, x0), run(net, False, u, x0)
+        # The forward pass uses the reference's operators in its order, so the states
+        # agree to the rounding of φ (PyTorch may round φ differently on strided
+        # memory); one ulp per step, carried through at most STEPS steps of a map whose
+        # Lipschitz constant here is below 2: STEPS·eps·|x| with a factor 8 to spare.
+        tol = 8 * STEPS * eps
+        for name in ("outputs", "rates", "states"):
+            torch.testing.assert_close(getattr(a, name), getattr(b, name), rtol=tol, atol=tol)
+        # Gradients: the same terms summed in another order (over trials and steps at
+        # once instead of step by step): relative to the largest entry, eps times the
+        # number of terms summed (trials·steps), with a factor 8 to spare.
+        assert ga.keys() == gb.keys()
+        for name in ga:
+            scale = gb[name].abs().max().clamp_min(torch.finfo(dtype).tiny)
+            torch.testing.assert_close(
+                ga[name] / scale, gb[name] / scale, rtol=0, atol=8 * TRIALS * STEPS * eps,
+                msg=lambda m, name=name: f"{name}: {m}",
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("nonlinearity", SCAN_NONLINEARITIES)
+@pytest.mark.parametrize("noise", [False, True])
+def test_scan_gradcheck_all_inputs(nonlinearity, noise):
+    g = torch.Generator().manual_seed(2)
+    n, T, m = 2, 6, 4
+
+    def rand(*shape, scale=1.0):
+        return (scale * torch.randn(*shape, generator=g, dtype=torch.float64)).requires_grad_()
+
+    drive, x0, W = rand(n, T, m), rand(n, m, scale=0.5), rand(m, m, scale=0.6)
+    alpha = (0.1 + 0.8 * torch.rand(m, generator=g, dtype=torch.float64)).requires_grad_()
+    eta = torch.randn(n, T, m, generator=g, dtype=torch.float64) if noise else None
+    scale = rand(m, scale=0.3) if noise else None
+    # gradcheck compares the hand-written backward pass with central finite differences
+    # of the forward pass (eps 1e-6, float64) for every input and both outputs.
+    assert torch.autograd.gradcheck(
+        lambda d, x, w, a, s: RateScan.apply(d, eta, s, x, w, a, nonlinearity),
+        (drive, x0, W, alpha, scale),
+    )
+
+
+def test_closed_form_decay_and_linear_drive():
+    # With W = 0 every unit is a leaky integrator of its drive, x_t = x_{t-1} + α(d - x_{t-1}),
+    # solved by x_t = d + (x_0 - d)(1 - α)^t.
+    alpha = torch.tensor([0.1, 0.5, 1.0], dtype=torch.float64)
+    x0 = torch.tensor([[1.0, -2.0, 3.0]], dtype=torch.float64)
+    d = torch.full((1, 7, 3), 0.25, dtype=torch.float64)
+    x, r = rate_scan(d, x0, torch.zeros(3, 3, dtype=torch.float64), alpha, "relu")
+    t = torch.arange(1, 8, dtype=torch.float64)[:, None]
+    want = 0.25 + (x0 - 0.25) * (1 - alpha) ** t
+    torch.testing.assert_close(x[0], want, rtol=0, atol=10 * EPS64)
+    torch.testing.assert_close(r, x.clamp_min(0.0), rtol=0, atol=0)
+
+
+def test_retained_graph_gives_the_same_gradients_twice():
+    net = make_net(True, True, True, "tanh", True)
+    u, x0 = inputs(torch.float64)
+    out = net(u, initial_state=x0, generator=torch.Generator().manual_seed(0))
+    loss = out.outputs.pow(2).sum()
+    first = torch.autograd.grad(loss, list(net.parameters()), retain_graph=True)
+    second = torch.autograd.grad(loss, list(net.parameters()))
+    for a, b in zip(first, second, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_gradient_of_one_output_only():
+    # Only states, or only rates, reach the loss: the other output's gradient is None.
+    net = make_net(False, False, True, "softplus", False)
+    u, x0 = inputs(torch.float64)
+    for which in ("states", "rates"):
+        grads = []
+        for use_scan in (True, False):
+            model = copy.deepcopy(net)
+            model.use_scan = use_scan
+            getattr(model(u, initial_state=x0), which).sum().backward()
+            grads.append([p.grad for p in model.parameters()])
+        for a, b in zip(*grads, strict=True):
+            if b is None:
+                assert a is None
+            else:
+                torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def train(net, use_scan, steps=20):
+    """Losses of ``steps`` Adam steps on a fixed regression batch (noise drawn per step)."""
+    net = copy.deepcopy(net)
+    net.use_scan = use_scan
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    g = torch.Generator().manual_seed(3)
+    u = torch.randn(8, 30, N_IN, generator=g)
+    target = torch.sin(torch.linspace(0, 6, 30))[None, :, None].expand(8, 30, N_OUT)
+    noise = torch.Generator().manual_seed(4)
+    losses = []
+    for _ in range(steps):
+        loss = torch.nn.functional.mse_loss(net(u, generator=noise).outputs, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses), net
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_short_training_follows_the_reference_loss_curve(nonlinearity):
+    net = make_net(True, True, True, nonlinearity, True, torch.float32)
+    (fused, trained), (ref, _) = train(net, True), train(net, False)
+    assert fused[-1] < 0.8 * fused[0]  # it learns
+    # float32: the gradients differ in the last bits (another summation order); Adam
+    # moves each weight by at most lr per step whatever the gradient's size, so 20
+    # steps stay within a few ulps of rounding amplified by the steps: 1e-4 relative.
+    np.testing.assert_allclose(fused, ref, rtol=1e-4)
+    W = trained.W.detach()
+    sign = trained.sign
+    assert torch.all(W[:, sign > 0] >= 0) and torch.all(W[:, sign < 0] <= 0)
+    assert torch.all(trained.W.detach()[trained.mask_rec == 0] == 0)
+    assert torch.all(trained.tau >= trained.dt)
+
+
+def test_bad_noise_arguments():
+    d, x0, W, a = torch.zeros(1, 2, 3), torch.zeros(1, 3), torch.zeros(3, 3), torch.ones(3)
+    with pytest.raises(ValueError, match="eta and noise_scale"):
+        rate_scan(d, x0, W, a, "tanh", eta=torch.zeros(1, 2, 3))
