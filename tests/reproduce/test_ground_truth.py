@@ -122,6 +122,11 @@ def test_the_integrator_claim_allows_a_retention_within_the_factor():
     assert verdict.held is True and "retention ratio up to 1.96" in verdict.evidence
 
 
+def test_the_integrator_is_not_located_only_counted():
+    assert "context_fixed_point_locations_rate" not in CHECKS
+    assert "context_fixed_point_counts_rate" in CHECKS and "fixed_point_locations_rate" in CHECKS
+
+
 def test_context_fixed_point_counts_are_compared_per_context():
     # The same total, but two points in one context and none in the other.
     swapped = {"context=0": {0: 2}, "context=1": {}}
@@ -256,19 +261,3 @@ def test_integrating_mode_reads_growth_and_pickup_of_a_linear_integrator():
         assert modes[c]["growth_rate"] == pytest.approx(-1e-3, rel=1e-9)
         assert modes[c]["motion"] == pytest.approx(0.5, rel=1e-9)
         assert modes[c]["color"] == pytest.approx(0.2, rel=1e-9)
-
-
-def test_distances_across_the_slow_mode_drop_the_component_along_it():
-    # A teacher point with its slow mode along x; the student's point 5 along x, 0.3 across.
-    teacher = {
-        "x": np.zeros((1, 2)),
-        "n_unstable": np.array([0]),
-        "counts": {"a": {0: 1}},
-        "slow_direction": np.array([[1.0, 0.0]]),
-    }
-    student = {"x": np.array([[5.0, 0.3]]), "n_unstable": np.array([0]), "counts": {"a": {0: 1}}}  # fmt: skip
-    assert gt.match_fixed_points(teacher, student, scale=1.0)["max_error"] == pytest.approx(0.3)
-    del teacher["slow_direction"]
-    assert gt.match_fixed_points(teacher, student, scale=1.0)["max_error"] == pytest.approx(
-        np.hypot(5.0, 0.3)
-    )

@@ -40,8 +40,9 @@ For each teacher:
    student's; the fixed points of teacher and student at the teacher's inputs (zero
    for the flip-flop; one per context for the integrator): their counts by number of
    unstable modes, and their locations after the least-squares affine map from the
-   student's states to the teacher's fitted on the training trials' trajectories; for
-   the integrator, the slowest mode's growth rate and selection in each context; and
+   student's states to the teacher's fitted on the training trials' trajectories (a
+   claim for the flip-flop only, see :data:`~.claims.LOCATED`); for the integrator, the
+   slowest mode's growth rate and selection in each context; and
    the DSA distance (:func:`~neurodyn.analysis.similarity.dsa`) of the student's
    dynamics to the teacher's and to a control, the untrained student.
 
@@ -101,13 +102,7 @@ from ...train.fit_metrics import co_bps, rate_r2
 from ..harness import Reproduction, Sizes
 from .claims import CLAIMS, PAPER, STUDENTS, TEACHERS
 from .report import TABLES, figure, summary
-from .structure import (
-    fixed_point_structure,
-    integrating_mode,
-    match_fixed_points,
-    slow_directions,
-    state_map,
-)
+from .structure import fixed_point_structure, integrating_mode, match_fixed_points, state_map
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +307,6 @@ def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
                                slow_points=s.teacher == "context")  # fmt: skip
     if s.teacher == "context":
         fp["integrator"] = integrating_mode(fp, _evidence(s))
-        fp["slow_direction"] = slow_directions(fp)
     return fp
 
 

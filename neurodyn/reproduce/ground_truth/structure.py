@@ -27,13 +27,7 @@ from ...analysis import (
     tile_conditions,
 )
 
-__all__ = [
-    "fixed_point_structure",
-    "integrating_mode",
-    "match_fixed_points",
-    "slow_directions",
-    "state_map",
-]
+__all__ = ["fixed_point_structure", "integrating_mode", "match_fixed_points", "state_map"]
 
 #: Relative tolerance of the least-squares map between state spaces (singular values
 #: below it times the largest are dropped): float64 trajectories of well-scaled states.
@@ -148,13 +142,7 @@ def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
     by ``scale``.
 
     Both dicts hold ``x``, ``n_unstable`` and ``counts``, and ``condition`` where there
-    is more than one condition (as :func:`fixed_point_structure` returns). Where the
-    teacher's dict holds ``slow_direction`` (k, d) unit vectors (:func:`slow_directions`),
-    distances are measured across them: the component of the difference along the
-    teacher point's slowest mode is dropped. Along a mode whose time constant is far
-    longer than a trial, or at a fixed point's ghost (a minimum of q in a nearly flat
-    valley), where on the slow direction the point lies is barely constrained by the
-    dynamics, nor seen by trajectories of a trial's length.
+    is more than one condition (as :func:`fixed_point_structure` returns).
 
     Returns
     -------
@@ -170,15 +158,10 @@ def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
         groups.append(np.stack([c, k], axis=1).reshape(-1, 2))
     errors = []
     for c, k in np.unique(np.concatenate(groups), axis=0):
-        in_a = (groups[0][:, 0] == c) & (groups[0][:, 1] == k)
-        a = teacher["x"][in_a]
+        a = teacher["x"][(groups[0][:, 0] == c) & (groups[0][:, 1] == k)]
         b = student["x"][(groups[1][:, 0] == c) & (groups[1][:, 1] == k)]
         if len(a) and len(b):
-            diff = a[:, None, :] - b[None, :, :]
-            if "slow_direction" in teacher:
-                v = teacher["slow_direction"][in_a][:, None, :]
-                diff = diff - np.sum(diff * v, axis=-1, keepdims=True) * v
-            d = np.linalg.norm(diff, axis=-1)
+            d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
             rows, cols = linear_sum_assignment(d)
             errors.extend(d[rows, cols] / scale)
     errors = np.asarray(errors)
@@ -188,16 +171,6 @@ def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
         "median_error": float(np.median(errors)) if errors.size else float("nan"),
         "n_paired": int(errors.size),
     }
-
-
-def slow_directions(structure: dict) -> np.ndarray:
-    """Unit vectors (k, d) along the real part of each point's slowest mode (its first
-    right eigenvector), from :func:`fixed_point_structure`'s linearization."""
-    roots = structure["roots"]
-    if not len(roots):
-        return np.zeros((0, structure["x"].shape[-1]))
-    v = np.real(roots.right[:, :, 0])
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def integrating_mode(structure: dict, evidence: dict) -> dict:
