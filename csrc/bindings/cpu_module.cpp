@@ -12,6 +12,7 @@
 #include "neurodyn/newton.h"
 #include "newton_args.h"
 #include "plan.h"
+#include "rate_scan_args.h"
 
 namespace py = pybind11;
 
@@ -126,6 +127,65 @@ PYBIND11_MODULE(_C, m) {
             return py::make_tuple(a, b, c, d, cs, sn);
         },
         "Standard Schur form (a, b, c, d, cs, sn) of a 2 x 2 block (for tests).");
+    m.def(
+        "rate_scan_forward",
+        [](int phi, py::array drive, py::object eta, py::object scale, py::object x0,
+           py::object W, py::object alpha, py::object states, py::object rates, py::object rise,
+           py::object r0, py::object p) {
+            using namespace neurodyn::binding;
+            scan_dispatch(
+                drive,
+                [&] {
+                    return scan_forward<float>(phi, drive, eta, scale, x0, W, alpha, states,
+                                               rates, rise, r0, p);
+                },
+                [&] {
+                    return scan_forward<double>(phi, drive, eta, scale, x0, W, alpha, states,
+                                                rates, rise, r0, p);
+                });
+        },
+        py::arg("phi"), py::arg("drive"), py::arg("eta"), py::arg("scale"), py::arg("x0"),
+        py::arg("W"), py::arg("alpha"), py::arg("states"), py::arg("rates"), py::arg("rise"),
+        py::arg("r0"), py::arg("p"),
+        "The rate network's recurrence over all steps (outputs in place); see "
+        "neurodyn.rnn_models.rate_scan.");
+    m.def(
+        "rate_scan_backward",
+        [](int phi, py::object grad_states, py::object grad_rates, py::array states,
+           py::object rates, py::object rise, py::object eta, py::object x0, py::object r0,
+           py::object W, py::object alpha, py::object delta, py::object grad_alpha,
+           py::object grad_scale, py::object grad_x0, py::object lam, py::object carry) {
+            using namespace neurodyn::binding;
+            scan_dispatch(
+                states,
+                [&] {
+                    return scan_backward<float>(phi, grad_states, grad_rates, states, rates,
+                                                rise, eta, x0, r0, W, alpha, delta, grad_alpha,
+                                                grad_scale, grad_x0, lam, carry);
+                },
+                [&] {
+                    return scan_backward<double>(phi, grad_states, grad_rates, states, rates,
+                                                 rise, eta, x0, r0, W, alpha, delta, grad_alpha,
+                                                 grad_scale, grad_x0, lam, carry);
+                });
+        },
+        py::arg("phi"), py::arg("grad_states"), py::arg("grad_rates"), py::arg("states"),
+        py::arg("rates"), py::arg("rise"), py::arg("eta"), py::arg("x0"), py::arg("r0"),
+        py::arg("W"), py::arg("alpha"), py::arg("delta"), py::arg("grad_alpha"),
+        py::arg("grad_scale"), py::arg("grad_x0"), py::arg("lam"), py::arg("carry"),
+        "The rate scan's backward sweep through time (gradients in place).");
+    m.def(
+        "rate_scan_phi",
+        [](int phi, py::array_t<float, py::array::c_style | py::array::forcecast> x) {
+            py::array_t<float> out(x.size());
+            const float *in = x.data();
+            float *o = out.mutable_data();
+            for (py::ssize_t k = 0; k < x.size(); ++k)
+                o[k] = neurodyn::rate_scan::phi_value(phi, in[k]);
+            return out;
+        },
+        py::arg("phi"), py::arg("x"),
+        "The rate scan's float32 phi of each value of x, flattened (for tests of its tanh).");
     m.def("has_openmp", &neurodyn::cpu_has_openmp, "Whether the kernels were built with OpenMP.");
     m.def("max_threads", &neurodyn::cpu_max_threads, "OpenMP's default number of threads.");
 }
