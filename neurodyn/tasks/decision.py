@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtr
 
 from .._validation import check_positive
 from ._common import (
@@ -340,6 +341,39 @@ class ContextDecisionMaking(Task):
         # when to answer comes from the fixation input.
         choice = (np.asarray(batch.variables["ground_truth"]).astype(int) + 1) // 2
         return decision_oracle(batch, choice, _CHOICES)
+
+    def ideal_accuracy(self) -> float:
+        r"""Accuracy of the ideal observer of the relevant evidence.
+
+        The observer integrates the relevant modality's right-minus-left evidence over
+        the stimulus of duration :math:`T` and reports its sign. The integral has mean
+        :math:`c\,T/100` and, from the two channels' independent noise, variance
+        :math:`2\sigma^2 T`, so a trial of coherence :math:`c` is answered correctly
+        with probability :math:`\Phi\bigl(c\sqrt{T}/(100\sqrt2\,\sigma)\bigr)`
+        (:math:`\tfrac12` at :math:`c = 0`; 1 for :math:`c > 0` without noise),
+        averaged over the coherences, which are drawn uniformly.
+        No network does better; this is the ceiling of its validation accuracy.
+
+        Raises
+        ------
+        ValueError
+            When the stimulus duration is not fixed (a number in ``timing``).
+
+        Examples
+        --------
+        >>> round(ContextDecisionMaking(coherences=(5.0, 15.0, 50.0)).ideal_accuracy(), 3)
+        0.944
+        """
+        stim = self.timing["stimulus"]
+        if isinstance(stim, bool) or not isinstance(stim, (int, float)):
+            raise ValueError(
+                f"timing['stimulus'] must be a fixed duration for the ideal accuracy, got {stim!r}"
+            )
+        c = np.abs(np.asarray(self.params["coherences"], dtype=float))
+        sigma = float(self.params["sigma"])
+        if sigma == 0.0:
+            return float(np.mean(np.where(c > 0, 1.0, 0.5)))
+        return float(np.mean(ndtr(c * np.sqrt(float(stim)) / (100.0 * np.sqrt(2.0) * sigma))))
 
     def evaluate(self, outputs, batch: Batch):
         """``choice`` (-1 left, +1 right, 0 none), ``correct``, ``broke_fixation``."""

@@ -18,11 +18,11 @@ CUBE = {"zero input": {0: 8, 1: 12, 2: 6, 3: 1}}
 ONE_PER_CONTEXT = {"context=0": {0: 1}, "context=1": {0: 1}}
 
 
-def _integrator(select=(True, True), growth=(-1e-3, -2e-3)) -> dict:
+def _integrator(select=(True, True), growth=(-1e-3, -2e-3), at=("stable", "saddle")) -> dict:
     # Pickups of the relevant modality 0.3 (0.05 where it does not select), irrelevant 0.1.
     out = {}
-    for (c, (rel, irr)), sel, g in zip(cl.RELEVANT.items(), select, growth, strict=True):
-        out[c] = {"growth_rate": g, rel: 0.3 if sel else 0.05, irr: 0.1}
+    for (c, (rel, irr)), sel, g, a in zip(cl.RELEVANT.items(), select, growth, at, strict=True):
+        out[c] = {"at": a, "growth_rate": g, rel: 0.3 if sel else 0.05, irr: 0.1}
     return out
 
 
@@ -44,7 +44,7 @@ def _student(ref, r2=0.95, bps=(0.8, 0.5), counts=None, err=0.03, dsa=(0.05, 0.2
 
 def _seed(acc=1.0, stable=8, ctx_acc=0.95, ctx_select=(True, True), **student) -> dict:
     ff = {"accuracy": acc, "counts": {"zero input": {**CUBE["zero input"], 0: stable}}}
-    ctx = {"accuracy": ctx_acc, "counts": ONE_PER_CONTEXT,
+    ctx = {"accuracy": ctx_acc, "ideal_accuracy": 0.944, "counts": ONE_PER_CONTEXT,
            "integrator": _integrator(select=ctx_select)}  # fmt: skip
     ff_student = {k: v for k, v in student.items() if k != "integ"}
     return {
@@ -77,7 +77,7 @@ def _three(**kw) -> Runs:
     return _runs(*out)
 
 
-AGREE = dict(acc=0.98, ctx_acc=0.95, r2=0.95, bps=(0.8, 0.5), err=0.03, dsa=(0.05, 0.2))
+AGREE = dict(acc=0.98, ctx_acc=0.88, r2=0.95, bps=(0.8, 0.5), err=0.03, dsa=(0.05, 0.2))
 CHECKS = {c.name: c for c in cl.CLAIMS}
 # ln 2 over a 750-ms stimulus: growth rates may differ by up to 9.2e-4 per ms.
 _TOO_FAST = {"growth": (-1e-3 - 1.0e-3, -2e-3)}
@@ -99,13 +99,15 @@ _FAST_ENOUGH = {"growth": (-1e-3 - 0.9e-3, -2e-3 + 0.9e-3)}
         ("fixed_point_locations_low_rank", {"counts": {"zero input": {0: 8, 1: 12}}}),
         ("dsa_rate", {"dsa": (0.2, 0.1)}),
         ("dsa_low_rank", {"dsa": (0.2, 0.1)}),
-        ("context_teacher_solves", {"ctx_acc": 0.6}),
+        # 0.9 of the ideal observer's 0.944 is 0.85.
+        ("context_teacher_solves", {"ctx_acc": 0.83}),
         ("context_teacher_solves", {"ctx_select": (True, False)}),
         ("context_rate_r2_rate", {"r2": 0.8}),
         ("context_co_bps_low_rank", {"bps": (0.4, 0.5)}),
         ("context_integrator_rate", {"integ": {"select": (False, True)}}),
         ("context_integrator_low_rank", {"integ": _TOO_FAST}),
         ("context_integrator_rate", {"integ": {"growth": (float("nan"), -2e-3)}}),
+        ("context_integrator_low_rank", {"integ": {"at": ("stable", "stable")}}),
         ("context_dsa_low_rank", {"dsa": (0.2, 0.1)}),
     ],
 )
@@ -119,7 +121,7 @@ def test_each_claim_says_no_to_contradicting_numbers_and_yes_to_agreeing_ones(na
 
 def test_the_integrator_claim_allows_a_retention_within_the_factor():
     verdict = CHECKS["context_integrator_rate"](_runs(_seed(**AGREE, integ=_FAST_ENOUGH)))
-    assert verdict.held is True and "retention ratio up to 1.96" in verdict.evidence
+    assert verdict.held is True and "within a factor 1.96" in verdict.evidence
 
 
 def test_the_integrator_is_not_located_only_counted():
@@ -207,7 +209,12 @@ def test_quick_run_writes_its_reports_from_measured_numbers(tmp_path):
             assert np.isfinite(run[t][s]["co_bps"])
     for c in cl.RELEVANT:
         for who in ("teacher", *cl.STUDENTS):
-            assert set(run["context"][who]["integrator"][c]) == {"growth_rate", "motion", "color"}
+            assert set(run["context"][who]["integrator"][c]) == {
+                "at",
+                "growth_rate",
+                "motion",
+                "color",
+            }
     summary = json.loads((tmp_path / "ground_truth.json").read_text())
     assert summary["claims_line"] == out["claims_line"]
     markdown = (tmp_path / "ground_truth.md").read_text()
@@ -261,3 +268,25 @@ def test_integrating_mode_reads_growth_and_pickup_of_a_linear_integrator():
         assert modes[c]["growth_rate"] == pytest.approx(-1e-3, rel=1e-9)
         assert modes[c]["motion"] == pytest.approx(0.5, rel=1e-9)
         assert modes[c]["color"] == pytest.approx(0.2, rel=1e-9)
+
+
+def test_integrating_mode_is_at_the_saddle_between_two_choices():
+    # dx0/dt = x0 - x0³ + (B u)_0: attractors at ±1 and a saddle at 0 whose unstable mode
+    # (growth rate 1, left eigenvector e0) picks up evidence by B[0, r] - B[0, l].
+    B = np.array([[0.25, -0.25, 0.1, -0.1, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+
+    def f(x, u):
+        drive = u @ B.T
+        return np.stack([x[:, 0] - x[:, 0] ** 3 + drive[:, 0], -x[:, 1] + drive[:, 1]], axis=1)
+
+    dyn = FunctionDynamics(f, n_state=2, n_input=5, kind="ode")
+    states = np.random.default_rng(2).uniform(-1.2, 1.2, size=(60, 2))
+    u = np.array([[0.5, 0.5, 0.5, 0.5, 1.0]])
+    fp = structure.fixed_point_structure(dyn, states, 32, seed=0, inputs=u, names=["a"])
+    assert fp["counts"] == {"a": {0: 2, 1: 1}}
+    mode = structure.integrating_mode(fp, {"motion": (0, 1), "color": (2, 3)})["a"]
+    assert mode["at"] == "saddle"
+    # Eigen-solver rounding on a diagonal 2 x 2 Jacobian: far below 1e-9 relative.
+    assert mode["growth_rate"] == pytest.approx(1.0, rel=1e-9)
+    assert mode["motion"] == pytest.approx(0.5, rel=1e-9)
+    assert mode["color"] == pytest.approx(0.2, rel=1e-9)

@@ -153,3 +153,33 @@ def test_bad_parameters_name_the_parameter():
         ContextDecisionMaking().batch(1, seed=0, context=2)
     with pytest.raises(ValueError, match="grace_ms"):
         ContextDecisionMaking(grace_ms=-1)
+
+
+def test_ideal_accuracy_is_that_of_integrating_the_relevant_evidence():
+    # The ideal observer run on the task's own inputs: the sign of the relevant
+    # modality's summed right-minus-left evidence over the stimulus. dt = 10 ms makes the
+    # 750-ms stimulus a whole number of steps, as the closed form assumes.
+    task = ContextDecisionMaking(dt=10.0, timing={"delay": 300.0})
+    n = 4000
+    b = task.batch(n, seed=0)
+    on = np.rint(b.periods["stimulus"][0] / b.dt).astype(int)
+    off = np.rint(b.periods["stimulus"][1] / b.dt).astype(int)
+    names = list(task.input_names)
+    correct = 0
+    for i in range(n):
+        m = "motion" if b.variables["context"][i] == 0 else "color"
+        ev = (
+            b.inputs[i, on[i] : off[i], names.index(f"{m}_right")]
+            - b.inputs[i, on[i] : off[i], names.index(f"{m}_left")]
+        )
+        correct += np.sign(ev.sum()) == b.variables["ground_truth"][i]
+    p = task.ideal_accuracy()
+    # Binomial spread of the empirical accuracy; 4 standard deviations.
+    assert abs(correct / n - p) < 4 * np.sqrt(p * (1 - p) / n)
+
+
+def test_ideal_accuracy_needs_a_fixed_stimulus():
+    task = ContextDecisionMaking(timing={"stimulus": ("uniform", 500.0, 900.0)})
+    with pytest.raises(ValueError, match="fixed duration"):
+        task.ideal_accuracy()
+    assert ContextDecisionMaking(sigma=0.0, coherences=(0.0, 10.0)).ideal_accuracy() == 0.75

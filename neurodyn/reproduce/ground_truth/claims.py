@@ -50,12 +50,16 @@ LOCATION_TOLERANCE = 0.1
 #: across the slow mode, the low-rank student's 3057 away, while both students matched
 #: its rates (R² 0.999), selection, retention and DSA. The distances are reported.
 LOCATED = ("flipflop",)
-#: Teacher accuracy on validation trials that counts as solving its task.
+#: Teacher accuracy on validation trials that counts as solving the flip-flop.
 TEACHER_ACCURACY = 0.9
+#: The integrator solves its task when it reaches this fraction of the ideal observer's
+#: accuracy (:meth:`~neurodyn.tasks.ContextDecisionMaking.ideal_accuracy`, 0.944 for the
+#: task's coherences: its 5 % trials are answered right 83 % of the time at best).
+IDEAL_FRACTION = 0.9
 #: The relevant modality of each context (the condition names of the integrator).
 RELEVANT = {"context=0": ("motion", "color"), "context=1": ("color", "motion")}
-#: A student's integrating mode must keep the evidence of the stimulus's first moment
-#: within this factor of what the teacher's keeps: the retention
+#: A student's integrating mode must keep (or, at a saddle, amplify) the evidence of the
+#: stimulus's first moment within this factor of what the teacher's does: the growth
 #: :math:`e^{\gamma_0 T}` over the stimulus T, compared as
 #: :math:`T\,|\gamma_0^{student} - \gamma_0^{teacher}| \le \ln 2`.
 RETENTION_FACTOR = 2.0
@@ -77,8 +81,8 @@ PAPER = {
         "source": "Sussillo & Barak 2013, the flip-flop's cube",
     },
     "integrator": {
-        "value": "per context, a slow mode whose selection vector picks up the relevant "
-        "evidence more than the irrelevant",
+        "value": "per context, an integrating mode whose selection vector picks up the "
+        "relevant evidence more than the irrelevant",
         "source": "Mante et al. 2013, Fig. 5-6 (selection vectors)",
     },
     "dsa": {
@@ -126,22 +130,25 @@ def _selects(integrator: dict) -> dict:
     return {c: bool(integrator[c][rel] > integrator[c][irr]) for c, (rel, irr) in RELEVANT.items()}
 
 
+def _kinds(integrator: dict) -> dict:
+    return {c: integrator[c]["at"] for c in RELEVANT}
+
+
 def context_teacher_solves(runs: Runs) -> Verdict:
     """The integrator solves its task, and in each context its integrating mode picks up
     the relevant evidence more than the irrelevant."""
     shown, ok = [], []
     for s, r in zip(runs.seeds, runs, strict=True):
         integ = r["context"]["teacher"]["integrator"]
-        sel = _selects(integ)
-        ok.append(all(sel.values()))
+        ok.append(all(_selects(integ).values()))
         shown.append(f"seed {s}: " + ", ".join(
-            f"{c} {RELEVANT[c][0]} {integ[c][RELEVANT[c][0]]:.3g} vs {RELEVANT[c][1]} "
-            f"{integ[c][RELEVANT[c][1]]:.3g}" for c in RELEVANT))  # fmt: skip
+            f"{c} (at the {integ[c]['at']}) {RELEVANT[c][0]} {integ[c][RELEVANT[c][0]]:.3g} vs "
+            f"{RELEVANT[c][1]} {integ[c][RELEVANT[c][1]]:.3g}" for c in RELEVANT))  # fmt: skip
     return all_hold(
         greater(
             runs.values(_get("context", "teacher", "accuracy")),
-            TEACHER_ACCURACY,
-            names=("teacher accuracy", "threshold"),
+            IDEAL_FRACTION * runs.values(_get("context", "teacher", "ideal_accuracy")),
+            names=("teacher accuracy", f"{IDEAL_FRACTION:g} × the ideal observer's"),
         ),
         Verdict(
             bool(all(ok)),
@@ -200,13 +207,16 @@ def _integrator(student: str):
         for s, r in zip(runs.seeds, runs, strict=True):
             t, st = r["context"]["teacher"]["integrator"], r["context"][student]["integrator"]
             window = r["context"]["stimulus_ms"]
+            kinds = _kinds(t) == _kinds(st)
             same = _selects(t) == _selects(st)
             # np.max keeps a NaN (a context without a stable point), which fails below.
             gap = float(np.max([window * abs(st[c]["growth_rate"] - t[c]["growth_rate"])
                                 for c in RELEVANT]))  # fmt: skip
-            ok.append(same and bool(gap <= math.log(RETENTION_FACTOR)))
-            shown.append(f"seed {s}: selection {'as' if same else 'unlike'} the teacher's, "
-                         f"retention ratio up to {math.exp(gap):.3g}")  # fmt: skip
+            ok.append(kinds and same and bool(gap <= math.log(RETENTION_FACTOR)))
+            shown.append(f"seed {s}: at {'the' if kinds else 'unlike the'} teacher's points "
+                         f"({', '.join(_kinds(st).values())}), selection "
+                         f"{'as' if same else 'unlike'} the teacher's, growth over the "
+                         f"stimulus within a factor {math.exp(gap):.3g}")  # fmt: skip
         return Verdict(bool(all(ok)), "; ".join(shown))
 
     return check
@@ -259,12 +269,13 @@ def _student_claims(teacher: str, student: str) -> tuple[Claim, ...]:
     if teacher == "context":
         claims.append(Claim(
             f"context_integrator_{student}",
-            f"The {label} integrates as the teacher does: in each context its slowest mode "
-            "selects the same modality, and keeps the evidence as long",
+            f"The {label} integrates as the teacher does: in each context at the same kind of "
+            "point (a saddle between choices, or a single memory), its integrating mode "
+            "selects the same modality and keeps the evidence as long",
             _integrator(student),
-            threshold="selection (relevant pickup above irrelevant, or not) equal to the "
-            "teacher's in both contexts, and the retention over the stimulus within a factor "
-            f"{RETENTION_FACTOR:g} of the teacher's, on every seed",
+            threshold="the kind of point, the selection (relevant pickup above irrelevant, "
+            "or not) equal to the teacher's in both contexts, and the growth over the "
+            f"stimulus within a factor {RETENTION_FACTOR:g} of the teacher's, on every seed",
         ))  # fmt: skip
     claims.append(Claim(
         f"{p}dsa_{student}",
@@ -288,11 +299,11 @@ CLAIMS = (
     Claim(
         "context_teacher_solves",
         "The integrator solves context-dependent integration, and in each context its "
-        "slowest mode picks up the relevant evidence more than the irrelevant (Mante et "
+        "integrating mode picks up the relevant evidence more than the irrelevant (Mante et "
         "al.'s selection)",
         context_teacher_solves,
-        threshold=f"validation accuracy above {TEACHER_ACCURACY} ({_SEEDS_TEST}); selection "
-        "in both contexts on every seed",
+        threshold=f"validation accuracy above {IDEAL_FRACTION:g} of the ideal observer's "
+        f"({_SEEDS_TEST}); selection in both contexts on every seed",
     ),
     *_student_claims("context", "rate"),
     *_student_claims("context", "low_rank"),

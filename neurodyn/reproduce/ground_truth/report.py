@@ -71,18 +71,25 @@ def _rows(teacher: str):
                for s in STUDENTS]],
         ]  # fmt: skip
         if teacher == "context":
+            out.insert(1, ["ideal observer's accuracy", "ceiling of the task",
+                           _per(runs, teacher, "teacher", "ideal_accuracy"), "", ""])  # fmt: skip
             for c, (rel, irr) in RELEVANT.items():
+                out.append([
+                    f"{c}: integrating mode at", "a saddle between choices, or one memory",
+                    *[runs.cell(lambda r, w=w, c=c: r["context"][w]["integrator"][c]["at"])
+                      for w in ("teacher", *STUDENTS)],
+                ])  # fmt: skip
                 for m, what in ((rel, "relevant"), (irr, "irrelevant")):
                     out.append([
-                        f"{c}: slowest mode's pickup of {m} evidence ({what})",
+                        f"{c}: integrating mode's pickup of {m} evidence ({what})",
                         fp_ref if what == "relevant" else "below the relevant",
                         *[_per(runs, "context", w, "integrator", c, m)
                           for w in ("teacher", *STUDENTS)],
                     ])  # fmt: skip
                 out.append([
-                    f"{c}: slowest mode's time constant (ms)", "slow (integrates)",
-                    *[runs.cell(lambda r, w=w, c=c: -1.0 / r["context"][w]["integrator"][c]
-                                ["growth_rate"], ".4g") for w in ("teacher", *STUDENTS)],
+                    f"{c}: integrating mode's growth rate (1/s)", "near 0 (integrates)",
+                    *[runs.cell(lambda r, w=w, c=c: 1e3 * r["context"][w]["integrator"][c]
+                                ["growth_rate"], ".3g") for w in ("teacher", *STUDENTS)],
                 ])  # fmt: skip
         quantities = [
             ("rate R² (held-out trials)", f">= {R2_THRESHOLD}", ("rate_r2",)),
@@ -170,7 +177,7 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     """First row, the flip-flop: true and predicted rates of one neuron, the fixed points
     in the teacher's first two principal components with the students' mapped onto them.
     Second row, the integrator: one neuron's rates, each context's selection, and the
-    slowest modes' time constants. Third row: the scores of every student."""
+    integrating modes' growth rates. Third row: the scores of every student."""
     fig = Figure(figsize=(15.0, 12.0), layout="constrained")
     axes = fig.subplots(3, 3)
     first = runs.first
@@ -179,7 +186,7 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
         _fixed_point_panel(ax, first["flipflop"], s)
     _trace(axes[1, 0], first["context"], cfg.context_dt, "integration")
     _selection_panel(axes[1, 1], runs)
-    _time_constant_panel(axes[1, 2], runs)
+    _growth_panel(axes[1, 2], runs)
     _bars(axes[2, 0], runs, ("rate_r2", "untrained_rate_r2"), "rate R²", R2_THRESHOLD)
     _bars(axes[2, 1], runs, ("co_bps", "untrained_co_bps"), "co-bps", None)
     _bars(axes[2, 2], runs, ("dsa_teacher", "dsa_control"), "DSA angle", None)
@@ -238,16 +245,16 @@ def _selection_panel(ax, runs: Runs) -> None:
     ax.legend(fontsize="small")
 
 
-def _time_constant_panel(ax, runs: Runs) -> None:
+def _growth_panel(ax, runs: Runs) -> None:
     x = np.arange(len(RELEVANT))
     width = 0.8 / len(_who())
     for i, w in enumerate(_who()):
-        tc = [runs.mean(lambda r, w=w, c=c: -1.0 / r["context"][w]["integrator"][c]["growth_rate"])
-              for c in RELEVANT]  # fmt: skip
-        ax.bar(x + (i - 1) * width, tc, width, label=_LABEL[w])
-    ax.set_yscale("log")
+        g = [runs.mean(lambda r, w=w, c=c: 1e3 * r["context"][w]["integrator"][c]["growth_rate"])
+             for c in RELEVANT]  # fmt: skip
+        ax.bar(x + (i - 1) * width, g, width, label=_LABEL[w])
+    ax.axhline(0.0, color="k", lw=1)
     ax.set_xticks(x, list(RELEVANT))
-    ax.set(ylabel="ms", title="integration: slowest mode's time constant")
+    ax.set(ylabel="growth rate (1/s)", title="integration: the integrating mode's growth")
     ax.legend(fontsize="small")
 
 

@@ -9,10 +9,12 @@ at constant inputs, and the integrating mode of a context-dependent integrator.
   into its teacher's state space by the least-squares affine map between the two
   systems' trajectories, and paired with the teacher's within each condition and
   number of unstable modes;
-* :func:`integrating_mode`: at the stable points of a context-dependent integrator,
-  the slowest mode's growth rate and how strongly it picks up each modality's evidence
-  (Mante, Sussillo, Shenoy & Newsome 2013: the left eigenvector, or *selection
-  vector*, of the integrating mode turns with the context toward the relevant input).
+* :func:`integrating_mode`: in each context of a context-dependent integrator, the
+  mode along which evidence is integrated (the unstable mode of the saddle between two
+  choice attractors, or the slowest mode of a single memory), its growth rate and how
+  strongly it picks up each modality's evidence (Mante, Sussillo, Shenoy & Newsome
+  2013: the left eigenvector, or *selection vector*, turns with the context toward the
+  relevant input).
 """
 
 from __future__ import annotations
@@ -174,16 +176,22 @@ def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
 
 
 def integrating_mode(structure: dict, evidence: dict) -> dict:
-    r"""The slowest mode at the stable points of each condition, and what it integrates.
+    r"""The mode along which each condition's evidence is integrated, and what it picks up.
 
-    At a stable point the slowest mode (largest growth rate :math:`\gamma_0 < 0`) is
-    the one along which input is integrated: a pulse along it decays as
-    :math:`e^{\gamma_0 t}`. At a slow point (a minimum of q above zero, where
-    :math:`J^\top f = 0`) the Jacobian is singular, :math:`\gamma_0 = 0`: evidence
-    along the mode is kept, and the state drifts at the point's speed instead. A modality's evidence is the difference of its two channels
-    (right minus left), an input direction :math:`e`; the mode picks it up by
-    :math:`|r_0|\,|l_0^H B e|` (the left eigenvector :math:`l_0`, the selection vector,
-    with the right one's norm: invariant to the scaling of the eigenvector pair).
+    Where the condition has a saddle with one unstable mode, the choice is made there:
+    evidence pushes the state along that mode, to one side of the saddle's stable
+    manifold or the other, toward one of the attractors it separates; the mode is the
+    saddle's unstable one, a pulse along it growing as :math:`e^{\gamma_0 t}`. Otherwise
+    the condition's memory is a stable point (or a slow point, a fixed point's ghost) and
+    the mode its slowest, a pulse decaying as :math:`e^{\gamma_0 t}`; at a slow point (a
+    minimum of q above zero, where :math:`J^\top f = 0`) the Jacobian is singular,
+    :math:`\gamma_0 = 0`: evidence along the mode is kept while the state drifts at the
+    point's speed. Either way mode 0, the most unstable or slowest.
+
+    A modality's evidence is the difference of its two channels (right minus left), an
+    input direction :math:`e`; the mode picks it up by :math:`|r_0|\,|l_0^H B e|` (the left
+    eigenvector :math:`l_0`, the selection vector of Mante et al. 2013, times the right
+    one's norm: invariant to the scaling of the eigenvector pair).
 
     Parameters
     ----------
@@ -195,20 +203,24 @@ def integrating_mode(structure: dict, evidence: dict) -> dict:
     Returns
     -------
     dict
-        Per condition name: ``growth_rate`` (per ms, mean over the condition's stable
-        points, slow points among them where the structure holds any) and, per modality, its pickup (mean over them); all NaN where the
-        condition has no stable point.
+        Per condition name: ``at`` (``"saddle"``, ``"stable"``, or ``"none"`` where the
+        condition has neither), ``growth_rate`` of mode 0 (per ms) and, per modality, its
+        pickup, each a mean over those points (NaN for ``"none"``).
     """
     roots = structure["roots"]
     out = {}
     for c, name in enumerate(structure["names"]):
-        sel = (structure["condition"] == c) & (structure["n_unstable"] == 0)
+        here = structure["condition"] == c
+        saddle = here & (structure["n_unstable"] == 1)
+        sel = saddle if saddle.any() else here & (structure["n_unstable"] == 0)
         if not sel.any():
-            out[name] = {"growth_rate": float("nan"), **{m: float("nan") for m in evidence}}
+            out[name] = {"at": "none", "growth_rate": float("nan"),
+                         **{m: float("nan") for m in evidence}}  # fmt: skip
             continue
         norm_r = np.linalg.norm(roots.right[sel][:, :, 0], axis=1)
         proj = roots.input_projection[sel][:, 0, :] * norm_r[:, None]
         out[name] = {
+            "at": "saddle" if saddle.any() else "stable",
             "growth_rate": float(np.mean(roots.growth_rate[sel][:, 0])),
             **{m: float(np.mean(np.abs(proj[:, i] - proj[:, j])))
                for m, (i, j) in evidence.items()},
