@@ -176,31 +176,45 @@ class RateScan(torch.autograd.Function):
     def forward(ctx, drive, eta, noise_scale, x0, W, alpha, phi_name, implementation):
         ctx.set_materialize_grads(False)
         need_alpha = ctx.needs_input_grad[5]
-        n, T, m = drive.shape
-        states, rates = drive.new_empty(n, T, m), drive.new_empty(n, T, m)
-        # p_t - x_{t-1}, kept only for the gradient of α.
-        rise = drive.new_empty(n, T, m) if need_alpha else None
         if implementation == "compiled":
             W, alpha = W.contiguous(), alpha.contiguous()
-            r0 = _forward_compiled(drive, eta, noise_scale, x0, W, alpha, phi_name,
-                                   (states, rates, rise))  # fmt: skip
-        else:
-            r0 = _forward_torch(drive, eta, noise_scale, x0, W, alpha, phi_name,
-                                (states, rates, rise))  # fmt: skip
+        states, rates, r0, rise = _sweep_forward(
+            implementation, drive, eta, noise_scale, x0, W, alpha, phi_name, need_alpha
+        )
         ctx.phi_name, ctx.implementation = phi_name, implementation
-        ctx.save_for_backward(eta, x0, r0, W, alpha, states, rates, rise)
+        # p_t - x_{t-1} (for the gradient of α) is held on ctx, not saved: the backward
+        # sweep overwrites it with δ step by step, so no second (trial, time, N) tensor
+        # is allocated. The inputs are saved to make it again should a retained graph
+        # be differentiated a second time.
+        ctx.rise = rise
+        kept = (drive, noise_scale) if need_alpha else (None, None)
+        ctx.save_for_backward(eta, x0, r0, W, alpha, states, rates, *kept)
         return states, rates
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_states, grad_rates):
-        eta, x0, r0, W, alpha, states, rates, rise = ctx.saved_tensors
+        eta, x0, r0, W, alpha, states, rates, drive, noise_scale = ctx.saved_tensors
         need = ctx.needs_input_grad
+        rise, ctx.rise = ctx.rise, None
+        if need[5] and rise is None:  # a retained graph's second backward pass
+            rise = _sweep_forward(ctx.implementation, drive, eta, noise_scale, x0, W, alpha,
+                                  ctx.phi_name, True)[3]  # fmt: skip
         sweep = _backward_compiled if ctx.implementation == "compiled" else _backward_torch
-        delta, g_scale, g_x0, g_alpha = sweep(ctx.phi_name, need, grad_states, grad_rates,
-                                              (eta, x0, r0, W, alpha, states, rates, rise))  # fmt: skip
+        saved = (eta, x0, r0, W, alpha, states, rates, rise)
+        delta, g_scale, g_x0, g_alpha = sweep(ctx.phi_name, need, grad_states, grad_rates, saved)
         g_W = _sum_with_previous(delta, rates, r0) if need[4] else None
         return delta if need[0] else None, None, g_scale, g_x0, g_W, g_alpha, None, None
+
+
+def _sweep_forward(implementation, drive, eta, noise_scale, x0, W, alpha, phi_name, need_alpha):
+    """States, rates, φ(x0) and (with ``need_alpha``, else None) the rises p_t - x_{t-1}."""
+    n, T, m = drive.shape
+    out = (drive.new_empty(n, T, m), drive.new_empty(n, T, m))
+    out += (drive.new_empty(n, T, m) if need_alpha else None,)
+    run = _forward_compiled if implementation == "compiled" else _forward_torch
+    r0 = run(drive, eta, noise_scale, x0, W, alpha, phi_name, out)
+    return out[0], out[1], r0, out[2]
 
 
 def _forward_torch(drive, eta, noise_scale, x0, W, alpha, phi_name, out) -> torch.Tensor:
@@ -234,7 +248,8 @@ def _backward_torch(phi_name, need, grad_states, grad_rates, saved):
     eta, x0, r0, W, alpha, states, rates, rise = saved
     n, T, m = states.shape
     keep = 1.0 - alpha
-    delta = states.new_empty(n, T, m)
+    # δ_t overwrites p_t - x_{t-1} once the sum for α has read it.
+    delta = rise if rise is not None else states.new_empty(n, T, m)
     lam, carry, slope = (states.new_zeros(n, m) for _ in range(3))
     sum_alpha = states.new_zeros(n, m) if need[5] else None
     sum_scale = states.new_zeros(n, m) if need[2] else None
@@ -244,9 +259,9 @@ def _backward_torch(phi_name, need, grad_states, grad_rates, saved):
     e_steps = eta.unbind(1) if need[2] else None
     rise_steps = rise.unbind(1) if need[5] else None
     for t in range(T - 1, -1, -1):
-        torch.mul(lam, alpha, out=d_steps[t])
         if need[5]:
             sum_alpha.addcmul_(lam, rise_steps[t])
+        torch.mul(lam, alpha, out=d_steps[t])
         if need[2]:
             sum_scale.addcmul_(d_steps[t], e_steps[t])
         if t == 0:
@@ -285,7 +300,8 @@ def _backward_compiled(phi_name, need, grad_states, grad_rates, saved):
     """The backward sweep in ``neurodyn._C``: δ (all steps), ∂L/∂s, ∂L/∂x0, ∂L/∂α."""
     eta, x0, r0, W, alpha, states, rates, rise = saved
     n, _, m = states.shape
-    delta = torch.empty_like(states)
+    # δ_t overwrites p_t - x_{t-1} once the sum for α has read it.
+    delta = rise if rise is not None else torch.empty_like(states)
     g_alpha = alpha.new_empty(m) if need[5] else None
     g_scale = alpha.new_empty(m) if need[2] else None
     g_x0 = x0.new_empty(n, m) if need[3] else None

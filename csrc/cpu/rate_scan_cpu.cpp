@@ -156,13 +156,14 @@ void update(int phi, int64_t m, const double *x, const double *p, const double *
 }
 
 // One step of the backward sweep, rows of trial b: delta_t = alpha lambda, and the
-// sums for alpha and the noise scale.
+// sums for alpha and the noise scale. `delta` may be `rise` itself (the wrapper lets
+// delta overwrite it), so the sum that reads rise comes first.
 template <typename T>
 void emit_rows(int64_t m, const T *lam, const T *alpha, const T *rise, const T *eta, T *delta,
                T *sum_alpha, T *sum_scale) {
-    for (int64_t i = 0; i < m; ++i) delta[i] = alpha[i] * lam[i];
     if (rise != nullptr)
         for (int64_t i = 0; i < m; ++i) sum_alpha[i] += lam[i] * rise[i];
+    for (int64_t i = 0; i < m; ++i) delta[i] = alpha[i] * lam[i];
     if (eta != nullptr)
         for (int64_t i = 0; i < m; ++i) sum_scale[i] += delta[i] * eta[i];
 }

@@ -188,7 +188,10 @@ def test_compiled_float32_tanh_is_within_two_ulp():
     np.testing.assert_array_equal(relu[x > 0], got[x > 0])
 
 
-def test_retained_graph_gives_the_same_gradients_twice():
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS, indirect=True)
+def test_retained_graph_gives_the_same_gradients_twice(implementation):
+    # The first backward pass overwrites the scan's record of p_t - x_{t-1} (trainable
+    # τ); the second must make it again and give the same gradients, bit for bit.
     net = make_net(True, True, True, "tanh", True)
     u, x0 = inputs(torch.float64)
     out = net(u, initial_state=x0, generator=torch.Generator().manual_seed(0))

@@ -56,7 +56,7 @@ struct Backward {
     const T *rise = nullptr;  // with grad_alpha
     const T *eta = nullptr;   // with grad_scale
     const T *x0 = nullptr, *r0 = nullptr, *W = nullptr, *alpha = nullptr;
-    T *delta = nullptr;       // (n, steps, m) out: dL/dd_t = alpha lambda_t
+    T *delta = nullptr;       // (n, steps, m) out: dL/dd_t = alpha lambda_t (may be rise)
     T *grad_alpha = nullptr;  // (m,) out, or null (not needed)
     T *grad_scale = nullptr;  // (m,) out, or null
     T *grad_x0 = nullptr;     // (n, m) out, or null
