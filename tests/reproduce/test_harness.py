@@ -105,14 +105,18 @@ def test_harness_runs_every_seed_and_writes_every_file(tmp_path):
     md = (tmp_path / "out" / "toy.md").read_text("utf-8")
     assert md.startswith("# Toy reproduction\n\n100 draws.\n") and "## Size" in md
     assert CLAIMS_HEADING in md and f"**{out['claims_line']}.**" in md
-    assert "- the mean is exactly 0 at n = 10¹²: not tested — not tested at this scale: too big" in md
+    assert (
+        "- the mean is exactly 0 at n = 10¹²: not tested — not tested at this scale: too big" in md
+    )
     rows = list(csv.reader(io.StringIO((tmp_path / "out" / "toy.csv").read_text("utf-8"))))
     cell = f"{np.mean(means):.3g} ± {np.std(means, ddof=1):.3g}"
     assert rows == [["quantity", "ours", "paper"], ["mean", cell, "0 (the distribution's mean)"]]
     saved = json.loads((tmp_path / "out" / "toy.json").read_text("utf-8"))
     assert all("_draws" not in r for r in saved["runs"] + out["runs"])  # working data stays private
     assert saved["claims"] == out["claims"] and saved["config"]["widths"] == [1, 2]
-    assert saved["seeds"] == [3, 4, 5] and saved["quick"] is False and saved["reproduction"] == "toy"
+    assert (
+        saved["seeds"] == [3, 4, 5] and saved["quick"] is False and saved["reproduction"] == "toy"
+    )
 
 
 def test_an_interrupted_reproduction_resumes(tmp_path):
