@@ -16,6 +16,8 @@
 #else
 #define NEURODYN_CLONES
 #endif
+// Inlined into each clone, so that every clone vectorises it for its instruction set.
+#define NEURODYN_INLINE inline __attribute__((always_inline))
 
 namespace neurodyn {
 namespace rate_scan {
@@ -159,8 +161,8 @@ void update(int phi, int64_t m, const double *x, const double *p, const double *
 // sums for alpha and the noise scale. `delta` may be `rise` itself (the wrapper lets
 // delta overwrite it), so the sum that reads rise comes first.
 template <typename T>
-void emit_rows(int64_t m, const T *lam, const T *alpha, const T *rise, const T *eta, T *delta,
-               T *sum_alpha, T *sum_scale) {
+NEURODYN_INLINE void emit_rows(int64_t m, const T *lam, const T *alpha, const T *rise,
+                               const T *eta, T *delta, T *sum_alpha, T *sum_scale) {
     if (rise != nullptr)
         for (int64_t i = 0; i < m; ++i) sum_alpha[i] += lam[i] * rise[i];
     for (int64_t i = 0; i < m; ++i) delta[i] = alpha[i] * lam[i];
@@ -171,8 +173,8 @@ void emit_rows(int64_t m, const T *lam, const T *alpha, const T *rise, const T *
 // lambda_{t-1} = (1 - alpha) lambda_t + phi'(x_{t-1}) carry + dL/dx_{t-1}, where carry
 // already holds delta_t W + dL/dphi(x_{t-1}).
 template <typename T>
-void carry_rows(int phi, int64_t m, const T *x, const T *r, const T *carry, const T *gx,
-                const T *alpha, T *lam) {
+NEURODYN_INLINE void carry_rows(int phi, int64_t m, const T *x, const T *r, const T *carry,
+                                const T *gx, const T *alpha, T *lam) {
     for (int64_t i = 0; i < m; ++i)
         lam[i] = (T(1) - alpha[i]) * lam[i] + slope_of(phi, x[i], r[i]) * carry[i];
     if (gx != nullptr)
