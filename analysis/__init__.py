@@ -1,6 +1,7 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
 slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
-dimensionality, robustness, low-rank networks (:mod:`~neurodyn.analysis.low_rank`: loadings,
+dimensionality, targeted dimensionality reduction (task-variable axes), robustness,
+low-rank networks (:mod:`~neurodyn.analysis.low_rank`: loadings,
 latent and mean-field dynamics), comparisons of two systems' geometry and dynamics
 (:mod:`~neurodyn.analysis.similarity`: CCA, Procrustes, DSA), and the task variance of
 networks trained on many tasks (:mod:`~neurodyn.analysis.multitask`).
@@ -85,6 +86,7 @@ from .similarity import (
     procrustes_distance,
     procrustes_vector_field_distance,
 )
+from .targeted import project_targeted, targeted_axes
 from .timescales import (
     JacobianTimescales,
     NetworkTimescales,
@@ -175,6 +177,7 @@ __all__ = [
     "plot_trajectories_3d",
     "procrustes_distance",
     "procrustes_vector_field_distance",
+    "project_targeted",
     "projected_flow",
     "psychometric",
     "run_inputs",
@@ -182,6 +185,7 @@ __all__ = [
     "silence_units",
     "spectrum",
     "state_scale",
+    "targeted_axes",
     "task_accuracy",
     "task_composition",
     "task_representation",
