@@ -29,9 +29,12 @@
 # 5. the fixed points of teacher and student: the mechanism itself;
 # 6. a curriculum on the recording: the first 100 ms of every trial, then whole trials.
 #
-# `neurodyn reproduce ground-truth` runs the whole validation at full size. With `NEURODYN_TUTORIAL_FAST=1` every size shrinks
-# and the student is fitted for only 150 steps, so its scores stay near the untrained
-# network's: the steps run, the recovery needs the full sizes.
+# `neurodyn reproduce ground-truth` runs the whole validation at full size, on this
+# teacher and on a second one, a context-dependent integrator (Mante et al. 2013), whose
+# students are also asked to integrate the evidence along the same kind of mode and to
+# select the same modality in each context. With `NEURODYN_TUTORIAL_FAST=1` every size
+# shrinks and the student is fitted for only 150 steps, so its scores stay near the
+# untrained network's: the steps run, the recovery needs the full sizes.
 
 # %%
 import copy
