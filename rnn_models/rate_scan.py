@@ -30,6 +30,11 @@ Two implementations of the same sweeps:
   float64, for tanh, ReLU and the rectified tanh, where one step's product is too
   small for a second thread to pay (:math:`2 \cdot \text{trials} \cdot N^2 <
   2\,` :data:`~neurodyn.threads.GRAIN` flops, N < 500 at 64 trials).
+* **cuda** (``neurodyn._C_cuda``, ``csrc/cuda/rate_scan_cuda.cu``, built with
+  ``NEURODYN_CUDA=1``): the same update on a GPU, one launch per step with one thread
+  per (trial, unit) forming its entry of the product in a fixed order. Asked for by
+  name only (``implementation="cuda"``): ``"auto"`` keeps the torch scan on a GPU
+  until the two have been timed against each other there.
 * **torch**: the same sweeps as PyTorch operators written into slices of the
   preallocated tensors (per step ``addmm``, ``lerp`` and φ, the reference step's own
   operators in its order, so its states are the reference's to the last bit where
@@ -66,7 +71,7 @@ __all__ = ["IMPLEMENTATIONS", "SCAN_NONLINEARITIES", "RateScan", "rate_scan", "s
 SCAN_NONLINEARITIES = ("tanh", "relu", "softplus", "rectified_tanh")
 
 #: The scan's implementations (module docstring); ``"auto"`` picks one per call.
-IMPLEMENTATIONS = ("compiled", "torch")
+IMPLEMENTATIONS = ("compiled", "cuda", "torch")
 
 #: The nonlinearities of the compiled scan (by their kernel codes).
 _COMPILED_PHI = ("tanh", "relu", "rectified_tanh")
@@ -179,7 +184,7 @@ class RateScan(torch.autograd.Function):
     def forward(ctx, drive, eta, noise_scale, x0, W, alpha, phi_name, implementation):
         ctx.set_materialize_grads(False)
         need_alpha = ctx.needs_input_grad[5]
-        if implementation == "compiled":
+        if implementation != "torch":
             W, alpha = W.contiguous(), alpha.contiguous()
         states, rates, r0, rise = _sweep_forward(
             implementation, drive, eta, noise_scale, x0, W, alpha, phi_name, need_alpha
@@ -203,7 +208,7 @@ class RateScan(torch.autograd.Function):
         if need[5] and rise is None:  # a retained graph's second backward pass
             rise = _sweep_forward(ctx.implementation, drive, eta, noise_scale, x0, W, alpha,
                                   ctx.phi_name, True)[3]  # fmt: skip
-        sweep = _backward_compiled if ctx.implementation == "compiled" else _backward_torch
+        sweep = _BACKWARD[ctx.implementation]
         saved = (eta, x0, r0, W, alpha, states, rates, rise)
         delta, g_scale, g_x0, g_alpha = sweep(ctx.phi_name, need, grad_states, grad_rates, saved)
         g_W = _sum_with_previous(delta, rates, r0) if need[4] else None
@@ -215,7 +220,7 @@ def _sweep_forward(implementation, drive, eta, noise_scale, x0, W, alpha, phi_na
     n, T, m = drive.shape
     out = (drive.new_empty(n, T, m), drive.new_empty(n, T, m))
     out += (drive.new_empty(n, T, m) if need_alpha else None,)
-    run = _forward_compiled if implementation == "compiled" else _forward_torch
+    run = _FORWARD[implementation]
     r0 = run(drive, eta, noise_scale, x0, W, alpha, phi_name, out)
     return out[0], out[1], r0, out[2]
 
@@ -318,6 +323,56 @@ def _backward_compiled(phi_name, need, grad_states, grad_rates, saved):
     return delta, g_scale, g_x0, g_alpha
 
 
+def _pointers(*tensors) -> tuple[int, ...]:
+    """Device addresses of CUDA tensors (0 for None), for ``neurodyn._C_cuda``."""
+    return tuple(0 if t is None else t.data_ptr() for t in tensors)
+
+
+def _cuda_call(name, phi_name, like, shape, tensors):
+    n, T, m = shape
+    stream = torch.cuda.current_stream(like.device).cuda_stream
+    getattr(get_module("cuda"), name)(
+        PHI_CODES[phi_name], like.dtype == torch.float64, n, T, m, _pointers(*tensors),
+        like.device.index, stream,
+    )  # fmt: skip
+
+
+def _forward_cuda(drive, eta, noise_scale, x0, W, alpha, phi_name, out) -> torch.Tensor:
+    """The forward sweep in ``neurodyn._C_cuda`` into ``out`` = (states, rates, rise); φ(x0)."""
+    states, rates, rise = out
+    r0 = torch.empty_like(x0)
+    args = (drive, eta, noise_scale, x0, W, alpha, states, rates, rise, r0)
+    _cuda_call("rate_scan_forward", phi_name, drive, drive.shape, args)
+    return r0
+
+
+def _backward_cuda(phi_name, need, grad_states, grad_rates, saved):
+    """The backward sweep in ``neurodyn._C_cuda``: δ (all steps), ∂L/∂s, ∂L/∂x0, ∂L/∂α."""
+    eta, x0, r0, W, alpha, states, rates, rise = saved
+    n, _, m = states.shape
+    delta = rise if rise is not None else torch.empty_like(states)
+    g_alpha = alpha.new_empty(m) if need[5] else None
+    g_scale = alpha.new_empty(m) if need[2] else None
+    g_x0 = x0.new_empty(n, m) if need[3] else None
+    grad_states = grad_states.contiguous() if grad_states is not None else None
+    grad_rates = grad_rates.contiguous() if grad_rates is not None else None
+    args = (grad_states, grad_rates, states, rates, rise if need[5] else None,
+            eta if need[2] else None, x0, r0, W, alpha, delta, g_alpha, g_scale, g_x0,
+            torch.empty_like(x0), x0.new_empty(2, n, m))  # fmt: skip
+    _cuda_call("rate_scan_backward", phi_name, states, states.shape, args)
+    return delta, g_scale, g_x0, g_alpha
+
+
+_FORWARD = {"compiled": _forward_compiled, "cuda": _forward_cuda, "torch": _forward_torch}
+_BACKWARD = {"compiled": _backward_compiled, "cuda": _backward_cuda, "torch": _backward_torch}
+
+
+@functools.cache
+def _cuda_available() -> bool:
+    """Whether ``neurodyn._C_cuda`` has the scan and sees a GPU."""
+    return "cuda" in available_backends() and hasattr(get_module("cuda"), "rate_scan_forward")
+
+
 @functools.cache
 def _compiled_available() -> bool:
     """Whether ``neurodyn._C`` has the scan and SciPy's BLAS is there for its products."""
@@ -348,6 +403,16 @@ def scan_implementation(drive: torch.Tensor, phi_name: str) -> str:
     n, _, m = drive.shape
     small = 2.0 * n * m * m < 2.0 * GRAIN
     return "compiled" if small and _compiled_runs(drive, phi_name) else "torch"
+
+
+def _cuda_runs(drive: torch.Tensor, phi_name: str) -> bool:
+    """Whether the CUDA scan can run ``drive`` with φ (device, dtype, φ, build)."""
+    return (
+        drive.device.type == "cuda"
+        and drive.dtype in (torch.float32, torch.float64)
+        and phi_name in _COMPILED_PHI
+        and _cuda_available()
+    )
 
 
 def _compiled_runs(drive: torch.Tensor, phi_name: str) -> bool:
@@ -421,7 +486,7 @@ def rate_scan(
         is formed).
     noise_scale : Tensor, shape (N,), optional
         The scale :math:`s` of ``eta`` (given with ``eta``; differentiable).
-    implementation : {"auto", "compiled", "torch"}
+    implementation : {"auto", "compiled", "cuda", "torch"}
         Which sweeps run (module docstring); ``"auto"`` (default) asks
         :func:`scan_implementation`.
 
@@ -446,6 +511,12 @@ def rate_scan(
         eta = eta.contiguous()
     if implementation == "auto":
         implementation = scan_implementation(drive, phi_name)
+    elif implementation == "cuda" and not _cuda_runs(drive, phi_name):
+        raise ValueError(
+            "implementation='cuda' needs a float32 or float64 CUDA tensor, phi in "
+            f"{_COMPILED_PHI}, and neurodyn._C_cuda built (NEURODYN_CUDA=1); got "
+            f"{drive.dtype} on {drive.device} with phi={phi_name!r}; use 'auto' or 'torch'"
+        )
     elif implementation == "compiled" and not _compiled_runs(drive, phi_name):
         raise ValueError(
             "implementation='compiled' needs a float32 or float64 CPU tensor, phi in "

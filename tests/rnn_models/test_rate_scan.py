@@ -4,12 +4,16 @@ import copy
 import functools
 import itertools
 import os
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from neurodyn.backends import get_module
+from neurodyn.backends import available_backends, get_module
 from neurodyn.rnn_models import RateRNN
 from neurodyn.rnn_models import rate as rate_module
 from neurodyn.rnn_models.rate_scan import (
@@ -30,6 +34,9 @@ needs_compiled = pytest.mark.skipif(
     not COMPILED, reason="neurodyn._C without the rate scan (or SciPy missing)"
 )
 IMPLEMENTATIONS = ["torch", pytest.param("compiled", marks=needs_compiled)]
+CUDA = "cuda" in available_backends() and hasattr(get_module("cuda"), "rate_scan_forward")
+needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a GPU and neurodyn._C_cuda")
+CSRC = Path(__file__).resolve().parents[2] / "csrc"
 
 #: Every combination of the options the scan fuses: Dale's law, a recurrent mask,
 #: trainable τ, the nonlinearity and noise (recurrent and input together).
@@ -276,3 +283,55 @@ def test_bad_arguments():
         rate_scan(d, x0, W, a, "tanh", implementation="cuda")
     with pytest.raises(ValueError, match="implementation='compiled'"):
         rate_scan(d, x0, W, a, "softplus", implementation="compiled")
+    with pytest.raises(ValueError, match="implementation='cuda'"):
+        rate_scan(d, x0, W, a, "tanh", implementation="cuda")
+
+
+@needs_cuda
+@pytest.mark.parametrize("nonlinearity", COMPILED_PHI)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cuda_scan_matches_the_torch_scan_on_the_gpu(nonlinearity, dtype):
+    args, eta = _gradcheck_inputs(noise=True)
+    args = [a.detach().to("cuda", dtype).requires_grad_() for a in args]
+    eta = eta.to("cuda", dtype)
+    eps = torch.finfo(dtype).eps
+    results = []
+    for implementation in ("cuda", "torch"):
+        x, r = RateScan.apply(args[0], eta, args[4], args[1], args[2], args[3], nonlinearity,
+                              implementation)  # fmt: skip
+        loss = x.pow(2).sum() + r.sum()
+        results.append((x, r, torch.autograd.grad(loss, args)))
+    (xa, ra, ga), (xb, rb, gb) = results
+    # Same update, sums in another order and the GPU's tanh: a few ulps per step over
+    # 6 steps, 64 eps to spare; gradients relative to their largest entry.
+    torch.testing.assert_close(xa, xb, rtol=64 * eps, atol=64 * eps)
+    torch.testing.assert_close(ra, rb, rtol=64 * eps, atol=64 * eps)
+    for a, b in zip(ga, gb, strict=True):
+        scale = b.abs().max()
+        torch.testing.assert_close(a / scale, b / scale, rtol=0, atol=64 * eps)
+    if dtype == torch.float64:
+        assert torch.autograd.gradcheck(
+            lambda d, x, w, a, s: RateScan.apply(d, eta, s, x, w, a, nonlinearity, "cuda"),
+            tuple(args),
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not installed")
+def test_cuda_scan_compiles(tmp_path):
+    # Compile-only here (no GPU): the kernel with nvcc, as setup.py does, and the
+    # host side of neurodyn._C_cuda that binds it.
+    cu = CSRC / "cuda" / "rate_scan_cuda.cu"
+    cmd = ["nvcc", "-c", str(cu), "-o", str(tmp_path / "scan.o"), "--fmad=false", "-std=c++17",
+           f"-I{CSRC / 'include'}", "-gencode", "arch=compute_90,code=sm_90", "-Xcompiler", "-fPIC"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    pybind11 = pytest.importorskip("pybind11")
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no host C++ compiler")
+    cmd = [cxx, "-fsyntax-only", "-std=c++17", f"-I{pybind11.get_include()}",
+           f"-I{sysconfig.get_paths()['include']}", f"-I{CSRC / 'include'}",
+           f"-I{CSRC / 'bindings'}", str(CSRC / "bindings" / "cuda_module.cpp")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

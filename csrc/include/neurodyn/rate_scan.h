@@ -61,12 +61,21 @@ struct Backward {
     T *grad_scale = nullptr;  // (m,) out, or null
     T *grad_x0 = nullptr;     // (n, m) out, or null
     T *lam = nullptr, *carry = nullptr;  // (n, m) scratch each
+    T *acc = nullptr;  // (2, n, m) scratch of the CUDA sweep: per-trial sums for alpha, scale
 };
 
 void forward(const Forward<float> &f, const Blas &blas);
 void forward(const Forward<double> &f, const Blas &blas);
 void backward(const Backward<float> &b, const Blas &blas);
 void backward(const Backward<double> &b, const Blas &blas);
+
+// The same sweeps on a GPU (rate_scan_cuda.cu): every pointer is memory of GPU
+// `device`, and the kernels run in order on `stream` (a cudaStream_t), one launch per
+// step. They return null, or the CUDA error's text.
+const char *forward_cuda(const Forward<float> &f, int device, void *stream);
+const char *forward_cuda(const Forward<double> &f, int device, void *stream);
+const char *backward_cuda(const Backward<float> &b, int device, void *stream);
+const char *backward_cuda(const Backward<double> &b, int device, void *stream);
 
 // The forward or the backward scan, by the argument's type.
 inline void run(const Forward<float> &f, const Blas &blas) { forward(f, blas); }
