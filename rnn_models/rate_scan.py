@@ -455,6 +455,24 @@ class _Outside:
             lam.add_(self.gx[t])
 
 
+def _check_shapes(drive, x0, W, alpha, eta, noise_scale) -> None:
+    """ValueError naming the argument whose shape does not fit the scan's."""
+    if drive.ndim != 3 or 0 in drive.shape:
+        raise ValueError(
+            f"drive has shape {tuple(drive.shape)}; expected (trial, time, N) with at least "
+            "one trial, one step and one unit"
+        )
+    n, T, m = drive.shape
+    expected = {"x0": (x0, (n, m)), "W": (W, (m, m)), "alpha": (alpha, (m,))}
+    if (eta is None) != (noise_scale is None):
+        raise ValueError("eta and noise_scale must be given together (or neither)")
+    if eta is not None:
+        expected.update(eta=(eta, (n, T, m)), noise_scale=(noise_scale, (m,)))
+    for name, (tensor, shape) in expected.items():
+        if tuple(tensor.shape) != shape:
+            raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected {shape}")
+
+
 def rate_scan(
     drive: torch.Tensor,
     x0: torch.Tensor,
@@ -503,8 +521,7 @@ def rate_scan(
     >>> x[0, :, 0].tolist()     # pure decay towards 0 at half the distance per step
     [0.5, 0.25, 0.125, 0.0625]
     """
-    if (eta is None) != (noise_scale is None):
-        raise ValueError("eta and noise_scale must be given together (or neither)")
+    _check_shapes(drive, x0, W, alpha, eta, noise_scale)
     check_choice("implementation", implementation, ("auto", *IMPLEMENTATIONS))
     drive, x0 = drive.contiguous(), x0.contiguous()
     if eta is not None:

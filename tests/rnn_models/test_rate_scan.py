@@ -279,6 +279,12 @@ def test_bad_arguments():
     d, x0, W, a = torch.zeros(1, 2, 3), torch.zeros(1, 3), torch.zeros(3, 3), torch.ones(3)
     with pytest.raises(ValueError, match="eta and noise_scale"):
         rate_scan(d, x0, W, a, "tanh", eta=torch.zeros(1, 2, 3))
+    with pytest.raises(ValueError, match="drive has shape"):
+        rate_scan(torch.zeros(1, 0, 3), x0, W, a, "tanh")
+    with pytest.raises(ValueError, match="W has shape"):
+        rate_scan(d, x0, torch.zeros(3, 2), a, "tanh")
+    with pytest.raises(ValueError, match="noise_scale has shape"):
+        rate_scan(d, x0, W, a, "tanh", eta=torch.zeros(1, 2, 3), noise_scale=torch.ones(2))
     with pytest.raises(ValueError, match="implementation"):
         rate_scan(d, x0, W, a, "tanh", implementation="cuda")
     with pytest.raises(ValueError, match="implementation='compiled'"):
