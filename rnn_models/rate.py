@@ -136,9 +136,13 @@ class RateRNN(Model):
     #: Step the recurrence with :func:`~neurodyn.rnn_models.rate_scan.rate_scan` (a
     #: forward pass that records nothing and a one-sweep hand-written backward pass)
     #: rather than under autograd step by step. Every option of the model is fused, so
-    #: this holds on every device and dtype; set it to False on a model (or the class)
-    #: for the reference loop, which higher-order and forward-mode derivatives through
-    #: the forward pass need (the scan is differentiable once, in reverse mode).
+    #: the scan runs on every device and dtype: in C++ (``neurodyn._C``) on the CPU for
+    #: float32/float64 with tanh, ReLU or the rectified tanh while a step's product is
+    #: below the thread grain (N < 500 at 64 trials), as PyTorch operators otherwise
+    #: (:func:`~neurodyn.rnn_models.rate_scan.scan_implementation`). Set it to False on
+    #: a model (or the class) for the reference loop, which higher-order and
+    #: forward-mode derivatives through the forward pass need (the scan is
+    #: differentiable once, in reverse mode).
     use_scan: bool = True
 
     def __init__(
