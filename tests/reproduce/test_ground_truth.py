@@ -290,3 +290,21 @@ def test_integrating_mode_is_at_the_saddle_between_two_choices():
     assert mode["growth_rate"] == pytest.approx(1.0, rel=1e-9)
     assert mode["motion"] == pytest.approx(0.5, rel=1e-9)
     assert mode["color"] == pytest.approx(0.2, rel=1e-9)
+
+
+def test_points_far_from_the_visited_states_are_left_out_where_asked():
+    # Visited states on a segment of length 2 along x0 (RMS spread 1/sqrt(3) ≈ 0.577):
+    # a point 0.1 off the segment's end is within a quarter spread (0.144), one 0.2 off
+    # is not, one on the segment is.
+    states = np.stack([np.linspace(-1.0, 1.0, 201), np.zeros(201)], axis=1)
+    points = np.array([[1.1, 0.0], [1.2, 0.0], [0.3, 0.0], [0.0, 0.1]])
+    assert structure._near(points, states, 0.25).tolist() == [True, False, True, True]
+
+    # A root among the visited states stays; with a tiny region nothing does.
+    J = np.diag([-1.0, -2.0])
+    dyn = FunctionDynamics(lambda x, u: x @ J.T, n_state=2, n_input=1, kind="ode")
+    near = structure.fixed_point_structure(dyn, states, 16, seed=0, visited=0.25)
+    assert near["counts"] == {"zero input": {0: 1}}
+    shifted = states + np.array([5.0, 0.0])  # trials that never come near the origin
+    far = structure.fixed_point_structure(dyn, shifted, 16, seed=0, visited=0.25)
+    assert far["counts"] == {"zero input": {}} and len(far["x"]) == 0

@@ -19,7 +19,12 @@ and students:
   the slow point of a fixed point's ghost) whose slowest mode does; either way the
   mode's selection vector turned toward the relevant modality
   (:func:`~.structure.integrating_mode`). Fixed and slow points are counted alike: which
-  of the two a network has depends on how nearly marginal its integrating mode is.
+  of the two a network has depends on how nearly marginal its integrating mode is. Only
+  those within :data:`VISITED` (a quarter) of the state spread of a state the test
+  trials visit count: the 4000-step teacher of seed 0 held, in one context, a ghost
+  0.03 spreads from its trajectories and a stable point 6.0 spreads away whose slowest
+  mode picked up the irrelevant evidence; in the other, a stable point at 0.05 and a
+  slow point at 0.29. Nothing in the data speaks to the flow far from the trials.
 
 For each teacher:
 
@@ -124,6 +129,10 @@ __all__ = [
     "state_map",
 ]
 
+
+#: The integrator's fixed and slow points count within this fraction of the state
+#: spread of the test trials' states (see the module).
+VISITED = 0.25
 
 #: Nonlinearities whose rates are never negative (a Poisson rate needs that).
 RATE_PHI = ("relu", "softplus", "sigmoid", "rectified_tanh")
@@ -309,9 +318,12 @@ def _evidence(s: Setting) -> dict:
 
 
 def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
-    # The integrator's memory along its choice axis may be a ghost (see the module).
+    # The integrator's memory along its choice axis may be a ghost, and only the points
+    # in the region its trials visit are its mechanism (see the module).
+    context = s.teacher == "context"
     fp = fixed_point_structure(model, states, cfg.n_inits, seed, *conditions,
-                               slow_points=s.teacher == "context")  # fmt: skip
+                               slow_points=context,
+                               visited=VISITED if context else None)  # fmt: skip
     if s.teacher == "context":
         fp["integrator"] = integrating_mode(fp, _evidence(s))
     return fp

@@ -45,8 +45,9 @@ def _counts(n_unstable: np.ndarray, condition: np.ndarray, names: list) -> dict:
 
 
 def fixed_point_structure(
-    model, states, n_inits: int, seed: int, inputs=None, names=None, *, slow_points=False
-):
+    model, states, n_inits: int, seed: int, inputs=None, names=None, *, slow_points=False,
+    visited=None,
+):  # fmt: skip
     r"""Fixed points of ``model`` at each constant input, with their unstable-mode counts.
 
     Searched from ``n_inits`` states the network visits (``states``, plus noise) at every
@@ -73,6 +74,10 @@ def fixed_point_structure(
         root tolerance) with the roots. An integrator's memory may be the ghost of a
         fixed point, a place of slow drift with no root: its slow point is part of the
         mechanism.
+    visited : float, optional
+        Keep only the points within this fraction of the states' RMS spread of some
+        state in ``states``: the region the trials visit, whose flow the data constrain.
+        None keeps every point found.
 
     Returns
     -------
@@ -108,6 +113,8 @@ def fixed_point_structure(
                                   conditions=start_cond, condition_names=names,
                                   progress=False)  # fmt: skip
         roots = roots if slow_points else roots.roots
+    if visited is not None and len(roots):
+        roots = roots[_near(np.asarray(roots.x, dtype=float), states, visited)]
     # An empty result carries no linearization.
     n_unstable = np.asarray(roots.n_unstable if len(roots) else [], dtype=int)
     condition = np.asarray(roots.condition, dtype=int)
@@ -119,6 +126,21 @@ def fixed_point_structure(
         "counts": _counts(n_unstable, condition, names),
         "roots": roots,
     }
+
+
+def _near(x: np.ndarray, states, fraction: float) -> np.ndarray:
+    """Which of the points ``x`` (k, d) lie within ``fraction`` of the RMS spread of
+    ``states`` (..., d) from one of them."""
+    flat = np.asarray(states, dtype=float).reshape(-1, x.shape[-1])
+    spread = np.sqrt(np.mean(np.sum((flat - flat.mean(0)) ** 2, axis=-1)))
+    # Nearest visited state of each point, in blocks to bound the distance matrix.
+    nearest = np.full(len(x), np.inf)
+    for start in range(0, len(flat), 4096):
+        block = flat[start : start + 4096]
+        d = np.sqrt(np.maximum(
+            np.sum(x**2, 1)[:, None] - 2 * x @ block.T + np.sum(block**2, 1)[None], 0.0))  # fmt: skip
+        nearest = np.minimum(nearest, d.min(axis=1))
+    return nearest <= fraction * spread
 
 
 def state_map(source: np.ndarray, target: np.ndarray):
