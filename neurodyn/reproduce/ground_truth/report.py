@@ -16,6 +16,7 @@ __all__ = ["TABLES", "figure", "summary"]
 
 _LABEL = {"teacher": "teacher", "rate": "rate RNN", "low_rank": "low-rank RNN"}
 _TITLE = {"flipflop": "flip-flop", "context": "context-dependent integration"}
+_SHORT = {"flipflop": "flip-flop", "context": "integrator"}
 
 
 def summary(runs: Runs, cfg) -> str:
@@ -219,7 +220,7 @@ def _fixed_point_panel(ax, first: dict, student: str) -> None:
             ax.scatter(p[:, 0], p[:, 1], c=k, cmap="viridis", vmin=0, vmax=3, marker=marker,
                        s=60 if marker == "o" else 40, label=label)  # fmt: skip
     ax.set(xlabel="teacher PC 1", ylabel="teacher PC 2",
-           title=f"flip-flop fixed points (colour: unstable modes), {_LABEL[student]} mapped")  # fmt: skip
+           title=f"flip-flop fixed points, {_LABEL[student]} mapped\n(colour: unstable modes)")  # fmt: skip
     ax.legend(fontsize="small")
 
 
@@ -272,6 +273,6 @@ def _bars(ax, runs: Runs, keys: tuple[str, str], label: str, line) -> None:
         )
     if line is not None:
         ax.axhline(line, color="k", ls="--", lw=1)
-    ax.set_xticks(x, [f"{_TITLE[t].split()[0]}\n{_LABEL[s]}" for t, s in groups])
+    ax.set_xticks(x, [f"{_SHORT[t]}\n{_LABEL[s]}" for t, s in groups])
     ax.set(ylabel=label, title=label)
     ax.legend(fontsize="small")
