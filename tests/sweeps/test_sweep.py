@@ -61,7 +61,8 @@ def _same_runs(a, b, ds):
 
 
 #: Runs long enough to be caught between their first checkpoint and their end.
-LONG = {**TINY, "fit": {**TINY["fit"], "n_steps": 400, "val_every": 50, "checkpoint_every": 10},
+# Long enough (with the fused scan, a few seconds per run) for the killer to catch one.
+LONG = {**TINY, "fit": {**TINY["fit"], "n_steps": 800, "val_every": 50, "checkpoint_every": 10},
         "grid": {"seed": [3, 4]}}  # fmt: skip
 
 
@@ -85,13 +86,20 @@ def _killer(out, killed: list, client=None) -> threading.Thread:
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
             c = current_client()
-            for addr, keys in c.processing().items() if c is not None else ():
+            try:
+                processing = c.processing().items() if c is not None else ()
+            except Exception:  # the client is starting or closing: look again
+                processing = ()
+            for addr, keys in processing:
                 for key in keys:
                     run_dir = out / "runs" / str(key).rsplit("-", 1)[-1]
                     if (run_dir / "checkpoint.pt").exists() and not (
                         run_dir / "model.npz"
                     ).exists():
-                        pid = c.run(os.getpid, workers=[addr])[addr]
+                        try:
+                            pid = c.run(os.getpid, workers=[addr])[addr]
+                        except Exception:  # the worker went away meanwhile
+                            continue
                         parent = _parent(pid)
                         os.kill(pid, signal.SIGKILL)
                         killed.extend([run_dir.name, parent])
