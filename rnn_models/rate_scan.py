@@ -304,8 +304,9 @@ def _forward_compiled(drive, eta, noise_scale, x0, W, alpha, phi_name, out) -> t
     return r0
 
 
-def _backward_compiled(phi_name, need, grad_states, grad_rates, saved):
-    """The backward sweep in ``neurodyn._C``: δ (all steps), ∂L/∂s, ∂L/∂x0, ∂L/∂α."""
+def _backward_buffers(need, grad_states, grad_rates, saved, scratch):
+    """The arguments of a compiled backward sweep (CPU or CUDA, the same order) and its
+    outputs δ, ∂L/∂s, ∂L/∂x0, ∂L/∂α; ``scratch`` is the kernel's own work buffer."""
     eta, x0, r0, W, alpha, states, rates, rise = saved
     n, _, m = states.shape
     # δ_t overwrites p_t - x_{t-1} once the sum for α has read it.
@@ -317,10 +318,17 @@ def _backward_compiled(phi_name, need, grad_states, grad_rates, saved):
     grad_rates = grad_rates.contiguous() if grad_rates is not None else None
     args = (grad_states, grad_rates, states, rates, rise if need[5] else None,
             eta if need[2] else None, x0, r0, W, alpha, delta, g_alpha, g_scale, g_x0,
-            torch.empty_like(x0), torch.empty_like(x0))  # fmt: skip
+            torch.empty_like(x0), scratch)  # fmt: skip
+    return args, (delta, g_scale, g_x0, g_alpha)
+
+
+def _backward_compiled(phi_name, need, grad_states, grad_rates, saved):
+    """The backward sweep in ``neurodyn._C``: δ (all steps), ∂L/∂s, ∂L/∂x0, ∂L/∂α."""
+    x0 = saved[1]
+    args, out = _backward_buffers(need, grad_states, grad_rates, saved, torch.empty_like(x0))
     with one_blas_thread():
         get_module("cpp").rate_scan_backward(PHI_CODES[phi_name], *map(_numpy, args))
-    return delta, g_scale, g_x0, g_alpha
+    return out
 
 
 def _pointers(*tensors) -> tuple[int, ...]:
@@ -348,19 +356,11 @@ def _forward_cuda(drive, eta, noise_scale, x0, W, alpha, phi_name, out) -> torch
 
 def _backward_cuda(phi_name, need, grad_states, grad_rates, saved):
     """The backward sweep in ``neurodyn._C_cuda``: δ (all steps), ∂L/∂s, ∂L/∂x0, ∂L/∂α."""
-    eta, x0, r0, W, alpha, states, rates, rise = saved
+    x0, states = saved[1], saved[5]
     n, _, m = states.shape
-    delta = rise if rise is not None else torch.empty_like(states)
-    g_alpha = alpha.new_empty(m) if need[5] else None
-    g_scale = alpha.new_empty(m) if need[2] else None
-    g_x0 = x0.new_empty(n, m) if need[3] else None
-    grad_states = grad_states.contiguous() if grad_states is not None else None
-    grad_rates = grad_rates.contiguous() if grad_rates is not None else None
-    args = (grad_states, grad_rates, states, rates, rise if need[5] else None,
-            eta if need[2] else None, x0, r0, W, alpha, delta, g_alpha, g_scale, g_x0,
-            torch.empty_like(x0), x0.new_empty(2, n, m))  # fmt: skip
+    args, out = _backward_buffers(need, grad_states, grad_rates, saved, x0.new_empty(2, n, m))
     _cuda_call("rate_scan_backward", phi_name, states, states.shape, args)
-    return delta, g_scale, g_x0, g_alpha
+    return out
 
 
 _FORWARD = {"compiled": _forward_compiled, "cuda": _forward_cuda, "torch": _forward_torch}
