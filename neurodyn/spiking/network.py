@@ -273,13 +273,17 @@ class Network:
                 raise ValueError(f"pairs: pre indices must lie in [0, {n_pre})")
             if post_idx.size and (post_idx.min() < 0 or post_idx.max() >= n_post):
                 raise ValueError(f"pairs: post indices must lie in [0, {n_post})")
-        n = pre_idx.size
-        weight = np.broadcast_to(check_finite("weight", np.asarray(weight, float)), (n,)).copy()
-        delay = np.broadcast_to(check_finite("delay", np.asarray(delay, float)), (n,)).copy()
+        # The values are checked as given, before they are broadcast to the synapses
+        # drawn: a random draw with no synapse must not let a bad delay through.
+        weight = check_finite("weight", np.asarray(weight, float))
+        delay = check_finite("delay", np.asarray(delay, float))
         if np.any(delay < 0):
             raise ValueError("delay must be >= 0 ms")
         for d in np.unique(delay):
             steps_of("delay", float(d), self.dt)
+        n = pre_idx.size
+        weight = np.broadcast_to(weight, (n,)).copy()
+        delay = np.broadcast_to(delay, (n,)).copy()
         if not math.isfinite(gain):
             raise ValueError(f"gain must be finite, got {gain!r}")
         if not w_min <= w_max:

@@ -152,6 +152,9 @@ def _tiny():
         (lambda n: n.run(10.0, weights=np.ones(3)), "weights"),
         (lambda n: n.connect("s", "n", p=1.5, weight=1.0, name="x"), r"p must lie in \[0, 1\]"),
         (lambda n: n.connect("s", "n", p=0.5, weight=1.0, delay=0.3, name="x"), "multiple of dt"),
+        # No synapse drawn: the delay is still checked as given.
+        (lambda n: n.connect("s", "n", p=0.0, delay=0.3, name="x"), "multiple of dt"),
+        (lambda n: n.connect("s", "n", p=0.0, delay=-1.0, name="x"), "delay must be >= 0"),
         (lambda n: n.connect("n", "s", p=0.5), "source"),
         (lambda n: n.add_lif("m", 2, LIF(t_ref=0.25)), "t_ref"),
     ],
