@@ -47,7 +47,8 @@ For each teacher:
    for the flip-flop; one per context for the integrator): their counts by number of
    unstable modes, and their locations after the least-squares affine map from the
    student's states to the teacher's fitted on the training trials' trajectories (a
-   claim for the flip-flop only, see :data:`~.claims.LOCATED`); for the integrator, the
+   claim for the flip-flop only, over its points in the region the trials visit, see
+   :data:`~.claims.LOCATED`); for the integrator, the
    integrating mode's growth rate and selection in each context; and
    the DSA distance (:func:`~neurodyn.analysis.similarity.dsa`) of the student's
    dynamics to the teacher's and to a control, the untrained student.
@@ -130,8 +131,9 @@ __all__ = [
 ]
 
 
-#: The integrator's fixed and slow points count within this fraction of the state
-#: spread of the test trials' states (see the module).
+#: The region the test trials visit: within this fraction of the state spread of one of
+#: their states. The integrator's fixed and slow points count only there; the
+#: flip-flop's are counted everywhere and located there (see the module).
 VISITED = 0.25
 
 #: Nonlinearities whose rates are never negative (a Poisson rate needs that).
@@ -396,7 +398,7 @@ def _score(model, data: dict, teacher_fp: dict, s: Setting, conditions, cfg, see
     mapped = state_map(states[tr], data["states"][tr])(fp["x"]) if len(fp["x"]) else fp["x"]
     out["fixed_points"] = {
         "counts": fp["counts"],
-        **match_fixed_points(teacher_fp, {**fp, "x": mapped}, scale),
+        **match_fixed_points(teacher_fp, {**fp, "x": mapped}, scale, region=VISITED),
     }
     if "integrator" in fp:
         out["integrator"] = fp["integrator"]

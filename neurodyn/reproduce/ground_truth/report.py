@@ -99,9 +99,12 @@ def _rows(teacher: str):
             ("co-bps, untrained student", "baseline", ("untrained_co_bps",)),
             ("fixed-point counts match the teacher's", "yes (1)",
              ("fixed_points", "counts_match")),
-            ("largest mapped fixed-point distance / teacher spread",
-             f"< {LOCATION_TOLERANCE}" if teacher in LOCATED else "n/a (reported; not "
-             "identifiable along the integrating mode)", ("fixed_points", "max_error")),
+            ("largest mapped fixed-point distance / teacher spread, points the trials "
+             "visit", f"< {LOCATION_TOLERANCE}" if teacher in LOCATED else "n/a (reported; "
+             "not identifiable along the integrating mode)",
+             ("fixed_points", "max_error_visited")),
+            ("largest mapped fixed-point distance / teacher spread, all points",
+             "n/a (reported)", ("fixed_points", "max_error")),
             ("median mapped fixed-point distance / teacher spread", "n/a (reported)",
              ("fixed_points", "median_error")),
             ("DSA angle student–teacher", "below student–control", ("dsa_teacher",)),
@@ -131,6 +134,7 @@ def _csv_rows(runs: Runs, cfg) -> list:
                 "untrained_co_bps": r[t][s]["untrained_co_bps"],
                 "counts_match": r[t][s]["fixed_points"]["counts_match"],
                 "max_fp_error": r[t][s]["fixed_points"]["max_error"],
+                "max_fp_error_visited": r[t][s]["fixed_points"]["max_error_visited"],
                 "dsa_teacher": r[t][s]["dsa_teacher"],
                 "dsa_control": r[t][s]["dsa_control"],
             }

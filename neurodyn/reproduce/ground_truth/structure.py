@@ -29,11 +29,22 @@ from ...analysis import (
     tile_conditions,
 )
 
-__all__ = ["fixed_point_structure", "integrating_mode", "match_fixed_points", "state_map"]
+__all__ = [
+    "fixed_point_structure",
+    "integrating_mode",
+    "match_fixed_points",
+    "state_map",
+    "visited_distance",
+]
 
 #: Relative tolerance of the least-squares map between state spaces (singular values
 #: below it times the largest are dropped): float64 trajectories of well-scaled states.
 _LSTSQ_RCOND = 1e-10
+#: Most rounds of the search from the states between the points found. Saddles with
+#: k + 1 unstable modes lie between those with k (the flip-flop cube's face saddles
+#: between its edge saddles, its centre between the faces); two rounds after the
+#: first search reach the cube's centre from its corners.
+_ROUNDS = 3
 
 
 def _counts(n_unstable: np.ndarray, condition: np.ndarray, names: list) -> dict:
@@ -51,11 +62,15 @@ def fixed_point_structure(
     r"""Fixed points of ``model`` at each constant input, with their unstable-mode counts.
 
     Searched from ``n_inits`` states the network visits (``states``, plus noise) at every
-    input, then again from the roots found (each its own start, so none is lost) and the
-    states between the stable points of the same input
-    (:func:`~neurodyn.analysis.between_attractors`): the saddles between memories that
-    trajectories seldom approach (the flip-flop cube's face and centre saddles) are
-    missed by the first search, depending on the seed.
+    input, then again, in rounds until a round finds no new point (at most three), from
+    the points found (each its own start, so none is lost) and the states between the
+    points of the same input with the same number of unstable modes
+    (:func:`~neurodyn.analysis.between_attractors`). The saddles that trajectories
+    seldom approach (the flip-flop cube's face and centre saddles) are missed by the
+    first search, depending on the seed; a saddle with k + 1 unstable modes lies between
+    saddles with k (a face saddle between the edge saddles around it), where the states
+    between the stable points alone missed one face saddle of a trained cube on two
+    seeds of the search in four.
 
     Parameters
     ----------
@@ -83,7 +98,7 @@ def fixed_point_structure(
     -------
     dict
         ``x`` (k, d), ``n_unstable`` (k,), ``condition`` (k,) index into ``names``,
-        ``names``, ``counts`` (``{name: {unstable modes: points}}``), and ``roots``
+        ``visited_distance`` (k,) (:func:`visited_distance` from ``states``), ``names``, ``counts`` (``{name: {unstable modes: points}}``), and ``roots``
         (the :class:`~neurodyn.analysis.FixedPoints`, with their linearization; slow
         points too with ``slow_points``).
     """
@@ -95,42 +110,60 @@ def fixed_point_structure(
         u = np.atleast_2d(np.asarray(inputs, dtype=float))
         names = list(names) if names is not None else [f"input {i}" for i in range(len(u))]
     x0, u0, cond = tile_conditions(x0, u)
-    first = find_fixed_points(model, u0, x0, conditions=cond, condition_names=names,
-                              progress=False)  # fmt: skip
-    first = first if slow_points else first.roots
-    found, found_cond = np.asarray(first.x, dtype=float), np.asarray(first.condition)
-    starts, start_cond = [found], [found_cond]
-    found_unstable = np.asarray(first.n_unstable if len(first) else [], dtype=int)
-    for c in range(len(names)):
-        stable = found[(found_cond == c) & (found_unstable == 0)]
-        between = between_attractors(stable, seed=seed)
-        starts.append(between)
-        start_cond.append(np.full(len(between), c))
-    start_cond = np.concatenate(start_cond).astype(int)
-    roots = first  # nothing found: nothing to start from again
-    if len(start_cond):
-        roots = find_fixed_points(model, u[start_cond], np.concatenate(starts),
-                                  conditions=start_cond, condition_names=names,
-                                  progress=False)  # fmt: skip
-        roots = roots if slow_points else roots.roots
+    roots = _search(model, u0, x0, cond, names, slow_points)
+    for _ in range(_ROUNDS):
+        starts, start_cond = _between(roots, len(names), seed)
+        if not len(start_cond):
+            break  # nothing found: nothing to start from again
+        again = _search(model, u[start_cond], starts, start_cond, names, slow_points)
+        grew = len(again) > len(roots)
+        roots = again
+        if not grew:
+            break
+    x = np.asarray(roots.x, dtype=float)
+    distance = visited_distance(x, states) if len(roots) else np.zeros(0)
     if visited is not None and len(roots):
-        roots = roots[_near(np.asarray(roots.x, dtype=float), states, visited)]
+        keep = distance <= visited
+        roots, x, distance = roots[keep], x[keep], distance[keep]
     # An empty result carries no linearization.
     n_unstable = np.asarray(roots.n_unstable if len(roots) else [], dtype=int)
     condition = np.asarray(roots.condition, dtype=int)
     return {
-        "x": np.asarray(roots.x, dtype=float),
+        "x": x,
         "n_unstable": n_unstable,
         "condition": condition,
+        "visited_distance": distance,
         "names": names,
         "counts": _counts(n_unstable, condition, names),
         "roots": roots,
     }
 
 
-def _near(x: np.ndarray, states, fraction: float) -> np.ndarray:
-    """Which of the points ``x`` (k, d) lie within ``fraction`` of the RMS spread of
-    ``states`` (..., d) from one of them."""
+def _search(model, u, x0, cond, names, slow_points):
+    found = find_fixed_points(model, u, x0, conditions=cond, condition_names=names,
+                              progress=False)  # fmt: skip
+    return found if slow_points else found.roots
+
+
+def _between(roots, n_conditions: int, seed: int):
+    """Initial states of the next round: every point found (each its own start, so none
+    is lost) and, per condition and number of unstable modes k, the states between the
+    points with k unstable modes (:func:`~neurodyn.analysis.between_attractors`)."""
+    x = np.asarray(roots.x, dtype=float)
+    cond = np.asarray(roots.condition, dtype=int)
+    n_unstable = np.asarray(roots.n_unstable if len(roots) else [], dtype=int)
+    starts, start_cond = [x], [cond]
+    for c in range(n_conditions):
+        for k in np.unique(n_unstable[cond == c]):
+            between = between_attractors(x[(cond == c) & (n_unstable == k)], seed=seed)
+            starts.append(between)
+            start_cond.append(np.full(len(between), c))
+    return np.concatenate(starts), np.concatenate(start_cond).astype(int)
+
+
+def visited_distance(x: np.ndarray, states) -> np.ndarray:
+    """The distance of each point ``x`` (k, d) from the nearest of ``states`` (..., d),
+    as a fraction of the states' RMS spread."""
     flat = np.asarray(states, dtype=float).reshape(-1, x.shape[-1])
     spread = np.sqrt(np.mean(np.sum((flat - flat.mean(0)) ** 2, axis=-1)))
     # Nearest visited state of each point, in blocks to bound the distance matrix.
@@ -140,7 +173,7 @@ def _near(x: np.ndarray, states, fraction: float) -> np.ndarray:
         d = np.sqrt(np.maximum(
             np.sum(x**2, 1)[:, None] - 2 * x @ block.T + np.sum(block**2, 1)[None], 0.0))  # fmt: skip
         nearest = np.minimum(nearest, d.min(axis=1))
-    return nearest <= fraction * spread
+    return nearest / spread
 
 
 def state_map(source: np.ndarray, target: np.ndarray):
@@ -159,7 +192,7 @@ def state_map(source: np.ndarray, target: np.ndarray):
     return lambda z: z @ coef[:-1] + coef[-1]
 
 
-def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
+def match_fixed_points(teacher: dict, student: dict, scale: float, *, region=None) -> dict:
     r"""Pair the student's fixed points (``student["x"]``, already mapped into the
     teacher's space) with the teacher's, within each condition and number of unstable
     modes, by the assignment of least total distance (Hungarian); distances are divided
@@ -168,33 +201,54 @@ def match_fixed_points(teacher: dict, student: dict, scale: float) -> dict:
     Both dicts hold ``x``, ``n_unstable`` and ``counts``, and ``condition`` where there
     is more than one condition (as :func:`fixed_point_structure` returns).
 
+    Parameters
+    ----------
+    teacher, student : dict
+    scale : float
+    region : float, optional
+        Also report the pairs whose teacher point lies in the region the trials visit:
+        within this fraction of the state spread (``teacher["visited_distance"]``).
+
     Returns
     -------
     dict
         ``counts_match`` (the same count of points for every condition and number of
         unstable modes), ``max_error`` and ``median_error`` of the paired points (NaN
-        when none pairs), ``n_paired``.
+        when none pairs), ``n_paired``; with ``region``, ``max_error_visited`` and
+        ``n_visited``, the same over the pairs in the visited region.
     """
     groups = []
     for d in (teacher, student):
         k = np.asarray(d["n_unstable"], dtype=int)
         c = np.asarray(d.get("condition", np.zeros_like(k)), dtype=int)
         groups.append(np.stack([c, k], axis=1).reshape(-1, 2))
-    errors = []
+    near = (np.asarray(teacher["visited_distance"]) <= region if region is not None
+            else np.zeros(len(groups[0]), dtype=bool))  # fmt: skip
+    errors, visited = [], []
     for c, k in np.unique(np.concatenate(groups), axis=0):
-        a = teacher["x"][(groups[0][:, 0] == c) & (groups[0][:, 1] == k)]
+        mine = (groups[0][:, 0] == c) & (groups[0][:, 1] == k)
+        a = teacher["x"][mine]
         b = student["x"][(groups[1][:, 0] == c) & (groups[1][:, 1] == k)]
         if len(a) and len(b):
             d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
             rows, cols = linear_sum_assignment(d)
             errors.extend(d[rows, cols] / scale)
-    errors = np.asarray(errors)
-    return {
+            visited.extend(near[mine][rows])
+    errors, visited = np.asarray(errors), np.asarray(visited, dtype=bool)
+    out = {
         "counts_match": student["counts"] == teacher["counts"],
-        "max_error": float(errors.max()) if errors.size else float("nan"),
+        "max_error": _largest(errors),
         "median_error": float(np.median(errors)) if errors.size else float("nan"),
         "n_paired": int(errors.size),
     }
+    if region is not None:
+        out["max_error_visited"] = _largest(errors[visited])
+        out["n_visited"] = int(visited.sum())
+    return out
+
+
+def _largest(errors: np.ndarray) -> float:
+    return float(errors.max()) if errors.size else float("nan")
 
 
 def integrating_mode(structure: dict, evidence: dict) -> dict:
