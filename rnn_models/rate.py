@@ -25,7 +25,7 @@ from ..seeding import make_rng
 from .base import Model, ModelOutput
 from .rate_scan import rate_scan
 
-__all__ = ["NONLINEARITIES", "RateRNN"]
+__all__ = ["NONLINEARITIES", "RateParameters", "RateRNN", "run_rate_network"]
 
 
 #: Firing-rate functions φ by name (torch functions of the nonlinearity table).
@@ -355,6 +355,21 @@ class RateRNN(Model):
         """
         return RateDynamics.from_model(self, kind=kind or "ode")
 
+    def parameters_now(self) -> RateParameters:
+        """The effective parameters the forward pass uses (differentiable in the raw ones)."""
+        return RateParameters(
+            W=self.W,
+            alpha=self.alpha,
+            W_in=self.W_in,
+            bias=self.bias,
+            W_out=self.W_out,
+            bias_out=self.bias_out,
+            nonlinearity=self._config["nonlinearity"],
+            dt=self.dt,
+            noise_in=self.noise_in,
+            noise_rec=self.noise_rec,
+        )
+
     def forward(self, inputs, *, initial_state=None, noise=True, generator=None) -> ModelOutput:
         """Run the network.
 
@@ -375,60 +390,114 @@ class RateRNN(Model):
             both (trial, time, n_hidden), recorded after each step.
         """
         u = self._prepare_inputs(inputs)
-        n_trials, n_steps, _ = u.shape
-        x = self._initial_state(initial_state, n_trials, u.dtype)
-        alpha = self.alpha
-        if noise and self.noise_in > 0:
-            # Input noise enters before the input weights, as it would from a sensor.
-            xi = _normal(u.shape, generator, u)
-            u = u + (self.noise_in / math.sqrt(self.dt)) * xi
-        eta = scale = None
-        if noise and self.noise_rec > 0:
-            # sqrt(2α)σ η added to x equals α · sqrt(2/α)σ η added inside the bracket,
-            # so the recurrent noise folds into the drive and the step stays one lerp.
-            eta = _normal((n_trials, n_steps, self.n_hidden), generator, u)
-            scale = torch.sqrt(2.0 / alpha) * self.noise_rec
-        if self.use_scan:
-            # The scan adds scale ⊙ eta to the drive one step at a time.
-            phi = self._config["nonlinearity"]
-            drive = self._input_drive(u)
-            xs, rates = rate_scan(drive, x, self.W, alpha, phi, eta=eta, noise_scale=scale)
-        else:
-            drive = u @ self.W_in.T  # all input currents at once: one matmul instead of T
-            if self.bias is not None:
-                drive = drive + self.bias
-            if eta is not None:
-                drive = drive + scale * eta
-            xs, rates = self._reference_steps(drive, x, alpha)
-        outputs = rates @ self.W_out.T + self.bias_out
-        return ModelOutput(outputs, rates, xs)
+        x = self._initial_state(initial_state, u.shape[0], u.dtype)
+        return run_rate_network(
+            self.parameters_now(), u, x, noise=noise, generator=generator, use_scan=self.use_scan
+        )
 
-    def _input_drive(self, u: torch.Tensor) -> torch.Tensor:
-        r""":math:`W_{in} u_t + b` for every trial and step, (trial, time, n_hidden), in one product.
 
-        The bias rides in the product (``addmm``), so no second (trial, time, N)
-        tensor is made, and :math:`W_{in}^\top` is a contiguous copy, so autograd forms
-        :math:`\partial L/\partial W_{in}` as :math:`u^\top g`, an (n_input, trial·time)
-        @ (trial·time, N) product: several times faster, with few inputs, than the
-        (N, trial·time) @ (trial·time, n_input) one it picks for a transposed view.
-        """
-        flat = u.reshape(-1, self.n_input)
-        W_in_T = self.W_in.t().contiguous()
-        drive = flat @ W_in_T if self.bias is None else torch.addmm(self.bias, flat, W_in_T)
-        return drive.view(*u.shape[:2], self.n_hidden)
+@dataclass(frozen=True)
+class RateParameters:
+    r"""The effective parameters of one rate network, as its forward pass uses them.
 
-    def _reference_steps(self, drive, x, alpha) -> tuple[torch.Tensor, torch.Tensor]:
-        """States and rates stepped under autograd: the reference :func:`rate_scan` matches."""
-        W_T = self.W.T
-        # unbind once: indexing drive[:, t] inside the loop would make autograd build a
-        # full-size zero gradient per step (quadratic cost in T in the backward pass).
-        states = []
-        for d_t in drive.unbind(1):
-            # lerp(x, y, α) = x + α (y − x): the Euler step with y = Wφ(x) + drive.
-            x = torch.lerp(x, torch.addmm(d_t, self.phi(x), W_T), alpha)
-            states.append(x)
-        xs = torch.stack(states, dim=1)
-        return xs, self.phi(xs)
+    :class:`RateRNN` and :class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble` (one
+    per network) hand them to :func:`run_rate_network`, so both run the same update.
+
+    Attributes
+    ----------
+    W : Tensor, shape (N, N)
+        Recurrent weights (``W[i, j]`` is j → i), Dale's signs and masks applied.
+    alpha : Tensor, shape (N,)
+        Euler leaks :math:`\Delta t/\tau`.
+    W_in : Tensor, shape (N, n_input)
+    bias : Tensor, shape (N,), or None
+    W_out : Tensor, shape (n_output, N)
+    bias_out : Tensor, shape (n_output,)
+    nonlinearity : str
+        The name of φ (a key of :data:`NONLINEARITIES`).
+    dt : float
+        Time step in ms.
+    noise_in, noise_rec : float
+        :math:`\sigma_{in}` and :math:`\sigma_{rec}`.
+    """
+
+    W: torch.Tensor
+    alpha: torch.Tensor
+    W_in: torch.Tensor
+    bias: torch.Tensor | None
+    W_out: torch.Tensor
+    bias_out: torch.Tensor
+    nonlinearity: str
+    dt: float
+    noise_in: float
+    noise_rec: float
+
+
+def run_rate_network(
+    p: RateParameters, u: torch.Tensor, x: torch.Tensor, *, noise=True, generator=None,
+    use_scan: bool = True,
+) -> ModelOutput:  # fmt: skip
+    """The forward pass of :class:`RateRNN` from its effective parameters.
+
+    ``u`` (trial, time, n_input) and ``x`` (trial, N) are checked inputs and initial
+    states in the parameters' dtype and device; the noise is drawn from ``generator``
+    (the input noise first, then the recurrent noise) as :meth:`RateRNN.forward`
+    documents. ``use_scan`` picks the fused scan or the reference loop.
+    """
+    n_trials, n_steps, _ = u.shape
+    if noise and p.noise_in > 0:
+        # Input noise enters before the input weights, as it would from a sensor.
+        xi = _normal(u.shape, generator, u)
+        u = u + (p.noise_in / math.sqrt(p.dt)) * xi
+    eta = scale = None
+    if noise and p.noise_rec > 0:
+        # sqrt(2α)σ η added to x equals α · sqrt(2/α)σ η added inside the bracket,
+        # so the recurrent noise folds into the drive and the step stays one lerp.
+        eta = _normal((n_trials, n_steps, p.W.shape[0]), generator, u)
+        scale = torch.sqrt(2.0 / p.alpha) * p.noise_rec
+    if use_scan:
+        # The scan adds scale ⊙ eta to the drive one step at a time.
+        drive = _input_drive(p, u)
+        xs, rates = rate_scan(drive, x, p.W, p.alpha, p.nonlinearity, eta=eta, noise_scale=scale)
+    else:
+        drive = u @ p.W_in.T  # all input currents at once: one matmul instead of T
+        if p.bias is not None:
+            drive = drive + p.bias
+        if eta is not None:
+            drive = drive + scale * eta
+        xs, rates = _reference_steps(p, drive, x)
+    outputs = rates @ p.W_out.T + p.bias_out
+    return ModelOutput(outputs, rates, xs)
+
+
+def _input_drive(p: RateParameters, u: torch.Tensor) -> torch.Tensor:
+    r""":math:`W_{in} u_t + b` for every trial and step, (trial, time, N), in one product.
+
+    The bias rides in the product (``addmm``), so no second (trial, time, N)
+    tensor is made, and :math:`W_{in}^\top` is a contiguous copy, so autograd forms
+    :math:`\partial L/\partial W_{in}` as :math:`u^\top g`, an (n_input, trial·time)
+    @ (trial·time, N) product: several times faster, with few inputs, than the
+    (N, trial·time) @ (trial·time, n_input) one it picks for a transposed view.
+    """
+    n_hidden, n_input = p.W_in.shape
+    flat = u.reshape(-1, n_input)
+    W_in_T = p.W_in.t().contiguous()
+    drive = flat @ W_in_T if p.bias is None else torch.addmm(p.bias, flat, W_in_T)
+    return drive.view(*u.shape[:2], n_hidden)
+
+
+def _reference_steps(p: RateParameters, drive, x) -> tuple[torch.Tensor, torch.Tensor]:
+    """States and rates stepped under autograd: the reference :func:`rate_scan` matches."""
+    phi, W_T = NONLINEARITIES[p.nonlinearity], p.W.T
+    # unbind once: indexing drive[:, t] inside the loop would make autograd build a
+    # full-size zero gradient per step (quadratic cost in T in the backward pass).
+    states = []
+    for d_t in drive.unbind(1):
+        # lerp(x, y, α) = x + α (y − x): the Euler step with y = Wφ(x) + drive.
+        x = torch.lerp(x, torch.addmm(d_t, phi(x), W_T), p.alpha)
+        states.append(x)
+    xs = torch.stack(states, dim=1)
+    return xs, phi(xs)
 
 
 def _normal(shape, generator: torch.Generator | None, like: torch.Tensor) -> torch.Tensor:
