@@ -86,6 +86,15 @@ def test_plot_trials_layout_labels_and_png(sim, tmp_path):
     assert not plt.fignum_exists(fig.number)
 
 
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg"])
+def test_saved_figures_name_the_version_that_wrote_them(tmp_path, suffix):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    path = plotting.save_figure(fig, tmp_path / f"f{suffix}")
+    # PNG text chunks, PDF info dictionaries (uncompressed) and SVG metadata hold it as text.
+    assert f"neurodyn {neurodyn.__version__}".encode() in path.read_bytes()
+
+
 def test_plot_trials_draws_the_data(sim):
     fig = plotting.plot_trials(sim, trials=[1])
     ax_in, ax_out = fig.axes
