@@ -1,7 +1,14 @@
 """Training: :func:`fit`, curricula, masked losses."""
 
 from .curriculum import Criterion, Curriculum, Stage
-from .fit import FitResult, TrainingDiverged, check_fit_config, fit, load_checkpoint
+from .fit import (
+    EnsembleResult,
+    FitResult,
+    TrainingDiverged,
+    check_fit_config,
+    fit,
+    load_checkpoint,
+)
 from .fit_metrics import bits_per_spike, co_bps, fit_poisson_readout, rate_r2, state_r2
 from .losses import LOSSES, check_targets, masked_cross_entropy, masked_mse
 from .objectives import OBJECTIVES, poisson_nll
@@ -19,6 +26,7 @@ __all__ = [
     "OBJECTIVES",
     "Criterion",
     "Curriculum",
+    "EnsembleResult",
     "FitResult",
     "ForgettingProbe",
     "MemoryEstimate",

@@ -13,12 +13,18 @@ __all__ = ["CHECKPOINT_FORMAT", "LastGood", "load_checkpoint", "save_checkpoint"
 CHECKPOINT_FORMAT = 1
 
 
-def save_checkpoint(path, model, optimizer, step, result, running) -> None:
-    """Write the training state to ``path`` atomically (tensors and plain data only)."""
+def save_checkpoint(
+    path, *, model_state, optimizer_state, model_config, step, result, running, stopped=False
+) -> None:
+    """Write one network's training state to ``path`` atomically (tensors and plain data).
+
+    ``stopped`` records that the network stopped before the run did (its criteria were
+    met, or it diverged); a network of an ensemble resumes as stopped.
+    """
     state = {
         "format": CHECKPOINT_FORMAT,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
+        "model": model_state,
+        "optimizer": optimizer_state,
         "step": step,
         "stage": result.stage,
         "stage_steps": list(result.stage_steps),
@@ -26,7 +32,10 @@ def save_checkpoint(path, model, optimizer, step, result, running) -> None:
         "history": list(result.history),
         "seed": result.seed,
         "running": [float(running[0]), int(running[1])],
-        "model_config": dict(model.config()),
+        "model_config": dict(model_config),
+        "stopped": bool(stopped),
+        "success": bool(result.success),
+        "message": str(result.message),
     }
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save(state, tmp)
@@ -50,15 +59,16 @@ class LastGood:
 
     Weights and optimiser state are copied into buffers kept between steps (a copy
     of the parameters costs far less than a step's backpropagation through time).
+    The networks of an ensemble are rows of the same tensors (their leading
+    dimension); :meth:`restore` puts back all of it, or only some rows.
     """
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
         self.params: list[torch.Tensor] | None = None
         self.optim: dict = {}
-        self.scalars: tuple = ()
 
-    def save(self, scalars: tuple) -> None:
+    def save(self) -> None:
         params = [p.detach() for p in self.model.parameters()]
         if self.params is None:
             self.params = [p.clone() for p in params]
@@ -76,9 +86,13 @@ class LastGood:
                     saved[k].copy_(v)
                 else:
                     saved[k] = v.detach().clone() if torch.is_tensor(v) else copy.deepcopy(v)
-        self.scalars = scalars
 
-    def restore(self) -> tuple:
+    def restore(self, rows: list[int] | None = None) -> None:
+        """Put back the saved weights and optimiser state: all of it, or (``rows``) the
+        rows of those networks in every tensor shaped like its parameter."""
+        if rows is not None:
+            self._restore_rows(rows)
+            return
         with torch.no_grad():
             for p, buf in zip(self.model.parameters(), self.params, strict=True):
                 p.copy_(buf)
@@ -87,4 +101,13 @@ class LastGood:
             self.optimizer.state[p] = {
                 k: v.clone() if torch.is_tensor(v) else copy.deepcopy(v) for k, v in saved.items()
             }
-        return self.scalars
+
+    def _restore_rows(self, rows: list[int]) -> None:
+        with torch.no_grad():
+            for p, buf in zip(self.model.parameters(), self.params, strict=True):
+                p[rows] = buf[rows]
+            for p, saved in self.optim.items():
+                state = self.optimizer.state.get(p, {})
+                for k, v in saved.items():
+                    if torch.is_tensor(v) and v.shape == p.shape and k in state:
+                        state[k][rows] = v[rows]

@@ -9,6 +9,7 @@ executes it (:class:`~neurodyn.train.loop.TrainingRun`) under the thread policy
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,11 +18,12 @@ from .config import FitConfig, check_fit_config
 from .loop import TrainingRun
 from .plan import plan_fit
 from .resources import step_flops
-from .result import DIVERGED_LOSS, FitResult, TrainingDiverged
+from .result import DIVERGED_LOSS, EnsembleResult, FitResult, TrainingDiverged
 from .schedules import ThreadSchedule
 
 __all__ = [
     "DIVERGED_LOSS",
+    "EnsembleResult",
     "FitResult",
     "TrainingDiverged",
     "check_fit_config",
@@ -52,14 +54,14 @@ def fit(
     n_validation: int = 256,
     val_fraction: float = 0.2,
     target_loss: float | None = None,
-    checkpoint: str | os.PathLike | None = None,
+    checkpoint: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     checkpoint_every: int = 100,
     resume: bool = False,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | Sequence[int] | None = 0,
     device="auto",
     threads: int | None = None,
     progress: bool = True,
-) -> FitResult:
+) -> FitResult | EnsembleResult:
     r"""Train ``model`` with Adam on a task, a curriculum, a user's Dataset or a recording.
 
     The loss at each step is
@@ -71,8 +73,14 @@ def fit(
 
     Main arguments
     --------------
-    model : Model
+    model : Model or RateEnsemble
         A neurodyn model (see :mod:`neurodyn.rnn_models`). It is moved to ``device``.
+        A :class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble` trains its K
+        networks together, each exactly as ``fit`` would train it alone with its seed
+        (its own batches, noise, validation set, clipping, early stopping, record and
+        checkpoint; :mod:`neurodyn.train.models`), the loss being the sum of theirs. A
+        network whose criteria are met stops (frozen, its weights kept) while the others
+        go on; one that diverges stops with its last good weights instead of raising.
     data : Task, Curriculum or xarray.Dataset
         What the model is trained on:
 
@@ -153,13 +161,16 @@ def fit(
         Fraction of a Dataset's (or a recording's) trials held out for validation.
     checkpoint : path, optional
         Checkpoint file, written atomically every ``checkpoint_every`` steps, at the
-        end, when the run is interrupted (Ctrl-C) and when it diverges.
+        end, when the run is interrupted (Ctrl-C) and when it diverges. An ensemble
+        takes one path per network, each file the checkpoint a lone run of that
+        network would write (written last when the network stops).
     resume : bool
         Continue from ``checkpoint`` if it exists. The batch and noise of step ``k``
         depend only on ``(seed, k)``, so a resumed run ends with exactly the weights
         of an uninterrupted run.
-    seed : int
-        Seeds the training data, the noise and the validation set.
+    seed : int or sequence of int
+        Seeds the training data, the noise and the validation set. An ensemble takes
+        one seed per network (an int: the same for all).
     device : str or torch.device
         ``"auto"`` (a GPU when ``torch.cuda.is_available()``, else the CPU),
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (see :func:`neurodyn.devices.resolve_device`).
@@ -177,7 +188,7 @@ def fit(
 
     Returns
     -------
-    FitResult
+    FitResult, or EnsembleResult for an ensemble (one FitResult per network)
 
     Raises
     ------
@@ -188,7 +199,8 @@ def fit(
     TrainingDiverged
         The loss became non-finite or exceeded :data:`DIVERGED_LOSS`, or a gradient
         became non-finite. The model keeps the last good weights, and the checkpoint
-        holds them.
+        holds them. (A network of an ensemble stops with its last good weights instead,
+        and its result's ``message`` says why.)
     """
     settings = {k: v for k, v in locals().items() if k not in ("model", "data", "validation")}
     cfg = FitConfig(**settings)

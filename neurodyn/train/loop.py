@@ -1,4 +1,10 @@
-"""The training loop of :func:`~neurodyn.train.fit`: steps, validation, stages, recovery."""
+"""The training loop of :func:`~neurodyn.train.fit`: steps, validation, stages, recovery.
+
+One loop trains a single model or the networks of an ensemble
+(:mod:`neurodyn.train.models`); every network keeps its own seed, data, record and
+checkpoint (:class:`~neurodyn.train.networks.NetworkRun`), steps while it has not
+stopped, and stops on its own criteria.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..devices import to_device
 from ..progress import progress_bar
 from ..seeding import torch_generator
 from .checkpoint import LastGood, load_checkpoint, save_checkpoint
 from .config import FitConfig
-from .data import DatasetSource, TaskSource
-from .losses import check_targets, get_loss
-from .objectives import get_objective
+from .models import trained_model
+from .networks import NetworkRun
 from .plan import FitPlan
-from .result import DIVERGED_LOSS, FitResult, TrainingDiverged
+from .result import DIVERGED_LOSS, EnsembleResult, FitResult, TrainingDiverged
 from .schedules import learning_rate, make_optimizer
 
 __all__ = ["TrainingRun"]
@@ -29,92 +33,78 @@ logger = logging.getLogger(__name__)
 class TrainingRun:
     """The state of one call of :func:`~neurodyn.train.fit` and its training loop.
 
-    Every step draws its batch and noise from ``(seed, step)`` alone, so a run resumed
-    from a checkpoint ends with the weights of an uninterrupted one.
+    Every step draws each network's batch and noise from ``(seed, step)`` alone, so a
+    run resumed from a checkpoint ends with the weights of an uninterrupted one, and
+    a network of an ensemble trains on what it would train on alone.
     """
 
     def __init__(self, model, plan: FitPlan, cfg: FitConfig):
         self.model, self.plan, self.cfg = model, plan, cfg
         self.stages = plan.stages
-        self.seed, self.device = plan.seed, plan.device
+        self.device = plan.device
         self.optimizer = make_optimizer(
             cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum
         )
-        self.result = FitResult(
-            model=model, seed=self.seed, stage_steps=[0], device=str(self.device)
-        )
-        self.step, self.running = 0, (0.0, 0)
+        self.trained = trained_model(model, self.optimizer)
+        self.networks = [
+            NetworkRun(k, seed, path, self.device)
+            for k, (seed, path) in enumerate(zip(plan.seeds, plan.checkpoints, strict=True))
+        ]
+        self.step = 0
         self.last_good = LastGood(model, self.optimizer)
+
+    @property
+    def live(self) -> list[NetworkRun]:
+        """The networks still training."""
+        return [net for net in self.networks if not net.stopped]
 
     # -- set-up ------------------------------------------------------------------------
     def _resume(self) -> None:
-        ckpt = self.cfg.checkpoint
-        if not (self.cfg.resume and Path(ckpt).is_file()):
+        if not self.cfg.resume:
             return
-        state = load_checkpoint(ckpt)
-        if state["seed"] != self.seed:
+        states = {
+            net.index: load_checkpoint(net.checkpoint)
+            for net in self.networks
+            if net.checkpoint is not None and Path(net.checkpoint).is_file()
+        }
+        if not states:
+            return
+        for k, state in states.items():
+            self.networks[k].load(state)
+        self.trained.load(states)
+        if not self.trained.raises:
+            # A network of an ensemble that had stopped stays stopped.
+            for k, state in states.items():
+                if state.get("stopped"):
+                    self._stop(self.networks[k], state["message"], bool(state["success"]))
+        steps = sorted({net.step for net in self.live})
+        if len(steps) > 1:
             raise ValueError(
-                f"checkpoint was written with seed={state['seed']}; this run has seed={self.seed}"
+                f"the checkpoints of the networks still training are at steps {steps}; an "
+                "ensemble resumes networks at one step (resume the others on their own)"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step = int(state["step"])
-        r = self.result
-        r.history, r.stage = list(state["history"]), int(state["stage"])
-        r.stage_steps, r.stage_log = list(state["stage_steps"]), list(state["stage_log"])
-        self.running = tuple(state["running"])
-        logger.info("resumed from %s at step %d (stage %d)", ckpt, self.step, r.stage)
+        self.step = steps[0] if steps else max(net.step for net in self.networks)
+        logger.info("resumed at step %d", self.step)
 
-    def _source(self, i: int):
-        """Make stage ``i`` current: its batches, its loss and its validation set."""
-        sp, cfg = self.stages[i], self.cfg
-        if sp.on_dataset:
-            src = DatasetSource(
-                sp.data,
-                seed=self.seed,
-                val_fraction=cfg.val_fraction,
-                loss=sp.loss,
-                validation=self.plan.validation,
-                batch_size=cfg.batch_size,
-                epochs=cfg.epochs is not None,
-                ranks=sp.ranks,
-            )
-            self.groups = None
-        else:
-            src = TaskSource(sp.data, seed=self.seed, n_validation=cfg.n_validation, stage=i)
-            self.groups = getattr(sp.data, "output_groups", None)
-        self.loss_name = sp.loss
-        if sp.observation is None:
-            self.loss_fn, self.predict = get_loss(sp.loss, self.groups), _outputs
-        else:
-            self.loss_fn, self.predict = get_objective(sp.loss), sp.observation.predict
-        val = src.validation_batch()
-        self._check_targets(val, f"the validation targets of stage {i} ({sp.stage.name})")
-        self.val_tensors = self._tensors(val)
-        self.src = src
-
-    def _check_targets(self, batch, what: str) -> None:
-        check_targets(self.loss_name, batch.targets, batch.mask, self.groups, what=what)
-
-    def _tensors(self, batch):
-        return tuple(to_device(a, self.device) for a in (batch.inputs, batch.targets, batch.mask))
-
-    def _save(self) -> None:
-        if self.cfg.checkpoint is not None:
-            save_checkpoint(
-                self.cfg.checkpoint,
-                self.model,
-                self.optimizer,
-                self.step,
-                self.result,
-                self.running,
-            )
+    def _save(self, nets=None) -> None:
+        """Write the checkpoint of each of ``nets`` (default: those still training)."""
+        for net in self.live if nets is None else nets:
+            if net.checkpoint is not None:
+                save_checkpoint(
+                    net.checkpoint,
+                    **self.trained.state(net.index),
+                    step=net.step,
+                    result=net.result,
+                    running=net.running,
+                    stopped=net.stopped,
+                )
 
     # -- the loop ----------------------------------------------------------------------
-    def train(self, schedule) -> FitResult:
+    def train(self, schedule) -> FitResult | EnsembleResult:
         self._resume()
-        self._source(self.result.stage)
-        n_steps, r = self.plan.n_steps, self.result
+        for net in self.live:
+            net.use_stage(net.result.stage, self.plan, self.cfg)
+        n_steps = self.plan.n_steps
         bar = progress_bar(
             total=n_steps,
             initial=self.step,
@@ -123,56 +113,74 @@ class TrainingRun:
             unit="step",
         )
         try:
-            stopped = False
-            while self.step < n_steps and not stopped:
+            while self.step < n_steps and self.live:
                 self._one_step()
                 bar.update(1)
-                stopped = self._after_step(bar)
+                self._after_step(bar)
                 schedule.renew()
-            if not stopped:
+            if self.live:
                 self._check_final_weights()
-                r.message = f"reached n_steps={n_steps}"
+            for net in self.live:
+                net.result.message = f"reached n_steps={n_steps}"
         except KeyboardInterrupt:
             self._save()
             logger.warning(
                 "training interrupted at step %d; checkpoint saved to %s",
                 self.step,
-                self.cfg.checkpoint,
+                ", ".join(str(net.checkpoint) for net in self.live),
             )
             raise
         finally:
             bar.close()
-        r.steps = self.step
+        for net in self.live:
+            net.result.steps = net.step
         self._save()
         self.model.eval()
-        return r
+        return self._result()
+
+    def _result(self) -> FitResult | EnsembleResult:
+        for net in self.networks:
+            net.result.model = self.trained.network_model(net.index)
+        if self.trained.raises:
+            return self.networks[0].result
+        results = [net.result for net in self.networks]
+        return EnsembleResult(model=self.model, networks=results, device=str(self.device))
 
     def _one_step(self) -> None:
-        model, a = self.model, self.cfg
-        model.train()
-        batch = self.src.train_batch(self.step, a.batch_size)
-        self._check_targets(batch, f"the training targets of step {self.step}")
-        inputs, targets, mask = self._tensors(batch)
-        out = model(inputs, generator=torch_generator(self.seed, "noise", self.step))
-        objective = self.loss_fn(self.predict(out), targets, mask)
+        live, a = self.live, self.cfg
+        self.model.train()
+        batches = []
+        for net in live:
+            batch = net.src.train_batch(self.step, a.batch_size)
+            net.check_targets(batch, f"the training targets of step {self.step}")
+            batches.append(net.tensors(batch, self.device))
+        generators = [torch_generator(net.seed, "noise", self.step) for net in live]
+        outs = self.trained.forward([b[0] for b in batches], generators, live)
+        losses = [
+            net.loss_fn(net.predict(out), targets, mask)
+            for net, out, (_, targets, mask) in zip(live, outs, batches, strict=True)
+        ]
         if a.l2_rate or a.l2_weight:
-            reg = model.regularization(out.rates)
-            objective = objective + a.l2_rate * reg["rate"] + a.l2_weight * reg["weight"]
+            penalties = self.trained.penalties(outs, live)
+            losses = [
+                loss + a.l2_rate * reg["rate"] + a.l2_weight * reg["weight"]
+                for loss, reg in zip(losses, penalties, strict=True)
+            ]
         self.optimizer.zero_grad(set_to_none=True)
-        objective.backward()
-        params = [p for p in model.parameters() if p.grad is not None]
-        if a.clip_grad is not None:
-            norm = torch.nn.utils.clip_grad_norm_(params, a.clip_grad)
-        else:
-            norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-        # One transfer for both numbers.
-        value, grad_norm = torch.stack([objective.detach(), norm.to(objective.dtype)]).tolist()
-        self._check_divergence(value, grad_norm)
+        # The sum of the networks' losses: each network's parameters get its own gradient.
+        (losses[0] if len(losses) == 1 else torch.stack(losses).sum()).backward()
+        norms = self.trained.grad_norms(a.clip_grad, live)
+        # One transfer for all the numbers.
+        values = torch.cat([torch.stack(losses).detach(), norms.to(losses[0].dtype)]).tolist()
+        n = len(live)
+        diverged = self._check_divergence(live, values[:n], values[n:])
         self._set_learning_rate()
         self.optimizer.step()
-        self.running = (self.running[0] + value, self.running[1] + 1)
+        self.trained.after_update()
+        for net, value in zip(live, values[:n], strict=True):
+            if net not in diverged:
+                net.took_step(value)
         self.step += 1
-        self.result.stage_steps[-1] += 1
 
     def _set_learning_rate(self) -> None:
         """This step's learning rate (a function of the step alone, so resuming is exact)."""
@@ -182,126 +190,149 @@ class TrainingRun:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def _scalars(self) -> tuple:
-        r = self.result
-        return (
-            self.step,
-            self.running,
-            r.stage,
-            list(r.stage_steps),
-            len(r.history),
-            len(r.stage_log),
-        )
+    def _check_divergence(self, live, losses, norms) -> list[NetworkRun]:
+        """Keep the state of this step as the last good one for each network whose loss
+        and gradient are finite; stop each other one with its last good state.
 
-    def _check_divergence(self, value: float, grad_norm: float) -> None:
-        """Stop with the last good state if this step's loss or gradient diverged."""
-        if math.isfinite(value) and abs(value) <= DIVERGED_LOSS:
-            if math.isfinite(grad_norm):
-                self.last_good.save(self._scalars())
-                return
-            # The loss is fine, so the current weights are the last good ones.
-            self.last_good.save(self._scalars())
-            what = f"its gradient norm became {grad_norm}"
-        else:
-            what = f"the training loss became {value:.4g}"
-        self._diverged(f"{what} at step {self.step}", value)
+        A network whose loss diverged goes back to the start of its previous step (its
+        current weights gave the loss); one whose loss is fine but gradient is not keeps
+        its current weights. Returns the networks stopped.
+        """
+        bad = []
+        for net, value, grad_norm in zip(live, losses, norms, strict=True):
+            if not (math.isfinite(value) and abs(value) <= DIVERGED_LOSS):
+                bad.append((net, f"the training loss became {value:.4g}", value, True))
+            elif not math.isfinite(grad_norm):
+                bad.append((net, f"its gradient norm became {grad_norm}", value, False))
+        first = self.last_good.params is None
+        back = [net for net, _, _, loss_bad in bad if loss_bad]
+        if back and not first:
+            self.last_good.restore(None if self.trained.raises else [n.index for n in back])
+            for net in back:
+                net.restore(net.good)
+        self.last_good.save()
+        for net in live:
+            if net not in back:
+                net.good = net.scalars()
+        for net, what, value, loss_bad in bad:
+            self._diverged(net, f"{what} at step {self.step}", value, first and loss_bad)
+        return [net for net, *_ in bad]
 
     def _check_final_weights(self) -> None:
-        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
-            self._diverged(f"the weights became non-finite at step {self.step}", math.nan)
+        live = self.live
+        bad = self.trained.nonfinite(live)
+        if not bad:
+            return
+        self.last_good.restore(None if self.trained.raises else [n.index for n in bad])
+        for net in bad:
+            net.restore(net.good)
+            self._diverged(net, f"the weights became non-finite at step {self.step}", math.nan)
 
-    def _diverged(self, what: str, value: float) -> None:
-        step = self.step
-        if self.last_good.params is None:
-            raise TrainingDiverged(
+    def _diverged(self, net, what: str, value: float, initial: bool = False) -> None:
+        """Stop ``net`` with its last good state (restored by the caller): a single
+        model raises TrainingDiverged, a network of an ensemble is frozen."""
+        step, cfg = self.step, self.cfg
+        if initial:
+            message = (
                 f"training diverged: {what}, before any update (the initial weights give "
-                "it); check the data's scale and the model's initialisation",
-                step=step,
-                loss=value,
-                restored_step=step,
+                "it); check the data's scale and the model's initialisation"
             )
-        self.step, self.running, stage, stage_steps, n_hist, n_log = self.last_good.restore()
-        r = self.result
-        r.stage, r.stage_steps = stage, stage_steps
-        del r.history[n_hist:], r.stage_log[n_log:]
-        self._save()
-        kept = f"; checkpoint {self.cfg.checkpoint} holds them" if self.cfg.checkpoint else ""
-        raise TrainingDiverged(
-            f"training diverged: {what} (lr={self.cfg.lr}). The model keeps the weights "
-            f"from the start of step {self.step}, the last with a finite loss and gradient"
-            f"{kept}. Lower lr, or clip gradients harder (clip_grad)",
-            step=step,
-            loss=value,
-            restored_step=self.step,
-        )
+        else:
+            kept = f"; checkpoint {net.checkpoint} holds them" if net.checkpoint else ""
+            message = (
+                f"training diverged: {what} (lr={cfg.lr}). The model keeps the weights "
+                f"from the start of step {net.step}, the last with a finite loss and "
+                f"gradient{kept}. Lower lr, or clip gradients harder (clip_grad)"
+            )
+        if self.trained.raises:
+            if not initial:
+                self.step = net.step
+                self._save([net])
+            raise TrainingDiverged(message, step=step, loss=value, restored_step=net.step)
+        logger.warning("network %d (seed %d): %s", net.index, net.seed, message)
+        self._stop(net, message, success=False)
+        self._save([net])
 
-    def _after_step(self, bar) -> bool:
-        """Validate, log, advance stages, checkpoint; True when training should stop."""
-        step, r = self.step, self.result
-        stop = False
+    def _stop(self, net, message: str, success: bool) -> None:
+        """Freeze ``net`` where it is: it takes no more steps."""
+        net.stopped = True
+        net.result.steps = net.step
+        net.result.success, net.result.message = success, message
+        self.trained.freeze(net.index)
+
+    def _after_step(self, bar) -> None:
+        """Validate, log, advance stages, stop the networks done, checkpoint."""
+        step = self.step
         if step % self.plan.val_every == 0 or step == self.plan.n_steps:
-            metrics = validate(
-                self.model, self.src, self.loss_fn, self.seed, self.val_tensors, self.predict
-            )
-            total, n = self.running
-            rec = {"step": step, "stage": r.stage, "train_loss": total / n, **metrics}
-            if self.cfg.lr_schedule != "constant":
-                rec["lr"] = self.optimizer.param_groups[0]["lr"]
-            r.history.append(rec)
-            self.running = (0.0, 0)
-            bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k.startswith("val")})
-            logger.debug("step %d: %s", step, rec)
-            stop = self._advance_stage(metrics)
-        if not stop and step % self.cfg.checkpoint_every == 0:
+            live = self.live
+            for net, metrics in zip(live, self._validate(live), strict=True):
+                total, n = net.running
+                rec = {"step": step, "stage": net.result.stage, "train_loss": total / n}
+                rec.update(metrics)
+                if self.cfg.lr_schedule != "constant":
+                    rec["lr"] = self.optimizer.param_groups[0]["lr"]
+                net.result.history.append(rec)
+                net.running = (0.0, 0)
+                logger.debug("step %d, network %d: %s", step, net.index, rec)
+                self._advance_stage(net, metrics)
+            bar.set_postfix(_postfix(live))
+        if self.live and step % self.cfg.checkpoint_every == 0:
             self._save()
-        return stop
 
-    def _advance_stage(self, metrics) -> bool:
-        r, step = self.result, self.step
+    def _validate(self, nets) -> list[dict[str, float]]:
+        """Each network's validation metrics on its own validation set and eval noise."""
+        self.model.eval()
+        generators = [torch_generator(net.seed, "eval") for net in nets]
+        with torch.no_grad():
+            outs = self.trained.forward([net.val_tensors[0] for net in nets], generators, nets)
+            return [validation_metrics(net, out) for net, out in zip(nets, outs, strict=True)]
+
+    def _advance_stage(self, net, metrics) -> None:
+        r, step = net.result, self.step
         st = self.stages[r.stage].stage
         stage_over = st.max_steps is not None and r.stage_steps[-1] >= st.max_steps
         if not (st.done(metrics) or stage_over):
-            return False
+            return
         if st.on_end is not None:
             with torch.no_grad():
-                extra = st.on_end(self.model)
+                extra = st.on_end(self.trained.network_model(net.index))
             self.model.train()
             r.stage_log.append({"stage": r.stage, "name": st.name, "step": step, **extra})
         if r.stage + 1 == len(self.stages):
-            r.success = st.done(metrics)
-            r.message = (
+            success = st.done(metrics)
+            message = (
                 f"criteria met ({', '.join(map(str, st.criteria))}) at step {step}"
-                if r.success
+                if success
                 else f"last stage reached max_steps={st.max_steps}"
             )
-            return True
-        logger.info("stage %d (%s) done at step %d", r.stage, st.name, step)
+            self._stop(net, message, success)
+            self._save([net])
+            return
+        logger.info("network %d: stage %d (%s) done at step %d", net.index, r.stage, st.name, step)
         r.stage += 1
         r.stage_steps.append(0)
-        self._source(r.stage)
-        return False
+        net.use_stage(r.stage, self.plan, self.cfg)
 
 
-def _outputs(out):
-    """What a task's loss compares with its targets: the model's outputs."""
-    return out.outputs
+def _postfix(nets) -> dict[str, str]:
+    """The progress bar's numbers: one network's validation metrics; for several, the
+    best validation loss and how many still train."""
+    recs = [net.result.history[-1] for net in nets]
+    if len(recs) == 1:
+        return {k: f"{v:.3g}" for k, v in recs[0].items() if k.startswith("val")}
+    best = min((rec["val_loss"] for rec in recs), default=math.nan)
+    return {"best val_loss": f"{best:.3g}", "training": str(sum(not n.stopped for n in nets))}
 
 
-@torch.no_grad()
-def validate(model, src, loss_fn, seed, tensors, predict=_outputs) -> dict[str, float]:
-    """The validation loss and the mean of every per-trial score of the source's task.
-
-    ``predict`` maps the forward pass to what ``loss_fn`` compares with the targets
-    (the outputs for a task; see :class:`~neurodyn.train.recorded.Observation`).
-    """
-    model.eval()
-    batch = src.validation_batch()
-    inputs, targets, mask = tensors
-    out = model(inputs, generator=torch_generator(seed, "eval"))
-    metrics = {"val_loss": float(loss_fn(predict(out), targets, mask))}
+def validation_metrics(net, out) -> dict[str, float]:
+    """The validation loss of ``out`` (the forward pass on ``net``'s validation set) and
+    the mean of every per-trial score of its task."""
+    _, targets, mask = net.val_tensors
+    metrics = {"val_loss": float(net.loss_fn(net.predict(out), targets, mask))}
     # Every per-trial boolean or real-valued score becomes a mean validation metric
     # (``correct`` is reported as ``val_accuracy``); integer codes such as choices are not.
-    for key, values in src.evaluate(out.outputs.cpu().numpy(), batch).items():
+    batch = net.src.validation_batch()
+    for key, values in net.src.evaluate(out.outputs.cpu().numpy(), batch).items():
         values = np.asarray(values)
         if values.dtype == bool or values.dtype.kind == "f":
             name = "val_accuracy" if key == "correct" else f"val_{key}"

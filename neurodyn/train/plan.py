@@ -73,6 +73,12 @@ class FitPlan:
         A held-out inputs/targets Dataset to validate on instead of a split of the
         training Dataset (never with a curriculum).
     seed : int
+        The training seed (of the first network of an ensemble).
+    seeds : tuple of int
+        One training seed per network trained: ``(seed,)`` for a single model, one per
+        network of a :class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble`.
+    checkpoints : tuple of path or None
+        One checkpoint file (or None) per network, in the order of ``seeds``.
     device : torch.device
     n_steps : int
         Optimisation steps in total (``epochs`` × steps per epoch when training in epochs).
@@ -86,6 +92,22 @@ class FitPlan:
     device: torch.device
     n_steps: int
     val_every: int
+    seeds: tuple[int, ...]
+    checkpoints: tuple
+
+    def stage_ranks(self, i: int, seed: int) -> np.ndarray | None:
+        """The trial ranks of stage ``i`` for a network trained with ``seed``.
+
+        A curriculum's Dataset stages hold out trials by the seeded ranking of their
+        labels (:func:`~neurodyn.train.data.trial_ranks`); the stages hold it for
+        :attr:`seed`, and the ranking is made again for another network's seed.
+        """
+        sp = self.stages[i]
+        if sp.ranks is None or seed == self.seed:
+            return sp.ranks
+        ranked = [j for j, other in enumerate(self.stages) if other.ranks is not None]
+        ranks = trial_ranks([self.stages[j].data for j in ranked], seed)
+        return ranks[ranked.index(i)]
 
 
 def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
@@ -102,7 +124,10 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
     curriculum = _as_curriculum(data, cfg.target_loss)
     trained_on = [data] if curriculum is None else [st.task for st in curriculum.stages]
     _check_settings(trained_on, data, validation, cfg)
-    seed = resolve_seed(cfg.seed)
+    n_networks = getattr(model, "n_networks", None)
+    seeds = _seeds(cfg.seed, n_networks)
+    checkpoints = _checkpoints(cfg.checkpoint, n_networks)
+    seed = seeds[0]
     if curriculum is None:
         stages, validation = _dataset_stage(model, data, validation, cfg)
     else:
@@ -119,9 +144,56 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
         device=resolve_device(cfg.device),
         n_steps=n_steps,
         val_every=val_every,
+        seeds=seeds,
+        checkpoints=checkpoints,
     )
     _check_memory(model, plan, cfg)
     return plan
+
+
+def _seeds(seed, n_networks: int | None) -> tuple[int, ...]:
+    """One training seed per network: ``seed`` for a single model; for an ensemble a
+    sequence of one seed per network, or one int for all, or None / a Generator for
+    fresh ones."""
+    many = isinstance(seed, (list, tuple, np.ndarray, range))
+    if n_networks is None:
+        if many:
+            raise ValueError(
+                "seed is a sequence, which trains the networks of a RateEnsemble (one seed "
+                f"each); a single model takes one seed, got {list(seed)!r}"
+            )
+        return (resolve_seed(seed),)
+    if not many:
+        return tuple(resolve_seed(seed) for _ in range(n_networks))
+    seeds = list(seed)
+    if len(seeds) != n_networks:
+        raise ValueError(
+            f"seed holds {len(seeds)} seeds for an ensemble of {n_networks} networks; "
+            "give one per network"
+        )
+    return tuple(resolve_seed(s) for s in seeds)
+
+
+def _checkpoints(checkpoint, n_networks: int | None) -> tuple:
+    """One checkpoint path (or None) per network."""
+    many = isinstance(checkpoint, (list, tuple))
+    if n_networks is None:
+        if many:
+            raise ValueError(
+                "checkpoint is a sequence, which is for the networks of a RateEnsemble (one "
+                "file each); a single model takes one path"
+            )
+        return (checkpoint,)
+    if checkpoint is None:
+        return (None,) * n_networks
+    if not many or len(checkpoint) != n_networks:
+        raise ValueError(
+            f"an ensemble of {n_networks} networks checkpoints each network to its own file: "
+            f"checkpoint must be a sequence of {n_networks} paths, got {checkpoint!r}"
+        )
+    if len({str(c) for c in checkpoint}) != n_networks:
+        raise ValueError("checkpoint must name a different file for each network")
+    return tuple(checkpoint)
 
 
 def _as_curriculum(data, target_loss) -> Curriculum | None:
@@ -306,5 +378,12 @@ def _check_memory(model, plan: FitPlan, cfg: FitConfig) -> None:
     estimate = estimate_training_memory(
         model, batch_size=batch, n_time=n_time, n_validation=n_val, device=plan.device
     )
+    # The activations and weights were measured on the whole model; every network of an
+    # ensemble has a batch and a validation set of its own.
+    n = len(plan.seeds)
+    if n > 1:
+        estimate = dataclasses.replace(
+            estimate, data=n * estimate.data, validation=n * estimate.validation
+        )
     logger.debug("training memory: %s", estimate.describe())
     estimate.check()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["DIVERGED_LOSS", "FitResult", "TrainingDiverged"]
+__all__ = ["DIVERGED_LOSS", "EnsembleResult", "FitResult", "TrainingDiverged"]
 
 #: A training loss above this (or not finite) means the run has diverged.
 DIVERGED_LOSS = 1e12
@@ -89,3 +89,48 @@ class FitResult:
         ds = xr.Dataset(data, coords={"step": steps})
         ds.attrs.update({"seed": self.seed, "success": int(self.success), "message": self.message})
         return ds
+
+
+@dataclass
+class EnsembleResult:
+    """What :func:`fit` returns for a :class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble`.
+
+    Attributes
+    ----------
+    model : RateEnsemble
+        The trained ensemble (the object that was passed in).
+    networks : list of FitResult
+        One per network, as :func:`fit` of that network alone with its seed returns
+        it; its ``model`` is the network as a RateRNN of its own, and ``steps`` the
+        steps it trained (fewer than the run's where it stopped early). A network that
+        diverged keeps its last good weights, and its ``message`` says so.
+    device : str
+        The device training ran on.
+    """
+
+    model: Any
+    networks: list[FitResult] = field(default_factory=list)
+    device: str = "cpu"
+
+    @property
+    def steps(self) -> int:
+        """Optimisation steps of the run (of its longest-training network)."""
+        return max((r.steps for r in self.networks), default=0)
+
+    @property
+    def success(self) -> bool:
+        """Whether every network met its last stage's criteria."""
+        return bool(self.networks) and all(r.success for r in self.networks)
+
+    def to_xarray(self):
+        """The networks' training logs as one Dataset along ``network`` and ``step``
+        (NaN where a network had stopped), with each network's ``seed``, ``success``
+        and ``message`` as coordinates along ``network``."""
+        logs = [r.to_xarray() for r in self.networks]
+        ds = xr.concat([log.drop_attrs() for log in logs], dim="network", join="outer")
+        return ds.assign_coords(
+            network=np.arange(len(logs)),
+            seed=("network", np.array([r.seed for r in self.networks], dtype=np.int64)),
+            success=("network", np.array([r.success for r in self.networks], dtype=bool)),
+            message=("network", np.array([r.message for r in self.networks], dtype=str)),
+        )
