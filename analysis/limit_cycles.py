@@ -310,9 +310,10 @@ def estimate_period(
         if n0:
             x, _, _ = _flow(dyn, x, c, n0 * h, n0, with_monodromy=False)
         x_end, _, orbit = _flow(dyn, x, c, n * h, n, with_monodromy=False, keep=True)
-    if orbit is None or len(orbit) < n + 1 or not np.all(np.isfinite(orbit)):
-        return x_end, float("nan")
-    return _period_from_orbit(orbit, h)
+        if orbit is None or len(orbit) < n + 1 or not np.all(np.isfinite(orbit)):
+            return x_end, float("nan")
+        # The principal axis is an SVD of the whole trajectory: under the same count.
+        return _period_from_orbit(orbit, h)
 
 
 def find_limit_cycle(
