@@ -16,6 +16,7 @@ from ..dynamics.nonlinearities import TIMESCALE_NONLINEARITIES as TIMESCALE_NAME
 from ..dynamics.timescale import TimescaleDynamics
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
+from .timescale_scan import timescale_scan
 
 __all__ = ["TIMESCALE_NONLINEARITIES", "TimescaleRNN"]
 
@@ -140,6 +141,9 @@ class TimescaleRNN(Model):
             h = phi((1 - a) * h + a * (W @ h + U @ x[t] + b))
             y[t] = W_out @ h + b_out
 
+    The recurrence runs as one fused scan with a hand-written backward pass
+    (:attr:`use_scan`, :mod:`~neurodyn.rnn_models.timescale_scan`).
+
     Examples
     --------
     >>> net = TimescaleRNN(1, 32, n_heads=4, seed=0)
@@ -153,6 +157,13 @@ class TimescaleRNN(Model):
     """
 
     kind = "timescale"
+
+    #: Step the recurrence with :func:`~neurodyn.rnn_models.timescale_scan.timescale_scan`
+    #: (one autograd node for the whole trial, with a hand-written backward pass; the
+    #: same update, every form and φ, on every device and dtype). Set it to False on
+    #: an instance for the reference step under autograd, which forward-mode
+    #: derivatives and derivatives of a gradient need (the scan is differentiable once).
+    use_scan: bool = True
 
     def __init__(
         self,
@@ -379,33 +390,41 @@ class TimescaleRNN(Model):
             (:math:`h` after each step, trial × time × n_hidden).
         """
         u = self._prepare_inputs(inputs)
-        n_trials, n_steps, _ = u.shape
+        n_trials = u.shape[0]
         if initial_state is None:
             h = self.initial_states(n_trials, generator=generator, dtype=u.dtype)
         else:
             h = self._initial_state(initial_state, n_trials, u.dtype)
         a = 1.0 / self.tau_hat
-        decay = 1.0 - a
         drive = u @ self.W_in.T
         if self.bias is not None:
             drive = drive + self.bias
+        if self.use_scan:
+            hs = timescale_scan(drive, h, self.W, a, self.nonlinearity, form=self.form)
+        else:
+            hs = self._reference_steps(drive, h, a)
+        outputs = hs @ self.W_out.T + self.bias_out
+        return ModelOutput(outputs, hs, hs)
+
+    def _reference_steps(self, drive, h, a) -> torch.Tensor:
+        """States stepped under autograd: the reference :func:`timescale_scan` matches."""
+        decay = 1.0 - a
         phi = self.phi
         states = []
         if self.form == "default":
             # (1 - a) h + a (W h + drive), with a folded into W's rows and the drive.
             w_scaled_t = (a[:, None] * self.W).T
-            drive = a * drive
-            for t in range(n_steps):
-                h = phi(torch.addmm(torch.addcmul(drive[:, t], decay, h), h, w_scaled_t))
+            # unbind once: indexing drive[:, t] inside the loop would make autograd build
+            # a full-size zero gradient per step (quadratic cost in T in the backward pass).
+            for d_t in (a * drive).unbind(1):
+                h = phi(torch.addmm(torch.addcmul(d_t, decay, h), h, w_scaled_t))
                 states.append(h)
         else:
             w_t = self.W.T
-            for t in range(n_steps):
-                h = torch.addcmul(decay * h, a, phi(torch.addmm(drive[:, t], h, w_t)))
+            for d_t in drive.unbind(1):
+                h = torch.addcmul(decay * h, a, phi(torch.addmm(d_t, h, w_t)))
                 states.append(h)
-        hs = torch.stack(states, dim=1)
-        outputs = hs @ self.W_out.T + self.bias_out
-        return ModelOutput(outputs, hs, hs)
+        return torch.stack(states, dim=1)
 
 
 def _json_tau(tau: np.ndarray):
