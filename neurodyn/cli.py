@@ -204,8 +204,20 @@ def _train_parser(sub) -> None:
     t.add_argument(
         "--model", default="rate", help="rate, low_rank, rnn, gru or lstm (default: %(default)s)"
     )
-    t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--seed", type=_count(0), default=0, help="random seed (default: %(default)s)")
+    t.add_argument(
+        "--out", required=True, help="run folder (with --seeds: the folder of the seed=S folders)"
+    )
+    seeds = t.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seed", type=_count(0), default=0, help="random seed (default: %(default)s)"
+    )
+    seeds.add_argument(
+        "--seeds",
+        type=_seed_list,
+        metavar="SEEDS",
+        help="train one rate network per seed, together as one ensemble (ranges and lists: "
+        "0-15, 0,3,7), each into OUT/seed=S as `--seed S` would",
+    )
     t.add_argument(
         "--hidden", type=_count(1), default=64, help="number of hidden units (default: %(default)s)"
     )
@@ -269,6 +281,16 @@ def _count(low: int):
         return value
 
     return parse
+
+
+def _seed_list(text: str) -> list[int]:
+    """An argparse type: seeds as ranges and lists (``0-15``, ``0,3,7``)."""
+    from .ensemble_runs import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _task_option(text: str) -> tuple[str, object]:
@@ -560,22 +582,44 @@ def _cmd_train(args) -> int:
         "target_loss": args.target_loss,
     }
     started = time.time()
-    res = train_run(
-        args.out,
-        task=args.task,
-        task_config=task_config,
-        model=args.model,
-        model_config=model_config,
-        fit_config=fit_config,
-        seed=args.seed,
-        force=args.force,
-        resume=args.resume,
-        device=args.device,
-        threads=args.threads,
-        progress=not args.no_progress,
-    )
+    settings = {
+        "task": args.task,
+        "task_config": task_config,
+        "model": args.model,
+        "model_config": model_config,
+        "fit_config": fit_config,
+        "force": args.force,
+        "resume": args.resume,
+        "device": args.device,
+        "threads": args.threads,
+        "progress": not args.no_progress,
+    }
+    if args.seeds is not None:
+        return _train_seeds(args, settings, started)
+    res = train_run(args.out, seed=args.seed, **settings)
     _report(res, started)
     return 0
+
+
+def _train_seeds(args, settings: dict, started: float) -> int:
+    """``neurodyn train --seeds``: one ensemble, a run folder per seed; 1 if one diverged."""
+    from pathlib import Path
+
+    from .ensemble_runs import train_ensemble_runs
+
+    dirs = [Path(args.out) / f"seed={s}" for s in args.seeds]
+    results = train_ensemble_runs(dirs, args.seeds, **settings)
+    print(f"\nTrained {len(results)} networks together in {time.time() - started:.0f} s")
+    for res in results:
+        line = f"  {res.run_dir}: {res.steps} steps, validation loss {res.val_loss:.4g}"
+        print(f"{line}; {res.message}")
+    skipped = len(dirs) - len(results)
+    if skipped:
+        print(f"  ({skipped} folders held finished runs and were left as they are)")
+    diverged = [res for res in results if res.fit.diverged]
+    for res in diverged:
+        print(f"neurodyn train: error: {res.run_dir}: {res.message}", file=sys.stderr)
+    return 1 if diverged else 0
 
 
 def _task_config(args) -> dict:

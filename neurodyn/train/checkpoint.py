@@ -36,6 +36,7 @@ def save_checkpoint(
         "stopped": bool(stopped),
         "success": bool(result.success),
         "message": str(result.message),
+        "diverged": bool(result.diverged),
     }
     with atomic_path(path, suffix=".pt") as tmp:
         torch.save(state, tmp)

@@ -76,7 +76,9 @@ class TrainingRun:
             # A network of an ensemble that had stopped stays stopped.
             for k, state in states.items():
                 if state.get("stopped"):
-                    self._stop(self.networks[k], state["message"], bool(state["success"]))
+                    net = self.networks[k]
+                    net.result.diverged = bool(state.get("diverged", False))
+                    self._stop(net, state["message"], bool(state["success"]))
         steps = sorted({net.step for net in self.live})
         if len(steps) > 1:
             raise ValueError(
@@ -250,6 +252,7 @@ class TrainingRun:
                 self._save([net])
             raise TrainingDiverged(message, step=step, loss=value, restored_step=net.step)
         logger.warning("network %d (seed %d): %s", net.index, net.seed, message)
+        net.result.diverged = True
         self._stop(net, message, success=False)
         self._save([net])
 

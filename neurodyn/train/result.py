@@ -63,6 +63,9 @@ class FitResult:
         earlier task, to measure forgetting).
     device : str
         The device training ran on.
+    diverged : bool
+        The network's training diverged and it keeps its last good weights (a network
+        of an ensemble; a single model raises :class:`TrainingDiverged` instead).
     """
 
     model: Any
@@ -75,6 +78,7 @@ class FitResult:
     stage_steps: list[int] = field(default_factory=list)
     stage_log: list[dict] = field(default_factory=list)
     device: str = "cpu"
+    diverged: bool = False
 
     def to_xarray(self):
         """The training log as a Dataset along ``step``."""

@@ -1,0 +1,230 @@
+"""Run folders of many seeds, trained together as one ensemble (``neurodyn train --seeds``).
+
+:func:`train_ensemble_runs` builds one rate network per seed exactly as
+:func:`~neurodyn.run_folders.train_run` builds it, trains them together as a
+:class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble` (each on its own seed's batches,
+noise and validation set, stopping on its own criteria; :func:`neurodyn.fit`), and writes
+one run folder per seed holding what ``train_run`` with that seed writes: the same
+files, the same config, and each network's checkpoint in the lone format, which is
+also what an interrupted ensemble resumes from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from . import threads as _threads
+from ._validation import check_int
+from ._version import __version__
+from .devices import resolve_device
+from .io.atomic import atomic_write_json
+from .io.datasets import save_dataset
+from .io.models import save_model
+from .rnn_models import build_model
+from .rnn_models.rate_ensemble import RateEnsemble
+from .run_folders import RunResult, _write_log, prepare_run_dir
+from .seeding import resolve_seed
+from .simulation import simulate
+from .tasks import make_task
+from .train import check_fit_config, fit
+from .train.resources import estimate_training_memory_for_size
+
+__all__ = ["parse_seeds", "train_ensemble_runs"]
+
+logger = logging.getLogger(__name__)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ranges and lists: ``"0-15"``, ``"0,3,7"``, ``"0-3,8,10-12"``.
+
+    Examples
+    --------
+    >>> parse_seeds("0-3,8,10-11")
+    [0, 1, 2, 3, 8, 10, 11]
+    """
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        low, sep, high = part.strip().partition("-")
+        try:
+            first = int(low)
+            last = int(high) if sep else first
+        except ValueError:
+            raise ValueError(
+                f"seeds: expected ranges and lists of non-negative integers such as 0-15 or "
+                f"0,3,7, got {text!r}"
+            ) from None
+        if first < 0 or last < first:
+            raise ValueError(
+                f"seeds: {part.strip()!r} is not a range low-high with 0 <= low <= high"
+            )
+        seeds.extend(range(first, last + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds: {text!r} names a seed twice")
+    return seeds
+
+
+def train_ensemble_runs(
+    run_dirs,
+    seeds,
+    *,
+    task: str = "flip_flop",
+    task_config: dict | None = None,
+    model: str = "rate",
+    model_config: dict | None = None,
+    fit_config: dict | None = None,
+    n_eval_trials: int = 64,
+    force: bool = False,
+    resume: bool = False,
+    device="auto",
+    threads: int | None = None,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Train one rate network per seed as one ensemble and write each one's run folder.
+
+    The arguments are those of :func:`~neurodyn.run_folders.train_run`, with a folder
+    and a seed per network. Every setting is checked, and the memory of the whole
+    ensemble compared with what the device has, before anything is written. With
+    ``resume``, folders that hold a finished run are left as they are and the others
+    continue from their checkpoints (networks still training must be at one step).
+
+    Parameters
+    ----------
+    run_dirs : sequence of path
+        One output folder per seed.
+    seeds : sequence of int
+        One seed per network: its initialisation, training data, noise and evaluation.
+
+    Returns
+    -------
+    list of RunResult
+        One per folder trained now (finished folders skipped on resume), in order. A
+        network that diverged has no ``model.npz`` (its checkpoint holds its last good
+        weights, as a lone run's would) and its ``message`` says so.
+    """
+    run_dirs, seeds = [Path(d) for d in run_dirs], [resolve_seed(s) for s in seeds]
+    if len(run_dirs) != len(seeds) or not seeds:
+        raise ValueError(
+            f"give one run folder per seed: {len(run_dirs)} folders, {len(seeds)} seeds"
+        )
+    if model != "rate":
+        raise ValueError(
+            f"an ensemble trains rate networks together (model 'rate'); train model "
+            f"{model!r} one seed at a time"
+        )
+    check_int("n_eval_trials", n_eval_trials)
+    dev = resolve_device(device)
+    _threads.check_threads(threads)
+    task_obj = make_task(task, **(task_config or {}))
+    fit_kwargs = {"progress": progress, **(fit_config or {})}
+    for key in ("device", "threads", "seed", "checkpoint", "resume"):
+        if key in fit_kwargs:
+            raise ValueError(f"fit_config must not set {key!r}; pass it to train_ensemble_runs")
+    settings = check_fit_config(fit_kwargs)
+    options = dict(model_config or {})
+    n_hidden = check_int("n_hidden", options.pop("n_hidden", 64))
+
+    def build(h, seed):
+        kwargs = {"dt": task_obj.dt, "seed": seed, **options}
+        return build_model(model, task_obj.n_inputs, h, task_obj.n_outputs, **kwargs)
+
+    _check_memory(lambda h: build(h, seeds[0]), n_hidden, len(seeds), task_obj, settings, dev)
+    todo = [i for i, d in enumerate(run_dirs) if not (resume and (d / "model.npz").exists())]
+    if not todo:
+        return []
+    nets = [build(n_hidden, seeds[i]) for i in todo]
+    configs = [
+        _config(seeds[i], task_obj, model, net, fit_kwargs)
+        for i, net in zip(todo, nets, strict=True)
+    ]
+    dirs = [prepare_run_dir(run_dirs[i], force=force, resume=resume) for i in todo]
+    for run_dir, config in zip(dirs, configs, strict=True):
+        _write_config(run_dir, config, resume)
+    result = fit(
+        RateEnsemble(nets),
+        task_obj,
+        seed=[seeds[i] for i in todo],
+        checkpoint=[d / "checkpoint.pt" for d in dirs],
+        resume=resume,
+        device=dev,
+        threads=threads,
+        **fit_kwargs,
+    )
+    return [
+        _finish(run_dir, fitted, task_obj, config, n_eval_trials, threads)
+        for run_dir, fitted, config in zip(dirs, result.networks, configs, strict=True)
+    ]
+
+
+def _config(seed: int, task_obj, model: str, net, fit_kwargs: dict) -> dict:
+    """``config.json`` of one network's folder, as ``train_run`` writes it."""
+    return {
+        "neurodyn_version": __version__,
+        "seed": seed,
+        "task": {"name": task_obj.name, "config": task_obj.config()},
+        "model": {"name": model, "kind": net.kind, "config": net.config()},
+        "fit": {k: v for k, v in fit_kwargs.items() if k != "progress"},
+    }
+
+
+def _write_config(run_dir: Path, config: dict, resume: bool) -> None:
+    path = run_dir / "config.json"
+    if resume and path.exists():
+        stored = json.loads(path.read_text())
+        if stored["task"] != config["task"] or stored["model"] != config["model"]:
+            raise ValueError(
+                f"--resume: the task or model settings differ from those stored in {path}"
+            )
+    atomic_write_json(path, config, indent=2)
+
+
+def _finish(run_dir: Path, fitted, task_obj, config: dict, n_eval_trials, threads) -> RunResult:
+    """Write the rest of one network's folder as ``train_run`` does after training."""
+    from . import plotting  # matplotlib only when a run is written
+
+    files = {"config": run_dir / "config.json", "checkpoint": run_dir / "checkpoint.pt"}
+    res = RunResult(run_dir=run_dir, files=files, steps=fitted.steps, success=fitted.success,
+                    message=fitted.message, fit=fitted)  # fmt: skip
+    if fitted.diverged:
+        # As a lone run that diverged leaves it: its config and its checkpoint.
+        logger.warning("seed %d: %s", config["seed"], fitted.message)
+        return res
+    files["training_log"] = run_dir / "training_log.csv"
+    _write_log(files["training_log"], fitted.history)
+    last = fitted.history[-1] if fitted.history else {}
+    res.val_loss = float(last.get("val_loss", float("nan")))
+    res.val_accuracy = float(last.get("val_accuracy", float("nan")))
+    net, seed = fitted.model, config["seed"]
+    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed, threads=threads)
+    files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
+    files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
+    fig_curve = plotting.plot_training_curve(fitted).figure
+    files["training_figure"] = plotting.save_figure(fig_curve, run_dir / "training_curve.png")
+    files["model"] = save_model(net, run_dir / "model.npz", extra={"task": config["task"]})
+    return res
+
+
+def _check_memory(build, n_hidden, n_networks, task, settings, device) -> None:
+    """Refuse an ensemble whose training would not fit in memory, before it is built:
+    K networks need K times what one needs (weights, batches, activations, validation)."""
+    n_time = task.batch(4, seed=np.random.default_rng(0)).n_steps
+    one = estimate_training_memory_for_size(
+        build,
+        n_hidden,
+        batch_size=settings["batch_size"],
+        n_time=n_time,
+        n_validation=settings["n_validation"],
+        device=device,
+    )
+    k = n_networks
+    dataclasses.replace(
+        one,
+        weights=k * one.weights,
+        data=k * one.data,
+        activations=k * one.activations,
+        validation=k * one.validation,
+    ).check()
