@@ -13,6 +13,7 @@ from .neurogym_adapter import NeurogymTask, from_neurogym
 from .parity import NDelayedMatch, NParity
 from .registry import TASKS, check_task_name, make_task, task_options
 from .sequence import Adding, Copy
+from .sine_wave import SineWaveGenerator
 from .timing import ReadySetGo
 from .working_memory import DelayedMatchToSample, GoNoGo, ParametricWorkingMemory, ProAntiSaccade
 
@@ -33,6 +34,7 @@ __all__ = [
     "ProAntiSaccade",
     "ReadySetGo",
     "SequentialDigits",
+    "SineWaveGenerator",
     "Task",
     "Trial",
     "TrialBuilder",

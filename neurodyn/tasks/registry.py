@@ -12,6 +12,7 @@ from .neurogym_adapter import PREFIX as NEUROGYM_PREFIX
 from .neurogym_adapter import AdapterOptions, environment_arguments, task_from_name
 from .parity import NDelayedMatch, NParity
 from .sequence import Adding, Copy
+from .sine_wave import SineWaveGenerator
 from .timing import ReadySetGo
 from .working_memory import DelayedMatchToSample, GoNoGo, ParametricWorkingMemory, ProAntiSaccade
 
@@ -35,6 +36,7 @@ TASKS: dict[str, type[Task]] = {
         ProAntiSaccade,
         ReadySetGo,
         SequentialDigits,
+        SineWaveGenerator,
     )
 }
 
