@@ -17,6 +17,15 @@ Then, as users run it (see ``users_ground.py``): ``neurodyn.fit`` of a 32-unit G
 with another process keeping one core busy: the default environment (neurodyn's thread
 policy) beside every pool pinned by hand to one and to two threads. ``--no-users-ground``
 skips this part.
+
+Then many networks trained as one: ``neurodyn.fit`` of a ``RateEnsemble`` of 16 networks
+of 64 units (seeds 0-15) beside 16 sequential fits of the same networks with the same
+seeds, on one Dataset of random trials (batch 64, 100 steps), the same number of
+training steps each, in the default environment (neurodyn's thread policy) and pinned
+by hand to one thread, in one run: the median of ``--ensemble-repeats`` interleaved
+repeats and the ratio. ``--ensemble 0`` skips this part.
+
+    python benchmarks/bench_train.py --hidden --no-users-ground   # the ensemble case only
 """
 
 from __future__ import annotations
@@ -32,7 +41,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import neurodyn
 from neurodyn import rnn_models
+from neurodyn.rnn_models.rate_ensemble import RateEnsemble
 
 RateRNN = rnn_models.RateRNN
 
@@ -189,10 +200,68 @@ def time_size(args, n_hidden):
             profile(step)
 
 
+def random_trials(n_trials, n_steps, n_channels, dt=10.0):
+    """A Dataset of random inputs and targets, as fit takes one."""
+    import numpy as np
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    shape = (n_trials, n_steps, n_channels)
+    return xr.Dataset(
+        {
+            "inputs": (("trial", "time", "input"), rng.standard_normal(shape, np.float32)),
+            "targets": (("trial", "time", "output"), rng.standard_normal(shape, np.float32)),
+        },
+        attrs={"dt": dt},
+    )
+
+
+def ensemble_case(args):
+    """One ensemble fit of K networks beside K sequential fits: the default environment
+    and one thread pinned by hand, interleaved, medians and ratios."""
+    k, n_hidden, n = args.ensemble, args.ensemble_hidden, args.inputs
+    # fit holds out a fifth of the trials (val_fraction 0.2): batch trials remain to train on.
+    ds = random_trials(args.batch + max(args.batch // 4, 1), args.steps, n)
+    seeds = list(range(k))
+    options = dict(dt=10.0, tau=100.0)
+    kw = dict(n_steps=args.ensemble_steps, batch_size=args.batch, progress=False)
+
+    def sequential(threads):
+        for s in seeds:
+            neurodyn.fit(RateRNN(n, n_hidden, n, seed=s, **options), ds, seed=s,
+                         threads=threads, **kw)  # fmt: skip
+
+    def together(threads):
+        ens = RateEnsemble.from_seeds(seeds, n, n_hidden, n, **options)
+        neurodyn.fit(ens, ds, seed=seeds, threads=threads, **kw)
+
+    runs = {"sequential": sequential, "ensemble": together}
+    envs = {"default environment": None, "pinned to 1 thread": 1}
+    for run in runs.values():  # first calls (imports, kernels) outside the timing
+        run(1)
+    seconds = {(env, name): [] for env in envs for name in runs}
+    for _ in range(args.ensemble_repeats):
+        for env, threads in envs.items():
+            for name, run in runs.items():
+                t0 = time.perf_counter()
+                run(threads)
+                seconds[env, name].append(time.perf_counter() - t0)
+    print(
+        f"\n{k} networks of {n_hidden} units, {args.ensemble_steps} training steps each "
+        f"(batch {args.batch}, {args.steps} steps): {k} sequential fits beside one ensemble "
+        f"fit; median of {args.ensemble_repeats}; load average {loadavg()}"
+    )
+    print(f"  {'':<22} {'sequential s':>13} {'ensemble s':>11} {'ratio':>7}")
+    for env in envs:
+        a = statistics.median(seconds[env, "sequential"])
+        b = statistics.median(seconds[env, "ensemble"])
+        print(f"  {env:<22} {a:13.2f} {b:11.2f} {a / b:7.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--hidden", type=int, nargs="+", default=[64, 128, 256],
+        "--hidden", type=int, nargs="*", default=[64, 128, 256],
         help="hidden units N, one table each (default 64 128 256)",
     )  # fmt: skip
     parser.add_argument("--batch", type=int, default=64, help="trials per batch (default 64)")
@@ -209,12 +278,23 @@ def main(argv=None):
     parser.add_argument(
         "--no-users-ground", action="store_true", help="skip the fresh-process, busy-core part"
     )
+    parser.add_argument(
+        "--ensemble", type=int, default=16, help="networks of the ensemble case (0 skips it)"
+    )
+    parser.add_argument("--ensemble-hidden", type=int, default=64, help="their hidden units")
+    parser.add_argument(
+        "--ensemble-steps", type=int, default=20, help="training steps of every fit (default 20)"
+    )
+    parser.add_argument(
+        "--ensemble-repeats", type=int, default=3, help="timed repeats of the ensemble case"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker))
     if args.quick:
         args.repeats, args.iters, args.warmup = 3, 3, 1
+        args.ensemble_steps, args.ensemble_repeats = 5, 1
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
@@ -228,6 +308,8 @@ def main(argv=None):
     print(f"\nload average {loadavg()}")
     if not args.no_users_ground:
         users_ground(args.quick)
+    if args.ensemble:
+        ensemble_case(args)
 
 
 if __name__ == "__main__":
