@@ -296,18 +296,19 @@ class RateEnsemble(Model):
     def regularization(self, rates: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per network (shape (network,)): mean squared rate of ``rates`` (network, trial,
         time, N) and mean squared weight, as :meth:`Model.regularization` takes them."""
-        return {"rate": rates.pow(2).mean(dim=(1, 2, 3)), "weight": self.weight_penalty()}
+        rate = torch.stack([r.pow(2).mean() for r in rates.unbind(0)])
+        return {"rate": rate, "weight": torch.stack(self.weight_penalties())}
 
-    def weight_penalty(self, networks: Sequence[int] | None = None) -> torch.Tensor:
-        """The mean squared weight of each of ``networks`` (default all), shape (network,).
+    def weight_penalties(self, networks: Sequence[int] | None = None) -> list[torch.Tensor]:
+        """The mean squared weight of each of ``networks`` (default all), in order.
 
         Averaged over the weight matrices (``weight_rec``, ``weight_in``, ``weight_out``)
-        as :meth:`Model.regularization` averages a lone network's.
+        exactly as :meth:`Model.regularization` averages a lone network's: the same
+        operations on each network's rows.
         """
-        index = None if networks is None else self._index(networks)
-        mats = [p if index is None else p.index_select(0, index)
-                for _, p in self.named_parameters() if p.ndim == 3]  # fmt: skip
-        return sum(w.pow(2).mean(dim=(1, 2)) for w in mats) / max(len(mats), 1)
+        ks = range(self.n_networks) if networks is None else [int(k) for k in networks]
+        mats = [p.unbind(0) for _, p in self.named_parameters() if p.ndim == 3]
+        return [sum(w[k].pow(2).mean() for w in mats) / max(len(mats), 1) for k in ks]
 
 
 def _check_networks(networks) -> list[RateRNN]:

@@ -72,13 +72,14 @@ class TrainingRun:
         for k, state in states.items():
             self.networks[k].load(state)
         self.trained.load(states)
-        if not self.trained.raises:
-            # A network of an ensemble that had stopped stays stopped.
-            for k, state in states.items():
-                if state.get("stopped"):
-                    net = self.networks[k]
-                    net.result.diverged = bool(state.get("diverged", False))
-                    self._stop(net, state["message"], bool(state["success"]))
+        for k, state in states.items():
+            # A network that had stopped stays stopped; a single model that diverged goes
+            # on from its last good state (with, say, a lower lr).
+            diverged = bool(state.get("diverged", False))
+            if state.get("stopped") and not (diverged and self.trained.raises):
+                net = self.networks[k]
+                net.result.diverged = diverged
+                self._stop(net, state["message"], bool(state["success"]))
         steps = sorted({net.step for net in self.live})
         if len(steps) > 1:
             raise ValueError(

@@ -8,8 +8,9 @@ the networks of a :class:`~neurodyn.rnn_models.rate_ensemble.RateEnsemble`
   :math:`L = \sum_k L_k`; network :math:`k`'s parameters are its rows of the stacked
   tensors, so :math:`\partial L/\partial\theta_k = \partial L_k/\partial\theta_k`;
 * the gradient of each network is clipped to norm ``clip_grad`` on its own,
-  :math:`g_k \leftarrow g_k \min(1, c / (\lVert g_k\rVert + 10^{-6}))`, as
-  :func:`torch.nn.utils.clip_grad_norm_` clips a lone network's;
+  :math:`g_k \leftarrow g_k \min(1, c / (\lVert g_k\rVert + 10^{-6}))`, its norm
+  formed by the function :func:`torch.nn.utils.clip_grad_norm_` forms a lone
+  network's with;
 * the optimisers (Adam, SGD with momentum) update every element from its own gradient
   and moments, so one step over the stacked tensors is each network's own step;
 * a network that stops (its criteria met, or diverged) is frozen: the rows an
@@ -104,7 +105,7 @@ class EnsembleModel:
         return self.model.run_networks(inputs, networks=self._indices(nets), generators=generators)
 
     def penalties(self, outs, nets) -> list[dict]:
-        weights = self.model.weight_penalty(self._indices(nets))
+        weights = self.model.weight_penalties([n.index for n in nets])
         return [
             {"rate": out.rates.pow(2).mean(), "weight": w}
             for out, w in zip(outs, weights, strict=True)
@@ -115,15 +116,17 @@ class EnsembleModel:
         network's gradient to ``max_norm`` (if given) on its own."""
         K = self.model.n_networks
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        # A network's norm over all its parameters: the norm of its per-parameter norms,
-        # as clip_grad_norm_ forms a lone network's.
-        per = torch.stack([torch.linalg.vector_norm(g.reshape(K, -1), dim=1) for g in grads])
-        total = torch.linalg.vector_norm(per, dim=0)
+        # Each network's norm as clip_grad_norm_ forms a lone network's: the same function
+        # on its rows of the gradients (tensors of a lone network's shapes).
+        norms = torch.stack(
+            [torch.nn.utils.get_total_norm([g[n.index] for g in grads]) for n in nets]
+        )
         if max_norm is not None:
-            coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+            coef = torch.ones(K, dtype=norms.dtype, device=norms.device)
+            coef[[n.index for n in nets]] = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
             for g in grads:
                 g.mul_(coef.view(K, *([1] * (g.ndim - 1))))
-        return total[[n.index for n in nets]]
+        return norms
 
     def after_update(self) -> None:
         """Put back the rows of the frozen networks."""

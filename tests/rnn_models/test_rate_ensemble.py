@@ -98,7 +98,8 @@ def test_penalties_are_each_networks_own():
         alone = net.regularization(net(inputs(4), noise=False).rates)
         for key in ("rate", "weight"):
             torch.testing.assert_close(reg[key][k], alone[key], rtol=RTOL, atol=0)
-    np.testing.assert_allclose(ens.weight_penalty([2, 0]).detach(), reg["weight"][[2, 0]].detach())
+    pair = torch.stack(ens.weight_penalties([2, 0]))
+    np.testing.assert_allclose(pair.detach(), reg["weight"][[2, 0]].detach())
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,17 @@ def test_an_interrupted_ensemble_resumes_exactly_from_its_networks_checkpoints(t
     assert_same_network(alone, again)
 
 
+def test_a_stopped_network_resumes_alone_as_stopped(tmp_path):
+    kw = dict(KW, n_steps=80, target_loss=0.3, checkpoint=tmp_path / "net.pt")
+    net = network(SEEDS[1], tau=30.0, noise_rec=0.1)
+    first = fit(net, small_task(), seed=SEEDS[1], **kw)
+    assert first.success and first.steps < 80
+    again = network(7, tau=30.0, noise_rec=0.1)
+    res = fit(again, small_task(), seed=SEEDS[1], resume=True, **kw)
+    assert (res.steps, res.success, res.message) == (first.steps, True, first.message)
+    assert_same_network(net, again, atol=0)
+
+
 class ExplodingTask(FlipFlop):
     """A flip-flop whose training batch number ``explode_at`` has targets of 1e7."""
 
