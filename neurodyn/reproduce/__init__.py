@@ -15,6 +15,8 @@ module            paper
 ``rnns_of_rnns``  Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
 ``yang2019``      Yang et al., Nat. Neurosci. 2019 (20 tasks, one network; NeuroGym)
 ``ground_truth``  CtDB-style validation: students fitted to a flip-flop teacher's spikes
+``sussillo2013``  Sussillo & Barak, Neural Comput. 2013 (the sine-wave generator: fixed
+                  points with an unstable complex pair, limit cycles)
 ================  ===========================================================
 
 The modules are imported on first use: each trains models and loads its family
@@ -35,6 +37,7 @@ REPRODUCTIONS = {
     "wave-rnn": "neurodyn.reproduce.wave_rnn:WAVE_RNN",
     "yang2019": "neurodyn.reproduce.yang2019:YANG2019",
     "ground-truth": "neurodyn.reproduce.ground_truth:GROUND_TRUTH",
+    "sussillo2013": "neurodyn.reproduce.sussillo2013:SUSSILLO2013",
 }
 
 _ATTRIBUTES = {
@@ -44,6 +47,7 @@ _ATTRIBUTES = {
     "reproduce_rnns_of_rnns": "rnns_of_rnns",
     "reproduce_yang2019": "yang2019",
     "reproduce_ground_truth": "ground_truth",
+    "reproduce_sussillo2013": "sussillo2013",
 }
 
 __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])

@@ -33,7 +33,8 @@ class SineWaveGenerator(Task):
 
     .. math:: \omega(u) = \omega_{min} + (\omega_{max} - \omega_{min})\,\frac{n(u - 0.25) - 1}{n - 1},
 
-    which is how :meth:`oracle` reads it. Periods ``transient · generate``: the target
+    and :meth:`oracle` reads the level back from the input, :math:`j = n(u - 0.25)`
+    rounded (the input holds it to float32 precision). Periods ``transient · generate``: the target
     runs through both, but only ``generate`` is scored (the first ``transient`` ms let
     the network start its oscillation from rest).
 
@@ -165,7 +166,8 @@ class SineWaveGenerator(Task):
 
     def oracle(self, batch: Batch) -> np.ndarray:
         out = np.zeros_like(batch.targets)
-        omega = self.input_omega(batch.inputs[:, 0, batch.input_names.index("level")])
+        u = batch.inputs[:, 0, batch.input_names.index("level")].astype(float)
+        omega = self.level_omega(np.rint(self.params["n_levels"] * (u - self.OFFSET)))
         for i in range(batch.n_trials):
             out[i, : batch.lengths[i], 0] = self._sine(omega[i], int(batch.lengths[i]))
         return out
