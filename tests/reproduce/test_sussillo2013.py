@@ -4,6 +4,8 @@ exponents are known in closed form, claims that say no to contradicting numbers 
 to agreeing ones, and a quick run that writes its reports from numbers it measured."""
 
 import csv
+import doctest
+import importlib
 import json
 import math
 
@@ -16,6 +18,14 @@ from neurodyn.reproduce.runs import Runs
 from neurodyn.reproduce.sussillo2013 import claims as cl
 from neurodyn.reproduce.sussillo2013.mechanism import LevelOptions
 from neurodyn.tasks import SineWaveGenerator, make_task
+
+
+@pytest.mark.parametrize(
+    "name", ["neurodyn.tasks.sine_wave", "neurodyn.reproduce.sussillo2013.mechanism"]
+)
+def test_the_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 # -- the task --------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ level j the input is the constant :math:`u_j = j/51 + 0.25` and the output must 
 levels (the paper's time unit read as the units' time constant). Trials grow from
 15 τ to 100 τ over a curriculum (each stage until the validation error is below
 ``advance_nmse``): from rest, a network learns the first rise of a slow sine long before
-a whole period of it, and a trial of 100 τ at once was not learned in 1000 steps.
+a whole period of it. Trained at once on trials of 100 τ (Δt = τ/5, 6 levels), a
+network was still at a normalised error of 0.58 after 1000 steps of Adam at 1e-2 (0.76
+after 300 at 3e-3), where the curriculum at 2e-3 reached 0.05 in 525.
 
 Then, at every level, on the network's ODE :math:`\tau\dot x = -x + W\tanh(x) + W_{in}u_j + b`
 (:mod:`~neurodyn.reproduce.sussillo2013.mechanism`):
@@ -27,7 +29,7 @@ The claims (:mod:`~neurodyn.reproduce.sussillo2013.claims`) are checked on three
 the tables and figure are in :mod:`~neurodyn.reproduce.sussillo2013.report`.
 
 Differences from the paper: 64 units trained by Adam with a curriculum of trial
-lengths (the paper trained a larger network with Hessian-free optimisation); the ODE
+lengths (the paper trained with Hessian-free optimisation); the ODE
 analysed is the one the trained Euler map discretises, and the two differ by about
 :math:`\alpha\omega/2` of the frequency (α = Δt/τ = 0.1), which the report shows
 beside the cycle's.
@@ -194,7 +196,8 @@ def _level_options(cfg: Sussillo2013Config) -> LevelOptions:
 
 def _shown(cfg: Sussillo2013Config) -> np.ndarray:
     """The levels the figure draws, spread over the range."""
-    return np.unique(np.rint(np.linspace(1, cfg.n_levels, min(cfg.n_shown, cfg.n_levels))))
+    spread = np.linspace(1, cfg.n_levels, min(cfg.n_shown, cfg.n_levels))
+    return np.unique(np.rint(spread).astype(int))
 
 
 def analyze(net, cfg: Sussillo2013Config, *, seed: int) -> dict:
