@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,7 @@ def train_ensemble_runs(
     task: str = "flip_flop",
     task_config: dict | None = None,
     model: str = "rate",
-    model_config: dict | None = None,
+    model_config: dict | Sequence[dict] | None = None,
     fit_config: dict | None = None,
     n_eval_trials: int = 64,
     force: bool = False,
@@ -98,6 +99,11 @@ def train_ensemble_runs(
         One output folder per seed.
     seeds : sequence of int
         One seed per network: its initialisation, training data, noise and evaluation.
+    model_config : dict or sequence of dict
+        The rate network's options: one dict for every network, or one per network
+        (they may differ in what a RateEnsemble's networks may differ in: ``tau``,
+        noise, spectral radius, E/I fraction...; see
+        :data:`~neurodyn.rnn_models.rate_ensemble.SHARED`).
 
     Returns
     -------
@@ -125,18 +131,20 @@ def train_ensemble_runs(
         if key in fit_kwargs:
             raise ValueError(f"fit_config must not set {key!r}; pass it to train_ensemble_runs")
     settings = check_fit_config(fit_kwargs)
-    options = dict(model_config or {})
-    n_hidden = check_int("n_hidden", options.pop("n_hidden", 64))
+    options = _per_network(model_config, len(seeds))
+    n_hidden = check_int("n_hidden", options[0].get("n_hidden", 64))
 
-    def build(h, seed):
-        kwargs = {"dt": task_obj.dt, "seed": seed, **options}
+    def build(h, i):
+        kwargs = {"dt": task_obj.dt, "seed": seeds[i], **options[i]}
+        kwargs.pop("n_hidden", None)
         return build_model(model, task_obj.n_inputs, h, task_obj.n_outputs, **kwargs)
 
-    _check_memory(lambda h: build(h, seeds[0]), n_hidden, len(seeds), task_obj, settings, dev)
+    _check_memory(lambda h: build(h, 0), n_hidden, len(seeds), task_obj, settings, dev)
     todo = [i for i, d in enumerate(run_dirs) if not (resume and (d / "model.npz").exists())]
     if not todo:
         return []
-    nets = [build(n_hidden, seeds[i]) for i in todo]
+    nets = [build(n_hidden, i) for i in todo]
+    ensemble = RateEnsemble(nets)  # networks that cannot train together: before any write
     configs = [
         _config(seeds[i], task_obj, model, net, fit_kwargs)
         for i, net in zip(todo, nets, strict=True)
@@ -145,7 +153,7 @@ def train_ensemble_runs(
     for run_dir, config in zip(dirs, configs, strict=True):
         _write_config(run_dir, config, resume)
     result = fit(
-        RateEnsemble(nets),
+        ensemble,
         task_obj,
         seed=[seeds[i] for i in todo],
         checkpoint=[d / "checkpoint.pt" for d in dirs],
@@ -158,6 +166,19 @@ def train_ensemble_runs(
         _finish(run_dir, fitted, task_obj, config, n_eval_trials, threads)
         for run_dir, fitted, config in zip(dirs, result.networks, configs, strict=True)
     ]
+
+
+def _per_network(model_config, n: int) -> list[dict]:
+    """One options dict per network, all with the same ``n_hidden``."""
+    if model_config is None or isinstance(model_config, Mapping):
+        return [dict(model_config or {}) for _ in range(n)]
+    options = [dict(c) for c in model_config]
+    if len(options) != n:
+        raise ValueError(f"model_config holds {len(options)} configs for {n} seeds")
+    sizes = {c.get("n_hidden", 64) for c in options}
+    if len(sizes) > 1:
+        raise ValueError(f"the networks of an ensemble share n_hidden; got {sorted(sizes)}")
+    return options
 
 
 def _config(seed: int, task_obj, model: str, net, fit_kwargs: dict) -> dict:

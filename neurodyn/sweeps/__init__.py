@@ -13,6 +13,7 @@ module                    holds
 ========================  ==================================================
 ``spec``                  the specification: parsing, validation, points
 ``point``                 one run on a worker: train, analyse, summarise
+``packs``                 small runs of rate networks trained together
 ``engine``                the cluster, skipping and resuming, failures
 ``gather``                ``sweep.nc`` and :func:`open_sweep`
 ``workers``               the local workers' dask settings and fork server

@@ -34,7 +34,8 @@ from ..io.atomic import atomic_write_json
 from ..progress import progress_bar
 from ..threads import available_cores, probe
 from .gather import gather
-from .point import SUMMARY, read_summary, run_point
+from .packs import MAX_PACK, pack_points
+from .point import SUMMARY, read_summary, run_pack, run_point
 from .spec import SweepSpec, load_spec, point_record
 from .workers import environment_restored, start_worker_server, worker_config
 
@@ -79,6 +80,7 @@ def sweep(
     device: str = "cpu",
     progress: bool | str = True,
     dashboard: Callable[[str], None] | None = None,
+    max_pack: int = MAX_PACK,
 ) -> xr.Dataset:
     """Train and analyse every point of ``spec`` and gather the results into ``out/sweep.nc``.
 
@@ -109,6 +111,11 @@ def sweep(
     dashboard : callable, optional
         Called with the address of the local cluster's dashboard once it has started
         (the command line prints it).
+    max_pack : int
+        Most fresh runs of rate networks that differ only in their seed and in what an
+        ensemble's networks may differ in (τ, noise...) trained together on one worker
+        as one ensemble (:mod:`neurodyn.sweeps.packs`; each run's numbers and folder
+        are those it has alone); 1 trains every run on its own.
 
     Returns
     -------
@@ -127,6 +134,7 @@ def sweep(
         raise ValueError("give client or scheduler, not both")
     if n_workers is not None:
         check_int("n_workers", n_workers, low=0)
+    check_int("max_pack", max_pack)
     out = Path(out)
     todo = _prepare(spec, out, force)
     if client is None and scheduler is None and n_workers != 0:
@@ -137,7 +145,7 @@ def sweep(
     cluster = _cluster(client, scheduler, n_workers, threads_per_run, dashboard)
     with cluster as (client, threads, name):
         logger.info("sweep of %d runs (%d to do) on %s", len(spec), len(todo), name)
-        _run(spec, out, todo, client, threads, device, progress)
+        _run(spec, out, todo, client, threads, device, progress, max_pack)
     ds = gather(spec, out, name)
     failed = ds["status"].values == "failed"
     failures = {
@@ -289,25 +297,41 @@ def _main_not_rerun():
             setattr(main, k, v)
 
 
-def _run(spec, out, todo, client, threads, device, progress) -> None:
-    args = [(str(out / "runs" / p.name), p.run, spec.analyses, threads, device) for p in todo]
+def _run(spec, out, todo, client, threads, device, progress, max_pack) -> None:
+    # As many jobs at once as the cluster has workers (one task at a time each).
+    slots = 1 if client is None else max(1, len(client.nthreads()))
+    jobs = pack_points(todo, out / "runs", slots=slots, max_pack=max_pack)
+    calls = [_call(job, out, spec.analyses, threads, device) for job in jobs]
     done = len(spec) - len(todo)
     bar = progress_bar(total=len(spec), initial=done, desc="sweep", unit="run", progress=progress)
     with bar:
         if client is None:
-            for a in args:
-                run_point(*a)
-                bar.update(1)
+            for job, (fn, args) in zip(jobs, calls, strict=True):
+                fn(*args)
+                bar.update(len(job))
             return
         from distributed import as_completed  # optional extra, as in _cluster
 
         token = uuid.uuid4().hex[:8]
         futures = {
-            client.submit(run_point, *a, key=f"neurodyn-sweep-{token}-{p.name}", pure=False): a[0]
-            for a, p in zip(args, todo, strict=True)
+            client.submit(fn, *args, key=f"neurodyn-sweep-{token}-{_label(job)}", pure=False): job
+            for job, (fn, args) in zip(jobs, calls, strict=True)
         }
         for future in as_completed(futures):
             if future.status == "error":  # the scheduler gave up (e.g. workers kept dying)
                 failure = {"status": "failed", "error": repr(future.exception())}
-                atomic_write_json(Path(futures[future]) / SUMMARY, failure)
-            bar.update(1)
+                for p in futures[future]:
+                    atomic_write_json(out / "runs" / p.name / SUMMARY, failure)
+            bar.update(len(futures[future]))
+
+
+def _call(job, out, analyses, threads, device) -> tuple:
+    """The function and arguments that run a job: one point, or a pack of them."""
+    dirs = [str(out / "runs" / p.name) for p in job]
+    if len(job) == 1:
+        return run_point, (dirs[0], job[0].run, analyses, threads, device)
+    return run_pack, (dirs, [p.run for p in job], analyses, threads, device)
+
+
+def _label(job) -> str:
+    return job[0].name if len(job) == 1 else f"pack-{job[0].name}+{len(job) - 1}"

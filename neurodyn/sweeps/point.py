@@ -11,6 +11,11 @@ to another worker, and the numbers are those of an uninterrupted run.
 
 A run that raises is summarised with ``status`` ``"failed"`` and the error, and
 started again the next time the sweep runs.
+
+:func:`run_pack` trains several fresh runs of rate networks together as one ensemble
+(:mod:`neurodyn.sweeps.packs`; :func:`~neurodyn.ensemble_runs.train_ensemble_runs`
+writes each run's folder as ``train_run`` does), then finishes each as
+:func:`run_point` does.
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ import numpy as np
 
 from ..analysis.analyze_run import analyze_run
 from ..analysis.timescales import network_timescales
+from ..ensemble_runs import train_ensemble_runs
 from ..io.atomic import atomic_write_json
 from ..io.models import load_model
 from ..run_folders import train_run
 from ..threads import limit
 
-__all__ = ["SUMMARY", "read_summary", "run_point"]
+__all__ = ["SUMMARY", "read_summary", "run_pack", "run_point"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,9 @@ def read_summary(run_dir: Path) -> dict | None:
     return json.loads(path.read_text("utf-8"))
 
 
-def run_point(run_dir: str, run: dict, analyses: dict, threads: int, device="cpu") -> dict:
+def run_point(
+    run_dir: str, run: dict, analyses: dict, threads: int, device="cpu", trained_seconds=0.0
+) -> dict:
     """Train, simulate and analyse one point in ``run_dir``; return and write its summary.
 
     Parameters
@@ -63,6 +71,9 @@ def run_point(run_dir: str, run: dict, analyses: dict, threads: int, device="cpu
         CPU threads for everything the run computes (the sweep's share of the cores).
     device : str
         Where training runs.
+    trained_seconds : float
+        Seconds of training done before this call (a run of a pack: its share of the
+        pack's), added to ``seconds``.
 
     Returns
     -------
@@ -82,9 +93,75 @@ def run_point(run_dir: str, run: dict, analyses: dict, threads: int, device="cpu
     except Exception as err:  # recorded, so that the sweep's other runs go on
         logger.error("run %s failed:\n%s", run_dir.name, traceback.format_exc())
         summary = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
-    summary["seconds"] = round(time.perf_counter() - start, 3)
+    summary["seconds"] = round(trained_seconds + time.perf_counter() - start, 3)
     atomic_write_json(run_dir / SUMMARY, summary, indent=1)
     return summary
+
+
+def run_pack(
+    run_dirs: list[str], runs: list[dict], analyses: dict, threads: int, device="cpu"
+) -> list[dict]:
+    """Train fresh points together as one ensemble, then finish each as :func:`run_point`.
+
+    Parameters
+    ----------
+    run_dirs, runs : list
+        The points' run folders and resolved runs (:func:`~neurodyn.sweeps.packs.pack_points`
+        packs only runs that can train together).
+    analyses, threads, device
+        As for :func:`run_point`.
+
+    Returns
+    -------
+    list of dict
+        Each point's summary. A network that diverged is summarised as its run alone
+        would be (failed, with the TrainingDiverged message); if the training fails as a
+        whole, every point is summarised failed with the error.
+    """
+    dirs = [Path(d) for d in run_dirs]
+    start = time.perf_counter()
+    try:
+        with limit(threads, what="sweep run"):
+            trained = _train_pack(dirs, runs, threads, device)
+    except Exception as err:  # recorded, so that the sweep's other runs go on
+        logger.error("pack of %s failed:\n%s", dirs[0].name, traceback.format_exc())
+        failure = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
+        failure["seconds"] = round((time.perf_counter() - start) / len(dirs), 3)
+        for d in dirs:
+            atomic_write_json(d / SUMMARY, failure, indent=1)
+        return [failure] * len(dirs)
+    share = (time.perf_counter() - start) / len(dirs)
+    summaries = []
+    for d, run in zip(dirs, runs, strict=True):
+        res = trained.get(d)
+        if res is not None and res.fit.diverged:
+            summary = {"status": "failed", "error": f"TrainingDiverged: {res.message}"}
+            summary["seconds"] = round(share, 3)
+            atomic_write_json(d / SUMMARY, summary, indent=1)
+        else:
+            summary = run_point(str(d), run, analyses, threads, device, trained_seconds=share)
+        summaries.append(summary)
+    return summaries
+
+
+def _train_pack(dirs: list[Path], runs: list[dict], threads: int, device) -> dict:
+    """Train the pack's runs as one ensemble into their folders; run folder → RunResult."""
+    first = runs[0]
+    results = train_ensemble_runs(
+        dirs,
+        [run["seed"] for run in runs],
+        task=first["task"],
+        task_config=first["task_config"],
+        model=first["model"],
+        model_config=[run["model_config"] for run in runs],
+        fit_config=first["fit"],
+        n_eval_trials=first["n_eval_trials"],
+        resume=True,
+        device=device,
+        threads=threads,
+        progress=False,
+    )
+    return {res.run_dir: res for res in results}
 
 
 def _train(run_dir: Path, run: dict, threads: int, device) -> None:
