@@ -140,7 +140,7 @@ def _claims_rows(runs: Runs, cfg) -> list:
         ["largest |top Lyapunov exponent| (per τ, over levels)", "0 on a limit cycle (theory)",
          runs.cell(lambda r: _largest(np.abs(_levels(r, "lyapunov_top"))))],
         ["training steps", "n/a (Hessian-free optimisation in the paper)",
-         runs.cell(lambda r: r["train_steps"])],
+         runs.cell(lambda r: r["train_steps"], ".4g")],
     ]  # fmt: skip
     return rows
 
@@ -279,7 +279,10 @@ def _traces_panel(ax, first: dict, cfg) -> None:
     for k in np.unique(np.rint(np.linspace(0, len(tr["level"]) - 1, 3)).astype(int)):
         line = ax.plot(tr["time"], tr["output"][k], lw=1, label=f"level {int(tr['level'][k])}")[0]
         ax.plot(tr["time"], tr["target"][k], ls="--", lw=0.8, color=line.get_color())
-    ax.axvline(cfg.stage_ms[-1] / cfg.tau, color="k", lw=1, ls=":", label="trained length")
+    trained = cfg.stage_ms[-1] / cfg.tau
+    ax.axvline(trained, color="k", lw=1, ls=":", label="trained length")
+    # Around the end of the trained length, where a transient would stop and a cycle not.
+    ax.set_xlim(0.8 * trained, 1.6 * trained)
     ax.set(xlabel="time (τ)", ylabel="output", title="free runs (dashed: target)")
     ax.legend(fontsize="small", loc="lower left")
 
