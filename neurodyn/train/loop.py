@@ -69,25 +69,37 @@ class TrainingRun:
         }
         if not states:
             return
+        # Everything is checked before the model is touched.
+        stopped = {k for k, state in states.items() if self._stays_stopped(state)}
         for k, state in states.items():
-            self.networks[k].load(state)
-        self.trained.load(states)
-        for k, state in states.items():
-            # A network that had stopped stays stopped; a single model that diverged goes
-            # on from its last good state (with, say, a lower lr).
-            diverged = bool(state.get("diverged", False))
-            if state.get("stopped") and not (diverged and self.trained.raises):
-                net = self.networks[k]
-                net.result.diverged = diverged
-                self._stop(net, state["message"], bool(state["success"]))
-        steps = sorted({net.step for net in self.live})
+            self.networks[k].check_seed(state)
+        steps = sorted(
+            {
+                states[k]["step"] if k in states else 0
+                for k in range(len(self.networks))
+                if k not in stopped
+            }
+        )
         if len(steps) > 1:
             raise ValueError(
                 f"the checkpoints of the networks still training are at steps {steps}; an "
                 "ensemble resumes networks at one step (resume the others on their own)"
             )
+        for k, state in states.items():
+            self.networks[k].load(state)
+        self.trained.load(states)
+        for k in stopped:
+            net, state = self.networks[k], states[k]
+            net.result.diverged = bool(state.get("diverged", False))
+            self._stop(net, state["message"], bool(state["success"]))
         self.step = steps[0] if steps else max(net.step for net in self.networks)
         logger.info("resumed at step %d", self.step)
+
+    def _stays_stopped(self, state: dict) -> bool:
+        """A network that had stopped stays stopped; a single model that diverged goes
+        on from its last good state (with, say, a lower lr)."""
+        diverged = bool(state.get("diverged", False))
+        return bool(state.get("stopped")) and not (diverged and self.trained.raises)
 
     def _save(self, nets=None) -> None:
         """Write the checkpoint of each of ``nets`` (default: those still training)."""

@@ -108,13 +108,16 @@ class NetworkRun:
         self.step += 1
         self.result.stage_steps[-1] += 1
 
-    def load(self, state: dict) -> None:
-        """Its step, running loss and record from its checkpoint (``load_checkpoint``)."""
+    def check_seed(self, state: dict) -> None:
+        """ValueError unless its checkpoint ``state`` was written with its seed."""
         if state["seed"] != self.seed:
             raise ValueError(
                 f"checkpoint {self.checkpoint} was written with seed={state['seed']}; this "
                 f"run has seed={self.seed}"
             )
+
+    def load(self, state: dict) -> None:
+        """Its step, running loss and record from its checkpoint (``load_checkpoint``)."""
         self.step = int(state["step"])
         r = self.result
         r.history, r.stage = list(state["history"]), int(state["stage"])

@@ -223,5 +223,9 @@ def test_networks_still_training_must_resume_at_one_step(tmp_path):
     # Network 2's file from a longer run: the networks no longer share a step.
     fit(network(SEEDS[2], **OPTIONS[2]), small_task(), seed=SEEDS[2], checkpoint=paths[2],
         n_steps=6, **KW)  # fmt: skip
+    ens = ensemble()
+    before = {k: v.clone() for k, v in ens.state_dict().items()}
     with pytest.raises(ValueError, match=r"at steps \[4, 6\]"):
-        fit(ensemble(), small_task(), seed=SEEDS, checkpoint=paths, resume=True, n_steps=8, **KW)
+        fit(ens, small_task(), seed=SEEDS, checkpoint=paths, resume=True, n_steps=8, **KW)
+    # Refused before any weight was read into the ensemble.
+    assert all(torch.equal(v, before[k]) for k, v in ens.state_dict().items())
