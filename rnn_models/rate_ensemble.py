@@ -2,15 +2,18 @@ r"""Many rate networks of one shape as one model, for training them together.
 
 A :class:`RateEnsemble` holds K :class:`~neurodyn.rnn_models.RateRNN`\ s with every
 parameter and buffer stacked along a leading network dimension, so that one optimiser
-step, one gradient clipping and one backward pass serve all of them
-(:func:`neurodyn.fit` trains an ensemble, :mod:`neurodyn.train.ensemble`). Each network
+step and one backward pass serve all of them (:func:`neurodyn.fit` trains an ensemble,
+:mod:`neurodyn.train.models`). Each network
 runs exactly as it runs alone: its slice of the parameters goes through
 :func:`~neurodyn.rnn_models.rate.run_rate_network`, the function
 :meth:`RateRNN.forward` calls, with the recurrence in the compiled scan. Stacking the
-networks into one recurrence instead (a batched product per step, or the K networks
-as one block-diagonal network of K·N units) was measured slower on the CPU: the
-batched product costs what K products cost, PyTorch's float32 tanh over K·B·N values
-costs more than the scan's, and a block-diagonal product K times the work.
+networks into one recurrence instead is slower on the CPU. Measured in one run (16
+networks of 64 units, batch 64, 100 steps, forward and backward of the recurrence, one
+thread): one compiled scan per network 214 ms; one recurrence over the networks under
+autograd, a batched product per step, 287 ms (the batched product costs what the 16
+products cost, and PyTorch's float32 tanh over 16·64·64 values per step more than the
+scan's); the 16 networks as one block-diagonal network of 1024 units in the compiled
+scan, 1670 ms (16 times the products' work).
 """
 
 from __future__ import annotations

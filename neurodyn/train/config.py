@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,10 +66,10 @@ class FitConfig:
     n_validation: int = 256
     val_fraction: float = 0.2
     target_loss: float | None = None
-    checkpoint: str | os.PathLike | None = None
+    checkpoint: str | os.PathLike | Sequence[str | os.PathLike] | None = None
     checkpoint_every: int = 100
     resume: bool = False
-    seed: int | np.random.Generator | None = 0
+    seed: int | np.random.Generator | Sequence[int] | None = 0
     device: Any = "auto"
     threads: int | None = None
     progress: bool | str = True
