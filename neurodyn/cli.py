@@ -173,6 +173,15 @@ def _sweep_parser(sub) -> None:
         help="CPU threads of each run (default: the cores divided among the workers)",
     )
     s.add_argument(
+        "--max-pack",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="most fresh runs of rate networks that differ only in seed, time constants or "
+        "noise trained together on one worker as one ensemble (default: 16; 1 trains each "
+        "run alone); each run's folder and numbers are those it has alone",
+    )
+    s.add_argument(
         "--force", action="store_true", help="rerun folders that hold another spec's runs"
     )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -527,6 +536,7 @@ def _cmd_sweep(args) -> int:
             n_workers=args.workers,
             threads_per_run=args.threads_per_run,
             force=args.force,
+            **({} if args.max_pack is None else {"max_pack": args.max_pack}),
             device=args.device,
             progress=not args.no_progress,
             dashboard=lambda link: print(f"dask dashboard: {link}", flush=True),

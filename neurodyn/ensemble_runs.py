@@ -12,7 +12,6 @@ also what an interrupted ensemble resumes from.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,14 +22,10 @@ from . import threads as _threads
 from ._validation import check_int
 from ._version import __version__
 from .devices import resolve_device
-from .io.atomic import atomic_write_json
-from .io.datasets import save_dataset
-from .io.models import save_model
 from .rnn_models import build_model
 from .rnn_models.rate_ensemble import RateEnsemble
-from .run_folders import RunResult, _write_log, prepare_run_dir
+from .run_folders import RunResult, prepare_run_dir, write_run_config, write_run_outputs
 from .seeding import resolve_seed
-from .simulation import simulate
 from .tasks import make_task
 from .train import check_fit_config, fit
 from .train.resources import estimate_training_memory_for_size
@@ -151,7 +146,7 @@ def train_ensemble_runs(
     ]
     dirs = [prepare_run_dir(run_dirs[i], force=force, resume=resume) for i in todo]
     for run_dir, config in zip(dirs, configs, strict=True):
-        _write_config(run_dir, config, resume)
+        write_run_config(run_dir, config, resume=resume)
     result = fit(
         ensemble,
         task_obj,
@@ -192,21 +187,8 @@ def _config(seed: int, task_obj, model: str, net, fit_kwargs: dict) -> dict:
     }
 
 
-def _write_config(run_dir: Path, config: dict, resume: bool) -> None:
-    path = run_dir / "config.json"
-    if resume and path.exists():
-        stored = json.loads(path.read_text())
-        if stored["task"] != config["task"] or stored["model"] != config["model"]:
-            raise ValueError(
-                f"--resume: the task or model settings differ from those stored in {path}"
-            )
-    atomic_write_json(path, config, indent=2)
-
-
 def _finish(run_dir: Path, fitted, task_obj, config: dict, n_eval_trials, threads) -> RunResult:
     """Write the rest of one network's folder as ``train_run`` does after training."""
-    from . import plotting  # matplotlib only when a run is written
-
     files = {"config": run_dir / "config.json", "checkpoint": run_dir / "checkpoint.pt"}
     res = RunResult(run_dir=run_dir, files=files, steps=fitted.steps, success=fitted.success,
                     message=fitted.message, fit=fitted)  # fmt: skip
@@ -214,18 +196,11 @@ def _finish(run_dir: Path, fitted, task_obj, config: dict, n_eval_trials, thread
         # As a lone run that diverged leaves it: its config and its checkpoint.
         logger.warning("seed %d: %s", config["seed"], fitted.message)
         return res
-    files["training_log"] = run_dir / "training_log.csv"
-    _write_log(files["training_log"], fitted.history)
     last = fitted.history[-1] if fitted.history else {}
     res.val_loss = float(last.get("val_loss", float("nan")))
     res.val_accuracy = float(last.get("val_accuracy", float("nan")))
-    net, seed = fitted.model, config["seed"]
-    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed, threads=threads)
-    files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
-    files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
-    fig_curve = plotting.plot_training_curve(fitted).figure
-    files["training_figure"] = plotting.save_figure(fig_curve, run_dir / "training_curve.png")
-    files["model"] = save_model(net, run_dir / "model.npz", extra={"task": config["task"]})
+    files.update(write_run_outputs(run_dir, fitted.model, fitted, task_obj, config,
+                                   n_eval_trials=n_eval_trials, threads=threads))  # fmt: skip
     return res
 
 

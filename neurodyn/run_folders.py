@@ -107,6 +107,51 @@ def _write_log(path: Path, history: list[dict]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def write_run_config(run_dir: Path, config: dict, *, resume: bool) -> Path:
+    """Write ``config.json``; on ``resume``, first check that the task and model settings
+    are those already stored there.
+
+    Raises
+    ------
+    ValueError
+        On ``resume``, when the stored task or model settings differ.
+    """
+    path = Path(run_dir) / "config.json"
+    if resume and path.exists():
+        stored = json.loads(path.read_text())
+        if stored["task"] != config["task"] or stored["model"] != config["model"]:
+            raise ValueError(
+                f"--resume: the task or model settings differ from those stored in {path}"
+            )
+    atomic_write_json(path, config, indent=2)
+    return path
+
+
+def write_run_outputs(run_dir: Path, net, result, task, config: dict, *, n_eval_trials: int,
+                      threads=None) -> dict:  # fmt: skip
+    """Write what a run folder holds after training: the training log, the evaluation
+    dataset (``n_eval_trials`` trials simulated with ``config["seed"]``), its figures and
+    the model file.
+
+    Returns
+    -------
+    dict
+        File key → path written.
+    """
+    from . import plotting  # matplotlib only when a run is written
+
+    run_dir = Path(run_dir)
+    files = {"training_log": run_dir / "training_log.csv"}
+    _write_log(files["training_log"], result.history)
+    ds = simulate(net, task, n_trials=n_eval_trials, seed=config["seed"], threads=threads)
+    files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
+    files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
+    fig_curve = plotting.plot_training_curve(result).figure
+    files["training_figure"] = plotting.save_figure(fig_curve, run_dir / "training_curve.png")
+    files["model"] = save_model(net, run_dir / "model.npz", extra={"task": config["task"]})
+    return files
+
+
 def train_run(
     run_dir,
     *,
@@ -157,8 +202,6 @@ def train_run(
     -------
     RunResult
     """
-    from . import plotting  # matplotlib only when a run is written
-
     seed = resolve_seed(seed)
     n_eval_trials = check_int("n_eval_trials", n_eval_trials)
     dev = resolve_device(device)
@@ -185,14 +228,7 @@ def train_run(
         "fit": {k: v for k, v in fit_kwargs.items() if k != "progress"},
     }
     run_dir = prepare_run_dir(run_dir, force=force, resume=resume)
-    files = {"config": run_dir / "config.json"}
-    if resume and files["config"].exists():
-        stored = json.loads(files["config"].read_text())
-        if stored["task"] != config["task"] or stored["model"] != config["model"]:
-            raise ValueError(
-                f"--resume: the task or model settings differ from those stored in {files['config']}"
-            )
-    atomic_write_json(files["config"], config, indent=2)
+    files = {"config": write_run_config(run_dir, config, resume=resume)}
 
     files["checkpoint"] = run_dir / "checkpoint.pt"
     result = fit(
@@ -206,14 +242,8 @@ def train_run(
         **fit_kwargs,
     )
 
-    files["training_log"] = run_dir / "training_log.csv"
-    _write_log(files["training_log"], result.history)
-    ds = simulate(net, task_obj, n_trials=n_eval_trials, seed=seed, threads=threads)
-    files["evaluation"] = save_dataset(ds, run_dir / "evaluation.nc")
-    files["trials_figure"] = plotting.save_figure(plotting.plot_trials(ds), run_dir / "trials.png")
-    fig_curve = plotting.plot_training_curve(result).figure
-    files["training_figure"] = plotting.save_figure(fig_curve, run_dir / "training_curve.png")
-    files["model"] = save_model(net, run_dir / "model.npz", extra={"task": config["task"]})
+    files.update(write_run_outputs(run_dir, net, result, task_obj, config,
+                                   n_eval_trials=n_eval_trials, threads=threads))  # fmt: skip
     last = result.history[-1] if result.history else {}
     return RunResult(
         run_dir=run_dir,

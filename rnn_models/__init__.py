@@ -12,6 +12,7 @@ from .base import Model, ModelOutput
 from .irnn import IRNN
 from .low_rank import LowRankRNN
 from .rate import NONLINEARITIES, RateRNN
+from .rate_ensemble import RateEnsemble
 from .rnns_of_rnns import RNNofRNNs, SparseComboNet, SVDComboNet
 from .timescale import TIMESCALE_NONLINEARITIES, TimescaleRNN
 from .torch_rnn import TorchRNN
@@ -26,6 +27,7 @@ __all__ = [
     "Model",
     "ModelOutput",
     "RNNofRNNs",
+    "RateEnsemble",
     "RateRNN",
     "ReferenceWaveRNN",
     "SVDComboNet",

@@ -100,3 +100,29 @@ def test_a_diverging_run_of_a_pack_fails_as_it_fails_alone(tmp_path):
         assert packed[name].startswith("TrainingDiverged: training diverged")
         # The same step and loss; the checkpoint named is its own folder's in both.
         assert packed[name].replace("/16/", "/1/") == alone[name]
+
+
+def test_the_command_line_passes_max_pack_and_refuses_zero(tmp_path, monkeypatch, capsys):
+    from neurodyn.cli import main
+
+    packs = []
+    original = engine.run_pack
+
+    def spy(run_dirs, *args):
+        packs.append(len(run_dirs))
+        return original(run_dirs, *args)
+
+    monkeypatch.setattr(engine, "run_pack", spy)
+    path = tmp_path / "spec.toml"
+    path.write_text(
+        'task = "flip_flop"\nn_eval_trials = 8\n[model_config]\nn_hidden = 8\n'
+        "[fit]\nn_steps = 4\nval_every = 2\nbatch_size = 8\nn_validation = 16\n"
+        "[grid]\nseed = [0, 1]\n"
+    )
+    base = ["sweep", str(path), "--workers", "0", "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "alone"), "--max-pack", "1"]) == 0
+    assert packs == []  # each run trained alone
+    assert main([*base, "--out", str(tmp_path / "packed")]) == 0
+    assert packs == [2]  # the default packs the two seeds
+    assert main([*base, "--out", str(tmp_path / "bad"), "--max-pack", "0"]) == 2  # usage error
+    assert "--max-pack: must be an integer >= 1" in capsys.readouterr().err
