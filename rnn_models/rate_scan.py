@@ -62,17 +62,10 @@ import torch
 
 from .._validation import check_choice
 from ..backends import available_backends, get_module
-from ..dynamics.nonlinearities import LEAKY_SLOPE, PHI_CODES
+from ..dynamics.nonlinearities import PHI_CODES
 from ..threads import GRAIN, one_blas_thread
 
-__all__ = [
-    "IMPLEMENTATIONS",
-    "SCAN_NONLINEARITIES",
-    "RateScan",
-    "check_scan_shapes",
-    "rate_scan",
-    "scan_implementation",
-]
+__all__ = ["IMPLEMENTATIONS", "SCAN_NONLINEARITIES", "RateScan", "rate_scan", "scan_implementation"]
 
 #: The nonlinearities φ the scan implements (the rate network's four).
 SCAN_NONLINEARITIES = ("tanh", "relu", "softplus", "rectified_tanh")
@@ -85,30 +78,19 @@ _COMPILED_PHI = ("tanh", "relu", "rectified_tanh")
 
 _softplus_out = torch.ops.aten.softplus.out
 _softplus_backward_out = torch.ops.aten.softplus_backward.grad_input
-_leaky_relu_out = torch.ops.aten.leaky_relu.out
 
 
 def _phi_into(name: str, x: torch.Tensor, out: torch.Tensor) -> None:
-    """φ(x) written into ``out`` with PyTorch's own operator for each φ (as the model's).
-
-    The rate network's four, and the timescale network's leaky ReLU and sigmoid
-    (:mod:`~neurodyn.rnn_models.timescale_scan`).
-    """
+    """φ(x) written into ``out`` with PyTorch's own operator for each φ (as the model's)."""
     if name == "tanh":
         torch.tanh(x, out=out)
     elif name == "relu":
         torch.clamp_min(x, 0.0, out=out)
     elif name == "softplus":
         _softplus_out(x, 1.0, 20.0, out=out)
-    elif name == "rectified_tanh":  # tanh(relu(x))
+    else:  # rectified_tanh: tanh(relu(x))
         torch.clamp_min(x, 0.0, out=out)
         out.tanh_()
-    elif name == "leaky_relu":
-        _leaky_relu_out(x, LEAKY_SLOPE, out=out)
-    elif name == "sigmoid":
-        torch.sigmoid(x, out=out)
-    else:
-        raise ValueError(f"phi_name {name!r} is not a nonlinearity of the scans")
 
 
 def _phi(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -475,37 +457,18 @@ class _Outside:
 
 def _check_shapes(drive, x0, W, alpha, eta, noise_scale) -> None:
     """ValueError naming the argument whose shape does not fit the scan's."""
-    check_scan_shapes(drive, x0=x0, W=W, alpha=alpha)
-    if (eta is None) != (noise_scale is None):
-        raise ValueError("eta and noise_scale must be given together (or neither)")
-    if eta is not None:
-        check_scan_shapes(drive, eta=eta, noise_scale=noise_scale)
-
-
-#: The shape each argument of a scan has, by its name, in terms of the drive's (n, T, m).
-_SHAPES = {
-    "x0": lambda n, T, m: (n, m),
-    "h0": lambda n, T, m: (n, m),
-    "W": lambda n, T, m: (m, m),
-    "alpha": lambda n, T, m: (m,),
-    "eta": lambda n, T, m: (n, T, m),
-    "noise_scale": lambda n, T, m: (m,),
-}
-
-
-def check_scan_shapes(drive: torch.Tensor, **tensors: torch.Tensor) -> None:
-    """ValueError naming the argument whose shape does not fit ``drive`` (trial, time, N).
-
-    Each keyword is an argument of a scan by its name (``x0``, ``h0``, ``W``, ``alpha``,
-    ``eta``, ``noise_scale``), checked against the shape that name has.
-    """
     if drive.ndim != 3 or 0 in drive.shape:
         raise ValueError(
             f"drive has shape {tuple(drive.shape)}; expected (trial, time, N) with at least "
             "one trial, one step and one unit"
         )
-    for name, tensor in tensors.items():
-        shape = _SHAPES[name](*drive.shape)
+    n, T, m = drive.shape
+    expected = {"x0": (x0, (n, m)), "W": (W, (m, m)), "alpha": (alpha, (m,))}
+    if (eta is None) != (noise_scale is None):
+        raise ValueError("eta and noise_scale must be given together (or neither)")
+    if eta is not None:
+        expected.update(eta=(eta, (n, T, m)), noise_scale=(noise_scale, (m,)))
+    for name, (tensor, shape) in expected.items():
         if tuple(tensor.shape) != shape:
             raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected {shape}")
 

@@ -16,7 +16,6 @@ from ..dynamics.nonlinearities import TIMESCALE_NONLINEARITIES as TIMESCALE_NAME
 from ..dynamics.timescale import TimescaleDynamics
 from ..seeding import make_rng, resolve_seed, torch_generator
 from .base import Model, ModelOutput
-from .timescale_scan import timescale_scan
 
 __all__ = ["TIMESCALE_NONLINEARITIES", "TimescaleRNN"]
 
@@ -141,9 +140,6 @@ class TimescaleRNN(Model):
             h = phi((1 - a) * h + a * (W @ h + U @ x[t] + b))
             y[t] = W_out @ h + b_out
 
-    The recurrence runs as one fused scan with a hand-written backward pass
-    (:attr:`use_scan`, :mod:`~neurodyn.rnn_models.timescale_scan`).
-
     Examples
     --------
     >>> net = TimescaleRNN(1, 32, n_heads=4, seed=0)
@@ -157,13 +153,6 @@ class TimescaleRNN(Model):
     """
 
     kind = "timescale"
-
-    #: Step the recurrence with :func:`~neurodyn.rnn_models.timescale_scan.timescale_scan`
-    #: (one autograd node for the whole trial, with a hand-written backward pass; the
-    #: same update, every form and φ, on every device and dtype). Set it to False on
-    #: an instance for the reference step under autograd, which forward-mode
-    #: derivatives and derivatives of a gradient need (the scan is differentiable once).
-    use_scan: bool = True
 
     def __init__(
         self,
@@ -399,15 +388,12 @@ class TimescaleRNN(Model):
         drive = u @ self.W_in.T
         if self.bias is not None:
             drive = drive + self.bias
-        if self.use_scan:
-            hs = timescale_scan(drive, h, self.W, a, self.nonlinearity, form=self.form)
-        else:
-            hs = self._reference_steps(drive, h, a)
+        hs = self._steps(drive, h, a)
         outputs = hs @ self.W_out.T + self.bias_out
         return ModelOutput(outputs, hs, hs)
 
-    def _reference_steps(self, drive, h, a) -> torch.Tensor:
-        """States stepped under autograd: the reference :func:`timescale_scan` matches."""
+    def _steps(self, drive, h, a) -> torch.Tensor:
+        """The states after each step (trial × time × n_hidden), stepped under autograd."""
         decay = 1.0 - a
         phi = self.phi
         states = []
