@@ -19,7 +19,7 @@ Two implementations live here:
 
 * :class:`WaveRNN`, neurodyn's model. Per step the arithmetic is tiny (c·c·f
   multiply-adds per neuron), so the time goes to per-step overhead, and the
-  implementation (:class:`_WaveScan`) removes it: the trial axis is innermost, so
+  implementation (``_WaveScan``) removes it: the trial axis is innermost, so
   a ring shifted by ``s`` neurons is a contiguous run of rows and the convolution is
   ``2f - 1`` in-place (c, c) @ (c, rows·trial) products with a long free dimension;
   the input projection and the read-out are one product each per step, done while
@@ -434,7 +434,7 @@ class WaveRNN(Model):
         ModelOutput
             ``outputs`` (trial, time, n_output); ``rates`` and ``states`` are both
             :math:`h_t`, (trial, time, c·n), recorded after each step. All three are
-            views of tensors laid out with the trial axis last (see :class:`_WaveScan`).
+            views of tensors laid out with the trial axis last (see ``_WaveScan``).
         """
         u = self._prepare_inputs(inputs)
         n_trials, n_steps, _ = u.shape

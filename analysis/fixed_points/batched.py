@@ -9,11 +9,11 @@ it serves every dynamics without a compiled kernel (user functions, autograd cel
 and models on a GPU. Like the kernel, it is tested against the plain solver of
 :mod:`~neurodyn.analysis.fixed_points.reference` on where the candidates end.
 
-Each stage of an iteration is one function of :class:`_Batch`: the end tests
-(:meth:`~_Batch.finish`, :meth:`~_Batch.stationary`), the Newton step with its line
-search (:meth:`~_Batch.newton`), the chord steps (:meth:`~_Batch.chord`), the
-Levenberg–Marquardt fallback (:meth:`~_Batch.levenberg_marquardt`) and the move
-(:meth:`~_Batch.move`).
+Each stage of an iteration is one function of ``_Batch``: the end tests
+(``finish``, ``stationary``), the Newton step with its line
+search (``newton``), the chord steps (``chord``), the
+Levenberg–Marquardt fallback (``levenberg_marquardt``) and the move
+(``move``).
 """
 
 from __future__ import annotations

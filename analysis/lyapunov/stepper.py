@@ -8,9 +8,9 @@ Two steppers advance the states X (n, d) of n trajectories and their tangent vec
 V (n, k, d) by one step, ``X, V = stepper(X, V, c)`` (V may be updated in place and
 returned, or replaced):
 
-* :class:`JacobianStepper` (every system, the reference) forms the batched Jacobians
+* ``JacobianStepper`` (every system, the reference) forms the batched Jacobians
   :math:`A(x)` and multiplies;
-* :class:`JacobianFreeStepper` (rate networks :math:`\dot x = s\odot(-x + W\phi(x) + c)`)
+* ``JacobianFreeStepper`` (rate networks :math:`\dot x = s\odot(-x + W\phi(x) + c)`)
   never forms them:
 
   .. math::
@@ -36,7 +36,7 @@ to the earlier columns) carries the relative error :math:`\varepsilon\kappa_j`, 
 
     \kappa_j = \lVert m_j\rVert / |R_{jj}| = \lVert R_{:,j}\rVert / |R_{jj}| \ge 1,
 
-read off R itself. :class:`QRIteration` keeps :math:`\kappa_j` bounded:
+read off R itself. ``QRIteration`` keeps :math:`\kappa_j` bounded:
 
 * the next interval is :math:`m = \lfloor\log\kappa_{\max} / (\ell_{\max} -
   \ell_{\min})\rfloor`, from the spread of the local exponents :math:`\ell_j = \log
@@ -106,7 +106,7 @@ class JacobianStepper:
     maps, the Euler or RK4 solution of :math:`\\dot V = A(x(t))V` for ODEs (the same
     stages as the state; :meth:`Scheme.tangent_step
     <neurodyn.dynamics.integrate.Scheme.tangent_step>`). V is (n, k, d), trajectory b's
-    k vectors the rows of ``V[b]`` (the layout of :class:`QRIteration`); the Jacobians
+    k vectors the rows of ``V[b]`` (the layout of ``QRIteration``); the Jacobians
     multiply them as columns, (n, d, k), and the result is returned in the same
     transposed view, so that consecutive steps copy nothing.
     """

@@ -18,7 +18,7 @@ with state :math:`x \in \mathbb R^{d}` (``n_state``) and input
 
 Every method is batched over many states: ``x`` has shape (n, d) (or (d,)), ``u``
 has shape (n, m) or (m,) (broadcast to every state). Public methods take and return
-float64 NumPy arrays; ``torch_*`` methods do the same in torch on :attr:`device`,
+float64 NumPy arrays; ``torch_*`` methods do the same in torch on :attr:`Dynamics.device`,
 which is how the GPU solver runs without leaving the device.
 
 Adapters implement three private methods against an array namespace ``ops``

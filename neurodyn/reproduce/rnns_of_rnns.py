@@ -79,6 +79,7 @@ PAPER = {
     "permuted": {"accuracy": 96.85, "statistic": "mean over runs", "sd": None},
 }
 
+#: The models the main comparison trains, and their names in the tables and the figure.
 MODEL_LABELS = {
     "sparse_combo": "Sparse Combo Net",
     "svd_combo": "SVD Combo Net",

@@ -79,7 +79,7 @@ def run_point(
     -------
     dict
         ``status`` (``"done"`` or ``"failed"``), ``error`` (``""`` when done), the
-        metrics (:func:`metrics`) and ``seconds`` (wall time of this attempt).
+        metrics (``metrics``) and ``seconds`` (wall time of this attempt).
     """
     run_dir = Path(run_dir)
     done = read_summary(run_dir)

@@ -9,7 +9,7 @@ Both tasks come in two forms:
   unscored (zero loss mask), so one model with a fixed bank of heads can move
   through a curriculum whose stages switch heads on and off
   (:mod:`neurodyn.train.timescale_curricula`). The loss is the cross-entropy of each scored
-  head, summed over heads (:attr:`output_groups`), as in the paper.
+  head, summed over heads (:attr:`NParity.output_groups`), as in the paper.
 """
 
 from __future__ import annotations

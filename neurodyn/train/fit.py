@@ -181,7 +181,7 @@ def fit(
     threads : int, optional
         CPU threads (torch, BLAS); default :func:`neurodyn.threads.limit`'s policy for
         a step's work :math:`2 B g H (H + m)` (:func:`~neurodyn.train.resources.step_flops`),
-        re-evaluated every :data:`THREAD_RECHECK_S` seconds.
+        re-evaluated every :data:`~neurodyn.train.schedules.THREAD_RECHECK_S` seconds.
     progress : bool or {"auto", "never", "always"}
         Show a progress bar: True (when the output is a terminal or a notebook), False,
         or "always" (also in a log, refreshed every 30 s); see :mod:`neurodyn.progress`.

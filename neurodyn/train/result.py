@@ -15,7 +15,7 @@ DIVERGED_LOSS = 1e12
 
 
 class TrainingDiverged(FloatingPointError):
-    """The training loss or its gradient became non-finite, or exceeded :data:`DIVERGED_LOSS`.
+    """The training loss or its gradient became non-finite, or exceeded :data:`~neurodyn.train.result.DIVERGED_LOSS`.
 
     The model holds the weights from the start of the last step whose loss and
     gradient were finite; so does the checkpoint, when there is one.

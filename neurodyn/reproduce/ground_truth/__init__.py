@@ -526,7 +526,7 @@ GROUND_TRUTH = Reproduction(
 
 
 def reproduce_ground_truth(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
-    """Run :data:`GROUND_TRUTH` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
+    """Run :data:`~neurodyn.reproduce.ground_truth.GROUND_TRUTH` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
     Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
     ``claims_line``, ``config``, ``files`` and the rest.

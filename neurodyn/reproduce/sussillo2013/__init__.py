@@ -282,7 +282,7 @@ SUSSILLO2013 = Reproduction(
 
 
 def reproduce_sussillo2013(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
-    """Run :data:`SUSSILLO2013` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
+    """Run :data:`~neurodyn.reproduce.sussillo2013.SUSSILLO2013` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
     Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
     ``claims_line``, ``config``, ``files`` and the rest.

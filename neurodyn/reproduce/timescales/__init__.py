@@ -417,7 +417,7 @@ def reproduce_timescales(
         ``status`` (held, not held, not tested), ``evidence`` and ``threshold``;
         ``claims_line`` ("7 of 13 claims held; 3 not tested at this scale");
         ``seeds``, ``config``, ``seconds``, ``files`` and the rest of
-        :meth:`~neurodyn.reproduce.harness.Reproduction.__call__`'s record.
+        :class:`~neurodyn.reproduce.harness.Reproduction`'s record.
     """
     cfg = TIMESCALES.config(quick, config)
     if budget_s is not None:

@@ -33,7 +33,7 @@ __all__ = [
 _REPO = "LevinaLab/rnn_timescale_public"
 
 #: The paper's numbers, each with its source: the paper's abstract, or the authors'
-#: logs and result files in :data:`_REPO` (500 neurons, batch 256, 600 steps per epoch,
+#: logs and result files in ``_REPO`` (500 neurons, batch 256, 600 steps per epoch,
 #: networks 1–8; effects at N = 30).
 PAPER = {
     "training": {

@@ -207,10 +207,37 @@ def _common_n_rows(runs: Runs, cfg) -> list[list]:
 
 
 def table_rows(runs: Runs, cfg) -> list[list]:
+    """The report's table: training, network timescales and the common-N comparison.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    cfg : ReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    list of list
+        One row per quantity, in :data:`HEADER` order.
+    """
     return _training_rows(runs, cfg) + _tau_rows(runs, cfg) + _common_n_rows(runs, cfg)
 
 
 def summary(runs: Runs, cfg) -> str:
+    """The paragraph under the report's title: the sizes of this run beside the paper's.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    cfg : ReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    str
+    """
     return (
         f"{cfg.n_hidden} neurons, batch {cfg.batch_size}, Adam lr {cfg.lr:g}, at most "
         f"{cfg.max_steps} steps per curriculum, {len(runs)} seed(s). Paper: 500 neurons, batch "
@@ -248,6 +275,21 @@ def _draw_curriculum(ax, d: dict) -> None:
 
 
 def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
+    """The report's figure: each curriculum's training, timescales and perturbations.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    outcomes : dict
+        Each claim's description mapped to its status.
+    cfg : ReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig = Figure(figsize=(13, 7.5), layout="constrained")
     ax = fig.subplots(2, 3)
     for which in CURRICULA:

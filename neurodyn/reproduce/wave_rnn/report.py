@@ -275,6 +275,20 @@ def _digit_rows(runs: Runs, cfg: WaveReproductionConfig) -> list[list]:
 
 
 def rows(runs: Runs, cfg: WaveReproductionConfig) -> list[list]:
+    """The report's table: adding, copy, the waves, memory and digits, wRNN beside iRNN.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    cfg : WaveReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    list of list
+        One row per quantity, in :data:`HEADER` order.
+    """
     builders = (
         _adding_rows,
         _copy_rows,
@@ -288,6 +302,19 @@ def rows(runs: Runs, cfg: WaveReproductionConfig) -> list[list]:
 
 # -- summary and figure ----------------------------------------------------------------------
 def summary(runs: Runs, cfg: WaveReproductionConfig) -> str:
+    """The paragraph under the report's title: the sizes of this run beside the paper's.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    cfg : WaveReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    str
+    """
     return (
         f"Adding: T = {cfg.adding_length}, wRNN n = {cfg.adding_neurons}, c = "
         f"{cfg.adding_channels}. Copy: delay {cfg.copy_delay}, wRNN n = {cfg.copy_neurons}, "
@@ -353,6 +380,21 @@ def _claims_text(ax, runs: Runs, outcomes: Mapping[str, str]) -> None:
 
 
 def figure(runs: Runs, outcomes: Mapping[str, str], cfg: WaveReproductionConfig) -> Figure:
+    """The report's figure: training curves, space-time waves, spectra, decoding and claims.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`).
+    outcomes : mapping of str to str
+        Each claim's description mapped to its status.
+    cfg : WaveReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     r = runs.first
     obj, dec = r["waves"]["_objects"], r["decoding"]
     fig = Figure(figsize=(16, 8), layout="constrained")

@@ -276,7 +276,7 @@ YANG2019 = Reproduction(
 
 
 def reproduce_yang2019(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
-    """Run :data:`YANG2019` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
+    """Run :data:`~neurodyn.reproduce.yang2019.YANG2019` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
     Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
     ``claims_line``, ``config``, ``files`` and the rest.
