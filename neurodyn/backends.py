@@ -107,6 +107,11 @@ def _log_fallback() -> None:
 def resolve_backend(backend: str = "auto") -> str:
     """Turn ``backend`` (``"auto"`` or a name in :data:`BACKENDS`) into one that runs here.
 
+    Parameters
+    ----------
+    backend : str
+        ``"auto"`` (the fastest available) or a name in :data:`BACKENDS`.
+
     Raises
     ------
     ValueError
@@ -139,7 +144,13 @@ def resolve_backend(backend: str = "auto") -> str:
 
 
 def get_module(backend: str):
-    """The compiled module behind ``"cpp"`` or ``"cuda"`` (after :func:`resolve_backend`)."""
+    """The compiled module behind ``"cpp"`` or ``"cuda"`` (after :func:`resolve_backend`).
+
+    Parameters
+    ----------
+    backend : str
+        ``"cpp"`` or ``"cuda"``.
+    """
     return _load({"cpp": "_C", "cuda": "_C_cuda"}[backend])[0]
 
 

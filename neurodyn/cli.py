@@ -690,7 +690,13 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``neurodyn`` console script."""
+    """Entry point of the ``neurodyn`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``neurodyn``; default ``sys.argv[1:]``.
+    """
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -75,6 +75,11 @@ _FILLED = {"cell", "network", "n_input", "n_hidden", "n_output", "n_neurons"}
 def model_options(name: str) -> list[str]:
     """The keyword arguments :func:`build_model` accepts for the model ``name``.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS`.
+
     Examples
     --------
     >>> "tau" in model_options("rate"), "tau" in model_options("gru")

@@ -198,6 +198,12 @@ class FixedPoints:
         """A Dataset with dims ``fixed_point``, the state dim, ``source``, ``mode``, ``input``.
 
         Complex variables stay complex; :meth:`save` splits them for netCDF.
+
+        Parameters
+        ----------
+        candidates : bool
+            Include the search's candidates (dim ``candidate``): where each started and ended,
+            its residual, iterations, status and reason.
         """
         import xarray as xr
 
@@ -275,7 +281,13 @@ class FixedPoints:
 
     @classmethod
     def from_xarray(cls, ds) -> FixedPoints:
-        """Rebuild from :meth:`to_xarray` output (complex or split into real/imag)."""
+        """Rebuild from :meth:`to_xarray` output (complex or split into real/imag).
+
+        Parameters
+        ----------
+        ds : xarray.Dataset
+            What :meth:`to_xarray` returned, or :meth:`save` wrote.
+        """
         ds = _join_complex(ds)
         S = ds.attrs.get("state_dim", "unit")
         lin = None
@@ -322,14 +334,26 @@ class FixedPoints:
         )
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write to netCDF atomically (complex arrays split into real and imaginary parts)."""
+        """Write to netCDF atomically (complex arrays split into real and imaginary parts).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The netCDF file to write.
+        """
         from ...io.datasets import save_dataset
 
         return save_dataset(_split_complex(self.to_xarray()), path)
 
 
 def load_fixed_points(path: str | os.PathLike) -> FixedPoints:
-    """Read a file written by :meth:`FixedPoints.save`."""
+    """Read a file written by :meth:`FixedPoints.save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The netCDF file.
+    """
     from ...io.datasets import load_dataset
 
     return FixedPoints.from_xarray(load_dataset(path))

@@ -97,6 +97,14 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     docstring; on any exception, ``KeyboardInterrupt`` included, it is removed and
     ``path`` is left as it was.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    suffix : str
+        Ends the temporary file's name before ``.tmp`` (e.g. ``.nc``, for writers that
+        choose a format by the extension).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -125,7 +133,15 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically and return the path."""
+    """Write ``text`` to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        Its contents (UTF-8).
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

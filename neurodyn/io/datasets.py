@@ -113,6 +113,11 @@ def _folder_message(folder: Path) -> str:
 def load_dataset(path: str | os.PathLike) -> xr.Dataset:
     """Load a netCDF file fully into memory (the file is closed on return).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The netCDF file.
+
     Raises
     ------
     ValueError

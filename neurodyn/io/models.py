@@ -187,7 +187,13 @@ def _folder_message(folder: Path) -> str:
 
 
 def read_header(path: str | os.PathLike) -> dict:
-    """Return the JSON header of a model file, checking that it is one."""
+    """Return the JSON header of a model file, checking that it is one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file written by :func:`save_model`.
+    """
     path = check_path("path", path)
     if path.is_dir():
         raise ValueError(_folder_message(path))

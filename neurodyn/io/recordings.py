@@ -228,6 +228,11 @@ def first_bins(recorded, n_bins: int) -> xr.Dataset:
 def check_recording(ds) -> xr.Dataset:
     """Check that ``ds`` is a recorded-activity Dataset; return it unchanged.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The recording to check.
+
     Raises
     ------
     ValueError

@@ -55,7 +55,13 @@ __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])
 
 def get_reproduction(name: str):
     """The :class:`~neurodyn.reproduce.harness.Reproduction` called ``name`` (a key of
-    :data:`REPRODUCTIONS`); ValueError suggesting the closest name otherwise."""
+    :data:`REPRODUCTIONS`); ValueError suggesting the closest name otherwise.
+
+    Parameters
+    ----------
+    name : str
+        Its name on the command line (``neurodyn reproduce NAME``).
+    """
     module, attribute = REPRODUCTIONS[check_choice("family", name, REPRODUCTIONS)].split(":")
     return getattr(importlib.import_module(module), attribute)
 

@@ -35,6 +35,11 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
     """Convert a :class:`~neurodyn.tasks.Batch` to a Dataset.
 
     ``extra_vars`` are more ``name=(dims, values)`` entries (for example ``rates``).
+
+    Parameters
+    ----------
+    batch : Batch
+        The trials.
     """
     if not isinstance(batch, Batch):
         raise ValueError(
@@ -85,6 +90,11 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
 
 def dataset_to_batch(ds: xr.Dataset):
     """Rebuild a :class:`~neurodyn.tasks.Batch` from a Dataset made by :func:`batch_to_dataset`.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A Dataset made by :func:`batch_to_dataset`.
 
     Raises
     ------

@@ -44,7 +44,15 @@ TASKS: dict[str, type[Task]] = {
 def check_task_name(name, label: str = "task") -> str:
     """Return ``name`` if it names a task: a key of :data:`TASKS`, or a NeuroGym
     environment as ``"neurogym:<id>"`` (checked when the task is built, since that
-    imports NeuroGym); otherwise a ValueError suggesting the closest name."""
+    imports NeuroGym); otherwise a ValueError suggesting the closest name.
+
+    Parameters
+    ----------
+    name : str
+        The name to check.
+    label : str
+        What the error message calls it (an option's name).
+    """
     if (
         isinstance(name, str)
         and name.startswith(NEUROGYM_PREFIX)
@@ -63,6 +71,11 @@ def make_task(name: str, **kwargs) -> Task:
     :func:`neurodyn.tasks.from_neurogym` takes them, or a saved task's
     :meth:`~neurodyn.tasks.Task.config`.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TASKS`, or ``"neurogym:<id>"``.
+
     Examples
     --------
     >>> make_task("flip_flop", n_bits=2).n_outputs
@@ -79,7 +92,13 @@ def make_task(name: str, **kwargs) -> Task:
 def task_options(name: str) -> frozenset[str]:
     """The keyword arguments ``make_task(name, ...)`` takes (``dt``, ``timing`` and the
     task's parameters; for a NeuroGym environment the adapter's options, ``env_kwargs``
-    and the arguments of the environment's constructor)."""
+    and the arguments of the environment's constructor).
+
+    Parameters
+    ----------
+    name : str
+        A task's name, as :func:`make_task` takes it.
+    """
     name = check_task_name(name)
     if not name.startswith(NEUROGYM_PREFIX):
         return frozenset({"dt", "timing", *TASKS[name].default_params})
