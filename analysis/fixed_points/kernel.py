@@ -1,4 +1,4 @@
-r"""The compiled Newton/Levenberg–Marquardt kernel, one candidate per thread.
+r"""The compiled Newton/Levenberg–Marquardt kernel, candidates in lockstep on each thread.
 
 Private: called only by :func:`neurodyn.analysis.find_fixed_points`. The kernel is C++
 (``csrc/cpu/newton_cpu.cpp``, with the models in ``csrc/include/neurodyn/newton_model.h``
@@ -45,7 +45,8 @@ and then:
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
    :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`
-   (then take one more step with the last Newton step's factors as a polish);
+   (then take one more step with the last Newton step's factors as a polish, unless
+   Levenberg–Marquardt steps have been tried since);
    otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
    the distance to the root) is below that (then take that step as a polish); or
    when a Newton step is at rounding level, :math:`\|\delta\| \le`
@@ -78,12 +79,23 @@ rounding-level tolerance, so that roots on a bound are kept) has left it too.
 An iteration (``n_iter``) is one factorisation of A with its Newton step, line
 search, chord steps or LM steps.
 
-Because each thread carries its candidate to the end, converged candidates cost
-nothing while stragglers finish: the batch never waits for its slowest member. The
-threads take blocks of candidates from a shared counter (OpenMP's dynamic schedule),
-so a thread held up by another process leaves its blocks to the others. Each thread
-allocates its buffers once; nothing is allocated per candidate, and the kernel runs
-without the GIL.
+Each thread carries several candidates in lockstep, one per lane of the processor's
+widest SIMD vectors (8 with AVX-512, 4 with AVX2, 2 otherwise; the solver is compiled
+for each and picked at run time), for states of up to 32 entries: every step above
+(a factorisation, a triangular solve, a residual) runs for all lanes at once, each
+lane with its own candidate's decisions. A small candidate's work is mostly chains
+of dependent operations (the pivot search, the substitutions, the tanh of a residual
+entry), which the lanes interleave. The tanh of the rate and Elman models is the
+kernel's own for that reason, arithmetic that vectorises (within 2 ulp of the C
+library's). Each lane's arithmetic is exactly that of the candidate alone, in the same
+order, so the lane count changes no result (tested bit for bit). Larger states are
+carried one candidate at a time, their loops long enough to vectorise by themselves.
+
+A lane whose candidate ends takes the next from a counter the threads share, so
+converged candidates cost nothing while stragglers finish: the batch never waits for
+its slowest member, and a thread held up by another process leaves its candidates to
+the others. Each thread allocates its buffers once; nothing is allocated per
+candidate, and the kernel runs without the GIL.
 
 Models (``model`` codes of :class:`~neurodyn.dynamics.protocol.KernelSpec`) and their
 residuals, for per-candidate input drive ``c``:
@@ -112,6 +124,7 @@ __all__ = [
     "root_radii",
     "solve",
     "spectral_norm_bound",
+    "widest_lanes",
 ]
 
 RATE, ELMAN, GRU, LSTM = 0, 1, 2, 3
@@ -142,7 +155,7 @@ def _int64(a):
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None):
+def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes: int = 0):
     """Run the kernel on the candidates X (n, d), updated in place.
 
     Parameters
@@ -163,6 +176,11 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None):
     out : tuple of four arrays (n,), optional
         Where to write the results below (contiguous; float64 q, int64 the others), for
         example views of the caller's arrays; new arrays by default.
+    lanes : int
+        Candidates each thread carries in lockstep: 0 (the default) picks the widest
+        vectors of the processor (:func:`widest_lanes`) for states of up to 32 entries
+        and 1 above; 1, 2, 4 or 8 force a count the processor has. The count changes
+        no result, only the speed.
 
     Returns
     -------
@@ -173,9 +191,15 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None):
         n = len(X)
         out = (np.empty(n), *(np.empty(n, dtype=np.int64) for _ in range(3)))
     _module().newton_solve(
-        _spec64(spec), _f64(C), _int64(group), X, opts, known, bounds, *out, int(threads)
+        _spec64(spec), _f64(C), _int64(group), X, opts, known, bounds, *out, int(threads), lanes
     )
     return out
+
+
+def widest_lanes() -> int:
+    """Candidates the kernel carries in lockstep on this processor: as many as its
+    widest vectors hold doubles (8 with AVX-512, 4 with AVX2, 2 otherwise)."""
+    return int(_module().newton_lanes())
 
 
 def evaluate(spec, C, X):

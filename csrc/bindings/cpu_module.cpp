@@ -31,7 +31,7 @@ PYBIND11_MODULE(_C, m) {
         "newton_solve",
         [](py::object spec, py::array C, py::array group, py::array X, py::object options,
            py::object known, py::object bounds, py::array q, py::array n_iter, py::array status,
-           py::array root, int threads) {
+           py::array root, int threads, int lanes) {
             using neurodyn::binding::newton_data;
             if (C.ndim() != 2 || X.ndim() != 2)
                 throw std::invalid_argument("newton kernel: 'C' and 'X' must be 2-D");
@@ -54,15 +54,21 @@ PYBIND11_MODULE(_C, m) {
             const neurodyn::newton::Bounds bd = neurodyn::binding::newton_bounds(bounds, d);
             const neurodyn::newton::Options o = neurodyn::binding::newton_options(options);
             const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
+            if (!(lanes == 0 || lanes == 1 || lanes == 2 || lanes == 4 || lanes == 8) ||
+                lanes > neurodyn::newton::widest_lanes())
+                throw std::invalid_argument("newton kernel: 'lanes' must be 0 or 1, 2, 4, 8 to " +
+                                            std::to_string(neurodyn::newton::widest_lanes()));
             py::gil_scoped_release release;
-            neurodyn::newton::solve_batch(m, o, kn, bd, lapack, b, threads);
+            neurodyn::newton::solve_batch(m, o, kn, bd, lapack, b, threads, lanes);
         },
         py::arg("spec"), py::arg("C"), py::arg("group"), py::arg("X"), py::arg("options"),
         py::arg("known"), py::arg("bounds"), py::arg("q"), py::arg("n_iter"), py::arg("status"),
-        py::arg("root"), py::arg("threads"),
+        py::arg("root"), py::arg("threads"), py::arg("lanes") = 0,
         "Solve fixed-point candidates X (updated in place) with the Newton/LM kernel: spec a "
         "KernelSpec, options a SolverOptions, known a KnownRoots, bounds None or (lower, "
         "upper); see neurodyn.analysis.fixed_points.kernel.");
+    m.def("newton_lanes", &neurodyn::newton::widest_lanes,
+          "Candidates the Newton kernel carries in lockstep on this processor (2, 4 or 8).");
     m.def(
         "newton_evaluate",
         [](py::object spec, py::array C, py::array X, py::array R, py::array A) {

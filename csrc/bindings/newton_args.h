@@ -23,7 +23,8 @@ namespace py = pybind11;
 // writeable when `out`).
 template <typename T>
 T *newton_data(const py::array &a, const char *name, int64_t size, bool out = false) {
-    if (!a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
+    // Equivalent dtypes, not the same object: an unpickled float64 array has its own.
+    if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
         throw std::invalid_argument(std::string("newton kernel: '") + name +
                                     "' must be a C-contiguous array of " +
                                     std::string(py::str(py::dtype::of<T>())));

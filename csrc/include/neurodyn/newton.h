@@ -1,5 +1,6 @@
-// The fixed-point kernel: damped Newton with a Levenberg-Marquardt safeguard, one
-// candidate per thread (see analysis/fixed_points/kernel.py for the algorithm in full;
+// The fixed-point kernel: damped Newton with a Levenberg-Marquardt safeguard, a few
+// candidates in lockstep per thread (see analysis/fixed_points/kernel.py for the
+// algorithm in full;
 // analysis/fixed_points/reference.py is the plain solver the tests compare it with).
 // Plain structs of raw pointers and sizes in, results written in place; no Python
 // here, and the kernels never validate: the wrapper
@@ -121,15 +122,27 @@ struct Batch {
     int64_t *root = nullptr;
 };
 
-// Candidates per block: the unit of work the threads take one at a time.
+// Candidates per thread at least: fewer threads where the batch is smaller.
 constexpr int64_t kBlock = 16;
 
-// Solve every candidate of the batch on `threads` OpenMP threads, which take blocks
-// of kBlock candidates dynamically (a thread held up by another process leaves its
-// blocks to the others). Allocates every thread's scratch before the parallel
-// region; nothing is allocated per candidate.
+// Candidates each thread carries in lockstep: as many as one SIMD vector of the
+// processor holds doubles (8 with AVX-512, 4 with AVX2, 2 otherwise, widest_lanes()),
+// for states of up to kLaneMaxState entries; one at a time above, where the loops over
+// one candidate's entries are long enough to vectorise by themselves and several
+// candidates' matrices would not stay in the cache.
+constexpr int64_t kLaneMaxState = 32;
+int widest_lanes();
+
+// Solve every candidate of the batch on `threads` OpenMP threads, each carrying
+// `lanes` candidates at a time (0: as above; else 1, 2, 4 or 8, at most
+// widest_lanes()) and taking the next from a counter the threads share whenever one
+// ends (a thread held up by another process leaves its candidates to the others).
+// Allocates every thread's scratch before the parallel region; nothing is allocated
+// per candidate. The lane count changes no result: each lane's arithmetic is a lone
+// candidate's.
 void solve_batch(const Model &model, const Options &opts, const Known &known,
-                 const Bounds &bounds, const Lapack &lapack, const Batch &batch, int threads);
+                 const Bounds &bounds, const Lapack &lapack, const Batch &batch, int threads,
+                 int lanes = 0);
 
 // Residuals R (n, d) and Jacobians A (n, d, d) of the states X (n, d) with prepared
 // inputs C (n, width): the kernel's own model evaluation, for tests.

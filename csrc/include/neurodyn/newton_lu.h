@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "neurodyn/newton.h"
+#include "neurodyn/newton_lanes.h"
 
 namespace neurodyn {
 namespace newton {
@@ -163,6 +164,94 @@ inline bool lu_inverse(const LuScratch &s, const Lapack &lapack, double *X) {
         for (int64_t c = 0; c < d; ++c) xi[c] *= r;
     }
     return all_finite(X, d * d);
+}
+
+// The same factorisation and solve for L matrices at once (L > 1), lane-interleaved
+// as in newton_lanes.h: entry (i, j) is the vector at [i * d + j]. Each lane takes
+// exactly the steps lu_factor and lu_solve take for it (the same pivots, the same
+// products and differences in the same order), so its factors and solutions are those
+// of L = 1; only the pivot rows' exchanges are done lane by lane. The elimination runs
+// over the columns right of the pivot only, where lu_factor sweeps whole rows (which
+// changes nothing but the sign of a zero multiplier).
+template <int L>
+struct LaneFactors {
+    using V = typename Lanes<L>::V;
+    int64_t d = 0;
+    V *lu = nullptr;     // d * d: multipliers below the diagonal, U on and above
+    V *rdiag = nullptr;  // d: the reciprocals of U's diagonal
+    int *piv = nullptr;  // d * L: the row exchanged with row k at step k, per lane
+};
+
+// Factor the L matrices M into f; ok[l]: lane l is not singular and finite.
+template <int L>
+NEURODYN_LANE_INLINE void lanes_factor(const typename Lanes<L>::V *M, const LaneFactors<L> &f,
+                                       bool *ok) {
+    using V = typename Lanes<L>::V;
+    using Mk = typename Lanes<L>::M;
+    const int64_t d = f.d;
+    V *lu = f.lu;
+    std::memcpy(static_cast<void *>(lu), M, sizeof(V) * d * d);
+    const Mk magnitude = Mk{} + 0x7fffffffffffffffLL;  // |x|: all bits but the sign
+    Mk good = Mk{} - 1;                                 // all ones: every lane so far
+    for (int64_t k = 0; k < d; ++k) {
+        // The first largest |entry| of column k at or below the diagonal, per lane.
+        V big = (V)((Mk)lu[k * d + k] & magnitude);
+        Mk p = Mk{} + k;
+        for (int64_t i = k + 1; i < d; ++i) {
+            const V v = (V)((Mk)lu[i * d + k] & magnitude);
+            const Mk larger = v > big;
+            blend<L>(big, larger, v);
+            p = (p & ~larger) | (larger & (Mk{} + i));
+        }
+        good &= (big != 0.0) & (big - big == 0.0);  // nonzero and finite
+        for (int l = 0; l < L; ++l) {
+            const int64_t pl = p[l];
+            f.piv[k * L + l] = static_cast<int>(pl);
+            if (pl != k)
+                for (int64_t j = 0; j < d; ++j)
+                    std::swap(lane<L>(lu, k * d + j, l), lane<L>(lu, pl * d + j, l));
+        }
+        const V inv = 1.0 / lu[k * d + k];
+        for (int64_t i = k + 1; i < d; ++i) {
+            const V fac = lu[i * d + k] * inv;
+            V *row = lu + i * d;
+            const V *urow = lu + k * d;
+            for (int64_t j = k + 1; j < d; ++j) row[j] -= fac * urow[j];
+            row[k] = fac;
+        }
+    }
+    for (int64_t k = 0; k < d; ++k) f.rdiag[k] = 1.0 / lu[k * d + k];
+    for (int l = 0; l < L; ++l) ok[l] = good[l] != 0;
+}
+
+// out = M^{-1} b per lane from lanes_factor's factors (out may not alias b); ok[l]:
+// lane l's solution is finite.
+template <int L>
+NEURODYN_LANE_INLINE void lanes_solve(const LaneFactors<L> &f, const typename Lanes<L>::V *b,
+                        typename Lanes<L>::V *out, bool *ok) {
+    using V = typename Lanes<L>::V;
+    using Mk = typename Lanes<L>::M;
+    const int64_t d = f.d;
+    const V *lu = f.lu;
+    std::memcpy(static_cast<void *>(out), b, sizeof(V) * d);
+    for (int64_t k = 0; k < d; ++k)
+        for (int l = 0; l < L; ++l) {
+            const int64_t p = f.piv[k * L + l];
+            std::swap(lane<L>(out, k, l), lane<L>(out, p, l));
+        }
+    for (int64_t i = 0; i < d; ++i) {  // L y = P b
+        V t = out[i];
+        for (int64_t j = 0; j < i; ++j) t -= lu[i * d + j] * out[j];
+        out[i] = t;
+    }
+    Mk finite = Mk{} - 1;
+    for (int64_t i = d - 1; i >= 0; --i) {  // U x = y, each row summed from the far end
+        V t = out[i];
+        for (int64_t j = d - 1; j > i; --j) t -= lu[i * d + j] * out[j];
+        out[i] = t * f.rdiag[i];
+        finite &= out[i] - out[i] == 0.0;
+    }
+    for (int l = 0; l < L; ++l) ok[l] = finite[l] != 0;
 }
 
 }  // namespace newton
