@@ -353,7 +353,7 @@ def continue_fixed_points(
     parameter : callable, optional
         ``parameter(p)`` returns the system (a Dynamics or model) at parameter value p,
         for parameters other than the input (a gain, a weight); :math:`\partial r/\partial
-        p` is then a central difference with step ``fd_step``·max(1, |p|).
+        p` is then a central difference with step ``fd_step``·``max(1, |p|)``.
 
     Other arguments
     ---------------

@@ -54,7 +54,7 @@ class Manifold:
         Mean speed of the points (state units per time unit).
     max_speed : float
     alignment : float
-        Mean |cos| between the slowest mode and the chain's tangent.
+        Mean ``|cos|`` between the slowest mode and the chain's tangent.
     slow_growth : float
         Mean growth rate of the slowest mode (≈ 0 for a continuous attractor).
     support : float
@@ -200,7 +200,7 @@ def find_slow_manifolds(
     gap : float
         The slowest mode must be at least 1/gap times slower than the next.
     align_tol : float
-        Smallest |cos| between the slowest mode and the chain tangent.
+        Smallest ``|cos|`` between the slowest mode and the chain tangent.
     support : float
         Fraction of the points that must pass both tests.
     threads : int, optional

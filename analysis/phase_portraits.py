@@ -248,7 +248,13 @@ class ProjectedFlow:
     time_unit: str = "ms"
 
     def project(self, x) -> np.ndarray:
-        """Plane coordinates (n, 2) of states (n, d)."""
+        """Plane coordinates (n, 2) of states (n, d).
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        """
         C = self.components
         return np.linalg.solve(C @ C.T, C @ (np.atleast_2d(x) - self.mean).T).T
 

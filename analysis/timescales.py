@@ -213,7 +213,13 @@ class TimescaleFit:
     min_weight: float = 0.0
 
     def to_xarray(self, dim: str = "unit") -> xr.Dataset:
-        """The fits as a Dataset along ``dim``."""
+        """The fits as a Dataset along ``dim``.
+
+        Parameters
+        ----------
+        dim : str
+            Name of the dimension the fits lie along.
+        """
         names = [
             "tau_net", "model", "tau_single", "amplitude_single", "tau_fast", "tau_slow",
             "weight_fast", "amplitude_double", "aic_single", "aic_double", "rss_single",
@@ -324,7 +330,17 @@ def fit_exponentials(
 
 # -- driving a model --------------------------------------------------------------------------
 def bernoulli_streams(n_trials: int, n_bits: int, *, seed=0) -> np.ndarray:
-    """Bit streams (trial, bit) with a rate :math:`p \\sim U(0, 1)` drawn per trial (the paper's)."""
+    """Bit streams (trial, bit) with a rate :math:`p \\sim U(0, 1)` drawn per trial (the paper's).
+
+    Parameters
+    ----------
+    n_trials : int
+        Trials (rows).
+    n_bits : int
+        Bits per trial (columns).
+    seed : int, numpy.random.Generator or None
+        Seed of the rates and the bits.
+    """
     rng = make_rng(seed)
     p = rng.uniform(size=(n_trials, 1))
     return (rng.random((n_trials, n_bits)) < p).astype(np.float32)

@@ -97,7 +97,13 @@ def _check_cuda(torch, dev, device) -> None:
 
 
 def model_device(model):
-    """The device of ``model``'s first parameter or buffer (the CPU if it has neither)."""
+    """The device of ``model``'s first parameter or buffer (the CPU if it has neither).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    """
     import torch
 
     for tensor in (*model.parameters(), *model.buffers()):

@@ -45,6 +45,11 @@ _LOG_INTERVAL = 30.0
 def check_progress(progress: Any) -> str:
     """Return ``progress`` as one of ``"auto"``, ``"never"``, ``"always"``.
 
+    Parameters
+    ----------
+    progress : bool or str
+        True, False, ``"auto"``, ``"never"`` or ``"always"``.
+
     Examples
     --------
     >>> check_progress(True), check_progress(False), check_progress("always")
@@ -85,6 +90,11 @@ def shows_bar(progress: Any) -> bool:
     """Whether :func:`progress_bar` would draw a bar for ``progress`` here and now.
 
     For loops so short that even a disabled bar's set-up (about 0.1 ms) counts.
+
+    Parameters
+    ----------
+    progress : bool or str
+        As :func:`check_progress` takes it.
 
     Examples
     --------

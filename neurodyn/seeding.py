@@ -23,6 +23,11 @@ def resolve_seed(seed: int | np.random.Generator | None) -> int:
     """Turn ``seed`` into a concrete integer that can be stored with a result.
 
     ``None`` draws fresh OS entropy; a Generator contributes one draw from itself.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        A non-negative integer, a Generator or None.
     """
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1, dtype=np.uint32)[0])
@@ -41,6 +46,13 @@ def make_rng(
     A Generator passed as ``seed`` is returned unchanged when no stream is named,
     so callers that manage their own generator keep full control.
 
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        The seed (see :func:`resolve_seed`).
+    stream : str, optional
+        A key of :data:`STREAMS`: each stream draws independently of the others.
+
     Examples
     --------
     >>> a = make_rng(0, "data", 5).normal()
@@ -56,7 +68,15 @@ def make_rng(
 
 
 def torch_generator(seed: int | np.random.Generator | None, stream: str, *keys: int):
-    """A :class:`torch.Generator` seeded from the same stream scheme as :func:`make_rng`."""
+    """A :class:`torch.Generator` seeded from the same stream scheme as :func:`make_rng`.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        The seed (see :func:`resolve_seed`).
+    stream : str
+        A key of :data:`STREAMS`.
+    """
     import torch
 
     state = make_rng(seed, stream, *keys).integers(0, 2**63 - 1)

@@ -92,6 +92,11 @@ MIN_WINDOW = 0.05
 def check_threads(threads) -> int | None:
     """Validate a ``threads=`` argument: None (the policy) or an integer >= 1.
 
+    Parameters
+    ----------
+    threads : int or None
+        The argument as given.
+
     Examples
     --------
     >>> check_threads(None), check_threads(2)
@@ -171,6 +176,11 @@ def count_as_own(pid: int) -> None:
     will stay. Only the process itself counts, not the processes it starts (the sweep's
     workers are load for anything else this process computes). Where ``/proc`` does not
     exist this does nothing.
+
+    Parameters
+    ----------
+    pid : int
+        The process's id.
     """
     with _lock:
         if pid not in _helpers:
@@ -491,7 +501,13 @@ def policy(work=None, *, what: str | None = None):
 
 
 def state_size(model) -> int:
-    """The state size of a model or dynamics, for work estimates (0 when unknown)."""
+    """The state size of a model or dynamics, for work estimates (0 when unknown).
+
+    Parameters
+    ----------
+    model : object
+        A model or a :class:`~neurodyn.dynamics.Dynamics`.
+    """
     for attr in ("n_state", "n_hidden", "hidden_size"):
         value = getattr(model, attr, None)
         if isinstance(value, int):

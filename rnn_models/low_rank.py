@@ -248,6 +248,13 @@ class LowRankRNN(Model):
         ``kind="ode"`` (default) is :math:`\tau\dot x = -x + mn^\top\phi(x)/N + Iu`;
         ``kind="map"`` is the Euler step of the forward pass. ``dt`` is accepted for the
         :func:`~neurodyn.dynamics.dynamics` protocol and not used (the model has its own).
+
+        Parameters
+        ----------
+        kind : {"ode", "map"}, optional
+            The continuous-time system (default) or the forward pass's Euler step.
+        dt : float, optional
+            Not used: the step is the model's own ``dt``.
         """
         return LowRankDynamics.from_model(self, kind=kind or "ode")
 

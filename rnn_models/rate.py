@@ -352,6 +352,13 @@ class RateRNN(Model):
         :math:`\tau \dot x = -x + W\phi(x) + W_{in}u + b`; ``kind="map"`` is the Euler
         step the forward pass takes. The step is the model's own ``dt``; ``dt`` is
         accepted for the :func:`~neurodyn.dynamics.dynamics` protocol and not used.
+
+        Parameters
+        ----------
+        kind : {"ode", "map"}, optional
+            The continuous-time system (default) or the forward pass's Euler step.
+        dt : float, optional
+            Not used: the step is the model's own ``dt``.
         """
         return RateDynamics.from_model(self, kind=kind or "ode")
 

@@ -356,6 +356,13 @@ class TimescaleRNN(Model):
         ``kind="map"`` (default) is the step the forward pass takes; ``kind="ode"`` its
         continuous-time limit. The step is the model's own ``dt``; ``dt`` is accepted for
         the :func:`~neurodyn.dynamics.dynamics` protocol and not used.
+
+        Parameters
+        ----------
+        kind : {"map", "ode"}, optional
+            The forward pass's step (default) or its continuous-time limit.
+        dt : float, optional
+            Not used: the step is the model's own ``dt``.
         """
         return TimescaleDynamics.from_model(self, kind=kind or "map")
 

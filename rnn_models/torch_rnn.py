@@ -175,6 +175,13 @@ class TorchRNN(Model):
         """This network as a :class:`~neurodyn.dynamics.TorchCellDynamics`, a discrete map
         with analytic Jacobians; ``dt`` (default: the model's) is the duration of a step.
 
+        Parameters
+        ----------
+        kind : "map", optional
+            The only kind (a recurrent cell is a discrete map).
+        dt : float, optional
+            The duration of a step; default the model's ``dt``.
+
         Raises
         ------
         ValueError

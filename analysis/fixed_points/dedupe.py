@@ -60,6 +60,11 @@ def state_scale(x) -> float:
     states sit far from the origin compared with their spread. One state, or several
     equal ones, give the RMS norm of the rows instead.
 
+    Parameters
+    ----------
+    x : array_like
+        States, shape (n, d).
+
     Examples
     --------
     >>> state_scale(np.array([[1.0, 0.0], [-1.0, 0.0]]))

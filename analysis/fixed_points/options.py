@@ -58,7 +58,7 @@ class SolverOptions:
         of 1e-6 stopped 25 % (tanh RNN, LSTM) to 40 % (GRU) of the candidates that go
         on to converge, and found 1 of the 17 roots of a saturated random RNN; at 2 no
         root was lost and at most 1 % of the converging candidates were stopped, while
-        GRU candidates that wander off (to |h| of 28 to 195) stop early (3.4x fewer
+        GRU candidates that wander off (to ``|h|`` of 28 to 195) stop early (3.4x fewer
         iterations on the flip-flop GRU).
     state_tol : float
         A root or slow point must lie in the state set up to this (state units):

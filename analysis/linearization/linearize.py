@@ -167,6 +167,14 @@ def classify(growth_rate, marginal_tol: float):
 
     Returns ``(n_unstable, n_marginal, stability)``; ``stability`` is ``"stable"``,
     ``"marginal"`` (no unstable mode, at least one marginal) or ``"unstable_<n>"``.
+
+    Parameters
+    ----------
+    growth_rate : array_like
+        Growth rate of each mode, shape (..., d), as :func:`eigenmodes` gives them.
+    marginal_tol : float
+        Modes with ``|growth_rate| <= marginal_tol`` are marginal, those above it
+        unstable.
     """
     g = np.asarray(growth_rate)
     n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)

@@ -117,7 +117,7 @@ class LyapunovSpectrum:
 
     @property
     def drift(self) -> np.ndarray:
-        """|estimate at the end − estimate at half time|, averaged over trajectories (k,)."""
+        """``|estimate at the end − estimate at half time|``, averaged over trajectories (k,)."""
         ok = self.status == "ok"
         if not np.any(ok) or self.history.shape[1] < 2:
             return np.full(self.exponents.shape, np.nan)
@@ -126,7 +126,15 @@ class LyapunovSpectrum:
         return np.abs(np.mean(h[:, -1] - half, axis=0))
 
     def is_converged(self, rtol: float = 0.02, atol: float = 1e-3) -> bool:
-        """Whether every exponent moved less than ``atol + rtol·|λ|`` over the second half."""
+        """Whether every exponent moved less than ``atol + rtol·|λ|`` over the second half.
+
+        Parameters
+        ----------
+        rtol : float
+            Tolerance relative to each exponent's magnitude.
+        atol : float
+            Absolute tolerance, in the exponents' unit.
+        """
         return bool(np.all(self.drift <= atol + rtol * np.abs(self.exponents)))
 
     def kaplan_yorke_dimension(self) -> float:

@@ -15,16 +15,16 @@ Every entry holds, for one name:
   :math:`\sup\phi'` (contraction certificates) and the curvature bound
   :math:`\sup|\phi''|` (the Lipschitz constant of a Jacobian, inf at a kink).
 
-==================  ==============================  ==================  ============  ======  ================
-name                :math:`\phi(z)`                 range               sup φ'        code    sup|φ''|
-==================  ==============================  ==================  ============  ======  ================
-``tanh``            :math:`\tanh z`                 [-1, 1]             1             0       :math:`4/(3\sqrt3)`
-``relu``            :math:`\max(z, 0)`              [0, ∞)              1             1       ∞ (kink)
-``softplus``        :math:`\log(1 + e^z)`           [0, ∞)              1             2       1/4
-``rectified_tanh``  :math:`\tanh\max(z, 0)`         [0, 1]              1             3       ∞ (kink)
-``leaky_relu``      :math:`\max(z, 0) + a\min(z,0)` (-∞, ∞)             max(1, a)     —       ∞ (kink)
-``sigmoid``         :math:`1/(1 + e^{-z})`          [0, 1]              1/4           —       :math:`1/(6\sqrt3)`
-==================  ==============================  ==================  ============  ======  ================
+==================  ================================  ==================  ============  ======  ================
+name                :math:`\phi(z)`                   range               sup φ'        code    sup|φ''|
+==================  ================================  ==================  ============  ======  ================
+``tanh``            :math:`\tanh z`                   [-1, 1]             1             0       :math:`4/(3\sqrt3)`
+``relu``            :math:`\max(z, 0)`                [0, ∞)              1             1       ∞ (kink)
+``softplus``        :math:`\log(1 + e^z)`             [0, ∞)              1             2       1/4
+``rectified_tanh``  :math:`\tanh\max(z, 0)`           [0, 1]              1             3       ∞ (kink)
+``leaky_relu``      :math:`\max(z, 0) + a\min(z,0)`   (-∞, ∞)             max(1, a)     —       ∞ (kink)
+``sigmoid``         :math:`1/(1 + e^{-z})`            [0, 1]              1/4           —       :math:`1/(6\sqrt3)`
+==================  ================================  ==================  ============  ======  ================
 
 At a kink the derivative is the one PyTorch's autograd takes: :math:`\phi'(0) = 0` for
 ReLU and the rectified tanh, :math:`a` for the leaky ReLU; :math:`\phi''` is 0 away

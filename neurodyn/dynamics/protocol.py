@@ -156,7 +156,15 @@ class Dynamics(abc.ABC):
         return cache[key]
 
     def check_states(self, x, name: str = "x") -> np.ndarray:
-        """Return ``x`` as a float64 array (n, d), raising ValueError on a bad shape or NaN."""
+        """Return ``x`` as a float64 array (n, d), raising ValueError on a bad shape or NaN.
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        name : str
+            The argument's name in the error message.
+        """
         a = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float64)
         if a.ndim == 1:
             a = a[None, :]
@@ -171,7 +179,17 @@ class Dynamics(abc.ABC):
         return a
 
     def check_inputs(self, u, n: int, name: str = "u") -> np.ndarray:
-        """Return inputs as float64 (n, m): ``None`` means zero input; (m,) is broadcast."""
+        """Return inputs as float64 (n, m): ``None`` means zero input; (m,) is broadcast.
+
+        Parameters
+        ----------
+        u : array_like or None
+            Inputs, shape (n, m) or (m,).
+        n : int
+            The number of states they go with.
+        name : str
+            The argument's name in the error message.
+        """
         if u is None:
             return np.zeros((n, self.n_input))
         a = np.asarray(u.detach().cpu() if hasattr(u, "detach") else u, dtype=np.float64)
@@ -198,33 +216,73 @@ class Dynamics(abc.ABC):
 
     # -- public NumPy API --------------------------------------------------------------
     def residual(self, x, u=None) -> np.ndarray:
-        """``F(x,u) - x`` (maps) or ``f(x,u)`` (ODEs); zero exactly at fixed points."""
+        """``F(x,u) - x`` (maps) or ``f(x,u)`` (ODEs); zero exactly at fixed points.
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         r = np.asarray(self._residual(NUMPY, xa, self._prepare(NUMPY, ua)))
         return r[0] if single else r
 
     def step(self, x, u=None) -> np.ndarray:
-        """One map step ``F(x, u)``; for an ODE, one Euler step ``x + dt f(x, u)``."""
+        """One map step ``F(x, u)``; for an ODE, one Euler step ``x + dt f(x, u)``.
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         r = np.asarray(self._residual(NUMPY, xa, self._prepare(NUMPY, ua)))
         out = xa + (r if self.kind == "map" else self.dt * r)
         return out[0] if single else out
 
     def velocity(self, x, u=None) -> np.ndarray:
-        """``f(x, u)`` for an ODE; for a map, the mean velocity ``(F(x,u) - x)/dt``."""
+        """``f(x, u)`` for an ODE; for a map, the mean velocity ``(F(x,u) - x)/dt``.
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         r = np.asarray(self._residual(NUMPY, xa, self._prepare(NUMPY, ua)))
         out = r if self.kind == "ode" else r / self.dt
         return out[0] if single else out
 
     def residual_jacobian(self, x, u=None) -> np.ndarray:
-        """∂r/∂x, shape (n, d, d): ``J - I`` for maps, ``J`` for ODEs."""
+        """∂r/∂x, shape (n, d, d): ``J - I`` for maps, ``J`` for ODEs.
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         _, a = self._residual_jacobian(NUMPY, xa, self._prepare(NUMPY, ua))
         return a[0] if single else a
 
     def jacobian(self, x, u=None) -> np.ndarray:
-        """The model's Jacobian ∂F/∂x (maps) or ∂f/∂x (ODEs), shape (n, d, d)."""
+        """The model's Jacobian ∂F/∂x (maps) or ∂f/∂x (ODEs), shape (n, d, d).
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         _, a = self._residual_jacobian(NUMPY, xa, self._prepare(NUMPY, ua))
         a = np.array(a)
@@ -233,13 +291,31 @@ class Dynamics(abc.ABC):
         return a[0] if single else a
 
     def input_jacobian(self, x, u=None) -> np.ndarray:
-        """∂F/∂u (maps) or ∂f/∂u (ODEs), shape (n, d, m)."""
+        """∂F/∂u (maps) or ∂f/∂u (ODEs), shape (n, d, m).
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         xa, ua, single = self._args(x, u)
         b = np.asarray(self._input_jacobian(NUMPY, xa, self._prepare(NUMPY, ua)))
         return b[0] if single else b
 
     def vjp(self, x, u, v) -> np.ndarray:
-        """``A(x,u)ᵀ v`` per state: with ``v = r`` the gradient of q = ½‖r‖²."""
+        """``A(x,u)ᵀ v`` per state: with ``v = r`` the gradient of q = ½‖r‖².
+
+        Parameters
+        ----------
+        x : array_like
+            States, shape (n, d) or (d,).
+        u : array_like or None
+            Inputs, shape (n, m) or (m,); None is zero input.
+        v : array_like
+            One vector per state, shape (n, d).
+        """
         xa, ua, single = self._args(x, u)
         va = np.asarray(v, dtype=np.float64).reshape(xa.shape)
         g = np.asarray(self._vjp(NUMPY, xa, self._prepare(NUMPY, ua), va))
@@ -258,13 +334,29 @@ class Dynamics(abc.ABC):
         return x, u.expand(x.shape[0], self.n_input)
 
     def torch_residual(self, x, u=None):
-        """The residual on torch float64 tensors on :attr:`device` (differentiable)."""
+        """The residual on torch float64 tensors on :attr:`device` (differentiable).
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor
+            States, shape (n, d) or (d,).
+        u : array_like or torch.Tensor, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         ops = TORCH()
         x, u = self._torch(x, u)
         return self._residual(ops, x, self._prepare(ops, u))
 
     def torch_residual_jacobian(self, x, u=None):
-        """``(r, A)`` on torch float64 tensors on :attr:`device`."""
+        """``(r, A)`` on torch float64 tensors on :attr:`device`.
+
+        Parameters
+        ----------
+        x : array_like or torch.Tensor
+            States, shape (n, d) or (d,).
+        u : array_like or torch.Tensor, optional
+            Inputs, shape (n, m) or (m,); None is zero input.
+        """
         ops = TORCH()
         x, u = self._torch(x, u)
         return self._residual_jacobian(ops, x, self._prepare(ops, u))

@@ -1,22 +1,22 @@
 """Figures: every ``plot_*`` function of neurodyn, one module per subject.
 
-==================  ============================================================
-module              draws
-==================  ============================================================
-``trials``          trials: inputs, targets and outputs
-``training``        training curves: losses, accuracy, curriculum stages
-``psychometrics``   psychometric curves and their fitted logistic
-``fixed_points``    fixed points over trajectories, eigenvalue spectra
-``phase_portraits`` exact phase portraits, projected flows, 3-D trajectories
-``continuation``    bifurcation diagrams
-``lyapunov``        Lyapunov spectra and their convergence
-``waves``           space-time plots, wave and circulant spectra, decoding
-``spiking``         rasters, population rates, the liquid's graph
-``sweeps``          a sweep's metric against a parameter, over seeds
-``multitask``       task variance, its clusters, fractional variance, composition
-``stability``       the colours and legends of stability classes
-``files``           :func:`save_figure`
-==================  ============================================================
+====================  ============================================================
+module                draws
+====================  ============================================================
+``trials``            trials: inputs, targets and outputs
+``training``          training curves: losses, accuracy, curriculum stages
+``psychometrics``     psychometric curves and their fitted logistic
+``fixed_points``      fixed points over trajectories, eigenvalue spectra
+``phase_portraits``   exact phase portraits, projected flows, 3-D trajectories
+``continuation``      bifurcation diagrams
+``lyapunov``          Lyapunov spectra and their convergence
+``waves``             space-time plots, wave and circulant spectra, decoding
+``spiking``           rasters, population rates, the liquid's graph
+``sweeps``            a sweep's metric against a parameter, over seeds
+``multitask``         task variance, its clusters, fractional variance, composition
+``stability``         the colours and legends of stability classes
+``files``             :func:`save_figure`
+====================  ============================================================
 
 Plotting modules only draw: what they draw is computed in :mod:`neurodyn.analysis`
 (``psychometric``, ``fit_psychometric`` and ``PsychometricFit``, importable from here

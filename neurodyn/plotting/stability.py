@@ -15,7 +15,13 @@ _UNSTABLE = ["tab:red", "tab:orange", "tab:purple", "tab:brown"]
 
 
 def stability_color(stability: str) -> str:
-    """The colour of a stability class name (``stable``, ``marginal``, ``unstable_<n>``)."""
+    """The colour of a stability class name (``stable``, ``marginal``, ``unstable_<n>``).
+
+    Parameters
+    ----------
+    stability : str
+        ``"stable"``, ``"marginal"`` or ``"unstable_<n>"``.
+    """
     if stability == "stable":
         return "black"
     if stability == "marginal":

@@ -18,11 +18,11 @@ during which :math:`V` keeps integrating (minimum interspike interval 3 ms,
 :math:`p_k` per ms (:mod:`neurodyn.spiking.data`), which therefore spikes on the
 next step. In the engine this is a delta synapse of weight 100 from a Poisson
 source, and exponential synapses with gain :math:`\tau_v/\tau_u` so the weights
-stay in the paper's units (|W| <= 3).
+stay in the paper's units (``|W| <= 3``).
 
 Protocol (§3.5):
 
-1. :meth:`NALSM.initialise`: all |W| = 3; present random training samples for
+1. :meth:`NALSM.initialise`: all ``|W| = 3``; present random training samples for
    20 ms each with astro-STDP on and no learning-rate decay, resetting the
    states but carrying the weights from sample to sample; keep the result as
    :math:`W_\text{INI}`.
@@ -67,7 +67,7 @@ class NALSMConfig:
     plasticity : {"astro", "stdp", "none"}
         NALSM, the LSM+STDP baseline, or the fixed-weight LSM.
     w_init : float
-        Initial |W| of every synapse (3, the bound, in the paper; the fixed LSM's
+        Initial ``|W|`` of every synapse (3, the bound, in the paper; the fixed LSM's
         hand-tuned magnitude, 0.4 to 1.4 in the paper's sweep).
     w_max : float
         Weight bound: E in [0, w_max], I in [-w_max, 0], input in [-w_max, w_max].

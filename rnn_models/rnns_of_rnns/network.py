@@ -266,6 +266,14 @@ class RNNofRNNs(Model):
 
         ``kind="ode"`` (default) is the continuous-time system the certificate is for;
         ``kind="map"`` is the step the forward pass takes.
+
+        Parameters
+        ----------
+        kind : {"ode", "map"}, optional
+            The continuous-time system the certificate is for (default), or the
+            forward pass's step.
+        dt : float, optional
+            Must equal the model's ``dt`` when given.
         """
         if dt is not None and not math.isclose(float(dt), self.dt):
             raise ValueError(f"dt={dt} differs from the model's dt={self.dt}; leave it out")

@@ -41,7 +41,7 @@ __all__ = [
 #: Fraction of the levels the trained network must generate within the task's tolerance
 #: (normalised error 0.2 on a trial of the training length).
 ACCURACY = 0.9
-#: Bar of the median relative error of the linear prediction, |Im λ − ω_j| / ω_j. The
+#: Bar of the median relative error of the linear prediction, ``|Im λ − ω_j| / ω_j``. The
 #: linearization is exact only at the Hopf bifurcation: at a distance γ from it (the
 #: pair's growth rate) the normal form's cycle turns at ω − bγ, b its twist, of order one
 #: in a generic network, so the relative error bγ/ω is small where γ ≪ ω and not at
@@ -60,7 +60,7 @@ RANK_BAR = 0.9
 #: α = 0.1). 5 % leaves room for that and still asks the cycle to be the oscillation
 #: the network was trained to make.
 CYCLE_BAR = 0.05
-#: Largest |μ_trivial − 1| of a converged cycle: RK4 with 400 steps per period carries
+#: Largest ``|μ_trivial − 1|`` of a converged cycle: RK4 with 400 steps per period carries
 #: the flow direction around the orbit back onto itself to O(h⁴); 1e-3 is far above
 #: that and far below a multiplier that would decide stability.
 TRIVIAL_TOL = 1e-3
