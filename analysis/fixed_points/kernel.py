@@ -81,7 +81,7 @@ search, chord steps or LM steps.
 
 Each thread carries several candidates in lockstep, one per lane of the processor's
 widest SIMD vectors (8 with AVX-512, 4 with AVX2, 2 otherwise; the solver is compiled
-for each and picked at run time), for states of up to 32 entries: every step above
+for each and picked at run time), for states of up to 64 entries: every step above
 (a factorisation, a triangular solve, a residual) runs for all lanes at once, each
 lane with its own candidate's decisions. A small candidate's work is mostly chains
 of dependent operations (the pivot search, the substitutions, the tanh of a residual
@@ -178,7 +178,7 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes:
         example views of the caller's arrays; new arrays by default.
     lanes : int
         Candidates each thread carries in lockstep: 0 (the default) picks the widest
-        vectors of the processor (:func:`widest_lanes`) for states of up to 32 entries
+        vectors of the processor (:func:`widest_lanes`) for states of up to 64 entries
         and 1 above; 1, 2, 4 or 8 force a count the processor has. The count changes
         no result, only the speed.
 

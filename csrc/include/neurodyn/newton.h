@@ -128,9 +128,11 @@ constexpr int64_t kBlock = 16;
 // Candidates each thread carries in lockstep: as many as one SIMD vector of the
 // processor holds doubles (8 with AVX-512, 4 with AVX2, 2 otherwise, widest_lanes()),
 // for states of up to kLaneMaxState entries; one at a time above, where the loops over
-// one candidate's entries are long enough to vectorise by themselves and several
-// candidates' matrices would not stay in the cache.
-constexpr int64_t kLaneMaxState = 32;
+// one candidate's entries are long enough to vectorise by themselves, LAPACK's blocked
+// LU beats eight unblocked ones, and eight candidates' matrices leave the cache. On
+// random rate networks (AVX-512, one thread) eight lanes took 0.68x the time of one
+// at 64 units and 1.25x at 96.
+constexpr int64_t kLaneMaxState = 64;
 int widest_lanes();
 
 // Solve every candidate of the batch on `threads` OpenMP threads, each carrying
