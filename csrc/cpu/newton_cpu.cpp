@@ -746,15 +746,11 @@ NEURODYN_LANE_INLINE void run_lanes(Job &job, double *arena, int *ints) {
 // The solver for each lane count, compiled for the instruction set whose vectors hold
 // that many doubles (the build itself targets the baseline x86-64, whose SSE2 vectors
 // hold two): every function below inlines into these, so each is compiled whole for
-// its instruction set. One lane takes AVX2 where there is one, for the loops over a
-// large candidate's entries (0.73x the time of SSE2 at 256 units). Contraction stays
-// off (setup.py), so no instruction set changes a result.
+// its instruction set. Contraction stays off (setup.py), so no instruction set changes
+// a result.
 void run_1(Job &job, double *arena, int *ints) { run_lanes<1>(job, arena, ints); }
 void run_2(Job &job, double *arena, int *ints) { run_lanes<2>(job, arena, ints); }
 #if NEURODYN_WIDE_LANES
-__attribute__((target("avx2"))) void run_1_avx2(Job &job, double *arena, int *ints) {
-    run_lanes<1>(job, arena, ints);
-}
 __attribute__((target("avx2"))) void run_4(Job &job, double *arena, int *ints) {
     run_lanes<4>(job, arena, ints);
 }
@@ -808,7 +804,6 @@ void solve_batch(const Model &model, const Options &opts, const Known &known,
     if (lanes == 0) lanes = model.d <= kLaneMaxState ? widest_lanes() : 1;
     void (*run)(Job &, double *, int *) = lanes == 1 ? run_1 : run_2;
 #if NEURODYN_WIDE_LANES
-    if (lanes == 1 && widest_lanes() >= 4) run = run_1_avx2;
     if (lanes == 4) run = run_4;
     if (lanes == 8) run = run_8;
 #endif
