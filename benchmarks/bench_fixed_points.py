@@ -73,6 +73,7 @@ from neurodyn.analysis import (
     sample_initial_states,
     tile_conditions,
 )
+from neurodyn.analysis.fixed_points.kernel import widest_lanes
 from neurodyn.rnn_models import RateRNN, TorchRNN
 from neurodyn.tasks import FlipFlop, make_task
 
@@ -268,7 +269,8 @@ def main(argv=None):
     print(
         f"neurodyn {neurodyn.__version__}; torch threads {torch.get_num_threads()}; "
         f"cores {neurodyn.threads.available_cores()}; "
-        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+        f"Newton kernel lanes {widest_lanes()} (candidates in lockstep per thread, up to 64 "
+        f"units); OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
         f"rounds {rounds} (x3 for the cases under a second), each newton x{repeats} and "
         f"adam x1{' (quick)' if quick else ''}"
     )
