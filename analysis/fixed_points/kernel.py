@@ -45,8 +45,7 @@ and then:
    no extra factorisation when the last two full steps :math:`\delta_1 > \delta_2`
    bound the remaining error by their geometric tail
    :math:`\delta_2^2/(\delta_1 - \delta_2)` below ``root_xtol`` :math:`(1 + \|x\|)`
-   (then take one more step with the last Newton step's factors as a polish, unless
-   Levenberg–Marquardt steps have been tried since);
+   (then take one more step with the last Newton step's factors as a polish);
    otherwise when the Newton step :math:`\delta = -A^{-1}r` (Newton's estimate of
    the distance to the root) is below that (then take that step as a polish); or
    when a Newton step is at rounding level, :math:`\|\delta\| \le`

@@ -116,10 +116,11 @@ struct Scratch {
 };
 
 // The solver: the steps of newton.h for L candidates in lockstep, each lane with its
-// own decisions. Every phase of an iteration runs for the lanes that take it; the
-// arithmetic of a phase runs on all lanes (the others' results are either recomputed
-// unchanged or scratch) and only its transcendental functions skip the lanes that do
-// not need them.
+// own decisions. Every phase of an iteration runs for the lanes that take it (a mask);
+// its arithmetic runs on all lanes, and the others' results are either recomputed
+// unchanged (their inputs did not change since their last evaluation into the same
+// buffers) or scratch, so only the C library's functions, one call per value, skip
+// the lanes outside the mask.
 template <int L>
 class Solver {
    public:
@@ -637,7 +638,8 @@ NEURODYN_LANE_INLINE void Solver<L>::gram() {
 
 // Step 4 of newton.h, where the Newton step failed: Levenberg-Marquardt steps
 // (A^T A + mu I) dx = -A^T r, raising mu tenfold until q decreases and lowering it
-// tenfold after a success. Their factors are kept apart from the Newton step's.
+// tenfold after a success. Their factors are kept apart from the Newton step's, which
+// a located root's polish uses (step 1).
 template <int L>
 NEURODYN_LANE_INLINE void Solver<L>::lm_steps() {
     Mask trying{};
@@ -647,7 +649,7 @@ NEURODYN_LANE_INLINE void Solver<L>::lm_steps() {
     for (int64_t i = 0; i < d_; ++i) s_.hdiag[i] = s_.H[i * d_ + i];
     for (int l = 0; l < L; ++l) {
         if (!trying.on[l]) continue;
-        factored_[l] = newton_factors_[l] = false;
+        factored_[l] = false;
         if (mu_[l] < 0.0) {
             double hmax = 0.0;
             for (int64_t i = 0; i < d_; ++i) hmax = std::max(hmax, x_at(s_.hdiag, i, l));
