@@ -44,6 +44,8 @@ extensions = [
     "reproduction_reports",
     "command_line",
     "docstring_checks",
+    # MathJax's files in the site itself (_static/mathjax): equations render offline.
+    "mathjax_files",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -107,4 +109,5 @@ html_title = f"neurodyn {release}"
 html_static_path = ["_static"]
 html_css_files = ["gallery.css"]
 html_logo = "_static/logo.svg"
+html_favicon = "_static/logo.svg"
 html_show_sourcelink = False
