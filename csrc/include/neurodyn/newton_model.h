@@ -52,32 +52,6 @@ inline double sigmoid(double v) {
     return e / (1.0 + e);
 }
 
-// y = phi(z), dy = phi'(z) for one value. phi'(0) = 0 for the kinked ones, as PyTorch
-// takes relu'(0).
-inline void phi_one(int code, double v, double &y, double &dy) {
-    switch (code) {
-        case TANH: {
-            const double t = std::tanh(v);
-            y = t;
-            dy = 1.0 - t * t;
-            break;
-        }
-        case RELU:
-            y = v > 0.0 ? v : 0.0;
-            dy = v > 0.0 ? 1.0 : 0.0;
-            break;
-        case SOFTPLUS:  // log(1 + e^v) = log1p(e^{-|v|}) + max(v, 0), without overflow
-            y = std::log1p(std::exp(-std::fabs(v))) + (v > 0.0 ? v : 0.0);
-            dy = sigmoid(v);
-            break;
-        default: {  // RECTIFIED_TANH: tanh(max(v, 0))
-            const double t = v > 0.0 ? std::tanh(v) : 0.0;
-            y = t;
-            dy = v > 0.0 ? 1.0 - t * t : 0.0;
-        }
-    }
-}
-
 // t = tanh(v) in every lane, from arithmetic alone, so that it vectorises (the C
 // library's tanh is one call per value, and was 40% of the kernel's time). Cephes'
 // method (S. Moshier): for |v| < 0.625 the rational approximation
@@ -135,6 +109,29 @@ NEURODYN_LANE_INLINE void tanh_lanes(const typename Lanes<L>::V &v, typename Lan
     from_bits<L>(tb, t);
 }
 
+// y = phi(z), dy = phi'(z) for one value (tanh as tanh_lanes computes it). phi'(0) = 0
+// for the kinked ones, as PyTorch takes relu'(0).
+inline void phi_eval(int code, double v, double &y, double &dy) {
+    switch (code) {
+        case TANH:
+            tanh_lanes<1>(v, y);
+            dy = 1.0 - y * y;
+            break;
+        case RELU:
+            y = v > 0.0 ? v : 0.0;
+            dy = v > 0.0 ? 1.0 : 0.0;
+            break;
+        case SOFTPLUS:  // log(1 + e^v) = log1p(e^{-|v|}) + max(v, 0), without overflow
+            y = std::log1p(std::exp(-std::fabs(v))) + (v > 0.0 ? v : 0.0);
+            dy = sigmoid(v);
+            break;
+        default:  // RECTIFIED_TANH: tanh(max(v, 0))
+            y = 0.0;
+            if (v > 0.0) tanh_lanes<1>(v, y);
+            dy = v > 0.0 ? 1.0 - y * y : 0.0;
+    }
+}
+
 // y = phi(z), dy = phi'(z) for the n entries of every lane. The lanes in `live` are
 // those whose state changed since the last evaluation into the same buffers; every
 // other lane either holds the same state (so its intermediates come out the same) or
@@ -180,7 +177,7 @@ NEURODYN_LANE_INLINE void phi_lanes(int code, const typename Lanes<L>::V *z,
         for (int64_t i = 0; i < n; ++i)
             for (int l = 0; l < L; ++l)
                 if (live.on[l])
-                    phi_one(code, lane<L>(z, i, l), lane<L>(y, i, l), lane<L>(dy, i, l));
+                    phi_eval(code, lane<L>(z, i, l), lane<L>(y, i, l), lane<L>(dy, i, l));
     }
 }
 
