@@ -85,8 +85,8 @@ for each and picked at run time), for states of up to 64 entries: every step abo
 lane with its own candidate's decisions. A small candidate's work is mostly chains
 of dependent operations (the pivot search, the substitutions, the tanh of a residual
 entry), which the lanes interleave. The tanh of the rate and Elman models is the
-kernel's own for that reason, arithmetic that vectorises (within 2 ulp of the C
-library's). Each lane's arithmetic is exactly that of the candidate alone, in the same
+kernel's own for that reason, arithmetic that vectorises (within 2 ulp of the exact
+value, as the C library's). Each lane's arithmetic is exactly that of the candidate alone, in the same
 order, so the lane count changes no result (tested bit for bit). Larger states are
 carried one candidate at a time, their loops long enough to vectorise by themselves.
 

@@ -60,7 +60,7 @@ inline double sigmoid(double v) {
 // r = y - n ln 2 (ln 2 in two parts, the first exact in n ln2_hi), and
 // e^r = 1 + 2 r P(r^2) / (Q(r^2) - r P(r^2)) (relative error below 3e-17); 2^n from the
 // exponent bits. Past 2a = 40, e^{2a} + 1 makes 1 - 2/(e^{2a} + 1) round to 1, the
-// limit. Within 2 ulp of tanh (tested against the C library); NaN stays NaN, and the
+// limit. Within 2 ulp of tanh (tested in extended precision); NaN stays NaN, and the
 // sign is v's, so tanh(-0) = -0.
 template <int L>
 NEURODYN_LANE_INLINE void tanh_lanes(const typename Lanes<L>::V &v, typename Lanes<L>::V &t) {
