@@ -421,7 +421,7 @@ def setup(app):
     app.connect("autodoc-skip-member", skip_foreign)
     # Before the table-of-contents collector (priority 500) records the entries.
     app.connect("doctree-read", untoc_objects, priority=400)
-    # Before autosummary (priority 500), which reads these pages to write its own.
-    app.connect("builder-inited", generate, priority=400)
+    # Before the sources are found (builder-inited): autosummary writes its pages from these.
+    app.connect("config-inited", lambda app, config: generate(app))
     app.connect("missing-reference", resolve)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -68,5 +68,6 @@ def generate(app) -> None:
 
 
 def setup(app):
-    app.connect("builder-inited", generate)
+    # Before the sources are found (builder-inited).
+    app.connect("config-inited", lambda app, config: generate(app))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

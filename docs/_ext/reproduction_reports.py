@@ -107,5 +107,6 @@ def _write(path: Path, text: str) -> None:
 
 
 def setup(app):
-    app.connect("builder-inited", generate)
+    # Before the sources are found (builder-inited).
+    app.connect("config-inited", lambda app, config: generate(app))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -199,7 +199,8 @@ def fill_gallery(app, doctree, docname) -> None:
 
 
 def setup(app):
-    app.connect("builder-inited", generate)
+    # Before the sources are found (builder-inited).
+    app.connect("config-inited", lambda app, config: generate(app))
     app.connect("doctree-read", anchor_figures, priority=600)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
