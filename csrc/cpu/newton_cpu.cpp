@@ -459,15 +459,16 @@ NEURODYN_LANE_INLINE void Solver<L>::gradient_checks() {
         const V ri = s_.r[i];
         for (int64_t k = 0; k < d_; ++k) s_.g[k] += a[k] * ri;
     }
-    double ng[L], a2[L];
+    double ng[L];
     norms(s_.g, ng);
-    half_sq(s_.A, d_ * d_, a2);  // |A|_F^2 / 2
     for (int l = 0; l < L; ++l) {
         if (!active_.on[l]) continue;
         const double q = q_[l];
         const double rel_grad = q > 0.0 ? ng[l] * o_.length / (2.0 * q) : 0.0;
         if (rel_grad <= o_.gtol) {
-            finish(l, a2[l] > 0.0 && !small_[l] ? SLOW : SINGULAR);
+            double a2 = 0.0;  // |A|_F^2
+            for (int64_t e = 0; e < d_ * d_; ++e) a2 += x_at(s_.A, e, l) * x_at(s_.A, e, l);
+            finish(l, 0.5 * a2 > 0.0 && !small_[l] ? SLOW : SINGULAR);
         } else if (stall_[l] >= o_.patience) {
             if (small_[l]) {
                 finish(l, SINGULAR);
