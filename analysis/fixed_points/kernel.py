@@ -79,16 +79,16 @@ An iteration (``n_iter``) is one factorisation of A with its Newton step, line
 search, chord steps or LM steps.
 
 Each thread carries several candidates in lockstep, one per lane of the processor's
-widest SIMD vectors (8 with AVX-512, 4 with AVX2, 2 otherwise; the solver is compiled
-for each and picked at run time), for states of up to 64 entries: every step above
-(a factorisation, a triangular solve, a residual) runs for all lanes at once, each
-lane with its own candidate's decisions. A small candidate's work is mostly chains
-of dependent operations (the pivot search, the substitutions, the tanh of a residual
+widest SIMD vectors (8 with AVX-512, 4 with AVX2; the solver is compiled for each and
+picked at run time), for states of up to 64 entries: every step above (a
+factorisation, a triangular solve, a residual) runs for all lanes at once, each lane
+with its own candidate's decisions. A small candidate's work is mostly chains of
+dependent operations (the pivot search, the substitutions, the tanh of a residual
 entry), which the lanes interleave. The tanh of the rate and Elman models is the
 kernel's own for that reason, arithmetic that vectorises (within 2 ulp of the exact
-value, as the C library's). Each lane's arithmetic is exactly that of the candidate alone, in the same
-order, so the lane count changes no result (tested bit for bit). Larger states are
-carried one candidate at a time, their loops long enough to vectorise by themselves.
+value, as the C library's). Each lane's arithmetic is exactly that of the candidate
+alone, in the same order, so the lane count changes no result (tested bit for bit).
+Larger states, and processors without AVX2, take one candidate at a time.
 
 A lane whose candidate ends takes the next from a counter the threads share, so
 converged candidates cost nothing while stragglers finish: the batch never waits for
@@ -178,7 +178,7 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes:
     lanes : int
         Candidates each thread carries in lockstep: 0 (the default) picks the widest
         vectors of the processor (:func:`widest_lanes`) for states of up to 64 entries
-        and 1 above; 1, 2, 4 or 8 force a count the processor has. The count changes
+        and 1 above; 1, 4 or 8 force a count the processor has. The count changes
         no result, only the speed.
 
     Returns
@@ -197,7 +197,7 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes:
 
 def widest_lanes() -> int:
     """Candidates the kernel carries in lockstep on this processor: as many as its
-    widest vectors hold doubles (8 with AVX-512, 4 with AVX2, 2 otherwise)."""
+    widest vectors hold doubles (8 with AVX-512, 4 with AVX2), else 1."""
     return int(_module().newton_lanes())
 
 

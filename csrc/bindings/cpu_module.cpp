@@ -54,9 +54,9 @@ PYBIND11_MODULE(_C, m) {
             const neurodyn::newton::Bounds bd = neurodyn::binding::newton_bounds(bounds, d);
             const neurodyn::newton::Options o = neurodyn::binding::newton_options(options);
             const neurodyn::newton::Lapack lapack = neurodyn::binding::newton_lapack();
-            if (!(lanes == 0 || lanes == 1 || lanes == 2 || lanes == 4 || lanes == 8) ||
+            if (!(lanes == 0 || lanes == 1 || lanes == 4 || lanes == 8) ||
                 lanes > neurodyn::newton::widest_lanes())
-                throw std::invalid_argument("newton kernel: 'lanes' must be 0 or 1, 2, 4, 8 to " +
+                throw std::invalid_argument("newton kernel: 'lanes' must be 0 or 1, 4, 8 up to " +
                                             std::to_string(neurodyn::newton::widest_lanes()));
             py::gil_scoped_release release;
             neurodyn::newton::solve_batch(m, o, kn, bd, lapack, b, threads, lanes);
@@ -68,7 +68,7 @@ PYBIND11_MODULE(_C, m) {
         "KernelSpec, options a SolverOptions, known a KnownRoots, bounds None or (lower, "
         "upper); see neurodyn.analysis.fixed_points.kernel.");
     m.def("newton_lanes", &neurodyn::newton::widest_lanes,
-          "Candidates the Newton kernel carries in lockstep on this processor (2, 4 or 8).");
+          "Candidates the Newton kernel carries in lockstep on this processor (1, 4 or 8).");
     m.def(
         "newton_evaluate",
         [](py::object spec, py::array C, py::array X, py::array R, py::array A) {

@@ -31,8 +31,8 @@
 #include "neurodyn/newton_lu.h"
 #include "neurodyn/newton_model.h"
 
-// Lanes of four and eight doubles: AVX2 and AVX-512 clones of the solver, picked at
-// run time from what the processor has.
+// Lanes of four and eight doubles: AVX2 and AVX-512 versions of the solver, picked at
+// run time from what the processor has (one lane elsewhere).
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define NEURODYN_WIDE_LANES 1
 #else
@@ -49,6 +49,61 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // lane's evaluation at a point leaves behind, copied when a chord step is taken.
 constexpr int64_t kWorkRows[4] = {3, 3, 4, 7};
 
+// The heavy steps, one compiled copy per lane count, each for the instruction set of
+// its lanes (AVX2 for four, AVX-512 for eight): the solver's phases call them from
+// several places, where inlining each would multiply the code.
+#if NEURODYN_WIDE_LANES
+#define NEURODYN_ISA_4 __attribute__((target("avx2"), noinline))
+#define NEURODYN_ISA_8 __attribute__((target("avx512f"), noinline))
+#else
+#define NEURODYN_ISA_4 __attribute__((noinline))
+#define NEURODYN_ISA_8 __attribute__((noinline))
+#endif
+template <int L>
+struct Steps {
+    using V = typename Lanes<L>::V;
+    static void residual(const Model &m, const V *c, const V *x, V *r, V *work, int64_t stride,
+                         const LaneMask<L> &live);
+    static void jacobian(const Model &m, const V *x, V *A, const V *work, int64_t stride,
+                         const LaneMask<L> &keep);
+    static void factor(const V *M, const LaneFactors<L> &f, bool *ok);
+    static void solve(const LaneFactors<L> &f, const V *b, V *out, bool *ok);
+};
+
+#define NEURODYN_STEPS(L, ISA)                                                                 \
+    template <>                                                                                \
+    ISA void Steps<L>::residual(const Model &m, const V *c, const V *x, V *r, V *work,         \
+                                int64_t stride, const LaneMask<L> &live) {                     \
+        forward<L>(m, c, x, r, work, stride, live);                                            \
+    }                                                                                          \
+    template <>                                                                                \
+    ISA void Steps<L>::jacobian(const Model &m, const V *x, V *A, const V *work,               \
+                                int64_t stride, const LaneMask<L> &keep) {                     \
+        newton::jacobian<L>(m, x, A, work, stride, keep);                                      \
+    }                                                                                          \
+    template <>                                                                                \
+    ISA void Steps<L>::factor(const V *M, const LaneFactors<L> &f, bool *ok) {                 \
+        lanes_factor<L>(M, f, ok);                                                             \
+    }                                                                                          \
+    template <>                                                                                \
+    ISA void Steps<L>::solve(const LaneFactors<L> &f, const V *b, V *out, bool *ok) {          \
+        lanes_solve<L>(f, b, out, ok);                                                         \
+    }
+NEURODYN_STEPS(4, NEURODYN_ISA_4)
+NEURODYN_STEPS(8, NEURODYN_ISA_8)
+#undef NEURODYN_STEPS
+
+template <>
+void Steps<1>::residual(const Model &m, const double *c, const double *x, double *r,
+                        double *work, int64_t stride, const LaneMask<1> &live) {
+    forward<1>(m, c, x, r, work, stride, live);
+}
+template <>
+void Steps<1>::jacobian(const Model &m, const double *x, double *A, const double *work,
+                        int64_t stride, const LaneMask<1> &keep) {
+    newton::jacobian<1>(m, x, A, work, stride, keep);
+}
+
 // Factors of the lanes' matrices: LAPACK or the hand-written LU for one lane
 // (newton_lu.h), the lane-interleaved LU for several.
 template <int L>
@@ -63,10 +118,10 @@ struct Factors {
         f.piv = piv;
     }
     NEURODYN_LANE_INLINE void factor(const V *M, const Lapack &, bool *ok) {
-        lanes_factor<L>(M, f, ok);
+        Steps<L>::factor(M, f, ok);
     }
     NEURODYN_LANE_INLINE void solve(const V *b, V *out, const Lapack &, bool *ok) const {
-        lanes_solve<L>(f, b, out, ok);
+        Steps<L>::solve(f, b, out, ok);
     }
 };
 
@@ -229,7 +284,7 @@ class Solver {
                last * last <= o_.root_xtol * (1.0 + norm(x, l)) * (prev - last);
     }
     NEURODYN_LANE_INLINE void eval(const V *x, V *r, V *work, const Mask &live) const {
-        forward<L>(m_, s_.c, x, r, work, stride_, live);
+        Steps<L>::residual(m_, s_.c, x, r, work, stride_, live);
     }
 
     bool refill();
@@ -269,7 +324,7 @@ NEURODYN_LANE_INLINE bool Solver<L>::refill() {
     if (any(fresh)) {
         eval(s_.x, s_.rn, s_.work, fresh);
         select(fresh, s_.rn, s_.r, d_);
-        jacobian<L>(m_, s_.x, s_.A, s_.work, stride_, fresh);
+        Steps<L>::jacobian(m_, s_.x, s_.A, s_.work, stride_, fresh);
         double q[L];
         half_sq(s_.r, d_, q);
         for (int l = 0; l < L; ++l)
@@ -722,7 +777,7 @@ NEURODYN_LANE_INLINE void Solver<L>::accept() {
     if (!any(acc)) return;
     select(acc, s_.xn, s_.x, d_);
     select(acc, s_.rn, s_.r, d_);
-    jacobian<L>(m_, s_.x, s_.A, s_.work, stride_, acc);
+    Steps<L>::jacobian(m_, s_.x, s_.A, s_.work, stride_, acc);
 }
 
 // What every thread of a batch shares: the problem and the counter of candidates.
@@ -747,12 +802,14 @@ NEURODYN_LANE_INLINE void run_lanes(Job &job, double *arena, int *ints) {
 }
 
 // The solver for each lane count, compiled for the instruction set whose vectors hold
-// that many doubles (the build itself targets the baseline x86-64, whose SSE2 vectors
-// hold two): every function below inlines into these, so each is compiled whole for
-// its instruction set. Contraction stays off (setup.py), so no instruction set changes
-// a result.
+// that many doubles (the build itself targets the baseline x86-64): the solver's
+// phases inline into these, and call the heavy steps compiled for the same set
+// (Steps).
+// Contraction stays off (setup.py), so no instruction set changes a result. The
+// baseline's SSE2 vectors hold two doubles, but two lanes took 0.8x the time of one in
+// the flip-flop's search, far from what a path of its own must earn (1.3x end to
+// end): without AVX2, candidates go one at a time.
 void run_1(Job &job, double *arena, int *ints) { run_lanes<1>(job, arena, ints); }
-void run_2(Job &job, double *arena, int *ints) { run_lanes<2>(job, arena, ints); }
 #if NEURODYN_WIDE_LANES
 __attribute__((target("avx2"))) void run_4(Job &job, double *arena, int *ints) {
     run_lanes<4>(job, arena, ints);
@@ -772,7 +829,6 @@ void scratch_size(const Model &m, int lanes, int64_t &doubles, int64_t &ints) {
     };
     switch (lanes) {
         case 1: sizes(std::integral_constant<int, 1>{}); break;
-        case 2: sizes(std::integral_constant<int, 2>{}); break;
         case 4: sizes(std::integral_constant<int, 4>{}); break;
         default: sizes(std::integral_constant<int, 8>{});
     }
@@ -791,7 +847,7 @@ int widest_lanes() {
     if (__builtin_cpu_supports("avx512f")) return 8;
     if (__builtin_cpu_supports("avx2")) return 4;
 #endif
-    return 2;
+    return 1;
 }
 
 void solve_batch(const Model &model, const Options &opts, const Known &known,
@@ -805,7 +861,7 @@ void solve_batch(const Model &model, const Options &opts, const Known &known,
     n_threads = 1;
 #endif
     if (lanes == 0) lanes = model.d <= kLaneMaxState ? widest_lanes() : 1;
-    void (*run)(Job &, double *, int *) = lanes == 1 ? run_1 : run_2;
+    void (*run)(Job &, double *, int *) = run_1;
 #if NEURODYN_WIDE_LANES
     if (lanes == 4) run = run_4;
     if (lanes == 8) run = run_8;

@@ -126,7 +126,7 @@ struct Batch {
 constexpr int64_t kBlock = 16;
 
 // Candidates each thread carries in lockstep: as many as one SIMD vector of the
-// processor holds doubles (8 with AVX-512, 4 with AVX2, 2 otherwise, widest_lanes()),
+// processor holds doubles (8 with AVX-512, 4 with AVX2; one otherwise, widest_lanes()),
 // for states of up to kLaneMaxState entries; one at a time above, where the loops over
 // one candidate's entries are long enough to vectorise by themselves, LAPACK's blocked
 // LU beats eight unblocked ones, and eight candidates' matrices leave the cache. On
@@ -136,7 +136,7 @@ constexpr int64_t kLaneMaxState = 64;
 int widest_lanes();
 
 // Solve every candidate of the batch on `threads` OpenMP threads, each carrying
-// `lanes` candidates at a time (0: as above; else 1, 2, 4 or 8, at most
+// `lanes` candidates at a time (0: as above; else 1, 4 or 8, at most
 // widest_lanes()) and taking the next from a counter the threads share whenever one
 // ends (a thread held up by another process leaves its candidates to the others).
 // Allocates every thread's scratch before the parallel region; nothing is allocated
