@@ -24,10 +24,16 @@ from ._version import __version__
 from .devices import resolve_device
 from .rnn_models import build_model
 from .rnn_models.rate_ensemble import RateEnsemble
-from .run_folders import RunResult, prepare_run_dir, write_run_config, write_run_outputs
+from .run_folders import (
+    RunResult,
+    prepare_run_dir,
+    run_fit_settings,
+    write_run_config,
+    write_run_outputs,
+)
 from .seeding import resolve_seed
 from .tasks import make_task
-from .train import check_fit_config, fit
+from .train import fit
 from .train.resources import estimate_training_memory_for_size
 
 __all__ = ["parse_seeds", "train_ensemble_runs"]
@@ -121,11 +127,7 @@ def train_ensemble_runs(
     dev = resolve_device(device)
     _threads.check_threads(threads)
     task_obj = make_task(task, **(task_config or {}))
-    fit_kwargs = {"progress": progress, **(fit_config or {})}
-    for key in ("device", "threads", "seed", "checkpoint", "resume"):
-        if key in fit_kwargs:
-            raise ValueError(f"fit_config must not set {key!r}; pass it to train_ensemble_runs")
-    settings = check_fit_config(fit_kwargs)
+    fit_kwargs, settings = run_fit_settings(fit_config, progress, "train_ensemble_runs")
     options = _per_network(model_config, len(seeds))
     n_hidden = check_int("n_hidden", options[0].get("n_hidden", 64))
 

@@ -107,6 +107,22 @@ def _write_log(path: Path, history: list[dict]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def run_fit_settings(fit_config: dict | None, progress, caller: str) -> tuple[dict, dict]:
+    """``fit``'s keyword arguments for a run folder, and their checked settings.
+
+    Raises
+    ------
+    ValueError
+        When ``fit_config`` sets what the run itself decides (device, threads, seed,
+        checkpoint, resume), naming ``caller``, which takes it instead.
+    """
+    fit_kwargs = {"progress": progress, **(fit_config or {})}
+    for key in ("device", "threads", "seed", "checkpoint", "resume"):
+        if key in fit_kwargs:
+            raise ValueError(f"fit_config must not set {key!r}; pass it to {caller}")
+    return fit_kwargs, check_fit_config(fit_kwargs)
+
+
 def write_run_config(run_dir: Path, config: dict, *, resume: bool) -> Path:
     """Write ``config.json``; on ``resume``, first check that the task and model settings
     are those already stored there.
@@ -207,11 +223,7 @@ def train_run(
     dev = resolve_device(device)
     _threads.check_threads(threads)
     task_obj = make_task(task, **(task_config or {}))
-    fit_kwargs = {"progress": progress, **(fit_config or {})}
-    for key in ("device", "threads", "seed", "checkpoint", "resume"):
-        if key in fit_kwargs:
-            raise ValueError(f"fit_config must not set {key!r}; pass it to train_run")
-    settings = check_fit_config(fit_kwargs)
+    fit_kwargs, settings = run_fit_settings(fit_config, progress, "train_run")
     model_kwargs = {"dt": task_obj.dt, "seed": seed, **(model_config or {})}
     n_hidden = check_int("n_hidden", model_kwargs.pop("n_hidden", 64))
 
