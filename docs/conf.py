@@ -3,7 +3,7 @@
 Build it with ``sphinx-build -W -b html docs docs/_build/html`` (``pip install -e ".[docs]"``).
 Warnings are errors: a broken cross-reference, an undocumented parameter or a tutorial
 that raises fails the build; ``sphinx-build -b doctest`` over the same sources runs every
-example in the docstrings and the guides.
+example in the guides (the docstrings' examples run in tests/test_docstrings.py).
 
 Pages generated at build time (ignored by git): ``api/`` from the public modules'
 ``__all__`` (``_ext/api_reference.py``), ``tutorials/`` from ``../tutorials/*.py``
@@ -84,8 +84,8 @@ autodoc_typehints = "none"
 autodoc_member_order = "bysource"
 autodoc_inherit_docstrings = True  # an override without a docstring shows its base's
 
-# The doctest builder runs the guide's ``doctest`` blocks; the docstrings' examples run as
-# the build reads them, in their modules' globals (_ext/docstring_checks.py).
+# The doctest builder runs the guide's ``doctest`` blocks; the docstrings' examples run in
+# the test suite, in their modules' globals (tests/test_docstrings.py).
 doctest_global_setup = "import numpy as np\nimport neurodyn"
 doctest_test_doctest_blocks = ""
 

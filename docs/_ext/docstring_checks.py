@@ -17,22 +17,17 @@ Parameters left undocumented when these checks began are listed in
 shrink, since a listed parameter that is now documented fails the build until its line
 is removed, and a parameter not listed fails it at once.
 
-The examples of every documented docstring run as ``doctest.testmod`` runs them (in the
-globals of the module that defines the object, in a temporary folder); one that fails is
-a warning too. The guide's examples run in ``sphinx-build -b doctest``.
+The docstrings' examples run in the test suite (tests/test_docstrings.py), which also
+requires one in every public function and class; the guide's examples run in
+``sphinx-build -b doctest``.
 
 A base class whose name is private is shown as the public class it derives from.
 """
 
 from __future__ import annotations
 
-import contextlib
-import doctest
 import inspect
-import io
 import re
-import sys
-import tempfile
 from pathlib import Path
 
 from api_reference import _lookup
@@ -214,30 +209,6 @@ def data_docstring(app, what, name, obj, options, lines) -> None:
         lines += ["", f"Value: ``{text}``"]
 
 
-def run_examples(app, what, name, obj, options, lines) -> None:
-    """Run the examples of the docstring as written (not inherited), in the globals of the
-    module that defines the object, as ``doctest.testmod`` runs them; a failure is a
-    warning."""
-    if what in ("data", "attribute"):
-        return
-    target = obj.fget if isinstance(obj, property) else obj
-    docstring = getattr(target, "__doc__", None)
-    if not isinstance(docstring, str) or ">>>" not in docstring:
-        return
-    module = obj if what == "module" else sys.modules.get(getattr(target, "__module__", ""))
-    globs = dict(vars(module)) if module is not None else {}
-    test = doctest.DocTestParser().get_doctest(docstring, globs, name, None, 0)
-    report = io.StringIO()
-    runner = doctest.DocTestRunner(verbose=False)
-    with contextlib.chdir(tempfile.mkdtemp(prefix="neurodyn-docs-example-")):
-        result = runner.run(test, out=report.write, clear_globs=True)
-    if result.failed:
-        logger.warning(
-            "%s: %d of %d docstring examples failed:\n%s", name, result.failed,
-            result.attempted, report.getvalue()[-3000:], type="neurodyn", subtype="doctest",
-        )  # fmt: skip
-
-
 def purge(app, env, docname) -> None:
     getattr(env, "neurodyn_undocumented", {}).pop(docname, None)
 
@@ -276,7 +247,6 @@ def setup(app):
     app.connect("autodoc-process-docstring", rewrite_sections, priority=400)
     app.connect("autodoc-process-docstring", check_parameters, priority=450)
     app.connect("autodoc-process-docstring", data_docstring, priority=450)
-    app.connect("autodoc-process-docstring", run_examples, priority=450)
     app.connect("autodoc-process-bases", public_bases)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)

@@ -174,8 +174,8 @@ def from_neurogym(
 
     Examples
     --------
-    >>> task = from_neurogym("PerceptualDecisionMaking-v0", dt=20)  # doctest: +SKIP
-    >>> task.input_names  # doctest: +SKIP
+    >>> task = from_neurogym("PerceptualDecisionMaking-v0", dt=20)
+    >>> task.input_names
     ('fixation', 'stimulus_0', 'stimulus_1')
     """
     options = AdapterOptions(
