@@ -33,6 +33,7 @@ import torch
 
 from .._validation import check_positive, to_numpy
 from ..io.recordings import check_recording
+from ..threads import policy, state_size
 
 __all__ = ["bits_per_spike", "co_bps", "fit_poisson_readout", "rate_r2", "state_r2"]
 
@@ -147,7 +148,15 @@ def bits_per_spike(rates, counts, mask=None) -> float:
     return float((loglik(lam2) - loglik(null)) / (n_spikes * math.log(2.0)))
 
 
-def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv"):
+def _readout_work(arguments) -> float:
+    """Floating-point operations of one Newton step's Hessian, :math:`n p^2` (the
+    policy's work per parallel operation)."""
+    shape = np.shape(arguments["rates"])
+    return float(np.prod(shape[:-1])) * (shape[-1] + 1) ** 2 if shape else 0.0
+
+
+@policy(work=_readout_work)
+def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv", threads=None):
     r"""Fit :math:`\lambda = e^{W r + b}` (expected counts per bin) to ``counts`` by Newton's method.
 
     The regressors are centred and divided by one common scale, the units' RMS spread
@@ -185,6 +194,9 @@ def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv"):
     mask : array, shape (..., neuron), optional
     ridge : float or "cv"
         :math:`\rho \ge 0`, or ``"cv"`` to choose it.
+    threads : int, optional
+        Threads of the BLAS products; by default the thread policy's choice
+        (:mod:`neurodyn.threads`), which leaves cores other work is using alone.
 
     Returns
     -------
@@ -232,12 +244,13 @@ def _fit_neuron(X, k, m, ridge, fold) -> np.ndarray:
     scores = np.zeros(len(READOUT_RIDGES))
     for f in range(READOUT_FOLDS):
         train, test = m & (fold != f), m & (fold == f)
+        X_train, k_train, X_test, k_test = X[train], k[train], X[test], k[test]
         beta = None
         for i, rho in enumerate(READOUT_RIDGES):  # the largest first; each warm-starts the next
-            beta = _newton_glm(X[train], k[train], rho, beta)
+            beta = _newton_glm(X_train, k_train, rho, beta)
             with np.errstate(over="ignore"):  # an exploding readout scores -inf
-                eta = X[test] @ beta
-                scores[i] += np.sum(k[test] * eta - np.exp(eta))
+                eta = X_test @ beta
+                scores[i] += np.sum(k_test * eta - np.exp(eta))
     scores = np.where(np.isfinite(scores), scores, -np.inf)
     best = int(np.flatnonzero(scores == scores.max())[0])  # ridges run from large to small
     return _newton_glm(X[m], k[m], READOUT_RIDGES[best])
@@ -262,7 +275,11 @@ def _newton_glm(X, k, ridge, beta=None) -> np.ndarray:
     for _ in range(READOUT_MAX_ITER):
         lam = np.exp(X @ beta)
         grad = X.T @ (lam - k) + penalty * beta
-        hess = (X * lam[:, None]).T @ X + np.diag(penalty)
+        # X^T diag(lam) X as A^T A with A = diag(sqrt(lam)) X: BLAS's symmetric rank-k
+        # update (numpy calls it for a product of a matrix's transpose with itself),
+        # half the work of the general product and most of a Newton step's time.
+        root = X * np.sqrt(lam)[:, None]
+        hess = root.T @ root + np.diag(penalty)
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         # Half the Newton decrement estimates how far the objective is above its
         # minimum: once that is at the objective's rounding level, further steps only
@@ -298,7 +315,18 @@ def _model_rates(model, rec) -> np.ndarray:
     return model(torch.as_tensor(u, dtype=torch.float32), noise=False).rates.cpu().numpy()
 
 
-def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge="cv") -> float:
+def _co_bps_work(arguments) -> float:
+    """As :func:`_readout_work`, from the recording's bins and the model's units (0
+    for input the function itself rejects)."""
+    sizes = getattr(arguments["recorded"], "sizes", {})
+    bins = sizes.get("trial", 0) * sizes.get("time", 0)
+    return float(bins) * (state_size(arguments["model"]) + 1) ** 2
+
+
+@policy(work=_co_bps_work)
+def co_bps(
+    model, recorded, held_out, train_trials, test_trials, *, ridge="cv", threads=None
+) -> float:
     r"""Co-smoothing bits per spike of held-out neurons on test trials (NLB).
 
     The model (fitted to the held-in neurons) runs on every trial's inputs; a Poisson
@@ -318,6 +346,8 @@ def co_bps(model, recorded, held_out, train_trials, test_trials, *, ridge="cv") 
     ridge : float or "cv"
         Penalty of the readout (:func:`fit_poisson_readout`): chosen by cross-validation
         over the training trials by default.
+    threads : int, optional
+        Threads of the readout's fit, as for :func:`fit_poisson_readout`.
     """
     check_recording(recorded)
     if recorded.attrs["kind"] != "counts":

@@ -64,6 +64,21 @@ def test_poisson_readout_recovers_a_known_glm():
     np.testing.assert_allclose(b0, np.log(k.reshape(-1, 2).mean(axis=0)), rtol=1e-9)
 
 
+def test_poisson_readout_threads_change_only_rounding():
+    # The thread count splits the same BLAS sums differently: the coefficients agree
+    # to rounding amplified by the Hessian's condition (a few thousand here, with
+    # float64 eps 2e-16 and sums of 10^4 terms: far below 1e-8).
+    rng = np.random.default_rng(4)
+    r = rng.normal(size=(60, 40, 6))
+    k = rng.poisson(np.exp(r @ rng.normal(size=(6, 3)) * 0.3 - 0.5))
+    one = fit_poisson_readout(r, k, threads=1)
+    two = fit_poisson_readout(r, k, threads=2)
+    np.testing.assert_allclose(one[0], two[0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(one[1], two[1], rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match="threads must be"):
+        fit_poisson_readout(r, k, threads=0)
+
+
 def test_poisson_readout_is_equivariant_to_the_scale_of_the_rates():
     """Without a ridge, rates scaled by c give weights scaled by 1/c and the same
     intercept. At c = 200 the first Newton steps overshoot far enough that exp would
