@@ -141,6 +141,28 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
         The file to write.
     text : str
         Its contents (UTF-8).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from neurodyn.io import atomic_write_text
+    >>> path = atomic_write_text("results/summary.txt", "accuracy: 0.97")
+    >>> str(path), path.read_text()
+    ('results/summary.txt', 'accuracy: 0.97')
+
+    A write that fails leaves the old file, and no temporary file, behind:
+
+    >>> atomic_write_text(path, None)
+    Traceback (most recent call last):
+    ...
+    TypeError: data must be str, not NoneType
+    >>> path.read_text(), os.listdir("results")
+    ('accuracy: 0.97', ['summary.txt'])
     """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -87,6 +87,20 @@ def save_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
         If ``ds`` is not a Dataset, ``path`` is unusable, or ``ds`` holds values netCDF
         cannot store (complex numbers, nested attributes); an existing file at ``path``
         is then left as it was.
+
+    Examples
+    --------
+    >>> from neurodyn import simulate
+    >>> from neurodyn.io import load_dataset, save_dataset
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> task = FlipFlop(n_bits=2, timing={"trial": 200})
+    >>> ds = simulate(RateRNN(2, 8, 2, dt=10.0, seed=0), task, n_trials=3, seed=1)
+    >>> path = save_dataset(ds, "flipflop_run")
+    >>> path.name
+    'flipflop_run.nc'
+    >>> load_dataset(path).identical(ds)
+    True
     """
     _check_dataset(ds, path)
     path = _dataset_path(path)
@@ -124,6 +138,26 @@ def load_dataset(path: str | os.PathLike) -> xr.Dataset:
         If ``path`` is a folder (the message lists the netCDF files in it), does not
         exist, or is not a readable netCDF file (the message names the format found,
         e.g. a CSV table or a PyTorch checkpoint).
+
+    Returns
+    -------
+    xarray.Dataset
+        The file's contents, every array in memory.
+
+    Examples
+    --------
+    >>> from neurodyn.io import batch_to_dataset, load_dataset, save_dataset
+    >>> from neurodyn.tasks import FlipFlop
+    >>> ds = batch_to_dataset(FlipFlop(n_bits=2).batch(3, seed=0))
+    >>> loaded = load_dataset(save_dataset(ds, "flipflop.nc"))
+    >>> dict(loaded.sizes), float(loaded.attrs["dt"])
+    ({'trial': 3, 'time': 100, 'input': 2, 'output': 2}, 10.0)
+    >>> from pathlib import Path
+    >>> _ = Path("notes.csv").write_text("trial,choice")
+    >>> load_dataset("notes.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'notes.csv' is not a netCDF file: it is a text file (CSV?)
     """
     path = check_path("path", path)
     if path.is_dir():

@@ -193,6 +193,27 @@ def read_header(path: str | os.PathLike) -> dict:
     ----------
     path : str or os.PathLike
         A model file written by :func:`save_model`.
+
+    Returns
+    -------
+    dict
+        ``format`` (the file format version), ``neurodyn_version`` (of the writer),
+        ``kind`` (the model class's ``kind``), ``config`` (its constructor arguments)
+        and ``extra`` (what :func:`save_model` was given). No weights are read.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_model`, for a path that is no readable model file.
+
+    Examples
+    --------
+    >>> from neurodyn.io import read_header, save_model
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> path = save_model(RateRNN(2, 16, 1, seed=0), "net", extra={"task": "flip_flop"})
+    >>> header = read_header(path)
+    >>> header["kind"], header["config"]["n_hidden"], header["extra"]
+    ('rate', 16, {'task': 'flip_flop'})
     """
     path = check_path("path", path)
     if path.is_dir():
@@ -240,6 +261,25 @@ def load_model(path: str | os.PathLike):
         the file is missing, corrupt, of another format (named in the message), not a
         neurodyn model, from an incompatible format version, or holds weights that do
         not fit its configuration.
+
+    Returns
+    -------
+    Model
+        The model, of the class its header names, with the file's tensors, in
+        evaluation mode.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodyn.io import load_model, save_model
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> net = RateRNN(2, 16, 1, seed=0)
+    >>> model = load_model(save_model(net, "net.npz"))
+    >>> type(model).__name__, model.config() == net.config()
+    ('RateRNN', True)
+    >>> all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
+    ...                                       model.state_dict().values()))
+    True
     """
     header = read_header(path)
     classes = _model_classes()

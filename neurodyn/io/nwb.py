@@ -133,6 +133,28 @@ def read_nwb(
         unit or TimeSeries, a window that is not a multiple of ``dt``.
     ImportError
         If pynwb is not installed.
+
+    Examples
+    --------
+    Spike counts written as a Units table, read back in the same bins, in bins
+    twice as wide, and in a window around each trial's start:
+
+    >>> import numpy as np
+    >>> from neurodyn.io import read_nwb, recording, write_nwb
+    >>> counts = np.random.default_rng(0).poisson(1.5, size=(3, 8, 4))
+    >>> rec = recording(counts, dt=20.0, kind="counts",
+    ...                 trial_variables={"stimulus": np.array([0, 1, 0])})
+    >>> path = write_nwb(rec, "session.nwb", session_description="binned spikes")
+    >>> back = read_nwb(path, dt=20.0)
+    >>> back.attrs["kind"], bool(np.array_equal(back["activity"], counts))
+    ('counts', True)
+    >>> back["stimulus"].values.tolist()
+    [0, 1, 0]
+    >>> wide = read_nwb(path, dt=40.0)
+    >>> bool(np.array_equal(wide["activity"], counts.reshape(3, 4, 2, 4).sum(axis=2)))
+    True
+    >>> read_nwb(path, dt=20.0, window=(40.0, 80.0))["time"].values.tolist()
+    [-20.0, 0.0, 20.0, 40.0, 60.0, 80.0]
     """
     path = _existing_file(path)
     dt = check_positive("dt", dt)
@@ -411,6 +433,8 @@ def write_nwb(
     Parameters
     ----------
     ds : xarray.Dataset
+        A simulation (:func:`neurodyn.simulate`), a recording
+        (:func:`neurodyn.io.recording`) or a spiking simulation with recorded spikes.
     path : path-like
         Destination, ending in ``.nwb``.
     session_description : str
@@ -427,6 +451,32 @@ def write_nwb(
     -------
     pathlib.Path
         ``path``. A failure mid-write leaves ``path`` as it was.
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` is none of the Datasets above, ``path`` does not end in ``.nwb``,
+        ``session_description`` is empty or ``session_start_time`` has no timezone.
+    ImportError
+        If pynwb is not installed.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> import numpy as np
+    >>> from neurodyn import simulate
+    >>> from neurodyn.io import read_nwb, write_nwb
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> task = FlipFlop(n_bits=2, timing={"trial": 200})
+    >>> ds = simulate(RateRNN(2, 8, 2, dt=10.0, seed=0), task, n_trials=3, seed=1)
+    >>> path = write_nwb(ds, "flipflop.nwb", session_description="a 2-bit flip-flop network",
+    ...                  session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    >>> rec = read_nwb(path, dt=10.0)
+    >>> dict(rec["activity"].sizes), [str(name) for name in rec["input"].values]
+    ({'trial': 3, 'time': 20, 'neuron': 8}, ['bit0', 'bit1'])
+    >>> bool(np.array_equal(rec["activity"], ds["rates"])), rec["n_pulses"].size
+    (True, 3)
     """
     flavour = _flavour(ds)
     path = _nwb_path(path)

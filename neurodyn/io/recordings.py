@@ -176,6 +176,31 @@ def as_recording(
     ValueError
         If ``obj`` is not an xarray object, lacks the activity or a dim, or the result
         fails :func:`check_recording`.
+
+    Examples
+    --------
+    Spike counts held under other dim names, binned at 25 ms:
+
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from neurodyn.io import as_recording
+    >>> counts = np.random.default_rng(0).poisson(2.0, size=(4, 10, 3))
+    >>> da = xr.DataArray(counts, dims=("trials", "bin", "cell"), attrs={"dt": 25.0})
+    >>> rec = as_recording(da, kind="counts",
+    ...                    dims={"trials": "trial", "bin": "time", "cell": "neuron"})
+    >>> rec["activity"].dims, rec["time"].values[:3].tolist(), int(rec["mask"].sum())
+    (('trial', 'time', 'neuron'), [25.0, 50.0, 75.0], 120)
+
+    A simulation's rates, to fit another network to:
+
+    >>> from neurodyn import simulate
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> task = FlipFlop(n_bits=2, timing={"trial": 200})
+    >>> ds = simulate(RateRNN(2, 8, 2, dt=10.0, seed=0), task, n_trials=3, seed=1)
+    >>> rec = as_recording(ds)
+    >>> dict(rec["activity"].sizes), rec.attrs["kind"], list(rec.data_vars)
+    ({'trial': 3, 'time': 20, 'neuron': 8}, 'rates', ['activity', 'inputs', 'mask'])
     """
     ds = _as_dataset(obj, variable)
     renames = {"unit": "neuron"} if "unit" in ds.dims and "neuron" not in ds.dims else {}
@@ -242,6 +267,20 @@ def check_recording(ds) -> xr.Dataset:
         lengths outside ``0..n_time``, NaN or infinite activity where the mask is 1,
         negative or non-integer counts for ``kind="counts"``, a neuron masked
         everywhere, a ``time`` coordinate not spaced by ``dt``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.io import check_recording, recording
+    >>> rates = np.ones((2, 5, 3))
+    >>> rates[0, 1, 2] = np.nan  # neuron 2 was not observed in that bin
+    >>> rec = recording(rates, dt=10.0, mask=~np.isnan(rates))
+    >>> check_recording(rec) is rec
+    True
+    >>> check_recording(rec.assign(mask=rec["mask"] * 0 + 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: ds is not a valid recording: activity has 1 NaN or infinite value(s) where the mask is 1, first at (trial, time, neuron) index (0, 1, 2); set the mask to 0 there
     """
     if not isinstance(ds, xr.Dataset):
         raise ValueError(f"ds must be an xarray.Dataset (a recording), got {type(ds).__name__}")

@@ -27,6 +27,20 @@ def table_cell(x, spec: str = ".3g", missing: str = "–") -> str:
     """One table cell: text as it is, integers exactly, other numbers with ``spec``;
     ``missing`` for None and non-finite values (a quantity never reached or undefined).
 
+    Parameters
+    ----------
+    x : str, int, float, None or NumPy scalar
+        The value.
+    spec : str, optional
+        Format specification of a non-integer number, as ``format`` takes it
+        (default ``".3g"``: three significant digits).
+    missing : str, optional
+        The text of a missing value (default an en dash).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> [table_cell(v) for v in ("n/a", 12724, 0.123456, None, float("nan"))]
@@ -46,6 +60,24 @@ def table_cell(x, spec: str = ".3g", missing: str = "–") -> str:
 def csv_text(header: Sequence[str], rows: Iterable) -> str:
     """CSV text with a header line; rows are sequences in header order or mappings.
 
+    Parameters
+    ----------
+    header : sequence of str
+        The column names.
+    rows : iterable
+        One sequence per row, in ``header`` order and of its length, or one mapping
+        per row (keys not in ``header`` are left out, missing ones are empty).
+
+    Returns
+    -------
+    str
+        Comma-separated lines, each ending in ``"\\n"``.
+
+    Raises
+    ------
+    ValueError
+        If a sequence row has another length than ``header``.
+
     Examples
     --------
     >>> print(csv_text(["a", "b"], [[1, 2], {"b": 4, "a": 3, "extra": 0}]), end="")
@@ -62,6 +94,19 @@ def csv_text(header: Sequence[str], rows: Iterable) -> str:
 
 def markdown_table(header: Sequence[str], rows: Iterable) -> list[str]:
     """Lines of a Markdown table; ``|`` inside cells is escaped.
+
+    Parameters
+    ----------
+    header : sequence of str
+        The column names.
+    rows : iterable
+        Rows as :func:`csv_text` takes them; cells are written with ``str``
+        (format numbers first, e.g. with :func:`table_cell`).
+
+    Returns
+    -------
+    list of str
+        The header line, the separator line and one line per row.
 
     Examples
     --------
@@ -83,6 +128,19 @@ def json_safe(obj, *, drop_private: bool = False):
     Strict JSON has no NaN; a missing number (a model that never reached a criterion)
     becomes ``null``. With ``drop_private``, dict keys starting with ``_`` (working data
     kept for figures) are left out.
+
+    Parameters
+    ----------
+    obj : object
+        Nested mappings, lists and tuples of numbers, strings and other values;
+        mapping keys become strings. Other objects are returned as they are.
+    drop_private : bool, optional
+        Leave out mapping keys starting with ``_`` (default False).
+
+    Returns
+    -------
+    object
+        ``obj`` rebuilt from dicts, lists and Python scalars.
 
     Examples
     --------

@@ -39,8 +39,34 @@ def sample_duration(spec: Any, rng: np.random.Generator) -> float:
         A number (fixed duration); ``("uniform", low, high)``; ``("choice", [d1, d2, ...])``;
         ``("truncexp", mean, low, high)`` (an exponential with the given mean, redrawn
         until it falls in ``[low, high]``); or a callable ``f(rng) -> float``.
-    rng
-        The generator to draw from.
+    rng : numpy.random.Generator
+        The generator to draw from (unused for a fixed number).
+
+    Returns
+    -------
+    float
+        The duration in ms.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is none of the forms above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks import sample_duration
+    >>> rng = np.random.default_rng(0)
+    >>> sample_duration(500, rng)
+    500.0
+    >>> d = [sample_duration(("uniform", 200, 400), rng) for _ in range(100)]
+    >>> bool(200 <= min(d) and max(d) <= 400)
+    True
+    >>> sample_duration(("choice", [300, 600]), rng) in (300.0, 600.0)
+    True
+    >>> d = [sample_duration(("truncexp", 600, 300, 3000), rng) for _ in range(100)]
+    >>> bool(300 <= min(d) and max(d) <= 3000)
+    True
     """
     if callable(spec):
         return float(spec(rng))
@@ -79,6 +105,20 @@ class Trial:
         Trial variables (numbers or strings).
     periods : dict
         ``name -> (onset_ms, offset_ms)``.
+
+    Examples
+    --------
+    A task's :meth:`~Task.trial` returns one; the arrays have no padding:
+
+    >>> from neurodyn.tasks import PerceptualDecisionMaking
+    >>> task = PerceptualDecisionMaking(dt=20, timing={"stimulus": 500})
+    >>> trial = task.trial(seed=0, coherence=25.6, ground_truth=1)
+    >>> trial.inputs.shape, trial.targets.shape
+    ((45, 3), (45, 3))
+    >>> trial.periods["stimulus"]
+    (100.0, 600.0)
+    >>> trial.variables["ground_truth"], trial.variables["stimulus_ms"]
+    (1, 500.0)
     """
 
     inputs: np.ndarray
@@ -95,7 +135,36 @@ class TrialBuilder:
     to the nearest multiple of ``dt`` (and the onset of a later period is the offset
     of the one before, so periods never overlap or leave gaps). After the last period
     is added, channels are written with :meth:`set_input`, :meth:`set_target` and
-    :meth:`set_mask`; the arrays are allocated on first write.
+    :meth:`set_mask`; the arrays are allocated on first write (inputs and targets
+    zero, mask one). A task's :meth:`~Task.build_trial` receives an empty builder.
+
+    Parameters
+    ----------
+    dt : float
+        Time step in ms; every period lasts a whole number of steps.
+    input_names : sequence of str
+        Names of the input channels (the columns of :attr:`inputs`).
+    output_names : sequence of str
+        Names of the output channels (the columns of :attr:`targets` and :attr:`mask`).
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import TrialBuilder
+    >>> b = TrialBuilder(dt=10, input_names=("fixation", "cue"), output_names=("choice",))
+    >>> b.add_period("fixation", 100)
+    >>> b.add_period("cue", 54)  # 5.4 steps: rounded to 5
+    >>> b.add_period("response", 200)
+    >>> b.n_steps, b.steps("cue"), b.onset("response")
+    (35, slice(10, 15, None), 15)
+    >>> b.set_input("fixation", 1.0, ["fixation", "cue"])
+    >>> b.set_input("cue", 1.0, "cue")
+    >>> b.set_target("choice", 1.0, "response")
+    >>> b.set_mask(0.0, "cue")
+    >>> trial = b.finish({"side": 1})
+    >>> trial.inputs[:, 0].tolist() == [1.0] * 15 + [0.0] * 20
+    True
+    >>> float(trial.mask.sum()), trial.periods["cue"]
+    (30.0, (100.0, 150.0))
     """
 
     def __init__(self, dt: float, input_names: Sequence[str], output_names: Sequence[str]):
@@ -110,7 +179,23 @@ class TrialBuilder:
 
     # -- periods ---------------------------------------------------------------------
     def add_period(self, name: str, duration_ms: float) -> None:
-        """Append a period of ``duration_ms`` (rounded to a whole number of steps)."""
+        """Append a period of ``duration_ms`` (rounded to a whole number of steps).
+
+        Parameters
+        ----------
+        name : str
+            The period's name; each name may be added once.
+        duration_ms : float
+            Its duration in ms, rounded to the nearest multiple of ``dt`` (a negative
+            duration gives an empty period).
+
+        Raises
+        ------
+        RuntimeError
+            If a channel has already been written (the trial's length is then fixed).
+        ValueError
+            If ``name`` was added before.
+        """
         if self._inputs is not None:
             raise RuntimeError("periods must all be added before channels are written")
         if name in self._periods:
@@ -125,7 +210,19 @@ class TrialBuilder:
         return self._n_steps
 
     def steps(self, period: str | Sequence[str] | None) -> slice | np.ndarray:
-        """Time-step index of one period, several periods, or (``None``) the whole trial."""
+        """Time-step index of one period, several periods, or (``None``) the whole trial.
+
+        Parameters
+        ----------
+        period : str, sequence of str or None
+            A period's name (a ``slice`` is returned), several names (an integer
+            array of their steps, in the order given), or ``None`` for every step.
+
+        Raises
+        ------
+        KeyError
+            If a name is not a period added so far.
+        """
         if period is None:
             return slice(0, self._n_steps)
         if isinstance(period, str):
@@ -136,11 +233,23 @@ class TrialBuilder:
         return np.concatenate([np.arange(*self._periods[p]) for p in period]).astype(int)
 
     def onset(self, period: str) -> int:
-        """First time step of ``period``."""
+        """First time step of ``period``.
+
+        Parameters
+        ----------
+        period : str
+            The name of an added period.
+        """
         return self._periods[period][0]
 
     def offset(self, period: str) -> int:
-        """One past the last time step of ``period``."""
+        """One past the last time step of ``period``.
+
+        Parameters
+        ----------
+        period : str
+            The name of an added period.
+        """
         return self._periods[period][1]
 
     # -- channels --------------------------------------------------------------------
@@ -177,15 +286,47 @@ class TrialBuilder:
         return self._mask
 
     def set_input(self, channel, value, period=None) -> None:
-        """Write ``value`` to input ``channel`` (name or index; ``None`` = all) during ``period``."""
+        """Write ``value`` to input ``channel`` during ``period``.
+
+        Parameters
+        ----------
+        channel : str, int or None
+            An input channel's name or index; ``None`` writes every input channel.
+        value : float or array_like
+            The value, broadcast over the period's steps (for one channel, an
+            array of shape ``(steps,)`` gives its time course).
+        period : str, sequence of str or None, optional
+            Where to write, as :meth:`steps` takes it (default: the whole trial).
+        """
         self.inputs[self.steps(period), self._channel(self.input_names, channel)] = value
 
     def set_target(self, channel, value, period=None) -> None:
-        """Write ``value`` to target ``channel`` during ``period``."""
+        """Write ``value`` to target ``channel`` during ``period``.
+
+        Parameters
+        ----------
+        channel : str, int or None
+            An output channel's name or index; ``None`` writes every output channel.
+        value : float or array_like
+            The target, broadcast over the period's steps.
+        period : str, sequence of str or None, optional
+            Where to write, as :meth:`steps` takes it (default: the whole trial).
+        """
         self.targets[self.steps(period), self._channel(self.output_names, channel)] = value
 
     def set_mask(self, value, period=None, channel=None) -> None:
-        """Set the loss weight during ``period`` (all output channels unless one is named)."""
+        """Set the loss weight during ``period`` (all output channels unless one is named).
+
+        Parameters
+        ----------
+        value : float or array_like
+            The loss weight (0 leaves the outputs there unconstrained; the mask is 1
+            wherever it is not set).
+        period : str, sequence of str or None, optional
+            Where to set it, as :meth:`steps` takes it (default: the whole trial).
+        channel : str, int or None, optional
+            One output channel's name or index (default ``None``: every output).
+        """
         self.mask[self.steps(period), self._channel(self.output_names, channel)] = value
 
     def add_input_noise(
@@ -202,6 +343,7 @@ class TrialBuilder:
         sigma : float
             Noise level (input units × √ms).
         rng : numpy.random.Generator
+            The generator the noise is drawn from.
         channels : sequence of str or int, optional
             Channels to perturb (default: all).
         period : str or sequence of str, optional
@@ -219,7 +361,19 @@ class TrialBuilder:
         self.inputs[np.ix_(rows, cols)] += noise.astype(np.float32)
 
     def finish(self, variables: dict[str, Any]) -> Trial:
-        """Return the finished :class:`Trial`."""
+        """Return the finished :class:`Trial`.
+
+        Parameters
+        ----------
+        variables : dict
+            The trial's variables, copied into :attr:`Trial.variables`.
+
+        Returns
+        -------
+        Trial
+            The arrays written so far (allocated now if no channel was written) and
+            every period's onset and offset in ms.
+        """
         self._alloc()
         periods = {k: (a * self.dt, b * self.dt) for k, (a, b) in self._periods.items()}
         return Trial(self._inputs, self._targets, self._mask, dict(variables), periods)
@@ -249,6 +403,20 @@ class Batch:
         user data.
     seed : int or None
         The seed the batch was drawn with.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import PerceptualDecisionMaking
+    >>> task = PerceptualDecisionMaking(dt=20, timing={"stimulus": ("choice", [200, 400])})
+    >>> batch = task.batch(3, seed=0, coherence=[0.0, 12.8, 51.2], stimulus_ms=[200, 400, 200])
+    >>> batch.inputs.shape, batch.lengths.tolist()
+    ((3, 40, 3), [30, 40, 30])
+    >>> bool(batch.mask[~batch.valid()].max() == 0)  # the padding is not scored
+    True
+    >>> batch.periods["decision"][0].tolist()
+    [300.0, 500.0, 300.0]
+    >>> batch.subset([0, 2]).variables["coherence"].tolist()
+    [0.0, 51.2]
     """
 
     inputs: np.ndarray
@@ -283,7 +451,16 @@ class Batch:
         return np.arange(self.n_steps)[None, :] < self.lengths[:, None]
 
     def subset(self, index) -> Batch:
-        """The trials selected by ``index`` (anything NumPy accepts on the first axis)."""
+        """The trials selected by ``index``, as a new :class:`Batch`.
+
+        Parameters
+        ----------
+        index : int array, bool array or slice
+            Trials to keep: anything NumPy accepts on the first axis that keeps it
+            (an array of indices, a boolean mask of shape (trial,), a slice). The
+            padding is kept as it is, so the result may end in steps that no trial
+            uses.
+        """
         return Batch(
             self.inputs[index],
             self.targets[index],
@@ -389,6 +566,49 @@ class Task(abc.ABC):
     output_groups : tuple of tuple of int or None
         For tasks with several classification heads: the output channels of each
         head; the cross-entropy is taken within each group and summed.
+
+    Examples
+    --------
+    A task of one's own: a cue of sign ±1 whose sign is to be held through a delay
+    of random length. The class sets the channels, timing and parameters and
+    implements the four methods; batching, seeding and fixing variables come from
+    the base class.
+
+    >>> import numpy as np
+    >>> from neurodyn.tasks import Task
+    >>> class CueHold(Task):
+    ...     name = "cue_hold"
+    ...     default_dt = 20.0
+    ...     default_timing = {"cue": 100.0, "delay": ("uniform", 200.0, 400.0)}
+    ...     default_params = {"amplitude": 1.0}
+    ...     input_names = ("cue",)
+    ...     output_names = ("report",)
+    ...
+    ...     def sample_variables(self, rng):
+    ...         return {"sign": int(rng.choice([-1, 1])), "delay_ms": self.duration("delay", rng)}
+    ...
+    ...     def build_trial(self, trial, v, rng):
+    ...         trial.add_period("cue", self.timing["cue"])
+    ...         trial.add_period("delay", v["delay_ms"])
+    ...         trial.set_input("cue", v["sign"] * self.params["amplitude"], "cue")
+    ...         trial.set_target("report", v["sign"], "delay")
+    ...         trial.set_mask(0.0, "cue")
+    ...
+    ...     def oracle(self, batch):
+    ...         sign = np.sign(batch.inputs.sum(axis=1, keepdims=True))
+    ...         return sign * batch.valid()[..., None]
+    ...
+    ...     def evaluate(self, outputs, batch):
+    ...         agree = np.sign(outputs) == np.sign(batch.targets)
+    ...         return {"correct": np.all(agree | (batch.mask == 0), axis=(1, 2))}
+    >>> task = CueHold(amplitude=0.5)
+    >>> batch = task.batch(4, seed=0, sign=[1, -1, 1, -1])
+    >>> batch.variables["sign"].tolist(), batch.input_names
+    ([1, -1, 1, -1], ('cue',))
+    >>> bool(task.evaluate(task.oracle(batch), batch)["correct"].all())
+    True
+    >>> task.config()
+    {'dt': 20.0, 'timing': {'cue': 100.0, 'delay': ['uniform', 200.0, 400.0]}, 'amplitude': 0.5}
     """
 
     name: ClassVar[str] = ""
@@ -433,13 +653,37 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def sample_variables(self, rng: np.random.Generator) -> dict[str, Any]:
-        """Draw the trial variables of one trial."""
+        """Draw the trial variables of one trial.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The generator of the batch being drawn (seeded from its ``seed``).
+
+        Returns
+        -------
+        dict
+            Variable name -> value (a number or a string). Every variable a caller
+            may fix must be here: :meth:`batch` refuses to fix a name this dict
+            lacks. By convention each period's duration is ``"<period>_ms"``.
+        """
 
     @abc.abstractmethod
     def build_trial(self, trial: TrialBuilder, v: dict[str, Any], rng: np.random.Generator):
         """Lay out periods and fill channels of one trial with variables ``v``.
 
         May add derived variables to ``v`` (for example the correct choice).
+
+        Parameters
+        ----------
+        trial : TrialBuilder
+            An empty builder with the task's ``dt`` and channel names; the method
+            adds the periods, then writes inputs, targets and mask.
+        v : dict
+            The trial's variables: those :meth:`sample_variables` drew, with the
+            values the caller fixed put in their place. Changed in place.
+        rng : numpy.random.Generator
+            The same generator, for what is random within the trial (input noise).
         """
 
     @abc.abstractmethod
@@ -449,6 +693,16 @@ class Task(abc.ABC):
         Computed from the batch's inputs (and, where the inputs are noisy, its trial
         variables), never from its targets, so a perfect score shows that inputs and
         targets agree.
+
+        Parameters
+        ----------
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        ndarray, shape (trial, time, n_outputs)
+            Outputs that :meth:`evaluate` scores as correct on every trial.
         """
 
     @abc.abstractmethod
@@ -457,6 +711,18 @@ class Task(abc.ABC):
 
         Always contains ``correct`` (bool, shape (trial,)); decision tasks add
         ``choice``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            The trials the outputs answer, made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score.
         """
 
     # -- provided ----------------------------------------------------------------------
@@ -475,11 +741,32 @@ class Task(abc.ABC):
         return {"dt": self.dt, "timing": _jsonable(self.timing), **_jsonable(self.params)}
 
     def duration(self, period: str, rng: np.random.Generator) -> float:
-        """Draw the duration of ``period`` in ms."""
+        """Draw the duration of ``period`` in ms.
+
+        Parameters
+        ----------
+        period : str
+            A key of :attr:`timing`; its specification is read by
+            :func:`sample_duration`.
+        rng : numpy.random.Generator
+            The generator to draw from.
+        """
         return sample_duration(self.timing[period], rng)
 
     def trial(self, seed=None, **fixed) -> Trial:
-        """Generate one trial; ``fixed`` overrides trial variables."""
+        """Generate one trial; ``fixed`` overrides trial variables.
+
+        Parameters
+        ----------
+        seed : int, numpy Generator or None
+            Random seed; the same seed gives the same trial.
+        **fixed
+            Trial variables to fix (one value each).
+
+        Returns
+        -------
+        Trial
+        """
         rng = make_rng(seed)
         return self._make_trial(rng, fixed)
 

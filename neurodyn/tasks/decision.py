@@ -187,7 +187,21 @@ class PerceptualDecisionMaking(Task):
         return decision_oracle(batch, choice, _CHOICES)
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (-1 left, +1 right, 0 none), ``correct``, ``broke_fixation``, ``response_ms``."""
+        """``choice`` (-1 left, +1 right, 0 none), ``correct``, ``broke_fixation``, ``response_ms``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         index, broke, response = read_decision(
             outputs, batch, self._go, _CHOICES, first_crossing=self.params["reaction_time"]
         )
@@ -376,7 +390,21 @@ class ContextDecisionMaking(Task):
         return float(np.mean(ndtr(c * np.sqrt(float(stim)) / (100.0 * np.sqrt(2.0) * sigma))))
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (-1 left, +1 right, 0 none), ``correct``, ``broke_fixation``."""
+        """``choice`` (-1 left, +1 right, 0 none), ``correct``, ``broke_fixation``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         index, broke, _ = read_decision(outputs, batch, "decision", _CHOICES)
         choice = _choice_sign(index)
         gt = np.asarray(batch.variables["ground_truth"]).astype(np.int64)

@@ -72,6 +72,18 @@ def load_digits(upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     ------
     ImportError
         If scikit-learn (which ships the data file) is not installed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.spiking import load_digits
+    >>> images, labels = load_digits()
+    >>> images.shape, float(images.min()), float(images.max())
+    ((1797, 8, 8), 0.0, 1.0)
+    >>> np.bincount(labels).tolist()
+    [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    >>> load_digits(upsample=16)[0].shape
+    (1797, 16, 16)
     """
     # scikit-learn and scipy.ndimage take about 2.5 s to import together, twenty times
     # ``import neurodyn.tasks``; only the digits (and their resizing) need them.
@@ -93,12 +105,67 @@ def load_digits(upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def digit_permutation(seed: int) -> np.ndarray:
-    """The fixed pixel permutation of the permuted task for ``seed`` (64 indices)."""
+    """The fixed pixel permutation of the permuted task for ``seed`` (64 indices).
+
+    Parameters
+    ----------
+    seed : int
+        The permutation's seed (``SequentialDigits(permutation_seed=...)``); the same
+        seed gives the same permutation on every machine.
+
+    Returns
+    -------
+    ndarray of int, shape (64,)
+        A permutation of 0 ... 63: step ``t`` of a permuted sequence shows pixel
+        ``perm[t]`` of the row-major image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks.digits import digit_permutation
+    >>> perm = digit_permutation(0)
+    >>> perm.shape, bool(np.array_equal(np.sort(perm), np.arange(64)))
+    ((64,), True)
+    >>> [bool(np.array_equal(perm, digit_permutation(seed))) for seed in (0, 1)]
+    [True, False]
+    """
     return make_rng(seed, "data", 1).permutation(SIDE * SIDE)
 
 
 def digit_split(labels: np.ndarray, split: str, test_fraction: float, seed: int) -> np.ndarray:
-    """Sorted indices of a stratified split of ``labels`` (see the module docstring)."""
+    """Sorted indices of a stratified split of ``labels`` (see the module docstring).
+
+    Each class puts ``round(test_fraction * n_class)`` of its items, chosen by
+    ``seed``, in the test split and the rest in the train split.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n,)
+        The class of every item.
+    split : {"train", "test", "all"}
+        Which part to return (``"all"``: every index).
+    test_fraction : float
+        Fraction of every class in the test split, in (0, 1).
+    seed : int
+        Seed of the choice of test items; the same seed gives the same split.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted indices into ``labels``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks.digits import digit_split
+    >>> labels = np.repeat([0, 1, 2], 20)
+    >>> test = digit_split(labels, "test", 0.25, seed=0)
+    >>> train = digit_split(labels, "train", 0.25, seed=0)
+    >>> np.bincount(labels[test]).tolist(), train.size
+    ([5, 5, 5], 45)
+    >>> len(np.intersect1d(train, test))
+    0
+    """
     rng = make_rng(seed, "data", 0)
     test = []
     for c in np.unique(labels):
@@ -215,7 +282,19 @@ class SequentialDigits(Task):
         return self._indices.copy()
 
     def sequences(self, index) -> np.ndarray:
-        """Input sequences (k, n_steps, n_inputs) of the images ``index``."""
+        """Input sequences (k, n_steps, n_inputs) of the images ``index``.
+
+        Parameters
+        ----------
+        index : sequence of int
+            Rows of scikit-learn's digits array (any image, in or out of this
+            task's split).
+
+        Returns
+        -------
+        ndarray, shape (k, n_steps, n_inputs), float32
+            Pixel values in [0, 1], permuted when ``permuted`` is set.
+        """
         images, _ = _digits()
         x = images[np.asarray(index)]
         if self._perm is not None:
@@ -255,7 +334,18 @@ class SequentialDigits(Task):
         return self.batch(self._indices.size, seed=0, index=self._indices)
 
     def oracle(self, batch: Batch) -> np.ndarray:
-        """The digit of each trial's ``index``, one-hot at its last step."""
+        """The digit of each trial's ``index``, one-hot at its last step.
+
+        Parameters
+        ----------
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        ndarray, shape (trial, time, 10)
+            Zero except a one for the trial's digit at its last step.
+        """
         _, labels = _digits()
         out = np.zeros_like(batch.targets)
         index = np.asarray(batch.variables["index"]).astype(np.int64)
@@ -263,7 +353,21 @@ class SequentialDigits(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (argmax of the last step's outputs) and ``correct``."""
+        """``choice`` (argmax of the last step's outputs) and ``correct``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``choice`` (int, shape (trial,)): the arg-max output at each trial's last
+            step; ``correct`` (bool, shape (trial,)): ``choice`` is the digit.
+        """
         rows = np.arange(batch.n_trials)
         y = np.asarray(outputs)[rows, batch.lengths - 1]
         choice = np.argmax(y, axis=-1)

@@ -41,6 +41,25 @@ class FlipFlop(Task):
     Trial variables
     ---------------
     n_pulses : total number of pulses over all channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks import FlipFlop
+    >>> task = FlipFlop(n_bits=3, timing={"trial": 500})
+    >>> batch = task.batch(8, seed=0)
+    >>> batch.inputs.shape, sorted(np.unique(batch.inputs).tolist())
+    ((8, 50, 3), [-1.0, 0.0, 1.0])
+
+    The oracle carries each channel's last pulse forward; it matches the targets
+    wherever they are scored, and outputs of the opposite sign fail every trial:
+
+    >>> y = task.oracle(batch)
+    >>> bool(np.all((y == batch.targets) | (batch.mask == 0)))
+    True
+    >>> same, flipped = task.evaluate(y, batch), task.evaluate(-y, batch)
+    >>> bool(same["correct"].all()), bool(flipped["correct"].any())
+    (True, False)
     """
 
     name = "flip_flop"
@@ -108,7 +127,21 @@ class FlipFlop(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """A trial is correct when every scored output has the target's sign."""
+        """A trial is correct when every scored output has the target's sign.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``correct`` (bool, shape (trial,)): every scored output has the sign of
+            its target; ``mse`` (shape (trial,)): the masked mean squared error.
+        """
         scored = batch.mask > 0
         agree = np.sign(outputs) == np.sign(batch.targets)
         correct = np.all(agree | ~scored, axis=(1, 2))

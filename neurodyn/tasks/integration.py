@@ -126,7 +126,21 @@ class WhiteNoiseIntegration(Task):
         return out[:, :, None].astype(np.float32)
 
     def evaluate(self, outputs, batch: Batch):
-        """``rmse``, ``final_error`` and ``correct`` (``rmse <= tolerance``)."""
+        """``rmse``, ``final_error`` and ``correct`` (``rmse <= tolerance``).
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         outputs = np.asarray(outputs)
         err = (outputs - batch.targets) ** 2 * batch.mask
         rmse = np.sqrt(err.sum(axis=(1, 2)) / np.maximum(batch.mask.sum(axis=(1, 2)), 1))

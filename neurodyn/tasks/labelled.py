@@ -40,10 +40,43 @@ def batch_to_dataset(batch, **extra_vars) -> xr.Dataset:
     ----------
     batch : Batch
         The trials.
+    **extra_vars
+        More data variables, each ``(dims, values)`` as :class:`xarray.Dataset`
+        takes them, with dims among ``trial``, ``time``, ``input``, ``output`` or
+        new ones (``unit``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``inputs`` (trial, time, input), ``targets`` and ``mask`` (trial,
+        time, output) and ``extra_vars``; coordinates ``time`` (ms, the end of each
+        step), the channel names, ``length`` and every trial variable and
+        ``<period>_on``/``<period>_off`` (ms) along ``trial``; ``attrs`` ``dt``,
+        ``seed`` (-1 for none), ``neurodyn_version`` and, as JSON, ``task``,
+        ``trial_variables`` and ``periods``.
+
+    Raises
+    ------
+    ValueError
+        If ``batch`` is not a Batch, or a trial variable has the name of a
+        coordinate (``length``, ``trial``, a period's ``<name>_on`` ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.io import batch_to_dataset
+    >>> from neurodyn.tasks import PerceptualDecisionMaking
+    >>> batch = PerceptualDecisionMaking(dt=20).batch(4, seed=0, coherence=12.8)
+    >>> rates = np.zeros((4, batch.n_steps, 5))
+    >>> ds = batch_to_dataset(batch, rates=(("trial", "time", "unit"), rates))
+    >>> dict(ds.sizes)
+    {'trial': 4, 'time': 120, 'input': 3, 'output': 3, 'unit': 5}
+    >>> ds["coherence"].values.tolist(), float(ds["decision_on"][0]), ds.attrs["dt"]
+    ([12.8, 12.8, 12.8, 12.8], 2100.0, 20.0)
     """
     if not isinstance(batch, Batch):
         raise ValueError(
-            f"batch must be a neurodyn.tasks.Batch (task.sample(...)), got {type(batch).__name__}"
+            f"batch must be a neurodyn.tasks.Batch (task.batch(...)), got {type(batch).__name__}"
         )
     coords = {
         "trial": np.arange(batch.n_trials, dtype=np.int32),
@@ -102,6 +135,27 @@ def dataset_to_batch(ds: xr.Dataset):
         If ``ds`` is not a Dataset or lacks what a batch needs: the variables
         ``inputs`` and ``targets`` (trial, time, channel), the ``input`` and ``output``
         coordinates and the ``dt`` attribute.
+
+    Notes
+    -----
+    A Dataset from elsewhere (a simulation, a user's data) needs only what is listed
+    under *Raises*: a missing ``mask`` is all ones, a missing ``length`` the full
+    ``time`` size, and every 1-D coordinate along ``trial`` becomes a trial variable.
+
+    Examples
+    --------
+    A batch survives a round trip through a netCDF file:
+
+    >>> import numpy as np
+    >>> from neurodyn.io import batch_to_dataset, dataset_to_batch, load_dataset, save_dataset
+    >>> from neurodyn.tasks import PerceptualDecisionMaking
+    >>> batch = PerceptualDecisionMaking(dt=20).batch(4, seed=0, coherence=12.8)
+    >>> path = save_dataset(batch_to_dataset(batch), "trials.nc")
+    >>> back = dataset_to_batch(load_dataset(path))
+    >>> bool(np.array_equal(back.inputs, batch.inputs)), back.seed, back.task["name"]
+    (True, 0, 'perceptual_dm')
+    >>> list(back.periods), back.variables["ground_truth"].tolist()
+    (['fixation', 'stimulus', 'delay', 'decision'], [1, 1, 1, 1])
     """
     if not isinstance(ds, xr.Dataset):
         raise ValueError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")

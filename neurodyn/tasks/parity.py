@@ -187,6 +187,18 @@ class _BitStreamTask(Task):
         that N's head; ``correct`` is True where *every* scored head is right and
         ``mean_correct`` is the fraction of heads that are right (its mean over trials
         is the mean per-head accuracy, the paper's "mean accuracy").
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            The scores above, each of shape (trial,).
         """
         rows, last = np.arange(batch.n_trials), batch.lengths - 1
         y = np.asarray(outputs)[rows, last]

@@ -52,6 +52,27 @@ def check_task_name(name, label: str = "task") -> str:
         The name to check.
     label : str
         What the error message calls it (an option's name).
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is neither; the message lists the task names and suggests the
+        closest.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import check_task_name
+    >>> check_task_name("flip_flop"), check_task_name("neurogym:GoNogo-v0")
+    ('flip_flop', 'neurogym:GoNogo-v0')
+    >>> check_task_name("flipflop", label="--task")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --task='flipflop' is not recognised; expected one of [...]. Did you mean 'flip_flop'?
     """
     if (
         isinstance(name, str)
@@ -80,7 +101,7 @@ def make_task(name: str, **kwargs) -> Task:
     --------
     >>> make_task("flip_flop", n_bits=2).n_outputs
     2
-    >>> make_task("neurogym:PerceptualDecisionMaking-v0", dt=20).input_names  # doctest: +SKIP
+    >>> make_task("neurogym:PerceptualDecisionMaking-v0", dt=20).input_names
     ('fixation', 'stimulus_0', 'stimulus_1')
     """
     name = check_task_name(name)
@@ -98,6 +119,23 @@ def task_options(name: str) -> frozenset[str]:
     ----------
     name : str
         A task's name, as :func:`make_task` takes it.
+
+    Returns
+    -------
+    frozenset of str
+
+    Raises
+    ------
+    ValueError
+        If ``name`` names no task (see :func:`check_task_name`).
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import task_options
+    >>> sorted(task_options("flip_flop"))
+    ['dt', 'n_bits', 'pulse_ms', 'pulse_rate', 'timing']
+    >>> {"sigma", "cohs", "fixation_weight"} <= task_options("neurogym:PerceptualDecisionMaking-v0")
+    True
     """
     name = check_task_name(name)
     if not name.startswith(NEUROGYM_PREFIX):

@@ -155,7 +155,21 @@ class Copy(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``recall_accuracy`` and ``correct`` (every scored step right)."""
+        """``recall_accuracy`` and ``correct`` (every scored step right).
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         pred = np.argmax(np.asarray(outputs), axis=-1)
         target = np.argmax(batch.targets, axis=-1)
         right = pred == target
@@ -266,7 +280,21 @@ class Adding(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``error`` at the last step and ``correct`` (``|error| < tolerance``)."""
+        """``error`` at the last step and ``correct`` (``|error| < tolerance``).
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         rows, last = np.arange(batch.n_trials), batch.lengths - 1
         error = np.asarray(outputs)[rows, last, 0] - batch.targets[rows, last, 0]
         return {"correct": np.abs(error) < self.params["tolerance"], "error": error}

@@ -122,17 +122,55 @@ class SineWaveGenerator(Task):
 
     # -- levels ---------------------------------------------------------------------------
     def level_input(self, level) -> np.ndarray:
-        """The input :math:`u_j = j/n + 0.25` of level(s) j."""
+        """The input :math:`u_j = j/n + 0.25` of level(s) j.
+
+        Parameters
+        ----------
+        level : int or array_like of int
+            Level(s) :math:`j`, from 1 to ``n_levels``.
+
+        Returns
+        -------
+        ndarray of float
+            The input level(s), of the shape of ``level``.
+        """
         return np.asarray(level, dtype=float) / self.params["n_levels"] + self.OFFSET
 
     def level_omega(self, level) -> np.ndarray:
-        """The frequency :math:`\\omega_j` of level(s) j, radians per ``time_unit_ms``."""
+        """The frequency :math:`\\omega_j` of level(s) j, radians per ``time_unit_ms``.
+
+        Parameters
+        ----------
+        level : int, float or array_like
+            Level(s) :math:`j` (1 gives ``omega_min``, ``n_levels`` gives
+            ``omega_max``, and levels in between are spaced evenly).
+
+        Returns
+        -------
+        ndarray of float
+            The frequencies, of the shape of ``level``.
+        """
         n, lo, hi = self.params["n_levels"], self.params["omega_min"], self.params["omega_max"]
         frac = (np.asarray(level, dtype=float) - 1.0) / max(n - 1, 1)
         return lo + (hi - lo) * frac
 
     def input_omega(self, u) -> np.ndarray:
-        """The frequency selected by input(s) u: :math:`\\omega_j` at :math:`u = u_j`."""
+        """The frequency selected by input(s) u: :math:`\\omega_j` at :math:`u = u_j`.
+
+        Linear in :math:`u`, so an input between two levels gives the frequency
+        in between (what a network interpolating between trained levels would ideally
+        produce).
+
+        Parameters
+        ----------
+        u : float or array_like
+            Input level(s) on the ``level`` channel.
+
+        Returns
+        -------
+        ndarray of float
+            Frequencies in radians per ``time_unit_ms``, of the shape of ``u``.
+        """
         n = self.params["n_levels"]
         return self.level_omega(n * (np.asarray(u, dtype=float) - self.OFFSET))
 
@@ -173,7 +211,21 @@ class SineWaveGenerator(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``nmse``, ``omega_out``, ``relative_error`` and ``correct`` per trial."""
+        """``nmse``, ``omega_out``, ``relative_error`` and ``correct`` per trial.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         y = np.asarray(outputs, dtype=float)[:, :, 0]
         target = batch.targets[:, :, 0].astype(float)
         scored = (batch.mask[:, :, 0] > 0) & batch.valid()

@@ -157,7 +157,21 @@ class ReadySetGo(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``produced_ms``, ``target_ms``, ``relative_error``, ``early`` and ``correct``."""
+        """``produced_ms``, ``target_ms``, ``relative_error``, ``early`` and ``correct``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         y = np.asarray(outputs)[:, :, 0]
         ready_on, _ = period_steps(batch, "ready")
         set_on, _ = period_steps(batch, "set")

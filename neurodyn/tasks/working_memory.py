@@ -169,7 +169,21 @@ class DelayedMatchToSample(Task):
         return decision_oracle(batch, np.where(match, 0, 1), self._choices)
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (+1 match, -1 non-match, 0 none), ``correct``, ``broke_fixation``."""
+        """``choice`` (+1 match, -1 non-match, 0 none), ``correct``, ``broke_fixation``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         index, broke, _ = read_decision(outputs, batch, "decision", self._choices)
         choice = np.select([index == 0, index == 1], [1, -1], 0).astype(np.int64)
         gt = np.asarray(batch.variables["ground_truth"]).astype(np.int64)
@@ -310,7 +324,21 @@ class ParametricWorkingMemory(Task):
         return decision_oracle(batch, np.where(m1 > m2, 0, 1), self._choices)
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (+1 f1 greater, -1 f2 greater, 0 none), ``correct``, ``broke_fixation``."""
+        """``choice`` (+1 f1 greater, -1 f2 greater, 0 none), ``correct``, ``broke_fixation``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         index, broke, _ = read_decision(outputs, batch, "decision", self._choices)
         choice = np.select([index == 0, index == 1], [1, -1], 0).astype(np.int64)
         gt = np.asarray(batch.variables["ground_truth"]).astype(np.int64)
@@ -409,7 +437,21 @@ class GoNoGo(Task):
         return decision_oracle(batch, np.zeros(batch.n_trials, int), ("go",), hold=nogo)
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (1 responded, 0 withheld), ``correct``, ``broke_fixation``."""
+        """``choice`` (1 responded, 0 withheld), ``correct``, ``broke_fixation``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         index, broke, _ = read_decision(outputs, batch, "decision", ("go",))
         choice = (index == 0).astype(np.int64)
         gt = np.asarray(batch.variables["go"]).astype(np.int64)
@@ -538,7 +580,21 @@ class ProAntiSaccade(Task):
         return out
 
     def evaluate(self, outputs, batch: Batch):
-        """``choice`` (response direction, degrees), ``error_deg``, ``correct``, ``broke_fixation``."""
+        """``choice`` (response direction, degrees), ``error_deg``, ``correct``, ``broke_fixation``.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch`` (for example :meth:`oracle`'s).
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array of shape (trial,) per score (see *Evaluation* in the class
+            description).
+        """
         outputs = np.asarray(outputs)
         go, _ = period_steps(batch, "decision")
         n = batch.n_trials

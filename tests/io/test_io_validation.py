@@ -269,7 +269,8 @@ def test_dataset_to_batch_names_what_is_missing(ds):
 
 
 def test_batch_to_dataset_refuses_a_dataset():
-    with pytest.raises(ValueError, match=r"batch must be a neurodyn.tasks.Batch"):
+    # The message names the method that makes a batch (Task.batch; there is no sample).
+    with pytest.raises(ValueError, match=r"batch must be a neurodyn.tasks.Batch \(task\.batch\("):
         batch_to_dataset(xr.Dataset())
 
 

@@ -35,7 +35,25 @@ SCHEDULES = ("random", "sequential")
 
 def registered_ids() -> list[str]:
     """Every environment id the installed NeuroGym registers (native, collections,
-    and the contributed and PsychoPy ones it registers when available), sorted."""
+    and the contributed and PsychoPy ones it registers when available), sorted.
+
+    Returns
+    -------
+    list of str
+        The ids, as :func:`from_neurogym` and ``make_task("neurogym:<id>")`` take them.
+
+    Raises
+    ------
+    ImportError
+        If NeuroGym is not installed.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import registered_ids
+    >>> ids = registered_ids()
+    >>> "PerceptualDecisionMaking-v0" in ids, "yang19.go-v0" in ids, ids == sorted(ids)
+    (True, True, True)
+    """
     from neurogym.envs.registration import all_envs
 
     import_neurogym()
@@ -43,7 +61,26 @@ def registered_ids() -> list[str]:
 
 
 def collections() -> dict[str, list[str]]:
-    """NeuroGym's collections (``"yang19"``, ...) and their environment ids."""
+    """NeuroGym's collections (``"yang19"``, ...) and their environment ids.
+
+    Returns
+    -------
+    dict of str to list of str
+        Collection name -> the ids of its environments, in NeuroGym's order (the
+        order of the rule inputs when the collection is adapted).
+
+    Raises
+    ------
+    ImportError
+        If NeuroGym is not installed.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import collections
+    >>> groups = collections()
+    >>> "yang19" in groups, groups["yang19"][0]
+    (True, 'yang19.go-v0')
+    """
     import_neurogym()
     from neurogym.envs.collections import get_collection
 
@@ -235,6 +272,37 @@ def task_from_name(name: str, **config) -> NeurogymTask:
 
     ``name`` is ``"neurogym:<id>"``, ``"neurogym:<collection>"`` or
     ``"neurogym:<id>+<id>+..."``; ``config`` may repeat the id as ``env_id``.
+
+    Parameters
+    ----------
+    name : str
+        The task's registry name (:attr:`NeurogymTask.name`), starting with
+        ``"neurogym:"``.
+    **config
+        Keyword arguments of :func:`from_neurogym` (environment arguments and adapter
+        options), or a saved :meth:`NeurogymTask.config`, whose ``env_id`` must
+        match ``name`` and whose ``env_class`` is ignored.
+
+    Returns
+    -------
+    NeurogymTask
+
+    Raises
+    ------
+    ValueError
+        If ``config``'s ``env_id`` differs from ``name``, or is None (a task adapted
+        from an environment object, which cannot be rebuilt by name), or as
+        :func:`from_neurogym` raises.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import from_neurogym, task_from_name
+    >>> task = from_neurogym("GoNogo-v0", dt=20, fixation_weight=0.1)
+    >>> task.name
+    'neurogym:GoNogo-v0'
+    >>> rebuilt = task_from_name(task.name, **task.config())
+    >>> rebuilt.config() == task.config(), rebuilt.dt
+    (True, 20.0)
     """
     source = name[len(PREFIX) :]
     target: Any = source.split("+") if "+" in source else source
@@ -263,7 +331,19 @@ def environment_arguments(source: str) -> frozenset[str]:
     """Names of the constructor arguments of the environment(s) ``source`` names (an
     id, a collection or ids joined by ``+``); a collection's environments are
     factory functions, so they are built once to read their classes' arguments
-    (cached: sweep specifications ask once per swept name)."""
+    (cached: sweep specifications ask once per swept name).
+
+    Parameters
+    ----------
+    source : str
+        What follows ``"neurogym:"`` in a task name: an id, a collection, or ids
+        joined by ``+``.
+
+    Returns
+    -------
+    frozenset of str
+        The union of the constructors' named arguments over the environments.
+    """
     gymnasium = import_gymnasium()
     kind, what = _resolve(source.split("+") if "+" in source else source)
     ids = [what] if kind == "id" else (collections()[what] if kind == "collection" else what)

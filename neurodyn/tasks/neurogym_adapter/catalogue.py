@@ -27,8 +27,18 @@ class Adaptability:
     env_id : str
         The id or collection name.
     adapts : bool
+        Whether :func:`~neurodyn.tasks.from_neurogym` adapts it.
     detail : str
         For an adapted environment its channels and loss; otherwise why not.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import survey
+    >>> go, bandit = survey(["GoNogo-v0", "Bandit-v0"])
+    >>> go
+    Adaptability(env_id='GoNogo-v0', adapts=True, detail='3 inputs, 2 outputs, cross_entropy')
+    >>> bandit.adapts, bandit.detail.split(":")[0]
+    (False, 'its trials define no ground truth (env.gt)')
     """
 
     env_id: str
@@ -52,14 +62,57 @@ def _one(env_id: str) -> Adaptability:
 
 def survey(env_ids: Sequence[str] | None = None) -> list[Adaptability]:
     """Adapt each of ``env_ids`` (default: every registered environment, then every
-    collection) and report the outcome."""
+    collection) and report the outcome.
+
+    Each is adapted with default arguments; an environment that cannot be adapted
+    is reported with the reason :func:`~neurodyn.tasks.from_neurogym` gives.
+
+    Parameters
+    ----------
+    env_ids : sequence of str, optional
+        Environment ids or collection names (default: :func:`registered_ids`, then
+        :func:`collections`).
+
+    Returns
+    -------
+    list of Adaptability
+        One per id, in the order given.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import survey
+    >>> [(row.env_id, row.adapts) for row in survey(["PerceptualDecisionMaking-v0", "Null-v0"])]
+    [('PerceptualDecisionMaking-v0', True), ('Null-v0', False)]
+    """
     if env_ids is None:
         env_ids = [*registered_ids(), *collections()]
     return [_one(e) for e in env_ids]
 
 
 def survey_markdown(rows: Sequence[Adaptability]) -> str:
-    """The documentation page for ``rows`` (see the module docstring)."""
+    """The documentation page for ``rows`` (see the module docstring).
+
+    Parameters
+    ----------
+    rows : sequence of Adaptability
+        The outcomes to list, usually :func:`survey`'s.
+
+    Returns
+    -------
+    str
+        Markdown: a title, the counts, how adapted trials are built and one table
+        row per entry of ``rows``.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter import Adaptability, survey_markdown
+    >>> row = Adaptability("GoNogo-v0", True, "3 inputs, 2 outputs, cross_entropy")
+    >>> page = survey_markdown([row])
+    >>> page.splitlines()[0]
+    '# NeuroGym environments as neurodyn tasks'
+    >>> page.splitlines()[-1]
+    '| `GoNogo-v0` | yes | 3 inputs, 2 outputs, cross_entropy |'
+    """
     version = import_neurogym().__version__
     n_ok = sum(r.adapts for r in rows)
     lines = [

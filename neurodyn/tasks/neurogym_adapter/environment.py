@@ -55,7 +55,25 @@ INSTALL_HINT = 'pip install "neurodyn[neurogym]"'
 
 
 def import_neurogym():
-    """The ``neurogym`` module, or an ImportError saying how to install it."""
+    """The ``neurogym`` module, or an ImportError saying how to install it.
+
+    Returns
+    -------
+    module
+        ``neurogym``, imported on the first call.
+
+    Raises
+    ------
+    ImportError
+        If NeuroGym is not installed; the message gives the ``pip`` command.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter.environment import import_neurogym
+    >>> neurogym = import_neurogym()
+    >>> neurogym.__name__, callable(neurogym.make)
+    ('neurogym', True)
+    """
     # Imported here, not at module top: NeuroGym is optional and its import takes
     # seconds (it loads its logging and configuration stack), so ``import neurodyn``
     # must not pay for it.
@@ -71,7 +89,23 @@ def import_neurogym():
 
 @contextlib.contextmanager
 def quiet_gymnasium() -> Iterator[None]:
-    """Silence the warnings gymnasium raises about NeuroGym's own code (see ``_GYMNASIUM_NOISE``)."""
+    """Silence the warnings gymnasium raises about NeuroGym's own code (see ``_GYMNASIUM_NOISE``).
+
+    Only those warnings are silenced, and only inside the block; every other
+    warning is shown as usual.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from neurodyn.tasks.neurogym_adapter.environment import quiet_gymnasium
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with quiet_gymnasium():
+    ...         warnings.warn("env.foo to get variables from other wrappers is deprecated")
+    ...         warnings.warn("something else")
+    >>> [str(w.message) for w in caught]
+    ['something else']
+    """
     with warnings.catch_warnings():
         for pattern in _GYMNASIUM_NOISE:
             warnings.filterwarnings("ignore", message=pattern, category=UserWarning)
@@ -79,7 +113,24 @@ def quiet_gymnasium() -> Iterator[None]:
 
 
 def short_env_name(env_id: str) -> str:
-    """``"yang19.go-v0"`` -> ``"go"``, ``"GoNogo-v0"`` -> ``"GoNogo"``."""
+    """``"yang19.go-v0"`` -> ``"go"``, ``"GoNogo-v0"`` -> ``"GoNogo"``.
+
+    Parameters
+    ----------
+    env_id : str
+        A NeuroGym environment id; its version suffix ``-v<n>`` and any collection
+        prefix up to the last ``.`` are removed.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter.environment import short_env_name
+    >>> short_env_name("yang19.go-v0"), short_env_name("GoNogo-v0")
+    ('go', 'GoNogo')
+    """
     return re.sub(r"-v\d+$", "", env_id).rsplit(".", 1)[-1]
 
 
@@ -119,7 +170,25 @@ def peel(obj, what: str):
 
 
 def import_gymnasium():
-    """The ``gymnasium`` module (NeuroGym's dependency; an ImportError says how to install)."""
+    """The ``gymnasium`` module (NeuroGym's dependency; an ImportError says how to install).
+
+    Returns
+    -------
+    module
+        ``gymnasium``.
+
+    Raises
+    ------
+    ImportError
+        If NeuroGym (which brings gymnasium) is not installed.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter.environment import import_gymnasium
+    >>> gymnasium = import_gymnasium()
+    >>> int(gymnasium.spaces.Discrete(3).n)
+    3
+    """
     import_neurogym()  # gymnasium comes with NeuroGym; say how to install that
     import gymnasium
 
@@ -181,6 +250,23 @@ class EnvParts:
         Schedulers from the outermost in.
     units : list
         Every ``TrialEnv`` below ``top`` (one per sub-environment).
+
+    Examples
+    --------
+    Two of Yang et al.'s tasks interleaved by NeuroGym's scheduler, each made of
+    two modality sub-environments:
+
+    >>> import neurogym
+    >>> from neurogym.utils.scheduler import RandomSchedule
+    >>> from neurogym.wrappers.block import ScheduleEnvs
+    >>> from neurodyn.tasks.neurogym_adapter.environment import EnvParts, quiet_gymnasium
+    >>> with quiet_gymnasium():
+    ...     envs = [neurogym.make(i, dt=20) for i in ("yang19.go-v0", "yang19.anti-v0")]
+    ...     parts = EnvParts.of(ScheduleEnvs(envs, RandomSchedule(2), env_input=True), "go+anti")
+    >>> [(level.names, level.depth) for level in parts.levels]
+    [(('go', 'anti'), 0), (('modality1', 'modality2'), 1), (('modality1', 'modality2'), 1)]
+    >>> len(parts.units)
+    4
     """
 
     outer: Any
@@ -190,6 +276,21 @@ class EnvParts:
 
     @classmethod
     def of(cls, env, what: str) -> EnvParts:
+        """Find the parts of ``env``.
+
+        Parameters
+        ----------
+        env : gymnasium.Env
+            A NeuroGym environment, possibly wrapped or scheduled.
+        what : str
+            How error messages name the environment (its task name).
+
+        Raises
+        ------
+        ValueError
+            If no NeuroGym trial environment lies below ``env``'s bookkeeping
+            wrappers, or a wrapper acting only in ``step()`` sits above it.
+        """
         from neurogym.core import TrialEnv
 
         top = peel(env, what)
@@ -284,6 +385,37 @@ def channel_names(parts: EnvParts, which: str, n: int, fallback: str) -> tuple[s
     task are ``stimulus_0`` ... ``stimulus_31``). A scheduler with a rule input appends
     one channel per sub-environment, ``"rule_<name>"`` (``"rule<k>_<name>"`` at the
     k-th nested scheduler). Channels no space names are ``"<fallback>_<index>"``.
+    A name that would repeat gets a suffix ``_1``, ``_2``, ...
+
+    Parameters
+    ----------
+    parts : EnvParts
+        The environment's parts.
+    which : {"observation_space", "action_space"}
+        Which space's channels to name (inputs or outputs).
+    n : int
+        Number of channels.
+    fallback : str
+        Prefix of a channel no space names (``"input"``, ``"action"``).
+
+    Returns
+    -------
+    tuple of str
+        ``n`` distinct names, in channel order.
+
+    Examples
+    --------
+    >>> import neurogym
+    >>> from neurodyn.tasks.neurogym_adapter.environment import (
+    ...     EnvParts, channel_names, quiet_gymnasium)
+    >>> with quiet_gymnasium():
+    ...     parts = EnvParts.of(neurogym.make("PerceptualDecisionMaking-v0"), "pdm")
+    >>> parts.units[0].observation_space.name
+    {'fixation': 0, 'stimulus': [1, 2]}
+    >>> channel_names(parts, "observation_space", 3, "input")
+    ('fixation', 'stimulus_0', 'stimulus_1')
+    >>> channel_names(parts, "action_space", 4, "action")
+    ('fixation', 'choice_0', 'choice_1', 'action_3')
     """
     groups: dict[str, list[int]] = {}
     for d in _name_dicts(parts, which):
@@ -318,7 +450,25 @@ def channel_names(parts: EnvParts, which: str, n: int, fallback: str) -> tuple[s
 
 def rule_variable(depth: int) -> str:
     """The trial variable naming the sub-environment chosen at a scheduler of nesting
-    ``depth``: ``"rule"`` for the outermost, ``"rule1"``, ``"rule2"``, ... inside it."""
+    ``depth``: ``"rule"`` for the outermost, ``"rule1"``, ``"rule2"``, ... inside it.
+
+    Parameters
+    ----------
+    depth : int
+        The scheduler's nesting depth (0: outermost).
+
+    Returns
+    -------
+    str
+        Also the prefix of that scheduler's rule-input channels and, with
+        ``"_index"``, the name of the variable holding the sub-environment's index.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks.neurogym_adapter.environment import rule_variable
+    >>> [rule_variable(d) for d in range(3)]
+    ['rule', 'rule1', 'rule2']
+    """
     return "rule" if depth == 0 else f"rule{depth}"
 
 

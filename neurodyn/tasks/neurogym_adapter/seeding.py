@@ -74,6 +74,29 @@ def random_streams(roots) -> list:
 
     Depth-first over attributes in their definition order, so two deep copies of the
     same environment list their streams in the same order.
+
+    Parameters
+    ----------
+    roots : iterable
+        Where to start: environments, or any objects, lists, tuples and dicts holding
+        them. Attributes are followed only on NeuroGym and gymnasium objects (and
+        any environment or space), to a depth of :data:`MAX_DEPTH`.
+
+    Returns
+    -------
+    list
+        The ``numpy.random.RandomState``, ``numpy.random.Generator`` and
+        ``random.Random`` objects found, each once.
+
+    Examples
+    --------
+    >>> import random
+    >>> import numpy as np
+    >>> from neurodyn.tasks.neurogym_adapter.seeding import random_streams
+    >>> gen, legacy = np.random.default_rng(0), np.random.RandomState(0)
+    >>> found = random_streams([{"timing": gen, "more": [legacy, gen]}, random.Random(1)])
+    >>> len(found), found[0] is gen, found[1] is legacy, type(found[2]).__name__
+    (3, True, True, 'Random')
     """
     seen: set[int] = set()
     found: list = []
@@ -111,6 +134,38 @@ def seeded(roots, seed: np.random.SeedSequence) -> Iterator[int]:
 
     Yields the number of environment streams seeded. The global states are restored
     on exit, also when the block raises.
+
+    Parameters
+    ----------
+    roots : iterable
+        The environment(s) whose streams to seed, as :func:`random_streams` takes
+        them. Each stream is re-seeded in place.
+    seed : numpy.random.SeedSequence
+        The seed; it is spawned into one child per stream found and two more (NumPy's
+        and Python's global streams).
+
+    Examples
+    --------
+    The same seed gives the same NeuroGym trial, and NumPy's global stream is left
+    as it was:
+
+    >>> import neurogym
+    >>> import numpy as np
+    >>> from neurodyn.tasks.neurogym_adapter.environment import quiet_gymnasium
+    >>> from neurodyn.tasks.neurogym_adapter.seeding import seeded
+    >>> with quiet_gymnasium():
+    ...     env = neurogym.make("PerceptualDecisionMaking-v0", dt=20)
+    >>> def observations(seed):
+    ...     with quiet_gymnasium(), seeded([env], np.random.SeedSequence(seed)):
+    ...         env.unwrapped.new_trial()
+    ...     return env.unwrapped.ob.copy()
+    >>> state = np.random.get_state()[1].copy()
+    >>> bool(np.array_equal(observations(7), observations(7)))
+    True
+    >>> bool(np.array_equal(observations(7), observations(8)))
+    False
+    >>> bool(np.array_equal(np.random.get_state()[1], state))
+    True
     """
     streams = random_streams(roots)
     children = seed.spawn(len(streams) + 2)

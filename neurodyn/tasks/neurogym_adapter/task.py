@@ -56,6 +56,27 @@ class AdapterOptions:
     tolerance : float
         For continuous actions: the largest mean absolute error over the decision
         steps of a correct trial (default 0.1).
+
+    Raises
+    ------
+    ValueError
+        If ``fixation`` is not a bool, ``fixation_weight`` is not positive,
+        ``tolerance`` is negative or ``decision_periods`` is not a sequence of names.
+
+    Examples
+    --------
+    :func:`~neurodyn.tasks.from_neurogym` takes the options as keyword arguments;
+    ``fixation=False`` leaves only the decision steps in the loss:
+
+    >>> import numpy as np
+    >>> from neurodyn.tasks import from_neurogym
+    >>> from neurodyn.tasks.neurogym_adapter import AdapterOptions
+    >>> AdapterOptions(decision_periods=["test", "decision"]).decision_periods
+    ('test', 'decision')
+    >>> weighted = from_neurogym("GoNogo-v0", dt=20).batch(2, seed=0)
+    >>> decision_only = from_neurogym("GoNogo-v0", dt=20, fixation=False).batch(2, seed=0)
+    >>> [np.unique(b.mask).astype(float).round(2).tolist() for b in (weighted, decision_only)]
+    [[0.05, 1.0], [0.0, 1.0]]
     """
 
     fixation: bool = True
@@ -82,7 +103,42 @@ class AdapterOptions:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the environment came from: what :meth:`NeurogymTask.config` records."""
+    """Where the environment came from: what :meth:`NeurogymTask.config` records.
+
+    Parameters
+    ----------
+    name : str
+        The task's registry name, ``"neurogym:<id>"`` (also :attr:`NeurogymTask.name`).
+    env_id : str, list of str or None
+        The id or collection name the environment was built from, the list of ids
+        of a scheduled environment, or None for an environment object (which
+        cannot be rebuilt by name).
+    env_kwargs : dict
+        The environment's constructor arguments (JSON values).
+    multi : dict, optional
+        For several environments: ``{"schedule": ..., "rule_input": ...}`` as
+        :func:`~neurodyn.tasks.from_neurogym` took them.
+    env_class : str, optional
+        ``"module:QualifiedName"`` of an environment object's class, recorded in
+        the configuration for the reader's information.
+
+    Examples
+    --------
+    An environment built by hand becomes a task under a name of one's choosing:
+
+    >>> import neurogym
+    >>> from neurodyn.tasks import NeurogymTask
+    >>> from neurodyn.tasks.neurogym_adapter import AdapterOptions
+    >>> from neurodyn.tasks.neurogym_adapter.environment import quiet_gymnasium
+    >>> from neurodyn.tasks.neurogym_adapter.task import Source
+    >>> with quiet_gymnasium():
+    ...     env = neurogym.make("GoNogo-v0", dt=20)
+    >>> source = Source(name="neurogym:my_gonogo", env_id=None, env_kwargs={},
+    ...                 env_class="neurogym.envs.native.gonogo:GoNogo")
+    >>> task = NeurogymTask(env, source=source, options=AdapterOptions())
+    >>> task.name, task.config()["env_id"], task.config()["env_class"]
+    ('neurogym:my_gonogo', None, 'neurogym.envs.native.gonogo:GoNogo')
+    """
 
     name: str
     env_id: Any  # str (an id or a collection), list of ids, or None (an object)
@@ -114,6 +170,41 @@ class NeurogymTask(Task):
     The oracle is the environment's ground truth (the targets), and
     :meth:`evaluate` scores the first response of each decision as NeuroGym's
     environments do (see :mod:`neurodyn.tasks.neurogym_adapter.trials`).
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        A NeuroGym environment (a ``TrialEnv``, possibly under gymnasium's
+        bookkeeping wrappers, NeuroGym's ``TrialWrapper`` s or a scheduler such as
+        ``ScheduleEnvs``). Its ``dt`` becomes the task's; the task keeps it and
+        draws every batch from a copy.
+    source : Source
+        Where ``env`` came from; gives the task's :attr:`name` and what
+        :meth:`config` records.
+    options : AdapterOptions
+        How targets are weighted and trials scored.
+
+    Raises
+    ------
+    ValueError
+        Naming why the environment cannot be adapted (see
+        :func:`~neurodyn.tasks.from_neurogym`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks import from_neurogym
+    >>> task = from_neurogym("PerceptualDecisionMaking-v0", dt=20)
+    >>> task.loss, task.output_names, sorted(task.settable)
+    ('cross_entropy', ('fixation', 'choice_0', 'choice_1'), ['coh', 'ground_truth'])
+    >>> batch = task.batch(3, seed=0, coh=25.6, ground_truth=[0, 1, 1])
+    >>> batch.inputs.shape, list(batch.periods)
+    ((3, 110, 3), ['fixation', 'stimulus', 'delay', 'decision'])
+    >>> scores = task.evaluate(task.oracle(batch), batch)
+    >>> scores["correct"].tolist(), scores["choice"].tolist()
+    ([True, True, True], [1, 2, 2])
+    >>> bool(np.array_equal(task.batch(3, seed=0).inputs, task.batch(3, seed=0).inputs))
+    True
     """
 
     default_params = asdict(AdapterOptions())
@@ -247,6 +338,26 @@ class NeurogymTask(Task):
         batch's trials, in order, when no variable is fixed. NumPy's and Python's
         global random states are seeded inside the block and restored after it. For
         comparing with NeuroGym itself (its ``env.ob``, ``env.gt`` and ``step()``).
+
+        Parameters
+        ----------
+        seed : int, numpy Generator or None
+            The seed, as :meth:`batch` takes it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from neurodyn.tasks import from_neurogym
+        >>> task = from_neurogym("PerceptualDecisionMaking-v0", dt=20)
+        >>> batch = task.batch(2, seed=3)
+        >>> with task.environment(seed=3) as env:
+        ...     for i in range(2):
+        ...         _ = env.unwrapped.new_trial()
+        ...         unit, gt = env.unwrapped, batch.variables["ground_truth"]
+        ...         same_inputs = np.array_equal(unit.ob, batch.inputs[i, : batch.lengths[i]])
+        ...         print(same_inputs, unit.trial["ground_truth"] == gt[i])
+        True True
+        True True
         """
         seed_int = None if isinstance(seed, np.random.Generator) else resolve_seed(seed)
         with self._fresh(make_rng(seed if seed_int is None else seed_int)) as parts:
@@ -375,7 +486,29 @@ class NeurogymTask(Task):
         return per
 
     def batch(self, n_trials: int, *, seed=None, **fixed) -> Batch:
-        """Generate ``n_trials`` trial-aligned trials (see :meth:`Task.batch`)."""
+        """Generate ``n_trials`` trial-aligned trials (see :meth:`Task.batch`).
+
+        Parameters
+        ----------
+        n_trials : int
+            Number of trials.
+        seed : int, numpy Generator or None
+            Random seed; the same seed gives the same batch, bit for bit.
+        **fixed
+            Variables to fix, among :attr:`settable` (the arguments of the
+            environment's ``new_trial`` and ``rule``): a scalar applies to every
+            trial, a sequence of length ``n_trials`` gives one value per trial.
+
+        Returns
+        -------
+        Batch
+
+        Raises
+        ------
+        ValueError
+            If a fixed name is not settable or has the wrong number of values, or
+            the environment's trials are not finite.
+        """
         n_trials = check_int("n_trials", n_trials)
         seed_int = None if isinstance(seed, np.random.Generator) else resolve_seed(seed)
         rng = make_rng(seed if seed_int is None else seed_int)
@@ -395,14 +528,40 @@ class NeurogymTask(Task):
         return batch
 
     def trial(self, seed=None, **fixed) -> Trial:
-        """One trial; ``fixed`` fixes variables as in :meth:`batch`."""
+        """One trial; ``fixed`` fixes variables as in :meth:`batch`.
+
+        Parameters
+        ----------
+        seed : int, numpy Generator or None
+            Random seed.
+        **fixed
+            Variables to fix (one value each), among :attr:`settable`.
+
+        Returns
+        -------
+        Trial
+        """
         return self._make_trial(make_rng(seed), fixed)
 
     def _make_trial(self, rng: np.random.Generator, fixed: Mapping[str, Any]) -> Trial:
         return self._generate(rng, self._fixed(fixed, 1))[0]
 
     def sample_variables(self, rng: np.random.Generator) -> dict[str, Any]:
-        """The variables of one trial drawn with ``rng``."""
+        """The variables of one trial drawn with ``rng``.
+
+        The environment makes a whole trial; its variables are returned.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Seeds a fresh copy of the environment.
+
+        Returns
+        -------
+        dict
+            The trial's flattened ``trial`` dictionary (and ``rule``,
+            ``rule_index`` for a scheduled environment).
+        """
         return dict(self._make_trial(rng, {}).variables)
 
     def build_trial(self, trial: TrialBuilder, v: dict[str, Any], rng: np.random.Generator):
@@ -412,6 +571,16 @@ class NeurogymTask(Task):
         overlap (``PostDecisionWager``'s ``pre_sure`` lies inside its ``delay``): each
         period here starts where the ones before end. :meth:`batch` and
         :meth:`trial` keep NeuroGym's periods exactly.
+
+        Parameters
+        ----------
+        trial : TrialBuilder
+            An empty builder with this task's ``dt`` and channel names.
+        v : dict
+            Variables to fix; those among :attr:`settable` are passed to the
+            environment, and ``v`` is updated with the trial's own variables.
+        rng : numpy.random.Generator
+            Seeds a fresh copy of the environment.
         """
         made = self._make_trial(rng, {k: x for k, x in v.items() if k in self._settable})
         end = 0.0
@@ -428,13 +597,45 @@ class NeurogymTask(Task):
 
     def oracle(self, batch: Batch) -> np.ndarray:
         """The environment's ground truth: one-hot ``gt`` (discrete actions, read as
-        logits) or ``gt`` itself (continuous actions), i.e. the batch's targets."""
+        logits) or ``gt`` itself (continuous actions), i.e. the batch's targets.
+
+        Parameters
+        ----------
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        ndarray, shape (trial, time, n_outputs), float32
+            A copy of ``batch.targets``.
+        """
         return np.array(batch.targets, dtype=np.float32, copy=True)
 
     def evaluate(self, outputs: np.ndarray, batch: Batch) -> dict[str, np.ndarray]:
         """``correct`` per trial, with ``choice``, ``target_choice`` and ``broke_fixation``
         (discrete actions) or ``error`` (continuous actions); see
-        :mod:`neurodyn.tasks.neurogym_adapter.trials`."""
+        :mod:`neurodyn.tasks.neurogym_adapter.trials`.
+
+        Parameters
+        ----------
+        outputs : ndarray, shape (trial, time, n_outputs)
+            A network's outputs on ``batch``: logits (or probabilities) over the
+            actions for discrete actions, whose arg-max is the response; the
+            actions themselves for continuous ones.
+        batch : Batch
+            Trials made by this task.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Arrays of shape (trial,): :func:`~.trials.read_decisions`' or
+            :func:`~.trials.read_errors`' scores.
+
+        Raises
+        ------
+        ValueError
+            If ``outputs`` does not have the shape of ``batch.targets``.
+        """
         outputs = np.asarray(outputs)
         if outputs.shape != batch.targets.shape:
             raise ValueError(
@@ -447,7 +648,31 @@ class NeurogymTask(Task):
 
 def json_values(obj):
     """``obj`` as JSON values (tuples become lists, NumPy scalars and arrays numbers and
-    lists); ValueError for anything else, which a configuration could not store."""
+    lists); ValueError for anything else, which a configuration could not store.
+
+    Parameters
+    ----------
+    obj : object
+        Environment arguments (usually a dict).
+
+    Returns
+    -------
+    object
+        ``obj`` after a round trip through JSON.
+
+    Raises
+    ------
+    ValueError
+        If ``obj`` holds anything JSON cannot encode (a function, an object); the
+        message says to pass a built environment to ``from_neurogym`` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks.neurogym_adapter.task import json_values
+    >>> json_values({"timing": {"fixation": ("constant", 500)}, "sigma": np.float32(0.5)})
+    {'timing': {'fixation': ['constant', 500]}, 'sigma': 0.5}
+    """
 
     def default(o):
         if isinstance(o, (np.generic, np.ndarray)):

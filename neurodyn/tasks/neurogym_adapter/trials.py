@@ -77,15 +77,37 @@ class Layout:
     Attributes
     ----------
     dt : float
+        Time step of the environment in ms (period onsets in ms are divided by it).
     n_inputs, n_outputs : int
+        Number of observation channels and of actions (or action dimensions).
     discrete : bool
         Classification (one-hot targets) rather than regression.
     fixation_action : int
         Index of the action meaning "no response" (``action_space.name["fixation"]``,
-        else 0, the value NeuroGym's ``gt`` holds before it is set).
+        else 0, the value NeuroGym's ``gt`` holds before it is set); -1 for
+        continuous actions.
     decision_periods : tuple of str
+        Periods whose steps are decision steps (:attr:`AdapterOptions.decision_periods`).
     fixation : bool
+        Whether steps outside the decision are scored (:attr:`AdapterOptions.fixation`).
     fixation_weight : float
+        Their loss weight when they are (:attr:`AdapterOptions.fixation_weight`).
+
+    Examples
+    --------
+    A two-choice trial of 6 steps of 20 ms whose last two steps are the decision:
+
+    >>> import numpy as np
+    >>> from neurodyn.tasks.neurogym_adapter.trials import Layout, to_trial
+    >>> layout = Layout(dt=20.0, n_inputs=3, n_outputs=3, discrete=True, fixation_action=0,
+    ...                 decision_periods=("decision",), fixation=True, fixation_weight=0.05)
+    >>> gt = np.array([0, 0, 0, 0, 2, 2])
+    >>> periods = {"fixation": (0.0, 80.0), "decision": (80.0, 120.0)}
+    >>> layout.decision_steps(6, periods, gt).astype(int).tolist()
+    [0, 0, 0, 0, 1, 1]
+    >>> trial = to_trial(layout, np.zeros((6, 3)), gt, periods, {"ground_truth": 2})
+    >>> trial.targets.argmax(axis=1).tolist(), trial.mask[:, 0].astype(float).round(2).tolist()
+    ([0, 0, 0, 0, 2, 2], [0.05, 0.05, 0.05, 0.05, 1.0, 1.0])
     """
 
     dt: float
@@ -98,7 +120,25 @@ class Layout:
     fixation_weight: float
 
     def decision_steps(self, n_steps: int, periods: Mapping, labels: np.ndarray | None):
-        """Boolean (time,) of decision steps; ``periods`` maps name -> (onset_ms, offset_ms)."""
+        """Boolean (time,) of decision steps; ``periods`` maps name -> (onset_ms, offset_ms).
+
+        Parameters
+        ----------
+        n_steps : int
+            The trial's number of steps.
+        periods : mapping of str to (float, float)
+            The trial's periods, ``name -> (onset_ms, offset_ms)``.
+        labels : ndarray of int, shape (n_steps,), or None
+            The ground-truth action of each step (discrete actions): every step
+            whose label is not :attr:`fixation_action` is a decision step too.
+            ``None`` for continuous actions.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_steps,)
+            The steps of the :attr:`decision_periods` present, and the response
+            steps; every step if there are neither.
+        """
         steps = np.zeros(n_steps, dtype=bool)
         named = [p for p in self.decision_periods if p in periods]
         for p in named:
@@ -139,8 +179,21 @@ def flatten_variables(trial: Mapping, reserved: Sequence[str] = ()) -> dict:
     Rule: numbers, booleans and strings are kept; a list, tuple or array of at most
     :data:`MAX_FLATTENED` numbers or strings becomes one variable per element,
     ``"<name>_<i>"`` in C order (an empty one none); anything else (longer arrays,
-    dictionaries, objects) becomes its JSON text. A name in :data:`RESERVED` or in ``reserved`` is prefixed
-    with ``"env_"``.
+    dictionaries, objects) becomes its JSON text. A name in :data:`RESERVED` or in
+    ``reserved`` is prefixed with ``"env_"``.
+
+    Parameters
+    ----------
+    trial : mapping
+        The environment's ``trial`` dictionary (what ``new_trial()`` returns).
+    reserved : sequence of str, optional
+        More names to prefix (the adapter passes the ``<period>_on`` and
+        ``<period>_off`` coordinates of the trial's periods).
+
+    Returns
+    -------
+    dict
+        Variable name -> number, bool, string or None.
 
     Examples
     --------
@@ -179,7 +232,42 @@ def _small_array(value) -> np.ndarray | None:
 
 
 def to_trial(layout: Layout, ob, gt, periods: dict, variables: dict) -> Trial:
-    """Build the :class:`Trial` of one NeuroGym trial (``ob``: (time, n_inputs))."""
+    """Build the :class:`Trial` of one NeuroGym trial (``ob``: (time, n_inputs)).
+
+    Parameters
+    ----------
+    layout : Layout
+        How targets and mask are made.
+    ob : array_like, shape (time, n_inputs)
+        The trial's observations (``env.ob``), the inputs.
+    gt : array_like, shape (time,) or (time, n_outputs)
+        The ground truth (``env.gt``): action indices for discrete actions (the
+        targets are their one-hot vectors), the target actions for continuous ones.
+    periods : dict
+        ``name -> (onset_ms, offset_ms)``.
+    variables : dict
+        The trial variables (see :func:`flatten_variables`).
+
+    Returns
+    -------
+    Trial
+        Inputs and targets in float32; the mask, the same on every output, is 1 on
+        decision steps (:meth:`Layout.decision_steps`) and ``fixation_weight`` (or 0
+        with ``fixation=False``) elsewhere.
+
+    Examples
+    --------
+    A regression trial (continuous actions), scored on its decision period only:
+
+    >>> import numpy as np
+    >>> from neurodyn.tasks.neurogym_adapter.trials import Layout, to_trial
+    >>> layout = Layout(dt=20.0, n_inputs=2, n_outputs=1, discrete=False, fixation_action=-1,
+    ...                 decision_periods=("decision",), fixation=False, fixation_weight=0.05)
+    >>> gt = np.array([0.0, 0.0, 0.0, 0.0, 0.5, 0.5])
+    >>> trial = to_trial(layout, np.zeros((6, 2)), gt, {"decision": (80.0, 120.0)}, {})
+    >>> trial.targets[:, 0].tolist(), trial.mask[:, 0].tolist()
+    ([0.0, 0.0, 0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
+    """
     inputs = np.array(ob, dtype=np.float32, copy=True)
     n_steps = inputs.shape[0]
     gt = np.asarray(gt)
@@ -227,7 +315,43 @@ def _trial_decisions(layout: Layout, y, labels, weight, periods):
 def read_decisions(layout: Layout, outputs: np.ndarray, batch: Batch) -> dict[str, np.ndarray]:
     """Score a classification batch (see the module docstring): per trial ``correct``,
     ``choice`` and ``target_choice`` (action indices; the fixation action when there
-    was no response) and ``broke_fixation``."""
+    was no response) and ``broke_fixation``.
+
+    Parameters
+    ----------
+    layout : Layout
+        The layout the batch's trials were made with (``discrete=True``).
+    outputs : ndarray, shape (trial, time, n_outputs)
+        Scores over the actions (logits or probabilities); the response at each
+        step is their arg-max.
+    batch : Batch
+        The trials; their targets give ``gt`` and their mask the scored steps.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``correct`` and ``broke_fixation`` (bool), ``choice`` and
+        ``target_choice`` (int), each of shape (trial,); with several decision
+        runs in a trial, ``choice`` and ``target_choice`` are those of the last.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks.base import collate
+    >>> from neurodyn.tasks.neurogym_adapter.trials import Layout, read_decisions, to_trial
+    >>> layout = Layout(dt=20.0, n_inputs=3, n_outputs=3, discrete=True, fixation_action=0,
+    ...                 decision_periods=("decision",), fixation=True, fixation_weight=0.05)
+    >>> gt = np.array([0, 0, 0, 0, 2, 2])
+    >>> trial = to_trial(layout, np.zeros((6, 3)), gt, {"decision": (80.0, 120.0)}, {})
+    >>> batch = collate([trial] * 3, dt=20.0, input_names=("fixation", "s0", "s1"),
+    ...                 output_names=("fixation", "c0", "c1"))
+    >>> y = batch.targets.copy()
+    >>> y[1] = y[1][:, [0, 2, 1]]     # trial 1 chooses action 1
+    >>> y[2, 2] = [0.0, 0.0, 1.0]     # trial 2 responds before the decision period
+    >>> scores = read_decisions(layout, y, batch)
+    >>> scores["correct"].tolist(), scores["choice"].tolist(), scores["broke_fixation"].tolist()
+    ([True, False, False], [2, 1, 2], [False, False, True])
+    """
     n = batch.n_trials
     y = np.asarray(outputs).argmax(axis=-1)
     labels = batch.targets.argmax(axis=-1)
@@ -253,7 +377,38 @@ def read_errors(
     layout: Layout, outputs: np.ndarray, batch: Batch, tolerance: float
 ) -> dict[str, np.ndarray]:
     """Score a regression batch: per trial ``error`` (mean absolute error over the
-    decision steps) and ``correct`` (``error <= tolerance``)."""
+    decision steps) and ``correct`` (``error <= tolerance``).
+
+    Parameters
+    ----------
+    layout : Layout
+        The layout the batch's trials were made with (``discrete=False``).
+    outputs : ndarray, shape (trial, time, n_outputs)
+        The network's actions.
+    batch : Batch
+        The trials; their targets are the correct actions.
+    tolerance : float
+        The largest error of a correct trial (:attr:`AdapterOptions.tolerance`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``error`` (float) and ``correct`` (bool), each of shape (trial,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks.base import collate
+    >>> from neurodyn.tasks.neurogym_adapter.trials import Layout, read_errors, to_trial
+    >>> layout = Layout(dt=20.0, n_inputs=2, n_outputs=1, discrete=False, fixation_action=-1,
+    ...                 decision_periods=("decision",), fixation=True, fixation_weight=0.05)
+    >>> gt = np.array([0.0, 0.0, 0.0, 0.0, 0.5, 0.5])
+    >>> trial = to_trial(layout, np.zeros((6, 2)), gt, {"decision": (80.0, 120.0)}, {})
+    >>> batch = collate([trial], dt=20.0, input_names=("a", "b"), output_names=("x",))
+    >>> [read_errors(layout, batch.targets + off, batch, tolerance=0.1)["correct"].item()
+    ...  for off in (0.05, 0.2)]
+    [True, False]
+    """
     n = batch.n_trials
     err = np.zeros(n)
     for i in range(n):
