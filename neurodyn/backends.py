@@ -84,7 +84,24 @@ def available_backends() -> tuple[str, ...]:
 
 
 class SlowPathWarning(RuntimeWarning):
-    """neurodyn runs a slower path because its compiled kernels were not built."""
+    """neurodyn runs a slower path because its compiled kernels were not built.
+
+    Issued once per process, by the first call whose ``backend="auto"`` falls back
+    to Numba or NumPy.
+
+    Examples
+    --------
+    A script that knows it runs without the compiled kernels can silence it:
+
+    >>> import warnings
+    >>> issubclass(SlowPathWarning, RuntimeWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", SlowPathWarning)
+    ...     backend = resolve_backend("auto")
+    >>> backend in available_backends()
+    True
+    """
 
 
 @functools.cache
@@ -150,6 +167,20 @@ def get_module(backend: str):
     ----------
     backend : str
         ``"cpp"`` or ``"cuda"``.
+
+    Returns
+    -------
+    module or None
+        ``neurodyn._C`` or ``neurodyn._C_cuda``; None where it was not built or does
+        not load.
+
+    Examples
+    --------
+    >>> mod = get_module("cpp")
+    >>> (mod is not None) == ("cpp" in available_backends())
+    True
+    >>> mod is None or isinstance(mod.has_openmp(), bool)
+    True
     """
     return _load({"cpp": "_C", "cuda": "_C_cuda"}[backend])[0]
 

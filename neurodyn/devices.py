@@ -103,6 +103,16 @@ def model_device(model):
     ----------
     model : torch.nn.Module
         The model.
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> model_device(RateRNN(1, 4, 1))
+    device(type='cpu')
     """
     import torch
 

@@ -82,7 +82,16 @@ def _isatty(stream) -> bool:
 
 def interactive() -> bool:
     """Whether someone is likely watching the output: standard error is a terminal, or a
-    Jupyter kernel runs the code."""
+    Jupyter kernel runs the code.
+
+    ``progress=True`` (or ``"auto"``) shows a bar exactly when this is True.
+
+    Examples
+    --------
+    >>> watched = interactive()
+    >>> isinstance(watched, bool), shows_bar(True) == watched
+    (True, True)
+    """
     return _isatty(sys.stderr) or _in_jupyter()
 
 

@@ -120,6 +120,14 @@ def available_cores() -> int:
 
     Read again at most every :data:`MIN_WINDOW` seconds, as the load is: the system call
     and the file read cost about 10 µs, which a short call should not pay every time.
+
+    Examples
+    --------
+    At most the machine's CPU count (fewer under ``taskset`` or a container's quota):
+
+    >>> import os
+    >>> 1 <= available_cores() <= (os.cpu_count() or 1)
+    True
     """
     global _cores_sample
     now = time.monotonic()
@@ -181,6 +189,19 @@ def count_as_own(pid: int) -> None:
     ----------
     pid : int
         The process's id.
+
+    Examples
+    --------
+    A helper process started for this process's own work: its CPU time is not load
+    from others.
+
+    >>> import subprocess, sys
+    >>> helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.1)"])
+    >>> count_as_own(helper.pid)
+    >>> probe() >= 0.0
+    True
+    >>> helper.wait()
+    0
     """
     with _lock:
         if pid not in _helpers:
@@ -278,7 +299,33 @@ def _loadavg_busy() -> float:
 
 @dataclass(frozen=True)
 class ThreadChoice:
-    """What :func:`choose` decided, and from what (reported by ``show_config``)."""
+    """What :func:`choose` decided, and from what (reported by ``show_config``).
+
+    Parameters
+    ----------
+    threads : int
+        The thread count chosen, >= 1.
+    requested : int or None
+        The count the caller asked for (``threads=``); None when the policy chose.
+    work : float or None
+        The work per parallel operation (floating-point operations) the choice was
+        made for; None for work that scales.
+    cores : int
+        Cores this process may run on (:func:`available_cores`).
+    busy : float
+        Cores other processes kept busy (:func:`probe`; 0.0 where no probe was needed:
+        a requested count, one core, or work too small for a second thread).
+    what : str
+        What the threads were for (e.g. ``"fit"``, ``"trajectory"``).
+
+    Examples
+    --------
+    >>> choice = choose(work=1e3, what="a small product")
+    >>> choice.threads, choice.requested, choice.busy, choice.what
+    (1, None, 0.0, 'a small product')
+    >>> choose(2, what="asked").requested
+    2
+    """
 
     threads: int
     requested: int | None
@@ -334,7 +381,17 @@ def _env_cap() -> int:
 
 
 def last_choice() -> ThreadChoice | None:
-    """The most recent :func:`choose` result in this process (None before the first)."""
+    """The most recent :func:`choose` result in this process (None before the first).
+
+    Examples
+    --------
+    Every :func:`limit` block (so every neurodyn call that computes) records its choice:
+
+    >>> with limit(1, what="my analysis"):
+    ...     pass
+    >>> last_choice().threads, last_choice().what
+    (1, 'my analysis')
+    """
     return _last
 
 
@@ -507,6 +564,20 @@ def state_size(model) -> int:
     ----------
     model : object
         A model or a :class:`~neurodyn.dynamics.Dynamics`.
+
+    Returns
+    -------
+    int
+        Its ``n_state``, else ``n_hidden``, else ``hidden_size`` (a PyTorch module);
+        0 when it has none of them.
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN, TorchRNN
+    >>> state_size(RateRNN(1, 8, 1)), state_size(TorchRNN("lstm", 1, 8, 1))  # LSTM: h and c
+    (8, 16)
+    >>> state_size(object())
+    0
     """
     for attr in ("n_state", "n_hidden", "hidden_size"):
         value = getattr(model, attr, None)

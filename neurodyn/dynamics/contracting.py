@@ -116,6 +116,17 @@ class ContractingDynamics(Dynamics):
 
         The matrices are recomputed from a float64 copy of the network, so the
         feedback coupling is skew in the metric to double precision.
+
+        Parameters
+        ----------
+        model : RNNofRNNs
+            The trained network (it is not modified).
+        kind : {"ode", "map"}
+            Analyse the ODE (default; residual per ms) or the Euler map the model
+            steps with (residual per step).
+        device : str or torch.device, optional
+            Where the adapter's torch path runs (default: the device of the model's
+            parameters).
         """
         import torch
 

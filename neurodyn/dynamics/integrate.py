@@ -174,6 +174,24 @@ class Scheme:
         The ODE step in the system's time unit (1.0 for a map: one iteration).
     time_per_step : float
         Duration of one step in the system's time unit (``h``; a map's ``dt``).
+
+    Examples
+    --------
+    :func:`scheme` builds one. An Euler step of :math:`\dot x = -x` and of its
+    variational equation :math:`\dot V = -V` multiplies both by :math:`1 - h`:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> decay = FunctionDynamics(lambda x, u: -x, n_state=1, kind="ode")
+    >>> sch = scheme(decay, "euler", h=0.1)
+    >>> sch
+    Scheme(method='euler', h=0.1, time_per_step=0.1)
+    >>> sch.step(residual_field(decay), np.array([[1.0]]))
+    array([[0.9]])
+    >>> def fj(x):  # the residual and its Jacobian A = -I, per state
+    ...     return -x, np.broadcast_to(-np.eye(1), (len(x), 1, 1))
+    >>> x1, V1 = sch.tangent_step(fj, np.array([[1.0]]), np.ones((1, 1, 1)))
+    >>> x1, V1
+    (array([[0.9]]), array([[[0.9]]]))
     """
 
     method: str
@@ -245,6 +263,19 @@ def scheme(dynamics: Dynamics, method: str = "auto", h: float | None = None) -> 
     ValueError
         For an unknown method, a method of the other kind of system, a step for a map
         or a step that is not positive.
+
+    Examples
+    --------
+    An ODE takes RK4 steps of its own ``dt`` unless told otherwise; a map is iterated:
+
+    >>> from neurodyn.dynamics import FunctionDynamics, RateDynamics
+    >>> ode = FunctionDynamics(lambda x, u: -x, n_state=1, kind="ode", dt=0.5)
+    >>> scheme(ode), scheme(ode, "euler", h=0.1).method
+    (Scheme(method='rk4', h=0.5, time_per_step=0.5), 'euler')
+    >>> euler_map = RateDynamics(W=np.zeros((2, 2)), W_in=np.eye(2), tau=10.0, dt=1.0,
+    ...                          kind="map")
+    >>> scheme(euler_map)
+    Scheme(method='map', h=1.0, time_per_step=1.0)
     """
     method = check_choice("method", method, METHODS)
     if dynamics.kind == "map":
@@ -260,7 +291,7 @@ def scheme(dynamics: Dynamics, method: str = "auto", h: float | None = None) -> 
 
 
 def residual_field(dynamics: Dynamics, inputs=None, n: int = 1) -> Callable:
-    """The residual r(x, u) of ``dynamics`` at fixed inputs, as a function of states.
+    r"""The residual r(x, u) of ``dynamics`` at fixed inputs, as a function of states.
 
     Parameters
     ----------
@@ -275,6 +306,17 @@ def residual_field(dynamics: Dynamics, inputs=None, n: int = 1) -> Callable:
     callable
         ``f(x)`` for states (n, d), a float64 array (n, d): :math:`F(x) - x` for a map,
         :math:`f(x)` for an ODE. The inputs are prepared once, not at every call.
+
+    Examples
+    --------
+    The Euler map of uncoupled rate units, :math:`x' = x + \tfrac{\Delta t}{\tau}(-x + u)`,
+    has its fixed point at :math:`x = u`, where the residual vanishes:
+
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=np.zeros((2, 2)), W_in=np.eye(2), tau=10.0, dt=1.0, kind="map")
+    >>> f = residual_field(dyn, [1.0, -1.0])
+    >>> f(np.array([[1.0, -1.0]])), f(np.zeros((1, 2)))  # Δt/τ (u - x)
+    (array([[0., 0.]]), array([[ 0.1, -0.1]]))
     """
     c = dynamics._prepare(NUMPY, dynamics.check_inputs(inputs, n, "inputs"))
 
@@ -285,7 +327,7 @@ def residual_field(dynamics: Dynamics, inputs=None, n: int = 1) -> Callable:
 
 
 def advance(sch: Scheme, f: Callable, x0, n_steps: int, *, keep: bool = False):
-    """Advance states ``n_steps`` steps; the last states or the whole trajectories.
+    r"""Advance states ``n_steps`` steps; the last states or the whole trajectories.
 
     A state that overflows becomes NaN or infinite and stays so (no warning); once
     every state has, the remaining steps are not taken and are NaN.
@@ -303,6 +345,20 @@ def advance(sch: Scheme, f: Callable, x0, n_steps: int, *, keep: bool = False):
     Returns
     -------
     ndarray
+
+    Examples
+    --------
+    Ten RK4 steps of h = 0.1 of :math:`\dot x = -x` reach :math:`e^{-1}` to about
+    :math:`h^4/120`:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> decay = FunctionDynamics(lambda x, u: -x, n_state=1, kind="ode", dt=0.1)
+    >>> sch, f = scheme(decay), residual_field(decay, n=2)
+    >>> x = advance(sch, f, np.array([[1.0], [2.0]]), 10)
+    >>> bool(np.allclose(x, np.exp(-1.0) * np.array([[1.0], [2.0]]), atol=1e-6))
+    True
+    >>> advance(sch, f, np.array([[1.0], [2.0]]), 10, keep=True).shape
+    (2, 11, 1)
     """
     x = np.array(x0, dtype=np.float64)
     out = np.full((len(x), n_steps + 1, x.shape[1]), np.nan) if keep else None

@@ -62,7 +62,19 @@ class LowRankDynamics(RateDynamics):
 
     @classmethod
     def from_model(cls, model, *, kind: str = "ode", device=None) -> LowRankDynamics:
-        """Build from a :class:`~neurodyn.rnn_models.LowRankRNN` (loadings are copied)."""
+        """Build from a :class:`~neurodyn.rnn_models.LowRankRNN` (loadings are copied).
+
+        Parameters
+        ----------
+        model : LowRankRNN
+            The network (it is not modified).
+        kind : {"ode", "map"}
+            Analyse the ODE (default; residual per ms) or the Euler map the model
+            steps with (residual per step).
+        device : str or torch.device, optional
+            Where the adapter's torch path runs (default: the device of the model's
+            parameters).
+        """
         dyn = cls(
             m=model.m.detach().cpu().numpy(),
             n=model.n.detach().cpu().numpy(),

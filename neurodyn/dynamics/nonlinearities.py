@@ -64,7 +64,31 @@ LEAKY_SLOPE = 0.01
 
 
 class Nonlinearity(abc.ABC):
-    """One elementwise nonlinearity φ: formulas, torch function, kernel code and bounds."""
+    r"""One elementwise nonlinearity φ: formulas, torch function, kernel code and bounds.
+
+    Subclasses implement :meth:`value_and_derivative`, :meth:`second_derivative` and the
+    torch function once, on an array namespace ``ops`` (:mod:`neurodyn.dynamics.ops`),
+    so the same formula evaluates NumPy arrays and torch tensors. The instances in
+    :data:`NONLINEARITIES` are the ones the models use; :func:`get_nonlinearity` looks
+    one up by name.
+
+    Examples
+    --------
+    The derivative every entry returns is that of its formula (a centred finite
+    difference agrees to :math:`O(h^2)`):
+
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> z, h = np.linspace(-2.0, 2.0, 9) + 0.05, 1e-6
+    >>> agree = {}
+    >>> for name, phi in NONLINEARITIES.items():
+    ...     fd = (phi.value(NUMPY, z + h) - phi.value(NUMPY, z - h)) / (2 * h)
+    ...     agree[name] = bool(np.allclose(phi.derivative(NUMPY, z), fd, atol=1e-8))
+    >>> len(agree), all(agree.values())
+    (6, True)
+    >>> isinstance(NONLINEARITIES["tanh"], Nonlinearity), Tanh().name, Tanh().upper
+    (True, 'tanh', 1.0)
+    """
 
     #: Name used by model configurations and saved files.
     name: ClassVar[str]
@@ -80,22 +104,67 @@ class Nonlinearity(abc.ABC):
 
     @abc.abstractmethod
     def value_and_derivative(self, ops, z):
-        r"""``(φ(z), φ'(z))`` elementwise on the arrays of namespace ``ops``."""
+        r"""``(φ(z), φ'(z))`` elementwise on the arrays of namespace ``ops``.
+
+        Parameters
+        ----------
+        ops : NumpyOps or TorchOps
+            The array namespace of ``z`` (:data:`~neurodyn.dynamics.ops.NUMPY`, or
+            :func:`~neurodyn.dynamics.ops.TORCH` for tensors;
+            :func:`~neurodyn.dynamics.ops.ops_for` picks it).
+        z : ndarray or torch.Tensor
+            Pre-activations, any shape.
+
+        Returns
+        -------
+        tuple of two arrays
+            :math:`\phi(z)` and :math:`\phi'(z)`, each of the shape and type of ``z``.
+        """
 
     @abc.abstractmethod
     def second_derivative(self, ops, z):
-        r""":math:`\phi''(z)` elementwise (0 on the flat pieces of a piecewise φ)."""
+        r""":math:`\phi''(z)` elementwise (0 on the flat pieces of a piecewise φ).
+
+        Parameters
+        ----------
+        ops : NumpyOps or TorchOps
+            The array namespace of ``z`` (:data:`~neurodyn.dynamics.ops.NUMPY`, or
+            :func:`~neurodyn.dynamics.ops.TORCH` for tensors;
+            :func:`~neurodyn.dynamics.ops.ops_for` picks it).
+        z : ndarray or torch.Tensor
+            Pre-activations, any shape.
+        """
 
     @abc.abstractmethod
     def _build_torch_function(self):
         """The torch callable (imports torch)."""
 
     def value(self, ops, z):
-        """φ(z) elementwise on the arrays of namespace ``ops``."""
+        """φ(z) elementwise on the arrays of namespace ``ops``.
+
+        Parameters
+        ----------
+        ops : NumpyOps or TorchOps
+            The array namespace of ``z`` (:data:`~neurodyn.dynamics.ops.NUMPY`, or
+            :func:`~neurodyn.dynamics.ops.TORCH` for tensors;
+            :func:`~neurodyn.dynamics.ops.ops_for` picks it).
+        z : ndarray or torch.Tensor
+            Pre-activations, any shape.
+        """
         return self.value_and_derivative(ops, z)[0]
 
     def derivative(self, ops, z):
-        """φ'(z) elementwise on the arrays of namespace ``ops``."""
+        """φ'(z) elementwise on the arrays of namespace ``ops``.
+
+        Parameters
+        ----------
+        ops : NumpyOps or TorchOps
+            The array namespace of ``z`` (:data:`~neurodyn.dynamics.ops.NUMPY`, or
+            :func:`~neurodyn.dynamics.ops.TORCH` for tensors;
+            :func:`~neurodyn.dynamics.ops.ops_for` picks it).
+        z : ndarray or torch.Tensor
+            Pre-activations, any shape.
+        """
         return self.value_and_derivative(ops, z)[1]
 
     def torch_function(self):
@@ -120,6 +189,21 @@ class Tanh(Nonlinearity):
     r""":math:`\phi = \tanh`, :math:`\phi' = 1 - \phi^2`, :math:`\phi'' = -2\phi(1 - \phi^2)`.
 
     :math:`|\phi''|` peaks where :math:`\phi^2 = 1/3`, at :math:`4/(3\sqrt 3)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> phi = Tanh()
+    >>> z = np.array([-1.0, 0.5, 2.0])
+    >>> y, dy = phi.value_and_derivative(NUMPY, z)
+    >>> bool(np.allclose(dy, 1 - np.tanh(z) ** 2))
+    True
+    >>> z_peak = np.arctanh(1 / np.sqrt(3))  # where |φ''| is largest
+    >>> bool(np.isclose(abs(phi.second_derivative(NUMPY, z_peak)), phi.curvature))
+    True
+    >>> phi.kernel_code, (phi.lower, phi.upper)
+    (0, (-1.0, 1.0))
     """
 
     name: ClassVar[str] = "tanh"
@@ -144,7 +228,20 @@ class Tanh(Nonlinearity):
 
 @dataclass(frozen=True, repr=False)
 class ReLU(Nonlinearity):
-    r""":math:`\phi = \max(z, 0)`, :math:`\phi' = H(z)` with :math:`H(0) = 0`."""
+    r""":math:`\phi = \max(z, 0)`, :math:`\phi' = H(z)` with :math:`H(0) = 0`.
+
+    Examples
+    --------
+    The derivative at the kink is 0, the one PyTorch's autograd takes:
+
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> y, dy = ReLU().value_and_derivative(NUMPY, np.array([-1.0, 0.0, 2.0]))
+    >>> y, dy
+    (array([0., 0., 2.]), array([0., 0., 1.]))
+    >>> ReLU().curvature  # no Lipschitz bound on the Jacobian across the kink
+    inf
+    """
 
     name: ClassVar[str] = "relu"
     kernel_code: ClassVar[int | None] = 1
@@ -171,6 +268,20 @@ class Softplus(Nonlinearity):
 
     The array formula is exact for every z; the torch function is PyTorch's, which
     returns z above z = 20 (a relative difference below :math:`e^{-20}/20`).
+
+    Examples
+    --------
+    :math:`\phi(0) = \log 2`, :math:`\phi'(0) = 1/2`, and :math:`\phi''` peaks at 0
+    with value :data:`curvature`:
+
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> phi = Softplus()
+    >>> y, dy = phi.value_and_derivative(NUMPY, np.array([0.0, 800.0]))
+    >>> bool(np.isclose(y[0], np.log(2.0))), float(dy[0]), float(y[1])  # no overflow
+    (True, 0.5, 800.0)
+    >>> float(phi.second_derivative(NUMPY, np.array([0.0]))[0]) == phi.curvature
+    True
     """
 
     name: ClassVar[str] = "softplus"
@@ -194,7 +305,23 @@ class Softplus(Nonlinearity):
 
 @dataclass(frozen=True, repr=False)
 class RectifiedTanh(Nonlinearity):
-    r""":math:`\phi = \tanh\max(z, 0)`: tanh above 0, flat at 0 below (a kink at 0)."""
+    r""":math:`\phi = \tanh\max(z, 0)`: tanh above 0, flat at 0 below (a kink at 0).
+
+    Its range is [0, 1], so rates read from it are non-negative and bounded (it can
+    serve as a Poisson intensity in spikes per ms).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> y, dy = RectifiedTanh().value_and_derivative(NUMPY, np.array([-2.0, 1.0]))
+    >>> float(y[0]), float(dy[0])  # flat below 0
+    (0.0, 0.0)
+    >>> bool(np.isclose(y[1], np.tanh(1.0))), bool(np.isclose(dy[1], 1 - np.tanh(1.0) ** 2))
+    (True, True)
+    >>> RectifiedTanh().name, RectifiedTanh().kernel_code
+    ('rectified_tanh', 3)
+    """
 
     name: ClassVar[str] = "rectified_tanh"
     kernel_code: ClassVar[int | None] = 3
@@ -229,6 +356,17 @@ class LeakyReLU(Nonlinearity):
     ----------
     negative_slope : float
         :math:`a \ge 0` (default :data:`LEAKY_SLOPE` = 0.01).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> phi = LeakyReLU(negative_slope=0.1)
+    >>> y, dy = phi.value_and_derivative(NUMPY, np.array([-2.0, 0.0, 3.0]))
+    >>> np.round(y, 6), dy
+    (array([-0.2,  0. ,  3. ]), array([0.1, 0.1, 1. ]))
+    >>> LeakyReLU(negative_slope=2.0).slope_bound  # sup φ' = max(1, a)
+    2.0
     """
 
     negative_slope: float = LEAKY_SLOPE
@@ -266,6 +404,18 @@ class Sigmoid(Nonlinearity):
     r""":math:`\phi = \sigma(z) = 1/(1 + e^{-z})`, :math:`\phi' = \sigma(1 - \sigma) \le 1/4`,
     :math:`\phi'' = \sigma(1 - \sigma)(1 - 2\sigma)`, whose modulus peaks at
     :math:`\sigma = (3 \pm \sqrt 3)/6` with value :math:`1/(6\sqrt 3)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> phi = Sigmoid()
+    >>> y, dy = phi.value_and_derivative(NUMPY, np.array([0.0]))
+    >>> float(y[0]), float(dy[0]), phi.slope_bound  # φ' is largest at 0
+    (0.5, 0.25, 0.25)
+    >>> z_peak = np.log((3 + np.sqrt(3)) / (3 - np.sqrt(3)))  # σ(z) = (3 + √3)/6
+    >>> bool(np.isclose(abs(phi.second_derivative(NUMPY, z_peak)), phi.curvature))
+    True
     """
 
     name: ClassVar[str] = "sigmoid"
@@ -337,5 +487,32 @@ def get_nonlinearity(
 
 
 def phi_and_derivative(ops, name: str, z):
-    """``(φ(z), φ'(z))`` for a nonlinearity name, on NumPy or torch arrays."""
+    """``(φ(z), φ'(z))`` for a nonlinearity name, on NumPy or torch arrays.
+
+    Parameters
+    ----------
+    ops : NumpyOps or TorchOps
+        The array namespace of ``z`` (:func:`~neurodyn.dynamics.ops.ops_for` picks it).
+    name : str
+        A key of :data:`NONLINEARITIES` (the leaky ReLU takes its default slope).
+    z : ndarray or torch.Tensor
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    tuple of two arrays
+        φ(z) and φ'(z), each of the shape and type of ``z``.
+
+    Examples
+    --------
+    The same call on NumPy arrays and on torch tensors:
+
+    >>> import numpy as np, torch
+    >>> from neurodyn.dynamics.ops import ops_for
+    >>> z = np.array([0.0, 1.0])
+    >>> y, dy = phi_and_derivative(ops_for(z), "tanh", z)
+    >>> yt, dyt = phi_and_derivative(ops_for(torch.tensor(z)), "tanh", torch.tensor(z))
+    >>> bool(np.allclose(y, yt.numpy())), bool(np.allclose(dy, 1 - y**2)), type(yt).__name__
+    (True, True, 'Tensor')
+    """
     return get_nonlinearity(name).value_and_derivative(ops, z)

@@ -48,6 +48,22 @@ class NumpyOps:
 
     Use the shared instance :data:`NUMPY`. Batched linear solves fall back to one matrix
     at a time when NumPy raises for a singular matrix in the batch.
+
+    Examples
+    --------
+    A residual written once against ``ops``, here :math:`r(x) = -x + W\tanh(x)` for a
+    batch of states (n, d), evaluated on NumPy arrays:
+
+    >>> import numpy as np
+    >>> W = np.array([[0.0, 2.0], [-2.0, 0.0]])
+    >>> def residual(ops, x):
+    ...     return -x + ops.einsum("ij,nj->ni", W, ops.tanh(x))
+    >>> x = np.array([[0.0, 0.0], [1.0, -1.0]])
+    >>> r = residual(NUMPY, x)
+    >>> r.shape, bool(np.allclose(r[0], 0.0))  # the origin is a fixed point
+    ((2, 2), True)
+    >>> NUMPY.name, NUMPY.softplus(np.array([1000.0]))  # exact, no overflow
+    ('numpy', array([1000.]))
     """
 
     name = "numpy"
@@ -75,7 +91,13 @@ class NumpyOps:
 
     @staticmethod
     def step(x):
-        """Heaviside step with H(0) = 0 (the derivative PyTorch uses for ReLU)."""
+        """Heaviside step with H(0) = 0 (the derivative PyTorch uses for ReLU).
+
+        Parameters
+        ----------
+        x : ndarray
+            Any shape; the result has its shape and dtype.
+        """
         return (x > 0).astype(x.dtype)
 
     @staticmethod
@@ -100,7 +122,13 @@ class NumpyOps:
 
     @staticmethod
     def positions(index):
-        """0, 1, ..., len(index) - 1, as an index array like ``index``."""
+        """0, 1, ..., len(index) - 1, as an index array like ``index``.
+
+        Parameters
+        ----------
+        index : ndarray
+            A 1-D index array (for example of the states still iterating).
+        """
         return np.arange(len(index))
 
     @staticmethod
@@ -132,6 +160,19 @@ class NumpyOps:
 
         ``ok[i]`` is False where ``a[i]`` is exactly singular or the solution is not
         finite.
+
+        Parameters
+        ----------
+        a : ndarray, shape (n, d, d)
+            The matrices.
+        b : ndarray, shape (n, d)
+            The right-hand sides.
+
+        Returns
+        -------
+        x : ndarray, shape (n, d)
+            The solutions (0 where ``ok`` is False after a singular matrix).
+        ok : ndarray of bool, shape (n,)
         """
         return self.solve_factored(self.factor(a), b)
 
@@ -141,6 +182,11 @@ class NumpyOps:
 
         NumPy has no batched LU factorisation, so the reference keeps the matrices and
         :meth:`solve_factored` solves from scratch: the same answers, not the same cost.
+
+        Parameters
+        ----------
+        a : ndarray, shape (n, d, d)
+            The matrices.
         """
         return a
 
@@ -151,6 +197,22 @@ class NumpyOps:
 
         NumPy raises for a whole batch if one matrix is singular, so those batches are
         redone one matrix at a time.
+
+        Parameters
+        ----------
+        factors : ndarray, shape (n, d, d)
+            What :meth:`factor` returned.
+        b : ndarray, shape (k, d)
+            One right-hand side per matrix solved: k = n, or ``len(rows)``.
+        rows : index array, optional
+            The matrices to solve with (for example those of the states still
+            iterating); all when None.
+
+        Returns
+        -------
+        x : ndarray, shape (k, d)
+        ok : ndarray of bool, shape (k,)
+            False where a matrix is singular or a solution is not finite.
         """
         a = factors if rows is None else factors[rows]
         try:
@@ -174,6 +236,20 @@ class TorchOps:
 
     Use :func:`TORCH` (built on first use). Batched solves use
     ``torch.linalg.lu_factor_ex``, which reports singular matrices per item.
+
+    Examples
+    --------
+    The batched solve of the module example, on float64 tensors: the same answers as
+    :data:`NUMPY`, the singular matrix reported instead of raising:
+
+    >>> import torch
+    >>> ops = TORCH()
+    >>> a = torch.tensor([[[2.0, 0.0], [0.0, 4.0]], [[1.0, 1.0], [1.0, 1.0]]], dtype=torch.float64)
+    >>> x, ok = ops.solve(a, torch.tensor([[2.0, 4.0], [1.0, 1.0]], dtype=torch.float64))
+    >>> x[0].tolist(), ok.tolist()
+    ([1.0, 1.0], [True, False])
+    >>> ops.name, ops.step(torch.tensor([-1.0, 0.0, 2.0])).tolist()
+    ('torch', [0.0, 0.0, 1.0])
     """
 
     name = "torch"
@@ -243,15 +319,52 @@ class TorchOps:
         return self.torch.zeros(n, dtype=self.torch.bool, device=like.device)
 
     def solve(self, a, b):
-        """Batched LU solve that reports singular matrices per item instead of raising."""
+        """Batched LU solve that reports singular matrices per item instead of raising.
+
+        Parameters
+        ----------
+        a : torch.Tensor, shape (n, d, d)
+            The matrices.
+        b : torch.Tensor, shape (n, d)
+            The right-hand sides, on the device and of the dtype of ``a``.
+
+        Returns
+        -------
+        x : torch.Tensor, shape (n, d)
+            The solutions (0 where ``ok`` is False).
+        ok : torch.Tensor of bool, shape (n,)
+            False where a matrix is singular or a solution is not finite.
+        """
         return self.solve_factored(self.factor(a), b)
 
     def factor(self, a):
-        """Batched LU factors ``(lu, pivots, info)`` of every ``a[i]``."""
+        """Batched LU factors ``(lu, pivots, info)`` of every ``a[i]``.
+
+        Parameters
+        ----------
+        a : torch.Tensor, shape (n, d, d)
+            The matrices.
+        """
         return self.torch.linalg.lu_factor_ex(a)
 
     def solve_factored(self, factors, b, rows=None):
-        """Solve with the factors of the matrices ``rows`` (all when None); ``(x, ok)``."""
+        """Solve with the factors of the matrices ``rows`` (all when None); ``(x, ok)``.
+
+        Parameters
+        ----------
+        factors : tuple of torch.Tensor
+            ``(lu, pivots, info)`` from :meth:`factor`.
+        b : torch.Tensor, shape (k, d)
+            One right-hand side per matrix solved: k = n, or ``len(rows)``.
+        rows : index tensor, optional
+            The matrices to solve with; all when None.
+
+        Returns
+        -------
+        x : torch.Tensor, shape (k, d)
+            The solutions (0 where ``ok`` is False).
+        ok : torch.Tensor of bool, shape (k,)
+        """
         t = self.torch
         lu, piv, info = factors if rows is None else (f[rows] for f in factors)
         x = t.linalg.lu_solve(lu, piv, b.unsqueeze(-1)).squeeze(-1)
@@ -264,7 +377,21 @@ _TORCH: TorchOps | None = None
 
 
 def TORCH() -> TorchOps:
-    """The torch namespace (built on first use so ``import neurodyn`` stays light)."""
+    """The torch namespace (built on first use so ``import neurodyn`` stays light).
+
+    Returns
+    -------
+    TorchOps
+        One instance per process.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ops = TORCH()
+    >>> log2 = ops.softplus(torch.zeros(1, dtype=torch.float64)).item()
+    >>> ops is TORCH(), log2 == float(np.log(2.0))
+    (True, True)
+    """
     global _TORCH
     if _TORCH is None:
         _TORCH = TorchOps()
@@ -272,5 +399,17 @@ def TORCH() -> TorchOps:
 
 
 def ops_for(x):
-    """The namespace for ``x``: :data:`NUMPY` for a NumPy array, else :func:`TORCH`."""
+    """The namespace for ``x``: :data:`NUMPY` for a NumPy array, else :func:`TORCH`.
+
+    Parameters
+    ----------
+    x : ndarray or torch.Tensor
+        An array a formula will be evaluated on.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ops_for(np.zeros(3)).name, ops_for(torch.zeros(3)).name
+    ('numpy', 'torch')
+    """
     return NUMPY if isinstance(x, np.ndarray) else TORCH()

@@ -42,7 +42,7 @@ __all__ = ["Dynamics", "KernelSpec"]
 
 
 class KernelSpec(NamedTuple):
-    """What the compiled fixed-point kernel needs to evaluate a structured model.
+    r"""What the compiled fixed-point kernel needs to evaluate a structured model.
 
     Attributes
     ----------
@@ -56,6 +56,18 @@ class KernelSpec(NamedTuple):
         Recurrent bias the kernel needs separately (GRU's ``b_hh``); zeros otherwise.
     scale : ndarray (h,)
         Row scale of the rate residual (``1/tau`` or ``alpha``); ones otherwise.
+
+    Examples
+    --------
+    A rate network's spec, read by :meth:`Dynamics.kernel_spec`: model code 0, the
+    code of its φ, its weights and the row scale :math:`1/\tau` of its ODE (per ms):
+
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=0.5 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0,
+    ...                    nonlinearity="relu")
+    >>> spec = dyn.kernel_spec()
+    >>> spec.model, spec.phi, spec.weight.shape, spec.scale
+    (0, 1, (2, 2), array([0.1, 0.1]))
     """
 
     model: int
@@ -65,10 +77,8 @@ class KernelSpec(NamedTuple):
     scale: np.ndarray
 
 
-
-
 class Dynamics(abc.ABC):
-    """Abstract base of every dynamical system neurodyn can analyse.
+    r"""Abstract base of every dynamical system neurodyn can analyse.
 
     Attributes
     ----------
@@ -87,6 +97,36 @@ class Dynamics(abc.ABC):
         state variable is one unit, ``"state"`` otherwise, e.g. the LSTM's ``[h, c]``).
     device : str
         Where the torch path runs (``"cpu"`` for NumPy-only systems).
+
+    Examples
+    --------
+    A system of one's own: a subclass sets the sizes and writes the residual and its
+    Jacobians once against ``ops``; the public methods (NumPy and torch) and every
+    analyzer then work. Here the linear ODE :math:`\dot x = Mx + u`, whose Jacobian is
+    :math:`M` everywhere:
+
+    >>> class Linear(Dynamics):
+    ...     kind = "ode"
+    ...     def __init__(self, M):
+    ...         self.M = np.asarray(M, dtype=float)
+    ...         self.n_state = self.n_input = len(self.M)
+    ...     def _residual(self, ops, x, c):
+    ...         M, = self._on(ops, x, (self.M,))
+    ...         return x @ M.T + c
+    ...     def _residual_jacobian(self, ops, x, c):
+    ...         M, = self._on(ops, x, (self.M,))
+    ...         return x @ M.T + c, M + 0.0 * x[:, :, None]
+    ...     def _input_jacobian(self, ops, x, c):
+    ...         return ops.eye(self.n_state, x) + 0.0 * x[:, :, None]
+    >>> rot = Linear([[-0.1, -1.0], [1.0, -0.1]])
+    >>> rot.velocity([1.0, 0.0])
+    array([-0.1,  1. ])
+    >>> rot.jacobian(np.zeros((3, 2))).shape, rot.residual([0.0, 0.0], [1.0, 0.0])
+    ((3, 2, 2), array([1., 0.]))
+    >>> rot.torch_residual([1.0, 0.0]).tolist()  # the same formula on torch tensors
+    [[-0.1, 1.0]]
+    >>> rot
+    Linear(kind='ode', n_state=2, n_input=2, dt=1.0)
     """
 
     kind: ClassVar[str] | str = "map"

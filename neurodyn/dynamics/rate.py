@@ -79,7 +79,20 @@ class RateDynamics(Dynamics):
 
     @classmethod
     def from_model(cls, model, *, kind: str = "ode", device=None) -> RateDynamics:
-        """Build from a :class:`~neurodyn.rnn_models.RateRNN` (weights are copied)."""
+        """Build from a :class:`~neurodyn.rnn_models.RateRNN` (weights are copied).
+
+        Parameters
+        ----------
+        model : RateRNN
+            The network (it is not modified); its effective weights (Dale signs and
+            masks applied) are read.
+        kind : {"ode", "map"}
+            Analyse the ODE (default; residual per ms) or the Euler map the model
+            steps with (residual per step).
+        device : str or torch.device, optional
+            Where the adapter's torch path runs (default: the device of the model's
+            parameters).
+        """
         name = model.config()["nonlinearity"]
         b = None if model.bias is None else model.bias.detach().cpu().numpy()
         dyn = cls(

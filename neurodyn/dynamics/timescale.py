@@ -110,7 +110,19 @@ class TimescaleDynamics(Dynamics):
 
     @classmethod
     def from_model(cls, model, *, kind: str = "map", device=None) -> TimescaleDynamics:
-        """Build from a :class:`~neurodyn.rnn_models.TimescaleRNN` (weights are copied)."""
+        """Build from a :class:`~neurodyn.rnn_models.TimescaleRNN` (weights are copied).
+
+        Parameters
+        ----------
+        model : TimescaleRNN
+            The network (it is not modified).
+        kind : {"map", "ode"}
+            Analyse the discrete-time update the model takes (default) or the ODE
+            whose Euler map it is (``"ode"`` needs a model of ``form="mod"``).
+        device : str or torch.device, optional
+            Where the adapter's torch path runs (default: the device of the model's
+            parameters).
+        """
         b = None if model.bias is None else model.bias.detach().cpu().numpy()
         dyn = cls(
             W=model.W.detach().cpu().numpy(),

@@ -124,7 +124,19 @@ class TorchCellDynamics(Dynamics):
 
     @classmethod
     def from_module(cls, module, *, dt=None) -> TorchCellDynamics:
-        """Build from ``nn.RNN/GRU/LSTM``, ``nn.RNNCell/GRUCell/LSTMCell`` or a TorchRNN."""
+        """Build from ``nn.RNN/GRU/LSTM``, ``nn.RNNCell/GRUCell/LSTMCell`` or a TorchRNN.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            A one-layer, unidirectional ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM`` without
+            projection, one of their ``Cell`` modules, or a
+            :class:`~neurodyn.rnn_models.TorchRNN` (its cell, with its ``dt``). Its
+            weights are copied as float64; the adapter's torch path runs on its device.
+        dt : float, optional
+            Duration of one step in ms (default: a TorchRNN's ``dt``; for a bare
+            PyTorch module time is counted in steps, ``time_unit == "step"``).
+        """
         import torch
         from torch import nn
 

@@ -118,7 +118,17 @@ class ReLUMapDynamics(Dynamics):
 
     @classmethod
     def from_irnn(cls, model, *, kind=None, dt=None) -> ReLUMapDynamics:
-        """Build from an :class:`~neurodyn.rnn_models.IRNN` (weights are copied)."""
+        """Build from an :class:`~neurodyn.rnn_models.IRNN` (weights are copied).
+
+        Parameters
+        ----------
+        model : IRNN
+            The network (it is not modified); its two biases are summed.
+        kind : {"map"}, optional
+            The system analysed: the model's own map (the only kind; None means it).
+        dt : float, optional
+            Duration of one step in ms (default: the model's ``dt``).
+        """
         dyn = cls(
             W=model.weight_rec.detach().cpu().numpy(),
             W_in=model.weight_in.detach().cpu().numpy(),
@@ -193,7 +203,18 @@ class WaveDynamics(ReLUMapDynamics):
 
     @classmethod
     def from_model(cls, model, *, kind=None, dt=None) -> WaveDynamics:
-        """Build from a :class:`~neurodyn.rnn_models.WaveRNN` (weights are copied)."""
+        """Build from a :class:`~neurodyn.rnn_models.WaveRNN` (weights are copied).
+
+        Parameters
+        ----------
+        model : WaveRNN
+            The network (it is not modified); its circulant kernel, input weights and
+            total bias are read.
+        kind : {"map"}, optional
+            The system analysed: the model's own map (the only kind; None means it).
+        dt : float, optional
+            Duration of one step in ms (default: the model's ``dt``).
+        """
         dyn = cls(
             kernel=model.kernel.detach().cpu().numpy(),
             n_neurons=model.n_neurons,

@@ -20,6 +20,42 @@ def save_checkpoint(
 
     ``stopped`` records that the network stopped before the run did (its criteria were
     met, or it diverged); a network of an ensemble resumes as stopped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file; written to a temporary file first and renamed, so an
+        interrupted write never leaves a partial checkpoint.
+    model_state : dict
+        The model's ``state_dict()`` (for a network of an ensemble, that network's own).
+    optimizer_state : dict
+        The optimiser's ``state_dict()`` (for a network of an ensemble, its rows).
+    model_config : dict
+        The model's ``config()``, enough to rebuild it.
+    step : int
+        Optimisation steps taken; a resumed run starts at this step.
+    result : FitResult
+        The network's record so far: its ``stage``, ``stage_steps``, ``stage_log``,
+        ``history``, ``seed``, ``success``, ``message`` and ``diverged`` are saved.
+    running : tuple of (float, int)
+        Sum and count of the training losses since the last validation.
+    stopped : bool
+        Whether the network stopped before the run did.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.train import FitResult
+    >>> model = RateRNN(1, 4, 1, seed=0)
+    >>> opt = torch.optim.Adam(model.parameters())
+    >>> save_checkpoint("net.pt", model_state=model.state_dict(),
+    ...                 optimizer_state=opt.state_dict(), model_config=model.config(),
+    ...                 step=0, result=FitResult(model, seed=0, stage_steps=[0]),
+    ...                 running=(0.0, 0))
+    >>> state = load_checkpoint("net.pt")
+    >>> state["step"], state["seed"], state["model_config"]["n_hidden"]
+    (0, 0, 4)
     """
     state = {
         "format": CHECKPOINT_FORMAT,
@@ -43,7 +79,41 @@ def save_checkpoint(
 
 
 def load_checkpoint(path) -> dict:
-    """Read a training checkpoint (tensors and plain data only; no code is unpickled)."""
+    """Read a training checkpoint (tensors and plain data only; no code is unpickled).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`~neurodyn.train.fit` (``checkpoint=``).
+
+    Returns
+    -------
+    dict
+        ``model`` and ``optimizer`` (state dicts, on the CPU), ``model_config``,
+        ``step``, ``seed``, ``stage``, ``stage_steps``, ``stage_log``, ``history``,
+        ``running``, ``stopped``, ``success``, ``message``, ``diverged`` and ``format``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` cannot be read or is not a neurodyn checkpoint of this format.
+
+    Examples
+    --------
+    A short run writes its checkpoint every 2 steps and at the end:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train import fit
+    >>> result = fit(RateRNN(1, 8, 1, seed=0), FlipFlop(n_bits=1), n_steps=4, batch_size=4,
+    ...              val_every=2, n_validation=8, checkpoint="run.pt", checkpoint_every=2,
+    ...              device="cpu", progress=False)
+    >>> state = load_checkpoint("run.pt")
+    >>> state["step"], len(state["history"]), state["message"]
+    (4, 2, 'reached n_steps=4')
+    >>> sorted(state["model"]) == sorted(result.model.state_dict())
+    True
+    """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt files
@@ -62,6 +132,30 @@ class LastGood:
     of the parameters costs far less than a step's backpropagation through time).
     The networks of an ensemble are rows of the same tensors (their leading
     dimension); :meth:`restore` puts back all of it, or only some rows.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model trained (for an ensemble, its stacked parameters).
+    optimizer : torch.optim.Optimizer
+        Its optimiser, whose per-parameter state (e.g. Adam's moments) is kept too.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> model = RateRNN(1, 4, 1, seed=0)
+    >>> opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    >>> good = LastGood(model, opt)
+    >>> good.save()
+    >>> before = model.W.detach().clone()
+    >>> model(torch.ones(2, 3, 1)).outputs.pow(2).sum().backward()
+    >>> opt.step()
+    >>> torch.equal(model.W, before)
+    False
+    >>> good.restore()
+    >>> torch.equal(model.W, before), len(opt.state)  # the state before the step
+    (True, 0)
     """
 
     def __init__(self, model, optimizer):
@@ -90,7 +184,15 @@ class LastGood:
 
     def restore(self, rows: list[int] | None = None) -> None:
         """Put back the saved weights and optimiser state: all of it, or (``rows``) the
-        rows of those networks in every tensor shaped like its parameter."""
+        rows of those networks in every tensor shaped like its parameter.
+
+        Parameters
+        ----------
+        rows : list of int, optional
+            The networks (rows along the leading dimension of an ensemble's stacked
+            parameters) to restore; None restores everything and replaces the
+            optimiser's state by the saved one.
+        """
         if rows is not None:
             self._restore_rows(rows)
             return

@@ -39,6 +39,57 @@ class FitConfig:
     :func:`~neurodyn.train.fit`); construction validates them and raises ValueError
     naming the first bad one.
 
+    Parameters
+    ----------
+    n_steps : int
+        Maximum number of optimisation steps (default 1000).
+    epochs : int, optional
+        Train on a Dataset in this many epochs instead of ``n_steps``.
+    batch_size : int
+        Trials per mini-batch (default 64).
+    lr : float
+        Learning rate, > 0 (default 1e-3).
+    lr_schedule : {"constant", "cosine"}
+        How the learning rate changes over the run (:data:`LR_SCHEDULES`).
+    optimizer : {"adam", "sgd", "sgd_nesterov"}
+        The optimiser (:data:`OPTIMIZERS`).
+    momentum : float
+        Momentum of the SGD optimisers, in [0, 1) (> 0 for ``"sgd_nesterov"``).
+    clip_grad : float or None
+        Gradient-norm clipping threshold (default 1.0); None disables clipping.
+    loss : {"mse", "cross_entropy"}, optional
+        Loss for tasks and inputs/targets Datasets (default: the task's own).
+    objective : {"poisson", "mse"}, optional
+        Objective for recordings (default: by the recording's kind).
+    observed : {"units", "readout"} or array of int, optional
+        How recorded neurons map onto the model (recordings only).
+    l2_rate, l2_weight : float
+        Penalties, >= 0, on mean squared rates and mean squared weights (default 0).
+    val_every : int or "epoch"
+        Steps between validations (default 50), or ``"epoch"`` (:data:`EPOCH`; needs
+        ``epochs``).
+    n_validation : int
+        Validation trials drawn per task stage (default 256).
+    val_fraction : float
+        Fraction of a Dataset's trials held out, in (0, 1) (default 0.2).
+    target_loss : float, optional
+        Stop once the validation loss is at or below this (>= 0).
+    checkpoint : path or sequence of path, optional
+        Checkpoint file (one per network of an ensemble).
+    checkpoint_every : int
+        Steps between checkpoint writes (default 100).
+    resume : bool
+        Continue from ``checkpoint`` (which must then be given).
+    seed : int, numpy.random.Generator, sequence of int or None
+        Training seed (one per network of an ensemble; default 0).
+    device : str or torch.device
+        ``"auto"`` (default), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``;
+        checked to be usable here.
+    threads : int, optional
+        CPU threads (default: the policy of :mod:`neurodyn.threads`).
+    progress : bool or {"auto", "never", "always"}
+        When to show a progress bar (default True: when interactive).
+
     Examples
     --------
     >>> FitConfig(lr=0.01, lr_schedule="cosine").batch_size
@@ -137,6 +188,12 @@ def check_fit_config(config: dict) -> dict:
 
     Run folders call this before they write anything, so a bad setting never leaves
     a folder behind.
+
+    Parameters
+    ----------
+    config : dict
+        Keyword arguments of :func:`~neurodyn.train.fit` by name (any subset of the
+        fields of :class:`FitConfig`).
 
     Returns
     -------

@@ -29,7 +29,24 @@ class Criterion:
         A key of the validation metrics: ``val_loss``, ``val_accuracy`` or any
         key a stage's ``metrics`` function adds.
     op : {">=", ">", "<=", "<"}
+        How the metric is compared with ``threshold``.
     threshold : float
+        The value the metric is compared with.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``op``; when called, for a metric the validation did not report.
+
+    Examples
+    --------
+    Called with the metrics of a validation, it says whether it holds:
+
+    >>> good_enough = Criterion("val_accuracy", ">=", 0.95)
+    >>> good_enough({"val_loss": 0.2, "val_accuracy": 0.97}), str(good_enough)
+    (True, 'val_accuracy >= 0.95')
+    >>> Criterion("val_loss", "<=", 0.01)({"val_loss": 0.2})
+    False
     """
 
     metric: str
@@ -142,7 +159,13 @@ class Stage:
             check_choice("loss", self.loss, OBJECTIVES if is_recording(self.task) else LOSSES)
 
     def done(self, metrics: dict[str, float]) -> bool:
-        """Whether every advance criterion holds."""
+        """Whether every advance criterion holds (never, for a stage without criteria).
+
+        Parameters
+        ----------
+        metrics : dict of str to float
+            The validation metrics (``val_loss``, ``val_accuracy``, ...).
+        """
         return bool(self.criteria) and all(c(metrics) for c in self.criteria)
 
 
@@ -169,6 +192,11 @@ class Curriculum:
     task first, then a recording). The batches and noise of step :math:`k` depend
     only on ``(seed, k)`` and the stage, so a run resumed from a checkpoint in any
     stage ends with the weights of an uninterrupted run.
+
+    Parameters
+    ----------
+    stages : sequence of Stage
+        The stages, in training order (at least one).
 
     Examples
     --------

@@ -12,7 +12,35 @@ __all__ = ["DatasetSource", "TaskSource", "trial_ranks", "validate_dataset"]
 
 
 class TaskSource:
-    """Fresh trials from a task; the batch of step ``k`` depends only on ``(seed, k)``."""
+    """Fresh trials from a task; the batch of step ``k`` depends only on ``(seed, k)``.
+
+    Training batches come from the ``data`` stream of ``seed`` keyed by stage and
+    step; the validation trials, drawn once, from its ``validation`` stream
+    (:mod:`neurodyn.seeding`).
+
+    Parameters
+    ----------
+    task : Task
+        The task trials are drawn from.
+    seed : int
+        The training seed.
+    n_validation : int
+        Validation trials, drawn once at construction.
+    stage : int
+        Index of the curriculum stage (a sub-key of the streams, so stages on the same
+        task draw different trials).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodyn.tasks import FlipFlop
+    >>> src = TaskSource(FlipFlop(n_bits=1), seed=0, n_validation=8)
+    >>> src.train_batch(3, 4).n_trials, src.validation_batch().n_trials, src.loss
+    (4, 8, 'mse')
+    >>> again = TaskSource(FlipFlop(n_bits=1), seed=0, n_validation=8)
+    >>> np.array_equal(src.train_batch(3, 4).inputs, again.train_batch(3, 4).inputs)
+    True
+    """
 
     def __init__(self, task, *, seed: int, n_validation: int, stage: int = 0):
         self.task = task
@@ -37,7 +65,34 @@ def validate_dataset(ds, *, n_input: int | None = None, n_output: int | None = N
     Requires ``inputs`` (trial, time, input) and ``targets`` (trial, time, output);
     ``mask`` is optional with the dims of ``targets``. Inputs and mask must be finite;
     targets may be NaN (gaps in recorded data) where the mask is 0, and must be finite
-    wherever it is positive.
+    wherever it is positive. ``attrs["dt"]`` (ms) and at least 2 trials are required.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The Dataset to train on.
+    n_input, n_output : int, optional
+        The model's input and output sizes, checked against the ``input`` and
+        ``output`` dimensions when given.
+
+    Raises
+    ------
+    ValueError
+        Naming the first problem found.
+
+    Examples
+    --------
+    >>> from neurodyn.tasks import FlipFlop
+    >>> ds = FlipFlop(n_bits=1).batch(4, seed=0).to_xarray()
+    >>> validate_dataset(ds, n_input=1, n_output=1)  # no error: it can be trained on
+    >>> validate_dataset(ds.drop_vars("targets"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: dataset is missing the variable 'targets'; expected targets with dims ...
+    >>> validate_dataset(ds, n_output=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: dataset has 1 output channels; the model expects n_output=2
     """
     if not isinstance(ds, xr.Dataset):
         raise ValueError(f"data must be a Task, a Curriculum or an xarray.Dataset, got {type(ds)}")
@@ -135,6 +190,18 @@ def trial_ranks(datasets, seed: int) -> list[np.ndarray]:
     lowest-ranked trials: Datasets of the same trials hold out the same ones. For one
     Dataset labelled ``0..n-1`` the held-out trials are those of the default split.
 
+    Parameters
+    ----------
+    datasets : sequence of xarray.Dataset
+        The Datasets whose trials are ranked together.
+    seed : int
+        The training seed (its ``validation`` stream makes the ranking).
+
+    Returns
+    -------
+    list of ndarray of int
+        For each Dataset, the rank of each of its trials.
+
     Examples
     --------
     >>> import xarray as xr
@@ -184,6 +251,41 @@ class DatasetSource:
     With ``loss="cross_entropy"`` a trial is scored ``correct`` when the arg-max of
     the outputs is the target class at every step its mask counts (for a classifier
     read out at the last step, the usual accuracy).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A validated training Dataset (:func:`validate_dataset`).
+    seed : int
+        The training seed: the split and every mini-batch come from it.
+    val_fraction : float
+        Fraction of the trials held out for validation (at least one trial is held
+        out and one kept), when ``validation`` is not given.
+    loss : {"mse", "cross_entropy"}
+        The loss trained with (``"cross_entropy"`` scores validation accuracy).
+    validation : xarray.Dataset, optional
+        A separate validation Dataset; every trial of ``ds`` is then trained on.
+    batch_size : int, optional
+        Trials per mini-batch in epochs (required with ``epochs=True``).
+    epochs : bool
+        Take mini-batches in epochs (each training trial once per epoch) rather than
+        draw them independently at every step.
+    ranks : ndarray of int, optional
+        A rank per trial (:func:`trial_ranks`): the lowest-ranked are held out.
+
+    Examples
+    --------
+    Six trials, two held out; in epochs of mini-batches of 2, each epoch covers the
+    four training trials once:
+
+    >>> from neurodyn.tasks import FlipFlop
+    >>> ds = FlipFlop(n_bits=1).batch(6, seed=0).to_xarray()
+    >>> src = DatasetSource(ds, seed=0, val_fraction=0.34, batch_size=2, epochs=True)
+    >>> len(src.train_index), src.validation_batch().n_trials, src.steps_per_epoch
+    (4, 2, 2)
+    >>> epoch = np.concatenate([src.batch_index(k, 2) for k in range(2)])
+    >>> sorted(epoch.tolist()) == src.train_index.tolist()
+    True
     """
 
     def __init__(
@@ -225,7 +327,16 @@ class DatasetSource:
         return steps_per_epoch(len(self.train_index), self.batch_size)
 
     def batch_index(self, step: int, batch_size: int) -> np.ndarray:
-        """The trials (rows of the Dataset) of step ``step``'s mini-batch, sorted."""
+        """The trials (rows of the Dataset) of step ``step``'s mini-batch, sorted.
+
+        Parameters
+        ----------
+        step : int
+            The optimisation step (0-based).
+        batch_size : int
+            Trials per mini-batch when they are drawn independently (at most the
+            training trials); in epochs the source's own ``batch_size`` is used.
+        """
         if self.epochs:
             epoch, k = divmod(step, self.steps_per_epoch)
             # Sub-key 1 keeps the epochs' permutations apart from the independent

@@ -164,6 +164,8 @@ def fit(
         end, when the run is interrupted (Ctrl-C) and when it diverges. An ensemble
         takes one path per network, each file the checkpoint a lone run of that
         network would write (written last when the network stops).
+    checkpoint_every : int
+        Steps between checkpoint writes (default 100); also written at the end.
     resume : bool
         Continue from ``checkpoint`` if it exists. The batch and noise of step ``k``
         depend only on ``(seed, k)``, so a resumed run ends with exactly the weights
@@ -201,6 +203,25 @@ def fit(
         became non-finite. The model keeps the last good weights, and the checkpoint
         holds them. (A network of an ensemble stops with its last good weights instead,
         and its result's ``message`` says why.)
+
+    Examples
+    --------
+    A small rate network learns a one-bit flip-flop for 40 steps; the validation loss,
+    measured every 20 steps on 32 fixed trials, goes down:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> model = RateRNN(1, 16, 1, seed=0)
+    >>> result = fit(model, FlipFlop(n_bits=1), n_steps=40, batch_size=16, lr=1e-2,
+    ...              val_every=20, n_validation=32, device="cpu", progress=False)
+    >>> result.steps, result.message
+    (40, 'reached n_steps=40')
+    >>> [rec["step"] for rec in result.history]
+    [20, 40]
+    >>> result.history[-1]["val_loss"] < 0.9 * result.history[0]["val_loss"]
+    True
+    >>> result.model is model, result.to_xarray()["val_loss"].dims
+    (True, ('step',))
     """
     settings = {k: v for k, v in locals().items() if k not in ("model", "data", "validation")}
     cfg = FitConfig(**settings)

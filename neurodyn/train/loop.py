@@ -36,6 +36,35 @@ class TrainingRun:
     Every step draws each network's batch and noise from ``(seed, step)`` alone, so a
     run resumed from a checkpoint ends with the weights of an uninterrupted one, and
     a network of an ensemble trains on what it would train on alone.
+
+    Parameters
+    ----------
+    model : Model or RateEnsemble
+        The model to train, already on ``plan.device``.
+    plan : FitPlan
+        The run's stages, length and device (:func:`~neurodyn.train.plan.plan_fit`).
+    cfg : FitConfig
+        The settings (optimiser, learning rate, clipping, penalties, checkpoints).
+
+    Examples
+    --------
+    What :func:`~neurodyn.train.fit` does, step by step: validate the settings, plan,
+    then train under a thread schedule:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train.config import FitConfig
+    >>> from neurodyn.train.plan import plan_fit
+    >>> from neurodyn.train.resources import step_flops
+    >>> from neurodyn.train.schedules import ThreadSchedule
+    >>> model = RateRNN(1, 8, 1, seed=0)
+    >>> cfg = FitConfig(n_steps=4, batch_size=4, val_every=2, n_validation=8,
+    ...                 device="cpu", progress=False)
+    >>> run = TrainingRun(model, plan_fit(model, FlipFlop(n_bits=1), None, cfg), cfg)
+    >>> with ThreadSchedule(1, step_flops(model, cfg.batch_size)) as schedule:
+    ...     result = run.train(schedule)
+    >>> run.step, result.steps, len(result.history), len(run.networks)
+    (4, 4, 2, 1)
     """
 
     def __init__(self, model, plan: FitPlan, cfg: FitConfig):

@@ -31,6 +31,20 @@ def masked_mse(outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor)
 
     Targets where ``mask == 0`` are ignored (they may be NaN).
 
+    Parameters
+    ----------
+    outputs : torch.Tensor, shape (trial, time, output)
+        The model's outputs.
+    targets : torch.Tensor, same shape
+        The targets (ignored, and may be NaN, where ``mask`` is 0).
+    mask : torch.Tensor, same shape
+        Non-negative weight of each entry (0: not counted).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar (0 when the mask counts nothing).
+
     Examples
     --------
     >>> y, t = torch.tensor([[[1.0, 2.0]]]), torch.tensor([[[0.0, float("nan")]]])
@@ -59,6 +73,44 @@ def masked_cross_entropy(
     ``groups`` (lists of channel indices, e.g. one pair per read-out head), the
     softmax is taken within each group and the group losses are summed, which is
     how several classification heads are trained together.
+
+    Parameters
+    ----------
+    outputs : torch.Tensor, shape (trial, time, output)
+        The model's outputs, read as logits.
+    targets : torch.Tensor, same shape
+        Class probabilities along ``output`` (one-hot or soft) at every counted step.
+    mask : torch.Tensor, same shape
+        Non-negative weights; a time step weighs the largest of its channels'.
+    groups : sequence of sequence of int, optional
+        Channel indices of each classification head; None: one softmax over all
+        channels.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, in nats (summed over the groups).
+
+    Examples
+    --------
+    At the first step the target is class 0 and the logits are (2, 0); at the second
+    the target is uniform and the logits equal, so the mean loss is
+    :math:`(\log(1 + e^{-2}) + \log 2)/2`:
+
+    >>> import math
+    >>> y = torch.tensor([[[2.0, 0.0], [0.0, 0.0]]])
+    >>> t = torch.tensor([[[1.0, 0.0], [0.5, 0.5]]])
+    >>> loss = masked_cross_entropy(y, t, torch.ones_like(t))
+    >>> round(loss.item(), 5), round((math.log(1 + math.exp(-2)) + math.log(2)) / 2, 5)
+    (0.41004, 0.41004)
+
+    Two two-class heads, each at chance: :math:`\log 2` per head.
+
+    >>> t2 = torch.tensor([[[1.0, 0.0, 0.0, 1.0]]])
+    >>> heads = masked_cross_entropy(torch.zeros(1, 1, 4), t2, torch.ones_like(t2),
+    ...                              groups=[[0, 1], [2, 3]])
+    >>> round(heads.item() / math.log(2), 5)
+    2.0
     """
     if groups is not None:
         return sum(

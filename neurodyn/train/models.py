@@ -29,14 +29,61 @@ __all__ = ["EnsembleModel", "LoneModel", "trained_model"]
 
 def trained_model(model, optimizer):
     """:class:`EnsembleModel` for an ensemble (a model with ``n_networks``), else
-    :class:`LoneModel`."""
+    :class:`LoneModel`.
+
+    Parameters
+    ----------
+    model : Model or RateEnsemble
+        The model trained.
+    optimizer : torch.optim.Optimizer
+        Its optimiser (over all its parameters).
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateEnsemble, RateRNN
+    >>> model = RateRNN(1, 8, 1, seed=0)
+    >>> type(trained_model(model, torch.optim.Adam(model.parameters()))).__name__
+    'LoneModel'
+    >>> ens = RateEnsemble.from_seeds([0, 1], 1, 8, 1)
+    >>> trained = trained_model(ens, torch.optim.Adam(ens.parameters()))
+    >>> type(trained).__name__, trained.raises
+    ('EnsembleModel', False)
+    """
     if getattr(model, "n_networks", None) is not None:
         return EnsembleModel(model, optimizer)
     return LoneModel(model, optimizer)
 
 
 class LoneModel:
-    """A single model, the loop's only network: a divergence ends the run."""
+    """A single model, the loop's only network: a divergence ends the run.
+
+    Parameters
+    ----------
+    model : Model
+        The model trained.
+    optimizer : torch.optim.Optimizer
+        Its optimiser.
+
+    Examples
+    --------
+    One forward pass, a loss, and the gradient clipped to norm 0.001:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.train.networks import NetworkRun
+    >>> model = RateRNN(1, 8, 1, seed=0)
+    >>> lone = LoneModel(model, torch.optim.Adam(model.parameters(), lr=1e-2))
+    >>> net = NetworkRun(0, 0, None, "cpu")
+    >>> out, = lone.forward([torch.ones(2, 5, 1)], [torch.Generator().manual_seed(0)], [net])
+    >>> (out.outputs - 1).pow(2).mean().backward()
+    >>> norm = lone.grad_norms(1e-3, [net])  # the norm before clipping
+    >>> norm.shape, norm.item() > 1e-3
+    (torch.Size([1]), True)
+    >>> clipped = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])
+    >>> round(clipped.item(), 6)
+    0.001
+    >>> lone.network_model(0) is model, sorted(lone.state(0))
+    (True, ['model_config', 'model_state', 'optimizer_state'])
+    """
 
     #: A network that diverges stops the run with :class:`TrainingDiverged`.
     raises = True
@@ -51,7 +98,17 @@ class LoneModel:
         return [self.model.regularization(outs[0].rates)]
 
     def grad_norms(self, max_norm, nets) -> torch.Tensor:
-        """The gradient's norm, shape (1,), after clipping it to ``max_norm`` (if given)."""
+        """The gradient's norm, shape (1,), after clipping it to ``max_norm`` (if given).
+
+        The norm returned is the one before clipping.
+
+        Parameters
+        ----------
+        max_norm : float or None
+            Clip the gradient to this norm; None leaves it as it is.
+        nets : list of NetworkRun
+            The networks concerned (for a single model, the one network).
+        """
         params = [p for p in self.model.parameters() if p.grad is not None]
         if max_norm is not None:
             norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
@@ -63,7 +120,13 @@ class LoneModel:
         """Nothing: the one network is never frozen while the run goes on."""
 
     def freeze(self, index: int) -> None:
-        """Nothing: the run ends when its network stops."""
+        """Nothing: the run ends when its network stops.
+
+        Parameters
+        ----------
+        index : int
+            The network (0).
+        """
 
     def nonfinite(self, nets) -> list:
         finite = all(torch.isfinite(p).all() for p in self.model.parameters())
@@ -73,7 +136,19 @@ class LoneModel:
         return self.model
 
     def state(self, index: int) -> dict:
-        """The checkpoint's model and optimiser states and model config."""
+        """The checkpoint's model and optimiser states and model config.
+
+        Parameters
+        ----------
+        index : int
+            The network (0).
+
+        Returns
+        -------
+        dict
+            ``model_state``, ``optimizer_state`` and ``model_config``, the keyword
+            arguments of :func:`~neurodyn.train.checkpoint.save_checkpoint`.
+        """
         return {
             "model_state": self.model.state_dict(),
             "optimizer_state": self.optimizer.state_dict(),
@@ -81,13 +156,56 @@ class LoneModel:
         }
 
     def load(self, states: dict) -> None:
-        """Weights and optimiser state from the checkpoint ``states[0]``."""
+        """Weights and optimiser state from the checkpoint ``states[0]``.
+
+        Parameters
+        ----------
+        states : dict of int to dict
+            Checkpoints by network index (:func:`~neurodyn.train.load_checkpoint`);
+            only ``states[0]`` is read.
+        """
         self.model.load_state_dict(states[0]["model"])
         self.optimizer.load_state_dict(states[0]["optimizer"])
 
 
 class EnsembleModel:
-    """The networks of a RateEnsemble, each trained as it would be alone."""
+    """The networks of a RateEnsemble, each trained as it would be alone.
+
+    Parameters
+    ----------
+    model : RateEnsemble
+        The ensemble trained (its parameters stacked along a leading network axis).
+    optimizer : torch.optim.Optimizer
+        Its optimiser, over the stacked parameters.
+
+    Examples
+    --------
+    Each network's gradient is clipped on its own, and a frozen network keeps its
+    weights through an optimiser step:
+
+    >>> from neurodyn.rnn_models import RateEnsemble
+    >>> from neurodyn.train.networks import NetworkRun
+    >>> ens = RateEnsemble.from_seeds([0, 1, 2], 1, 8, 1)
+    >>> opt = torch.optim.Adam(ens.parameters(), lr=1e-2)
+    >>> trained = EnsembleModel(ens, opt)
+    >>> nets = [NetworkRun(k, seed, None, "cpu") for k, seed in enumerate([0, 1, 2])]
+    >>> generators = [torch.Generator().manual_seed(k) for k in range(3)]
+    >>> outs = trained.forward([torch.ones(2, 5, 1)] * 3, generators, nets)
+    >>> sum((out.outputs - 1).pow(2).mean() for out in outs).backward()
+    >>> trained.grad_norms(1e-3, nets).shape
+    torch.Size([3])
+    >>> [round(torch.nn.utils.get_total_norm([p.grad[k] for p in ens.parameters()]).item(), 6)
+    ...  for k in range(3)]
+    [0.001, 0.001, 0.001]
+    >>> trained.freeze(1)
+    >>> w0, w1 = ens.weight_rec.detach()[0].clone(), ens.weight_rec.detach()[1].clone()
+    >>> opt.step()
+    >>> trained.after_update()
+    >>> torch.equal(ens.weight_rec[0], w0), torch.equal(ens.weight_rec[1], w1)
+    (False, True)
+    >>> type(trained.network_model(1)).__name__
+    'RateRNN'
+    """
 
     #: A network that diverges is frozen with its last good weights; the others go on.
     raises = False
@@ -113,7 +231,18 @@ class EnsembleModel:
 
     def grad_norms(self, max_norm, nets) -> torch.Tensor:
         """Each of ``nets``' gradient norms, shape (len(nets),), after clipping each
-        network's gradient to ``max_norm`` (if given) on its own."""
+        network's gradient to ``max_norm`` (if given) on its own.
+
+        The norms returned are those before clipping; the gradients of networks not in
+        ``nets`` are left as they are.
+
+        Parameters
+        ----------
+        max_norm : float or None
+            Clip each network's gradient to this norm; None leaves them as they are.
+        nets : list of NetworkRun
+            The networks concerned (for a single model, the one network).
+        """
         K = self.model.n_networks
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         # Each network's norm as clip_grad_norm_ forms a lone network's: the same function
@@ -149,7 +278,19 @@ class EnsembleModel:
 
     def state(self, index: int) -> dict:
         """Network ``index``'s checkpoint: its weights, its rows of the optimiser state
-        (the state of a lone network's optimiser) and its config."""
+        (the state of a lone network's optimiser) and its config.
+
+        Parameters
+        ----------
+        index : int
+            The network's position in the ensemble.
+
+        Returns
+        -------
+        dict
+            ``model_state``, ``optimizer_state`` and ``model_config``, as a lone run of
+            that network would save them.
+        """
         full = self.optimizer.state_dict()
         params = list(self.model.parameters())
         state = {
@@ -167,7 +308,13 @@ class EnsembleModel:
 
     def load(self, states: dict) -> None:
         """Weights and optimiser state of each network ``k`` from its checkpoint
-        ``states[k]`` (networks without one keep theirs, with zero moments)."""
+        ``states[k]`` (networks without one keep theirs, with zero moments).
+
+        Parameters
+        ----------
+        states : dict of int to dict
+            Checkpoints (:func:`~neurodyn.train.load_checkpoint`) by network index.
+        """
         for k, state in states.items():
             self.model.load_network_state(k, state["model"])
         live = [k for k, state in states.items() if not state.get("stopped")]

@@ -20,6 +20,14 @@ __all__ = ["NetworkRun"]
 class NetworkRun:
     """The training state of one network.
 
+    Parameters
+    ----------
+    index, seed, checkpoint
+        As the attributes below.
+    device : str or torch.device
+        The training device, recorded in its result; :meth:`use_stage` moves the
+        validation set to the plan's device.
+
     Attributes
     ----------
     index : int
@@ -38,6 +46,32 @@ class NetworkRun:
         It stopped before the run did (criteria met, or diverged); no step changes it.
     good : tuple
         Its scalars at the start of its last step with a finite loss and gradient.
+
+    Examples
+    --------
+    A network takes up the plan's first stage, counts its steps, and goes back to
+    its last good state:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train.config import FitConfig
+    >>> from neurodyn.train.plan import plan_fit
+    >>> model = RateRNN(1, 8, 1, seed=0)
+    >>> cfg = FitConfig(n_steps=4, batch_size=4, n_validation=8, device="cpu",
+    ...                 progress=False)
+    >>> plan = plan_fit(model, FlipFlop(n_bits=1), None, cfg)
+    >>> net = NetworkRun(0, seed=0, checkpoint=None, device=plan.device)
+    >>> net.use_stage(0, plan, cfg)
+    >>> net.loss_name, [tuple(t.shape) for t in net.val_tensors]  # inputs, targets, mask
+    ('mse', [(8, 100, 1), (8, 100, 1), (8, 100, 1)])
+    >>> good = net.scalars()
+    >>> net.took_step(0.5)
+    >>> net.took_step(0.3)
+    >>> net.step, net.running, net.result.stage_steps
+    (2, (0.8, 2), [2])
+    >>> net.restore(good)
+    >>> net.step, net.running
+    (0, (0.0, 0))
     """
 
     def __init__(self, index: int, seed: int, checkpoint, device):
@@ -50,7 +84,22 @@ class NetworkRun:
 
     # -- the current stage ---------------------------------------------------------------
     def use_stage(self, i: int, plan, cfg) -> None:
-        """Make stage ``i`` current: its batches, its loss and its validation set."""
+        """Make stage ``i`` current: its batches, its loss and its validation set.
+
+        Parameters
+        ----------
+        i : int
+            The stage's index in ``plan.stages``.
+        plan : FitPlan
+            The run's plan.
+        cfg : FitConfig
+            The run's settings (batch size, validation split, ``n_validation``).
+
+        Raises
+        ------
+        ValueError
+            If the stage's validation targets do not suit its loss.
+        """
         sp = plan.stages[i]
         if sp.on_dataset:
             self.src = DatasetSource(
@@ -81,7 +130,15 @@ class NetworkRun:
 
     @staticmethod
     def tensors(batch, device):
-        """A batch's inputs, targets and mask as tensors on ``device``."""
+        """A batch's inputs, targets and mask as tensors on ``device``.
+
+        Parameters
+        ----------
+        batch : Batch
+            Trials of a task or a Dataset (:class:`~neurodyn.tasks.Batch`).
+        device : torch.device
+            Where the tensors go.
+        """
         return tuple(to_device(a, device) for a in (batch.inputs, batch.targets, batch.mask))
 
     # -- the record ----------------------------------------------------------------------
@@ -109,7 +166,13 @@ class NetworkRun:
         self.result.stage_steps[-1] += 1
 
     def check_seed(self, state: dict) -> None:
-        """ValueError unless its checkpoint ``state`` was written with its seed."""
+        """ValueError unless its checkpoint ``state`` was written with its seed.
+
+        Parameters
+        ----------
+        state : dict
+            A checkpoint (:func:`~neurodyn.train.load_checkpoint`).
+        """
         if state["seed"] != self.seed:
             raise ValueError(
                 f"checkpoint {self.checkpoint} was written with seed={state['seed']}; this "
@@ -117,7 +180,13 @@ class NetworkRun:
             )
 
     def load(self, state: dict) -> None:
-        """Its step, running loss and record from its checkpoint (``load_checkpoint``)."""
+        """Its step, running loss and record from its checkpoint (``load_checkpoint``).
+
+        Parameters
+        ----------
+        state : dict
+            A checkpoint (:func:`~neurodyn.train.load_checkpoint`).
+        """
         self.step = int(state["step"])
         r = self.result
         r.history, r.stage = list(state["history"]), int(state["stage"])

@@ -73,5 +73,36 @@ OBJECTIVES = {"mse": masked_mse, "poisson": poisson_nll}
 
 
 def get_objective(name: str):
-    """The objective called ``name`` (``"mse"`` or ``"poisson"``)."""
+    r"""The objective called ``name`` (``"mse"`` or ``"poisson"``).
+
+    Parameters
+    ----------
+    name : {"mse", "poisson"}
+        A key of :data:`OBJECTIVES`.
+
+    Returns
+    -------
+    callable
+        ``objective(prediction, activity, mask) -> Tensor``: :func:`masked_mse` of
+        predicted activity, or :func:`poisson_nll` of the log expected counts.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+
+    Examples
+    --------
+    The Poisson objective of an expected count of 1 per bin where 0 and 2 spikes were
+    seen: :math:`(1 + (1 + \log 2!))/2`.
+
+    >>> import math
+    >>> nll = get_objective("poisson")
+    >>> counts = torch.tensor([[[0.0], [2.0]]])
+    >>> value = nll(torch.zeros(1, 2, 1), counts, torch.ones(1, 2, 1)).item()
+    >>> round(value, 6), round((2 + math.log(2)) / 2, 6)
+    (1.346574, 1.346574)
+    >>> get_objective("mse").__name__
+    'masked_mse'
+    """
     return OBJECTIVES[check_choice("objective", name, OBJECTIVES)]

@@ -47,6 +47,20 @@ class StagePlan:
         For a Dataset stage of a curriculum, each trial's rank in the curriculum's
         seeded ranking of trial labels (:func:`~neurodyn.train.data.trial_ranks`);
         the lowest-ranked trials are held out. None: the default split.
+
+    Examples
+    --------
+    :func:`plan_fit` resolves each stage of a curriculum; a task stage trains with
+    the task's own loss:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train import Criterion, Curriculum, Stage
+    >>> cur = Curriculum([Stage(FlipFlop(n_bits=1), Criterion("val_loss", "<=", 0.05)),
+    ...                   Stage(FlipFlop(n_bits=1, pulse_rate=8.0), max_steps=10)])
+    >>> plan = plan_fit(RateRNN(1, 8, 1), cur, None, FitConfig(device="cpu"))
+    >>> [(sp.stage.name, sp.loss, sp.on_dataset, sp.observation) for sp in plan.stages]
+    [('flip_flop', 'mse', False, None), ('flip_flop', 'mse', False, None)]
     """
 
     stage: Stage
@@ -84,6 +98,19 @@ class FitPlan:
         Optimisation steps in total (``epochs`` × steps per epoch when training in epochs).
     val_every : int
         Steps between validations.
+
+    Examples
+    --------
+    Training on 10 trials of a Dataset in 3 epochs of mini-batches of 4: 8 trials
+    train (2 are held out), so 2 steps per epoch and 6 in all:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> ds = FlipFlop(n_bits=1).batch(10, seed=0).to_xarray()
+    >>> cfg = FitConfig(epochs=3, batch_size=4, val_every="epoch", device="cpu")
+    >>> plan = plan_fit(RateRNN(1, 8, 1), ds, None, cfg)
+    >>> plan.n_steps, plan.val_every, plan.seeds, plan.checkpoints, str(plan.device)
+    (6, 2, (0,), (None,), 'cpu')
     """
 
     stages: list[StagePlan]
@@ -101,6 +128,19 @@ class FitPlan:
         A curriculum's Dataset stages hold out trials by the seeded ranking of their
         labels (:func:`~neurodyn.train.data.trial_ranks`); the stages hold it for
         :attr:`seed`, and the ranking is made again for another network's seed.
+
+        Parameters
+        ----------
+        i : int
+            The stage's index.
+        seed : int
+            The network's training seed.
+
+        Returns
+        -------
+        ndarray of int or None
+            A rank per trial of the stage's Dataset; None for a task stage or a
+            Dataset trained on without a curriculum (the default split).
         """
         sp = self.stages[i]
         if sp.ranks is None or seed == self.seed:
@@ -114,11 +154,46 @@ def plan_fit(model, data, validation, cfg: FitConfig) -> FitPlan:
     """Check the model and every stage's data against each other and ``cfg``; resolve
     the run's length.
 
+    Everything :func:`~neurodyn.train.fit` can check before training is checked here,
+    before anything is written: the model's weights, each stage's data against the
+    model (inputs, outputs, ``dt``, targets that suit the loss), the settings against
+    the data, the seeds and checkpoints against an ensemble, and the memory the run
+    needs against what the device has.
+
+    Parameters
+    ----------
+    model : Model or RateEnsemble
+        The model to train.
+    data : Task, Curriculum, xarray.Dataset or recording
+        What it trains on, as :func:`~neurodyn.train.fit` takes it.
+    validation : xarray.Dataset or None
+        A held-out Dataset (or recording) to validate on (not with a task or a
+        curriculum).
+    cfg : FitConfig
+        The run's settings.
+
+    Returns
+    -------
+    FitPlan
+
     Raises
     ------
     ValueError
         Data that does not suit the model or the settings (naming the stage in a
         curriculum), or a run that needs more memory than the device has.
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> cfg = FitConfig(n_steps=200, val_every=20, device="cpu")
+    >>> plan = plan_fit(RateRNN(1, 8, 1), FlipFlop(n_bits=1), None, cfg)
+    >>> plan.n_steps, plan.val_every, len(plan.stages), plan.stages[0].loss
+    (200, 20, 1, 'mse')
+    >>> plan_fit(RateRNN(2, 8, 1), FlipFlop(n_bits=1), None, cfg)
+    Traceback (most recent call last):
+    ...
+    ValueError: stage 0 (flip_flop): the task has 1 inputs and 1 outputs; the model has n_input=2, n_output=1
     """
     model.check_weights()
     curriculum = _as_curriculum(data, cfg.target_loss)

@@ -57,13 +57,27 @@ RATE_FLOOR = 1e-8
 
 
 def is_recording(data) -> bool:
-    """Whether ``data`` is a recorded-activity Dataset (it has an ``activity`` variable)."""
+    """Whether ``data`` is a recorded-activity Dataset (it has an ``activity`` variable).
+
+    Parameters
+    ----------
+    data : object
+        What :func:`~neurodyn.train.fit` was given to train on.
+
+    Examples
+    --------
+    >>> from neurodyn.io import recording
+    >>> from neurodyn.tasks import FlipFlop
+    >>> rec = recording(np.ones((4, 6, 2)), dt=10.0, kind="counts")
+    >>> is_recording(rec), is_recording(FlipFlop().batch(2, seed=0).to_xarray())
+    (True, False)
+    """
     return isinstance(data, xr.Dataset) and "activity" in data.data_vars
 
 
 @dataclass(frozen=True)
 class Observation:
-    """How the recorded neurons are read from a model's forward pass.
+    r"""How the recorded neurons are read from a model's forward pass.
 
     Attributes
     ----------
@@ -72,6 +86,22 @@ class Observation:
         The unit of each recorded neuron; None for the model's readout.
     dt : float
         Bin width (ms).
+
+    Examples
+    --------
+    Three recorded neurons read as the first three units of a softplus network, with
+    the Poisson objective: the expected count per bin is :math:`\phi(x)\Delta t`
+    (plus :data:`RATE_FLOOR`).
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> model = RateRNN(1, 8, 1, nonlinearity="softplus", seed=0)
+    >>> obs = Observation("poisson", units=(0, 1, 2), dt=10.0)
+    >>> out = model(torch.zeros(4, 6, 1), noise=False)
+    >>> eta = obs.predict(out)
+    >>> eta.shape, torch.allclose(eta.exp(), out.rates[..., :3] * 10.0 + RATE_FLOOR)
+    (torch.Size([4, 6, 3]), True)
+    >>> torch.allclose(obs.rates(out), eta.exp())
+    True
     """
 
     objective: str
@@ -80,7 +110,18 @@ class Observation:
 
     def predict(self, out) -> torch.Tensor:
         """What the objective compares with the activity: predicted activity (``"mse"``)
-        or the log expected count per bin :math:`\\log\\lambda` (``"poisson"``)."""
+        or the log expected count per bin :math:`\\log\\lambda` (``"poisson"``).
+
+        Parameters
+        ----------
+        out : ModelOutput
+            The model's forward pass (its ``rates``, or its ``outputs`` for the
+            readout), shaped (trial, time, ...).
+
+        Returns
+        -------
+        torch.Tensor, shape (trial, time, neuron)
+        """
         if self.units is None:
             if self.objective == "mse":
                 return out.outputs
@@ -96,7 +137,17 @@ class Observation:
         return torch.log(rates * self.dt + RATE_FLOOR)
 
     def rates(self, out) -> torch.Tensor:
-        """The predicted activity: rates (``"mse"``) or expected counts per bin (``"poisson"``)."""
+        """The predicted activity: rates (``"mse"``) or expected counts per bin (``"poisson"``).
+
+        Parameters
+        ----------
+        out : ModelOutput
+            The model's forward pass.
+
+        Returns
+        -------
+        torch.Tensor, shape (trial, time, neuron)
+        """
         pred = self.predict(out)
         return pred if self.objective == "mse" else torch.exp(pred)
 
@@ -115,10 +166,35 @@ def recorded_data(model, recorded, *, objective, observed) -> tuple[xr.Dataset, 
     observed : {"units", "readout"}, array of int or None
         How the neurons relate to the model (None: ``"units"``).
 
+    Returns
+    -------
+    data : xarray.Dataset
+        ``inputs`` (trial, time, input), ``targets`` (the activity, along ``output``
+        labelled by neuron; NaN where unobserved) and ``mask``, with ``attrs["dt"]``.
+    observation : Observation
+
     Raises
     ------
     ValueError
         Naming ``recorded``'s problem, ``objective`` or ``observed``.
+
+    Examples
+    --------
+    Spike counts of three neurons default to the Poisson objective, the neurons read
+    as the model's first units:
+
+    >>> from neurodyn.io import recording
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> rec = recording(np.ones((4, 6, 3)), dt=10.0, kind="counts")
+    >>> model = RateRNN(1, 8, 1, nonlinearity="softplus", dt=10.0, seed=0)
+    >>> data, obs = recorded_data(model, rec, objective=None, observed=None)
+    >>> obs
+    Observation(objective='poisson', units=(0, 1, 2), dt=10.0)
+    >>> dict(data.sizes), list(data.data_vars)
+    ({'trial': 4, 'time': 6, 'input': 1, 'output': 3}, ['inputs', 'targets', 'mask'])
+    >>> recorded_data(RateRNN(1, 8, 3, dt=10.0), rec, objective="poisson",
+    ...               observed="readout")[1].units is None  # the model's own readout
+    True
     """
     check_recording(recorded)
     objective = _objective(objective, recorded.attrs["kind"])
@@ -133,10 +209,38 @@ def recorded_validation(model, validation, recorded) -> xr.Dataset:
     """The training Dataset of ``validation``, a held-out recording of the neurons of
     ``recorded`` (same number and kind).
 
+    Parameters
+    ----------
+    model : Model
+        The model fitted (its ``n_input`` is checked against the inputs).
+    validation : xarray.Dataset
+        The held-out recording.
+    recorded : xarray.Dataset
+        The recording trained on.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``inputs``, ``targets`` and ``mask``, as :func:`recorded_data` makes them.
+
     Raises
     ------
     ValueError
         Naming ``validation``.
+
+    Examples
+    --------
+    >>> from neurodyn.io import recording
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> model = RateRNN(1, 8, 1, dt=10.0)
+    >>> rec = recording(np.ones((4, 6, 3)), dt=10.0, kind="counts")
+    >>> held_out = recording(np.ones((2, 6, 3)), dt=10.0, kind="counts")
+    >>> dict(recorded_validation(model, held_out, rec).sizes)
+    {'trial': 2, 'time': 6, 'input': 1, 'output': 3}
+    >>> recorded_validation(model, recording(np.ones((2, 6, 2)), dt=10.0, kind="counts"), rec)
+    Traceback (most recent call last):
+    ...
+    ValueError: validation has 2 neurons of kind 'counts'; recorded has 3 of kind 'counts'
     """
     check_recording(validation)
     n_neurons, kind = recorded.sizes["neuron"], recorded.attrs["kind"]

@@ -86,6 +86,14 @@ def step_flops(model, n_trials: int) -> float:
 
     .. math:: w = 2\\,B\\,g\\,H\\,(H + m)
 
+    Parameters
+    ----------
+    model : Model
+        A neurodyn or PyTorch-wrapping model (``n_hidden``, ``n_input``; a ``cell``
+        of ``"gru"`` or ``"lstm"`` sets g = 3 or 4, else g = 1).
+    n_trials : int
+        Trials in the batch, B.
+
     Examples
     --------
     >>> from neurodyn.rnn_models import TorchRNN
@@ -98,6 +106,18 @@ def step_flops(model, n_trials: int) -> float:
 
 def recurrent_flops(n_trials: int, n_hidden: int, n_input: int, *, gates: int = 1) -> float:
     """:math:`2 B g H (H + m)`: :func:`step_flops` from sizes, before a model exists.
+
+    Parameters
+    ----------
+    n_trials : int
+        Trials in the batch, B.
+    n_hidden : int
+        Hidden units, H.
+    n_input : int
+        Input channels, m.
+    gates : int
+        Gates g whose weights multiply the state and input (1 for rate and Elman
+        networks, 3 for a GRU, 4 for an LSTM).
 
     Examples
     --------
@@ -124,6 +144,18 @@ class MemoryEstimate:
     device : str
     batch_size, n_time : int
         Trials per batch and time steps per trial the estimate is for.
+
+    Examples
+    --------
+    :func:`estimate_training_memory` returns one; :meth:`check` passes it back when
+    the run fits in the memory available:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> est = estimate_training_memory(RateRNN(3, 16, 3), batch_size=8, n_time=50)
+    >>> est.total == est.weights + est.data + max(est.activations, est.validation)
+    True
+    >>> est.check() is est, est.device, est.describe().startswith("about ")
+    (True, 'cpu', True)
     """
 
     weights: int
@@ -168,6 +200,23 @@ def available_memory(device=None) -> int | None:
     CPU: ``MemAvailable`` from ``/proc/meminfo`` (else free pages from
     :func:`os.sysconf`), capped by the cgroup's ``memory.max`` less its usage.
     CUDA: the free memory :func:`torch.cuda.mem_get_info` reports.
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        ``"cpu"`` (default) or a CUDA device; None is returned for any other (e.g.
+        ``"mps"``), and on a CPU where nothing can be read.
+
+    Returns
+    -------
+    int or None
+        Bytes.
+
+    Examples
+    --------
+    >>> n = available_memory()
+    >>> n is None or n > 0
+    True
     """
     if device is not None and getattr(device, "type", str(device)).startswith("cuda"):
         import torch
@@ -241,6 +290,22 @@ def activation_law(model) -> tuple[float, float, float, float]:
     passes, :math:`B \in \{4, 8\}` and :math:`T \in \{8, 16\}`, which determine the
     bilinear law exactly (smaller batches take other kernel paths in some modules,
     e.g. PyTorch's LSTM, whose storage then does not follow the law).
+
+    Parameters
+    ----------
+    model : Model
+        The model, on the device and in the dtype it trains in; it runs forward four
+        times (with a fixed noise seed) and is not modified.
+
+    Examples
+    --------
+    A rate network without noise keeps about two float32 numbers per unit, trial and
+    step (:math:`s` bytes per trial-step over :math:`4H`):
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> a, c, d, s = activation_law(RateRNN(1, 8, 1, seed=0))
+    >>> round(s / (4 * 8))
+    2
     """
     b0, t0 = 4, 8
     s11, s21 = _saved_bytes(model, b0, t0), _saved_bytes(model, 2 * b0, t0)
@@ -252,7 +317,27 @@ def activation_law(model) -> tuple[float, float, float, float]:
 
 
 def activation_bytes(law, n_trials: int, n_time: int) -> float:
-    """:math:`a + cB + dT + sBT` for ``law = (a, c, d, s)`` (:func:`activation_law`)."""
+    """:math:`a + cB + dT + sBT` for ``law = (a, c, d, s)`` (:func:`activation_law`).
+
+    Parameters
+    ----------
+    law : tuple of 4 float
+        ``(a, c, d, s)`` from :func:`activation_law`.
+    n_trials : int
+        Trials per batch, B.
+    n_time : int
+        Time steps per trial, T.
+
+    Returns
+    -------
+    float
+        Bytes (never negative).
+
+    Examples
+    --------
+    >>> activation_bytes((100.0, 10.0, 2.0, 3.0), n_trials=4, n_time=5)  # 100 + 40 + 10 + 60
+    210.0
+    """
     a, c, d, s = law
     return max(a + c * n_trials + d * n_time + s * n_trials * n_time, 0.0)
 
@@ -330,6 +415,23 @@ def estimate_training_memory_for_size(
         The size to estimate for.
     batch_size, n_time, n_validation, device
         As for :func:`estimate_training_memory` (``device`` defaults to the CPU).
+
+    Returns
+    -------
+    MemoryEstimate
+
+    Examples
+    --------
+    The weights of a 300-unit rate network, extrapolated from networks of 60, 120
+    and 180 units, are those of the network itself:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> def build(h):
+    ...     return RateRNN(1, h, 1, seed=0)
+    >>> est = estimate_training_memory_for_size(build, 300, batch_size=64, n_time=100)
+    >>> built = estimate_training_memory(build(300), batch_size=64, n_time=100)
+    >>> est.weights == built.weights, abs(est.total - built.total) < 0.01 * built.total
+    (True, True)
     """
     sizes = np.array(PROBE_SIZES, dtype=float)
     weights, laws = [], []

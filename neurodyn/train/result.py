@@ -20,6 +20,11 @@ class TrainingDiverged(FloatingPointError):
     The model holds the weights from the start of the last step whose loss and
     gradient were finite; so does the checkpoint, when there is one.
 
+    Parameters
+    ----------
+    message : str
+        What diverged, when, and what the model now holds.
+
     Attributes
     ----------
     step : int
@@ -28,6 +33,25 @@ class TrainingDiverged(FloatingPointError):
         Its loss.
     restored_step : int
         The step whose starting weights the model (and checkpoint) now hold.
+
+    Examples
+    --------
+    Targets of the order of 10^7 give a loss above :data:`DIVERGED_LOSS` at the very
+    first step:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train import fit
+    >>> ds = FlipFlop(n_bits=1).batch(8, seed=0).to_xarray()
+    >>> huge = ds.assign(targets=ds["targets"] * 1e7)
+    >>> try:
+    ...     fit(RateRNN(1, 8, 1, seed=0), huge, n_steps=5, batch_size=4, device="cpu",
+    ...         progress=False)
+    ... except TrainingDiverged as err:
+    ...     print(err.step, err.restored_step, err.loss > DIVERGED_LOSS)
+    ...     print(str(err)[:55])
+    0 0 True
+    training diverged: the training loss became 1e+14 at st
     """
 
     def __init__(self, message: str, *, step: int, loss: float, restored_step: int):
@@ -66,6 +90,19 @@ class FitResult:
     diverged : bool
         The network's training diverged and it keeps its last good weights (a network
         of an ensemble; a single model raises :class:`TrainingDiverged` instead).
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train import fit
+    >>> result = fit(RateRNN(1, 8, 1, seed=0), FlipFlop(n_bits=1), n_steps=4, batch_size=4,
+    ...              val_every=2, n_validation=8, device="cpu", progress=False)
+    >>> result.steps, result.success, result.stage_steps, result.message
+    (4, False, [4], 'reached n_steps=4')
+    >>> log = result.to_xarray()
+    >>> log["step"].values.tolist(), sorted(log.data_vars)
+    ([2, 4], ['stage', 'train_loss', 'val_accuracy', 'val_loss', 'val_mse'])
     """
 
     model: Any
@@ -110,6 +147,21 @@ class EnsembleResult:
         diverged keeps its last good weights, and its ``message`` says so.
     device : str
         The device training ran on.
+
+    Examples
+    --------
+    Two networks trained together, each with its own seed:
+
+    >>> from neurodyn.rnn_models import RateEnsemble
+    >>> from neurodyn.tasks import FlipFlop
+    >>> from neurodyn.train import fit
+    >>> ens = RateEnsemble.from_seeds([0, 1], 1, 8, 1)
+    >>> result = fit(ens, FlipFlop(n_bits=1), n_steps=4, batch_size=4, val_every=2,
+    ...              n_validation=8, seed=[0, 1], device="cpu", progress=False)
+    >>> result.steps, [r.seed for r in result.networks], type(result.networks[0].model).__name__
+    (4, [0, 1], 'RateRNN')
+    >>> dict(result.to_xarray()["val_loss"].sizes)
+    {'network': 2, 'step': 2}
     """
 
     model: Any

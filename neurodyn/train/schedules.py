@@ -31,6 +31,17 @@ def learning_rate(lr: float, schedule: str, step: int, n_steps: int) -> float:
 
     It depends only on the step, so a resumed run follows the same schedule.
 
+    Parameters
+    ----------
+    lr : float
+        The base learning rate :math:`\eta`.
+    schedule : {"constant", "cosine"}
+        The schedule.
+    step : int
+        The step :math:`k`, 0-based.
+    n_steps : int
+        Steps in the run, :math:`K`.
+
     Examples
     --------
     >>> [round(learning_rate(1.0, "cosine", k, 4), 4) for k in range(4)]
@@ -42,7 +53,39 @@ def learning_rate(lr: float, schedule: str, step: int, n_steps: int) -> float:
 
 
 def make_optimizer(name, params, *, lr, momentum):
-    """Adam, or SGD with (Nesterov) momentum, over ``params``."""
+    """Adam, or SGD with (Nesterov) momentum, over ``params``.
+
+    Parameters
+    ----------
+    name : {"adam", "sgd", "sgd_nesterov"}
+        The optimiser.
+    params : iterable of torch.Tensor
+        The parameters to optimise (e.g. ``model.parameters()``).
+    lr : float
+        Learning rate.
+    momentum : float
+        Momentum of the SGD optimisers, in [0, 1) (> 0 for ``"sgd_nesterov"``);
+        ignored by Adam.
+
+    Returns
+    -------
+    torch.optim.Optimizer
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a momentum that does not suit it.
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> model = RateRNN(1, 8, 1, seed=0)
+    >>> opt = make_optimizer("sgd_nesterov", model.parameters(), lr=0.01, momentum=0.9)
+    >>> type(opt).__name__, opt.param_groups[0]["nesterov"], opt.param_groups[0]["momentum"]
+    ('SGD', True, 0.9)
+    >>> type(make_optimizer("adam", model.parameters(), lr=1e-3, momentum=0.0)).__name__
+    'Adam'
+    """
     check_optimizer(name, momentum)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
@@ -54,6 +97,24 @@ class ThreadSchedule:
 
     An explicit count stays fixed; the policy's choice is re-made (pools restored,
     then set again) so that load that starts or stops mid-run changes it.
+
+    Parameters
+    ----------
+    threads : int or None
+        An explicit thread count, or None for the policy of :mod:`neurodyn.threads`.
+    work : float
+        Floating-point operations of one training step's recurrent product
+        (:func:`~neurodyn.train.resources.step_flops`).
+
+    Examples
+    --------
+    The training loop enters it once and calls :meth:`renew` after every step:
+
+    >>> with ThreadSchedule(1, work=1e5) as schedule:
+    ...     for step in range(3):
+    ...         schedule.renew()
+    >>> schedule.count
+    1
     """
 
     def __init__(self, threads, work):

@@ -424,7 +424,35 @@ def no_curriculum(
     """One stage: a single N trained from scratch on head 0 (the paper's ``single_nocurr``).
 
     The stage ends when its accuracy exceeds ``threshold`` (or ``fit`` runs out of
-    steps). Other parameters as :func:`single_head_curriculum`.
+    steps).
+
+    Parameters
+    ----------
+    n : int
+        The N trained (>= 2).
+    task : {"parity", "dms"} or NParity / NDelayedMatch
+        The task family.
+    n_heads : int, optional
+        Heads allocated in the model (default 1); the task has ``2 * n_heads``
+        outputs.
+    threshold : float
+        Accuracy the head must exceed (default 0.98).
+    max_steps : int, optional
+        Give up after this many steps.
+    length_block : int, optional
+        Trials per shared sequence length (see :class:`~neurodyn.tasks.NParity`).
+    forgetting : bool
+        Attach a :class:`ForgettingProbe` to the stage (default True).
+    n_eval : int
+        Sequences for the probe.
+    seed : int
+        Seed of the probe's evaluation trials.
+    callback : callable, optional
+        ``callback(model, ns) -> dict`` added to the probe's record.
+
+    Returns
+    -------
+    Curriculum
 
     Examples
     --------
