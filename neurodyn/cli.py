@@ -696,6 +696,27 @@ def main(argv: list[str] | None = None) -> int:
     ----------
     argv : list of str, optional
         The arguments after ``neurodyn``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a bad argument or setting (with one
+        line naming it on stderr), 1 when training diverged, 130 when interrupted.
+
+    Examples
+    --------
+    ``neurodyn --version``, and a misspelt task caught before anything runs:
+
+    >>> import io
+    >>> out, err = io.StringIO(), io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["--version"])
+    >>> status, out.getvalue().startswith("neurodyn ")
+    (0, True)
+    >>> with contextlib.redirect_stderr(err):
+    ...     status = main(["train", "--task", "flip_flp", "--out", "runs/ff"])
+    >>> status, err.getvalue().strip().endswith("Did you mean 'flip_flop'?")
+    (2, True)
     """
     parser = _parser()
     try:

@@ -44,6 +44,22 @@ logger = logging.getLogger(__name__)
 def parse_seeds(text: str) -> list[int]:
     """Seeds from ranges and lists: ``"0-15"``, ``"0,3,7"``, ``"0-3,8,10-12"``.
 
+    Parameters
+    ----------
+    text : str
+        Comma-separated non-negative integers and inclusive ranges ``low-high``
+        (what ``neurodyn train --seeds`` takes).
+
+    Returns
+    -------
+    list of int
+        The seeds in the order given.
+
+    Raises
+    ------
+    ValueError
+        For anything else, a range with ``low > high``, or a seed named twice.
+
     Examples
     --------
     >>> parse_seeds("0-3,8,10-11")
@@ -100,11 +116,33 @@ def train_ensemble_runs(
         One output folder per seed.
     seeds : sequence of int
         One seed per network: its initialisation, training data, noise and evaluation.
+    task : str
+        Task registry name (see :func:`neurodyn.tasks.make_task`); one task for all.
+    task_config : dict, optional
+        The task's constructor arguments.
+    model : str
+        Must be ``"rate"``: only rate networks train together.
     model_config : dict or sequence of dict
         The rate network's options: one dict for every network, or one per network
         (they may differ in what a RateEnsemble's networks may differ in: ``tau``,
         noise, spectral radius, E/I fraction...; see
-        :data:`~neurodyn.rnn_models.rate_ensemble.SHARED`).
+        :data:`~neurodyn.rnn_models.rate_ensemble.SHARED`). ``n_hidden`` must be the
+        same for all.
+    fit_config : dict, optional
+        Keyword arguments of :func:`neurodyn.fit`, the same for every network (not
+        ``seed``, ``checkpoint``, ``resume``, ``device`` or ``threads``).
+    n_eval_trials : int
+        Trials simulated for each folder's ``evaluation.nc``.
+    force : bool
+        Overwrite folders that hold finished runs.
+    resume : bool
+        Skip finished folders and continue the others from their checkpoints.
+    device : str or torch.device
+        Where training and evaluation run (``"auto"``: a GPU when present).
+    threads : int, optional
+        CPU threads (default: :mod:`neurodyn.threads`' policy).
+    progress : bool or {"auto", "never", "always"}
+        Show training's progress bar (:mod:`neurodyn.progress`).
 
     Returns
     -------
@@ -112,6 +150,22 @@ def train_ensemble_runs(
         One per folder trained now (finished folders skipped on resume), in order. A
         network that diverged has no ``model.npz`` (its checkpoint holds its last good
         weights, as a lone run's would) and its ``message`` says so.
+
+    Examples
+    --------
+    Two seeds, trained together for two steps, each into its own folder:
+
+    >>> import json
+    >>> results = train_ensemble_runs(
+    ...     ["runs/seed=0", "runs/seed=1"], [0, 1], model_config={"n_hidden": 8},
+    ...     fit_config={"n_steps": 2, "batch_size": 4, "n_validation": 4},
+    ...     n_eval_trials=2, device="cpu", progress=False)
+    >>> [(r.run_dir.name, r.steps) for r in results]
+    [('seed=0', 2), ('seed=1', 2)]
+    >>> json.loads((results[1].run_dir / "config.json").read_text())["seed"]
+    1
+    >>> all(r.files["model"].is_file() for r in results)
+    True
     """
     run_dirs, seeds = [Path(d) for d in run_dirs], [resolve_seed(s) for s in seeds]
     if len(run_dirs) != len(seeds) or not seeds:

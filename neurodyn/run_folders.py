@@ -47,7 +47,42 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunResult:
-    """Paths and headline numbers of a finished run."""
+    """Paths and headline numbers of a finished run.
+
+    Returned by :func:`train_run` and, one per network, by
+    :func:`~neurodyn.ensemble_runs.train_ensemble_runs`.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run folder.
+    files : dict of str to Path
+        What was written: ``config``, ``checkpoint``, ``training_log``,
+        ``evaluation``, ``trials_figure``, ``training_figure`` and ``model``.
+    val_loss : float
+        Validation loss at the last validation (NaN if there was none).
+    val_accuracy : float
+        Validation accuracy at the last validation (NaN for tasks without one).
+    steps : int
+        Training steps taken.
+    success : bool
+        Whether the last training stage's stopping criteria (``target_loss``...) were
+        met, rather than training stopping at ``n_steps``.
+    message : str
+        Why training stopped.
+    fit : FitResult or None
+        The full result of :func:`neurodyn.fit` (model, history, stages).
+
+    Examples
+    --------
+    >>> res = train_run("runs/ff", model_config={"n_hidden": 8},
+    ...                 fit_config={"n_steps": 2, "batch_size": 4, "n_validation": 4},
+    ...                 n_eval_trials=2, device="cpu", progress=False)
+    >>> res.run_dir.name, res.steps, res.success, res.message
+    ('ff', 2, False, 'reached n_steps=2')
+    >>> bool(res.val_loss > 0), res.files["model"].name
+    (True, 'model.npz')
+    """
 
     run_dir: Path
     files: dict[str, Path] = field(default_factory=dict)
@@ -62,11 +97,39 @@ class RunResult:
 def prepare_run_dir(run_dir, *, force: bool = False, resume: bool = False) -> Path:
     """Create ``run_dir``, refusing to clobber an existing run.
 
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder; created with its parents.
+    force : bool
+        Start over: delete the files of a run already there (other files are kept).
+    resume : bool
+        Accept a folder holding an unfinished run (``checkpoint.pt`` or
+        ``config.json`` without ``model.npz``), to continue it.
+
+    Returns
+    -------
+    Path
+        ``run_dir``.
+
     Raises
     ------
     ValueError
         If the folder holds a finished run (and not ``force``), or an unfinished one
-        (and neither ``resume`` nor ``force``).
+        (and neither ``resume`` nor ``force``), or if both ``force`` and ``resume``
+        are given.
+
+    Examples
+    --------
+    >>> run_dir = prepare_run_dir("runs/ff")
+    >>> _ = (run_dir / "model.npz").write_bytes(b"")  # as a finished run leaves it
+    >>> try:
+    ...     prepare_run_dir("runs/ff")
+    ... except ValueError as err:
+    ...     print(err)
+    'runs/ff' already holds a finished run (model.npz); choose another output folder or pass --force to overwrite it
+    >>> prepare_run_dir("runs/ff", force=True) == run_dir, (run_dir / "model.npz").exists()
+    (True, False)
     """
     run_dir = Path(run_dir)
     if force and resume:
@@ -213,10 +276,28 @@ def train_run(
         Where training and evaluation run (``"auto"``: a GPU when present).
     threads : int, optional
         CPU threads (default: :mod:`neurodyn.threads`' policy).
+    progress : bool or {"auto", "never", "always"}
+        Show training's progress bar (:mod:`neurodyn.progress`).
 
     Returns
     -------
     RunResult
+
+    Examples
+    --------
+    A tiny run (two training steps) writes the whole folder; ``neurodyn.load_model``
+    reads the network back:
+
+    >>> from neurodyn import load_model
+    >>> res = train_run("runs/ff", task="flip_flop", model="rate",
+    ...                 model_config={"n_hidden": 8},
+    ...                 fit_config={"n_steps": 2, "batch_size": 4, "n_validation": 4},
+    ...                 n_eval_trials=2, seed=0, device="cpu", progress=False)
+    >>> sorted(p.name for p in res.run_dir.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['checkpoint.pt', 'config.json', 'evaluation.nc', 'model.npz', 'training_curve.png',
+     'training_log.csv', 'trials.png']
+    >>> load_model(res.files["model"]).n_hidden
+    8
     """
     seed = resolve_seed(seed)
     n_eval_trials = check_int("n_eval_trials", n_eval_trials)

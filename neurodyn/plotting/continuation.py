@@ -22,17 +22,39 @@ def plot_bifurcation_diagram(branches, *, coordinate=None, ax=None, label_points
     Parameters
     ----------
     branches : Branch or list of Branch
+        Results of :func:`neurodyn.analysis.continue_fixed_points`, all with the
+        same state dimension and parameter.
     coordinate : int, array (d,) or None
         What to plot on the y axis: a state index, the projection on a vector, or (None)
         the state itself for 1-D systems and the projection on the branch's first
         principal axis otherwise.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when omitted.
     label_points : bool
         Mark folds (▲, "LP") and Hopf points (■, "H").
 
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    The saddle-node :math:`\\dot x = \\mu - x^2`: the stable branch
+    :math:`x = \\sqrt\\mu` and the unstable :math:`x = -\\sqrt\\mu` meet in a fold
+    at :math:`\\mu = 0`:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import continue_fixed_points
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: u - x**2, n_state=1, n_input=1, kind="ode")
+    >>> branch = continue_fixed_points(dyn, [1.0], p0=1.0, p_range=(-1, 2), direction=-1,
+    ...                                progress=False)
+    >>> ax = plot_bifurcation_diagram(branch)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['stable', 'unstable', 'fold']
+    >>> [t.get_text() for t in ax.texts], ax.get_ylabel()
+    (['LP'], 'x')
+    >>> plt.close(ax.figure)
     """
     if isinstance(branches, Branch):
         branches = [branches]

@@ -25,7 +25,9 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     Parameters
     ----------
     fig : Figure
+        The figure to write; closed afterwards.
     path : path-like
+        Where to write it; the suffix (``.png``, ``.pdf``, ``.svg``...) picks the format.
     dpi : int
         Resolution of raster formats.
 
@@ -33,6 +35,15 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     -------
     Path
         The file written.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> path = save_figure(fig, "diagonal")
+    >>> path.name, path.stat().st_size > 0, plt.fignum_exists(fig.number)
+    ('diagonal.png', True, False)
     """
     path = Path(path)
     if not path.suffix:

@@ -52,6 +52,27 @@ def plot_fixed_points(
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    The flow :math:`\\dot x = x - x^3,\\ \\dot y = -y` has two stable points
+    :math:`(\\pm 1, 0)` and a saddle at the origin, whose unstable mode is drawn
+    as a short line:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(z, u):
+    ...     return np.stack([z[:, 0] - z[:, 0] ** 3, -z[:, 1]], axis=1)
+    >>> dyn = FunctionDynamics(f, n_state=2, kind="ode")
+    >>> x0 = np.array([[-1.5, 0.3], [0.1, -0.2], [1.4, 0.5]])
+    >>> fps = find_fixed_points(dyn, None, x0, progress=False)
+    >>> ax = plot_fixed_points(fps, n_components=2)
+    >>> ax.get_title(), len(ax.collections), len(ax.lines)
+    ('3 fixed points (ode)', 3, 1)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['stable', 'unstable_1']
+    >>> plt.close(ax.figure)
     """
     if n_components not in (2, 3):
         raise ValueError(f"n_components must be 2 or 3, got {n_components!r}")
@@ -106,6 +127,26 @@ def plot_eigenvalues(fps, *, ax=None, index=None):
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    The saddle of :math:`\\dot x = x - x^3,\\ \\dot y = -y` at the origin has
+    eigenvalues 1 and -1; the stable points at :math:`(\\pm 1, 0)` have -2 and -1:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(z, u):
+    ...     return np.stack([z[:, 0] - z[:, 0] ** 3, -z[:, 1]], axis=1)
+    >>> dyn = FunctionDynamics(f, n_state=2, kind="ode")
+    >>> x0 = np.array([[-1.5, 0.3], [0.1, -0.2], [1.4, 0.5]])
+    >>> fps = find_fixed_points(dyn, None, x0, progress=False)
+    >>> sorted(np.round(fps.eigenvalues.real.ravel(), 6).tolist())
+    [-2.0, -2.0, -1.0, -1.0, -1.0, 1.0]
+    >>> ax = plot_eigenvalues(fps)
+    >>> len(ax.collections), [t.get_text() for t in ax.get_legend().get_texts()]
+    (3, ['stable', 'unstable_1'])
+    >>> plt.close(ax.figure)
     """
     if fps.linearization is None and len(fps):
         raise ValueError("fps has no linearization; call find_fixed_points(linearize_points=True)")

@@ -18,15 +18,42 @@ def plot_lyapunov_spectrum(result, *, ax=None, convergence: bool = False, max_li
     Parameters
     ----------
     result : LyapunovSpectrum
+        A result of :func:`neurodyn.analysis.lyapunov_spectrum`.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when omitted.
     convergence : bool
         Draw the running estimates of the top ``max_lines`` exponents against time
         (mean over trajectories) instead of the spectrum.
     max_lines : int
+        With ``convergence``, the number of leading exponents drawn.
 
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    The linear map :math:`x \\mapsto \\operatorname{diag}(0.5, 0.25)\\,x` has exponents
+    :math:`\\ln 0.5` and :math:`\\ln 0.25` per step:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import lyapunov_spectrum
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> A = np.diag([0.5, 0.25])
+    >>> dyn = FunctionDynamics(lambda x, u: x @ A.T, n_state=2,
+    ...                        jacobian=lambda x, u: np.broadcast_to(A, (len(x), 2, 2)))
+    >>> le = lyapunov_spectrum(dyn, np.ones((2, 2)), n_steps=200, transient=10,
+    ...                        progress=False)
+    >>> np.round(le.exponents, 3).tolist()
+    [-0.693, -1.386]
+    >>> ax = plot_lyapunov_spectrum(le)
+    >>> ax.get_ylabel(), len(ax.lines)
+    ('λ_i (1/step)', 2)
+    >>> plt.close(ax.figure)
+    >>> ax = plot_lyapunov_spectrum(le, convergence=True)
+    >>> ax.get_legend_handles_labels()[1]
+    ['λ1', 'λ2']
+    >>> plt.close(ax.figure)
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))

@@ -79,6 +79,24 @@ def plot_task_variance(result: xr.Dataset, *, ax=None, cmap: str = VARIANCE_CMAP
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    Twelve units in three groups of four, each group active in one task only
+    (activity of 30 trials x 10 steps per task):
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import cluster_task_variance, task_variance
+    >>> rng = np.random.default_rng(0)
+    >>> scale = np.kron(np.eye(3), np.ones(4)) + 0.05  # task x unit
+    >>> activity = {task: rng.normal(size=(30, 10, 12)) * s
+    ...             for task, s in zip(["go", "anti", "dm"], scale)}
+    >>> tv = task_variance(activity)
+    >>> clusters = cluster_task_variance(tv, k=range(2, 6), n_init=5)
+    >>> ax = plot_task_variance(clusters)
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.texts]
+    ('units (sorted by cluster)', ['0', '1', '2'])
+    >>> plt.close(ax.figure)
     """
     _require(result, ("normalized",), "result", "task_variance or cluster_task_variance")
     if "label" in result:
@@ -113,11 +131,31 @@ def plot_cluster_variance(clusters: xr.Dataset, *, ax=None, cmap: str = VARIANCE
     clusters : Dataset
         Of :func:`~neurodyn.analysis.cluster_task_variance`.
     ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
     cmap : str
+        Colour map of the variance, 0 to 1.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    Twelve units in three groups of four, each group active in one task only
+    (activity of 30 trials x 10 steps per task):
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import cluster_task_variance, task_variance
+    >>> rng = np.random.default_rng(0)
+    >>> scale = np.kron(np.eye(3), np.ones(4)) + 0.05  # task x unit
+    >>> activity = {task: rng.normal(size=(30, 10, 12)) * s
+    ...             for task, s in zip(["go", "anti", "dm"], scale)}
+    >>> tv = task_variance(activity)
+    >>> clusters = cluster_task_variance(tv, k=range(2, 6), n_init=5)
+    >>> ax = plot_cluster_variance(clusters)
+    >>> ax.get_title()
+    '3 clusters of 12 active units'
+    >>> plt.close(ax.figure)
     """
     _require(clusters, ("cluster_variance", "size"), "clusters", "cluster_task_variance")
     m = clusters["cluster_variance"].transpose("cluster", "task")
@@ -133,9 +171,35 @@ def plot_cluster_variance(clusters: xr.Dataset, *, ax=None, cmap: str = VARIANCE
 def plot_silhouette(clusters: xr.Dataset, *, ax=None):
     """Silhouette score against the number of clusters, the chosen one marked.
 
+    Parameters
+    ----------
+    clusters : Dataset
+        Of :func:`~neurodyn.analysis.cluster_task_variance` (its ``silhouette`` along
+        ``k`` and ``attrs["n_clusters"]``).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    Twelve units in three groups of four, each group active in one task only
+    (activity of 30 trials x 10 steps per task):
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import cluster_task_variance, task_variance
+    >>> rng = np.random.default_rng(0)
+    >>> scale = np.kron(np.eye(3), np.ones(4)) + 0.05  # task x unit
+    >>> activity = {task: rng.normal(size=(30, 10, 12)) * s
+    ...             for task, s in zip(["go", "anti", "dm"], scale)}
+    >>> tv = task_variance(activity)
+    >>> clusters = cluster_task_variance(tv, k=range(2, 6), n_init=5)
+    >>> ax = plot_silhouette(clusters)
+    >>> [line.get_label() for line in ax.lines]
+    ['silhouette score', 'chosen: 3 clusters']
+    >>> plt.close(ax.figure)
     """
     _require(clusters, ("silhouette",), "clusters", "cluster_task_variance")
     ax = _axes(ax, figsize=(4.0, 3.0))
@@ -164,6 +228,27 @@ def plot_fractional_variance(ftv: xr.Dataset, *, axes=None, density: bool = Fals
     Returns
     -------
     ndarray of matplotlib.axes.Axes
+
+    Examples
+    --------
+    Units of the "go" group have FTV near +1, those of "anti" near -1, the others
+    (active in neither) near 0:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import cluster_task_variance, task_variance
+    >>> rng = np.random.default_rng(0)
+    >>> scale = np.kron(np.eye(3), np.ones(4)) + 0.05  # task x unit
+    >>> activity = {task: rng.normal(size=(30, 10, 12)) * s
+    ...             for task, s in zip(["go", "anti", "dm"], scale)}
+    >>> tv = task_variance(activity)
+    >>> from neurodyn.analysis import fractional_task_variance
+    >>> ftv = fractional_task_variance(tv, ("go", "anti"), bins=4)
+    >>> ftv["count"].values.tolist()
+    [[4, 2, 2, 4]]
+    >>> axes = plot_fractional_variance(ftv)
+    >>> len(axes), axes[0].get_title()
+    (1, 'go vs anti (12 units)')
+    >>> plt.close(axes[0].figure)
     """
     _require(ftv, ("count", "bin_low", "bin_high"), "ftv", "fractional_task_variance")
     pairs = ftv["pair"].values
@@ -201,10 +286,29 @@ def plot_task_representation(representation, *, arrows=(), ax=None):
         ("dlygo", "dlyanti")]``: parallel arrows of equal length are a compositional
         representation.
     ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    Four tasks whose final states differ along two independent directions ("anti"
+    and "delay"), so go -> anti and dlygo -> dlyanti are the same vector:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import task_representation
+    >>> final = {"go": [1, 0, 0], "anti": [1, 1, 0], "dlygo": [1, 0, 1], "dlyanti": [1, 1, 1]}
+    >>> activity = {}
+    >>> for task, state in final.items():
+    ...     activity[task] = np.zeros((2, 4, 3))
+    ...     activity[task][:, -1] = state
+    >>> rep = task_representation(activity, period=None)
+    >>> ax = plot_task_representation(rep, arrows=[("go", "anti"), ("dlygo", "dlyanti")])
+    >>> len(ax.texts), ax.get_title()  # four task names and two arrows
+    (6, 'task representations')
+    >>> plt.close(ax.figure)
     """
     if not isinstance(representation, xr.DataArray) or "task" not in representation.dims:
         raise ValueError("representation must be a DataArray (task, feature)")
@@ -233,10 +337,27 @@ def plot_task_composition(composition: xr.Dataset, *, ax=None):
     ----------
     composition : Dataset
         Of :func:`~neurodyn.analysis.task_composition`.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    anti - go + dlygo lands exactly on dlyanti, the nearest task:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis import task_composition
+    >>> rep = xr.DataArray([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+    ...                    dims=("task", "unit"),
+    ...                    coords={"task": ["anti", "go", "dlygo", "dlyanti"]})
+    >>> comp = task_composition(rep, {"anti": 1, "go": -1, "dlygo": 1}, "dlyanti")
+    >>> ax = plot_task_composition(comp)
+    >>> ax.get_title(), ax.get_yticklabels()[0].get_text()
+    ('+1 anti -1 go +1 dlygo → dlyanti', 'dlyanti')
+    >>> plt.close(ax.figure)
     """
     _require(composition, ("distance",), "composition", "task_composition")
     d = composition["distance"].sortby(composition["distance"])

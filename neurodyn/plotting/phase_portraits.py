@@ -212,9 +212,13 @@ def plot_projected_portrait(
     Parameters
     ----------
     dynamics : Dynamics or model
+        The network whose flow is drawn (a model is wrapped by
+        :func:`neurodyn.dynamics.as_dynamics`).
     trajectories : array (trial, time, d) or a simulate() Dataset
         Drawn as lines (and fit the PCA plane unless ``basis`` is given).
     basis : array (2, d) or (mean, array (2, d)), optional
+        The plane: two orthonormal directions in state space (and a centre);
+        default: the top two principal components of ``trajectories``.
     inputs : array (m,), optional
         Constant input at which the flow is evaluated (zero: the network's memory state).
     fixed_points : FixedPoints, optional
@@ -223,9 +227,13 @@ def plot_projected_portrait(
     color_by : str or array (trial,), optional
         A trial coordinate of the Dataset (``"coherence"``, ``"context"``...) or values.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when omitted.
     n_grid : int
+        Grid points along each axis of the plane at which the flow is evaluated.
     max_trajectories : int
+        At most this many trajectories are drawn.
     mode_scale : float
+        Half-length of the unstable-mode lines, in state units.
     log_speed : bool
         Colour the background by log10 of the speed (slow points are its dark minima).
     threads : int, optional
@@ -234,6 +242,25 @@ def plot_projected_portrait(
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    An untrained rate network on the 3-bit flip-flop task: its flow at zero input
+    on the plane of its trajectories, with its one fixed point, the origin:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn import simulate
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> net = RateRNN(3, 16, 3, seed=0)
+    >>> ds = simulate(net, FlipFlop(), n_trials=4)
+    >>> starts = ds["states"].values[:, ::25].reshape(-1, 16)
+    >>> fps = find_fixed_points(net, np.zeros(3), starts, progress=False)
+    >>> ax = plot_projected_portrait(net, ds, fixed_points=fps, n_grid=10)
+    >>> ax.get_title(), ax.get_xlabel(), len(ax.lines)
+    ('projected flow with 1 fixed points', 'PC 1', 4)
+    >>> plt.close(ax.figure)
     """
     flow = projected_flow(
         dynamics, trajectories, basis=basis, inputs=inputs, n_grid=n_grid, threads=threads
@@ -315,18 +342,38 @@ def plot_trajectories_3d(
     Parameters
     ----------
     trajectories : array (trial, time, d) or a simulate() Dataset
+        The states to draw (a Dataset's ``states``); they also fit the PCA unless
+        ``basis`` is given.
     color_by : str or array (trial,), optional
-        A trial coordinate or one value per trial.
+        A trial coordinate or one value per trial: numbers colour through a colour
+        bar, other values by category.
     fixed_points : FixedPoints, optional
         Drawn coloured by stability.
     basis : (mean (d,), array (3, d)), optional
         A projection to reuse (see :func:`neurodyn.analysis.pca_basis`).
     ax : 3-D matplotlib Axes, optional
+        Where to draw; a new figure with a 3-D Axes is made when omitted.
     max_trajectories : int
+        At most this many trajectories are drawn.
 
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    Four flip-flop trials of an untrained network, coloured by their number of
+    input pulses (a numeric trial variable, so a colour bar is added):
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn import simulate
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> ds = simulate(RateRNN(3, 16, 3, seed=0), FlipFlop(), n_trials=4)
+    >>> ax = plot_trajectories_3d(ds, color_by="n_pulses")
+    >>> len(ax.lines), ax.get_zlabel(), len(ax.figure.axes)
+    (4, 'PC 3', 2)
+    >>> plt.close(ax.figure)
     """
     trajs = as_trajectories(trajectories)
     if not trajs:

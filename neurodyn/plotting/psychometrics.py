@@ -53,6 +53,23 @@ def plot_psychometric(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    Ten trials at each of five signed coherences, the fraction choosing +1 rising
+    from 0.1 to 0.9; a second call overlays another curve:
+
+    >>> import matplotlib.pyplot as plt
+    >>> coherence = np.repeat([-20.0, -10.0, 0.0, 10.0, 20.0], 10)
+    >>> choice = np.concatenate([np.r_[np.ones(k), -np.ones(10 - k)] for k in (1, 3, 5, 7, 9)])
+    >>> ds = xr.Dataset(coords={"coherence": ("trial", coherence), "choice": ("trial", choice)})
+    >>> ax = plot_psychometric(ds, signed_by=None)
+    >>> np.round(np.asarray(ax.containers[0].lines[0].get_ydata(), float), 2).tolist()
+    [0.1, 0.3, 0.5, 0.7, 0.9]
+    >>> ax = plot_psychometric(ds, signed_by=None, fit=False, label="repeat", ax=ax)
+    >>> len(ax.containers), ax.get_legend().get_texts()[1].get_text()
+    (2, 'repeat')
+    >>> plt.close(ax.figure)
     """
     if "p_choice" in ds:
         points = ds

@@ -36,6 +36,9 @@ def plot_raster(ds: xr.Dataset, sample: int = 0, *, populations=None, ax=None, m
     populations : str or list of str, optional
         Which populations to draw (default: all), stacked in this order.
     ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    markersize : float
+        Half the height of each spike's tick mark (points).
 
     Returns
     -------
@@ -81,6 +84,36 @@ def plot_rates(ds: xr.Dataset, *, bin_ms: float = 5.0, populations=None, sample=
     """Population firing rate (Hz per neuron) over time, in bins of ``bin_ms``.
 
     Averaged over all samples, or one ``sample`` (position).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A simulation (:func:`~neurodyn.spiking.simulate`) run with ``record_spikes=True``.
+    bin_ms : float
+        Bin width (ms), in (0, duration]; the last bin may be shorter.
+    populations : str or list of str, optional
+        Which populations to draw (default: all), one line each.
+    sample : int, optional
+        Position of one sample in ``ds.sample``; default: the mean over all samples.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    Three regular neurons firing every 8 ms (see :class:`~neurodyn.spiking.LIF`):
+    in 40-ms bins each fires 5 times, 125 Hz per neuron:
+
+    >>> from neurodyn.spiking import LIF, Network
+    >>> net = Network(dt=1.0)
+    >>> _ = net.add_lif("n", 3, LIF(tau_m=10.0, v_th=1.0, bias=2.0, t_ref=2.0))
+    >>> ax = plot_rates(net.run(120.0, backend="numpy"), bin_ms=40.0)
+    >>> ax.lines[0].get_ydata().tolist()
+    [125.0, 125.0, 125.0]
+    >>> plt.close(ax.figure)
     """
     if "spike_unit" not in ds:
         raise ValueError("the dataset has no spikes: run the simulation with record_spikes=True")
@@ -115,7 +148,32 @@ def plot_rates(ds: xr.Dataset, *, bin_ms: float = 5.0, populations=None, sample=
 
 
 def plot_liquid(liquid, *, ax=None, max_edges: int = 300, seed=0):
-    """A liquid's neurons in 3-D (excitatory and inhibitory) and a sample of its synapses."""
+    """A liquid's neurons in 3-D (excitatory and inhibitory) and a sample of its synapses.
+
+    Parameters
+    ----------
+    liquid : Liquid
+        From :func:`~neurodyn.spiking.build_liquid` (or a NALSM's ``liquid``).
+    ax : 3-D matplotlib Axes, optional
+        Where to draw; a new figure with a 3-D Axes is made when omitted.
+    max_edges : int
+        At most this many recurrent synapses are drawn, chosen at random.
+    seed : int
+        Seeds the choice of the synapses drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from neurodyn.spiking import build_liquid
+    >>> liquid = build_liquid((4, 4, 4), n_inputs=8, seed=0)
+    >>> ax = plot_liquid(liquid, max_edges=50)
+    >>> len(ax.lines), [t.get_text() for t in ax.get_legend().get_texts()]
+    (50, ['excitatory', 'inhibitory'])
+    >>> plt.close(ax.figure)
+    """
     if ax is None:
         fig = plt.figure(figsize=(5.0, 5.0), constrained_layout=True)
         ax = fig.add_subplot(projection="3d")

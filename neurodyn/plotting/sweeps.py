@@ -25,10 +25,28 @@ def plot_sweep(ds, metric: str, parameter: str, *, hue: str | None = None, ax=No
     hue : str, optional
         Another swept coordinate: one colour per value.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when omitted.
 
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    A sweep's results as :func:`~neurodyn.sweeps.open_sweep` returns them: two
+    network sizes, three seeds each, one run failed:
+
+    >>> import matplotlib.pyplot as plt
+    >>> import xarray as xr
+    >>> ds = xr.Dataset(
+    ...     {"val_loss": ("run", [0.30, 0.25, 0.35, 0.10, 0.12, np.nan]),
+    ...      "status": ("run", ["done"] * 5 + ["failed"])},
+    ...     coords={"n_hidden": ("run", [32, 32, 32, 64, 64, 64]),
+    ...             "seed": ("run", [0, 1, 2, 0, 1, 2])})
+    >>> ax = plot_sweep(ds, "val_loss", "n_hidden")
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.get_title()
+    (['32', '64'], 'val_loss over 5 runs (mean ± sd); 1 failed runs left out')
+    >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
 

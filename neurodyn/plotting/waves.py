@@ -30,6 +30,33 @@ def plot_space_time(st: SpaceTime, *, channel: int = 0, trial: int = 0, ax=None)
     """One channel's activity as an image: neuron (vertical) against time (horizontal).
 
     A traveling wave appears as diagonal bands; their slope is the speed.
+
+    Parameters
+    ----------
+    st : SpaceTime
+        Of :func:`~neurodyn.analysis.waves.space_time`.
+    channel : int
+        Which channel to draw.
+    trial : int
+        Which trial to draw.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis.waves import space_time, wave_spectrum
+    >>> t, j = np.meshgrid(np.arange(64), np.arange(32), indexing="ij")
+    >>> wave = np.cos(2 * np.pi * 3 * (j + t) / 32)  # 32 neurons, one per step down
+    >>> st = space_time(wave[None], n_channels=1)
+    >>> ax = plot_space_time(st)
+    >>> ax.get_title(), ax.images[0].get_array().shape
+    ('channel 0, trial 0', (32, 64))
+    >>> plt.close(ax.figure)
     """
     if not isinstance(st, SpaceTime):
         raise ValueError(f"st must be a SpaceTime (see space_time), got {type(st).__name__}")
@@ -57,6 +84,33 @@ def plot_wave_spectrum(spec: WaveSpectrum, *, channel: int | None = None, ax=Non
     """Log power over spatial (x) and temporal (y) frequency, with the fitted wave line.
 
     ``channel=None`` sums the channels.
+
+    Parameters
+    ----------
+    spec : WaveSpectrum
+        Of :func:`~neurodyn.analysis.waves.wave_spectrum`.
+    channel : int, optional
+        Which channel's power to draw; default: the sum over channels.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis.waves import space_time, wave_spectrum
+    >>> t, j = np.meshgrid(np.arange(64), np.arange(32), indexing="ij")
+    >>> wave = np.cos(2 * np.pi * 3 * (j + t) / 32)  # 32 neurons, one per step down
+    >>> spec = wave_spectrum(wave)
+    >>> round(spec.velocity, 2)
+    -1.0
+    >>> ax = plot_wave_spectrum(spec)
+    >>> ax.get_title().startswith("v = -1.00 neurons/step")
+    True
+    >>> plt.close(ax.figure)
     """
     if not isinstance(spec, WaveSpectrum):
         raise ValueError(f"spec must be a WaveSpectrum, got {type(spec).__name__}")
@@ -86,6 +140,36 @@ def plot_circulant_spectrum(
     """Eigenvalues of the recurrent convolution in the complex plane, with the unit circle.
 
     ``channels=True`` shows each channel's own circulant block instead of the full matrix.
+
+    Parameters
+    ----------
+    spec : CirculantSpectrum
+        Of :func:`~neurodyn.analysis.waves.circulant_spectrum`.
+    channels : bool
+        Draw every channel's own block's eigenvalues instead of the full matrix's.
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+    label : str, optional
+        Legend entry of the eigenvalues (a legend is drawn when given).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (``ms`` defaults to 4).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    The shift kernel's eigenvalues on a ring of 8 neurons are the 8th roots of unity:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis.waves import circulant_spectrum
+    >>> kernel = np.zeros((1, 1, 3))
+    >>> kernel[0, 0, 2] = 1.0
+    >>> ax = plot_circulant_spectrum(circulant_spectrum(kernel, 8), label="shift")
+    >>> len(ax.lines[1].get_xdata()), [t.get_text() for t in ax.get_legend().get_texts()]
+    (8, ['shift'])
+    >>> plt.close(ax.figure)
     """
     if not isinstance(spec, CirculantSpectrum):
         raise ValueError(f"spec must be a CirculantSpectrum, got {type(spec).__name__}")
@@ -106,7 +190,38 @@ def plot_circulant_spectrum(
 
 
 def plot_decoding(results, *, labels=None, ax=None):
-    """Held-out R² of the input L steps ago against the lag L, one line per result."""
+    """Held-out R² of the input L steps ago against the lag L, one line per result.
+
+    Parameters
+    ----------
+    results : DecodingResult or list of DecodingResult
+        Of :func:`~neurodyn.analysis.waves.decode_past_inputs`.
+    labels : list of str, optional
+        A legend entry per result (a legend is drawn when any is given).
+    ax : Axes, optional
+        Where to draw; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    A shift register holding the last three inputs decodes lags 0 to 2 perfectly
+    and nothing older:
+
+    >>> import matplotlib.pyplot as plt
+    >>> from neurodyn.analysis.waves import decode_past_inputs
+    >>> x = np.random.default_rng(0).normal(size=(20, 50, 1))
+    >>> states = np.concatenate([np.roll(x, k, axis=1) for k in range(3)], axis=2)
+    >>> result = decode_past_inputs(states, x, lags=range(6), skip=3)
+    >>> bool(np.all(result.r2[:3] > 0.99)), bool(np.all(result.r2[3:] < 0.2))
+    (True, True)
+    >>> ax = plot_decoding(result, labels=["shift register"])
+    >>> ax.lines[0].get_label(), ax.get_xlabel()
+    ('shift register', 'lag (steps)')
+    >>> plt.close(ax.figure)
+    """
     if isinstance(results, DecodingResult):
         results = [results]
     results = list(results)

@@ -61,6 +61,21 @@ def get_reproduction(name: str):
     ----------
     name : str
         Its name on the command line (``neurodyn reproduce NAME``).
+
+    Returns
+    -------
+    Reproduction
+
+    Examples
+    --------
+    >>> rep = get_reproduction("sussillo2013")
+    >>> rep.stem, rep.quick.seeds, len(rep.claims) > 0
+    ('sussillo2013', 1, True)
+    >>> try:
+    ...     get_reproduction("wave_rnn")
+    ... except ValueError as err:
+    ...     "wave-rnn" in str(err)
+    True
     """
     module, attribute = REPRODUCTIONS[check_choice("family", name, REPRODUCTIONS)].split(":")
     return getattr(importlib.import_module(module), attribute)

@@ -63,6 +63,18 @@ class Verdict:
         True (held), False (not held) or None (not tested at this scale).
     evidence : str
         The numbers the verdict was decided on, or why the claim was not tested.
+
+    Examples
+    --------
+    :func:`greater` and :func:`less` return one; its ``status`` is what reports print:
+
+    >>> v = less([0.10, 0.12], 0.5, names=("error", "chance"))
+    >>> v.held, v.status
+    (True, 'held')
+    >>> v.evidence
+    'error = 0.11 ± 0.0141, chance = 0.5; needs chance − error > 0 on every seed'
+    >>> Verdict(None, "needs 100 seeds").status
+    'not tested'
     """
 
     held: bool | None
@@ -92,6 +104,25 @@ class Claim:
         Why the check's threshold is what it is (required for a checked claim).
     untested : str or None
         Why the claim cannot be tested at this scale (exactly when ``check`` is None).
+
+    Examples
+    --------
+    A claim checked on the runs, and one that cannot be tested at this scale; calling a
+    claim on a :class:`~neurodyn.reproduce.runs.Runs` gives its verdict:
+
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([{"acc": 0.93}, {"acc": 0.95}, {"acc": 0.91}], seeds=[0, 1, 2])
+    >>> learned = Claim(
+    ...     "learned", "the network learns the task",
+    ...     lambda runs: greater(runs.values(lambda r: r["acc"]), 0.5,
+    ...                          names=("accuracy", "chance")),
+    ...     threshold="0.5 is chance for two choices")
+    >>> learned(runs).status
+    'held'
+    >>> scaling = Claim("scaling", "accuracy grows with size", None,
+    ...                 untested="needs networks of 10 000 units")
+    >>> scaling(runs).evidence
+    'not tested at this scale: needs networks of 10 000 units'
     """
 
     name: str
@@ -160,6 +191,18 @@ def greater(
     Returns
     -------
     Verdict
+
+    Examples
+    --------
+    Multi-head against single-head accuracy over three paired seeds, with the
+    paper's effect size of 0.05 as margin:
+
+    >>> v = greater([0.92, 0.95, 0.90], [0.80, 0.82, 0.79], margin=0.05,
+    ...             names=("multi", "single"))
+    >>> v.held
+    True
+    >>> print(v.evidence)
+    multi = 0.923 ± 0.0252, single = 0.803 ± 0.0153; needs multi − single > 0.05: one-sided t-test over 3 seeds, p = 0.0034
     """
     return _compare(a, b, 1.0, margin, names, spec, alpha)
 
@@ -173,7 +216,37 @@ def less(
     spec: str = ".3g",
     alpha: float = ALPHA,
 ) -> Verdict:
-    """Whether ``a`` lies below ``b`` by more than ``margin`` (:func:`greater` reversed)."""
+    """Whether ``a`` lies below ``b`` by more than ``margin`` (:func:`greater` reversed).
+
+    Parameters
+    ----------
+    a : array_like, shape (n_seeds,)
+        The measured values, one per seed.
+    b : float or array_like, shape (n_seeds,)
+        A constant, or the compared condition's values from the same seeds (paired).
+    margin : float
+        How far below ``b`` ``a`` must lie.
+    names : (str, str)
+        How the evidence names ``a`` and ``b``.
+    spec : str
+        Number format of the evidence.
+    alpha : float
+        Level of the one-sided test (three seeds or more).
+
+    Returns
+    -------
+    Verdict
+
+    Examples
+    --------
+    A test error against chance (0.5), on two seeds: both must be below:
+
+    >>> v = less([0.10, 0.12], 0.5, names=("error", "chance"))
+    >>> v.held, v.evidence.endswith("on every seed")
+    (True, True)
+    >>> less([0.10, float("nan")], 0.5).evidence
+    'a = nan ± nan, b = 0.5: undefined on 1 of 2 seeds'
+    """
     return _compare(a, b, -1.0, margin, names, spec, alpha)
 
 
@@ -205,13 +278,51 @@ def _compare(a, b, sign: float, margin: float, names, spec: str, alpha: float) -
 
 
 def all_hold(*verdicts: Verdict) -> Verdict:
-    """A claim made of several parts holds when every part does."""
+    """A claim made of several parts holds when every part does.
+
+    Parameters
+    ----------
+    *verdicts : Verdict
+        The parts' verdicts.
+
+    Returns
+    -------
+    Verdict
+        Held when every part held; the evidence joins the parts'.
+
+    Examples
+    --------
+    >>> v = all_hold(greater([0.9], 0.5, names=("accuracy", "chance")),
+    ...              less([0.2], 0.1, names=("error", "bound")))
+    >>> v.held
+    False
+    >>> print(v.evidence)
+    accuracy = 0.9, chance = 0.5; needs accuracy − chance > 0 (one seed); and error = 0.2, bound = 0.1; needs bound − error > 0 (one seed)
+    """
     held = all(v.held for v in verdicts)
     return Verdict(held, "; and ".join(v.evidence for v in verdicts))
 
 
 def count_line(outcomes: Mapping[str, Mapping]) -> str:
-    """``"5 of 7 claims held"`` (plus how many were not tested at this scale)."""
+    """``"5 of 7 claims held"`` (plus how many were not tested at this scale).
+
+    Parameters
+    ----------
+    outcomes : mapping of str to mapping
+        Claim name → outcome with a ``status`` (``"held"``, ``"not held"`` or
+        ``"not tested"``), as :meth:`~neurodyn.reproduce.harness.Reproduction.check_claims`
+        returns them.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> count_line({"learned": {"status": "held"}, "clusters": {"status": "not held"},
+    ...             "scaling": {"status": "not tested"}})
+    '1 of 2 claims held; 1 not tested at this scale'
+    """
     statuses = [o["status"] for o in outcomes.values()]
     tested = [s for s in statuses if s != NOT_TESTED]
     line = f"{sum(s == HELD for s in tested)} of {len(tested)} claims held"

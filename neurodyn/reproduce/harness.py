@@ -54,6 +54,7 @@ class Table:
     Attributes
     ----------
     header : tuple of str
+        The column names.
     rows : callable
         ``rows(runs, config) -> list`` of rows (sequences in header order, or
         mappings) from the :class:`~neurodyn.reproduce.runs.Runs`. The paper's cells
@@ -69,6 +70,25 @@ class Table:
     csv : str, optional
         Write it as CSV too: ``""`` to ``{stem}.csv``, ``"_curves"`` to
         ``{stem}_curves.csv`` (file key ``csv`` and ``csv_curves``).
+
+    Examples
+    --------
+    The paper's number beside ours, which must come from the runs:
+
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([{"acc": 0.9}, {"acc": 0.8}, {"acc": 1.0}], seeds=[0, 1, 2])
+    >>> table = Table(("quantity", "paper", "ours"),
+    ...               lambda runs, config: [("accuracy", "0.95", runs.cell(lambda r: r["acc"]))],
+    ...               ours=("ours",))
+    >>> table.checked_rows(runs, None)
+    [('accuracy', '0.95', '0.9 ± 0.1')]
+    >>> typed = Table(("quantity", "ours"), lambda runs, config: [("accuracy", "0.9")],
+    ...               ours=("ours",))
+    >>> try:
+    ...     typed.checked_rows(runs, None)
+    ... except ValueError as err:
+    ...     print(err)
+    table 'quantity', row 0: the ours column 'ours' holds '0.9', which was not computed from the runs
     """
 
     header: tuple[str, ...]
@@ -84,7 +104,26 @@ class Table:
             raise ValueError(f"ours names columns not in the header: {sorted(unknown)}")
 
     def checked_rows(self, runs: Runs, config) -> list:
-        """The rows, refused if a cell is blank or an "ours" text cell was typed in."""
+        """The rows, refused if a cell is blank or an "ours" text cell was typed in.
+
+        Parameters
+        ----------
+        runs : Runs
+            The reproduction's runs.
+        config
+            The configuration they ran with (passed to ``rows``).
+
+        Returns
+        -------
+        list
+            ``rows(runs, config)``, checked.
+
+        Raises
+        ------
+        ValueError
+            Naming the table, row and column of a blank cell, or of an "ours" text
+            cell that is not :class:`~neurodyn.reproduce.runs.Measured`.
+        """
         rows = list(self.rows(runs, config))
         ours = [self.header.index(c) for c in self.ours]
         for i, row in enumerate(rows):
@@ -116,6 +155,23 @@ class Sizes:
     seeds : int
         How many seeds the reproduction runs (``seed``, ``seed + 1``, ...); every
         reported number is a mean ± spread over them, and the claims use the spread.
+
+    Examples
+    --------
+    A reproduction's configuration adds its sizes; they are checked when it is made:
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class CoinConfig(Sizes):
+    ...     n_flips: int = 200
+    ...     bias: float = 0.7
+    >>> CoinConfig(seeds=3)
+    CoinConfig(seeds=3, n_flips=200, bias=0.7)
+    >>> try:
+    ...     CoinConfig(n_flips=0)
+    ... except ValueError as err:
+    ...     print(err)
+    n_flips must be an integer >= 1, got 0
     """
 
     seeds: int = 1
@@ -125,9 +181,40 @@ class Sizes:
 
 
 def check_sizes(config) -> None:
-    """Raise ValueError naming the first field of ``config`` (a dataclass) that is not a
-    positive size (see :class:`Sizes`); a field whose default is an integer (or a tuple
-    of integers) must hold integers."""
+    """Raise ValueError naming the first field of ``config`` that is not a positive size.
+
+    See :class:`Sizes`; a field whose default is an integer (or a tuple of integers)
+    must hold integers. :class:`Sizes` calls it at construction.
+
+    Parameters
+    ----------
+    config : dataclass instance
+        A reproduction's configuration.
+
+    Raises
+    ------
+    ValueError
+        Naming the field and its value.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Grid:
+    ...     sizes: tuple = (16, 32)
+    ...     lr: float = 1e-3
+    >>> check_sizes(Grid())
+    >>> try:
+    ...     check_sizes(Grid(sizes=(16, 32.5)))
+    ... except ValueError as err:
+    ...     print(err)
+    sizes must be an integer >= 1, got 32.5
+    >>> try:
+    ...     check_sizes(Grid(lr=float("nan")))
+    ... except ValueError as err:
+    ...     print(err)
+    lr must be finite and > 0, got nan
+    """
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         if value is None and f.default is None:
@@ -188,6 +275,38 @@ class Reproduction:
     figure : callable
         ``figure(runs, outcomes, config) -> matplotlib Figure``; ``outcomes`` maps each
         claim's description to its status (``"held"``, ``"not held"``, ``"not tested"``).
+
+    Examples
+    --------
+    The whole harness on a toy experiment: 200 flips of a coin with bias 0.7 per
+    seed, the paper's claim that it favours heads, one table and a figure:
+
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from neurodyn.reproduce.claims import Claim, greater
+    >>> from neurodyn.reproduce.harness import Reproduction, Sizes, Table
+    >>> def heads(r):
+    ...     return r["heads"]
+    >>> def flip(config, *, seed, progress, device):  # one seed's experiment
+    ...     flips = np.random.default_rng(seed).random(200) < 0.7
+    ...     return {"heads": float(flips.mean())}
+    >>> coin = Reproduction(
+    ...     name="coin", stem="coin", title="A biased coin", citation="(none)",
+    ...     paper={"heads": 0.7}, config_type=Sizes, full=Sizes(seeds=5),
+    ...     quick=Sizes(seeds=3), run=flip, work=None,
+    ...     summary=lambda runs, config: "200 flips per seed.",
+    ...     tables=(Table(("quantity", "paper", "ours"),
+    ...                   lambda runs, config: [("P(heads)", "0.7", runs.cell(heads, ".2f"))],
+    ...                   ours=("ours",)),),
+    ...     claims=(Claim("biased", "the coin favours heads",
+    ...                   lambda runs: greater(runs.values(heads), 0.5, names=("heads", "fair")),
+    ...                   threshold="0.5 is a fair coin"),),
+    ...     figure=lambda runs, outcomes, config: plt.figure())
+    >>> result = coin("coin-report", quick=True, progress=False)
+    >>> result["claims_line"], result["seeds"], sorted(result["files"])
+    ('1 of 1 claims held', [0, 1, 2], ['figure', 'json', 'markdown'])
+    >>> result["runs"][0]["heads"] == flip(None, seed=0, progress=False, device="cpu")["heads"]
+    True
     """
 
     name: str
@@ -211,7 +330,27 @@ class Reproduction:
             raise ValueError(f"{self.name}: claims must be non-empty with distinct names")
 
     def config(self, quick: bool = False, config=None):
-        """The configuration to run: ``config`` if given, else the quick or full one."""
+        """The configuration to run: ``config`` if given, else the quick or full one.
+
+        Parameters
+        ----------
+        quick : bool
+            The quick configuration instead of the full one.
+        config : optional
+            An explicit configuration, an instance of ``config_type``.
+
+        Returns
+        -------
+        config
+            An instance of ``config_type``.
+
+        Examples
+        --------
+        >>> from neurodyn.reproduce import get_reproduction
+        >>> rep = get_reproduction("sussillo2013")
+        >>> rep.config(quick=True) == rep.quick, rep.config() == rep.full
+        (True, True)
+        """
         if config is None:
             return self.quick if quick else self.full
         if not isinstance(config, self.config_type):
@@ -221,8 +360,51 @@ class Reproduction:
         return config
 
     def check_claims(self, runs: Runs) -> dict[str, dict]:
-        """Every claim's outcome on ``runs``, by name: ``status`` (held, not held, not
-        tested), ``evidence``, ``description`` and ``threshold``."""
+        """Every claim's outcome on ``runs``, by name.
+
+        Parameters
+        ----------
+        runs : Runs
+            The reproduction's runs.
+
+        Returns
+        -------
+        dict of str to dict
+            Claim name → ``status`` (held, not held, not tested), ``evidence``,
+            ``description`` and ``threshold``.
+
+        Examples
+        --------
+        The toy coin of :class:`Reproduction`, checked on three seeds:
+
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from neurodyn.reproduce.claims import Claim, greater
+        >>> from neurodyn.reproduce.harness import Reproduction, Sizes, Table
+        >>> def heads(r):
+        ...     return r["heads"]
+        >>> def flip(config, *, seed, progress, device):  # one seed's experiment
+        ...     flips = np.random.default_rng(seed).random(200) < 0.7
+        ...     return {"heads": float(flips.mean())}
+        >>> coin = Reproduction(
+        ...     name="coin", stem="coin", title="A biased coin", citation="(none)",
+        ...     paper={"heads": 0.7}, config_type=Sizes, full=Sizes(seeds=5),
+        ...     quick=Sizes(seeds=3), run=flip, work=None,
+        ...     summary=lambda runs, config: "200 flips per seed.",
+        ...     tables=(Table(("quantity", "paper", "ours"),
+        ...                   lambda runs, config: [("P(heads)", "0.7", runs.cell(heads, ".2f"))],
+        ...                   ours=("ours",)),),
+        ...     claims=(Claim("biased", "the coin favours heads",
+        ...                   lambda runs: greater(runs.values(heads), 0.5, names=("heads", "fair")),
+        ...                   threshold="0.5 is a fair coin"),),
+        ...     figure=lambda runs, outcomes, config: plt.figure())
+        >>> from neurodyn.reproduce.runs import Runs
+        >>> runs = Runs([flip(None, seed=s, progress=False, device="cpu") for s in range(3)],
+        ...             seeds=[0, 1, 2])
+        >>> outcome = coin.check_claims(runs)["biased"]
+        >>> outcome["status"], outcome["threshold"]
+        ('held', '0.5 is a fair coin')
+        """
         outcomes = {}
         for c in self.claims:
             verdict = c(runs)

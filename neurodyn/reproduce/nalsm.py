@@ -80,12 +80,36 @@ NALSM_W_ASTRO = 0.015  # the paper's NALSM1000 setting (Table 1)
 class NALSMReproductionConfig(Sizes):
     """Sizes of the NALSM reproduction (defaults: the full run), validated at construction.
 
-    ``grid`` is the liquid's shape; ``n_train``/``n_val``/``n_test`` the digits of each
-    split (``n_test=None``: every remaining image); ``n_init`` the presentations of the
-    initialisation phase; ``w_astro`` the astrocyte gains swept (the paper's NALSM
-    setting 0.015 among them); ``lsm_weights`` the fixed weights tried for the LSM
-    baseline; ``n_bf`` the test samples whose spikes give the branching factor;
-    ``seeds`` the networks per model.
+    Parameters
+    ----------
+    seeds : int
+        Networks per model (liquids, data splits and input spikes differ per seed).
+    grid : (int, int, int)
+        The liquid's shape (10x10x10: NALSM1000).
+    n_train, n_val : int
+        Digits of the training and validation splits.
+    n_test : int or None
+        Digits of the test split; ``None``: every remaining image.
+    n_init : int
+        Presentations of the initialisation phase (:meth:`~neurodyn.spiking.NALSM.initialise`).
+    w_astro : tuple of float
+        The astrocyte gains :math:`w_A` swept; must include the paper's NALSM setting
+        0.015 and reach above it.
+    lsm_weights : tuple of float
+        The fixed weights tried for the LSM baseline (the best on validation is kept).
+    n_bf : int
+        Test samples whose spikes give the branching factor.
+
+    Examples
+    --------
+    >>> cfg = NALSMReproductionConfig(seeds=1, grid=(6, 6, 6), w_astro=(0.015, 0.2))
+    >>> int(np.prod(cfg.grid)), cfg.n_train, cfg.n_test
+    (216, 1000, None)
+    >>> try:
+    ...     NALSMReproductionConfig(w_astro=(0.002, 0.2))
+    ... except ValueError as err:
+    ...     print(err)
+    w_astro must include the NALSM setting 0.015, got (0.002, 0.2)
     """
 
     seeds: int = 3
@@ -619,6 +643,17 @@ def reproduce_nalsm(
         ``evidence``, ``description``, ``threshold``), ``claims_line``, ``seeds``,
         ``paper`` (:data:`PAPER`), ``config``, ``seconds`` and ``files``
         (:class:`~neurodyn.reproduce.harness.Reproduction`).
+
+    Examples
+    --------
+    Even the quick run simulates liquids for seconds, so this shows what it runs;
+    ``reproduce_nalsm("out/nalsm", quick=True)`` runs it.
+
+    >>> quick = NALSM_REPRODUCTION.config(quick=True)
+    >>> quick.seeds, quick.grid, quick.w_astro, quick.n_train + quick.n_val + quick.n_test
+    (1, (6, 6, 6), (0.002, 0.015, 0.2), 600)
+    >>> len(NALSM_REPRODUCTION.claims), NALSM_REPRODUCTION.claims[0].name
+    (11, 'bf_falls_with_w_astro')
     """
     return NALSM_REPRODUCTION(
         out_dir,

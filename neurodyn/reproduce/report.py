@@ -18,7 +18,32 @@ _STATUS = {"held": "**held**", "not held": "**NOT HELD**", "not tested": "not te
 
 
 def claim_lines(outcomes: Mapping[str, Mapping]) -> list[str]:
-    """One Markdown bullet per claim: its status, the evidence and the threshold's reason."""
+    """One Markdown bullet per claim: its status, the evidence and the threshold's reason.
+
+    Parameters
+    ----------
+    outcomes : mapping of str to mapping
+        Claim name → ``status``, ``evidence``, ``description`` and ``threshold``
+        (:meth:`~neurodyn.reproduce.harness.Reproduction.check_claims`).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> outcomes = {
+    ...     "learned": {"status": "held", "description": "the network learns the task",
+    ...                 "evidence": "accuracy = 0.93, chance = 0.5",
+    ...                 "threshold": "0.5 is chance"},
+    ...     "scaling": {"status": "not tested", "description": "accuracy grows with size",
+    ...                 "evidence": "not tested at this scale: needs 10 000 units",
+    ...                 "threshold": ""}}
+    >>> for line in claim_lines(outcomes):
+    ...     print(line)
+    - the network learns the task: **held** — accuracy = 0.93, chance = 0.5 (threshold: 0.5 is chance)
+    - accuracy grows with size: not tested — not tested at this scale: needs 10 000 units
+    """
     lines = []
     for o in outcomes.values():
         line = f"- {o['description']}: {_STATUS[o['status']]} — {o['evidence']}"
@@ -29,7 +54,73 @@ def claim_lines(outcomes: Mapping[str, Mapping]) -> list[str]:
 
 
 def markdown_report(reproduction, runs, summary: Mapping, config) -> str:
-    """The Markdown report: title, summary, tables, and every claim's outcome."""
+    """The Markdown report: title, summary, tables, and every claim's outcome.
+
+    Parameters
+    ----------
+    reproduction : Reproduction
+        Gives the title, the summary paragraph and the tables.
+    runs : Runs
+        The runs the tables and the summary are computed from.
+    summary : mapping
+        At least ``seeds``, ``claims`` (name → outcome) and ``claims_line``, as
+        :class:`~neurodyn.reproduce.harness.Reproduction` assembles them.
+    config
+        The configuration the runs used.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    The toy coin reproduction of :class:`~neurodyn.reproduce.harness.Reproduction`:
+
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from neurodyn.reproduce.claims import Claim, greater
+    >>> from neurodyn.reproduce.harness import Reproduction, Sizes, Table
+    >>> def heads(r):
+    ...     return r["heads"]
+    >>> def flip(config, *, seed, progress, device):  # one seed's experiment
+    ...     flips = np.random.default_rng(seed).random(200) < 0.7
+    ...     return {"heads": float(flips.mean())}
+    >>> coin = Reproduction(
+    ...     name="coin", stem="coin", title="A biased coin", citation="(none)",
+    ...     paper={"heads": 0.7}, config_type=Sizes, full=Sizes(seeds=5),
+    ...     quick=Sizes(seeds=3), run=flip, work=None,
+    ...     summary=lambda runs, config: "200 flips per seed.",
+    ...     tables=(Table(("quantity", "paper", "ours"),
+    ...                   lambda runs, config: [("P(heads)", "0.7", runs.cell(heads, ".2f"))],
+    ...                   ours=("ours",)),),
+    ...     claims=(Claim("biased", "the coin favours heads",
+    ...                   lambda runs: greater(runs.values(heads), 0.5, names=("heads", "fair")),
+    ...                   threshold="0.5 is a fair coin"),),
+    ...     figure=lambda runs, outcomes, config: plt.figure())
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([flip(None, seed=s, progress=False, device="cpu") for s in range(3)],
+    ...             seeds=[0, 1, 2])
+    >>> from neurodyn.reproduce.claims import count_line
+    >>> outcomes = coin.check_claims(runs)
+    >>> summary = {"seeds": runs.seeds, "claims": outcomes, "claims_line": count_line(outcomes)}
+    >>> print(markdown_report(coin, runs, summary, coin.quick))  # doctest: +NORMALIZE_WHITESPACE
+    # A biased coin
+    <BLANKLINE>
+    200 flips per seed.
+    <BLANKLINE>
+    Seeds 0–2 (3 runs): every measured number is the mean ± standard deviation over seeds.
+    <BLANKLINE>
+    **1 of 1 claims held.**
+    <BLANKLINE>
+    | quantity | paper | ours |
+    |---|---|---|
+    | P(heads) | 0.7 | 0.68 ± 0.04 |
+    <BLANKLINE>
+    ## The paper's claims on this run
+    <BLANKLINE>
+    - the coin favours heads: **held** — heads = 0.68 ± 0.0397, fair = 0.5; needs heads − fair > 0: one-sided t-test over 3 seeds, p = 0.0079 (threshold: 0.5 is a fair coin)
+    <BLANKLINE>
+    """
     seeds = summary["seeds"]
     lines = [f"# {reproduction.title}", "", reproduction.summary(runs, config), ""]
     lines.append(
@@ -54,11 +145,59 @@ def write_report(reproduction, out_dir: Path, runs, summary: Mapping, config) ->
     Every table is built and checked before the first file is written, so a table the
     harness refuses leaves no partial report.
 
+    Parameters
+    ----------
+    reproduction : Reproduction
+        Gives the file stem, the tables (and which are CSV), the summary and the figure.
+    out_dir : Path
+        The folder written into (must exist).
+    runs : Runs
+        The runs.
+    summary : mapping
+        What ``{stem}.json`` holds: at least ``seeds``, ``claims`` and ``claims_line``.
+    config
+        The configuration the runs used.
+
     Returns
     -------
     dict
         ``figure``, ``markdown``, ``json`` and ``csv`` (plus ``csv_<suffix>`` for
         further CSV tables) → the path written.
+
+    Examples
+    --------
+    The toy coin reproduction of :class:`~neurodyn.reproduce.harness.Reproduction`:
+
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from neurodyn.reproduce.claims import Claim, greater
+    >>> from neurodyn.reproduce.harness import Reproduction, Sizes, Table
+    >>> def heads(r):
+    ...     return r["heads"]
+    >>> def flip(config, *, seed, progress, device):  # one seed's experiment
+    ...     flips = np.random.default_rng(seed).random(200) < 0.7
+    ...     return {"heads": float(flips.mean())}
+    >>> coin = Reproduction(
+    ...     name="coin", stem="coin", title="A biased coin", citation="(none)",
+    ...     paper={"heads": 0.7}, config_type=Sizes, full=Sizes(seeds=5),
+    ...     quick=Sizes(seeds=3), run=flip, work=None,
+    ...     summary=lambda runs, config: "200 flips per seed.",
+    ...     tables=(Table(("quantity", "paper", "ours"),
+    ...                   lambda runs, config: [("P(heads)", "0.7", runs.cell(heads, ".2f"))],
+    ...                   ours=("ours",)),),
+    ...     claims=(Claim("biased", "the coin favours heads",
+    ...                   lambda runs: greater(runs.values(heads), 0.5, names=("heads", "fair")),
+    ...                   threshold="0.5 is a fair coin"),),
+    ...     figure=lambda runs, outcomes, config: plt.figure())
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([flip(None, seed=s, progress=False, device="cpu") for s in range(3)],
+    ...             seeds=[0, 1, 2])
+    >>> from neurodyn.reproduce.claims import count_line
+    >>> outcomes = coin.check_claims(runs)
+    >>> summary = {"seeds": runs.seeds, "claims": outcomes, "claims_line": count_line(outcomes)}
+    >>> files = write_report(coin, Path("."), runs, summary, coin.quick)
+    >>> sorted(files.items())
+    [('figure', 'coin.png'), ('json', 'coin.json'), ('markdown', 'coin.md')]
     """
     stem = reproduction.stem
     files = {

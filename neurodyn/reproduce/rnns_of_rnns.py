@@ -97,6 +97,47 @@ class RNNsOfRNNsConfig(Sizes):
     modules of ``module_size`` units for ``epochs`` epochs on each of ``variants``;
     the sweep trains Sparse Combo Net on sequential digits for every number of modules
     in ``sweep_modules`` × module size in ``sweep_sizes``, ``sweep_epochs`` each.
+
+    Parameters
+    ----------
+    seeds : int
+        Networks per model (each seed sets the initialisation and the shuffling).
+    n_modules : int
+        Modules of every network of the main comparison.
+    module_size : int
+        Units per module in the main comparison.
+    epochs : int
+        Training epochs of each model of the main comparison.
+    sweep_modules : tuple of int
+        Numbers of modules of the sweep.
+    sweep_sizes : tuple of int
+        Module sizes of the sweep.
+    sweep_epochs : int
+        Training epochs of each network of the sweep.
+    variants : tuple of str
+        Which tasks: a non-empty subset of ``("sequential", "permuted")`` digits.
+    tau : float
+        Time constant of every unit (ms).
+    dt : float
+        Time step (ms).
+    lr : float
+        Adam's initial learning rate (cosine schedule).
+    batch_size : int
+        Training batch size.
+    input_scale : float
+        Standard deviation of the input weights: pixels in [0, 1] need a strong drive
+        to move a network that forgets at rate c/tau.
+
+    Examples
+    --------
+    >>> cfg = RNNsOfRNNsConfig(seeds=1, epochs=2, variants=("sequential",))
+    >>> cfg.n_modules * cfg.module_size, cfg.sweep_modules, cfg.sweep_sizes
+    (128, (2, 4), (8, 16, 32))
+    >>> try:
+    ...     RNNsOfRNNsConfig(variants=("rotated",))
+    ... except ValueError as err:
+    ...     print(err)
+    variants must be a non-empty subset of ('sequential', 'permuted'), got ('rotated',)
     """
 
     seeds: int = 3
@@ -780,6 +821,17 @@ def reproduce_rnns_of_rnns(
         ``claims`` (name → ``status``, ``evidence``, ``description``, ``threshold``),
         ``claims_line``, ``seeds``, ``config``, ``seconds`` and ``files``; see
         :class:`~neurodyn.reproduce.harness.Reproduction`.
+
+    Examples
+    --------
+    Even the quick run trains networks for about a minute, so this shows what it runs;
+    ``reproduce_rnns_of_rnns("out/rnns", quick=True)`` runs it.
+
+    >>> quick = RNNS_OF_RNNS.config(quick=True)
+    >>> quick.seeds, quick.epochs, quick.sweep_modules, quick.sweep_sizes, quick.variants
+    (1, 6, (2, 4), (8, 16), ('sequential', 'permuted'))
+    >>> len(RNNS_OF_RNNS.claims), RNNS_OF_RNNS.claims[0].name
+    (10, 'combo_nets_certified_before_and_after')
     """
     return RNNS_OF_RNNS(
         out_dir,

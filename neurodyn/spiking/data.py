@@ -69,6 +69,37 @@ def add_pixel_noise(images, sigma: float, *, maximum: float = 1.0, seed=0) -> np
 
     The paper's MNIST test uses :math:`\\sigma = 125` on the 0-255 scale, i.e.
     ``sigma=125/255`` for images in [0, 1].
+
+    Parameters
+    ----------
+    images : array (n, ...)
+        Pixel intensities in ``[0, maximum]``; any shape, kept.
+    sigma : float
+        Standard deviation of the independent Gaussian noise added to every pixel,
+        in the units of ``images`` (>= 0; 0 returns a clipped copy).
+    maximum : float
+        Upper clipping bound, the largest pixel value (1 for images in [0, 1],
+        16 for scikit-learn's 8x8 digits).
+    seed : int or Generator
+        Seeds the noise (its ``"data"`` stream, :mod:`neurodyn.seeding`).
+
+    Returns
+    -------
+    array, the shape of ``images``
+        ``clip(images + noise, 0, maximum)``, float64.
+
+    Examples
+    --------
+    Noisy copies of two 8x8 images in [0, 1], for the generalisation rank of
+    :func:`~neurodyn.spiking.kernel_quality`:
+
+    >>> images = np.zeros((2, 8, 8))
+    >>> images[:, 2:6, 3:5] = 1.0
+    >>> noisy = add_pixel_noise(images, 125 / 255, seed=0)
+    >>> noisy.shape, bool(noisy.min() >= 0.0), bool(noisy.max() <= 1.0)
+    ((2, 8, 8), True, True)
+    >>> bool(np.array_equal(add_pixel_noise(images, 0.0), images))
+    True
     """
     x = check_finite("images", np.asarray(images, dtype=np.float64))
     check_positive("sigma", sigma, allow_zero=True)

@@ -50,6 +50,21 @@ class Liquid:
     input_sign : array of float
         +1 or -1 per input synapse.
     n_inputs : int
+        Number of input channels.
+
+    Examples
+    --------
+    :func:`build_liquid` draws one; every recurrent synapse is an entry of the
+    adjacency matrix, and no neuron connects to itself:
+
+    >>> liq = build_liquid((4, 4, 4), n_inputs=8, seed=0)
+    >>> liq.n, liq.n_exc, liq.positions.shape
+    (64, 51, (64, 3))
+    >>> A = liq.adjacency()
+    >>> int(A.sum()) == liq.pre.size, int(A.diagonal().sum())
+    (True, 0)
+    >>> sorted(liq.density())
+    ['EE', 'EI', 'IE', 'II']
     """
 
     grid: tuple
@@ -90,8 +105,27 @@ class Liquid:
         """The recurrent connectivity as a :class:`networkx.DiGraph`.
 
         Nodes are liquid indices with attributes ``pos`` (grid coordinates) and
-        ``ei`` ("E"/"I"); edges ``pre -> post`` carry ``weight`` (``weights`` in
-        synapse order, default +1 from excitatory and -1 from inhibitory neurons).
+        ``ei`` ("E"/"I"); edges ``pre -> post`` carry ``weight``.
+
+        Parameters
+        ----------
+        weights : array (n_synapses,), optional
+            A weight per recurrent synapse, in the order of ``pre``/``post`` (e.g. a
+            trained NALSM's liquid weights); default +1 from excitatory and -1 from
+            inhibitory neurons.
+
+        Returns
+        -------
+        networkx.DiGraph
+
+        Examples
+        --------
+        >>> liq = build_liquid((3, 3, 3), n_inputs=4, seed=0)
+        >>> g = liq.to_networkx()
+        >>> g.number_of_nodes(), g.number_of_edges() == liq.pre.size
+        (27, True)
+        >>> sorted(g.nodes[0])
+        ['ei', 'pos']
         """
         import networkx as nx
 

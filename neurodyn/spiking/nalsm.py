@@ -83,7 +83,23 @@ class NALSMConfig:
     tau_v, v_th, t_ref, tau_u, input_current : float
         Neuron constants (ms and the paper's voltage units).
     sample_ms, init_ms : float
-        Duration of a feature sample and of an initialisation sample.
+        Duration of a feature sample and of an initialisation sample (ms).
+    dt : float
+        Time step (ms); 1 in the paper. Every duration must be a multiple of it.
+
+    Examples
+    --------
+    The baselines differ only in the plasticity they build: the NALSM's
+    initialisation runs astrocyte-modulated STDP without rate decay, its feature
+    pass with the 0.99-per-ms decay; the fixed-weight LSM has none.
+
+    >>> cfg = NALSMConfig()
+    >>> cfg.stdp(initialisation=True).lr_decay, cfg.stdp(initialisation=False).lr_decay
+    (1.0, 0.99)
+    >>> cfg.stdp(initialisation=False).astrocyte.w
+    0.015
+    >>> print(NALSMConfig(plasticity="none", w_init=1.0).stdp(initialisation=False))
+    None
     """
 
     grid: tuple = (10, 10, 10)
@@ -125,7 +141,21 @@ class NALSMConfig:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
 
     def stdp(self, *, initialisation: bool) -> STDP | None:
-        """The plasticity of the initialisation phase or of the feature pass."""
+        """The plasticity of the initialisation phase or of the feature pass.
+
+        Parameters
+        ----------
+        initialisation : bool
+            ``True`` for the initialisation phase (no learning-rate decay), ``False``
+            for the feature pass (rates decay by ``lr_decay`` per ms).
+
+        Returns
+        -------
+        STDP or None
+            With an :class:`~neurodyn.spiking.Astrocyte` driven by the liquid (+1)
+            and input (-1) spikes for ``plasticity="astro"``, plain STDP for
+            ``"stdp"``, ``None`` for ``"none"``.
+        """
         if self.plasticity == "none":
             return None
         astro = None
@@ -248,6 +278,10 @@ class NALSM:
             (50 000 in the paper); default: one per image.
         seed : int or Generator
             Chooses the presentations and their input spikes.
+        backend : {"auto", "cpp", "cuda", "numba", "numpy"}
+            The engine's backend (:func:`~neurodyn.spiking.simulate`).
+        progress : bool or {"auto", "never", "always"}
+            Show a progress bar (:mod:`neurodyn.progress`).
 
         Returns
         -------
@@ -284,6 +318,12 @@ class NALSM:
             Keep every spike (needed for the branching factor).
         batch_size : int
             Samples per kernel call.
+        backend : {"auto", "cpp", "cuda", "numba", "numpy"}
+            The engine's backend (:func:`~neurodyn.spiking.simulate`).
+        seed : int or Generator
+            Seeds the samples' input spikes (with ``sample_ids``).
+        progress : bool or {"auto", "never", "always"}
+            Show a progress bar over batches (:mod:`neurodyn.progress`).
 
         Returns
         -------
@@ -308,7 +348,31 @@ class NALSM:
 
 
 def liquid_counts(ds: xr.Dataset) -> np.ndarray:
-    """Spike counts of the liquid neurons, (n_samples, n_liquid), in liquid order."""
+    """Spike counts of the liquid neurons, (n_samples, n_liquid), in liquid order.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A NALSM simulation (:meth:`NALSM.features`), whose units carry the
+        populations ``pixels``, ``input``, ``exc`` and ``inh``.
+
+    Returns
+    -------
+    array of int (n_samples, n_liquid)
+        The counts of the ``exc`` then ``inh`` neurons: the readout's features
+        before :func:`~neurodyn.spiking.normalise_counts`.
+
+    Examples
+    --------
+    A fixed-weight LSM of 27 neurons on 16 inputs; the pixel sources and the input
+    neurons are left out:
+
+    >>> model = NALSM(16, NALSMConfig(grid=(3, 3, 3), plasticity="none", w_init=1.0,
+    ...                               sample_ms=20.0), seed=0)
+    >>> ds = model.features(np.full((2, 16), 0.2), seed=1, backend="numpy")
+    >>> ds.sizes["unit"], liquid_counts(ds).shape
+    (59, (2, 27))
+    """
     keep = np.isin(ds["population"].values, LIQUID)
     return ds["counts"].values[:, keep]
 

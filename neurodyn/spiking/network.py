@@ -67,6 +67,24 @@ class LIF:
     v_init : float or (float, float) or None
         Initial potential, or a range sampled uniformly per neuron and sample;
         ``None`` starts at ``v_rest``.
+
+    Examples
+    --------
+    A neuron with constant drive :math:`I_\text{bias} = 2 > V_\theta = 1` fires
+    regularly. With forward Euler, :math:`V_n = 2\,(1 - 0.9^n)` first reaches
+    threshold at :math:`n = 7` (:math:`0.9^7 < 0.5 < 0.9^6`). After each spike the
+    first of the two refractory steps holds :math:`V` at reset (the second already
+    integrates), so every later interval is :math:`7 + 1 = 8` ms:
+
+    >>> from neurodyn.spiking import Network, isi_statistics
+    >>> cell = LIF(tau_m=10.0, v_th=1.0, bias=2.0, t_ref=2.0)
+    >>> net = Network(dt=1.0)
+    >>> _ = net.add_lif("n", 1, cell)
+    >>> ds = net.run(100.0, backend="numpy")
+    >>> ds["spike_time"].values[:3].tolist()
+    [7.0, 15.0, 23.0]
+    >>> isi_statistics(ds)["isi_mean"].values.tolist()
+    [8.0]
     """
 
     tau_m: float = 20.0
@@ -102,7 +120,27 @@ class LIF:
                 )
 
     def step_coefficient(self, dt: float) -> float:
-        """The membrane coefficient :math:`k` for step ``dt``."""
+        """The membrane coefficient :math:`k` for step ``dt``.
+
+        Parameters
+        ----------
+        dt : float
+            Time step (ms).
+
+        Returns
+        -------
+        float
+            :math:`dt/\\tau_m` for ``method="euler"``, :math:`1 - e^{-dt/\\tau_m}` for
+            ``method="exponential"``.
+
+        Examples
+        --------
+        >>> LIF(tau_m=20.0).step_coefficient(0.1)
+        0.005
+        >>> k = LIF(tau_m=20.0, method="exponential").step_coefficient(0.1)
+        >>> bool(np.isclose(k, 1 - np.exp(-0.1 / 20.0)))
+        True
+        """
         if self.method == "euler":
             return dt / self.tau_m
         return -math.expm1(-dt / self.tau_m)
@@ -110,7 +148,35 @@ class LIF:
 
 @dataclass(frozen=True)
 class Population:
-    """A named block of units; ``kind`` is ``"lif"`` or ``"source"``."""
+    """A named block of units; ``kind`` is ``"lif"`` or ``"source"``.
+
+    Made by :meth:`Network.add_lif` and :meth:`Network.add_source`, which check the
+    values; not built directly.
+
+    Parameters
+    ----------
+    name : str
+        The population's name, unique in its network; results label its units with it.
+    size : int
+        Number of units.
+    kind : {"lif", "source"}
+        LIF neurons, or spike sources driven at run time.
+    params : LIF or None
+        The neurons' parameters (``None`` for a source).
+    ei : {"E", "I", ""}
+        Excitatory, inhibitory or unlabelled, copied to the results' ``ei`` coordinate.
+    positions : array (size, d) or None
+        Spatial coordinates of the units (the grid points of a liquid), if any.
+
+    Examples
+    --------
+    >>> net = Network(dt=1.0)
+    >>> pop = net.add_lif("exc", 80, ei="E")
+    >>> pop.kind, pop.size, pop.params.tau_m
+    ('lif', 80, 20.0)
+    >>> net.add_source("drive", 10).kind
+    'source'
+    """
 
     name: str
     size: int
@@ -122,7 +188,45 @@ class Population:
 
 @dataclass(frozen=True)
 class Projection:
-    """Synapses from population ``pre`` to ``post`` (indices local to each)."""
+    """Synapses from population ``pre`` to ``post`` (indices local to each).
+
+    Made by :meth:`Network.connect`, which checks the values; not built directly.
+
+    Parameters
+    ----------
+    name : str
+        The projection's name, unique in its network (default ``"pre->post"``).
+    pre, post : str
+        Names of the presynaptic population and of the postsynaptic LIF population.
+    pre_idx, post_idx : array of int (n_synapses,)
+        Presynaptic and postsynaptic unit of every synapse, as indices within
+        ``pre`` and ``post``.
+    weight : array (n_synapses,)
+        Synaptic weights (mV of current, or of potential for ``"delta"`` synapses).
+    delay : array (n_synapses,)
+        Transmission delays (ms, multiples of the network's ``dt``).
+    receptor : {"e", "i", "delta"}
+        The current the synapses drive (excitatory, inhibitory), or the membrane
+        potential directly.
+    gain : float
+        Scale applied to the weight when a spike is delivered.
+    plastic : bool
+        Whether STDP changes these weights.
+    mirror : bool
+        Whether the STDP rule is mirrored (the NALSM's inhibitory synapses;
+        :class:`~neurodyn.spiking.STDP`).
+    w_min, w_max : float
+        Bounds that STDP clips the weights to.
+
+    Examples
+    --------
+    >>> net = Network(dt=0.5)
+    >>> _ = net.add_source("drive", 3)
+    >>> _ = net.add_lif("exc", 3)
+    >>> proj = net.connect("drive", "exc", one_to_one=True, weight=5.0, delay=1.0)
+    >>> proj.name, proj.n_synapses, proj.post_idx.tolist(), proj.delay.tolist()
+    ('drive->exc', 3, [0, 1, 2], [1.0, 1.0, 1.0])
+    """
 
     name: str
     pre: str
@@ -180,7 +284,26 @@ class Network:
     def add_lif(
         self, name: str, size: int, params: LIF | None = None, *, ei: str = "", positions=None
     ) -> Population:
-        """Add ``size`` LIF neurons; ``ei`` ("E", "I" or "") labels them in results."""
+        """Add ``size`` LIF neurons; ``ei`` ("E", "I" or "") labels them in results.
+
+        Parameters
+        ----------
+        name : str
+            A name not yet used in this network.
+        size : int
+            Number of neurons (>= 1).
+        params : LIF, optional
+            The neurons' parameters; default ``LIF()``. ``t_ref`` must be a
+            multiple of ``dt``, at least one step.
+        ei : {"E", "I", ""}
+            Excitatory, inhibitory or unlabelled (the results' ``ei`` coordinate).
+        positions : array (size, d), optional
+            Spatial coordinates of the neurons, kept on the population.
+
+        Returns
+        -------
+        Population
+        """
         params = LIF() if params is None else params
         if not isinstance(params, LIF):
             raise ValueError(f"params must be a LIF instance, got {type(params).__name__}")
@@ -193,7 +316,20 @@ class Network:
         return self._add(Population(name, int(size), "lif", params, ei, positions))
 
     def add_source(self, name: str, size: int) -> Population:
-        """Add ``size`` spike sources, driven at run time by Poisson rates or given spikes."""
+        """Add ``size`` spike sources, driven at run time by Poisson rates or given spikes.
+
+        Parameters
+        ----------
+        name : str
+            A name not yet used in this network; the key of ``rates=`` or
+            ``spikes=`` in :func:`~neurodyn.spiking.simulate`.
+        size : int
+            Number of sources (>= 1).
+
+        Returns
+        -------
+        Population
+        """
         return self._add(Population(name, int(size), "source"))
 
     def connect(
@@ -224,6 +360,16 @@ class Network:
 
         Parameters
         ----------
+        pre : str
+            The presynaptic population (LIF or source).
+        post : str
+            The postsynaptic population, which must be LIF.
+        p : float, optional
+            Connection probability in [0, 1] of every (pre, post) pair.
+        pairs : (array of int, array of int), optional
+            ``(pre_idx, post_idx)``: the synapses as indices local to ``pre`` and ``post``.
+        one_to_one : bool
+            Connect unit :math:`k` of ``pre`` to unit :math:`k` of ``post`` (equal sizes).
         weight : float or array (n_synapses,)
             Synaptic weights (mV of current, or of potential for ``"delta"``).
         receptor : {"e", "i", "delta"}
@@ -240,8 +386,15 @@ class Network:
             Bounds that STDP clips the weights to.
         autapses : bool
             With ``p`` and ``pre == post``, allow a neuron to connect to itself.
+        name : str, optional
+            The projection's name; default ``"pre->post"``. Needed for a second
+            projection between the same populations.
         seed : int or Generator
             For ``p``.
+
+        Returns
+        -------
+        Projection
         """
         for role, pop_name in (("pre", pre), ("post", post)):
             if pop_name not in self.populations:
@@ -323,7 +476,26 @@ class Network:
         return sum(p.size for p in self.populations.values() if p.kind == "source")
 
     def unit_slice(self, name: str) -> slice:
-        """Where population ``name`` lies among all units (sources first)."""
+        """Where population ``name`` lies among all units (sources first).
+
+        Parameters
+        ----------
+        name : str
+            A population of this network.
+
+        Returns
+        -------
+        slice
+            Its units along a result's ``unit`` dimension.
+
+        Examples
+        --------
+        >>> net = Network(dt=1.0)
+        >>> _ = net.add_lif("exc", 8)
+        >>> _ = net.add_source("drive", 4)
+        >>> net.unit_slice("exc"), net.neuron_slice("exc")
+        (slice(4, 12, None), slice(0, 8, None))
+        """
         start = 0
         for pop in self._ordered():
             if pop.name == name:
@@ -332,7 +504,19 @@ class Network:
         raise ValueError(f"{name!r} is not a population; have {sorted(self.populations)}")
 
     def neuron_slice(self, name: str) -> slice:
-        """Where LIF population ``name`` lies among the LIF neurons only."""
+        """Where LIF population ``name`` lies among the LIF neurons only.
+
+        Parameters
+        ----------
+        name : str
+            A LIF population of this network.
+
+        Returns
+        -------
+        slice
+            Its neurons among the LIF neurons (the order of ``record_v`` and of the
+            kernels' neuron arrays).
+        """
         s = self.unit_slice(name)
         if self.populations[name].kind != "lif":
             raise ValueError(f"{name!r} is a source, not a LIF population")
@@ -401,7 +585,19 @@ class Network:
         }
 
     def run(self, duration: float, **kwargs):
-        """Simulate; see :func:`neurodyn.spiking.simulate` for the arguments."""
+        """Simulate; see :func:`neurodyn.spiking.simulate` for the arguments.
+
+        Parameters
+        ----------
+        duration : float
+            Simulated time per sample (ms), a multiple of ``dt``.
+        **kwargs
+            The keyword arguments of :func:`~neurodyn.spiking.simulate`.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
         return simulate(self, duration, **kwargs)
 
     def __repr__(self) -> str:

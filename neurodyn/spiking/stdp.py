@@ -64,6 +64,28 @@ class Astrocyte:
     populations : mapping of str to {+1, -1}
         The sign :math:`\sigma` of each population's spikes; unlisted populations
         do not drive the astrocyte.
+
+    Examples
+    --------
+    One input spike at 5 ms makes the postsynaptic neuron fire at 6 ms. With
+    :math:`w_A = 0.5`, :math:`\tau_A = 10` ms and :math:`b_A = \eta_-(0) = 0.15`, that
+    spike raises the depression rate by :math:`(0.5 + 0.15 - 0.15)/10 = 0.05`, after
+    which it relaxes back to :math:`b_A` by a tenth of the gap per ms:
+
+    >>> import numpy as np
+    >>> from neurodyn.spiking import LIF, STDP, Network
+    >>> net = Network(dt=1.0)
+    >>> _ = net.add_source("pre", 1)
+    >>> _ = net.add_lif("post", 1, LIF(tau_m=10.0, v_th=1.0))
+    >>> _ = net.connect("pre", "post", one_to_one=True, weight=5.0, receptor="delta",
+    ...                 plastic=True, w_max=10.0)
+    >>> train = np.zeros((20, 1))
+    >>> train[5] = 1
+    >>> astro = Astrocyte(w=0.5, tau=10.0, populations={"post": 1})
+    >>> ds = net.run(20.0, spikes={"pre": train}, stdp=STDP(astrocyte=astro),
+    ...              record_v="post", backend="numpy")
+    >>> np.round(ds["depression_rate"].values[0, 5:8], 4).tolist()
+    [0.15, 0.2, 0.195]
     """
 
     w: float = 0.015
@@ -102,6 +124,30 @@ class STDP:
         1 keeps them constant.
     astrocyte : Astrocyte or None
         Makes :math:`\\eta_-` follow the astrocyte; ``None`` keeps it fixed (plain STDP).
+
+    Examples
+    --------
+    A causal pair: the input spike at 5 ms makes the neuron fire at 6 ms, when the
+    presynaptic trace is :math:`a_\\text{pre} e^{-dt/\\tau_\\text{pre}}`, so the weight grows
+    by :math:`\\eta_+ a_\\text{pre} e^{-1/10}`:
+
+    >>> import numpy as np
+    >>> from neurodyn.spiking import LIF, Network
+    >>> net = Network(dt=1.0)
+    >>> _ = net.add_source("pre", 1)
+    >>> _ = net.add_lif("post", 1, LIF(tau_m=10.0, v_th=1.0))
+    >>> _ = net.connect("pre", "post", one_to_one=True, weight=5.0, receptor="delta",
+    ...                 plastic=True, w_max=10.0)
+    >>> train = np.zeros((20, 1))
+    >>> train[5] = 1
+    >>> rule = STDP(rate_plus=0.15, a_pre=0.1, tau_pre=10.0)
+    >>> ds = net.run(20.0, spikes={"pre": train}, stdp=rule, return_weights=True,
+    ...              backend="numpy")
+    >>> ds["spike_time"].values.tolist()
+    [5.0, 6.0]
+    >>> dw = ds["weights"].values[0, 0] - 5.0
+    >>> bool(np.isclose(dw, 0.15 * 0.1 * np.exp(-0.1)))
+    True
     """
 
     tau_pre: float = 10.0
@@ -122,7 +168,26 @@ class STDP:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
 
     def kernel_values(self, dt: float) -> dict:
-        """The per-step constants the kernels use for step ``dt`` (ms)."""
+        """The per-step constants the kernels use for step ``dt`` (ms).
+
+        Parameters
+        ----------
+        dt : float
+            Time step (ms).
+
+        Returns
+        -------
+        dict
+            Trace decays :math:`e^{-dt/\\tau}` and increments, initial rates, the
+            astrocyte's constants (``astro_tau`` in steps) and the per-step
+            ``lr_decay``.
+
+        Examples
+        --------
+        >>> k = STDP(tau_pre=10.0).kernel_values(1.0)
+        >>> round(k["pre_decay"], 6), k["astro_on"]
+        (0.904837, 0)
+        """
         astro = self.astrocyte
         return {
             "stdp_on": 1,

@@ -59,6 +59,37 @@ class SweepFailed(RuntimeError):
         The gathered results (``status == "failed"`` with the ``error``).
     failures : dict
         Run folder name → error message.
+
+    Parameters
+    ----------
+    dataset : xarray.Dataset
+        The gathered results, kept as ``dataset``.
+    failures : dict
+        Run folder name → error message, kept as ``failures``.
+
+    Examples
+    --------
+    :func:`sweep` raises it once every run has finished or failed; the results of
+    the others are in ``dataset``:
+
+    >>> import json
+    >>> from neurodyn.sweeps import load_spec
+    >>> from neurodyn.sweeps.gather import gather
+    >>> spec = load_spec({"model_config": {"n_hidden": 8}, "grid": {"seed": [0, 1]}})
+    >>> summaries = [{"status": "done", "error": "", "val_loss": 0.1},
+    ...              {"status": "failed", "error": "TrainingDiverged: loss is nan"}]
+    >>> for point, summary in zip(spec.points, summaries):
+    ...     (Path("sweep", "runs", point.name)).mkdir(parents=True)
+    ...     _ = Path("sweep", "runs", point.name, "summary.json").write_text(json.dumps(summary))
+    >>> ds = gather(spec, Path("sweep"), "this process (serial)")
+    >>> try:
+    ...     raise SweepFailed(ds, {"seed=1": "TrainingDiverged: loss is nan"})
+    ... except SweepFailed as err:
+    ...     print(err)
+    ...     print(err.dataset["status"].values.tolist())
+    1 of 2 runs failed:
+      seed=1: TrainingDiverged: loss is nan
+    ['done', 'failed']
     """
 
     def __init__(self, dataset: xr.Dataset, failures: dict):
@@ -128,6 +159,23 @@ def sweep(
         For a bad specification or option, before anything is written.
     SweepFailed
         When some runs failed (after all the others finished and were gathered).
+
+    Examples
+    --------
+    Each point trains a network (seconds to minutes), so a sweep is typically run as
+    ``sweep(spec, "sweeps/size", n_workers=0)`` (in this process) or on a cluster, and
+    read back with :func:`~neurodyn.sweeps.open_sweep`. The whole specification is
+    checked first, so a misspelt option fails at once, with nothing written:
+
+    >>> spec = {"task": "flip_flop", "model_config": {"n_hidden": 16},
+    ...         "fit": {"n_steps": 200}, "grid": {"n_hiden": [16, 32], "seed": [0, 1]}}
+    >>> try:
+    ...     sweep(spec, "sweeps/size", n_workers=0)
+    ... except ValueError as err:
+    ...     print(err)
+    parameter 'n_hiden' is no option of the task, the model or fit. Did you mean 'n_hidden'?
+    >>> Path("sweeps").exists()
+    False
     """
     spec = load_spec(spec)
     if client is not None and scheduler is not None:

@@ -31,6 +31,44 @@ def gather(spec: SweepSpec, out: Path, scheduler: str) -> xr.Dataset:
     counts are 0 there instead). ``status`` is ``"done"`` or ``"failed"`` with the
     ``error``. Only runs with a summary are read, so an interrupted gather never sees a
     half-written run.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+        The sweep (:func:`~neurodyn.sweeps.load_spec`); its points name the run folders.
+    out : Path
+        The sweep's folder, holding ``runs/<point>/summary.json``.
+    scheduler : str
+        A description of where the runs ran, stored in ``attrs["scheduler"]``.
+
+    Returns
+    -------
+    xarray.Dataset
+        One entry per point along ``run``, also written to ``out/sweep.nc``.
+
+    Raises
+    ------
+    ValueError
+        When a run has no summary yet.
+
+    Examples
+    --------
+    The summaries that two finished runs wrote, gathered:
+
+    >>> import json
+    >>> from pathlib import Path
+    >>> from neurodyn.sweeps import load_spec
+    >>> spec = load_spec({"model_config": {"n_hidden": 8}, "grid": {"seed": [0, 1]}})
+    >>> for point, loss in zip(spec.points, [0.12, 0.08]):
+    ...     run_dir = Path("sweep", "runs", point.name)
+    ...     run_dir.mkdir(parents=True)
+    ...     summary = {"status": "done", "error": "", "val_loss": loss, "n_stable": 2}
+    ...     _ = (run_dir / "summary.json").write_text(json.dumps(summary))
+    >>> ds = gather(spec, Path("sweep"), "this process (serial)")
+    >>> ds["seed"].values.tolist(), ds["val_loss"].values.tolist()
+    ([0, 1], [0.12, 0.08])
+    >>> ds["run_dir"].values.tolist(), (Path("sweep") / "sweep.nc").is_file()
+    (['runs/seed=0', 'runs/seed=1'], True)
     """
     summaries = []
     for p in spec.points:
@@ -98,6 +136,25 @@ def open_sweep(out: str | os.PathLike, *, evaluations: bool = False):
         The Dataset of :func:`gather`; with ``evaluations``, a DataTree whose root is
         that Dataset and whose node ``runs/<run_dir name>`` holds each finished run's
         evaluation Dataset.
+
+    Examples
+    --------
+    Reading back what :func:`~neurodyn.sweep` gathered (here from two summaries
+    written as finished runs write them):
+
+    >>> import json
+    >>> from pathlib import Path
+    >>> from neurodyn.sweeps import load_spec
+    >>> spec = load_spec({"model_config": {"n_hidden": 8}, "grid": {"seed": [0, 1]}})
+    >>> for point, loss in zip(spec.points, [0.12, 0.08]):
+    ...     run_dir = Path("sweep", "runs", point.name)
+    ...     run_dir.mkdir(parents=True)
+    ...     summary = {"status": "done", "error": "", "val_loss": loss, "n_stable": 2}
+    ...     _ = (run_dir / "summary.json").write_text(json.dumps(summary))
+    >>> _ = gather(spec, Path("sweep"), "this process (serial)")
+    >>> ds = open_sweep("sweep")
+    >>> ds.sizes["run"], ds["status"].values.tolist(), ds.attrs["scheduler"]
+    (2, ['done', 'done'], 'this process (serial)')
     """
     out = Path(out)
     path = out / SWEEP_FILE

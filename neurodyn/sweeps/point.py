@@ -47,7 +47,29 @@ SUMMARY = "summary.json"
 
 
 def read_summary(run_dir: Path) -> dict | None:
-    """The run's summary, or None while it has none."""
+    """The run's summary, or None while it has none.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+
+    Returns
+    -------
+    dict or None
+        The contents of ``run_dir/summary.json``: ``status``, ``error``, the metrics and
+        ``seconds``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> print(read_summary("runs/seed=0"))
+    None
+    >>> Path("runs/seed=0").mkdir(parents=True)
+    >>> _ = Path("runs/seed=0/summary.json").write_text('{"status": "done", "error": ""}')
+    >>> read_summary("runs/seed=0")["status"]
+    'done'
+    """
     path = Path(run_dir) / SUMMARY
     if not path.is_file():
         return None
@@ -80,6 +102,20 @@ def run_point(
     dict
         ``status`` (``"done"`` or ``"failed"``), ``error`` (``""`` when done), the
         metrics (``metrics``) and ``seconds`` (wall time of this attempt).
+
+    Examples
+    --------
+    A run that raises is summarised, not propagated, so that a sweep's other runs go
+    on (here a training setting that only the run itself checks):
+
+    >>> from neurodyn.sweeps import load_spec
+    >>> point = load_spec({"model_config": {"n_hidden": 8}}).points[0]
+    >>> run = {**point.run, "fit": {"n_steps": 0}}
+    >>> summary = run_point("runs/base", run, {}, threads=1)
+    >>> summary["status"], summary["error"]
+    ('failed', 'ValueError: n_steps must be an integer >= 1, got 0')
+    >>> read_summary("runs/base")["status"]
+    'failed'
     """
     run_dir = Path(run_dir)
     done = read_summary(run_dir)
@@ -117,6 +153,18 @@ def run_pack(
         Each point's summary. A network that diverged is summarised as its run alone
         would be (failed, with the TrainingDiverged message); if the training fails as a
         whole, every point is summarised failed with the error.
+
+    Examples
+    --------
+    Two seeds of the same run, packed; a training setting the ensemble refuses makes
+    both fail, each with the error:
+
+    >>> from neurodyn.sweeps import load_spec
+    >>> spec = load_spec({"model_config": {"n_hidden": 8}, "grid": {"seed": [0, 1]}})
+    >>> runs = [{**p.run, "fit": {"n_steps": 0}} for p in spec.points]
+    >>> summaries = run_pack(["runs/seed=0", "runs/seed=1"], runs, {}, threads=1)
+    >>> [s["status"] for s in summaries], summaries[0]["error"]
+    (['failed', 'failed'], 'ValueError: n_steps must be an integer >= 1, got 0')
     """
     dirs = [Path(d) for d in run_dirs]
     start = time.perf_counter()

@@ -40,6 +40,16 @@ def warm_up() -> None:
 
     Meant for the fork server (importing this module calls it): it also selects
     matplotlib's file-only backend, Agg, for the process.
+
+    Examples
+    --------
+    Calling it again does the same cheap work once more and leaves matplotlib on Agg:
+
+    >>> import sys
+    >>> import matplotlib
+    >>> warm_up()
+    >>> matplotlib.get_backend().lower(), "torch._dynamo" in sys.modules
+    ('agg', True)
     """
     # Imported here, not at the top of the module, so that the failure of any step (a
     # broken matplotlib installation, say) leaves the fork server working: it survives

@@ -93,6 +93,17 @@ class Point:
     run : dict
         ``task``, ``task_config``, ``model``, ``model_config``, ``fit``, ``seed``,
         ``n_eval_trials``: the resolved run.
+
+    Examples
+    --------
+    :func:`load_spec` resolves every point of a grid:
+
+    >>> spec = load_spec({"model_config": {"n_hidden": 8}, "grid": {"model": ["rate", "gru"]}})
+    >>> point = spec.points[1]
+    >>> point.name, point.values
+    ('model=gru', {'model': 'gru'})
+    >>> point.run["task"], point.run["model"], point.run["model_config"]
+    ('flip_flop', 'gru', {'n_hidden': 8})
     """
 
     name: str
@@ -111,8 +122,23 @@ class SweepSpec:
     parameters : tuple of str
         The swept parameters (bare names), in order of first appearance.
     points : tuple of Point
+        Every run of the sweep: the grid's combinations, then the listed points.
     analyses : dict
         Analysis name → its options (defaults filled in).
+
+    Examples
+    --------
+    Two sizes times two seeds, with fixed points found after training:
+
+    >>> spec = load_spec({"model_config": {"n_hidden": 8},
+    ...                   "grid": {"n_hidden": [8, 16], "seed": [0, 1]},
+    ...                   "analyses": {"fixed_points": {"n_inits": 32}}})
+    >>> len(spec), spec.parameters
+    (4, ('n_hidden', 'seed'))
+    >>> [p.name for p in spec.points]
+    ['n_hidden=8,seed=0', 'n_hidden=8,seed=1', 'n_hidden=16,seed=0', 'n_hidden=16,seed=1']
+    >>> spec.analyses["fixed_points"]
+    {'n_inits': 32, 'noise_scale': 0.5, 'inputs': 'auto'}
     """
 
     spec: dict
@@ -130,6 +156,7 @@ def load_spec(spec: SweepSpec | Mapping | str | os.PathLike) -> SweepSpec:
     Parameters
     ----------
     spec : SweepSpec, mapping, or path of a TOML file
+        The specification; a :class:`SweepSpec` is returned as it is.
 
     Returns
     -------
@@ -140,6 +167,35 @@ def load_spec(spec: SweepSpec | Mapping | str | os.PathLike) -> SweepSpec:
     ValueError
         Naming the option that is wrong: an unknown name (with the closest one), a bad
         value, an empty grid, a duplicate point.
+
+    Examples
+    --------
+    A TOML file with a grid of models and one more point:
+
+    >>> from pathlib import Path
+    >>> _ = Path("sweep.toml").write_text('''
+    ... task = "flip_flop"
+    ... [model_config]
+    ... n_hidden = 16
+    ... [fit]
+    ... n_steps = 200
+    ... [grid]
+    ... model = ["rate", "gru"]
+    ... [[points]]
+    ... model = "lstm"
+    ... seed = 7
+    ... ''')
+    >>> spec = load_spec("sweep.toml")
+    >>> [p.name for p in spec.points]
+    ['model=rate', 'model=gru', 'model=lstm,seed=7']
+
+    Mistakes are caught before anything runs:
+
+    >>> try:
+    ...     load_spec({"grid": {"n_hiden": [8, 16]}})
+    ... except ValueError as err:
+    ...     print(err)
+    parameter 'n_hiden' is no option of the task, the model or fit. Did you mean 'n_hidden'?
     """
     if isinstance(spec, SweepSpec):
         return spec

@@ -34,6 +34,19 @@ def worker_config() -> dict:
       training loop of small tensors is Python-bound and loses the interpreter to it.
     * Worker processes are forked from the fork server (where the platform has one)
       instead of each starting a new interpreter.
+
+    Returns
+    -------
+    dict
+        dask configuration keys → values, for :func:`dask.config.set`.
+
+    Examples
+    --------
+    >>> config = worker_config()
+    >>> config["distributed.worker.profile.enabled"]
+    False
+    >>> "MALLOC_TRIM_THRESHOLD_" in config["distributed.nanny.pre-spawn-environ"]
+    False
     """
     # dask is the optional extra ``neurodyn[dask]``, loaded when a cluster is needed.
     import dask
@@ -110,6 +123,14 @@ def environment_restored():
     the worker processes, so that the workers inherit them. Left there, they would pin
     everything this process computes after a sweep to one thread
     (:mod:`neurodyn.threads` takes ``OMP_NUM_THREADS`` as the user's limit).
+
+    Examples
+    --------
+    >>> before = os.environ.get("OMP_NUM_THREADS")
+    >>> with environment_restored():
+    ...     os.environ["OMP_NUM_THREADS"] = "1"  # as dask does when it starts workers
+    >>> os.environ.get("OMP_NUM_THREADS") == before
+    True
     """
     import dask  # the optional extra, as in worker_config
 

@@ -186,6 +186,17 @@ class GroundTruthConfig(Sizes):
         Recurrent noise of the integrator in training (none in the simulated data).
     context_delay_ms : float
         The fixed delay between stimulus and go cue (ms).
+
+    Examples
+    --------
+    >>> cfg = GroundTruthConfig(seeds=1, n_hidden=32, n_held_in=16, n_held_out=4, rank=2)
+    >>> cfg.n_bits, cfg.teacher_nonlinearity
+    (3, 'softplus')
+    >>> try:
+    ...     GroundTruthConfig(student_nonlinearity="tanh")
+    ... except ValueError as err:
+    ...     "student_nonlinearity" in str(err)
+    True
     """
 
     seeds: int = 3
@@ -408,7 +419,32 @@ def _score(model, data: dict, teacher_fp: dict, s: Setting, conditions, cfg, see
 
 
 def principal_components(x: np.ndarray, k: int) -> np.ndarray:
-    """Trajectories (…, d) projected on their ``k`` leading principal components (centred)."""
+    """Trajectories (…, d) projected on their ``k`` leading principal components (centred).
+
+    Parameters
+    ----------
+    x : array (..., d)
+        States; every leading axis (trial, time...) is pooled for the PCA.
+    k : int
+        Components kept.
+
+    Returns
+    -------
+    array (..., k)
+        The centred states in the basis of the ``k`` leading right singular vectors.
+
+    Examples
+    --------
+    States on a plane embedded in 5-D keep all their variance in two components:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(4, 50, 2)) @ rng.normal(size=(2, 5))
+    >>> y = principal_components(x, 2)
+    >>> y.shape
+    (4, 50, 2)
+    >>> bool(np.isclose((y**2).sum(), ((x - x.reshape(-1, 5).mean(0)) ** 2).sum()))
+    True
+    """
     flat = x.reshape(-1, x.shape[-1])
     mean = flat.mean(0)
     basis = np.linalg.svd(flat - mean, full_matrices=False)[2][:k].T
@@ -528,7 +564,34 @@ GROUND_TRUTH = Reproduction(
 def reproduce_ground_truth(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
     """Run :data:`~neurodyn.reproduce.ground_truth.GROUND_TRUTH` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
-    Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
-    ``claims_line``, ``config``, ``files`` and the rest.
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder for the figure and the Markdown, CSV and JSON reports (created; each
+        file written atomically) and each seed's results (``seeds/``, to resume).
+    quick : bool
+        The small configuration (one seed; the tests use it) instead of the full one.
+    seed : int
+        The first seed; the run uses ``seed, seed + 1, ...`` (``config.seeds``).
+    **kwargs
+        ``progress``, ``device``, ``threads``, ``config`` and ``resume``, as
+        :class:`~neurodyn.reproduce.harness.Reproduction` takes them.
+
+    Returns
+    -------
+    dict
+        The harness's record: ``runs`` (each seed's results), ``claims``,
+        ``claims_line``, ``config``, ``files`` and the rest.
+
+    Examples
+    --------
+    Even the quick run trains teachers and students, so this shows what it runs;
+    ``reproduce_ground_truth("out/ground-truth", quick=True)`` runs it.
+
+    >>> quick = GROUND_TRUTH.config(quick=True)
+    >>> quick.seeds, quick.n_bits, quick.n_hidden, quick.student_steps
+    (1, 2, 32, 150)
+    >>> len(GROUND_TRUTH.claims), GROUND_TRUTH.claims[0].name
+    (22, 'teacher_solves')
     """
     return GROUND_TRUTH(out_dir, quick=quick, seed=seed, **kwargs)

@@ -20,7 +20,21 @@ _SHORT = {"flipflop": "flip-flop", "context": "integrator"}
 
 
 def summary(runs: Runs, cfg) -> str:
-    """The paragraph under the title."""
+    """The paragraph under the title.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    cfg : GroundTruthConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    str
+    """
     acc = {t: np.mean(runs.values(lambda r, t=t: r[t]["teacher"]["accuracy"])) for t in TEACHERS}
     return (
         f"Two teacher rate networks of {cfg.n_hidden} {cfg.teacher_nonlinearity} units: one "
@@ -182,7 +196,24 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     """First row, the flip-flop: true and predicted rates of one neuron, the fixed points
     in the teacher's first two principal components with the students' mapped onto them.
     Second row, the integrator: one neuron's rates, each context's selection, and the
-    integrating modes' growth rates. Third row: the scores of every student."""
+    integrating modes' growth rates. Third row: the scores of every student.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    outcomes : dict
+        Each claim's description mapped to its status (``"held"``, ``"not held"``,
+        ``"not tested"``).
+    cfg : GroundTruthConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig = Figure(figsize=(15.0, 12.0), layout="constrained")
     axes = fig.subplots(3, 3)
     first = runs.first

@@ -74,12 +74,14 @@ def fixed_point_structure(
 
     Parameters
     ----------
-    model : Model
+    model : Model or Dynamics
+        The network (anything :func:`~neurodyn.analysis.find_fixed_points` takes).
     states : array (..., d)
         Visited states.
     n_inits : int
         Initial states of the first search per input.
     seed : int
+        Seeds the initial states and the states between points.
     inputs : array (c, m), optional
         One constant input per condition; zero input (one condition) when omitted.
     names : list of str, optional
@@ -101,6 +103,23 @@ def fixed_point_structure(
         ``visited_distance`` (k,) (:func:`visited_distance` from ``states``), ``names``, ``counts`` (``{name: {unstable modes: points}}``), and ``roots``
         (the :class:`~neurodyn.analysis.FixedPoints`, with their linearization; slow
         points too with ``slow_points``).
+
+    Examples
+    --------
+    A bistable unit: two stable points at :math:`x = \pm 1` with a saddle between them
+    at zero input; a constant input of 0.5 leaves one stable point:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(z, u):  # x is bistable and integrates u0 - u1; y decays
+    ...     return np.stack([z[:, 0] - z[:, 0] ** 3 + u[:, 0] - u[:, 1], -z[:, 1]], axis=1)
+    >>> dyn = FunctionDynamics(f, n_state=2, n_input=2, kind="ode")
+    >>> states = np.stack([np.linspace(-1, 1, 21), np.zeros(21)], axis=1)
+    >>> s = fixed_point_structure(dyn, states, n_inits=16, seed=0,
+    ...                           inputs=[[0.0, 0.0], [0.5, 0.0]], names=["none", "right"])
+    >>> s["counts"]
+    {'none': {0: 2, 1: 1}, 'right': {0: 1}}
+    >>> sorted(np.round(s["x"][s["condition"] == 0, 0], 6).tolist())
+    [-1.0, 0.0, 1.0]
     """
     x0 = sample_initial_states(states, n_inits, noise_scale=0.5, seed=seed)
     if inputs is None:
@@ -163,7 +182,27 @@ def _between(roots, n_conditions: int, seed: int):
 
 def visited_distance(x: np.ndarray, states) -> np.ndarray:
     """The distance of each point ``x`` (k, d) from the nearest of ``states`` (..., d),
-    as a fraction of the states' RMS spread."""
+    as a fraction of the states' RMS spread.
+
+    Parameters
+    ----------
+    x : array (k, d)
+        Points (fixed points).
+    states : array (..., d)
+        Visited states.
+
+    Returns
+    -------
+    array (k,)
+
+    Examples
+    --------
+    Two states 4 apart have an RMS spread of 2 about their mean:
+
+    >>> states = np.array([[0.0, 0.0], [4.0, 0.0]])
+    >>> visited_distance(np.array([[0.0, 3.0], [4.0, 0.0]]), states).tolist()
+    [1.5, 0.0]
+    """
     flat = np.asarray(states, dtype=float).reshape(-1, x.shape[-1])
     spread = np.sqrt(np.mean(np.sum((flat - flat.mean(0)) ** 2, axis=-1)))
     # Nearest visited state of each point, in blocks to bound the distance matrix.
@@ -180,10 +219,29 @@ def state_map(source: np.ndarray, target: np.ndarray):
     r"""The least-squares affine map :math:`y \approx A x + c` from ``source`` states to
     ``target`` states on matched samples (…, d_source) and (…, d_target).
 
+    Parameters
+    ----------
+    source : array (..., d_source)
+        States of one system (a student's).
+    target : array (..., d_target)
+        The other system's states at the same samples (its teacher's).
+
     Returns
     -------
     callable
         ``apply(x)`` for states of shape (n, d_source).
+
+    Examples
+    --------
+    An affine map is recovered exactly:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(5, 20, 3))
+    >>> A, c = rng.normal(size=(2, 3)), np.array([1.0, -2.0])
+    >>> apply = state_map(x, x @ A.T + c)
+    >>> z = rng.normal(size=(4, 3))
+    >>> bool(np.allclose(apply(z), z @ A.T + c))
+    True
     """
     x = source.reshape(-1, source.shape[-1])
     y = target.reshape(-1, target.shape[-1])
@@ -204,7 +262,10 @@ def match_fixed_points(teacher: dict, student: dict, scale: float, *, region=Non
     Parameters
     ----------
     teacher, student : dict
+        The two systems' fixed points, as :func:`fixed_point_structure` returns them,
+        the student's ``x`` mapped into the teacher's space (:func:`state_map`).
     scale : float
+        The distance that counts as 1 (e.g. the teacher's state spread).
     region : float, optional
         Also report the pairs whose teacher point lies in the region the trials visit:
         within this fraction of the state spread (``teacher["visited_distance"]``).
@@ -216,6 +277,19 @@ def match_fixed_points(teacher: dict, student: dict, scale: float, *, region=Non
         unstable modes), ``max_error`` and ``median_error`` of the paired points (NaN
         when none pairs), ``n_paired``; with ``region``, ``max_error_visited`` and
         ``n_visited``, the same over the pairs in the visited region.
+
+    Examples
+    --------
+    Two stable points and a saddle each; the student's lie 0.1 and 0.2 from the
+    teacher's:
+
+    >>> teacher = {"x": np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]),
+    ...            "n_unstable": [0, 0, 1], "counts": {"zero input": {0: 2, 1: 1}}}
+    >>> student = {"x": np.array([[0.0, 0.2], [1.1, 0.0], [-1.0, 0.1]]),
+    ...            "n_unstable": [1, 0, 0], "counts": {"zero input": {0: 2, 1: 1}}}
+    >>> m = match_fixed_points(teacher, student, scale=1.0)
+    >>> m["counts_match"], m["n_paired"], round(m["max_error"], 6), round(m["median_error"], 6)
+    (True, 3, 0.2, 0.1)
     """
     groups = []
     for d in (teacher, student):
@@ -282,6 +356,24 @@ def integrating_mode(structure: dict, evidence: dict) -> dict:
         Per condition name: ``at`` (``"saddle"``, ``"stable"``, or ``"none"`` where the
         condition has neither), ``growth_rate`` of mode 0 (per ms) and, per modality, its
         pickup, each a mean over those points (NaN for ``"none"``).
+
+    Examples
+    --------
+    The bistable unit integrates :math:`u_0 - u_1` along :math:`x`: at zero input its
+    saddle's unstable mode (growth rate 1) picks up that evidence with weight 2 (1 from
+    each channel); at input 0.5 the one stable point's slowest mode is :math:`y`
+    (rate -1), which picks up none:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(z, u):  # x is bistable and integrates u0 - u1; y decays
+    ...     return np.stack([z[:, 0] - z[:, 0] ** 3 + u[:, 0] - u[:, 1], -z[:, 1]], axis=1)
+    >>> dyn = FunctionDynamics(f, n_state=2, n_input=2, kind="ode")
+    >>> states = np.stack([np.linspace(-1, 1, 21), np.zeros(21)], axis=1)
+    >>> s = fixed_point_structure(dyn, states, n_inits=16, seed=0,
+    ...                           inputs=[[0.0, 0.0], [0.5, 0.0]], names=["none", "right"])
+    >>> modes = integrating_mode(s, {"evidence": (0, 1)})
+    >>> [(m["at"], round(m["growth_rate"], 6), round(m["evidence"], 6)) for m in modes.values()]
+    [('saddle', 1.0, 2.0), ('stable', -1.0, 0.0)]
     """
     roots = structure["roots"]
     out = {}

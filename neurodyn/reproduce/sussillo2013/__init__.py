@@ -100,6 +100,17 @@ class Sussillo2013Config(Sizes):
         Of each level's analysis (:class:`~.mechanism.LevelOptions`).
     n_shown : int
         Levels whose cycles the figure draws.
+
+    Examples
+    --------
+    >>> cfg = Sussillo2013Config(seeds=1, n_levels=8)
+    >>> cfg.n_hidden, len(cfg.stage_ms), cfg.stage_ms[-1]
+    (64, 6, 10000.0)
+    >>> try:
+    ...     Sussillo2013Config(stage_ms=(1000.0,), stage_steps=(100, 200))
+    ... except ValueError as err:
+    ...     print(err)
+    stage_ms and stage_steps must have one entry per stage, got 1 and 2
     """
 
     seeds: int = 3
@@ -284,7 +295,34 @@ SUSSILLO2013 = Reproduction(
 def reproduce_sussillo2013(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
     """Run :data:`~neurodyn.reproduce.sussillo2013.SUSSILLO2013` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
-    Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
-    ``claims_line``, ``config``, ``files`` and the rest.
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder for the figure and the Markdown, CSV and JSON reports (created; each
+        file written atomically) and each seed's results (``seeds/``, to resume).
+    quick : bool
+        The small configuration (one seed; the tests use it) instead of the full one.
+    seed : int
+        The first seed; the run uses ``seed, seed + 1, ...`` (``config.seeds``).
+    **kwargs
+        ``progress``, ``device``, ``threads``, ``config`` and ``resume``, as
+        :class:`~neurodyn.reproduce.harness.Reproduction` takes them.
+
+    Returns
+    -------
+    dict
+        The harness's record: ``runs`` (each seed's results), ``claims``,
+        ``claims_line``, ``config``, ``files`` and the rest.
+
+    Examples
+    --------
+    Even the quick run trains a network and analyses four levels, so this shows what it
+    runs; ``reproduce_sussillo2013("out/sine", quick=True)`` runs it.
+
+    >>> quick = SUSSILLO2013.config(quick=True)
+    >>> quick.seeds, quick.n_hidden, quick.n_levels, quick.stage_steps
+    (1, 32, 4, (100, 100, 300))
+    >>> [claim.name for claim in SUSSILLO2013.claims][:2]
+    ['task_learned', 'fixed_point_every_level']
     """
     return SUSSILLO2013(out_dir, quick=quick, seed=seed, **kwargs)

@@ -65,6 +65,17 @@ class LevelOptions:
         Growth rates (per ms) within this of 0 are marginal, not unstable.
     periods : float
         Periods of the expected frequency simulated to estimate the period.
+
+    Examples
+    --------
+    >>> opts = LevelOptions(n_inits=32, lyapunov_steps=1500)
+    >>> opts.cycle_steps, opts.marginal_tol
+    (400, 0.0001)
+    >>> try:
+    ...     LevelOptions(cycle_steps=0)
+    ... except ValueError as err:
+    ...     print(err)
+    cycle_steps must be an integer >= 1, got 0
     """
 
     n_inits: int = 256
@@ -216,6 +227,7 @@ def analyze_level(dynamics, u, x_start, *, period_guess: float, time_unit: float
     time_unit : float
         The unit of every reported rate and frequency, in ms.
     options : LevelOptions, optional
+        The analysis' settings (default ``LevelOptions()``).
     seed : int
         Seeds the fixed-point search's initial states and the Lyapunov vectors.
     threads : int, optional
@@ -234,6 +246,29 @@ def analyze_level(dynamics, u, x_start, *, period_guess: float, time_unit: float
         (largest nontrivial :math:`|\mu|`), ``floquet_rate`` and ``lyapunov`` (top two
         exponents, per time unit). Keys starting with ``_`` hold the orbit and the
         points (arrays, for figures).
+
+    Examples
+    --------
+    The Hopf normal form :math:`\dot z = (\mu + i\omega) z - |z|^2 z` with
+    :math:`\mu = 0.25` and the input setting :math:`\omega`: the origin's unstable pair
+    :math:`\mu \pm i\omega` predicts the cycle's frequency exactly, and the cycle
+    (radius :math:`\sqrt\mu`) attracts at rate :math:`-2\mu`:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def hopf(x, u):
+    ...     r2, w = x[:, 0] ** 2 + x[:, 1] ** 2, u[:, 0]
+    ...     return np.stack([0.25 * x[:, 0] - w * x[:, 1] - x[:, 0] * r2,
+    ...                      w * x[:, 0] + 0.25 * x[:, 1] - x[:, 1] * r2], axis=1)
+    >>> dyn = FunctionDynamics(hopf, n_state=2, n_input=1, kind="ode", dt=0.01)
+    >>> opts = LevelOptions(n_inits=16, lyapunov_steps=500, lyapunov_transient=200)
+    >>> out = analyze_level(dyn, [1.0], [0.5, 0.0], period_guess=2 * np.pi, time_unit=1.0,
+    ...                     options=opts)
+    >>> out["n_roots"], out["n_with_pair"], out["cycle_stable"]
+    (1, 1, True)
+    >>> round(out["omega_linear"], 6), round(out["growth_linear"], 6)
+    (1.0, 0.25)
+    >>> round(float(out["omega_cycle"]), 6), round(out["floquet_rate"], 6)
+    (1.0, -0.5)
     """
     opts = options or LevelOptions()
     u = np.atleast_1d(np.asarray(u, dtype=float))

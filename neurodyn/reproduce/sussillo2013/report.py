@@ -82,7 +82,21 @@ def _largest(values: np.ndarray) -> float:
 
 
 def summary(runs: Runs, cfg) -> str:
-    """The paragraph under the title."""
+    """The paragraph under the title.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    cfg : Sussillo2013Config
+        The sizes of the run.
+
+    Returns
+    -------
+    str
+    """
     steps = runs.values(lambda r: r["train_steps"])
     seconds = runs.values(lambda r: r["train_seconds"] + r["analysis_seconds"])
     return (
@@ -210,7 +224,24 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     """Top: predicted against target frequency with the diagonal; relative errors per
     level; cycles and fixed points in the cycles' principal plane (first seed). Bottom:
     outputs of a free run against their targets; Floquet multipliers; the second
-    Lyapunov exponent against the Floquet attraction rate."""
+    Lyapunov exponent against the Floquet attraction rate.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    outcomes : dict
+        Each claim's description mapped to its status (``"held"``, ``"not held"``,
+        ``"not tested"``).
+    cfg : Sussillo2013Config
+        The sizes of the run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig = Figure(figsize=(16.0, 9.5), layout="constrained")
     axes = fig.subplots(2, 3)
     _frequency_panel(axes[0, 0], runs)

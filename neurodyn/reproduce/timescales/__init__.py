@@ -71,9 +71,61 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ReproductionConfig(Sizes):
     """Sizes of one reproduction run (see :func:`reproduce_timescales`), validated at
-    construction. ``budget_s``: wall-clock seconds per curriculum instead of the step
-    budget ``max_steps``; ``seeds``: how many seeds the full run trains (three: the
-    fewest for the one-sided t-tests of the claims)."""
+    construction.
+
+    Parameters
+    ----------
+    seeds : int
+        How many seeds the run trains (three in the full run: the fewest for the
+        one-sided t-tests of the claims).
+    n_hidden : int
+        Neurons of each :class:`~neurodyn.rnn_models.TimescaleRNN` (500 in the paper).
+    batch_size : int
+        Training batch size, also the trials per shared sequence length.
+    lr : float
+        Adam's learning rate.
+    clip_grad : float
+        Gradient-norm clipping bound.
+    val_every : int
+        Training steps between validations (and between the curriculum's checks).
+    n_validation : int
+        Validation trials.
+    n_eval : int
+        Sequences per N for the curriculum's probe of each stage.
+    max_steps : int
+        Training steps per curriculum (the step budget; see ``budget_s``).
+    n_stop : int
+        The largest N of the curricula (N = 2 … ``n_stop``; ``n_stop - 1`` heads).
+    tau_net_trials : int
+        Trials of free activity for the network timescales τ_net.
+    tau_net_steps : int
+        Steps per such trial.
+    tau_net_points : int
+        At how many of the N solved τ_net is measured.
+    n_repeats : int
+        Repeats of each random perturbation of the weights and of τ.
+    n_score : int
+        Trials scoring the accuracy at the common N (perturbations, ablations).
+    jacobian_states : int
+        Driven states at which the Jacobian's slowest timescale is measured.
+    budget_s : float or None
+        Wall-clock seconds per curriculum instead of the step budget ``max_steps``
+        (``None``: the step budget, which makes the run deterministic).
+
+    Examples
+    --------
+    >>> cfg = ReproductionConfig()
+    >>> cfg.seeds, cfg.n_hidden, cfg.max_steps
+    (3, 64, 3000)
+    >>> quick = ReproductionConfig.quick()
+    >>> quick.seeds, quick.max_steps, quick.tau_net_steps
+    (1, 2000, 5000)
+    >>> try:
+    ...     ReproductionConfig(n_hidden=0)
+    ... except ValueError as err:
+    ...     print(err)
+    n_hidden must be an integer >= 1, got 0
+    """
 
     seeds: int = 3
     n_hidden: int = 64
@@ -418,6 +470,20 @@ def reproduce_timescales(
         ``claims_line`` ("7 of 13 claims held; 3 not tested at this scale");
         ``seeds``, ``config``, ``seconds``, ``files`` and the rest of
         :class:`~neurodyn.reproduce.harness.Reproduction`'s record.
+
+    Examples
+    --------
+    Even the quick run trains two networks for minutes, so this shows what it runs;
+    ``reproduce_timescales("out/timescales", quick=True)`` runs it.
+
+    >>> from neurodyn.reproduce.timescales import TIMESCALES
+    >>> quick = TIMESCALES.config(quick=True)
+    >>> quick.seeds, quick.n_hidden, quick.max_steps, quick.n_stop
+    (1, 64, 2000, 60)
+    >>> len(TIMESCALES.claims), sum(claim.check is None for claim in TIMESCALES.claims)
+    (16, 3)
+    >>> TIMESCALES.claims[0].name
+    'multi_head_reaches_larger_n'
     """
     cfg = TIMESCALES.config(quick, config)
     if budget_s is not None:

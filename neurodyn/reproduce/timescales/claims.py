@@ -106,7 +106,27 @@ TAU_BAND = (0.0215, 0.215)
 
 def band_mean(curve: dict, band: tuple[float, float]) -> float:
     """Mean accuracy over the perturbations with ε in ``band`` (ends included within 1 %:
-    the paper gives its ε to three digits)."""
+    the paper gives its ε to three digits).
+
+    Parameters
+    ----------
+    curve : dict
+        ``epsilon`` (the perturbation sizes) and ``accuracy`` (the mean accuracy at
+        each), as the reproduction records ``perturb_w`` and ``perturb_tau``.
+    band : (float, float)
+        The smallest and largest ε averaged (:data:`W_BAND`, :data:`TAU_BAND`).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> curve = {"epsilon": [0.0, 0.1, 0.215, 0.464, 1.0],
+    ...          "accuracy": [1.0, 0.95, 0.85, 0.7, 0.55]}
+    >>> round(band_mean(curve, W_BAND), 4)
+    0.7625
+    """
     eps, acc = np.asarray(curve["epsilon"]), np.asarray(curve["accuracy"])
     inside = (eps >= band[0] * 0.99) & (eps <= band[1] * 1.01)
     return float(np.mean(acc[inside]))
@@ -114,7 +134,34 @@ def band_mean(curve: dict, band: tuple[float, float]) -> float:
 
 # -- the paper's claims -------------------------------------------------------------------------
 def getter(which: str, key: str) -> Callable[[dict], float]:
-    """The getter of one curriculum's number in a seed's results."""
+    """The getter of one curriculum's number in a seed's results.
+
+    Parameters
+    ----------
+    which : {"multi", "single"}
+        The curriculum: the multi-head or the single-head network.
+    key : str
+        The number's key in that curriculum's results (``"max_n"``,
+        ``"accuracy_common_n"``...).
+
+    Returns
+    -------
+    callable
+        ``get(results) -> results[which][key]``, for :meth:`Runs.values
+        <neurodyn.reproduce.runs.Runs.values>` and :meth:`Runs.cell
+        <neurodyn.reproduce.runs.Runs.cell>`.
+
+    Examples
+    --------
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([{"multi": {"max_n": 30, "tau_at_common_n": {"tau_max": 2.1}},
+    ...               "single": {"max_n": 18, "tau_at_common_n": {"tau_max": 9.5}}},
+    ...              {"multi": {"max_n": 34, "tau_at_common_n": {"tau_max": 2.3}},
+    ...               "single": {"max_n": 20, "tau_at_common_n": {"tau_max": 8.1}}}],
+    ...             seeds=[0, 1])
+    >>> runs.values(getter("multi", "max_n")).tolist(), runs.cell(getter("single", "max_n"))
+    ([30.0, 34.0], '19 ± 1.41')
+    """
     return lambda r: r[which][key]
 
 
@@ -128,7 +175,33 @@ def _in_range(which: str) -> Callable[[dict], float]:
 
 
 def at_common_n(which: str, key: str) -> Callable[[dict], float]:
-    """The getter of one curriculum's τ statistic ``key`` at the common N."""
+    """The getter of one curriculum's τ statistic ``key`` at the common N.
+
+    Parameters
+    ----------
+    which : {"multi", "single"}
+        The curriculum: the multi-head or the single-head network.
+    key : str
+        The statistic of the time constants τ at the largest N both curricula solved:
+        ``tau_mean``, ``tau_median``, ``tau_q90``, ``tau_max`` or
+        ``frac_tau_in_initial_range``.
+
+    Returns
+    -------
+    callable
+        ``get(results) -> results[which]["tau_at_common_n"][key]``.
+
+    Examples
+    --------
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> runs = Runs([{"multi": {"max_n": 30, "tau_at_common_n": {"tau_max": 2.1}},
+    ...               "single": {"max_n": 18, "tau_at_common_n": {"tau_max": 9.5}}},
+    ...              {"multi": {"max_n": 34, "tau_at_common_n": {"tau_max": 2.3}},
+    ...               "single": {"max_n": 20, "tau_at_common_n": {"tau_max": 8.1}}}],
+    ...             seeds=[0, 1])
+    >>> runs.values(at_common_n("single", "tau_max")).tolist()
+    [9.5, 8.1]
+    """
     return lambda r: r[which]["tau_at_common_n"][key]
 
 
@@ -214,7 +287,25 @@ def _more_accurate(runs: Runs) -> Verdict:
 
 
 def paper_band(key: str, band: tuple[float, float]) -> dict[str, float]:
-    """The paper's mean accuracy over the perturbations in ``band``, by curriculum."""
+    """The paper's mean accuracy over the perturbations in ``band``, by curriculum.
+
+    Parameters
+    ----------
+    key : {"perturb_w", "perturb_tau"}
+        Which of the paper's perturbation curves (:data:`PAPER`).
+    band : (float, float)
+        The smallest and largest ε averaged.
+
+    Returns
+    -------
+    dict
+        ``{"multi": ..., "single": ...}``: :func:`band_mean` of each curriculum's curve.
+
+    Examples
+    --------
+    >>> {k: round(v, 3) for k, v in paper_band("perturb_w", W_BAND).items()}
+    {'multi': 0.824, 'single': 0.715}
+    """
     curve = PAPER[key]
     return {
         w: band_mean({"epsilon": curve["epsilon"], "accuracy": curve[w]}, band) for w in CURRICULA

@@ -81,7 +81,58 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class WaveReproductionConfig(Sizes):
     """Sizes and budget of the reproduction (defaults: the full run, about 10 minutes of
-    one core for its 3 seeds); validated at construction."""
+    one core for its 3 seeds); validated at construction.
+
+    The wRNN of each task has ``*_neurons`` neurons per channel and ``*_channels``
+    channels; its iRNN baseline is sized to the same number of parameters.
+
+    Parameters
+    ----------
+    seeds : int
+        Seeds of the run (each seeds both networks' initialisation, data and analyses).
+    adding_length : int
+        Sequence length :math:`T` of the adding problem.
+    adding_neurons, adding_channels : int
+        The adding task's wRNN: neurons per channel and channels.
+    adding_lr : float
+        Adam's learning rate on the adding task.
+    copy_delay : int
+        Blank steps of the copy task.
+    copy_neurons, copy_channels : int
+        The copy task's wRNN: neurons per channel and channels.
+    copy_lr : float
+        Adam's learning rate on the copy task.
+    copy_pool : int
+        Fixed training sequences of the copy task.
+    n_steps : int
+        Training steps on the adding and copy tasks.
+    batch_size : int
+        Training batch size.
+    clip_grad : float
+        Gradient-norm clipping bound of every training.
+    val_every : int
+        Training steps between validations.
+    n_validation : int
+        Validation trials.
+    wave_trials : int
+        Trials whose activity gives the space-time plots and wave spectra.
+    decode_trials : int
+        Adding-problem trials for decoding past inputs from the states.
+    digits_neurons, digits_channels : int
+        The sequential-digits wRNN: neurons per channel and channels.
+    digits_steps : int
+        Training steps on sequential digits.
+    digits_lr : float
+        Adam's learning rate on sequential digits.
+
+    Examples
+    --------
+    >>> quick = WaveReproductionConfig.quick()
+    >>> quick.seeds, quick.adding_length, quick.copy_delay, quick.n_steps
+    (1, 40, 10, 500)
+    >>> WaveReproductionConfig(seeds=1, n_steps=200).adding_length
+    100
+    """
 
     seeds: int = 3
     adding_length: int = 100
@@ -457,6 +508,17 @@ def reproduce_wave_rnn(
         held / not tested, ``evidence``, ``description``, ``threshold``), ``claims_line``,
         ``seeds``, ``config``, ``paper``, ``seconds`` and ``files`` (see
         :class:`~neurodyn.reproduce.harness.Reproduction`).
+
+    Examples
+    --------
+    Even the quick run trains four networks for 30-60 s, so this shows what it runs;
+    ``reproduce_wave_rnn("out/waves", quick=True)`` runs it.
+
+    >>> quick = WAVE_RNN.config(quick=True)
+    >>> quick == WaveReproductionConfig.quick(), quick.seeds
+    (True, 1)
+    >>> len(WAVE_RNN.claims), WAVE_RNN.claims[0].name
+    (16, 'wrnn_solves_adding')
     """
     return WAVE_RNN(
         out_dir,

@@ -78,6 +78,8 @@ class Yang2019Config(Sizes):
         Recurrent units of each network.
     n_steps : int
         Training steps (batches of ``batch_size`` interleaved trials).
+    batch_size : int
+        Trials per training batch, drawn from the tasks interleaved.
     n_eval : int
         Trials of each task simulated for the analyses and the accuracy.
     dt, tau, noise_rec, lr : float
@@ -85,6 +87,21 @@ class Yang2019Config(Sizes):
     fixation_weight : float
         Loss weight of the fixation steps against the decision steps
         (:func:`~neurodyn.tasks.from_neurogym`).
+    val_every : int
+        Training steps between validations.
+    n_validation : int
+        Validation trials (of all tasks together).
+
+    Examples
+    --------
+    >>> cfg = Yang2019Config(seeds=1, n_hidden=32, n_steps=100)
+    >>> cfg.batch_size, cfg.dt, cfg.tau
+    (64, 20.0, 100.0)
+    >>> try:
+    ...     Yang2019Config(noise_rec=-0.1)
+    ... except ValueError as err:
+    ...     print(err)
+    noise_rec must be finite and > 0, got -0.1
     """
 
     seeds: int = 3
@@ -278,7 +295,34 @@ YANG2019 = Reproduction(
 def reproduce_yang2019(out_dir, *, quick: bool = False, seed: int = 0, **kwargs) -> dict:
     """Run :data:`~neurodyn.reproduce.yang2019.YANG2019` (see :class:`~neurodyn.reproduce.harness.Reproduction`).
 
-    Returns the harness's dict: ``runs`` (each seed's results), ``claims``,
-    ``claims_line``, ``config``, ``files`` and the rest.
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder for the figure and the Markdown, CSV and JSON reports (created; each
+        file written atomically) and each seed's results (``seeds/``, to resume).
+    quick : bool
+        The small configuration (one seed; the tests use it) instead of the full one.
+    seed : int
+        The first seed; the run uses ``seed, seed + 1, ...`` (``config.seeds``).
+    **kwargs
+        ``progress``, ``device``, ``threads``, ``config`` and ``resume``, as
+        :class:`~neurodyn.reproduce.harness.Reproduction` takes them.
+
+    Returns
+    -------
+    dict
+        The harness's record: ``runs`` (each seed's results), ``claims``,
+        ``claims_line``, ``config``, ``files`` and the rest.
+
+    Examples
+    --------
+    Even the quick run trains a network on 20 tasks, so this shows what it runs;
+    ``reproduce_yang2019("out/yang2019", quick=True)`` runs it.
+
+    >>> quick = YANG2019.config(quick=True)
+    >>> quick.seeds, quick.n_hidden, quick.n_steps
+    (1, 32, 30)
+    >>> len(YANG2019.claims), YANG2019.claims[0].name
+    (8, 'tasks_learned')
     """
     return YANG2019(out_dir, quick=quick, seed=seed, **kwargs)

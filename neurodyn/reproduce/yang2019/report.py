@@ -21,7 +21,21 @@ _LABEL = {"free": "unconstrained", "dale": "Dale's law"}
 
 
 def summary(runs: Runs, cfg) -> str:
-    """The paragraph under the title."""
+    """The paragraph under the title.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    cfg : Yang2019Config
+        The sizes of the run.
+
+    Returns
+    -------
+    str
+    """
     free = runs.values(lambda r: np.mean([t["accuracy"] for t in r["free"]["tasks"].values()]))
     dale = runs.values(lambda r: np.mean([t["accuracy"] for t in r["dale"]["tasks"].values()]))
     return (
@@ -133,7 +147,24 @@ TABLES = (
 def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     """Accuracy per task; the normalised task variance by cluster; silhouette curves;
     FTV histograms; the lesions; the composition (the first seed's networks where one
-    network is drawn)."""
+    network is drawn).
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed (:class:`~neurodyn.reproduce.runs.Runs`), each the
+        results of one seed's run (the first seed's working data, keys starting with
+        ``_``, included).
+    outcomes : dict
+        Each claim's description mapped to its status (``"held"``, ``"not held"``,
+        ``"not tested"``).
+    cfg : Yang2019Config
+        The sizes of the run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig = Figure(figsize=(15.0, 9.0), layout="constrained")
     axes = fig.subplots(2, 3)
     _accuracy_bars(axes[0, 0], runs)
