@@ -89,6 +89,23 @@ def run_inputs(ds, inputs="auto", *, max_conditions: int = MAX_CONDITIONS):
     ValueError
         For a name that is neither ``"zero"``, ``"auto"`` nor a period of the task, or a
         period that lasts no time in any trial.
+
+    Examples
+    --------
+    In a perceptual decision task the stimulus input depends on the ground truth and
+    the coherence, so each of their combinations among the trials is a condition; zero
+    input comes last:
+
+    >>> from neurodyn import simulate
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import PerceptualDecisionMaking
+    >>> ds = simulate(RateRNN(3, 8, 3, seed=0), PerceptualDecisionMaking(dt=10.0),
+    ...               n_trials=32, seed=0)
+    >>> U, names = run_inputs(ds)
+    >>> U.shape, names[0], names[-1]
+    ((10, 3), 'stimulus: ground_truth=-1, coherence=0', 'zero input')
+    >>> run_inputs(ds, "zero")[1]
+    ['zero input']
     """
     periods = _periods(ds)
     out, names = [], []
@@ -287,6 +304,32 @@ def analyze_run(
     ValueError
         If the folder lacks ``model.npz`` or ``evaluation.nc``, or ``inputs`` names no
         period of the task; nothing is written then.
+
+    Examples
+    --------
+    A run folder holds the network (``model.npz``) and its simulated trials
+    (``evaluation.nc``); :func:`neurodyn.run_folders.train_run` writes both, here they
+    are written by hand for an untrained network. Its flip-flop task has no stimulus
+    period, so the network is analysed at zero input, where it has one fixed point, a
+    stable one:
+
+    >>> from pathlib import Path
+    >>> from neurodyn import save_dataset, save_model, simulate
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> net = RateRNN(3, 8, 3, seed=0)
+    >>> Path("run").mkdir()
+    >>> _ = save_model(net, "run/model.npz")
+    >>> _ = save_dataset(simulate(net, FlipFlop(), n_trials=4), "run/evaluation.nc")
+    >>> out = analyze_run("run", n_inits=16, n_attractor_inits=4, n_lyapunov=2,
+    ...                   progress=False)
+    >>> out["conditions"], out["n_fixed_points"], out["counts"]["stable"]
+    (['zero input'], 1, 1)
+    >>> out["attractors"]["zero input"]["fixed_point"], len(out["lyapunov"]["zero input"])
+    (1.0, 2)
+    >>> sorted(f.name for f in out["files"].values())  # doctest: +NORMALIZE_WHITESPACE
+    ['attractors.nc', 'eigenvalues.png', 'fixed_points.nc', 'fixed_points.png',
+     'lyapunov.nc', 'phase_portrait.png']
     """
     from .. import load_dataset, load_model
     from ..progress import check_progress

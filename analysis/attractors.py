@@ -100,6 +100,38 @@ class Attractors:
         Largest modulus of a cycle's nontrivial Floquet multipliers (NaN for other kinds).
     cycles : list of LimitCycle or None (n_attractors,)
         The closed orbit found by shooting, for cycles.
+    time_unit : str
+        Unit of time of the dynamics (``"ms"`` by default, ``"step"`` for maps without a
+        time step); ``lyapunov``, ``speed`` and ``period`` are per or in this unit.
+    info : dict
+        The settings of the classification: ``n_steps``, ``max_steps``, ``step`` (the
+        RK4 step), ``rest_tol``, ``cluster_tol``, ``cluster_distance`` (the grouping
+        distance in state units), ``lyapunov_steps`` and ``lyapunov_tol``.
+
+    Examples
+    --------
+    :func:`classify_attractors` returns it. In the double well
+    :math:`\dot x = x - x^3`, :math:`\dot y = -y`, half the states of a grid end at
+    :math:`(1, 0)` and half at :math:`(-1, 0)`, where the largest Jacobian eigenvalue
+    is :math:`-1`:
+
+    >>> from neurodyn.analysis import classify_attractors
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: np.stack([x[:, 0] - x[:, 0]**3, -x[:, 1]], 1),
+    ...                        n_state=2, kind="ode", dt=0.05)
+    >>> g = np.linspace(-1.5, 1.5, 4)
+    >>> x0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    >>> att = classify_attractors(dyn, x0, progress=False)
+    >>> att.kind.tolist(), att.basin_fraction.tolist()
+    (['fixed_point', 'fixed_point'], [0.5, 0.5])
+    >>> sorted(np.round(att.representative[:, 0], 3).tolist())
+    [-1.0, 1.0]
+    >>> bool(np.all(att.label == "fixed_point")), np.round(att.lyapunov[:3], 3).tolist()
+    (True, [-1.0, -1.0, -1.0])
+    >>> att.summary()
+    {'fixed_point': 1.0, 'unresolved': 0.0, 'diverged': 0.0}
+    >>> att.info["n_steps"], att.info["max_steps"]
+    (2000, 20000)
     """
 
     kind: np.ndarray

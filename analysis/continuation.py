@@ -62,6 +62,27 @@ class Bifurcation:
         :math:`e^{\pm i\theta}` for maps).
     index : int
         The bifurcation lies between points ``index`` and ``index + 1`` of the branch.
+
+    Examples
+    --------
+    :func:`continue_fixed_points` locates them. The Hopf normal form
+    :math:`\dot z = (\mu + i) z - |z|^2 z` (:math:`z = x_1 + i x_2`, μ the input)
+    loses the stability of its origin at μ = 0 through the pair :math:`\pm i`:
+
+    >>> from neurodyn.analysis import continue_fixed_points
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def hopf(x, u):
+    ...     r2, mu = x[:, 0]**2 + x[:, 1]**2, u[:, 0]
+    ...     return np.stack([mu * x[:, 0] - x[:, 1] - x[:, 0] * r2,
+    ...                      x[:, 0] + mu * x[:, 1] - x[:, 1] * r2], 1)
+    >>> dyn = FunctionDynamics(hopf, n_state=2, n_input=1, kind="ode")
+    >>> br = continue_fixed_points(dyn, [0.0, 0.0], p0=-0.5, p_range=(-0.5, 0.5),
+    ...                            progress=False)
+    >>> b = br.bifurcations[0]
+    >>> b.kind, round(b.parameter, 6), round(abs(b.eigenvalue.imag), 6)
+    ('hopf', 0.0, 1.0)
+    >>> br.stability[b.index:b.index + 2].tolist()
+    ['stable', 'unstable_2']
     """
 
     kind: str
@@ -73,22 +94,57 @@ class Bifurcation:
 
 @dataclass
 class Branch:
-    """A continued branch of fixed points.
+    r"""A continued branch of fixed points.
 
     Attributes
     ----------
     parameter : ndarray (n,)
+        Parameter value at each point, in the order traced (the last one may lie just
+        outside ``p_range``: the point that left it).
     x : ndarray (n, d)
+        The fixed point at each parameter value.
     eigenvalues : complex ndarray (n, d)
-        Most unstable first.
+        Eigenvalues of the Jacobian at each point, most unstable first.
     growth_rate : ndarray (n, d)
+        Growth rate of each mode (:math:`\operatorname{Re}\lambda` for ODEs,
+        :math:`\log|\lambda|/\Delta t` for maps).
     stability : ndarray of str (n,)
+        ``"stable"``, ``"unstable_<k>"`` or ``"marginal"`` (see
+        :func:`~neurodyn.analysis.classify`).
     n_unstable : ndarray of int (n,)
+        Number of unstable modes at each point.
     arclength : ndarray (n,)
+        Pseudo-arclength from the start in (state, parameter) space.
     bifurcations : list of Bifurcation
+        Bifurcations located between consecutive points, in the order met.
     status : str
         Why continuation stopped: ``"parameter_range"``, ``"max_points"``,
         ``"step_underflow"`` (the corrector kept failing) or ``"diverged"``.
+    kind : str
+        ``"ode"`` or ``"map"``: the kind of the dynamics.
+    parameter_name : str
+        Name of the parameter: the ``parameter_name`` given, else ``"input"`` (a
+        constant input) or ``"p"`` (a ``parameter`` callable).
+    info : dict
+        The settings: ``p0``, ``p_range``, ``ds``, ``direction`` and ``tol``.
+
+    Examples
+    --------
+    :func:`continue_fixed_points` returns it. The bistable unit
+    :math:`\dot x = u + x - x^3` has an S-shaped branch with two folds at
+    :math:`u = \pm 2/(3\sqrt 3) \approx \pm 0.3849`, where :math:`x = \mp 1/\sqrt 3`;
+    the middle part, between the folds, is unstable:
+
+    >>> from neurodyn.analysis import continue_fixed_points
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: u + x - x**3, n_state=1, n_input=1, kind="ode")
+    >>> br = continue_fixed_points(dyn, [-1.5], p0=-1.0, p_range=(-1, 1), progress=False)
+    >>> br.status, br.parameter_name
+    ('parameter_range', 'input')
+    >>> [(b.kind, round(b.parameter, 4), round(float(b.x[0]), 3)) for b in br.folds()]
+    [('fold', 0.3849, -0.577), ('fold', -0.3849, 0.577)]
+    >>> sorted(set(br.stability.tolist())), int(br.n_unstable.max())
+    (['stable', 'unstable_1'], 1)
     """
 
     parameter: np.ndarray
@@ -354,6 +410,9 @@ def continue_fixed_points(
         ``parameter(p)`` returns the system (a Dynamics or model) at parameter value p,
         for parameters other than the input (a gain, a weight); :math:`\partial r/\partial
         p` is then a central difference with step ``fd_step``·``max(1, |p|)``.
+    parameter_name : str, optional
+        Name of the parameter in the result (:attr:`Branch.parameter_name`) and the log;
+        default ``"input"``, or ``"p"`` with ``parameter``.
 
     Other arguments
     ---------------

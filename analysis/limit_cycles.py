@@ -98,6 +98,35 @@ class LimitCycle:
     residual : float
         :math:`\|\Phi_T(x_0) - x_0\|` at the end.
     n_iter : int
+        Newton iterations.
+    kind : str
+        ``"ode"`` or ``"map"``: the kind of the dynamics.
+    time_unit : str
+        The dynamics' unit of time (``"ms"``, or ``"step"`` for maps without a time step).
+    info : dict
+        The settings: ``tol`` (and ``n_steps``, the RK4 steps per period, for ODEs).
+
+    Examples
+    --------
+    :func:`find_limit_cycle` returns it. The Hopf normal form
+    :math:`\dot z = (\mu + i)z - |z|^2 z` with μ = 0.25 has a stable cycle of radius
+    :math:`\sqrt\mu = 0.5` and period 2π, whose nontrivial Floquet multiplier is
+    :math:`e^{-2\mu T} = e^{-\pi}` (radial perturbations decay at rate 2μ):
+
+    >>> from neurodyn.analysis import find_limit_cycle
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def hopf(x, u):
+    ...     r2 = (x**2).sum(1)
+    ...     return np.stack([0.25*x[:, 0] - x[:, 1] - x[:, 0]*r2,
+    ...                      x[:, 0] + 0.25*x[:, 1] - x[:, 1]*r2], 1)
+    >>> dyn = FunctionDynamics(hopf, n_state=2, kind="ode", dt=0.05)
+    >>> lc = find_limit_cycle(dyn, [0.6, 0.0], 6.0)
+    >>> lc.status, lc.is_stable, round(float(lc.period), 6), np.round(lc.amplitude, 3).tolist()
+    ('converged', True, 6.283185, [1.0, 1.0])
+    >>> bool(np.isclose(lc.max_multiplier, np.exp(-np.pi), rtol=1e-6))
+    True
+    >>> np.round(lc.exponents, 6).tolist(), lc.orbit.shape
+    ([0.0, -0.5], (401, 2))
     """
 
     x0: np.ndarray
@@ -285,6 +314,20 @@ def estimate_period(
 
     Parameters
     ----------
+    dynamics : Dynamics or model
+        An ODE (maps have integer periods: pass k to :func:`find_limit_cycle`).
+    x0 : array (d,)
+        Initial state.
+    inputs : array (m,), optional
+        Constant input (zero when omitted).
+    t_transient : float
+        Time simulated first and discarded, for the trajectory to approach the cycle,
+        in the system's time unit (ms).
+    t_max : float
+        Time simulated after the transient, in which the crossings are counted; a few
+        periods at least.
+    step : float, optional
+        RK4 step (default ``dynamics.dt``).
     threads : int, optional
         Threads for the integration (default: chosen by :mod:`neurodyn.threads`).
 
@@ -295,6 +338,22 @@ def estimate_period(
     period : float
         Mean interval between the last crossings (NaN with fewer than 3 crossings:
         the trajectory settled or never came back).
+
+    Examples
+    --------
+    The starting guess of :func:`find_limit_cycle`. From near the unstable origin of
+    the Hopf normal form with μ = 0.25, the trajectory settles on the cycle of radius
+    0.5 and period 2π:
+
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def hopf(x, u):
+    ...     r2 = (x**2).sum(1)
+    ...     return np.stack([0.25*x[:, 0] - x[:, 1] - x[:, 0]*r2,
+    ...                      x[:, 0] + 0.25*x[:, 1] - x[:, 1]*r2], 1)
+    >>> dyn = FunctionDynamics(hopf, n_state=2, kind="ode", dt=0.05)
+    >>> x, T = estimate_period(dyn, [0.1, 0.0], t_transient=50.0, t_max=40.0)
+    >>> round(float(np.linalg.norm(x)), 4), round(T, 4)
+    (0.5, 6.2832)
     """
     dyn = dynamics if isinstance(dynamics, Dynamics) else as_dynamics(dynamics)
     if dyn.kind != "ode":

@@ -53,12 +53,39 @@ class Manifold:
     drift_speed : float
         Mean speed of the points (state units per time unit).
     max_speed : float
+        Largest speed among the points (state units per time unit).
     alignment : float
         Mean ``|cos|`` between the slowest mode and the chain's tangent.
     slow_growth : float
         Mean growth rate of the slowest mode (≈ 0 for a continuous attractor).
     support : float
         Fraction of the points that support the manifold.
+
+    Examples
+    --------
+    The manifolds of a :class:`SlowManifolds`. Forty points on the ring attractor of
+    :math:`\\dot r = r(1 - r^2)`, :math:`\\dot\\theta = 0`, :math:`\\dot z = -z` form a closed
+    chain whose length is the perimeter of the 40-gon, :math:`80\\sin(\\pi/40)`; its
+    slowest mode, with zero growth rate, points along it:
+
+    >>> from neurodyn.analysis import find_slow_manifolds
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(x, u):
+    ...     r2 = x[:, 0]**2 + x[:, 1]**2
+    ...     return np.stack([x[:, 0]*(1 - r2), x[:, 1]*(1 - r2), -x[:, 2]], 1)
+    >>> th = np.linspace(0, 2*np.pi, 40, endpoint=False)
+    >>> ring = np.stack([np.cos(th), np.sin(th), 0*th], 1)
+    >>> points = np.r_[ring, [[3.0, 3.0, 3.0]]]  # 40 points on the ring, one off it
+    >>> found = find_slow_manifolds(points, FunctionDynamics(f, n_state=3, kind="ode"))
+    >>> ring_found = found[0]
+    >>> ring_found.kind, len(ring_found.indices), ring_found.points.shape
+    ('ring', 40, (40, 3))
+    >>> bool(np.isclose(ring_found.length, 80 * np.sin(np.pi / 40)))
+    True
+    >>> round(ring_found.alignment, 6), ring_found.support, abs(ring_found.slow_growth) < 1e-8
+    (1.0, 1.0, True)
+    >>> bool(ring_found.max_speed < 1e-12)  # every point is a fixed point
+    True
     """
 
     kind: str
@@ -79,9 +106,37 @@ class SlowManifolds:
     Attributes
     ----------
     manifolds : list of Manifold
+        The lines and rings found (also ``result[i]`` and ``len(result)``).
     label : ndarray of int (n_points,)
         Manifold index of each input point (-1: none).
     x : ndarray (n_points, d)
+        The points examined.
+    info : dict
+        The settings, ``link_scale``, ``gap``, ``align_tol`` and ``support``, and the
+        distance below which points are linked, ``link_length`` (state units).
+
+    Examples
+    --------
+    :func:`find_slow_manifolds` returns it, usually for the points of
+    :func:`~neurodyn.analysis.find_fixed_points`. Forty points on the ring attractor of
+    :math:`\\dot r = r(1 - r^2)`, :math:`\\dot\\theta = 0`, :math:`\\dot z = -z`, and an
+    isolated point:
+
+    >>> from neurodyn.analysis import find_slow_manifolds
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> def f(x, u):
+    ...     r2 = x[:, 0]**2 + x[:, 1]**2
+    ...     return np.stack([x[:, 0]*(1 - r2), x[:, 1]*(1 - r2), -x[:, 2]], 1)
+    >>> th = np.linspace(0, 2*np.pi, 40, endpoint=False)
+    >>> ring = np.stack([np.cos(th), np.sin(th), 0*th], 1)
+    >>> points = np.r_[ring, [[3.0, 3.0, 3.0]]]  # 40 points on the ring, one off it
+    >>> found = find_slow_manifolds(points, FunctionDynamics(f, n_state=3, kind="ode"))
+    >>> found
+    SlowManifolds([ring(40 points, length 6.28)])
+    >>> len(found), found.label[:3].tolist(), int(found.label[-1])
+    (1, [0, 0, 0], -1)
+    >>> found.info["link_scale"], bool(found.info["link_length"] > 2 * np.sin(np.pi / 40))
+    (5.0, True)
     """
 
     manifolds: list

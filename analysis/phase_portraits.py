@@ -63,7 +63,31 @@ class PhasePlane:
     trajectories : ndarray (n, time, d) or None
         Sample trajectories.
     kind : {"map", "ode"}
+        The kind of the system.
     time_unit : str
+        Its time unit; the velocity is per this unit.
+
+    Examples
+    --------
+    :func:`phase_plane` returns it. The flow :math:`\dot x = x - x^3`, :math:`\dot y = -y`
+    has two stable nodes at :math:`(\pm 1, 0)` and a saddle at the origin, and sample
+    trajectories from either side of :math:`x = 0` end at the nodes:
+
+    >>> from neurodyn.analysis import phase_plane
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: np.stack([x[:, 0] - x[:, 0]**3, -x[:, 1]], 1),
+    ...                        n_state=2, kind="ode", dt=0.1)
+    >>> plane = phase_plane(dyn, xlim=(-2, 2), ylim=(-1, 1), n_grid=5,
+    ...                     initial_states=[[0.1, 1.0], [-0.1, -1.0]], t_max=10.0)
+    >>> plane.velocity.shape, plane.fine_velocity.shape, plane.xlim, plane.ylim
+    ((5, 5, 2), (20, 20, 2), (-2.0, 2.0), (-1.0, 1.0))
+    >>> fps = plane.fixed_points
+    >>> np.sort(fps.x[:, 0]).round(6).tolist(), sorted(fps.stability.tolist())
+    ([-1.0, 0.0, 1.0], ['stable', 'stable', 'unstable_1'])
+    >>> plane.trajectories.shape, plane.trajectories[:, -1, 0].round(2).tolist()
+    ((2, 400, 2), [1.0, -1.0])
+    >>> float(plane.speed[2, 2])  # at the saddle (0, 0), the centre of the grid
+    0.0
     """
 
     grid: tuple
@@ -237,6 +261,23 @@ class ProjectedFlow:
         Full speed ‖f‖ at the grid states (per time unit).
     time_unit : str
         The system's time unit.
+
+    Examples
+    --------
+    :func:`projected_flow` returns it. For :math:`\\dot x = -x` in three dimensions on
+    the plane of the first two axes, the projected velocity is :math:`-y` exactly:
+
+    >>> from neurodyn.analysis import projected_flow
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: -x, n_state=3, kind="ode", dt=1.0)
+    >>> plane = (np.zeros(3), np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    >>> flow = projected_flow(dyn, basis=plane, ylim=((-1, 1), (-1, 1)), n_grid=3)
+    >>> flow.y1.tolist(), flow.velocity[0, 2].tolist()  # at (y1, y2) = (1, -1)
+    ([-1.0, 0.0, 1.0], [-1.0, 1.0])
+    >>> bool(np.isclose(flow.speed[0, 2], np.sqrt(2))), flow.time_unit
+    (True, 'ms')
+    >>> flow.project([[0.5, -0.25, 3.0]]).tolist()
+    [[0.5, -0.25]]
     """
 
     mean: np.ndarray
@@ -342,6 +383,22 @@ def projected_flow(
     ------
     ValueError
         When the basis is not two vectors spanning a plane of the state space.
+
+    Examples
+    --------
+    The flow of a 16-unit network on the plane of the top two principal axes of its
+    trajectories in a flip-flop task, at zero input:
+
+    >>> from neurodyn import simulate
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import FlipFlop
+    >>> net = RateRNN(3, 16, 3, seed=0)
+    >>> ds = simulate(net, FlipFlop(), n_trials=8, seed=0)
+    >>> flow = projected_flow(net, ds, n_grid=10)
+    >>> flow.velocity.shape, flow.speed.shape, flow.components.shape
+    ((10, 10, 2), (10, 10), (2, 16))
+    >>> bool(np.allclose(flow.components @ flow.components.T, np.eye(2)))  # orthonormal
+    True
     """
     dyn = _dyn(dynamics)
     d = dyn.n_state

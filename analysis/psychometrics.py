@@ -167,8 +167,35 @@ class PsychometricFit:
         way above it), where the likelihood has no maximum and ``slope`` is only a
         lower bound.
     message : str
+        The optimiser's message, or why ``success`` is False.
     nll : float
         Negative binomial log-likelihood at the optimum.
+
+    Examples
+    --------
+    :func:`fit_psychometric` returns it. Choice fractions 1/4, 1/2 and 3/4 at
+    coherences −10, 0 and 10 % lie on the logistic with :math:`x_0 = 0` and
+    :math:`\beta = \ln 3 / 10` per %, which maximises the likelihood:
+
+    >>> import xarray as xr
+    >>> from neurodyn.analysis import fit_psychometric
+    >>> pts = xr.Dataset({"n_trials": ("coherence", [100, 100, 100]),
+    ...                   "n_choice": ("coherence", [25, 50, 75])},
+    ...                  coords={"coherence": [-10.0, 0.0, 10.0]})
+    >>> fit = fit_psychometric(pts)
+    >>> fit.success, abs(fit.bias) < 1e-4, round(fit.slope * 10 / float(np.log(3)), 4)
+    (True, True, 1.0)
+    >>> fit([-10.0, 0.0, 10.0]).round(4).tolist()
+    [0.25, 0.5, 0.75]
+
+    Choices all one way below a level and all the other way above it have no best
+    slope:
+
+    >>> split = xr.Dataset({"n_trials": ("coherence", [10, 10]),
+    ...                     "n_choice": ("coherence", [0, 10])},
+    ...                    coords={"coherence": [-10.0, 10.0]})
+    >>> fit_psychometric(split).success
+    False
     """
 
     bias: float

@@ -63,6 +63,23 @@ def task_accuracy(task, *, n_trials: int = 512, key: str = "correct", seed=0) ->
     The trials (and the model's random initial states) are drawn once from the
     ``eval`` stream of ``seed``, so every perturbed copy is scored on the same data.
 
+    Parameters
+    ----------
+    task : Task
+        The task whose trials are drawn and whose ``evaluate`` scores the outputs.
+    n_trials : int
+        Trials drawn.
+    key : str
+        The score of ``task.evaluate`` averaged (``"correct"``: the fraction of trials
+        answered correctly).
+    seed : int
+        Seeds the trials and the model's initial states.
+
+    Returns
+    -------
+    callable
+        ``score(model) -> float``.
+
     Examples
     --------
     >>> from neurodyn.tasks import NParity
@@ -197,8 +214,44 @@ def perturb_tau(
     r"""Accuracy under normalised, positive perturbations of the time constants.
 
     :math:`\tau \leftarrow \tau + \varepsilon\lVert\tau\rVert\,|d|/\lVert d\rVert`.
-    Arguments and result as :func:`perturb_weights` (default ε: 0 and 13 values from
-    0.001 to 10).
+    Result as :func:`perturb_weights`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model with time constants ``tau`` and ``set_tau`` (e.g.
+        :class:`~neurodyn.rnn_models.TimescaleRNN`); a copy is perturbed.
+    score : callable
+        ``score(model) -> float`` (e.g. :func:`task_accuracy`).
+    epsilons : sequence of float
+        Relative strengths :math:`\varepsilon` (default: 0 and 13 values from 0.001
+        to 10, the paper's grid).
+    n_repeats : int
+        Random directions per strength.
+    seed : int
+        Seeds the directions.
+    threads : int, optional
+        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
+        the work and the cores other processes leave free.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``accuracy`` (epsilon, repeat) and ``accuracy_mean`` (epsilon).
+
+    Examples
+    --------
+    At :math:`\varepsilon = 0` every repeat scores the unperturbed network:
+
+    >>> from neurodyn.tasks import NParity
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> score = task_accuracy(NParity(n=2), n_trials=32)
+    >>> ds = perturb_tau(net, score, epsilons=[0, 0.1], n_repeats=2)
+    >>> ds["accuracy"].dims, ds.attrs["perturbation"]
+    (('epsilon', 'repeat'), 'tau')
+    >>> bool(np.all(ds["accuracy"].sel(epsilon=0) == score(net)))
+    True
     """
     seed = resolve_seed(seed)
     eps = _epsilons(epsilons)
@@ -242,9 +295,9 @@ def ablate_by_tau(
     ks : sequence of int
         Numbers of neurons to silence (20 in the paper).
     which : sequence of {"fastest", "slowest"}
-    threads : int, optional
-        Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
-        the work and the cores other processes leave free.
+        Silence the neurons with the shortest or the longest time constants.
+    parameter : str, optional
+        Name of the recurrent weight tensor (see the module docstring).
     threads : int, optional
         Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
         the work and the cores other processes leave free.
@@ -316,6 +369,17 @@ def silence_units(model, units, *, parameter: str | None = None):
     -------
     torch.nn.Module
         The silenced copy.
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> lesioned = silence_units(net, [0, 2])
+    >>> w, w_out = lesioned.weight_rec.detach().numpy(), lesioned.weight_out.detach().numpy()
+    >>> float(abs(w[[0, 2]]).max()), float(abs(w[:, [0, 2]]).max())
+    (0.0, 0.0)
+    >>> float(abs(w_out[:, [0, 2]]).max()), bool(net.weight_rec.detach()[0].any())
+    (0.0, True)
     """
     import torch
 

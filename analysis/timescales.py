@@ -185,15 +185,35 @@ class TimescaleFit:
     model : ndarray of str (unit,)
         ``"single"``, ``"double"`` or ``"none"``.
     tau_single, amplitude_single : ndarray (unit,)
+        Single fit :math:`a e^{-t/\\tau}`.
     tau_fast, tau_slow, weight_fast, amplitude_double : ndarray (unit,)
         Double fit :math:`a[c e^{-t/\\tau_{fast}} + (1-c) e^{-t/\\tau_{slow}}]` with
         :math:`c` = ``weight_fast``.
     aic_single, aic_double, rss_single, rss_double : ndarray (unit,)
+        Akaike information criterion and residual sum of squares of each fit.
     fit_lags : int
+        Lags fitted, 0 … ``fit_lags``.
     dt : float
         Lag spacing in time units.
     min_weight : float
         Smallest weight of a double-fit component that lets the double fit be chosen.
+
+    Examples
+    --------
+    :func:`fit_exponentials` returns it. One exact exponential (τ = 4) and an equal
+    mixture of two (τ = 2 and 15): the second is a double fit, and its slower τ is
+    τ_net:
+
+    >>> from neurodyn.analysis import fit_exponentials
+    >>> lags = np.arange(61.0)
+    >>> two = 0.5 * np.exp(-lags / 2.0) + 0.5 * np.exp(-lags / 15.0)
+    >>> fit = fit_exponentials(np.stack([np.exp(-lags / 4.0), two], axis=1), fit_lags=60)
+    >>> fit.model.tolist(), np.round(fit.tau_net, 2).tolist()
+    (['single', 'double'], [4.0, 15.0])
+    >>> round(float(fit.tau_fast[1]), 2), round(float(fit.weight_fast[1]), 2)
+    (2.0, 0.5)
+    >>> bool(fit.aic_single[0] <= fit.aic_double[0]), fit.fit_lags, fit.dt
+    (True, 60, 1.0)
     """
 
     tau_net: np.ndarray
@@ -340,6 +360,21 @@ def bernoulli_streams(n_trials: int, n_bits: int, *, seed=0) -> np.ndarray:
         Bits per trial (columns).
     seed : int, numpy.random.Generator or None
         Seed of the rates and the bits.
+
+    Returns
+    -------
+    ndarray (n_trials, n_bits), float32
+        Zeros and ones.
+
+    Examples
+    --------
+    Each trial has its own rate of ones:
+
+    >>> bits = bernoulli_streams(3, 1000, seed=0)
+    >>> bits.shape, bits.dtype, np.unique(bits).tolist()
+    ((3, 1000), dtype('float32'), [0.0, 1.0])
+    >>> len(set(bits.mean(axis=1).round(2).tolist()))
+    3
     """
     rng = make_rng(seed)
     p = rng.uniform(size=(n_trials, 1))
@@ -366,6 +401,7 @@ def drive(
     Parameters
     ----------
     model : neurodyn Model
+        The network driven (its ``rates`` are returned).
     n_trials, n_steps : int
         Number and length (in steps, after the burn-in) of the streams.
     burn_in : int
@@ -376,6 +412,7 @@ def drive(
     chunk : int
         Steps simulated per call of the model.
     seed : int
+        Seeds the default input streams and the model's initial states.
     threads : int, optional
         Threads for the computation; default: chosen by :mod:`neurodyn.threads` from
         the work and the cores other processes leave free.
@@ -384,6 +421,19 @@ def drive(
     -------
     ndarray (trial, n_steps, unit), float32
         The model's ``rates``.
+
+    Examples
+    --------
+    A timescale RNN (one bit per step) driven by two Bernoulli streams; running in
+    chunks gives the same activity as one long run:
+
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> rates = drive(net, n_trials=2, n_steps=500, burn_in=50)
+    >>> rates.shape, rates.dtype
+    ((2, 500, 8), dtype('float32'))
+    >>> bool(np.allclose(drive(net, n_trials=2, n_steps=500, burn_in=50, chunk=100), rates))
+    True
     """
     import torch
 
@@ -432,6 +482,7 @@ class NetworkTimescales:
     lags : ndarray (lag,)
         In time units.
     autocorrelation : ndarray (lag, unit)
+        Of each unit's activity (:func:`autocorrelation`).
     fit : TimescaleFit
         Per-unit fits; ``fit.tau_net`` is τ_net.
     population_autocorrelation : ndarray (lag,)
@@ -441,6 +492,24 @@ class NetworkTimescales:
     tau : ndarray (unit,) or None
         The model's own time constants, when it has them.
     attrs : dict
+        The protocol: ``n_trials``, ``n_steps``, ``burn_in``, ``dt``, ``seed`` and the
+        ``model``'s configuration.
+
+    Examples
+    --------
+    :func:`network_timescales` returns it (a short protocol here; the paper's is 10
+    trials of :math:`10^5` steps):
+
+    >>> from neurodyn.analysis import network_timescales
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> net = TimescaleRNN(1, 8, seed=0)
+    >>> nt = network_timescales(net, n_trials=2, n_steps=2000, burn_in=100, max_lag=40)
+    >>> nt.lags.shape, nt.autocorrelation.shape, nt.tau_net.shape, nt.tau.shape
+    ((41,), (41, 8), (8,), (8,))
+    >>> set(nt.fit.model.tolist()) <= {"single", "double"}, bool(0 < nt.population_tau <= 100)
+    (True, True)
+    >>> nt.attrs["n_steps"], nt.attrs["model"]["kind"]
+    (2000, 'timescale')
     """
 
     lags: np.ndarray
@@ -499,6 +568,7 @@ def network_timescales(
     Parameters
     ----------
     model : neurodyn Model
+        The network driven; its ``rates`` are analysed.
     n_trials, n_steps, burn_in, inputs, seed
         As :func:`drive`.
     max_lag : int
@@ -516,6 +586,17 @@ def network_timescales(
     Returns
     -------
     NetworkTimescales
+
+    Examples
+    --------
+    A timescale RNN (one bit per step) driven by Bernoulli streams, with a short
+    protocol; each unit's τ_net and the population's, in bits:
+
+    >>> from neurodyn.rnn_models import TimescaleRNN
+    >>> nt = network_timescales(TimescaleRNN(1, 8, seed=0), n_trials=2, n_steps=2000,
+    ...                         burn_in=100, max_lag=40)
+    >>> nt.tau_net.shape, bool(np.all((nt.tau_net > 0) & (nt.tau_net <= 100)))
+    ((8,), True)
     """
     seed = resolve_seed(seed)
     act = drive(
@@ -552,7 +633,21 @@ class JacobianTimescales:
         :math:`1/|\\gamma|` with growth rate :math:`\\gamma = \\ln|\\lambda|/\\Delta t`
         (maps) or :math:`\\operatorname{Re}\\lambda` (ODEs), in time units.
     kind : str
+        ``"ode"`` or ``"map"``.
     dt : float
+        The step Δt of the dynamics, in time units.
+
+    Examples
+    --------
+    :func:`jacobian_timescales` returns it. For :math:`\\dot x = \\mathrm{diag}(-0.1,
+    -0.5)\\,x` the time constants are 10 and 2 ms:
+
+    >>> from neurodyn.analysis import jacobian_timescales
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> dyn = FunctionDynamics(lambda x, u: x * [-0.1, -0.5], n_state=2, kind="ode", dt=1.0)
+    >>> jt = jacobian_timescales(dyn, np.zeros((1, 2)))
+    >>> jt.time_constant.round(6).tolist(), jt.eigenvalues.real.round(9).tolist(), jt.kind
+    ([[10.0, 2.0]], [[-0.1, -0.5]], 'ode')
     """
 
     eigenvalues: np.ndarray

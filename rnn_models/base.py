@@ -36,6 +36,15 @@ class ModelOutput(NamedTuple):
     states : Tensor, shape (trial, time, n_state)
         The full dynamical state after each step (``x`` for rate networks; ``[h, c]``
         for LSTMs).
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> out = RateRNN(3, 16, 2, seed=0)(torch.zeros(4, 10, 3))
+    >>> tuple(out.outputs.shape), tuple(out.rates.shape), tuple(out.states.shape)
+    ((4, 10, 2), (4, 10, 16), (4, 10, 16))
+    >>> bool(torch.allclose(out.rates, torch.tanh(out.states)))  # r = tanh(x)
+    True
     """
 
     outputs: torch.Tensor
@@ -49,6 +58,39 @@ class Model(nn.Module, abc.ABC):
     Subclasses set ``kind`` (the registry name), keep every constructor argument
     they need in ``self._config`` (JSON-compatible values only) and implement
     :meth:`forward`.
+
+    Examples
+    --------
+    A minimal model, a linear leaky network :math:`x_{t+1} = (1 - \\alpha) x_t +
+    \\alpha (W x_t + B u_t)` with a linear read-out:
+
+    >>> class LinearRNN(Model):
+    ...     kind = "linear"
+    ...     def __init__(self, n_input, n_hidden, n_output, *, dt=10.0, tau=100.0):
+    ...         super().__init__()
+    ...         self.n_input, self.n_hidden, self.n_output, self.dt = n_input, n_hidden, n_output, dt
+    ...         self._config = dict(n_input=n_input, n_hidden=n_hidden, n_output=n_output,
+    ...                             dt=dt, tau=tau)
+    ...         self.alpha = dt / tau
+    ...         self.w_rec = nn.Parameter(torch.zeros(n_hidden, n_hidden))
+    ...         self.w_in = nn.Parameter(torch.ones(n_hidden, n_input))
+    ...         self.readout = nn.Linear(n_hidden, n_output)
+    ...         self.register_buffer("initial_state", torch.zeros(n_hidden))
+    ...     def forward(self, inputs, *, initial_state=None, noise=True, generator=None):
+    ...         u = self._prepare_inputs(inputs)
+    ...         x = self._initial_state(initial_state, u.shape[0], u.dtype)
+    ...         states = []
+    ...         for t in range(u.shape[1]):
+    ...             x = (1 - self.alpha) * x + self.alpha * (x @ self.w_rec.T + u[:, t] @ self.w_in.T)
+    ...             states.append(x)
+    ...         x = torch.stack(states, 1)
+    ...         return ModelOutput(self.readout(x), x, x)
+    >>> net = LinearRNN(1, 4, 1)
+    >>> out = net(torch.ones(2, 3, 1))
+    >>> [round(v, 5) for v in out.states[0, :, 0].tolist()]  # 1 - 0.9^t
+    [0.1, 0.19, 0.271]
+    >>> net.config()["tau"], net.n_state, sorted(net.regularization(out.rates))
+    (100.0, 4, ['rate', 'weight'])
     """
 
     kind: ClassVar[str] = ""
@@ -67,7 +109,24 @@ class Model(nn.Module, abc.ABC):
         noise: bool = True,
         generator: torch.Generator | None = None,
     ) -> ModelOutput:
-        """Run the network over ``inputs`` of shape (trial, time, n_input)."""
+        """Run the network over ``inputs`` of shape (trial, time, n_input).
+
+        Parameters
+        ----------
+        inputs : Tensor or array (trial, time, n_input)
+            Input at each step.
+        initial_state : Tensor or array (n_state,) or (trial, n_state), optional
+            The state before the first step (default: the model's own, e.g. its
+            ``initial_state`` buffer or random states).
+        noise : bool
+            Add the model's recurrent and input noise, where it has any.
+        generator : torch.Generator, optional
+            Source of the noise and of random initial states (for reproducible runs).
+
+        Returns
+        -------
+        ModelOutput
+        """
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments (JSON-compatible) that rebuild this model's architecture."""
@@ -78,7 +137,19 @@ class Model(nn.Module, abc.ABC):
         return {}
 
     def regularization(self, rates: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Quantities the trainer may penalise: mean squared rate and weights."""
+        """Quantities the trainer may penalise: mean squared rate and weights.
+
+        Parameters
+        ----------
+        rates : Tensor (trial, time, n_hidden)
+            The ``rates`` of a forward pass.
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``"rate"``: the mean of the squared rates; ``"weight"``: the mean over the
+            weight matrices (2-D parameters) of their mean squared entry.
+        """
         weights = [p for n, p in self.named_parameters() if p.ndim == 2]
         return {
             "rate": rates.pow(2).mean(),

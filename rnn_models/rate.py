@@ -108,6 +108,9 @@ class RateRNN(Model):
         (n_output, n_hidden); masked weights are zero and stay zero.
     noise_rec, noise_in : float
         :math:`\sigma_{rec}` and :math:`\sigma_{in}` (see above).
+    bias : bool
+        Learn the recurrent bias :math:`b` (initialised to zero); False fixes
+        :math:`b = 0`.
     seed : int, optional
         Seed of the initialisation stream.
 
@@ -417,15 +420,33 @@ class RateParameters:
     alpha : Tensor, shape (N,)
         Euler leaks :math:`\Delta t/\tau`.
     W_in : Tensor, shape (N, n_input)
+        Input weights.
     bias : Tensor, shape (N,), or None
+        Recurrent bias b (None: none).
     W_out : Tensor, shape (n_output, N)
+        Read-out weights.
     bias_out : Tensor, shape (n_output,)
+        Read-out bias.
     nonlinearity : str
         The name of φ (a key of :data:`NONLINEARITIES`).
     dt : float
         Time step in ms.
     noise_in, noise_rec : float
         :math:`\sigma_{in}` and :math:`\sigma_{rec}`.
+
+    Examples
+    --------
+    :meth:`RateRNN.parameters_now` returns them; with Dale's law every weight leaving
+    an excitatory unit is non-negative and every weight leaving an inhibitory one
+    non-positive:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> net = RateRNN(2, 10, 1, dt=10.0, tau=50.0, dale=True, seed=0)
+    >>> p = net.parameters_now()
+    >>> tuple(p.W.shape), round(float(p.alpha[0]), 6), p.nonlinearity, p.dt  # α = dt/τ
+    ((10, 10), 0.2, 'tanh', 10.0)
+    >>> bool((p.W[:, :8] >= 0).all()), bool((p.W[:, 8:] <= 0).all())  # 8 E, 2 I units
+    (True, True)
     """
 
     W: torch.Tensor
@@ -450,6 +471,43 @@ def run_rate_network(
     states in the parameters' dtype and device; the noise is drawn from ``generator``
     (the input noise first, then the recurrent noise) as :meth:`RateRNN.forward`
     documents. ``use_scan`` picks the fused scan or the reference loop.
+
+    Parameters
+    ----------
+    p : RateParameters
+        The network's effective parameters (:meth:`RateRNN.parameters_now`).
+    u : Tensor (trial, time, n_input)
+        Inputs, in the parameters' dtype and on their device.
+    x : Tensor (trial, N)
+        Initial states.
+    noise : bool
+        Add the input and recurrent noise (when ``p`` has any).
+    generator : torch.Generator, optional
+        Source of the noise.
+    use_scan : bool
+        Step with the fused scan (:func:`~neurodyn.rnn_models.rate_scan.rate_scan`);
+        False runs the reference loop under autograd.
+
+    Returns
+    -------
+    ModelOutput
+
+    Examples
+    --------
+    The model's forward pass, and the same from its parameters with the scan and with
+    the reference loop:
+
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> net = RateRNN(2, 8, 1, seed=0)
+    >>> u, x0 = torch.randn(3, 20, 2, generator=torch.Generator().manual_seed(0)), torch.zeros(3, 8)
+    >>> with torch.no_grad():
+    ...     scan = run_rate_network(net.parameters_now(), u, x0)
+    ...     loop = run_rate_network(net.parameters_now(), u, x0, use_scan=False)
+    ...     model = net(u, initial_state=x0)
+    >>> bool(torch.allclose(scan.states, loop.states, atol=1e-6))
+    True
+    >>> bool(torch.allclose(model.outputs, scan.outputs, atol=1e-6))
+    True
     """
     n_trials, n_steps, _ = u.shape
     if noise and p.noise_in > 0:

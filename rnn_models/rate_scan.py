@@ -178,6 +178,29 @@ class RateScan(torch.autograd.Function):
     gradient from outside, :math:`\delta_t`, the sums for α and s) while step t's
     rows are in cache; only :math:`\partial L/\partial W` is formed afterwards, as
     one product of (trial·time, N) matrices.
+
+    Examples
+    --------
+    The scan gives the states of the Euler loop
+    :math:`x_t = (1 - \alpha) x_{t-1} + \alpha(W\phi(x_{t-1}) + d_t)`, and its
+    hand-written gradient passes :func:`torch.autograd.gradcheck`:
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> drive = torch.randn(2, 5, 3, generator=g, dtype=torch.float64)  # trial, time, N
+    >>> x0 = torch.zeros(2, 3, dtype=torch.float64)
+    >>> W = torch.randn(3, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    >>> alpha = torch.full((3,), 0.2, dtype=torch.float64)
+    >>> how = scan_implementation(drive, "tanh")
+    >>> xs, rates = RateScan.apply(drive, None, None, x0, W, alpha, "tanh", how)
+    >>> x, loop = x0, []
+    >>> for t in range(5):
+    ...     x = (1 - alpha) * x + alpha * (torch.tanh(x) @ W.T + drive[:, t])
+    ...     loop.append(x)
+    >>> bool(torch.allclose(xs, torch.stack(loop, 1))), bool(torch.allclose(rates, torch.tanh(xs)))
+    (True, True)
+    >>> torch.autograd.gradcheck(
+    ...     lambda W: RateScan.apply(drive, None, None, x0, W, alpha, "tanh", how), (W,))
+    True
     """
 
     @staticmethod
@@ -394,6 +417,18 @@ def scan_implementation(drive: torch.Tensor, phi_name: str) -> str:
     tanh, where one step's product is smaller than the work that pays for a second
     thread (:math:`2 \cdot \text{trials} \cdot N^2 < 2\,` :data:`~neurodyn.threads.GRAIN`)
     and ``neurodyn._C`` was built; ``"torch"`` otherwise.
+
+    Parameters
+    ----------
+    drive : Tensor (trial, time, N)
+        The input drive of the scan; its device, dtype and sizes decide.
+    phi_name : str
+        The nonlinearity φ (``"tanh"``, ``"relu"``, ``"softplus"``, ``"rectified_tanh"``).
+
+    Returns
+    -------
+    str
+        ``"compiled"`` or ``"torch"``.
 
     Examples
     --------

@@ -27,13 +27,62 @@ INF = float("inf")
 
 
 def solve_batched(dyn, ops, X0, C, opts: SolverOptions, known=None, group=None, bounds=None):
-    """Run the solver on every row of ``X0`` (n, d) with prepared inputs ``C``.
+    r"""Run the solver on every row of ``X0`` (n, d) with prepared inputs ``C``.
 
-    ``known`` (:class:`~neurodyn.analysis.fixed_points.options.KnownRoots`) and ``group`` (n,), the candidates' input groups,
-    let candidates stop at roots found in an earlier pass. ``bounds`` (lower, upper),
-    arrays (d,), is the state set the model can reach (None for none).
-    Returns ``(x, q, n_iter, status, root)`` as arrays of the ``ops`` library, ``root``
-    the index of the known root each candidate stopped at (-1 if none).
+    Called by :func:`~neurodyn.analysis.find_fixed_points` for ``backend="numpy"`` and
+    ``"torch"``.
+
+    Parameters
+    ----------
+    dyn : Dynamics
+        The system; its ``_residual`` and ``_residual_jacobian`` are evaluated.
+    ops : namespace
+        The array library of :mod:`neurodyn.dynamics.ops` the arrays belong to
+        (``NUMPY``, or ``TORCH()`` for tensors on a device).
+    X0 : array (n, d)
+        Initial states, one candidate per row (not modified).
+    C : array (n, ...)
+        The candidates' inputs as ``dyn._prepare(ops, u)`` returns them.
+    opts : SolverOptions
+        The solver's settings.
+    known : KnownRoots, optional
+        Roots found in an earlier pass, at which candidates may stop (step 0 of
+        :mod:`~neurodyn.analysis.fixed_points.kernel`); none by default.
+    group : int array (n,), optional
+        The candidates' input groups: a candidate stops only at a known root of its own
+        group. Needed with ``known``.
+    bounds : (array (d,), array (d,)), optional
+        ``(lower, upper)``: the state set the model can reach
+        (:meth:`~neurodyn.dynamics.Dynamics.state_bounds`); None for none.
+
+    Returns
+    -------
+    x, q, n_iter, status, root
+        Arrays of the ``ops`` library: where each candidate ended (n, d),
+        :math:`q = \tfrac12\|r\|^2` there, its iterations, its outcome code
+        (:data:`~neurodyn.analysis.fixed_points.outcomes.OUTCOMES`; 0 is a root) and
+        the index of the known root it stopped at (-1 if none).
+
+    Examples
+    --------
+    Two uncoupled bistable units, :math:`\tau\dot x = -x + 2\tanh x`, have 3 × 3 fixed
+    points, at :math:`x_i \in \{0, \pm 1.915\}`; Newton's method finds one from every
+    candidate in at most three iterations:
+
+    >>> import numpy as np
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # 25 candidates
+    >>> C = dyn._prepare(NUMPY, np.zeros((25, 1)))  # the prepared zero input
+    >>> from neurodyn.analysis import SolverOptions
+    >>> from neurodyn.analysis.fixed_points.batched import solve_batched
+    >>> x, q, n_iter, status, root = solve_batched(dyn, NUMPY, X0, C, SolverOptions())
+    >>> bool(np.all(status == 0)), int(n_iter.max()), bool(np.all(root == -1))
+    (True, 3, True)
+    >>> len(np.unique(x.round(6), axis=0)), np.unique(np.abs(x).round(3)).tolist()
+    (9, [0.0, 1.915])
     """
     b = _Batch(dyn, ops, X0, C, opts, known, group, bounds)
     while True:

@@ -205,6 +205,26 @@ def condition_inputs(dataset, *, by: str | None = "context", period: str | None 
     inputs : ndarray (k, m)
     names : list of str
         ``"<by>=<value>"`` per condition (``["all"]`` for one condition).
+
+    Examples
+    --------
+    In a context-dependent decision task, the mean input over the stimulus period of
+    each context carries that context's cue (the last two input channels), to search
+    for the fixed points of each context:
+
+    >>> from neurodyn import simulate
+    >>> from neurodyn.analysis import condition_inputs
+    >>> from neurodyn.rnn_models import RateRNN
+    >>> from neurodyn.tasks import ContextDecisionMaking
+    >>> task = ContextDecisionMaking(dt=20.0)
+    >>> ds = simulate(RateRNN(7, 8, 3, dt=20.0, seed=0), task, n_trials=16, seed=0)
+    >>> U, names = condition_inputs(ds, by="context")
+    >>> U.shape, names
+    ((2, 7), ['context=0', 'context=1'])
+    >>> U[:, -2:].tolist()  # context_motion, context_color
+    [[1.0, 0.0], [0.0, 1.0]]
+    >>> condition_inputs(ds, by=None)[1]
+    ['all']
     """
     u = np.asarray(dataset["inputs"].values, dtype=np.float64)
     time = np.asarray(dataset["time"].values, dtype=np.float64)

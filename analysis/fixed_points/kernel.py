@@ -185,6 +185,27 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes:
     -------
     q (n,), n_iter (n,), status (n,), root (n,)
         ``root``: the index of the known root each candidate stopped at, or -1.
+
+    Examples
+    --------
+    Two uncoupled bistable units, :math:`\\tau\\dot x = -x + 2\\tanh x`, have nine fixed
+    points, at :math:`x_i \\in \\{0, \\pm 1.915\\}`; the kernel finds one from every
+    candidate of a grid, on one thread:
+
+    >>> from neurodyn.analysis import SolverOptions
+    >>> from neurodyn.analysis.fixed_points.options import KnownRoots
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> spec = dyn.kernel_spec()
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # solved in place
+    >>> C = dyn._prepare(NUMPY, np.zeros((1, 1)))  # one input group
+    >>> group = np.zeros(len(X), dtype=np.int64)
+    >>> q, n_iter, status, root = solve(spec, C, group, X, SolverOptions(),
+    ...                                 KnownRoots.none(2), None, threads=1)
+    >>> bool(np.all(status == 0)), int(n_iter.max()), np.unique(np.abs(X).round(3)).tolist()
+    (True, 3, [0.0, 1.915])
     """
     if out is None:
         n = len(X)
@@ -197,13 +218,49 @@ def solve(spec, C, group, X, opts, known, bounds, threads: int, out=None, lanes:
 
 def widest_lanes() -> int:
     """Candidates the kernel carries in lockstep on this processor: as many as its
-    widest vectors hold doubles (8 with AVX-512, 4 with AVX2), else 1."""
+    widest vectors hold doubles (8 with AVX-512, 4 with AVX2), else 1.
+
+    Examples
+    --------
+    >>> widest_lanes() in (1, 4, 8)
+    True
+    """
     return int(_module().newton_lanes())
 
 
 def evaluate(spec, C, X):
     """Residuals (n, d) and Jacobians (n, d, d) of the states X (n, d) with prepared
-    inputs C (n, width), as the kernel computes them (for tests)."""
+    inputs C (n, width), as the kernel computes them (for tests).
+
+    Parameters
+    ----------
+    spec : KernelSpec
+        The model's arrays (:meth:`~neurodyn.dynamics.Dynamics.kernel_spec`).
+    C : array (n, width)
+        The prepared input of each state (``dyn._prepare(NUMPY, u)``).
+    X : array (n, d)
+        States.
+
+    Returns
+    -------
+    R : ndarray (n, d)
+        Residuals :math:`r(x)` (``f(x)`` of an ODE, ``F(x) - x`` of a map).
+    A : ndarray (n, d, d)
+        Their Jacobians :math:`\\partial r/\\partial x`.
+
+    Examples
+    --------
+    The kernel's residuals and Jacobians are those of the model's NumPy code:
+
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> spec = dyn.kernel_spec()
+    >>> X, U = np.random.default_rng(0).normal(size=(4, 2)), np.zeros((4, 1))
+    >>> R, A = evaluate(spec, dyn._prepare(NUMPY, U), X)
+    >>> bool(np.allclose(R, dyn.residual(X, U))), bool(np.allclose(A, dyn.jacobian(X, U)))
+    (True, True)
+    """
     X = _f64(X)
     n, d = X.shape
     R, A = np.empty((n, d)), np.empty((n, d, d))
@@ -232,6 +289,29 @@ def jacobian_lipschitz(spec) -> float:
     of the model code, the nonlinearity, the weights and the row scale: a network is
     usually searched again and again (one call per input condition, repeated calls),
     and the bound costs four d × d products where the digest reads the weights once.
+
+    Parameters
+    ----------
+    spec : KernelSpec
+        The model's arrays (:meth:`~neurodyn.dynamics.Dynamics.kernel_spec`): its model
+        and nonlinearity codes, recurrent weights and row scale s (1/τ of a rate ODE).
+
+    Returns
+    -------
+    float
+        L, or inf where no bound is derived.
+
+    Examples
+    --------
+    For a tanh rate network, :math:`c = \sup|\tanh''| = 4/(3\sqrt 3)`; with
+    :math:`W = 2I` and τ = 10 ms, :math:`L = 0.1 \cdot 2c`:
+
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> spec = dyn.kernel_spec()
+    >>> L = jacobian_lipschitz(spec)
+    >>> bool(np.isclose(L, 0.1 * 2 * 4 / (3 * np.sqrt(3)), rtol=1e-9))
+    True
     """
     c = PHI_CURVATURE[spec.phi]
     if spec.model not in (RATE, ELMAN) or not np.isfinite(c):
@@ -265,6 +345,23 @@ def spectral_norm_bound(W) -> float:
     :math:`\lambda^m = \|G^m\|_2 \le \|G^m\|_\infty \le \sqrt d\,\lambda^m`.
     Here m = 8, by three squarings of :math:`G/\|G\|_\infty` (no overflow), and the
     result is raised by a relative 1e-10, far above the products' rounding errors.
+
+    Parameters
+    ----------
+    W : array (a, d)
+        A real matrix.
+
+    Returns
+    -------
+    float
+        The bound, at least :math:`\|W\|_2`.
+
+    Examples
+    --------
+    >>> W = np.random.default_rng(0).normal(size=(16, 16))
+    >>> exact = np.linalg.norm(W, 2)
+    >>> bool(exact <= spectral_norm_bound(W) <= 16 ** (1 / 32) * exact * (1 + 1e-9))
+    True
     """
     W = _f64(W)
     G = W.T @ W
@@ -310,6 +407,33 @@ def root_radii(dyn, spec, X, C):
     in a ball of convergence :math:`\|r(x)\| \le \|r(x^*)\| + \|A^*\|_F\,\rho +
     L\rho^2/2` (Taylor with a Lipschitz Jacobian), so :math:`q \le q_{max}`, half the
     largest square of that bound.
+
+    Parameters
+    ----------
+    dyn : Dynamics
+        The system whose roots these are.
+    spec : KernelSpec
+        Its arrays (``dyn.kernel_spec()``), for :func:`jacobian_lipschitz`.
+    X : array (K, d)
+        The roots.
+    C : array (K, width)
+        Their prepared inputs (``dyn._prepare(NUMPY, u)``).
+
+    Examples
+    --------
+    At the origin of two bistable units, :math:`\tau\dot x = -x + 2\tanh x` with
+    τ = 10 ms, :math:`A = 0.1\,I` so :math:`\beta = 10`, and
+    :math:`\rho = 2/(3\beta L)`:
+
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> spec = dyn.kernel_spec()
+    >>> C = dyn._prepare(NUMPY, np.zeros((1, 1)))
+    >>> radii, gate = root_radii(dyn, spec, np.zeros((1, 2)), C)
+    >>> rho = 2 / (3 * 10 * jacobian_lipschitz(spec))
+    >>> bool(np.allclose(radii, [[rho, 3 * rho]])), round(float(rho), 4)
+    (True, 0.433)
     """
     K = len(X)
     lip = jacobian_lipschitz(spec) if K else np.inf
@@ -320,8 +444,37 @@ def root_radii(dyn, spec, X, C):
 
 
 def radii_from_jacobians(r, A, lip: float):
-    """:func:`root_radii` from the residuals r (K, d) and Jacobians A (K, d, d) at the
-    roots and the Lipschitz constant ``lip`` of the Jacobian (finite)."""
+    r""":func:`root_radii` from the residuals r (K, d) and Jacobians A (K, d, d) at the
+    roots and the Lipschitz constant ``lip`` of the Jacobian (finite).
+
+    Parameters
+    ----------
+    r : array (K, d)
+        Residuals at the roots (about zero).
+    A : array (K, d, d)
+        Jacobians of the residual at the roots.
+    lip : float
+        Lipschitz constant L of the Jacobian (:func:`jacobian_lipschitz`); 0 for an
+        affine residual, whose roots get infinite balls.
+
+    Returns
+    -------
+    radii : ndarray (K, 2)
+        :math:`(\rho, 3\rho)` per root, zeros where A is singular.
+    gate : ndarray (2,)
+        :math:`(q_{max}, 3\rho_{max})`.
+
+    Examples
+    --------
+    With :math:`A = 0.1\,I`, :math:`\beta = \|A^{-1}\| = 10`, and with L = 0.5,
+    :math:`\rho = 2/(3 \cdot 10 \cdot 0.5) = 2/15`:
+
+    >>> radii, gate = radii_from_jacobians(np.zeros((1, 2)), 0.1 * np.eye(2)[None], 0.5)
+    >>> radii.round(6).tolist()
+    [[0.133333, 0.4]]
+    >>> radii_from_jacobians(np.zeros((1, 2)), 0.1 * np.eye(2)[None], 0.0)[0].tolist()
+    [[inf, inf]]
+    """
     r, A = np.asarray(r), np.asarray(A)
     K = len(A)
     radii, gate = np.zeros((K, 2)), np.zeros(2)

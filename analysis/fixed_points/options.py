@@ -68,6 +68,26 @@ class SolverOptions:
 
     :func:`find_fixed_points` sets ``length`` and ``max_step`` (2 L) from the spread L
     of the initial states and ``x_max`` from their magnitude, unless ``options`` is given.
+
+    Examples
+    --------
+    Pass it as ``options`` of :func:`~neurodyn.analysis.find_fixed_points`. Two
+    uncoupled bistable units, :math:`\\tau\\dot x = -x + 2\\tanh x`, have nine fixed
+    points, which Newton's method finds from a grid in at most three iterations; one
+    iteration is too few for all but the candidate that starts on the origin:
+
+    >>> from neurodyn.analysis import SolverOptions, find_fixed_points
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    >>> fps = find_fixed_points(dyn, [0.0], X0, progress=False)
+    >>> len(fps.x), fps.info["options"]["length"], fps.info["options"]["max_step"]
+    (9, 3.0, 6.0)
+    >>> short = find_fixed_points(dyn, [0.0], X0, options=SolverOptions(max_iter=1),
+    ...                           progress=False)
+    >>> len(short.x), short.info["failures"]["max_iter"]
+    (1, 24)
     """
 
     tol_q: float = 1e-20
@@ -110,6 +130,36 @@ class KnownRoots:
 
     The arrays are float64 (``group`` int64) and C-contiguous, as the compiled kernel
     reads them without a copy (it raises ValueError otherwise).
+
+    Examples
+    --------
+    :func:`~neurodyn.analysis.find_fixed_points` builds them from the roots of a first
+    pass over a sample of the candidates. For two uncoupled bistable units,
+    :math:`\\tau\\dot x = -x + 2\\tanh x`, with the known root (1.915, 1.915), the
+    four candidates of a grid that start near it stop there, by its index (0):
+
+    >>> from neurodyn.analysis import SolverOptions
+    >>> from neurodyn.analysis.fixed_points import kernel
+    >>> from neurodyn.analysis.fixed_points.batched import solve_batched
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    >>> C = dyn._prepare(NUMPY, np.zeros((25, 1)))
+    >>> x_star = np.array([[1.915007, 1.915007]])
+    >>> r, A = dyn._residual_jacobian(NUMPY, x_star, C[:1])
+    >>> lip = kernel.jacobian_lipschitz(dyn.kernel_spec())
+    >>> radii, gate = kernel.radii_from_jacobians(r, A, lip)
+    >>> known = KnownRoots(x_star, 0.5 * (r * r).sum(1), np.zeros(1, dtype=np.int64),
+    ...                    1e-6, radii, gate)
+    >>> group = np.zeros(25, dtype=np.int64)  # one input: one group
+    >>> x, q, n_iter, status, root = solve_batched(dyn, NUMPY, X0, C, SolverOptions(),
+    ...                                            known, group)
+    >>> np.flatnonzero(root == 0).tolist(), X0[root == 0].min(0).tolist()
+    ([18, 19, 23, 24], [1.5, 1.5])
+    >>> KnownRoots.none(2).x.shape
+    (0, 2)
     """
 
     x: np.ndarray
@@ -121,7 +171,18 @@ class KnownRoots:
 
     @classmethod
     def none(cls, d: int) -> KnownRoots:
-        """No known roots (of states of size d)."""
+        """No known roots (of states of size d).
+
+        Parameters
+        ----------
+        d : int
+            Size of the state.
+
+        Returns
+        -------
+        KnownRoots
+            With empty arrays of the right shapes and a zero gate.
+        """
         empty = np.empty(0)
         return cls(
             np.empty((0, d)), empty, empty.astype(np.int64), 0.0, np.empty((0, 2)), np.zeros(2)

@@ -66,6 +66,29 @@ def solve_reference(dynamics, initial_states, inputs, options: SolverOptions):
         Newton iterations (one Jacobian each).
     code : ndarray of int (n,)
         The outcome (:data:`~neurodyn.analysis.fixed_points.outcomes.OUTCOMES`).
+
+    Examples
+    --------
+    Two uncoupled bistable units, :math:`\\tau\\dot x = -x + 2\\tanh x`, have 3 × 3 fixed
+    points, at :math:`x_i \\in \\{0, \\pm 1.915\\}`; the plain iteration ends where
+    the array solver does, one candidate at a time:
+
+    >>> import numpy as np
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> from neurodyn.dynamics.ops import NUMPY
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # 25 candidates
+    >>> C = dyn._prepare(NUMPY, np.zeros((25, 1)))  # the prepared zero input
+    >>> from neurodyn.analysis import SolverOptions
+    >>> from neurodyn.analysis.fixed_points.batched import solve_batched
+    >>> from neurodyn.analysis.fixed_points.reference import solve_reference
+    >>> x, q, n_iter, code = solve_reference(dyn, X0, np.zeros((25, 1)), SolverOptions())
+    >>> bool(np.all(code == 0)), np.unique(np.abs(x).round(3)).tolist()
+    (True, [0.0, 1.915])
+    >>> x_batched = solve_batched(dyn, NUMPY, X0, C, SolverOptions())[0]
+    >>> bool(np.allclose(x, x_batched, atol=1e-8))
+    True
     """
     o = options
     x = np.array(initial_states, dtype=np.float64)

@@ -47,6 +47,26 @@ class Candidates:
     fixed_point : ndarray of int (n,)
         Index of the fixed point the candidate converged to (-1 for failures).
     condition : ndarray of int (n,)
+        Index of the candidate's input condition (into ``condition_names`` of the
+        :class:`FixedPoints`).
+
+    Examples
+    --------
+    The ``candidates`` of a :class:`FixedPoints`: two uncoupled bistable units,
+    :math:`\\tau\\dot x = -x + 2\\tanh x`, have nine fixed points, and every candidate
+    of a grid ends on one of them:
+
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # 25 initial states
+    >>> fps = find_fixed_points(dyn, [0.0], X0, progress=False)
+    >>> c = fps.candidates
+    >>> len(c), sorted(set(c.status.tolist())), sorted(set(c.reason.tolist()))
+    (25, ['root'], [''])
+    >>> bool(np.allclose(c.x, fps.x[c.fixed_point])), c.x_init.shape
+    (True, (25, 2))
     """
 
     x_init: np.ndarray
@@ -97,6 +117,32 @@ class FixedPoints:
         Labels along the state dimension.
     info : dict
         Method, backend, tolerances, timing and seed (stored as attributes on disk).
+
+    Examples
+    --------
+    :func:`~neurodyn.analysis.find_fixed_points` returns it. Two uncoupled bistable
+    units, :math:`\\tau\\dot x = -x + 2\\tanh x` (τ = 10 ms), have 3 × 3 fixed points:
+    four stable ones at :math:`(\\pm x^*, \\pm x^*)`, :math:`x^* = 2\\tanh x^* \\approx 1.915`,
+    where both eigenvalues are :math:`(2(1 - \\tanh^2 x^*) - 1)/\\tau`, four saddles and an
+    unstable node at the origin:
+
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # 25 initial states
+    >>> fps = find_fixed_points(dyn, [0.0], X0, progress=False)
+    >>> fps.summary()  # doctest: +NORMALIZE_WHITESPACE
+    {'stable': 4, 'unstable_1': 4, 'unstable_2': 1, 'slow': 0, 'failed': 0,
+     'left_state_set': 0}
+    >>> stable = fps[fps.stability == "stable"]
+    >>> np.unique(np.abs(stable.x).round(3)).tolist(), int(fps.n_candidates.sum())
+    ([1.915], 25)
+    >>> x_star = abs(stable.x[0, 0])
+    >>> bool(np.allclose(stable.eigenvalues, (2 * (1 - np.tanh(x_star)**2) - 1) / 10))
+    True
+    >>> fps.kind, fps.time_unit, fps.condition_names, len(fps.roots), len(fps.slow_points)
+    ('ode', 'ms', ['all'], 9, 0)
     """
 
     x: np.ndarray
@@ -353,6 +399,28 @@ def load_fixed_points(path: str | os.PathLike) -> FixedPoints:
     ----------
     path : str or os.PathLike
         The netCDF file.
+
+    Returns
+    -------
+    FixedPoints
+        The points, their linearization and the candidates, as saved.
+
+    Examples
+    --------
+    Save the fixed points of two bistable units and read them back:
+
+    >>> from neurodyn.analysis import find_fixed_points
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> dyn = RateDynamics(W=2 * np.eye(2), W_in=np.ones((2, 1)), tau=10.0, dt=1.0)
+    >>> g = np.linspace(-3, 3, 5)
+    >>> X0 = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # 25 initial states
+    >>> fps = find_fixed_points(dyn, [0.0], X0, progress=False)
+    >>> _ = fps.save("fixed_points.nc")
+    >>> back = load_fixed_points("fixed_points.nc")
+    >>> bool(np.array_equal(back.x, fps.x)), bool(np.allclose(back.eigenvalues, fps.eigenvalues))
+    (True, True)
+    >>> back.summary() == fps.summary(), len(back.candidates)
+    (True, 25)
     """
     from ...io.datasets import load_dataset
 

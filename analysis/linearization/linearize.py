@@ -46,12 +46,14 @@ __all__ = ["Linearization", "classify", "eigenmodes", "linearize", "spectrum"]
 
 @dataclass
 class Linearization:
-    """Linearization of a system at k states (see the module docstring).
+    r"""Linearization of a system at k states (see the module docstring).
 
     Attributes
     ----------
     jacobian : ndarray (k, d, d)
+        :math:`J = \partial F/\partial x` (maps) or :math:`\partial f/\partial x` (ODEs).
     input_jacobian : ndarray (k, d, m)
+        :math:`B = \partial F/\partial u` or :math:`\partial f/\partial u`.
     eigenvalues : complex ndarray (k, d)
         Sorted by growth rate, most unstable (or slowest decaying) first.
     right, left : complex ndarray (k, d, d)
@@ -64,8 +66,29 @@ class Linearization:
     frequency : ndarray (k, d)
         Hz (cycles per 1000 time units).
     n_unstable, n_marginal : ndarray of int (k,)
+        Number of unstable and of marginal modes (see :func:`classify`).
     stability : ndarray of str (k,)
         ``"stable"``, ``"marginal"`` or ``"unstable_<n>"``.
+
+    Examples
+    --------
+    :func:`linearize` returns it. The system :math:`\dot x = Ax + u` with
+    :math:`A = \begin{pmatrix}0 & 0.5\\ 0 & -1\end{pmatrix}` has a line attractor along
+    :math:`r_0 = (1, 0)`; the input it integrates is read by the left eigenvector
+    :math:`l_0 = (1, 0.5)`, not by :math:`r_0` (the selection vector of Mante et al.
+    2013):
+
+    >>> from neurodyn.analysis import linearize
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> A = np.array([[0.0, 0.5], [0.0, -1.0]])
+    >>> dyn = FunctionDynamics(lambda x, u: x @ A.T + u, n_state=2, n_input=2, kind="ode")
+    >>> lin = linearize(dyn, np.zeros((1, 2)), np.zeros(2))
+    >>> lin.stability.tolist(), lin.n_marginal.tolist(), lin.eigenvalues.real.tolist()
+    (['marginal'], [1], [[0.0, -1.0]])
+    >>> lin.right[0, :, 0].real.tolist(), lin.input_projection[0, 0].real.tolist()
+    ([1.0, 0.0], [1.0, 0.5])
+    >>> lin.time_constant.tolist()  # ms
+    [[inf, 1.0]]
     """
 
     jacobian: np.ndarray
@@ -98,7 +121,18 @@ def spectrum(jacobian, *, kind: str, dt: float = 1.0):
 
     The eigenvalues, growth rates and frequencies of :func:`eigenmodes`, in its order,
     for about half its cost (no eigenvectors, no inverse): enough to classify
-    stability. Parameters as for :func:`eigenmodes`.
+    stability.
+
+    Parameters
+    ----------
+    jacobian : array (k, d, d)
+        Real Jacobians.
+    kind : {"map", "ode"}
+        Growth rates :math:`\\ln|\\lambda|/\\Delta t` (maps) or
+        :math:`\\mathrm{Re}\\,\\lambda` (ODEs).
+    dt : float
+        Step duration of a map, in ms, to express growth rates per ms and frequencies
+        in Hz.
 
     Returns
     -------
@@ -175,6 +209,13 @@ def classify(growth_rate, marginal_tol: float):
     marginal_tol : float
         Modes with ``|growth_rate| <= marginal_tol`` are marginal, those above it
         unstable.
+
+    Examples
+    --------
+    >>> n_unstable, n_marginal, stability = classify(
+    ...     np.array([[0.2, -1.0], [0.0, -1.0], [-0.5, -1.0], [0.3, 0.1]]), 1e-4)
+    >>> stability.tolist(), n_unstable.tolist(), n_marginal.tolist()
+    (['unstable_1', 'marginal', 'stable', 'unstable_2'], [1, 0, 0, 2], [0, 1, 0, 0])
     """
     g = np.asarray(growth_rate)
     n_unstable = np.sum(g > marginal_tol, axis=-1).astype(np.int32)

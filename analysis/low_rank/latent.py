@@ -52,9 +52,31 @@ class LatentDynamics(Dynamics):
     tau, dt : float
         Time constant and Euler step in ms.
     nonlinearity : str
+        φ: ``"tanh"``, ``"relu"``, ``"softplus"`` or ``"rectified_tanh"``.
     kind : {"ode", "map"}
+        The ODE, or its Euler map with step ``dt``.
     clamp_inputs : bool
         State κ only, with :math:`v = u` (dimension R), instead of :math:`(\kappa, v)`.
+
+    Examples
+    --------
+    :func:`latent_dynamics` builds it from a network; here from loadings drawn by hand
+    (N = 500, R = 2, M = 1). For a network state in the span of :math:`[m, I]`, the
+    latent velocity is the network's velocity in latent coordinates:
+
+    >>> from neurodyn.analysis import latent_coordinates
+    >>> from neurodyn.dynamics import RateDynamics
+    >>> rng = np.random.default_rng(0)
+    >>> m, n, I = rng.normal(size=(500, 2)), 2 * rng.normal(size=(500, 2)), rng.normal(size=(500, 1))
+    >>> lat = LatentDynamics(m=m, n=n, W_in=I, tau=100.0, dt=10.0)
+    >>> lat.n_state, lat.state_coords()["variable"].tolist()
+    (3, ['kappa1', 'kappa2', 'v1'])
+    >>> net = RateDynamics(W=m @ n.T / 500, W_in=I, tau=100.0, dt=10.0)
+    >>> z, u = np.array([[0.5, -1.0, 0.3]]), np.array([[0.2]])
+    >>> x = z[:, :2] @ m.T + z[:, 2:] @ I.T
+    >>> dk, dv = latent_coordinates(lat, net.velocity(x, u))
+    >>> bool(np.allclose(lat.velocity(z, u), np.concatenate([dk, dv], 1)))
+    True
     """
 
     state_dim = "latent"
@@ -173,12 +195,29 @@ def latent_coordinates(model, states) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     model : LowRankRNN or LowRankDynamics
+        The network (anything with loadings ``m`` (N, R) and input vectors ``W_in``
+        (N, M)).
     states : array (..., N)
+        Network states, e.g. the ``states`` of a :func:`neurodyn.simulate` result.
 
     Returns
     -------
     kappa : ndarray (..., R)
+        Coordinates along the loadings m.
     v : ndarray (..., M)
+        Coordinates along the input vectors I.
+
+    Examples
+    --------
+    A state built from latent coordinates gives them back:
+
+    >>> from neurodyn.rnn_models import LowRankRNN
+    >>> net = LowRankRNN(1, 200, 1, 2, seed=0)
+    >>> m, I = net.m.detach().numpy(), net.W_in.detach().numpy()
+    >>> x = np.array([[0.5, -1.0]]) @ m.T + np.array([[0.3]]) @ I.T
+    >>> kappa, v = latent_coordinates(net, x)
+    >>> kappa.round(6).tolist(), v.round(6).tolist()
+    ([[0.5, -1.0]], [[0.3]])
     """
     m, w_in = to_numpy(model.m).astype(np.float64), to_numpy(model.W_in).astype(np.float64)
     x = np.asarray(to_numpy(states), dtype=np.float64)

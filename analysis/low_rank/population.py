@@ -105,11 +105,40 @@ class LoadingMixture:
     covariances : ndarray (P, D, D)
         :math:`\Sigma_p`.
     rank, n_input : int
+        Rank R of the connectivity and number M of inputs.
     labels : ndarray of int (N,) or None
         The most probable population of each unit (None for a mixture written by hand).
     bic : ndarray (K,) or None
         BIC of each number of populations tried, ``n_tried``.
     n_tried : ndarray of int (K,) or None
+        The numbers of populations tried by :func:`loading_mixture`.
+
+    Examples
+    --------
+    Written by hand, for :func:`~neurodyn.analysis.mean_field_dynamics`: two equal
+    populations of a rank-one network with one input, whose :math:`m` and :math:`n`
+    covary positively in one and negatively in the other:
+
+    >>> c = np.array([[[1.0, 2.0, 0.0], [2.0, 5.0, 0.0], [0.0, 0.0, 1.0]],
+    ...               [[1.0, -1.0, 0.0], [-1.0, 2.0, 0.0], [0.0, 0.0, 1.0]]])
+    >>> mix = LoadingMixture(weights=[0.5, 0.5], means=np.zeros((2, 3)), covariances=c,
+    ...                      rank=1, n_input=1)
+    >>> mix.n_populations, mix.features, dict(mix.to_xarray().sizes)
+    (2, ['m1', 'n1', 'I1'], {'population': 2, 'feature': 3, 'feature_2': 3})
+
+    Fitted by :func:`loading_mixture` to 200 units of two well separated populations,
+    it labels each unit:
+
+    >>> from neurodyn.analysis import loading_mixture
+    >>> rng = np.random.default_rng(0)
+    >>> m = np.r_[rng.normal(-3, 0.5, (100, 1)), rng.normal(3, 0.5, (100, 1))]
+    >>> ds = xr.Dataset({"m": (("unit", "rank"), m), "n": (("unit", "rank"), m),
+    ...                  "I": (("unit", "input"), rng.normal(size=(200, 1)))})
+    >>> fit = loading_mixture(ds, max_populations=2)
+    >>> fit.n_populations, fit.n_tried.tolist(), bool(fit.bic[1] < fit.bic[0])
+    (2, [1, 2], True)
+    >>> len(set(fit.labels[:100].tolist())), bool(fit.labels[0] != fit.labels[-1])
+    (1, True)
     """
 
     weights: np.ndarray

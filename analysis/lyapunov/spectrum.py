@@ -92,6 +92,37 @@ class LyapunovSpectrum:
         QR factorisations per trajectory (the adaptive interval's saving).
     reason : ndarray of str (n_traj,)
         Why a trajectory stopped, with the step (empty for ``"ok"``).
+    kind : str
+        ``"ode"`` or ``"map"``: the kind of the dynamics.
+    time_unit : str
+        The dynamics' unit of time (``"ms"``, or ``"step"`` for maps without a time
+        step); the exponents are per this unit.
+    info : dict
+        The settings and the run: ``backend``, ``integrator``, ``step``, ``n_steps``,
+        ``transient``, ``reorth``, ``precision``, ``seed``, ``threads``, ``elapsed_s``
+        (seconds), ``driven`` (a time-varying input), ``n_redo`` (intervals redone per
+        trajectory) and ``max_kappa`` (the largest condition number met between
+        reorthonormalisations).
+
+    Examples
+    --------
+    :func:`lyapunov_spectrum` returns it. The exponents of a linear ODE
+    :math:`\\dot x = Ax` are the real parts of A's eigenvalues, here −0.1 and −0.5 per
+    ms:
+
+    >>> from neurodyn.analysis import lyapunov_spectrum
+    >>> from neurodyn.dynamics import FunctionDynamics
+    >>> A = np.array([[-0.1, 1.0], [0.0, -0.5]])
+    >>> dyn = FunctionDynamics(lambda x, u: x @ A.T, n_state=2, kind="ode", dt=1.0,
+    ...                        jacobian=lambda x, u: np.broadcast_to(A, (len(x), 2, 2)))
+    >>> le = lyapunov_spectrum(dyn, np.ones((4, 2)), n_steps=2000, transient=100,
+    ...                        progress=False)
+    >>> np.round(le.exponents, 3).tolist(), le.time_unit, le.status.tolist()
+    ([-0.1, -0.5], 'ms', ['ok', 'ok', 'ok', 'ok'])
+    >>> le.per_trajectory.shape, le.history.shape, float(le.checkpoint_time[-1])
+    ((4, 2), (4, 20, 2), 2000.0)
+    >>> le.is_converged(), le.info["integrator"]
+    (True, 'rk4')
     """
 
     exponents: np.ndarray

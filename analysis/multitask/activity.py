@@ -49,6 +49,26 @@ class TaskTrials:
         Step in ms; None when the activity carried none (a bare array).
     window : ndarray (trial, time) of bool, or None
         A per-trial window given by the caller with the activity.
+
+    Examples
+    --------
+    :func:`split_by_task` returns one per task. Four interleaved trials of two tasks (``rule``), 10 steps of 20 ms each, the
+    ``anti`` trials 8 steps long, with a stimulus period:
+
+    >>> from neurodyn.analysis.multitask.activity import split_by_task
+    >>> rates = np.arange(4 * 10 * 3, dtype=float).reshape(4, 10, 3)  # trial, time, unit
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), rates)},
+    ...                 coords={"rule": ("trial", ["go", "anti", "go", "anti"]),
+    ...                         "length": ("trial", [10, 8, 10, 8]),
+    ...                         "stimulus_on": ("trial", [40.0, 60.0, 20.0, 60.0]),
+    ...                         "stimulus_off": ("trial", [120.0, 140.0, 100.0, 140.0])},
+    ...                 attrs={"dt": 20.0})
+    >>> tasks, units = split_by_task(ds, by="rule")
+    >>> anti = tasks["anti"]
+    >>> anti.rates.shape, anti.valid.sum(axis=1).tolist(), anti.dt, anti.periods
+    ((2, 10, 3), [8, 8], 20.0, ['stimulus'])
+    >>> sorted(anti.coords), anti.window is None
+    (['length', 'rule', 'stimulus_off', 'stimulus_on'], True)
     """
 
     rates: np.ndarray
@@ -164,6 +184,26 @@ def split_by_task(
     Returns
     -------
     dict of task to TaskTrials, dict of unit coordinates
+
+    Examples
+    --------
+    Four interleaved trials of two tasks (``rule``), 10 steps of 20 ms each, the
+    ``anti`` trials 8 steps long, with a stimulus period:
+
+    >>> from neurodyn.analysis.multitask.activity import split_by_task
+    >>> rates = np.arange(4 * 10 * 3, dtype=float).reshape(4, 10, 3)  # trial, time, unit
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), rates)},
+    ...                 coords={"rule": ("trial", ["go", "anti", "go", "anti"]),
+    ...                         "length": ("trial", [10, 8, 10, 8]),
+    ...                         "stimulus_on": ("trial", [40.0, 60.0, 20.0, 60.0]),
+    ...                         "stimulus_off": ("trial", [120.0, 140.0, 100.0, 140.0])},
+    ...                 attrs={"dt": 20.0})
+    >>> tasks, units = split_by_task(ds, by="rule")
+    >>> list(tasks), tasks["go"].rates.shape, units
+    (['anti', 'go'], (2, 10, 3), {})
+    >>> by_name, _ = split_by_task({"go": ds.isel(trial=[0, 2]), "anti": ds.isel(trial=[1, 3])})
+    >>> list(by_name), bool(np.array_equal(by_name["go"].rates, tasks["go"].rates))
+    (['go', 'anti'], True)
     """
     # A Dataset is a Mapping too (of its variables): it is the one-Dataset form.
     if isinstance(activity, Mapping) and not isinstance(activity, xr.Dataset):
@@ -213,7 +253,41 @@ def _check_tasks(tasks, present: list) -> list:
 
 
 def period_steps(trials: TaskTrials, period: str, task) -> tuple[np.ndarray, np.ndarray]:
-    """First and one-past-last step of ``period`` in every trial (-1 where it is absent)."""
+    """First and one-past-last step of ``period`` in every trial (-1 where it is absent).
+
+    Parameters
+    ----------
+    trials : TaskTrials
+        The trials of one task (:func:`split_by_task`); their ``dt`` must be known.
+    period : str
+        A period with ``{period}_on`` and ``{period}_off`` trial coordinates (ms).
+    task
+        The task's name, for the error message.
+
+    Returns
+    -------
+    first, last : ndarray of int (trial,)
+        The period covers steps ``first <= s < last``.
+
+    Examples
+    --------
+    Four interleaved trials of two tasks (``rule``), 10 steps of 20 ms each, the
+    ``anti`` trials 8 steps long, with a stimulus period from 60 to 140 ms in the
+    ``anti`` trials, steps 3 to 6:
+
+    >>> from neurodyn.analysis.multitask.activity import split_by_task
+    >>> rates = np.arange(4 * 10 * 3, dtype=float).reshape(4, 10, 3)  # trial, time, unit
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), rates)},
+    ...                 coords={"rule": ("trial", ["go", "anti", "go", "anti"]),
+    ...                         "length": ("trial", [10, 8, 10, 8]),
+    ...                         "stimulus_on": ("trial", [40.0, 60.0, 20.0, 60.0]),
+    ...                         "stimulus_off": ("trial", [120.0, 140.0, 100.0, 140.0])},
+    ...                 attrs={"dt": 20.0})
+    >>> tasks, units = split_by_task(ds, by="rule")
+    >>> first, last = period_steps(tasks["anti"], "stimulus", "anti")
+    >>> first.tolist(), last.tolist()
+    ([3, 3], [7, 7])
+    """
     if trials.dt is None or period not in trials.periods:
         raise ValueError(
             f"period {period!r} is not known for task {task!r}; known periods are "
@@ -251,6 +325,37 @@ def window_mask(trials: TaskTrials, task, *, periods=None, exclude=None) -> np.n
 
     The valid steps, within ``trials.window`` when one was given, within the union
     of ``periods`` when given, outside the union of ``exclude``.
+
+    Parameters
+    ----------
+    trials : TaskTrials
+        The trials of one task (:func:`split_by_task`).
+    task
+        The task's name, for error messages.
+    periods : str or sequence of str, optional
+        Keep only the steps in (the union of) these periods.
+    exclude : str or sequence of str, optional
+        Drop the steps in (the union of) these periods.
+
+    Examples
+    --------
+    Four interleaved trials of two tasks (``rule``), 10 steps of 20 ms each, the
+    ``anti`` trials 8 steps long, with a stimulus period from 60 to 140 ms in the
+    ``anti`` trials:
+
+    >>> from neurodyn.analysis.multitask.activity import split_by_task
+    >>> rates = np.arange(4 * 10 * 3, dtype=float).reshape(4, 10, 3)  # trial, time, unit
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), rates)},
+    ...                 coords={"rule": ("trial", ["go", "anti", "go", "anti"]),
+    ...                         "length": ("trial", [10, 8, 10, 8]),
+    ...                         "stimulus_on": ("trial", [40.0, 60.0, 20.0, 60.0]),
+    ...                         "stimulus_off": ("trial", [120.0, 140.0, 100.0, 140.0])},
+    ...                 attrs={"dt": 20.0})
+    >>> tasks, units = split_by_task(ds, by="rule")
+    >>> window_mask(tasks["anti"], "anti", periods="stimulus")[0].astype(int).tolist()
+    [0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
+    >>> window_mask(tasks["anti"], "anti", exclude="stimulus")[0].astype(int).tolist()
+    [1, 1, 1, 0, 0, 0, 0, 1, 0, 0]
     """
     mask = trials.valid.copy()
     if trials.window is not None:
@@ -268,6 +373,47 @@ def aligned(trials: TaskTrials, mask: np.ndarray, align: str | None, task):
     ``align`` names a per-trial time coordinate in ms (``"stimulus_on"``,
     ``"fixation_off"``); None leaves the trials aligned at their start. Steps with
     no data after the shift are False in the mask (and zero in the rates).
+
+    Parameters
+    ----------
+    trials : TaskTrials
+        The trials of one task (:func:`split_by_task`).
+    mask : bool array (trial, time)
+        The steps that count (:func:`window_mask`).
+    align : str or None
+        The per-trial time coordinate to align on.
+    task
+        The task's name, for error messages.
+
+    Returns
+    -------
+    rates : ndarray (trial, time', unit)
+        The shifted rates; ``time'`` grows by the spread of the shifts.
+    mask : bool ndarray (trial, time')
+        The shifted mask.
+
+    Examples
+    --------
+    Four interleaved trials of two tasks (``rule``), 10 steps of 20 ms each, the
+    ``anti`` trials 8 steps long, with a stimulus period; the stimulus of the two
+    ``go`` trials starts at steps 2 and 1, at step 2 of both once aligned:
+
+    >>> from neurodyn.analysis.multitask.activity import split_by_task
+    >>> rates = np.arange(4 * 10 * 3, dtype=float).reshape(4, 10, 3)  # trial, time, unit
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), rates)},
+    ...                 coords={"rule": ("trial", ["go", "anti", "go", "anti"]),
+    ...                         "length": ("trial", [10, 8, 10, 8]),
+    ...                         "stimulus_on": ("trial", [40.0, 60.0, 20.0, 60.0]),
+    ...                         "stimulus_off": ("trial", [120.0, 140.0, 100.0, 140.0])},
+    ...                 attrs={"dt": 20.0})
+    >>> tasks, units = split_by_task(ds, by="rule")
+    >>> go = tasks["go"]
+    >>> rates, mask = aligned(go, window_mask(go, "go"), "stimulus_on", "go")
+    >>> rates.shape, mask.astype(int).tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ((2, 11, 3), [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+                  [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]])
+    >>> bool(np.array_equal(rates[:, 2], go.rates[[0, 1], [2, 1]]))
+    True
     """
     if align is None:
         return trials.rates, mask

@@ -206,6 +206,19 @@ def normalize_task_variance(variance, *, threshold: float = ACTIVE_THRESHOLD) ->
         ``task_variance``, ``normalized`` :math:`\mathrm{TV}_i(A)/\max_B \mathrm{TV}_i(B)`
         (NaN where the maximum is 0) and ``active``; ``attrs`` ``threshold``,
         ``n_active`` and ``n_excluded``.
+
+    Examples
+    --------
+    Task variances computed elsewhere (three units, two tasks); the last unit, silent
+    in both, is excluded:
+
+    >>> v = xr.DataArray([[4.0, 1.0], [0.5, 2.0], [0.0, 0.0]], dims=("unit", "task"),
+    ...                  coords={"task": ["go", "anti"]})
+    >>> tv = normalize_task_variance(v)
+    >>> tv["normalized"].values.tolist()
+    [[1.0, 0.25], [0.25, 1.0], [nan, nan]]
+    >>> tv["active"].values.tolist(), tv.attrs["n_active"], tv.attrs["n_excluded"]
+    ([True, True, False], 2, 1)
     """
     threshold = check_positive("threshold", threshold, allow_zero=True)
     if not isinstance(variance, xr.DataArray) or set(variance.dims) != {"unit", "task"}:

@@ -49,11 +49,28 @@ class HavokDMD:
     singular_values : ndarray (k,)
         Every singular value of the Hankel matrix, largest first.
     rank, n_delays, delay_interval, n_units : int
+        :math:`r`, :math:`m`, :math:`\tau` and the units of the trajectories.
     n_samples : int
         Embedded states over all trials (rows of the Hankel matrix).
     residual : float
         Relative one-step residual,
         :math:`\lVert V_+ - V_- A^\top\rVert_F / \lVert V_+\rVert_F`.
+
+    Examples
+    --------
+    :func:`havok_dmd` returns it. Two trials of the linear map
+    :math:`x_{t+1} = \mathrm{diag}(0.9, 0.5)\,x_t`, 30 steps each, embedded with two
+    delays: the operator has the map's eigenvalues and fits with no residual:
+
+    >>> from neurodyn.analysis import havok_dmd
+    >>> M = np.diag([0.9, 0.5])
+    >>> x = np.stack([[np.linalg.matrix_power(M, t) @ x0 for t in range(30)]
+    ...               for x0 in ([1.0, 1.0], [1.0, -2.0])])
+    >>> fit = havok_dmd(x, n_delays=2)
+    >>> fit.rank, fit.n_samples, fit.modes.shape, fit.eigenvalues.real.round(10).tolist()
+    (2, 58, (4, 2), [0.9, 0.5])
+    >>> fit.residual < 1e-10
+    True
     """
 
     operator: np.ndarray
@@ -101,6 +118,17 @@ def numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
 
     The threshold is :func:`numpy.linalg.matrix_rank`'s: the rounding error of an
     SVD of an :math:`N \times d` matrix is about :math:`\sigma_1 \max(N, d) \epsilon`.
+
+    Parameters
+    ----------
+    singular_values : ndarray (k,)
+        Singular values of the matrix, largest first.
+    shape : (int, int)
+        The matrix's shape (N, d).
+
+    Returns
+    -------
+    int
 
     Examples
     --------

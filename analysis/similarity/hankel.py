@@ -28,6 +28,19 @@ __all__ = ["delay_embedding", "embedded_length"]
 def embedded_length(n_steps: int, n_delays: int, delay_interval: int) -> int:
     """Embedded states of a trajectory of ``n_steps``: :math:`T - (m-1)\\tau` (0 if negative).
 
+    Parameters
+    ----------
+    n_steps : int
+        :math:`T`, time steps of the trajectory.
+    n_delays : int
+        :math:`m`, time points per embedded state.
+    delay_interval : int
+        :math:`\\tau`, steps between them.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> embedded_length(100, 5, 2)

@@ -41,12 +41,30 @@ class ProcrustesDistance:
     distance : float
         In the requested ``score``.
     score : str
+        ``"angular"`` or ``"euclidean"``: which of ``angle`` and ``euclidean`` is the
+        ``distance``.
     angle : float
         :math:`\\theta \\in [0, \\pi/2]`.
     euclidean : float
         :math:`d_E \\in [0, \\sqrt 2]`.
     rotation : ndarray (n, n)
         The orthogonal :math:`R` with :math:`\\hat X \\approx \\hat Y R` (units padded to n).
+
+    Examples
+    --------
+    :func:`procrustes_distance` returns it. States on a circle,
+    :math:`(\\cos\\theta, \\sin\\theta)`, and their projection on a line,
+    :math:`(\\cos\\theta, 0)`, have :math:`\\lVert \\hat X^\\top\\hat Y\\rVert_* = 1/\\sqrt 2`:
+    they are π/4 apart, at Euclidean distance :math:`\\sqrt{2 - \\sqrt 2}`:
+
+    >>> from neurodyn.analysis import procrustes_distance
+    >>> th = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    >>> circle, line = np.stack([np.cos(th), np.sin(th)], 1), np.stack([np.cos(th), 0 * th], 1)
+    >>> d = procrustes_distance(circle, line)
+    >>> d.score, bool(np.isclose(d.distance, np.pi / 4)), d.distance == d.angle
+    ('angular', True, True)
+    >>> bool(np.isclose(d.euclidean, np.sqrt(2 - np.sqrt(2)))), d.rotation.shape
+    (True, (2, 2))
     """
 
     distance: float

@@ -76,10 +76,30 @@ def read_trajectories(x, name: str, variable: str | None = None) -> list[np.ndar
 def read_states(x, name: str, variable: str | None = None) -> np.ndarray:
     """States (sample, unit): every trial and time step, as float64 with finite entries.
 
+    Parameters
+    ----------
+    x : array, list of arrays, DataArray or Dataset
+        See the module docstring.
+    name : str
+        The argument's name, for error messages.
+    variable : str, optional
+        The Dataset variable to read (default: the first of :data:`VARIABLES` present).
+
+    Returns
+    -------
+    ndarray (sample, unit)
+
     Examples
     --------
     >>> read_states(np.zeros((2, 5, 3)), "x").shape
     (10, 3)
+
+    From a Dataset, the padding after each trial's ``length`` is dropped:
+
+    >>> ds = xr.Dataset({"rates": (("trial", "time", "unit"), np.ones((2, 5, 3)))},
+    ...                 coords={"length": ("trial", [5, 3])})
+    >>> read_states(ds, "x").shape
+    (8, 3)
     """
     if isinstance(x, (xr.Dataset, list, tuple)):
         return np.concatenate(read_trajectories(x, name, variable), axis=0)

@@ -87,6 +87,21 @@ class AlignmentOptions:
         :math:`16 n \\epsilon` for rounding). Near a minimum of curvature
         :math:`\\mu`, :math:`f - f^* \\approx g^2 / 2\\mu`, so :math:`d_E` is then within
         a relative :math:`\\text{tolerance}^2 / 2\\mu` of the minimum's.
+
+    Examples
+    --------
+    Pass it as ``options`` of :func:`procrustes_vector_field_distance` or
+    :func:`~neurodyn.analysis.dsa`. Each of the ``restarts`` adds one run to the three
+    spectral guesses; a 4 × 4 operator and its conjugate by a random rotation are
+    matched exactly:
+
+    >>> from neurodyn.analysis import procrustes_vector_field_distance
+    >>> rng = np.random.default_rng(0)
+    >>> a, c = rng.normal(size=(4, 4)), np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    >>> res = procrustes_vector_field_distance(a, c.T @ a @ c,
+    ...                                        options=AlignmentOptions(restarts=2))
+    >>> len(res.restart_angles), res.distance < 1e-8, res.converged
+    (5, True, True)
     """
 
     restarts: int = 4
@@ -110,6 +125,7 @@ class VectorFieldProcrustes:
     distance : float
         In the requested ``score``: :attr:`angle` or :attr:`euclidean`.
     score : str
+        ``"angular"`` or ``"euclidean"``: which of the two is ``distance``.
     angle : float
         :math:`\\theta \\in [0, \\pi]`.
     euclidean : float
@@ -122,8 +138,24 @@ class VectorFieldProcrustes:
         Its Riemannian gradient norm.
     n_iterations : int
         L-BFGS iterations over all runs.
-    restart_angles : ndarray (restarts,)
-        :math:`\\theta` reached from each start (their spread shows local minima).
+    restart_angles : ndarray (3 + restarts,)
+        :math:`\\theta` reached from each start, the three spectral guesses first (for
+        n > 1) and then the ``restarts`` of :class:`AlignmentOptions`; their spread
+        shows local minima.
+
+    Examples
+    --------
+    :func:`procrustes_vector_field_distance` returns it. A rotation generator
+    :math:`J` and the identity are orthogonal in every coordinate system,
+    :math:`\\operatorname{tr}(\\hat J^\\top C I C^\\top) = \\operatorname{tr}\\hat J = 0`:
+    they are π/2 apart, at Euclidean distance :math:`\\sqrt 2`:
+
+    >>> from neurodyn.analysis import procrustes_vector_field_distance
+    >>> res = procrustes_vector_field_distance(np.array([[0.0, -1.0], [1.0, 0.0]]), np.eye(2))
+    >>> res.score, bool(np.isclose(res.angle, np.pi / 2)), bool(np.isclose(res.euclidean, np.sqrt(2)))
+    ('angular', True, True)
+    >>> res.alignment.shape, bool(np.allclose(res.alignment @ res.alignment.T, np.eye(2)))
+    ((2, 2), True)
     """
 
     distance: float

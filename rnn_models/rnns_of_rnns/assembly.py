@@ -221,10 +221,32 @@ class Assembly(ContractingModule):
 def build_module(config: dict[str, Any]) -> ContractingModule:
     """Rebuild a module or assembly from its :meth:`~ContractingModule.config`.
 
+    Parameters
+    ----------
+    config : dict
+        What :meth:`~ContractingModule.config` returned: ``type`` (``"sparse"``,
+        ``"svd"`` or ``"assembly"``) and the constructor's arguments (for an assembly,
+        its ``modules``' configs and the graph's ``edges``).
+
+    Returns
+    -------
+    ContractingModule
+
     Raises
     ------
     ValueError
         If ``config["type"]`` is not ``"sparse"``, ``"svd"`` or ``"assembly"``.
+
+    Examples
+    --------
+    >>> from neurodyn.rnn_models.rnns_of_rnns import SparseModule, SVDModule
+    >>> net = Assembly([SparseModule(8, density=0.2, seed=0), SVDModule(4, seed=1)],
+    ...                "all_to_all", seed=2)
+    >>> copy = build_module(net.config())
+    >>> type(copy).__name__, bool(torch.equal(copy.weight(), net.weight()))
+    ('Assembly', True)
+    >>> bool(torch.equal(copy.coupling(), net.coupling()))
+    True
     """
     cfg = dict(config)
     kind = check_choice("module type", cfg.pop("type", None), ("sparse", "svd", "assembly"))

@@ -31,6 +31,17 @@ __all__ = [
 def all_to_all(n_modules: int) -> nx.DiGraph:
     """Every ordered pair of distinct modules.
 
+    Parameters
+    ----------
+    n_modules : int
+        Number of modules (nodes).
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
     >>> all_to_all(3).number_of_edges()
     6
     """
@@ -44,6 +55,17 @@ def all_to_all(n_modules: int) -> nx.DiGraph:
 def feed_forward(n_modules: int) -> nx.DiGraph:
     """Edges ``j -> i`` for ``j < i``: lower-triangular coupling blocks.
 
+    Parameters
+    ----------
+    n_modules : int
+        Number of modules (nodes).
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
     >>> sorted(feed_forward(3).edges())
     [(0, 1), (0, 2), (1, 2)]
     """
@@ -57,6 +79,21 @@ def feed_forward(n_modules: int) -> nx.DiGraph:
 def random_graph(n_modules: int, p: float = 0.5, *, seed=None) -> nx.DiGraph:
     """Each ordered pair of distinct modules is an edge with probability ``p``.
 
+    Parameters
+    ----------
+    n_modules : int
+        Number of modules (nodes).
+    p : float in [0, 1]
+        Probability of each edge.
+    seed : int, optional
+        Seeds the draw (the ``init`` stream of :mod:`neurodyn.seeding`).
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
     >>> random_graph(4, 1.0, seed=0).number_of_edges()
     12
     """
@@ -70,7 +107,32 @@ def random_graph(n_modules: int, p: float = 0.5, *, seed=None) -> nx.DiGraph:
 
 
 def graph_from_edges(n_modules: int, edges) -> nx.DiGraph:
-    """A graph on ``range(n_modules)`` with the given ``(source, target)`` edges."""
+    """A graph on ``range(n_modules)`` with the given ``(source, target)`` edges.
+
+    Parameters
+    ----------
+    n_modules : int
+        Number of modules (nodes ``0 … n_modules - 1``).
+    edges : iterable of (int, int)
+        ``(j, i)``: module j drives module i.
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Raises
+    ------
+    ValueError
+        If an edge names a module outside ``0 … n_modules - 1``.
+
+    Examples
+    --------
+    A chain of three modules, 0 → 1 → 2:
+
+    >>> g = graph_from_edges(3, [(0, 1), (1, 2)])
+    >>> sorted(g.edges()), g.number_of_nodes()
+    ([(0, 1), (1, 2)], 3)
+    """
     n = check_int("n_modules", n_modules)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
@@ -89,11 +151,36 @@ GRAPHS = {"all_to_all": all_to_all, "feed_forward": feed_forward, "random": rand
 def module_graph(graph, n_modules: int, *, p: float = 0.5, seed=None) -> nx.DiGraph:
     """Resolve ``graph`` (a DiGraph, a generator name or ``None`` = all-to-all) for ``n_modules``.
 
+    Parameters
+    ----------
+    graph : networkx.DiGraph, {"all_to_all", "feed_forward", "random"} or None
+        The graph, or the name of its generator (None: all-to-all). A given graph's
+        nodes, in order, are relabelled ``0 … n_modules - 1``.
+    n_modules : int
+        Number of modules.
+    p : float
+        Edge probability of ``"random"``.
+    seed : int, optional
+        Seeds ``"random"``.
+
+    Returns
+    -------
+    networkx.DiGraph
+
     Raises
     ------
     ValueError
         If a given graph's node count differs from ``n_modules``, if it has self-loops,
         or if a name is unknown.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> module_graph(None, 3).number_of_edges(), sorted(module_graph("feed_forward", 3).edges())
+    (6, [(0, 1), (0, 2), (1, 2)])
+    >>> named = nx.DiGraph([("visual", "motor")])  # any node names, relabelled in order
+    >>> sorted(module_graph(named, 2).edges())
+    [(0, 1)]
     """
     n = check_int("n_modules", n_modules)
     if graph is None:

@@ -60,7 +60,27 @@ __all__ = [
 
 
 class ContractingModule(nn.Module, abc.ABC):
-    """Abstract base of certified contracting (sub)networks; see the module docstring."""
+    """Abstract base of certified contracting (sub)networks; see the module docstring.
+
+    Subclasses (:class:`SparseModule`, :class:`SVDModule`,
+    :class:`~neurodyn.rnn_models.rnns_of_rnns.Assembly`) give the weights, the metric,
+    the certified rate and the structural checks of their certificate.
+
+    Examples
+    --------
+    A Theorem-1 module of 8 units and a Theorem-5 module of 4, coupled by negative
+    feedback; the assembly contracts at the rate of its slower module:
+
+    >>> from neurodyn.rnn_models.rnns_of_rnns import Assembly, SparseModule, SVDModule
+    >>> sparse, svd = SparseModule(8, density=0.2, seed=0), SVDModule(4, seed=1)
+    >>> net = Assembly([sparse, svd], "all_to_all", seed=2)
+    >>> net.size, [(start, type(m).__name__) for start, m in net.leaves()]
+    (12, [(0, 'SparseModule'), (8, 'SVDModule')])
+    >>> net.rate() == min(sparse.rate(), svd.rate()), bool((net.metric() > 0).all())
+    (True, True)
+    >>> sorted(sparse.checks())
+    ['theorem1_metric', 'theorem1_perron_root']
+    """
 
     size: int
     g: float
@@ -91,7 +111,13 @@ class ContractingModule(nn.Module, abc.ABC):
         """JSON-compatible description that rebuilds the module (see :func:`build_module`)."""
 
     def leaves(self, offset: int = 0) -> Iterator[tuple[int, ContractingModule]]:
-        """``(first unit, leaf module)`` for every leaf module, in unit order."""
+        """``(first unit, leaf module)`` for every leaf module, in unit order.
+
+        Parameters
+        ----------
+        offset : int
+            Index of this module's first unit in the enclosing network.
+        """
         yield offset, self
 
 
@@ -117,6 +143,19 @@ def perron_metric(a: np.ndarray) -> np.ndarray:
     -------
     ndarray (n,)
         The diagonal of :math:`P`, scaled so that its largest entry is 1.
+
+    Examples
+    --------
+    For :math:`A = \begin{pmatrix}0 & 0.5\\ 0.2 & 0\end{pmatrix}`, :math:`\rho(A) =
+    \sqrt{0.1}`; in the Perron metric Theorem 1 certifies nearly :math:`1 - \rho(A)`, more
+    than in the identity metric, :math:`1 - \lambda_{max}(\operatorname{sym} A) = 0.65`:
+
+    >>> a = np.array([[0.0, 0.5], [0.2, 0.0]])
+    >>> p = perron_metric(a)
+    >>> float(p.max()), round(theorem1_rate(a, p), 3), round(1 - 0.1 ** 0.5, 3)
+    (1.0, 0.682, 0.684)
+    >>> round(theorem1_rate(a, np.ones(2)), 6)
+    0.65
     """
     n = a.shape[0]
     eps = (1.0 - _perron_root(a)) / (4.0 * n)
@@ -146,10 +185,26 @@ def theorem1_rate(a: np.ndarray, p: np.ndarray) -> float:
     products throughout (the authors' check multiplies element-wise and so only tests
     the diagonal; research notes §4.5).
 
+    Parameters
+    ----------
+    a : array (n, n)
+        :math:`A = g|W|`, non-negative.
+    p : array (n,)
+        Diagonal of the metric P (positive), e.g. :func:`perron_metric`.
+
     Returns
     -------
     float
         :math:`c`; positive exactly when the certificate holds.
+
+    Examples
+    --------
+    A symmetric :math:`A` in the identity metric: :math:`c = 1 - \lambda_{max}(A)`:
+
+    >>> round(theorem1_rate(np.array([[0.0, 0.5], [0.5, 0.0]]), np.ones(2)), 6)
+    0.5
+    >>> theorem1_rate(np.array([[0.0, 2.0], [2.0, 0.0]]), np.ones(2)) < 0  # ρ(A) > 1
+    True
     """
     m = a - np.eye(a.shape[0])
     s = p[:, None] * m + m.T * p[None, :]
@@ -379,6 +434,20 @@ class SVDModule(ContractingModule):
         """``(theta, U, sigma, V)`` with :math:`W = \\Theta^{-1}U\\Sigma V^\\top\\Theta`.
 
         ``dtype=torch.float64`` evaluates them in double precision (for checks).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            The dtype to evaluate them in (default: the parameters').
+
+        Examples
+        --------
+        >>> m = SVDModule(4, seed=1)
+        >>> theta, U, sigma, V = m.factors(torch.float64)
+        >>> bool(torch.allclose(U @ U.T, torch.eye(4, dtype=torch.float64)))  # orthogonal
+        True
+        >>> bool((m.g * sigma < 1).all())  # singular values in (0, 1/g)
+        True
         """
         a, b, z, t = (p if dtype is None else p.to(dtype)
                       for p in (self.skew_u, self.skew_v, self.z, self.log_theta))  # fmt: skip

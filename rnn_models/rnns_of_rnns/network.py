@@ -73,6 +73,24 @@ class RNNofRNNs(Model):
         If ``dt`` is beyond the admissible step, or the nonlinearity is steeper than
         the network's certificate allows.
 
+    Examples
+    --------
+    Contraction in practice: two runs with the same input from different initial
+    states converge to the same trajectory:
+
+    >>> from neurodyn.rnn_models.rnns_of_rnns import Assembly, SparseModule, SVDModule
+    >>> modules = Assembly([SparseModule(8, density=0.2, seed=0), SVDModule(4, seed=1)],
+    ...                    "all_to_all", seed=2)
+    >>> net = RNNofRNNs(modules, n_input=2, n_output=1, tau=5.0, dt=1.0, seed=0)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> u = torch.randn(1, 200, 2, generator=g)
+    >>> with torch.no_grad():
+    ...     a = net(u, initial_state=torch.zeros(12)).states
+    ...     b = net(u, initial_state=3 * torch.randn(12, generator=g)).states
+    >>> gap = (a - b).norm(dim=-1)[0]
+    >>> net.n_hidden, bool(gap[-1] < 1e-3 * gap[0])
+    (12, True)
+
     Notes
     -----
     Shapes: inputs (trial, time, n_input) → outputs (trial, time, n_output). The
@@ -223,6 +241,10 @@ class RNNofRNNs(Model):
         inputs : Tensor or array, shape (trial, time, n_input)
         initial_state : Tensor, shape (n_hidden,) or (trial, n_hidden), optional
             State :math:`x_0` (default zeros).
+        noise : bool
+            Accepted for the common interface of models; the network has no noise.
+        generator : torch.Generator, optional
+            Accepted for the common interface; unused.
 
         Returns
         -------

@@ -59,6 +59,17 @@ class StepBound:
         :math:`a`, the bound on :math:`\\|\\hat W D + \\hat L\\|` the integrator sees.
     alpha_max : float
         Largest admissible :math:`\\alpha = \\Delta t/\\tau` (exclusive unless it is 1).
+
+    Examples
+    --------
+    :func:`euler_step_bound` returns it. With :math:`c = 0.1` and :math:`a = 1.5`,
+    :math:`\\alpha_{max} = 2c/(a^2 - 1 + 2c) = 0.2/1.45`:
+
+    >>> b = euler_step_bound(0.1, 1.5)
+    >>> round(b.alpha_max, 6) == round(0.2 / 1.45, 6), b.admissible(0.1), b.admissible(0.2)
+    (True, True, False)
+    >>> bool(b.factor(0.1) < 1 <= b.factor(0.2))
+    True
     """
 
     rate: float
@@ -66,13 +77,25 @@ class StepBound:
     alpha_max: float
 
     def admissible(self, alpha: float) -> bool:
-        """Whether the step ``alpha`` keeps the contraction."""
+        """Whether the step ``alpha`` keeps the contraction.
+
+        Parameters
+        ----------
+        alpha : float
+            The step :math:`\\Delta t/\\tau`.
+        """
         if self.rate <= 0 or alpha <= 0:
             return False
         return alpha <= self.alpha_max if self.alpha_max >= 1.0 else alpha < self.alpha_max
 
     def factor(self, alpha: float) -> float:
-        """Per-step contraction factor :math:`\\rho_d(\\alpha)` (< 1 when admissible)."""
+        """Per-step contraction factor :math:`\\rho_d(\\alpha)` (< 1 when admissible).
+
+        Parameters
+        ----------
+        alpha : float
+            The step :math:`\\Delta t/\\tau`.
+        """
         c, a = self.rate, self.gain
         sq = (1 - alpha) ** 2 + 2 * alpha * (1 - alpha) * (1 - c) + (alpha * a) ** 2
         return math.sqrt(max(sq, 0.0))
@@ -80,6 +103,17 @@ class StepBound:
 
 def euler_step_bound(rate: float, gain: float) -> StepBound:
     r"""The admissible Euler step :math:`\alpha_{max} = \min(1, 2c/(a^2 - 1 + 2c))`.
+
+    Parameters
+    ----------
+    rate : float
+        The certified continuous-time rate :math:`c` per time constant.
+    gain : float
+        :math:`a`, the bound on :math:`\|\hat W D + \hat L\|_2`.
+
+    Returns
+    -------
+    StepBound
 
     Examples
     --------
@@ -95,14 +129,57 @@ def euler_step_bound(rate: float, gain: float) -> StepBound:
 
 
 def metric_norm(a: np.ndarray, m: np.ndarray) -> float:
-    """:math:`\\|M^{1/2} A M^{-1/2}\\|_2` for a diagonal metric ``m`` (float64)."""
+    """:math:`\\|M^{1/2} A M^{-1/2}\\|_2` for a diagonal metric ``m`` (float64).
+
+    Parameters
+    ----------
+    a : array (n, n)
+        The matrix.
+    m : array (n,)
+        Diagonal of the metric M (positive).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    In the metric :math:`M = \\mathrm{diag}(1, 4)` the matrix with a single entry
+    :math:`A_{12} = 1` has norm :math:`\\sqrt{1/4} = 0.5`:
+
+    >>> metric_norm(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([1.0, 4.0]))
+    0.5
+    """
     s = np.sqrt(np.asarray(m, dtype=np.float64))
     a = np.asarray(a, dtype=np.float64)
     return float(np.linalg.norm(s[:, None] * a / s[None, :], 2)) if a.size else 0.0
 
 
 def cayley(coupling: torch.Tensor, alpha: float) -> torch.Tensor:
-    r"""The Cayley map :math:`(I - \tfrac\alpha2 L)^{-1}(I + \tfrac\alpha2 L)` (differentiable)."""
+    r"""The Cayley map :math:`(I - \tfrac\alpha2 L)^{-1}(I + \tfrac\alpha2 L)` (differentiable).
+
+    Parameters
+    ----------
+    coupling : Tensor (n, n)
+        The coupling L.
+    alpha : float
+        The step :math:`\alpha = \Delta t/\tau`.
+
+    Returns
+    -------
+    Tensor (n, n)
+
+    Examples
+    --------
+    A negative-feedback coupling, :math:`ML + L^\top M = 0` (here
+    :math:`L = M^{-1}S` with S skew-symmetric), gives an isometry of
+    :math:`\|\cdot\|_M` at any step:
+
+    >>> m = np.array([1.0, 4.0])
+    >>> L = torch.tensor([[0.0, 1.0], [-1.0, 0.0]], dtype=torch.float64) / torch.tensor(m)[:, None]
+    >>> round(metric_norm(cayley(L, 0.2).numpy(), m), 12), round(metric_norm(cayley(L, 5.0).numpy(), m), 12)
+    (1.0, 1.0)
+    """
     eye = torch.eye(coupling.shape[0], dtype=coupling.dtype, device=coupling.device)
     half = 0.5 * alpha * coupling
     return torch.linalg.solve(eye - half, eye + half)
