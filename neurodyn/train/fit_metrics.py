@@ -183,7 +183,11 @@ def fit_poisson_readout(rates, counts, mask=None, *, ridge="cv", threads=None):
     explode. ``ridge="cv"`` chooses :math:`\rho` for each neuron from
     :data:`READOUT_RIDGES` by :data:`READOUT_FOLDS`-fold cross-validation over trials
     (the first axis of ``rates``; trial :math:`i` is in fold :math:`i \bmod F`): the
-    value whose held-out log-likelihood is largest, the larger on a tie.
+    value whose held-out log-likelihood is largest, the larger on a tie. A neuron with
+    no more spikes (in its observed training bins) than there are regressors gets no
+    weights, only its mean rate: its spikes cannot determine the weights, and the
+    folds without a spike reward a readout that predicts none anywhere but at the few
+    spikes seen, which explodes on other trials.
 
     Parameters
     ----------
@@ -256,6 +260,10 @@ def _fit_neuron(X, k, m, ridge, fold) -> np.ndarray:
     (each sample's fold) unless that is None."""
     if fold is None:
         return _newton_glm(X[m], k[m], ridge)
+    if k[m].sum() <= X.shape[1] - 1:  # too few spikes to choose, or fit, any weight
+        beta = np.zeros(X.shape[1])
+        beta[-1] = math.log(max(k[m].mean(), 1e-12)) if m.any() else 0.0
+        return beta
     scores = np.zeros(len(READOUT_RIDGES))
     for f in range(READOUT_FOLDS):
         train, test = m & (fold != f), m & (fold == f)

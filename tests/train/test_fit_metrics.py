@@ -79,6 +79,20 @@ def test_poisson_readout_threads_change_only_rounding():
         fit_poisson_readout(r, k, threads=0)
 
 
+def test_a_neuron_with_too_few_spikes_gets_its_mean_rate_not_an_exploding_readout():
+    # One spike cannot determine 8 weights: with cross-validated ridges the readout
+    # used to put a weight of ~100 on the spike's bin and predict e^70 elsewhere.
+    rng = np.random.default_rng(0)
+    r = rng.normal(size=(6, 30, 8))
+    k = np.zeros((6, 30, 2))
+    k[2, 7, 0] = 1.0  # one spike
+    k[..., 1] = rng.poisson(np.exp(r @ rng.normal(size=8) * 0.3))  # plenty
+    W, b = fit_poisson_readout(r, k)
+    np.testing.assert_array_equal(W[0], 0.0)
+    assert b[0] == pytest.approx(math.log(1 / 180), rel=1e-12)  # the mean count per bin
+    assert np.abs(W[1]).max() > 0.05  # the well-sampled neuron keeps its weights
+
+
 def test_poisson_readout_is_equivariant_to_the_scale_of_the_rates():
     """Without a ridge, rates scaled by c give weights scaled by 1/c and the same
     intercept. At c = 200 the first Newton steps overshoot far enough that exp would
