@@ -99,6 +99,28 @@ def model_options(name: str) -> list[str]:
 def build_model(name: str, n_input: int, n_hidden: int, n_output: int, **kwargs) -> Model:
     """Build a model by name (a key of :data:`MODELS`: ``"rate"``, ``"gru"``, ``"wave"``…).
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS`: ``"rate"``, ``"timescale"``, ``"rnn"``, ``"gru"``,
+        ``"lstm"``, ``"sparse_combo"``, ``"svd_combo"``, ``"irnn"``, ``"low_rank"`` or
+        ``"wave"``.
+    n_input : int
+        Input size (channels of the task's inputs).
+    n_hidden : int
+        Total number of hidden units (for ``"wave"`` the channels times the neurons per
+        channel, see :func:`~neurodyn.rnn_models.wave.wave_rnn_from_hidden`; for the
+        combo nets the units of all modules together).
+    n_output : int
+        Output size (channels of the task's targets).
+    **kwargs
+        Options of that model, as :func:`model_options` lists them (``seed``, ``dt``,
+        ``tau``…).
+
+    Returns
+    -------
+    Model
+
     Raises
     ------
     ValueError

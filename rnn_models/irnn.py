@@ -160,12 +160,43 @@ class IRNN(Model):
         return ModelOutput(self.readout(states), states, states)
 
     def as_dynamics(self, kind=None, dt=None):
-        """This network as a :class:`~neurodyn.dynamics.wave.ReLUMapDynamics` (a discrete map)."""
+        r"""This network as a :class:`~neurodyn.dynamics.wave.ReLUMapDynamics` (a discrete map).
+
+        The map is :math:`h \mapsto \operatorname{ReLU}(U h + V x + b)` with copies of the
+        current weights and :math:`b` the sum of the input and recurrent biases.
+
+        Parameters
+        ----------
+        kind : {"map"}, optional
+            The system analysed: the network's own map, the only kind (None means it).
+        dt : float, optional
+            Duration of one step in ms (default: the model's ``dt``); it only labels
+            time, the map is the same.
+        """
         return ReLUMapDynamics.from_irnn(self, kind=kind, dt=dt)
 
 
 def irnn_parameter_count(n_input: int, n_hidden: int, n_output: int) -> int:
     """Trainable parameters of an :class:`IRNN`.
+
+    The count is :math:`n^2 + n` (recurrent weights and bias) :math:`+ n(m + 1)`
+    (input weights and bias) :math:`+ o(n + 1)` (linear read-out), with
+    :math:`n, m, o` = ``n_hidden``, ``n_input``, ``n_output``.
+
+    Parameters
+    ----------
+    n_input : int
+        Input size :math:`m`.
+    n_hidden : int
+        Number of hidden units :math:`n`.
+    n_output : int
+        Output size :math:`o`.
+
+    Returns
+    -------
+    int
+        The number of trainable scalars, as ``sum(p.numel() for p in
+        IRNN(n_input, n_hidden, n_output).parameters())``.
 
     Examples
     --------
@@ -178,6 +209,25 @@ def irnn_parameter_count(n_input: int, n_hidden: int, n_output: int) -> int:
 
 def matched_irnn_size(n_params: int, n_input: int, n_output: int) -> int:
     """The ``n_hidden`` whose :class:`IRNN` parameter count is closest to ``n_params``.
+
+    Used to compare an iRNN with another model (e.g. a
+    :class:`~neurodyn.rnn_models.WaveRNN`) at an equal number of trainable parameters.
+
+    Parameters
+    ----------
+    n_params : int
+        The parameter budget to match, e.g.
+        :func:`~neurodyn.rnn_models.wave.wave_parameter_count` of a wave-RNN.
+    n_input : int
+        Input size of the iRNN.
+    n_output : int
+        Output size of the iRNN.
+
+    Returns
+    -------
+    int
+        The hidden size, at least 1, that minimises
+        ``abs(irnn_parameter_count(n_input, n_hidden, n_output) - n_params)``.
 
     Examples
     --------

@@ -109,7 +109,26 @@ class RateEnsemble(Model):
     def from_seeds(cls, seeds: Sequence[int], n_input: int, n_hidden: int, n_output: int,
                    **options) -> RateEnsemble:  # fmt: skip
         """The ensemble of ``RateRNN(n_input, n_hidden, n_output, seed=s, **options)`` for
-        each seed ``s``, each initialised exactly as it would be alone."""
+        each seed ``s``, each initialised exactly as it would be alone.
+
+        Parameters
+        ----------
+        seeds : sequence of int
+            One initialisation seed per network, in network order; K = ``len(seeds)``.
+        n_input : int
+            Input size of every network.
+        n_hidden : int
+            Number of rate units N of every network.
+        n_output : int
+            Output size of every network.
+        **options
+            Further keyword arguments of :class:`~neurodyn.rnn_models.RateRNN`
+            (``dt``, ``tau``, ``noise_rec``, ``dale``…), the same for every network.
+
+        Returns
+        -------
+        RateEnsemble
+        """
         return cls([RateRNN(n_input, n_hidden, n_output, seed=s, **options) for s in seeds])
 
     @property
@@ -118,12 +137,41 @@ class RateEnsemble(Model):
         return len(self.noise_in)
 
     def network_config(self, k: int) -> dict:
-        """The constructor arguments of network ``k`` (:meth:`RateRNN.config`)."""
+        """The constructor arguments of network ``k`` (:meth:`RateRNN.config`).
+
+        Parameters
+        ----------
+        k : int
+            Index of the network, in ``[0, n_networks)`` (negative indices count from
+            the end, as for a list).
+
+        Returns
+        -------
+        dict
+            A copy: ``RateRNN(**ens.network_config(k))`` rebuilds the network's
+            architecture (and, when its ``seed`` is an int, its initial weights).
+        """
         return dict(self._config["networks"][k])
 
     def network(self, k: int) -> RateRNN:
         """Network ``k`` as a :class:`RateRNN` of its own (a copy of its current weights),
-        on the ensemble's device and dtype."""
+        on the ensemble's device and dtype.
+
+        Parameters
+        ----------
+        k : int
+            Index of the network, in ``[0, n_networks)``.
+
+        Returns
+        -------
+        RateRNN
+            Independent of the ensemble: training one does not change the other.
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not in ``[0, n_networks)``.
+        """
         if not 0 <= int(k) < self.n_networks:
             raise ValueError(f"k must be a network index in [0, {self.n_networks}), got {k!r}")
         net = RateRNN(**self.network_config(k))
@@ -132,12 +180,42 @@ class RateEnsemble(Model):
         return net.to(device=ref.device, dtype=ref.dtype)
 
     def network_state(self, k: int) -> dict[str, torch.Tensor]:
-        """Network ``k``'s :meth:`RateRNN.state_dict` (copies of its slices)."""
+        """Network ``k``'s :meth:`RateRNN.state_dict` (copies of its slices).
+
+        Parameters
+        ----------
+        k : int
+            Index of the network, in ``[0, n_networks)`` (negative indices count from
+            the end, as for a list).
+
+        Returns
+        -------
+        dict of str to Tensor
+            The raw parameters and buffers of network ``k`` under the names a
+            :class:`RateRNN` uses, detached copies of the ensemble's slices.
+        """
         own = self.state_dict()
         return {name: own[name][k].detach().clone() for name in self._names}
 
     def load_network_state(self, k: int, state: dict[str, torch.Tensor]) -> None:
-        """Set network ``k`` from a :meth:`RateRNN.state_dict` of its shape."""
+        """Set network ``k`` from a :meth:`RateRNN.state_dict` of its shape.
+
+        Parameters
+        ----------
+        k : int
+            Index of the network to overwrite, in ``[0, n_networks)`` (negative
+            indices count from the end, as for a list).
+        state : dict of str to Tensor
+            A :class:`RateRNN` state dict (e.g. ``net.state_dict()`` or
+            :meth:`network_state`) holding every parameter and buffer of the network,
+            each of the shape of network ``k``'s slice; its values are copied in
+            (cast to the ensemble's dtype and device), extra keys are ignored.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` lacks a name or holds a tensor of the wrong shape.
+        """
         own = self.state_dict()
         missing = set(self._names) - set(state)
         if missing:
@@ -183,6 +261,23 @@ class RateEnsemble(Model):
 
         Only those networks' raw parameters enter the computation, so the others get
         zero gradients.
+
+        Parameters
+        ----------
+        networks : sequence of int, optional
+            Distinct network indices in ``[0, n_networks)``, in the order wanted
+            (default: every network, in order).
+
+        Returns
+        -------
+        list of RateParameters
+            One per network in ``networks``, as :meth:`RateRNN.parameters_now` returns
+            it (differentiable in the ensemble's raw parameters).
+
+        Raises
+        ------
+        ValueError
+            If ``networks`` is empty, repeats an index or holds one out of range.
         """
         index = None if networks is None else self._index(networks)
 
@@ -298,7 +393,19 @@ class RateEnsemble(Model):
 
     def regularization(self, rates: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per network (shape (network,)): mean squared rate of ``rates`` (network, trial,
-        time, N) and mean squared weight, as :meth:`Model.regularization` takes them."""
+        time, N) and mean squared weight, as :meth:`Model.regularization` takes them.
+
+        Parameters
+        ----------
+        rates : Tensor, shape (network, trial, time, n_hidden)
+            The ``rates`` of a forward pass of the ensemble.
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``"rate"``: the mean of each network's squared rates; ``"weight"``: each
+            network's :meth:`weight_penalties`; both of shape (network,).
+        """
         rate = torch.stack([r.pow(2).mean() for r in rates.unbind(0)])
         return {"rate": rate, "weight": torch.stack(self.weight_penalties())}
 
@@ -308,6 +415,18 @@ class RateEnsemble(Model):
         Averaged over the weight matrices (``weight_rec``, ``weight_in``, ``weight_out``)
         exactly as :meth:`Model.regularization` averages a lone network's: the same
         operations on each network's rows.
+
+        Parameters
+        ----------
+        networks : sequence of int, optional
+            Network indices in ``[0, n_networks)``, in the order wanted (default:
+            every network, in order).
+
+        Returns
+        -------
+        list of Tensor
+            One scalar tensor per network in ``networks``, differentiable in the raw
+            weights.
         """
         ks = range(self.n_networks) if networks is None else [int(k) for k in networks]
         mats = [p.unbind(0) for _, p in self.named_parameters() if p.ndim == 3]

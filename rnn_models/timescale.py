@@ -326,7 +326,23 @@ class TimescaleRNN(Model):
 
     @torch.no_grad()
     def set_tau(self, tau) -> None:
-        """Set the effective time constants (time units, each >= dt), e.g. to perturb them."""
+        """Set the effective time constants (time units, each >= dt), e.g. to perturb them.
+
+        The raw parameter is set (without recording gradients) so that :attr:`tau`
+        equals ``tau``, whichever ``tau_parametrization`` the network uses (with
+        ``"softplus"``, a value within 1e-6 of ``dt`` is stored as ``dt + 1e-6``).
+
+        Parameters
+        ----------
+        tau : float or array, shape (n_hidden,)
+            New time constants in time units (one input bit = 1): one number for every
+            neuron, or one per neuron; each must be at least ``dt``.
+
+        Raises
+        ------
+        ValueError
+            If ``tau`` has the wrong shape, is not finite, or is below ``dt`` anywhere.
+        """
         t = check_per_unit("tau", tau, self.n_hidden, unit="neuron")
         if np.any(t < self.dt):
             raise ValueError(f"tau must be >= dt={self.dt} for every neuron; got min {t.min():g}")
@@ -337,7 +353,27 @@ class TimescaleRNN(Model):
 
     # -- dynamics ------------------------------------------------------------------------
     def initial_states(self, n_trials: int, *, generator=None, dtype=None) -> torch.Tensor:
-        """The initial state :math:`h_0` of ``n_trials`` trials, shape (n_trials, n_hidden)."""
+        """The initial state :math:`h_0` of ``n_trials`` trials, shape (n_trials, n_hidden).
+
+        With ``h0="random"`` each entry is ``h0_scale`` times a draw of
+        :math:`U(0, 1)`; with ``h0="zeros"`` (or ``h0_scale=0``) it is 0.
+
+        Parameters
+        ----------
+        n_trials : int
+            Number of trials (rows).
+        generator : torch.Generator, optional
+            Source of the random draw; the draw is made on the generator's device and
+            then moved to the model's. Default: a fresh generator of the model's
+            ``seed`` (its ``"eval"`` stream), so repeated calls return the same states.
+        dtype : torch.dtype, optional
+            Floating-point type of the result (default: that of the weights).
+
+        Returns
+        -------
+        Tensor, shape (n_trials, n_hidden)
+            On the model's device.
+        """
         dtype = dtype or self.weight_rec.dtype
         device = self.weight_rec.device
         if self.h0 == "zeros" or self.h0_scale == 0:

@@ -463,7 +463,19 @@ class WaveRNN(Model):
         return circulant_matrix(self.kernel.detach().cpu().numpy(), self.n_neurons)
 
     def as_dynamics(self, kind=None, dt=None):
-        """This network as a :class:`~neurodyn.dynamics.wave.WaveDynamics` (a discrete map)."""
+        r"""This network as a :class:`~neurodyn.dynamics.wave.WaveDynamics` (a discrete map).
+
+        The map is :math:`h \mapsto \operatorname{ReLU}(u \star h + V x + b)` with copies
+        of the current kernel, input weights and total bias (:attr:`total_bias`).
+
+        Parameters
+        ----------
+        kind : {"map"}, optional
+            The system analysed: the network's own map, the only kind (None means it).
+        dt : float, optional
+            Duration of one step in ms (default: the model's ``dt``); it only labels
+            time, the map is the same.
+        """
         return WaveDynamics.from_model(self, kind=kind, dt=dt)
 
     def reference(self) -> ReferenceWaveRNN:
@@ -507,7 +519,26 @@ class ReferenceWaveRNN(nn.Module):
 
     @classmethod
     def from_model(cls, model: WaveRNN) -> ReferenceWaveRNN:
-        """A reference holding copies of ``model``'s weights (linear read-out only)."""
+        """A reference holding copies of ``model``'s weights (linear read-out only).
+
+        Parameters
+        ----------
+        model : WaveRNN
+            The network to copy (it is not modified); it must have ``readout="linear"``.
+            Its kernel and kernel bias become ``conv``'s weight and bias, ``weight_in``
+            and ``bias_in`` become ``V``'s, and the read-out is copied as it is.
+
+        Returns
+        -------
+        ReferenceWaveRNN
+            In the dtype of the model's kernel, on PyTorch's default device (move it
+            with ``.to(device)`` to run it beside a model on another device).
+
+        Raises
+        ------
+        ValueError
+            If ``model`` is not a :class:`WaveRNN` or has the MLP read-out.
+        """
         if not isinstance(model, WaveRNN):
             raise ValueError(f"model must be a WaveRNN, got {type(model).__name__}")
         if not isinstance(model.readout, nn.Linear):
@@ -528,7 +559,20 @@ class ReferenceWaveRNN(nn.Module):
         return ref.to(model.kernel.dtype)
 
     def forward(self, inputs: torch.Tensor) -> ModelOutput:
-        """Step the convolution over ``inputs`` (trial, time, n_input), as the paper's code does."""
+        """Step the convolution over ``inputs`` (trial, time, n_input), as the paper's code does.
+
+        Parameters
+        ----------
+        inputs : Tensor, shape (trial, time, n_input)
+            Input at each step, in the dtype and on the device of the module; the
+            state starts at zero, :math:`h_0 = 0`.
+
+        Returns
+        -------
+        ModelOutput
+            ``outputs`` (trial, time, n_output); ``rates`` and ``states`` are both
+            :math:`h_t` flattened channel-major, (trial, time, c·n), after each step.
+        """
         b, T, _ = inputs.shape
         h = inputs.new_zeros(b, self.n_channels, self.n_neurons)
         hs = []
@@ -543,6 +587,28 @@ def wave_parameter_count(
     n_input: int, n_output: int, n_neurons: int, n_channels: int, kernel_size: int = 3
 ) -> int:
     """Trainable parameters of a :class:`WaveRNN` with a linear read-out.
+
+    The count is :math:`c^2 f + c` (convolution kernel and per-channel bias)
+    :math:`+ cn(m + 1)` (input weights and bias) :math:`+ o(cn + 1)` (read-out).
+
+    Parameters
+    ----------
+    n_input : int
+        Input size :math:`m`.
+    n_output : int
+        Output size :math:`o`.
+    n_neurons : int
+        Neurons per channel, :math:`n` (the ring length).
+    n_channels : int
+        Number of channels, :math:`c`.
+    kernel_size : int
+        Taps of the circular convolution, :math:`f` (default 3).
+
+    Returns
+    -------
+    int
+        The number of trainable scalars of ``WaveRNN(n_input, n_output,
+        n_neurons=n_neurons, n_channels=n_channels, kernel_size=kernel_size)``.
 
     Examples
     --------
@@ -561,10 +627,35 @@ def wave_parameter_count(
 def wave_rnn_from_hidden(
     n_input: int, n_hidden: int, n_output: int, *, n_channels: int = 6, **kwargs
 ) -> WaveRNN:
-    """A :class:`WaveRNN` sized by its total number of units, as ``build_model`` calls it.
+    r"""A :class:`WaveRNN` sized by its total number of units, as ``build_model`` calls it.
 
     ``n_hidden`` must be a multiple of ``n_channels``; each channel then has
     ``n_hidden // n_channels`` neurons.
+
+    Parameters
+    ----------
+    n_input : int
+        Input size.
+    n_hidden : int
+        Total number of hidden units, :math:`c \cdot n`; a multiple of ``n_channels``.
+    n_output : int
+        Output size.
+    n_channels : int
+        Number of channels :math:`c` (default 6, the paper's copy-task network).
+    **kwargs
+        Further keyword arguments of :class:`WaveRNN` (``kernel_size``, ``shift_init``,
+        ``readout``, ``dt``, ``seed``…).
+
+    Returns
+    -------
+    WaveRNN
+        With ``n_neurons = n_hidden // n_channels``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_hidden`` or ``n_channels`` is not a positive integer, or ``n_hidden``
+        is not a multiple of ``n_channels``.
 
     Examples
     --------
