@@ -98,7 +98,7 @@ def test_the_guide_examples_pass(site):
     report = (site / "doctest" / "output.txt").read_text(encoding="utf-8")
     tests = int(re.search(r"^\s*(\d+) tests?$", report, flags=re.M).group(1))
     assert re.search(r"^\s*0 failures in tests$", report, flags=re.M), report[-3000:]
-    # The guide's examples (the docstrings' run as the html build reads them).
+    # The guide's examples (the docstrings' run in tests/test_docstrings.py).
     assert tests >= 50, report[-3000:]
 
 

@@ -12,11 +12,6 @@ is documented (under ``Parameters`` or ``Other Parameters``, or for a class also
 ``Attributes``, since a dataclass's fields are its constructor's parameters), and every
 documented parameter is in the signature. A failure is a warning, an error with ``-W``.
 
-Parameters left undocumented when these checks began are listed in
-``docs/undocumented_parameters.txt`` (``name: parameter, parameter``): the list may only
-shrink, since a listed parameter that is now documented fails the build until its line
-is removed, and a parameter not listed fails it at once.
-
 The docstrings' examples run in the test suite (tests/test_docstrings.py), which also
 requires one in every public function and class; the guide's examples run in
 ``sphinx-build -b doctest``.
@@ -28,7 +23,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 from api_reference import _lookup
 from numpydoc.docscrape import NumpyDocString
@@ -39,17 +33,6 @@ logger = logging.getLogger(__name__)
 RENAMED = {"Main Arguments": "Parameters", "Other Arguments": "Other Parameters"}
 NOTES = ("Channels", "Trial Variables", "Evaluation")
 DOCUMENTING = {"Parameters", "Other Parameters"}
-LISTED = Path(__file__).resolve().parents[1] / "undocumented_parameters.txt"
-
-
-def listed() -> set[str]:
-    """The ``name: parameter`` pairs allowed to stay undocumented for now."""
-    pairs = set()
-    for line in LISTED.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, params = line.partition(": ")
-            pairs |= {f"{name}: {p.strip()}" for p in params.split(",")}
-    return pairs
 
 
 def _heading(lines: list[str], i: int) -> str | None:
@@ -173,9 +156,6 @@ def check_parameters(app, what, name, obj, options, lines) -> None:
     takes_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
     documented, attributes = _documented(lines, what, obj)
     missing = [p.name for p in params if p.name not in documented | attributes]
-    seen = app.env.neurodyn_undocumented = getattr(app.env, "neurodyn_undocumented", {})
-    seen.setdefault(app.env.docname, set()).update(f"{name}: {p}" for p in missing)
-    missing = [p for p in missing if f"{name}: {p}" not in app.config.neurodyn_listed]
     if missing:
         logger.warning(
             "%s: parameters not documented: %s", name, ", ".join(missing),
@@ -209,26 +189,6 @@ def data_docstring(app, what, name, obj, options, lines) -> None:
         lines += ["", f"Value: ``{text}``"]
 
 
-def purge(app, env, docname) -> None:
-    getattr(env, "neurodyn_undocumented", {}).pop(docname, None)
-
-
-def merge(app, env, docnames, other) -> None:
-    env.neurodyn_undocumented = getattr(env, "neurodyn_undocumented", {})
-    env.neurodyn_undocumented.update(getattr(other, "neurodyn_undocumented", {}))
-
-
-def check_list(app, env) -> None:
-    """Listed parameters that are documented now (or gone) must leave the list."""
-    seen = set().union(*getattr(env, "neurodyn_undocumented", {}).values())
-    stale = sorted(app.config.neurodyn_listed - seen)
-    if stale:
-        logger.warning(
-            "documented now or gone, remove from %s: %s", LISTED.name, "; ".join(stale),
-            type="neurodyn", subtype="parameters",
-        )  # fmt: skip
-
-
 def public_bases(app, name, obj, options, bases) -> None:
     """Show a private base class as the public classes it derives from."""
     out = []
@@ -248,8 +208,4 @@ def setup(app):
     app.connect("autodoc-process-docstring", check_parameters, priority=450)
     app.connect("autodoc-process-docstring", data_docstring, priority=450)
     app.connect("autodoc-process-bases", public_bases)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
-    app.connect("env-check-consistency", check_list)
-    app.add_config_value("neurodyn_listed", listed(), "", types=(set,))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -213,7 +213,7 @@ def plot_projected_portrait(
     ----------
     dynamics : Dynamics or model
         The network whose flow is drawn (a model is wrapped by
-        :func:`neurodyn.dynamics.as_dynamics`).
+        :func:`neurodyn.dynamics.dynamics`).
     trajectories : array (trial, time, d) or a simulate() Dataset
         Drawn as lines (and fit the PCA plane unless ``basis`` is given).
     basis : array (2, d) or (mean, array (2, d)), optional

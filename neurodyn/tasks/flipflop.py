@@ -10,6 +10,79 @@ from .base import Batch, Task, TrialBuilder
 __all__ = ["FlipFlop"]
 
 
+def _draw_pulses(rng, n_bits, n_steps, pulse, p_onset) -> list[list[tuple[int, float]]]:
+    r"""The pulses of one flip-flop trial: ``(onset step, sign)`` per channel.
+
+    Channel by channel, at every step :math:`t` not covered by a pulse, one uniform
+    draw :math:`U < p` starts a pulse there, a second draw gives its sign (+1 when
+    below 1/2), and the next ``pulse`` steps are covered (no draws); otherwise the next
+    step is free. The draws come from ``rng`` in exactly that order.
+
+    With a PCG64 generator (numpy's default), which can be advanced by a number of
+    draws, the draws of the whole trial are made at once and the generator is then put
+    where the step-by-step process leaves it: the same pulses and the same state
+    afterwards, for one array of draws instead of one Python call per step. Other
+    generators draw step by step.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The trial's generator.
+    n_bits : int
+        Channels.
+    n_steps : int
+        Steps of the trial.
+    pulse : int
+        Steps of one pulse (at least 1).
+    p_onset : float
+        Probability that a pulse starts at a free step, in [0, 1].
+
+    Returns
+    -------
+    list of list of (int, float)
+        For each channel, its pulses in time order.
+    """
+    bits = rng.bit_generator
+    if not isinstance(bits, (np.random.PCG64, np.random.PCG64DXSM)):
+        return _draw_pulses_stepwise(rng, n_bits, n_steps, pulse, p_onset)
+    # At most one draw per step plus one per pulse (a pulse covers >= 1 step).
+    start = bits.state
+    draws = rng.random(n_bits * (2 * n_steps + 1))
+    onsets = np.flatnonzero(draws < p_onset)
+    out, i = [], 0  # i: the next draw the step-by-step process would make
+    for _ in range(n_bits):
+        pulses, t = [], 0
+        while t < n_steps:
+            n = np.searchsorted(onsets, i)
+            if n == len(onsets) or t + (onsets[n] - i) >= n_steps:  # no more pulses
+                i += n_steps - t
+                break
+            j = int(onsets[n])
+            t += j - i
+            pulses.append((t, 1.0 if draws[j + 1] < 0.5 else -1.0))
+            i, t = j + 2, min(t + pulse, n_steps)
+        out.append(pulses)
+    bits.state = start
+    bits.advance(i)  # one 64-bit output per double drawn
+    return out
+
+
+def _draw_pulses_stepwise(rng, n_bits, n_steps, pulse, p_onset):
+    """:func:`_draw_pulses` one draw at a time: its reference, and its path for a
+    generator that cannot be advanced."""
+    out = []
+    for _ in range(n_bits):
+        pulses, t = [], 0
+        while t < n_steps:
+            if rng.random() < p_onset:
+                pulses.append((t, 1.0 if rng.random() < 0.5 else -1.0))
+                t = min(t + pulse, n_steps)
+            else:
+                t += 1
+        out.append(pulses)
+    return out
+
+
 class FlipFlop(Task):
     r"""N-bit flip-flop: each output holds the sign of the last pulse on its input.
 
@@ -96,23 +169,14 @@ class FlipFlop(Task):
         pulse = max(int(round(self.params["pulse_ms"] / self.dt)), 1)
         p_onset = min(self.params["pulse_rate"] * self.dt / 1000.0, 1.0)
         n_pulses = 0
-        for k in range(n_bits):
-            state = 0.0
-            t = 0
-            while t < n_steps:
-                if rng.random() < p_onset:
-                    sign = 1.0 if rng.random() < 0.5 else -1.0
-                    end = min(t + pulse, n_steps)
-                    trial.inputs[t:end, k] = sign
-                    trial.mask[t:end, k] = 0.0
-                    trial.targets[t:, k] = sign
-                    state = sign
-                    n_pulses += 1
-                    t = end
-                    continue
-                if state == 0.0:
-                    trial.mask[t, k] = 0.0
-                t += 1
+        for k, pulses in enumerate(_draw_pulses(rng, n_bits, n_steps, pulse, p_onset)):
+            trial.mask[: pulses[0][0] if pulses else n_steps, k] = 0.0  # nothing held yet
+            for t, sign in pulses:
+                end = min(t + pulse, n_steps)
+                trial.inputs[t:end, k] = sign
+                trial.mask[t:end, k] = 0.0
+                trial.targets[t:, k] = sign
+            n_pulses += len(pulses)
         v["n_pulses"] = n_pulses
 
     def oracle(self, batch: Batch) -> np.ndarray:

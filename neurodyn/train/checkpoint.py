@@ -6,6 +6,7 @@ import copy
 
 import torch
 
+from .._version import __version__
 from ..io.atomic import atomic_path
 
 __all__ = ["CHECKPOINT_FORMAT", "LastGood", "load_checkpoint", "save_checkpoint"]
@@ -56,9 +57,13 @@ def save_checkpoint(
     >>> state = load_checkpoint("net.pt")
     >>> state["step"], state["seed"], state["model_config"]["n_hidden"]
     (0, 0, 4)
+    >>> import neurodyn
+    >>> state["neurodyn_version"] == neurodyn.__version__
+    True
     """
     state = {
         "format": CHECKPOINT_FORMAT,
+        "neurodyn_version": __version__,
         "model": model_state,
         "optimizer": optimizer_state,
         "step": step,
@@ -91,7 +96,8 @@ def load_checkpoint(path) -> dict:
     dict
         ``model`` and ``optimizer`` (state dicts, on the CPU), ``model_config``,
         ``step``, ``seed``, ``stage``, ``stage_steps``, ``stage_log``, ``history``,
-        ``running``, ``stopped``, ``success``, ``message``, ``diverged`` and ``format``.
+        ``running``, ``stopped``, ``success``, ``message``, ``diverged``, ``format`` and
+        ``neurodyn_version`` (the version that wrote it).
 
     Raises
     ------
