@@ -79,6 +79,13 @@ def start_worker_server() -> bool:
         Whether the server runs: False where the platform has no fork server (Windows;
         a local cluster then starts each worker as a new interpreter) or where
         dask.distributed is not installed.
+
+    Examples
+    --------
+    The first call starts the server of this process; later calls find it running:
+
+    >>> start_worker_server(), start_worker_server()
+    (True, True)
     """
     if (
         FORKSERVER not in multiprocessing.get_all_start_methods()

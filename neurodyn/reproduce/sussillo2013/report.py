@@ -96,6 +96,26 @@ def summary(runs: Runs, cfg) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    One seed of a small run (16 units, two input levels, at most 300 steps on trials of
+    20 τ), then the report's opening paragraph:
+
+    >>> from neurodyn.reproduce.sussillo2013.report import summary
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.sussillo2013 import SUSSILLO2013, Sussillo2013Config
+    >>> cfg = Sussillo2013Config(
+    ...     seeds=1, n_hidden=16, n_levels=2, dt=20.0, batch_size=16, lr=1e-2,
+    ...     stage_ms=(2000.0,), stage_steps=(300,), n_validation=8, val_every=25,
+    ...     free_periods=2.0, n_inits=16, cycle_steps=100, lyapunov_steps=200,
+    ...     lyapunov_transient=20, n_shown=2)
+    >>> runs = Runs([SUSSILLO2013.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> text = summary(runs, cfg)
+    >>> print(text.split(":")[0])
+    A tanh rate network of 16 units (τ = 100 ms, Euler step 20 ms) trained with Adam on the sine-wave generator
+    >>> "2 static input levels" in text, "1 seed(s)" in text
+    (True, True)
     """
     steps = runs.values(lambda r: r["train_steps"])
     seconds = runs.values(lambda r: r["train_seconds"] + r["analysis_seconds"])
@@ -241,6 +261,28 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    One seed of a small run (16 units, two input levels, at most 300 steps on trials of
+    20 τ), its claims checked as the harness checks them, then the figure (a plain
+    Figure, not held by pyplot: ``fig.savefig(path)`` writes it and nothing needs
+    closing):
+
+    >>> from neurodyn.reproduce.sussillo2013.report import figure
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.sussillo2013 import SUSSILLO2013, Sussillo2013Config
+    >>> cfg = Sussillo2013Config(
+    ...     seeds=1, n_hidden=16, n_levels=2, dt=20.0, batch_size=16, lr=1e-2,
+    ...     stage_ms=(2000.0,), stage_steps=(300,), n_validation=8, val_every=25,
+    ...     free_periods=2.0, n_inits=16, cycle_steps=100, lyapunov_steps=200,
+    ...     lyapunov_transient=20, n_shown=2)
+    >>> runs = Runs([SUSSILLO2013.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> outcomes = {c["description"]: c["status"]
+    ...             for c in SUSSILLO2013.check_claims(runs).values()}
+    >>> fig = figure(runs, outcomes, cfg)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (6, 'frequency against target (Fig. 7)')
     """
     fig = Figure(figsize=(16.0, 9.5), layout="constrained")
     axes = fig.subplots(2, 3)

@@ -220,6 +220,26 @@ def table_rows(runs: Runs, cfg) -> list[list]:
     -------
     list of list
         One row per quantity, in :data:`HEADER` order.
+
+    Examples
+    --------
+    One seed of a tiny run (4 neurons, each curriculum aiming at N = 3 within 80 steps;
+    on seed 0 both solve N = 2, the least the analyses need, by step 30), then the
+    report's table:
+
+    >>> from neurodyn.reproduce.timescales.report import HEADER, table_rows
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.timescales import TIMESCALES, ReproductionConfig
+    >>> cfg = ReproductionConfig(
+    ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
+    ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> rows = table_rows(runs, cfg)
+    >>> len(rows), all(len(row) == len(HEADER) for row in rows)
+    (29, True)
+    >>> rows[0][0], rows[0][3]
+    ('largest N solved (same budget)', 'one new N per epoch: N = 2→12 in 12 epochs')
     """
     return _training_rows(runs, cfg) + _tau_rows(runs, cfg) + _common_n_rows(runs, cfg)
 
@@ -237,6 +257,23 @@ def summary(runs: Runs, cfg) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    One seed of a tiny run (4 neurons, each curriculum aiming at N = 3 within 80 steps;
+    on seed 0 both solve N = 2, the least the analyses need, by step 30), then the
+    report's opening paragraph:
+
+    >>> from neurodyn.reproduce.timescales.report import summary
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.timescales import TIMESCALES, ReproductionConfig
+    >>> cfg = ReproductionConfig(
+    ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
+    ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> print(summary(runs, cfg).split(". ")[0])
+    4 neurons, batch 32, Adam lr 0.1, at most 80 steps per curriculum, 1 seed(s)
     """
     return (
         f"{cfg.n_hidden} neurons, batch {cfg.batch_size}, Adam lr {cfg.lr:g}, at most "
@@ -289,6 +326,27 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    One seed of a tiny run (4 neurons, each curriculum aiming at N = 3 within 80 steps;
+    on seed 0 both solve N = 2, the least the analyses need, by step 30), its claims
+    checked as the harness checks them, then the figure (a plain Figure, not held by
+    pyplot: ``fig.savefig(path)`` writes it and nothing needs closing):
+
+    >>> from neurodyn.reproduce.timescales.report import figure
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.timescales import TIMESCALES, ReproductionConfig
+    >>> cfg = ReproductionConfig(
+    ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
+    ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> outcomes = {c["description"]: c["status"]
+    ...             for c in TIMESCALES.check_claims(runs).values()}
+    >>> fig = figure(runs, outcomes, cfg)
+    >>> len(fig.axes), [ax.get_title() for ax in fig.axes[:3]]
+    (6, ['Curriculum progress', 'Trained time constants', 'τ against N'])
     """
     fig = Figure(figsize=(13, 7.5), layout="constrained")
     ax = fig.subplots(2, 3)

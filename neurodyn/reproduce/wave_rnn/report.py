@@ -288,6 +288,26 @@ def rows(runs: Runs, cfg: WaveReproductionConfig) -> list[list]:
     -------
     list of list
         One row per quantity, in :data:`HEADER` order.
+
+    Examples
+    --------
+    One seed at the smallest sizes (every network of 4 neurons per channel, trained for
+    two steps: the pipeline, not the science), then the report's table:
+
+    >>> from neurodyn.reproduce.wave_rnn.report import HEADER, rows
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.wave_rnn import WAVE_RNN, WaveReproductionConfig
+    >>> cfg = WaveReproductionConfig(
+    ...     seeds=1, adding_length=10, adding_neurons=4, adding_channels=1, copy_delay=2,
+    ...     copy_neurons=4, copy_channels=1, copy_pool=16, n_steps=2, batch_size=8,
+    ...     val_every=1, n_validation=8, wave_trials=2, decode_trials=8, digits_neurons=4,
+    ...     digits_channels=1, digits_steps=2)
+    >>> runs = Runs([WAVE_RNN.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> table = rows(runs, cfg)
+    >>> len(table), all(len(row) == len(HEADER) for row in table)
+    (27, True)
+    >>> table[0][0], table[0][3]
+    ('adding T=10: parameters', '10.29k (n = 100, c = 27)')
     """
     builders = (
         _adding_rows,
@@ -314,6 +334,23 @@ def summary(runs: Runs, cfg: WaveReproductionConfig) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    One seed at the smallest sizes (every network of 4 neurons per channel, trained for
+    two steps: the pipeline, not the science), then the report's opening paragraph:
+
+    >>> from neurodyn.reproduce.wave_rnn.report import summary
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.wave_rnn import WAVE_RNN, WaveReproductionConfig
+    >>> cfg = WaveReproductionConfig(
+    ...     seeds=1, adding_length=10, adding_neurons=4, adding_channels=1, copy_delay=2,
+    ...     copy_neurons=4, copy_channels=1, copy_pool=16, n_steps=2, batch_size=8,
+    ...     val_every=1, n_validation=8, wave_trials=2, decode_trials=8, digits_neurons=4,
+    ...     digits_channels=1, digits_steps=2)
+    >>> runs = Runs([WAVE_RNN.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> print(summary(runs, cfg).split(". ")[0])
+    Adding: T = 10, wRNN n = 4, c = 1
     """
     return (
         f"Adding: T = {cfg.adding_length}, wRNN n = {cfg.adding_neurons}, c = "
@@ -394,6 +431,28 @@ def figure(runs: Runs, outcomes: Mapping[str, str], cfg: WaveReproductionConfig)
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    One seed at the smallest sizes (every network of 4 neurons per channel, trained for
+    two steps: the pipeline, not the science), its claims checked as the harness checks
+    them, then the figure (a plain Figure, not held by pyplot: ``fig.savefig(path)``
+    writes it and nothing needs closing):
+
+    >>> from neurodyn.reproduce.wave_rnn.report import figure
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> from neurodyn.reproduce.wave_rnn import WAVE_RNN, WaveReproductionConfig
+    >>> cfg = WaveReproductionConfig(
+    ...     seeds=1, adding_length=10, adding_neurons=4, adding_channels=1, copy_delay=2,
+    ...     copy_neurons=4, copy_channels=1, copy_pool=16, n_steps=2, batch_size=8,
+    ...     val_every=1, n_validation=8, wave_trials=2, decode_trials=8, digits_neurons=4,
+    ...     digits_channels=1, digits_steps=2)
+    >>> runs = Runs([WAVE_RNN.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
+    >>> outcomes = {c["description"]: c["status"]
+    ...             for c in WAVE_RNN.check_claims(runs).values()}
+    >>> fig = figure(runs, outcomes, cfg)
+    >>> len(fig.axes), fig.axes[2].get_title().splitlines()[0]
+    (8, 'wRNN trained on sequential digits')
     """
     r = runs.first
     obj, dec = r["waves"]["_objects"], r["decoding"]
