@@ -1,5 +1,5 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
-slow manifolds, limit cycles, attractors, Lyapunov spectra, continuation, timescales,
+slow manifolds, what a line attractor integrates (its selection vector), limit cycles, attractors, Lyapunov spectra, continuation, timescales,
 dimensionality, targeted dimensionality reduction (task-variable axes), robustness,
 low-rank networks (:mod:`~neurodyn.analysis.low_rank`: loadings,
 latent and mean-field dynamics), comparisons of two systems' geometry and dynamics
@@ -40,6 +40,7 @@ from .fixed_points import (
     tile_conditions,
 )
 from .limit_cycles import LimitCycle, estimate_period, find_limit_cycle
+from .line_attractors import line_attractor
 from .linearization import Linearization, classify, eigenmodes, linearize, spectrum
 from .low_rank import (
     LatentDynamics,
@@ -157,6 +158,7 @@ __all__ = [
     "jacobian_timescales",
     "latent_coordinates",
     "latent_dynamics",
+    "line_attractor",
     "linearize",
     "load_fixed_points",
     "loading_mixture",

@@ -17,6 +17,8 @@ module            paper
 ``ground_truth``  CtDB-style validation: students fitted to a flip-flop teacher's spikes
 ``sussillo2013``  Sussillo & Barak, Neural Comput. 2013 (the sine-wave generator: fixed
                   points with an unstable complex pair, limit cycles)
+``mante2013``     Mante, Sussillo, Shenoy & Newsome, Nature 2013 (context-dependent
+                  integration: a line attractor per context, its selection vector)
 ================  ===========================================================
 
 The modules are imported on first use: each trains models and loads its family
@@ -38,6 +40,7 @@ REPRODUCTIONS = {
     "yang2019": "neurodyn.reproduce.yang2019:YANG2019",
     "ground-truth": "neurodyn.reproduce.ground_truth:GROUND_TRUTH",
     "sussillo2013": "neurodyn.reproduce.sussillo2013:SUSSILLO2013",
+    "mante2013": "neurodyn.reproduce.mante2013:MANTE2013",
 }
 
 _ATTRIBUTES = {
@@ -48,6 +51,7 @@ _ATTRIBUTES = {
     "reproduce_yang2019": "yang2019",
     "reproduce_ground_truth": "ground_truth",
     "reproduce_sussillo2013": "sussillo2013",
+    "reproduce_mante2013": "mante2013",
 }
 
 __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])
