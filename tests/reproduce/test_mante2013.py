@@ -32,7 +32,11 @@ def _linear(rate=0.0):
     # The Jacobians exactly, not by finite differences (about ten digits).
     a = R @ np.diag([rate, -0.5, -2.0, -3.0]) @ np.linalg.inv(R)
     return FunctionDynamics(
-        lambda x, u: x @ a.T + u @ B.T, n_state=4, n_input=5, kind="ode", dt=0.05,
+        lambda x, u: x @ a.T + u @ B.T,
+        n_state=4,
+        n_input=5,
+        kind="ode",
+        dt=0.05,
         jacobian=lambda x, u: np.broadcast_to(a, (len(x), 4, 4)),
         input_jacobian=lambda x, u: np.broadcast_to(B, (len(x), 4, 5)),
     )

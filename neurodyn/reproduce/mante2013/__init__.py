@@ -62,8 +62,8 @@ from ...tasks import ContextDecisionMaking
 from ...tasks._common import period_steps
 from ...train import fit
 from ..harness import Reproduction, Sizes
-from .claims import CLAIMS, PAPER
 from .behaviour import choice_weights
+from .claims import CLAIMS, PAPER
 from .report import TABLES, figure, summary
 
 __all__ = [
@@ -346,6 +346,7 @@ def _axes(stim_states, choice, truth, grid, cfg):
     where it made one (Mante et al. regress on the monkey's); where those choices cannot
     be told apart from the coherences and context (an untrained network answering one
     side), the correct one."""
+
     def design(which, keep):
         return {"choice": which[keep].astype(float), "motion": grid[keep, 1],
                 "color": grid[keep, 2], "context": np.where(grid[keep, 0] == 0, 1.0, -1.0)}  # fmt: skip
@@ -384,6 +385,7 @@ def _condition_averages(stim_states, choice, grid, tdr) -> dict:
 def _cross_context(lines: dict) -> dict:
     """|cos| between the two contexts' line directions and between their selection
     vectors (NaN where a context has no line)."""
+
     def cos(key):
         a, b = (np.asarray(lines[c][key]) for c in CONTEXTS)
         return float(abs(a @ b)) if a.size and b.size else float("nan")
@@ -427,7 +429,8 @@ def run(cfg: Mante2013Config, *, seed: int, progress: bool, device) -> dict:
         tau=cfg.tau,
         train_steps=int(result.steps),
         val_accuracy=float(result.history[-1].get("val_accuracy", float("nan")))
-        if result.history else float("nan"),
+        if result.history
+        else float("nan"),
         train_seconds=train_seconds,
         analysis_seconds=time.perf_counter() - start,
     )
