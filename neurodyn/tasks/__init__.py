@@ -8,6 +8,7 @@ from .base import Batch, Task, Trial, TrialBuilder, sample_duration
 from .decision import ContextDecisionMaking, PerceptualDecisionMaking
 from .digits import SequentialDigits
 from .flipflop import FlipFlop
+from .head_direction import HeadDirection
 from .integration import WhiteNoiseIntegration
 from .neurogym_adapter import NeurogymTask, from_neurogym
 from .parity import NDelayedMatch, NParity
@@ -26,6 +27,7 @@ __all__ = [
     "DelayedMatchToSample",
     "FlipFlop",
     "GoNoGo",
+    "HeadDirection",
     "NDelayedMatch",
     "NParity",
     "NeurogymTask",

@@ -7,6 +7,7 @@ from .base import Task
 from .decision import ContextDecisionMaking, PerceptualDecisionMaking
 from .digits import SequentialDigits
 from .flipflop import FlipFlop
+from .head_direction import HeadDirection
 from .integration import WhiteNoiseIntegration
 from .neurogym_adapter import PREFIX as NEUROGYM_PREFIX
 from .neurogym_adapter import AdapterOptions, environment_arguments, task_from_name
@@ -37,6 +38,7 @@ TASKS: dict[str, type[Task]] = {
         ReadySetGo,
         SequentialDigits,
         SineWaveGenerator,
+        HeadDirection,
     )
 }
 
