@@ -429,7 +429,9 @@ class Reproduction:
             ``runs`` (each seed's measured results), ``claims`` (name → outcome, see
             :meth:`check_claims`), ``claims_line`` ("5 of 7 claims held"), ``config``,
             ``quick``, ``seeds``, ``paper``, ``reproduction``, ``citation``,
-            ``neurodyn_version``, ``seconds`` and ``files`` (key → path written).
+            ``neurodyn_version``, ``seconds`` (the wall time of every seed's run, a
+            resumed seed's as it was measured, plus the checks and reports) and ``files``
+            (key → path written).
         """
         seed = resolve_seed(seed)
         resolve_device(device)
@@ -440,12 +442,16 @@ class Reproduction:
         start = time.perf_counter()
         seeds = list(range(seed, seed + cfg.seeds))
         logger.info("reproducing %s (%s), seeds %s", self.name, self.citation, seeds)
-        results = []
+        results, fresh = [], 0.0
         for s in seeds:
             kept = self._kept(out_dir, cfg, s) if resume else None
             if kept is None:
+                began = time.perf_counter()
                 with self._threads(threads, cfg):
                     kept = self.run(cfg, seed=s, progress=progress, device=device)
+                # Kept with the seed, so that a resumed run still reports what it cost.
+                kept["_seconds"] = time.perf_counter() - began
+                fresh += kept["_seconds"]
                 self._keep(out_dir, cfg, s, kept)
             results.append(kept)
         runs = Runs(results, seeds)
@@ -461,7 +467,9 @@ class Reproduction:
             "reproduction": self.name,
             "citation": self.citation,
             "neurodyn_version": __version__,
-            "seconds": round(time.perf_counter() - start, 1),
+            # Every seed's own run (those resumed as they were timed) and this call's rest.
+            "seconds": round(sum(float(r.get("_seconds", 0.0)) for r in results)
+                             + time.perf_counter() - start - fresh, 1),  # fmt: skip
         }
         files = write_report(self, out_dir, runs, summary, cfg)
         line = summary["claims_line"]

@@ -274,7 +274,7 @@ def _pickup_panel(ax, runs: Runs) -> None:
             ax.plot(xs + (j - 0.5) * 0.3 + 0.04 * k, vals, "o", color=f"C{j}", ms=6,
                     label=f"{modality} evidence" if k == 0 else None)  # fmt: skip
     ax.set_xticks(xs, [f"{c} context" for c in _CONTEXTS])
-    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_yscale("log")
     ax.set(ylabel="pickup |r₀||l₀ᴴBe| (per unit evidence, per ms)",
            title="what the slow mode integrates (selection vector)")  # fmt: skip
     ax.legend(fontsize="small")
