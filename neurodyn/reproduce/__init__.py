@@ -6,20 +6,22 @@ checked on the run and the figure; the harness runs it and writes the reports.
 ``neurodyn reproduce NAME`` runs one; :data:`REPRODUCTIONS` is the registry the
 command line reads, and :func:`get_reproduction` loads one by name.
 
-================  ===========================================================
-module            paper
-================  ===========================================================
-``timescales``    Khajehabdollahi et al., ICLR 2024 (timescale-trained RNNs)
-``wave_rnn``      Keller et al., ICLR 2024 (wave-RNNs)
-``nalsm``         Ivanov & Michmizos, NeurIPS 2021 (spiking NALSM)
-``rnns_of_rnns``  Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
-``yang2019``      Yang et al., Nat. Neurosci. 2019 (20 tasks, one network; NeuroGym)
-``ground_truth``  CtDB-style validation: students fitted to a flip-flop teacher's spikes
-``sussillo2013``  Sussillo & Barak, Neural Comput. 2013 (the sine-wave generator: fixed
-                  points with an unstable complex pair, limit cycles)
-``mante2013``     Mante, Sussillo, Shenoy & Newsome, Nature 2013 (context-dependent
-                  integration: a line attractor per context, its selection vector)
-================  ===========================================================
+==================  =========================================================
+module              paper
+==================  =========================================================
+``timescales``      Khajehabdollahi et al., ICLR 2024 (timescale-trained RNNs)
+``wave_rnn``        Keller et al., ICLR 2024 (wave-RNNs)
+``nalsm``           Ivanov & Michmizos, NeurIPS 2021 (spiking NALSM)
+``rnns_of_rnns``    Kozachkov et al., NeurIPS 2022 (RNNs of RNNs)
+``yang2019``        Yang et al., Nat. Neurosci. 2019 (20 tasks, one network; NeuroGym)
+``ground_truth``    CtDB-style validation: students fitted to a flip-flop teacher's spikes
+``sussillo2013``    Sussillo & Barak, Neural Comput. 2013 (the sine-wave generator: fixed
+                    points with an unstable complex pair, limit cycles)
+``mante2013``       Mante, Sussillo, Shenoy & Newsome, Nature 2013 (context-dependent
+                    integration: a line attractor per context, its selection vector)
+``ring_attractor``  Head direction (Cueva et al., ICLR 2020; Zhang 1996): a ring of slow
+                    points that holds every heading and integrates angular velocity
+==================  =========================================================
 
 The modules are imported on first use: each trains models and loads its family
 (torch, matplotlib), which ``import neurodyn`` and the command line's start-up avoid.
@@ -41,6 +43,7 @@ REPRODUCTIONS = {
     "ground-truth": "neurodyn.reproduce.ground_truth:GROUND_TRUTH",
     "sussillo2013": "neurodyn.reproduce.sussillo2013:SUSSILLO2013",
     "mante2013": "neurodyn.reproduce.mante2013:MANTE2013",
+    "ring-attractor": "neurodyn.reproduce.ring_attractor:RING_ATTRACTOR",
 }
 
 _ATTRIBUTES = {
@@ -52,6 +55,7 @@ _ATTRIBUTES = {
     "reproduce_ground_truth": "ground_truth",
     "reproduce_sussillo2013": "sussillo2013",
     "reproduce_mante2013": "mante2013",
+    "reproduce_ring_attractor": "ring_attractor",
 }
 
 __all__ = sorted(["REPRODUCTIONS", "get_reproduction", *_ATTRIBUTES])

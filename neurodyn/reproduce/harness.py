@@ -456,6 +456,9 @@ class Reproduction:
             results.append(kept)
         runs = Runs(results, seeds)
         outcomes = self.check_claims(runs)
+        # Every seed's own run (those resumed as they were timed) and this call's rest.
+        spent = sum(float(r.get("_seconds", 0.0)) for r in results)
+        seconds = spent + time.perf_counter() - start - fresh
         summary = {
             "runs": [json_safe(r, drop_private=True) for r in results],
             "claims": outcomes,
@@ -467,9 +470,7 @@ class Reproduction:
             "reproduction": self.name,
             "citation": self.citation,
             "neurodyn_version": __version__,
-            # Every seed's own run (those resumed as they were timed) and this call's rest.
-            "seconds": round(sum(float(r.get("_seconds", 0.0)) for r in results)
-                             + time.perf_counter() - start - fresh, 1),  # fmt: skip
+            "seconds": round(seconds, 1),
         }
         files = write_report(self, out_dir, runs, summary, cfg)
         line = summary["claims_line"]
