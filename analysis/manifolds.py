@@ -8,7 +8,10 @@ agree:
    of the edge lengths of their minimum spanning tree; each connected component is ordered along the longest
    path of its minimum spanning tree. A component is a 1-D chain when that path holds
    at least ``chain_fraction`` of its points, and a **ring** when the chain's two ends
-   are themselves linked;
+   are themselves linked, or no farther apart than ``close_fraction`` of the chain's
+   length: on a ring the spanning tree drops its largest gap, and points relaxed onto
+   a ring thin out where it drifts fastest, so that gap can exceed the link length
+   while being a small part of the ring;
 2. **marginal mode along the chain.** At each point the tangent :math:`t` is the
    normalised difference of its neighbours along the chain. The point supports the
    manifold when its slowest mode (smallest :math:`|\gamma_0|`, growth rate per time unit)
@@ -230,6 +233,7 @@ def find_slow_manifolds(
     gap: float = 0.2,
     align_tol: float = 0.8,
     support: float = 0.7,
+    close_fraction: float = 0.05,
     threads=None,
 ) -> SlowManifolds:
     r"""Detect line and ring attractors among fixed and slow points.
@@ -258,6 +262,9 @@ def find_slow_manifolds(
         Smallest ``|cos|`` between the slowest mode and the chain tangent.
     support : float
         Fraction of the points that must pass both tests.
+    close_fraction : float
+        A chain whose ends are at most this fraction of its length apart is a ring even
+        where its ends are not linked (0 keeps the link as the only test).
     threads : int, optional
         Threads for the linearizations and distances (default: chosen by
         :mod:`neurodyn.threads` from the work).
@@ -293,6 +300,7 @@ def find_slow_manifolds(
         ("gap", gap),
     ):
         check_fraction(name, v)
+    check_fraction("close_fraction", close_fraction, low_open=False)
     check_positive("link_scale", link_scale)
     check_int("min_points", min_points, low=3)
     shape = np.shape(getattr(points, "x", points))
@@ -301,13 +309,14 @@ def find_slow_manifolds(
     with _threads.limit(threads, work=work, what="find_slow_manifolds"):
         return _find(
             points, dynamics, inputs, link_scale, min_points, chain_fraction, gap, align_tol,
-            support,
+            support, close_fraction,
         )  # fmt: skip
 
 
 def _find(
-    points, dynamics, inputs, link_scale, min_points, chain_fraction, gap, align_tol, support
-):
+    points, dynamics, inputs, link_scale, min_points, chain_fraction, gap, align_tol, support,
+    close_fraction,
+):  # fmt: skip
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
     from scipy.spatial.distance import cdist
@@ -336,7 +345,8 @@ def _find(
         lin = linearize(dyn, x, u)
     n = len(x)
     label = np.full(n, -1, dtype=np.int64)
-    info = {"link_scale": link_scale, "gap": gap, "align_tol": align_tol, "support": support}
+    info = {"link_scale": link_scale, "gap": gap, "align_tol": align_tol, "support": support,
+            "close_fraction": close_fraction}  # fmt: skip
     if n < min_points:
         return SlowManifolds([], label, x, info)
 
@@ -361,8 +371,10 @@ def _find(
         path = nodes[_longest_path(tree, np.arange(len(nodes)))]
         if len(path) < chain_fraction * len(nodes):
             continue
-        closed = len(path) > 3 and np.linalg.norm(x[path[0]] - x[path[-1]]) <= link
         pts = x[path]
+        ends = np.linalg.norm(pts[0] - pts[-1])
+        arc = np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()
+        closed = len(path) > 3 and (ends <= link or ends <= close_fraction * arc)
         nxt = np.roll(pts, -1, axis=0)
         prv = np.roll(pts, 1, axis=0)
         if not closed:

@@ -77,3 +77,23 @@ def test_runs_under_the_thread_policy():
     assert (choice.what, choice.requested) == ("find_slow_manifolds", 1)
     with pytest.raises(ValueError, match="threads must be None"):
         find_slow_manifolds(x, dyn, threads=-1)
+
+
+def test_a_ring_thinned_where_it_drifts_is_still_closed_and_an_arc_is_not():
+    dyn = ring()
+    # Dense on most of the circle (0.01 rad apart), thinner on one side (0.04 rad): the
+    # spanning tree drops the largest gap (about 0.17 rad), beyond the link (5 × the
+    # 90th percentile of the edges, 0.05) but under 3 % of the circumference.
+    dense = np.arange(0.0, 2 * np.pi - 0.55, 0.01)
+    thin = np.arange(2 * np.pi - 0.55, 2 * np.pi - 0.15, 0.04)
+    th = np.concatenate([dense, thin])
+    pts = np.stack([np.cos(th), np.sin(th), 0 * th], 1)
+    found = find_slow_manifolds(pts, dyn)
+    closing = np.linalg.norm(pts[0] - pts[-1])
+    assert found.info["link_length"] < closing < 0.05 * 2 * np.pi
+    assert len(found) == 1 and found[0].kind == "ring"
+    assert find_slow_manifolds(pts, dyn, close_fraction=0.0)[0].kind == "line"
+    # An arc of 300°: its ends are a sixth of the circle apart, 20 % of its length.
+    arc = th[th < np.radians(300)]
+    found = find_slow_manifolds(np.stack([np.cos(arc), np.sin(arc), 0 * arc], 1), dyn)
+    assert len(found) == 1 and found[0].kind == "line"
