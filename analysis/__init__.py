@@ -1,6 +1,6 @@
 """Analyzers of trained networks: fixed points and their linearization, phase portraits,
-slow manifolds, what a line attractor integrates (its selection vector), limit cycles, attractors, Lyapunov spectra, continuation, timescales,
-dimensionality, targeted dimensionality reduction (task-variable axes), robustness,
+slow manifolds, what a line attractor integrates (its selection vector), limit cycles,
+attractors, Lyapunov spectra, continuation, timescales, dimensionality, targeted dimensionality reduction (task-variable axes), robustness,
 low-rank networks (:mod:`~neurodyn.analysis.low_rank`: loadings,
 latent and mean-field dynamics), comparisons of two systems' geometry and dynamics
 (:mod:`~neurodyn.analysis.similarity`: CCA, Procrustes, DSA), and the task variance of

@@ -75,11 +75,16 @@ def line_attractor(
         ``next_time_constant`` (medians of :math:`1/|\gamma_0|` and
         :math:`1/|\gamma_1|`, in the system's time unit), ``slow_growth`` (median
         :math:`\gamma_0`), ``choice_alignment`` (mean :math:`|\cos(r_0, \text{choice
-        axis})|`), and per modality ``pickup`` (mean :math:`|r_0|\,|l_0^H B e|`) and
+        axis})|`), and per modality ``pickup`` (mean :math:`|r_0|\,|l_0^H B e|`: state
+        units along the line per unit of input and per time unit for an ODE, per step
+        for a map) and
         ``selection_cos`` (mean :math:`|\cos(l_0, B e)|`); ``right`` and ``selection``
         are the mean unit :math:`r_0` and :math:`l_0` (lists), ``_points`` the points
         on the lines (n, d) and ``_relaxed`` every relaxed state. Without a line, the
-        numbers are NaN and ``n_lines`` is 0.
+        numbers are NaN and ``n_lines`` is 0. The slow mode :math:`\gamma_0` is, at each
+        point, the one nearest marginal (smallest :math:`|\gamma|`), as
+        :func:`~neurodyn.analysis.find_slow_manifolds` takes it; :math:`\gamma_1` the
+        next nearest.
 
     Examples
     --------
@@ -148,9 +153,14 @@ def line_attractor(
     points = np.concatenate([m.points for m in lines])
     weights = np.array([len(m.indices) for m in lines], dtype=float)
     lin = linearize(dynamics, points, u)
-    g0, g1 = lin.growth_rate[:, 0], lin.growth_rate[:, 1]
-    r0 = np.real(lin.right[:, :, 0])
-    l0 = np.real(lin.left[:, :, 0])
+    # The slow mode is the one nearest marginal, as find_slow_manifolds picks it (mode 0,
+    # the most unstable, differs at a point with an unstable mode).
+    order = np.argsort(np.abs(lin.growth_rate), axis=1)
+    k = np.arange(len(points))
+    slow, nxt = order[:, 0], order[:, min(1, order.shape[1] - 1)]
+    g0, g1 = lin.growth_rate[k, slow], lin.growth_rate[k, nxt]
+    right0, left0 = lin.right[k, :, slow], lin.left[k, :, slow]
+    r0, l0 = np.real(right0), np.real(left0)
     B = np.asarray(lin.input_jacobian)
     axis = axis / np.linalg.norm(axis)
     pickup, selection_cos = {}, {}
@@ -160,8 +170,8 @@ def line_attractor(
         if left is not None:
             e[left] = -1.0
         be = B @ e  # (k, d): the evidence's input vector at each point
-        gain = np.abs(np.einsum("kd,kd->k", np.conj(lin.left[:, :, 0]), be))
-        pickup[name] = float(np.mean(gain * np.linalg.norm(lin.right[:, :, 0], axis=1)))
+        gain = np.abs(np.einsum("kd,kd->k", np.conj(left0), be))
+        pickup[name] = float(np.mean(gain * np.linalg.norm(right0, axis=1)))
         selection_cos[name] = float(np.mean(np.abs(np.sum(_unit_rows(l0) * _unit_rows(be), 1))))
     with np.errstate(divide="ignore"):
         out.update(

@@ -115,8 +115,9 @@ class SlowManifolds:
     x : ndarray (n_points, d)
         The points examined.
     info : dict
-        The settings, ``link_scale``, ``gap``, ``align_tol`` and ``support``, and the
-        distance below which points are linked, ``link_length`` (state units).
+        The settings, ``link_scale``, ``gap``, ``align_tol``, ``support`` and
+        ``close_fraction``, and the distance below which points are linked,
+        ``link_length`` (state units).
 
     Examples
     --------

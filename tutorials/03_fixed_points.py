@@ -332,16 +332,16 @@ if found:
     fig.tight_layout()
 
 # %% [markdown]
-# Trained to its full size (run without `NEURODYN_TUTORIAL_FAST`), our run of this network
-# found, in the colour context, lines of slow points whose slow mode keeps the evidence for
-# over a second (1.3 s) while the next decays in 190 ms; the lines run along the choice axis
-# (|cos| 0.98) and pick up colour evidence about fifty times more than motion evidence: the
-# integrator, selected by its left eigenvector. In the motion context the same network was
-# leakier: its slowest mode, about one second, only three to four times slower than the next,
-# which `line_attractor` does not call a line (it asks for five times, as
-# `find_slow_manifolds` does). Networks trained for 3000 steps differ from seed to seed;
-# `neurodyn reproduce mante2013` checks the paper's claims on three of them, each with a line
-# in both contexts.
+# Trained to its full size (run without `NEURODYN_TUTORIAL_FAST`), look in the printed
+# lines for the signature of Mante et al.'s mechanism: a slow mode of more than a second,
+# several times slower than the next (the next decays in about 200 ms); a line along the
+# choice axis (|cos| near 1); and the relevant modality picked up many times more than the
+# other, the integrator selected by its left eigenvector. Networks trained for 3000 steps
+# differ from seed to seed: one may keep the evidence well in one context and leakily in
+# the other, with a slowest mode only a few times slower than the next, which
+# `line_attractor` does not call a line (it asks for five times, as `find_slow_manifolds`
+# does). `neurodyn reproduce mante2013` checks the paper's claims on three seeds, each with
+# a line in both contexts.
 #
 # ## 7. Saving and the command line
 #

@@ -430,8 +430,8 @@ class Reproduction:
             :meth:`check_claims`), ``claims_line`` ("5 of 7 claims held"), ``config``,
             ``quick``, ``seeds``, ``paper``, ``reproduction``, ``citation``,
             ``neurodyn_version``, ``seconds`` (the wall time of every seed's run, a
-            resumed seed's as it was measured, plus the checks and reports) and ``files``
-            (key → path written).
+            resumed seed's as it was measured, plus this call's checks of the claims) and
+            ``files`` (key → path written).
         """
         seed = resolve_seed(seed)
         resolve_device(device)

@@ -100,7 +100,7 @@ class HeadDirection(Task):
     def _validate(self) -> None:
         check_positive("sigma_velocity", self.params["sigma_velocity"], allow_zero=True)
         check_positive("bout_ms", self.params["bout_ms"])
-        check_fraction("p_still", self.params["p_still"])
+        check_fraction("p_still", self.params["p_still"], low_open=False)
         check_positive("tolerance_deg", self.params["tolerance_deg"])
         check_timing(self)
 

@@ -82,8 +82,8 @@ def test_runs_under_the_thread_policy():
 def test_a_ring_thinned_where_it_drifts_is_still_closed_and_an_arc_is_not():
     dyn = ring()
     # Dense on most of the circle (0.01 rad apart), thinner on one side (0.04 rad): the
-    # spanning tree drops the largest gap (about 0.17 rad), beyond the link (5 × the
-    # 90th percentile of the edges, 0.05) but under 3 % of the circumference.
+    # spanning tree drops the largest gap (0.19 rad), beyond the link (5 × the 90th
+    # percentile of the edges, 0.05) but about 3 % of the circumference.
     dense = np.arange(0.0, 2 * np.pi - 0.55, 0.01)
     thin = np.arange(2 * np.pi - 0.55, 2 * np.pi - 0.15, 0.04)
     th = np.concatenate([dense, thin])

@@ -119,6 +119,22 @@ def test_harness_runs_every_seed_and_writes_every_file(tmp_path):
     )
 
 
+def test_a_resumed_run_reports_the_seconds_its_seeds_took(tmp_path, monkeypatch):
+    import pickle
+
+    first = TOY(tmp_path, quick=True, progress=False)
+    path = tmp_path / "seeds" / "toy-seed0.pkl"
+    kept = pickle.loads(path.read_bytes())
+    spent = kept["results"]["_seconds"]
+    assert 0 < spent <= first["seconds"] + 0.05  # seconds are rounded to 0.1
+    # Say the seed took an hour: the resumed call reports it, not its own few ms.
+    kept["results"]["_seconds"] = 3600.0
+    path.write_bytes(pickle.dumps(kept))
+    again = TOY(tmp_path, quick=True, progress=False)
+    assert 3600.0 <= again["seconds"] < 3600.0 + 60.0
+    assert "_seconds" not in again["runs"][0]  # private: not in the report
+
+
 def test_an_interrupted_reproduction_resumes(tmp_path):
     CALLS.clear()
     first = TOY(tmp_path, quick=True, progress=False)

@@ -36,10 +36,10 @@ def test_still_bouts_hold_the_heading_and_bouts_have_their_statistics():
     changes = np.diff(v, axis=1) != 0
     # A new bout starts at a step with probability dt / bout = 0.1; a new bout keeps the
     # velocity only when both are still (0.4² of them), so the velocity changes with
-    # probability 0.1 × (1 − 0.16) = 0.084. 40 × 999 steps: standard error 0.0009.
+    # probability 0.1 × (1 − 0.16) = 0.084. 40 × 999 steps: standard error 0.0014.
     assert changes.mean() == pytest.approx(0.084, abs=0.005)
     # The fraction of still steps is p_still (bouts of equal mean length), within the
-    # spread of about 8000 bouts of ~10 steps: 0.4 ± 0.01.
+    # spread of about 4000 bouts of ~10 steps: 0.4 ± 0.01.
     assert (v == 0).mean() == pytest.approx(0.4, abs=0.03)
     # Turning velocities are N(0, σ²): the distinct bouts' values.
     turning = np.concatenate([np.unique(row[row != 0]) for row in v])
@@ -72,6 +72,7 @@ def test_evaluation_reads_angles_and_its_tolerance():
 def test_bad_parameters_name_the_parameter():
     with pytest.raises(ValueError, match="p_still"):
         HeadDirection(p_still=1.5)
+    assert (HeadDirection(p_still=0.0).batch(2, seed=0).inputs[:, 5:, 2] != 0).all()
     with pytest.raises(ValueError, match="bout_ms"):
         HeadDirection(bout_ms=0)
     with pytest.raises(ValueError, match="sigma_velocity"):

@@ -2,7 +2,11 @@ r"""Context-dependent integration's numbers and claims (:mod:`neurodyn.reproduce
 
 :data:`PAPER` holds what Mante, Sussillo, Shenoy & Newsome (2013) report of their
 network, each with its source; :data:`CLAIMS` the claims checked on every seed's trained
-network, with the bars below. Each bar was set, with its reason, before the full run.
+network, with the bars below. Each bar was set, with its reason, before the full run
+(after exploratory runs of the same configuration on seeds 0 and 1). One test changed
+after it: the selection claim compared the pickup ratios (15.8, 14.7 and 54.1 on the
+three seeds) with its bar on a linear scale, where the one large ratio made the t-test
+fail (p = 0.09); ratios are now compared on a log scale (p = 0.014), the bar unchanged.
 
 A claim about "every context" takes, per seed, the worse of the two contexts (a context
 without a line counts as failing), then compares it with its bar across seeds
@@ -21,6 +25,7 @@ from ..runs import Runs
 
 __all__ = [
     "ACCURACY_GAP",
+    "CAP",
     "CHOICE_ALIGNMENT",
     "CLAIMS",
     "GAP",
@@ -35,15 +40,17 @@ __all__ = [
 
 #: The network's accuracy may fall short of the ideal observer of the relevant evidence,
 #: on the same test trials, by at most this. The ideal observer sums the evidence the
-#: network sees over the whole stimulus; a network that loses a tenth of it (a leaky
-#: integrator whose time constant is ten times the longest stimulus) is about 1 to 2 %
-#: below it, and a network that guesses on the two weakest coherences 10 % below.
+#: network sees over the whole stimulus (0.85 correct here). A network that guesses on the
+#: two weakest coherences is about 0.1 below it; a leaky integrator of 0.5 s only 0.02
+#: below it, so this claim asks that the task be learnt, and the others how.
 ACCURACY_GAP = 0.05
 #: Largest ratio of the irrelevant coherence's logistic slope to the relevant one's, in
 #: each context. The paper's monkeys and network show flat psychometric curves against
-#: the irrelevant coherence (Fig. 1); a tenth leaves room for the sampling error of the
-#: slope (about 0.02 of the relevant slope with 500 trials per context) and still asks
-#: that the irrelevant stream move the choice ten times less.
+#: the irrelevant coherence (Fig. 1). With about 500 test trials per context the ratio's
+#: standard error is about 0.04, so a network that ignores the irrelevant stream entirely
+#: shows about 0.045 in the worse of two contexts: a tenth is near that floor, and
+#: separates it from a network that weighs the irrelevant stream at a fifth of the
+#: relevant one by about 2.5 standard errors.
 GATING = 0.1
 #: The slow mode's time constant on the lines must reach this many units' time
 #: constants τ: an order of magnitude beyond what a single unit keeps, and beyond the
@@ -61,7 +68,7 @@ GAP = 5.0
 CHOICE_ALIGNMENT = 0.5
 #: Smallest ratio of the relevant modality's pickup :math:`|r_0|\,|l_0^H B e|` to the
 #: irrelevant one's, in each context. Twice is a clear preference of the selection vector
-#: for the relevant input; chance order is 1 (Fig. 5: the relevant input's projection on
+#: for the relevant input; chance order is 1 (Fig. 6: the relevant input's projection on
 #: the selection vector is large, the irrelevant one's small).
 SELECTION = 2.0
 
@@ -141,7 +148,7 @@ def slowest(r, key: str, worst=min) -> float:
     r : mapping
         One seed's results.
     key : str
-        A number of :func:`~.mechanism.line_attractor`'s result.
+        A number of :func:`~neurodyn.analysis.line_attractor`'s result.
     worst : callable
         ``min`` or ``max``.
 
@@ -188,9 +195,24 @@ def selection_ratio(r) -> float:
     return float("nan") if any(math.isnan(v) for v in ratios) else float(min(ratios))
 
 
+#: An exact continuous attractor's time constant, and a ratio with nothing below it, are
+#: infinite; they count as this (far above every bar) so that the tests stay finite.
+CAP = 1e9
+
+
 def _fill(values: np.ndarray, missing: float) -> np.ndarray:
-    """NaN (no line) counts as failing: it becomes ``missing``."""
+    """NaN (no line) counts as failing: it becomes ``missing``; +inf becomes CAP."""
+    values = np.minimum(np.asarray(values, dtype=float), CAP)
     return np.where(np.isnan(values), missing, values)
+
+
+def _separation(r) -> float:
+    """The smaller, over the two contexts, of slow / next time constant (NaN where a
+    context has no line)."""
+    with np.errstate(invalid="ignore"):
+        ratios = [r["lines"][c]["time_constant"] / r["lines"][c]["next_time_constant"]
+                  for c in _CONTEXTS]  # fmt: skip
+    return float("nan") if any(math.isnan(v) for v in ratios) else float(min(ratios))
 
 
 def task_learned(runs: Runs):
@@ -208,8 +230,7 @@ def context_gating(runs: Runs):
 def line_attractors(runs: Runs):
     """A line of slow points per context, its mode slow and separated from the next."""
     slow = runs.values(lambda r: slowest(r, "time_constant") / r["tau"])
-    gap = runs.values(lambda r: min(r["lines"][c]["time_constant"]
-                                    / r["lines"][c]["next_time_constant"] for c in _CONTEXTS))  # fmt: skip
+    gap = runs.values(_separation)
     return all_hold(
         greater(_fill(slow, 0.0), SLOW, names=("slow time constant / τ (worse context)", "bar")),
         greater(_fill(gap, 0.0), GAP, names=("slow / next time constant (worse context)", "bar")),
@@ -230,7 +251,7 @@ def selection(runs: Runs):
     is three seeds well above 2, where their arithmetic spread would say nothing.
     """
     # No line: no preference (a ratio of 1), which fails.
-    logs = np.log10(_fill(runs.values(selection_ratio), 1.0))
+    logs = np.log10(np.maximum(_fill(runs.values(selection_ratio), 1.0), 1e-300))
     return greater(logs, math.log10(SELECTION),
                    names=("log10 relevant / irrelevant pickup (worse context)", "bar"))  # fmt: skip
 
@@ -265,8 +286,9 @@ CLAIMS = (
         "In each context an approximate line attractor: a line of slow points with one "
         "slow mode, the rest clearly stable (Fig. 5)",
         line_attractors,
-        threshold=f"find_slow_manifolds finds a line in both contexts; on it the slow mode's "
-        f"time constant at least {SLOW:g} τ and at least {GAP:g} times the next one's, in "
+        threshold=f"find_slow_manifolds finds a line in both contexts (one or more: a line "
+        "broken into pieces counts, and the report gives their number); on them the slow "
+        f"mode's time constant at least {SLOW:g} τ and at least {GAP:g} times the next one's, in "
         "the worse context; " + _SEEDS_TEST,
     ),
     Claim(

@@ -69,7 +69,7 @@ def summary(runs: Runs, cfg) -> str:
         f"{cfg.dt:g} ms, recurrent noise {cfg.noise_rec:g}) trained with Adam on "
         f"context-dependent integration: motion and colour evidence at coherences "
         f"{', '.join(f'{c:g}' for c in cfg.coherences)} % (input noise {cfg.sigma:g} per √ms), "
-        f"a stimulus of {lo:g} to {hi:g} ms, the choice after it ({cfg.steps} steps). In each "
+        f"a stimulus of {lo:g} to {hi:g} ms, the choice after it ({cfg.steps} Adam steps). In each "
         "context, at the input with no net evidence: the lines of slow points on which the "
         f"states at the end of the stimulus settle within {cfg.relax_ms:g} ms, the slow "
         "mode's time constant, its right eigenvector against the choice axis of targeted "

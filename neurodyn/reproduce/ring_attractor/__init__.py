@@ -25,9 +25,8 @@ the tables and figure are in :mod:`~neurodyn.reproduce.ring_attractor.report`.
 
 Differences from Cueva et al.: a tanh rate network trained by Adam on (cos θ, sin θ)
 rather than their networks of rectified units with a population readout; no
-regularisation of the weights or rates; the drift and the gain are measured on the
-ODE of the trained Euler map's fixed points' neighbourhood (the map itself for the
-gain).
+regularisation of the weights or rates. The ring and the drift are measured on the
+network's continuous-time ODE, the gain on the Euler map it runs.
 """
 
 from __future__ import annotations
@@ -91,7 +90,8 @@ class RingConfig(Sizes):
         cue) that relax onto the ring: enough to string a ring, few enough that the
         slow drift's clustering leaves no gap longer than the links.
     relax_ms : float
-        How long they relax at zero input (ten of the fast modes' time constants).
+        How long they relax at zero input (ten of the fast modes' time constants, about
+        200 ms).
     gain_ms : float
         How long the integration gain's runs last, at the velocity ``sigma_velocity``.
 

@@ -60,7 +60,8 @@ def ring_of_slow_points(dynamics, states, inputs, relax_steps: int) -> dict:
         ``kind`` (``"ring"``, ``"line"`` or ``"none"``), ``n_points``, ``length``,
         ``alignment`` (mean ``|cos|`` of the slowest mode with the tangent),
         ``support``, ``drift_speed`` (state units per time unit), ``time_constant`` and
-        ``next_time_constant`` (medians on its points), and ``_points`` (ordered).
+        ``next_time_constant`` (medians on its points of :math:`1/|\gamma|` of the modes
+        nearest and next nearest marginal), and ``_points`` (ordered).
 
     Examples
     --------
@@ -92,9 +93,11 @@ def ring_of_slow_points(dynamics, states, inputs, relax_steps: int) -> dict:
                 "_points": np.zeros((0, x.shape[1]))}  # fmt: skip
     m = manifolds[0]
     lin = linearize(dynamics, m.points, u[0])
+    # The slow mode is the one nearest marginal, as find_slow_manifolds takes it.
+    rates = np.sort(np.abs(lin.growth_rate), axis=1)
     with np.errstate(divide="ignore"):
-        tau0 = float(np.median(1.0 / np.abs(lin.growth_rate[:, 0])))
-        tau1 = float(np.median(1.0 / np.abs(lin.growth_rate[:, 1])))
+        tau0 = float(np.median(1.0 / rates[:, 0]))
+        tau1 = float(np.median(1.0 / rates[:, min(1, rates.shape[1] - 1)]))
     return {
         "kind": m.kind,
         "n_points": len(m.indices),
@@ -199,7 +202,7 @@ def integration_gain(dynamics, decode, points, *, channel: int, omega: float, n_
     r"""The heading's turn under a constant velocity input, relative to the input.
 
     From each point the system runs ``n_steps`` at input ``omega`` on ``channel`` (the
-    others zero), then at ``-omega``, and at zero; the gain is
+    others zero), then at ``-omega``; the gain is
 
     .. math:: g = \frac{\Delta\theta(\omega) - \Delta\theta(-\omega)}{2\,\omega\,T\,s},
 

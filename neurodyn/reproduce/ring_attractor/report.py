@@ -54,7 +54,7 @@ def summary(runs: Runs, cfg) -> str:
         f"direction: after a cue of the initial heading, integrate angular velocity "
         f"(turning bouts of standard deviation {cfg.sigma_velocity:g} rad/s, still bouts "
         f"{cfg.p_still:.0%} of the time) into (cos θ, sin θ) for {cfg.move_ms:g} ms "
-        f"({cfg.steps} steps). At zero input: {cfg.n_states} states of the test trials "
+        f"({cfg.steps} Adam steps). At zero input: {cfg.n_states} states of the test trials "
         f"relaxed for {cfg.relax_ms:g} ms and strung by find_slow_manifolds; the headings "
         "the ring's points report; the drift of a held heading; and the heading's turn "
         f"under a constant velocity of {cfg.sigma_velocity:g} rad/s for {cfg.gain_ms:g} ms "
