@@ -80,11 +80,7 @@ def lay_out(trial: TrialBuilder, v: dict, periods: Sequence[str]) -> None:
 # -- reading batches ---------------------------------------------------------------------
 def period_steps(batch: Batch, period: str) -> tuple[np.ndarray, np.ndarray]:
     """Onset and offset time steps (trial,) of ``period`` in ``batch``."""
-    on, off = batch.periods[period]
-    return (
-        np.rint(on / batch.dt).astype(np.int64),
-        np.rint(off / batch.dt).astype(np.int64),
-    )
+    return batch.period_steps(period)
 
 
 def period_mean(batch: Batch, period: str, channels: Sequence[str]) -> np.ndarray:

@@ -450,6 +450,31 @@ class Batch:
         """Boolean array (trial, time): True on real (non-padding) steps."""
         return np.arange(self.n_steps)[None, :] < self.lengths[:, None]
 
+    def period_steps(self, period: str) -> tuple[np.ndarray, np.ndarray]:
+        """Onset and offset steps of ``period`` in each trial: its steps are
+        ``onset[i]:offset[i]``.
+
+        Parameters
+        ----------
+        period : str
+            A period of the task (a key of ``periods``).
+
+        Returns
+        -------
+        onset, offset : ndarray of int, shape (trial,)
+
+        Examples
+        --------
+        >>> from neurodyn.tasks import PerceptualDecisionMaking
+        >>> b = PerceptualDecisionMaking(dt=20.0, timing={"fixation": 100.0}).batch(2, seed=0)
+        >>> b.period_steps("fixation")
+        (array([0, 0]), array([5, 5]))
+        """
+        if period not in self.periods:
+            raise ValueError(f"period must be one of {sorted(self.periods)}, got {period!r}")
+        on, off = self.periods[period]
+        return np.rint(on / self.dt).astype(np.int64), np.rint(off / self.dt).astype(np.int64)
+
     def subset(self, index) -> Batch:
         """The trials selected by ``index``, as a new :class:`Batch`.
 

@@ -60,7 +60,6 @@ from ...analysis import line_attractor, project_targeted, targeted_axes
 from ...rnn_models import RateRNN
 from ...seeding import make_rng
 from ...tasks import ContextDecisionMaking
-from ...tasks._common import period_steps
 from ...train import fit
 from ..harness import Reproduction, Sizes
 from .behaviour import choice_weights
@@ -281,7 +280,7 @@ def zero_evidence_inputs(cfg: Mante2013Config) -> np.ndarray:
     """
     quiet = make_task(cfg, cfg.figure_stimulus_ms, sigma=0.0)
     b = quiet.batch(2, seed=0, context=[0, 1], coherence_motion=0.0, coherence_color=0.0)
-    on, _ = period_steps(b, "stimulus")
+    on, _ = b.period_steps("stimulus")
     return b.inputs[np.arange(2), on].astype(np.float64)
 
 
@@ -294,7 +293,7 @@ def _run_trials(net, batch):
 def _ideal_correct(batch, channels) -> np.ndarray:
     """Whether the ideal observer (the sign of the relevant evidence summed over the
     stimulus) answers each trial correctly; a tie is half right."""
-    on, off = period_steps(batch, "stimulus")
+    on, off = batch.period_steps("stimulus")
     ctx = np.asarray(batch.variables["context"]).astype(int)
     gt = np.asarray(batch.variables["ground_truth"]).astype(int)
     out = np.empty(batch.n_trials)
@@ -317,7 +316,7 @@ def _behaviour(task, net, cfg, seed: int) -> tuple:
         sel = ctx == c
         other = MODALITIES[1 - c]
         weights[name] = choice_weights(scores["choice"][sel], coh[name][sel], coh[other][sel])
-    go, _ = period_steps(batch, "decision")
+    go, _ = batch.period_steps("decision")
     end = states[np.arange(batch.n_trials), go - 1]  # the last step of the stimulus
     ideal = _ideal_correct(batch, evidence_channels(task))
     return {"accuracy": float(np.mean(scores["correct"])), "ideal_accuracy": float(ideal.mean()),
@@ -337,7 +336,7 @@ def _figure_trials(net, cfg, seed: int) -> tuple:
     outputs, states = _run_trials(net, batch)
     choice = task.evaluate(outputs, batch)["choice"]
     truth = np.asarray(batch.variables["ground_truth"]).astype(int)
-    on, off = period_steps(batch, "stimulus")
+    on, off = batch.period_steps("stimulus")
     return states[:, on[0]:off[0]], choice, truth, grid  # fmt: skip
 
 

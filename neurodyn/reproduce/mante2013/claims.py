@@ -61,8 +61,8 @@ SLOW = 10.0
 #: The separation :func:`~neurodyn.analysis.find_slow_manifolds` asks of a point that
 #: supports a line (its ``gap`` 0.2), so that the claim and the line agree.
 GAP = 5.0
-#: Smallest mean |cos| between the slow mode's right eigenvector and the choice axis of
-#: targeted dimensionality reduction. Two random directions among 100 have a mean |cos|
+#: Smallest mean ``|cos|`` between the slow mode's right eigenvector and the choice axis of
+#: targeted dimensionality reduction. Two random directions among 100 have a mean ``|cos|``
 #: of 0.08; 0.5 (60°) asks that the line run along the choice axis (Fig. 5: "the line
 #: attractor is aligned with the choice axis").
 CHOICE_ALIGNMENT = 0.5

@@ -199,7 +199,7 @@ def train(cfg: RingConfig, *, seed: int, progress: bool, device) -> tuple:
 
 def _sample_states(states, batch, n: int, seed: int) -> np.ndarray:
     """``n`` states after the cue, drawn without replacement over trials and times."""
-    cue_end = np.rint(batch.periods["cue"][1] / batch.dt).astype(int)
+    _, cue_end = batch.period_steps("cue")
     valid = [(i, t) for i in range(batch.n_trials) for t in range(cue_end[i], batch.lengths[i])]
     pick = make_rng(seed, "analysis", 0).choice(len(valid), size=min(n, len(valid)), replace=False)
     idx = np.array(valid)[np.sort(pick)]

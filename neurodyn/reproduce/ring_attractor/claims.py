@@ -39,7 +39,7 @@ HEADING_GAP = 30.0
 #: drift that moves a held heading by the task's tolerance (15°) over a whole trial
 #: (2 s). The velocities the network integrates have a standard deviation of 86°/s.
 DRIFT = 7.5
-#: Largest |gain − 1|: the heading turns at the input velocity within a tenth.
+#: Largest ``|gain − 1|``: the heading turns at the input velocity within a tenth.
 GAIN_TOL = 0.1
 
 PAPER = {
