@@ -318,18 +318,20 @@ for k, name in enumerate(ctx_names):
 
 # %%
 found = [name for name in lines if lines[name]["n_lines"]]
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 if found:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     xs = np.arange(len(found))
     for j, m in enumerate(("motion", "color")):
         axes[0].bar(xs + (j - 0.5) * 0.4, [lines[n]["pickup"][m] for n in found], 0.4,
                     label=f"{m} evidence")  # fmt: skip
     axes[0].set_xticks(xs, found)
     axes[0].set_yscale("log")
-    axes[0].set_ylabel("pickup |r₀||l₀ᴴBe| on the line")
     axes[0].legend()
-    plot_eigenvalues(ctx_fps, ax=axes[1])
-    fig.tight_layout()
+else:  # a network trained this briefly has no line yet
+    axes[0].text(0.5, 0.5, "no line of slow points", ha="center", transform=axes[0].transAxes)
+axes[0].set_ylabel("pickup |r₀||l₀ᴴBe| on the line")
+plot_eigenvalues(ctx_fps, ax=axes[1])
+fig.tight_layout()
 
 # %% [markdown]
 # Trained to its full size (run without `NEURODYN_TUTORIAL_FAST`), look in the printed
