@@ -101,6 +101,10 @@ inline LifPlan plan_from_dict(const py::dict &d) {
     p.astro_b = scalar<double>(d, "astro_b");
     p.astro_tau = scalar<double>(d, "astro_tau");
     p.lr_decay = scalar<double>(d, "lr_decay");
+    p.ap_on = scalar<int>(d, "ap_on");
+    p.ap_theta = scalar<double>(d, "ap_theta");
+    p.ap_width = scalar<double>(d, "ap_width");
+    p.calcium_decay = scalar<double>(d, "calcium_decay");
     p.carry_weights = scalar<int>(d, "carry_weights");
 
     p.counts = array_ptr<int32_t>(d, "counts");

@@ -19,6 +19,7 @@ namespace {
 // Per-thread working state, allocated once per thread and reset per sample.
 struct Work {
     std::vector<double> v, ie, ii, vj, x, y, buf;
+    std::vector<double> calcium;  // AP-STDP's rate estimates, kept across samples when carrying
     std::vector<int32_t> ref;
     std::vector<uint8_t> spiked;
     std::vector<uint8_t> fire;  // neurons that will fire at the next step's threshold test
@@ -36,6 +37,7 @@ struct Work {
         y.resize(n_units);
         spiked.resize(n_units);
         fire.resize(p.n_neu);
+        if (p.ap_on) calcium.assign(p.n_neu, 0.0);
         list.reserve(n_units);
         // The ring buffer exists only when some synapse has a delay.
         if (p.max_delay > 0) buf.resize(static_cast<size_t>(p.max_delay + 1) * kNumReceptors * p.n_neu);
@@ -98,6 +100,7 @@ void run_sample(const LifPlan &p, int64_t b, double *w, Work &s) {
     std::fill(s.y.begin(), s.y.end(), 0.0);
     std::fill(s.spiked.begin(), s.spiked.end(), 0);
     std::fill(s.buf.begin(), s.buf.end(), 0.0);
+    if (!p.carry_weights) std::fill(s.calcium.begin(), s.calcium.end(), 0.0);
 
     double rate_plus = p.rate_plus0, rate_minus = p.rate_minus0;
     double astro_w = p.astro_w, astro_b = p.astro_b;
@@ -192,29 +195,47 @@ void run_sample(const LifPlan &p, int64_t b, double *w, Work &s) {
         // 4. STDP: first every plastic synapse onto a spiking neuron, then those out
         //    of a spiking unit whose target did not spike (so none is updated twice).
         if (p.stdp_on) {
+            if (p.ap_on)
+                for (int64_t i = 0; i < N; ++i)
+                    s.calcium[i] = calcium_update(s.calcium[i], p.calcium_decay,
+                                                  s.spiked[M + i] ? 1.0 : 0.0);
             for (int32_t u : s.list) {
                 if (u < M) continue;
                 const int64_t i = u - M;
+                const int gate = p.ap_on ? ap_gate(s.calcium[i], p.ap_theta, p.ap_width) : 0;
+                if (p.ap_on && gate == 0) continue;
                 for (int64_t r = p.in_ptr[i]; r < p.in_ptr[i + 1]; ++r) {
                     const int64_t q = p.in_syn[r];
                     const int32_t pr = p.syn_proj[q];
                     if (!p.proj_plastic[pr]) continue;
                     const int32_t j = p.syn_pre[q];
                     const bool m = p.proj_mirror[pr] != 0;
-                    w[q] = stdp_update(w[q], m ? -1.0 : 1.0, m ? rate_minus : rate_plus,
-                                       m ? rate_plus : rate_minus, s.x[j], s.y[u], 1.0,
-                                       s.spiked[j] ? 1.0 : 0.0, p.proj_wmin[pr], p.proj_wmax[pr]);
+                    const double rc = m ? rate_minus : rate_plus, ra = m ? rate_plus : rate_minus;
+                    const double sg = m ? -1.0 : 1.0, s_pre = s.spiked[j] ? 1.0 : 0.0;
+                    w[q] = p.ap_on ? stdp_update_gated(w[q], sg, rc, ra, s.x[j], s.y[u], 1.0, s_pre,
+                                                       p.proj_wmin[pr], p.proj_wmax[pr], gate)
+                                   : stdp_update(w[q], sg, rc, ra, s.x[j], s.y[u], 1.0, s_pre,
+                                                 p.proj_wmin[pr], p.proj_wmax[pr]);
                 }
             }
             for (int32_t u : s.list) {
                 for (int64_t q = p.out_ptr[u]; q < p.out_ptr[u + 1]; ++q) {
                     const int32_t pr = p.syn_proj[q];
-                    const int64_t post_unit = M + p.syn_post[q];
+                    const int32_t post = p.syn_post[q];
+                    const int64_t post_unit = M + post;
                     if (!p.proj_plastic[pr] || s.spiked[post_unit]) continue;
                     const bool m = p.proj_mirror[pr] != 0;
-                    w[q] = stdp_update(w[q], m ? -1.0 : 1.0, m ? rate_minus : rate_plus,
-                                       m ? rate_plus : rate_minus, s.x[u], s.y[post_unit], 0.0,
-                                       1.0, p.proj_wmin[pr], p.proj_wmax[pr]);
+                    const double rc = m ? rate_minus : rate_plus, ra = m ? rate_plus : rate_minus;
+                    const double sg = m ? -1.0 : 1.0;
+                    if (p.ap_on) {
+                        const int gate = ap_gate(s.calcium[post], p.ap_theta, p.ap_width);
+                        if (gate != 0)
+                            w[q] = stdp_update_gated(w[q], sg, rc, ra, s.x[u], s.y[post_unit], 0.0,
+                                                     1.0, p.proj_wmin[pr], p.proj_wmax[pr], gate);
+                    } else {
+                        w[q] = stdp_update(w[q], sg, rc, ra, s.x[u], s.y[post_unit], 0.0, 1.0,
+                                           p.proj_wmin[pr], p.proj_wmax[pr]);
+                    }
                 }
             }
             // 5. traces, astrocyte, learning-rate decay

@@ -21,6 +21,7 @@ namespace {
 
 struct DeviceWork {
     double *v, *ie, *ii, *vj, *x, *y, *buf;
+    double *calcium;  // AP-STDP's rate estimates; kept from launch to launch when carrying
     int32_t *ref;
     uint8_t *spiked;
 };
@@ -35,6 +36,7 @@ __global__ void lif_kernel(LifPlan p, DeviceWork work, double *w_all, int64_t b_
 
     double *v = work.v + wb * N, *ie = work.ie + wb * N, *ii = work.ii + wb * N;
     double *vj = work.vj + wb * N;
+    double *calcium = work.calcium + wb * N;
     double *x = work.x + wb * U, *y = work.y + wb * U;
     double *buf = work.buf + wb * D1 * kNumReceptors * N;
     int32_t *ref = work.ref + wb * N;
@@ -53,6 +55,7 @@ __global__ void lif_kernel(LifPlan p, DeviceWork work, double *w_all, int64_t b_
         ii[i] = 0.0;
         vj[i] = 0.0;
         ref[i] = 0;
+        if (!p.carry_weights) calcium[i] = 0.0;
     }
     for (int64_t u = threadIdx.x; u < U; u += blockDim.x) {
         x[u] = 0.0;
@@ -116,6 +119,12 @@ __global__ void lif_kernel(LifPlan p, DeviceWork work, double *w_all, int64_t b_
         const double rp = rates[0], rm = rates[1];
         for (int64_t i = threadIdx.x; i < N; i += blockDim.x) {
             const double s_post = spiked[M + i] ? 1.0 : 0.0;
+            // this thread owns neuron i, so its calcium needs no synchronisation
+            int gate = 0;
+            if (p.stdp_on && p.ap_on) {
+                calcium[i] = calcium_update(calcium[i], p.calcium_decay, s_post);
+                gate = ap_gate(calcium[i], p.ap_theta, p.ap_width);
+            }
             for (int64_t r = p.in_ptr[i]; r < p.in_ptr[i + 1]; ++r) {
                 const int64_t q = p.in_syn[r];
                 const int32_t j = p.syn_pre[q];
@@ -138,9 +147,16 @@ __global__ void lif_kernel(LifPlan p, DeviceWork work, double *w_all, int64_t b_
                 }
                 if (p.stdp_on && p.proj_plastic[pr]) {
                     const bool m = p.proj_mirror[pr] != 0;
-                    w[q] = stdp_update(w[q], m ? -1.0 : 1.0, m ? rm : rp, m ? rp : rm, x[j],
-                                       y[M + i], s_post, spiked[j] ? 1.0 : 0.0, p.proj_wmin[pr],
-                                       p.proj_wmax[pr]);
+                    const double s_pre = spiked[j] ? 1.0 : 0.0;
+                    if (!p.ap_on) {
+                        w[q] = stdp_update(w[q], m ? -1.0 : 1.0, m ? rm : rp, m ? rp : rm, x[j],
+                                           y[M + i], s_post, s_pre, p.proj_wmin[pr],
+                                           p.proj_wmax[pr]);
+                    } else if (gate != 0) {
+                        w[q] = stdp_update_gated(w[q], m ? -1.0 : 1.0, m ? rm : rp, m ? rp : rm,
+                                                 x[j], y[M + i], s_post, s_pre, p.proj_wmin[pr],
+                                                 p.proj_wmax[pr], gate);
+                    }
                 }
             }
         }
@@ -297,6 +313,10 @@ const char *lif_run_cuda(const LifPlan &h) {
     wk.x = a.alloc<double>(per_launch * U);
     wk.y = a.alloc<double>(per_launch * U);
     wk.buf = a.alloc<double>(per_launch * D1 * kNumReceptors * N);
+    wk.calcium = a.alloc<double>(per_launch * N);
+    // carried samples never reset it, so it starts at zero here
+    if (wk.calcium != nullptr && a.err == cudaSuccess)
+        a.err = cudaMemset(wk.calcium, 0, sizeof(double) * per_launch * N);
     wk.ref = a.alloc<int32_t>(per_launch * N);
     wk.spiked = a.alloc<uint8_t>(per_launch * U);
 

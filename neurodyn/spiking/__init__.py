@@ -7,13 +7,14 @@ Engine
     :class:`Network` of :class:`LIF` populations, spike sources and sparse
     projections; :func:`simulate` (also ``Network.run``; ``run`` is its earlier
     name) simulates batches of samples on
-    the C++, CUDA, Numba or NumPy backend; :class:`STDP` and :class:`Astrocyte`.
+    the C++, CUDA, Numba or NumPy backend; :class:`STDP`, :class:`Astrocyte` and
+    :class:`ActivityGate`.
 Liquid state machines
     :func:`build_liquid`, :class:`NALSM`, :class:`NALSMConfig`, readouts
     (:class:`LogisticReadout`, :func:`normalise_counts`), measures
     (:func:`branching_factor`, :func:`kernel_quality`, :func:`firing_rates`,
     :func:`isi_statistics`), data (:func:`load_digits`,
-    :func:`images_to_probabilities`) and :func:`reproduce_nalsm`.
+    :func:`images_to_probabilities`, :func:`add_pixel_noise`) and :func:`reproduce_nalsm`.
 """
 
 from .data import add_pixel_noise, images_to_probabilities, load_digits
@@ -23,12 +24,13 @@ from .measures import branching_factor, firing_rates, isi_statistics, kernel_qua
 from .nalsm import NALSM, NALSMConfig, liquid_counts
 from .network import LIF, Network, Population, Projection
 from .readout import LogisticReadout, fit_readout, normalise_counts
-from .stdp import STDP, Astrocyte
+from .stdp import STDP, ActivityGate, Astrocyte
 
 __all__ = [
     "LIF",
     "NALSM",
     "STDP",
+    "ActivityGate",
     "Astrocyte",
     "Liquid",
     "LogisticReadout",

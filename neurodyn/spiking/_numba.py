@@ -39,9 +39,31 @@ def _uniform(seed, sample, step, index):
     return np.float64(h >> _S11) * (1.0 / 9007199254740992.0)
 
 
+#: The gate value of plain STDP (every term passes), beside AP-STDP's -1, 0 and +1.
+_UNGATED = 2
+
+
 @njit(cache=True, inline="always")
-def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max):
-    dw = sign * (rc * x_pre * s_post - ra * y_post * s_pre)
+def _ap_gate(c, theta, width):
+    if c > theta and c < theta + width:
+        return 1
+    if c < theta and c > theta - width:
+        return -1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max, gate):
+    if gate == _UNGATED:
+        dw = sign * (rc * x_pre * s_post - ra * y_post * s_pre)
+    else:  # lif_rules.h's stdp_update_gated
+        causal = sign * rc * x_pre * s_post
+        anti = -sign * ra * y_post * s_pre
+        dw = 0.0
+        if gate * causal > 0.0:
+            dw = dw + causal
+        if gate * anti > 0.0:
+            dw = dw + anti
     out = w + dw
     if out < w_min:
         out = w_min
@@ -134,16 +156,22 @@ def _propagate(t, lst, n_list, w, dims, synapses, buf, ie, ii, vj):
 
 
 @njit(cache=True)
-def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses):
+def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses, calcium, ap):
     """STDP of this step: synapses into neurons that spiked (with their presynaptic
-    traces), then synapses out of spiking units into neurons that did not."""
+    traces), then synapses out of spiking units into neurons that did not; with the
+    activity gate on (``ap = (on, theta, width)``) each postsynaptic neuron's calcium
+    gates its synapses."""
     out_ptr, syn_pre, syn_post, syn_proj, _, in_ptr, in_syn = synapses[:7]
     proj_wmin, proj_wmax, proj_plastic, proj_mirror = synapses[9:]
+    ap_on, ap_theta, ap_width = ap
     for a in range(n_list):
         u = lst[a]
         if u < M:
             continue
         i = u - M
+        gate = _ap_gate(calcium[i], ap_theta, ap_width) if ap_on else _UNGATED
+        if gate == 0:
+            continue
         for r in range(in_ptr[i], in_ptr[i + 1]):
             q = in_syn[r]
             pr = syn_proj[q]
@@ -162,13 +190,18 @@ def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapse
                 1.0 if spiked[j] else 0.0,
                 proj_wmin[pr],
                 proj_wmax[pr],
+                gate,
             )
     for a in range(n_list):
         u = lst[a]
         for q in range(out_ptr[u], out_ptr[u + 1]):
             pr = syn_proj[q]
-            post_unit = M + syn_post[q]
+            post = syn_post[q]
+            post_unit = M + post
             if proj_plastic[pr] == 0 or spiked[post_unit]:
+                continue
+            gate = _ap_gate(calcium[post], ap_theta, ap_width) if ap_on else _UNGATED
+            if gate == 0:
                 continue
             m = proj_mirror[pr] != 0
             w[q] = _stdp(
@@ -182,6 +215,7 @@ def _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapse
                 1.0,
                 proj_wmin[pr],
                 proj_wmax[pr],
+                gate,
             )
 
 
@@ -227,9 +261,10 @@ def _integrate(t, dims, neurons, buf, ie, ii, vj, v, ref):
 
 
 @njit(cache=True)
-def _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs):
-    """Simulate sample ``b`` step by step, in the C++ kernel's order (``w`` is updated
-    in place when STDP is on). The arguments are the groups of :func:`_args`."""
+def _run_sample(b, w, calcium, dims, neurons, synapses, inputs, plasticity, outputs):
+    """Simulate sample ``b`` step by step, in the C++ kernel's order (``w`` and, with
+    the activity gate, the neurons' ``calcium`` are updated in place when STDP is on).
+    The other arguments are the groups of :func:`_args`."""
     T, M, N, max_delay = dims[0], dims[1], dims[2], dims[3]
     U = M + N
     v = neurons[11][b].copy()
@@ -243,7 +278,9 @@ def _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs):
     lst = np.empty(U, dtype=np.int32)
     buf = np.zeros((max_delay + 1) * N * 3 if max_delay > 0 else 1)
     stdp_on, pre_decay, pre_inc, post_decay, post_inc = plasticity[:5]
-    rate_plus, rate_minus, astro_on, astro_w, astro_b, astro_tau, lr_decay = plasticity[5:]
+    rate_plus, rate_minus, astro_on, astro_w, astro_b, astro_tau, lr_decay = plasticity[5:12]
+    ap_on, ap_theta, ap_width, calcium_decay = plasticity[12:]
+    ap = (ap_on != 0, ap_theta, ap_width)
     n_vrec, vrec_every, vrec_idx, vrec, rate_trace, has_rate_trace = outputs[6:]
 
     for t in range(T):
@@ -254,7 +291,12 @@ def _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs):
         drive = _record(b, t, lst, n_list, neurons[12], outputs)
         _propagate(t, lst, n_list, w, dims, synapses, buf, ie, ii, vj)
         if stdp_on:
-            _stdp_update(lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses)
+            if ap_on:
+                for i in range(N):
+                    calcium[i] = calcium_decay * calcium[i] + (1.0 if spiked[M + i] else 0.0)
+            _stdp_update(
+                lst, n_list, spiked, w, M, x, y, rate_plus, rate_minus, synapses, calcium, ap
+            )
             _traces(spiked, x, y, pre_decay, pre_inc, post_decay, post_inc)
             if astro_on:
                 rate_minus = rate_minus + (astro_w * drive + astro_b - rate_minus) / astro_tau
@@ -293,7 +335,7 @@ def _args(p: dict, rate_trace, ev_ptr, ev_unit) -> tuple:
     plasticity = _group(
         p,
         "stdp_on pre_decay pre_inc post_decay post_inc rate_plus0 rate_minus0 astro_on astro_w "
-        "astro_b astro_tau lr_decay",
+        "astro_b astro_tau lr_decay ap_on ap_theta ap_width calcium_decay",
     )
     outputs = (
         *_group(p, "counts record_spikes spike_cap spike_step spike_unit n_spikes"),
@@ -311,7 +353,8 @@ def _run_parallel(w0, w0_per_sample, plastic, w_out, has_w_out, n_samples, n_syn
     for b in prange(n_samples):
         src = w0[b] if w0_per_sample else w0[0]
         w = src.copy() if plastic else src
-        _run_sample(b, w, dims, neurons, synapses, inputs, plasticity, outputs)
+        calcium = np.zeros(dims[2])
+        _run_sample(b, w, calcium, dims, neurons, synapses, inputs, plasticity, outputs)
         if has_w_out:
             w_out[b, :] = w
 
@@ -325,9 +368,11 @@ def lif_run_numba(p: dict) -> None:
     args = _args(p, rate_trace, ev_ptr, ev_unit)
     w0 = p["w0"].reshape(-1, S) if S else np.zeros((1, 0))
     if p["carry_weights"]:
+        # the weights and, with the activity gate, the calcium carry from sample to sample
         w = w0[0].copy()
+        calcium = np.zeros(p["n_neu"])
         for b in range(B):
-            _run_sample(b, w, *args)
+            _run_sample(b, w, calcium, *args)
         if p.get("w_out") is not None:
             p["w_out"][...] = w
         return

@@ -52,8 +52,21 @@ def _ranges(ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
 
 
-def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max):
-    dw = sign * (rc * x_pre * s_post - ra * y_post * s_pre)
+def _ap_gate(c, theta: float, width: float) -> np.ndarray:
+    """lif_rules.h's ap_gate: +1 in the potentiation window, -1 in the depression one."""
+    up = (c > theta) & (c < theta + width)
+    down = (c < theta) & (c > theta - width)
+    return np.where(up, 1, np.where(down, -1, 0))
+
+
+def _stdp(w, sign, rc, ra, x_pre, y_post, s_post, s_pre, w_min, w_max, gate=None):
+    if gate is None:
+        dw = sign * (rc * x_pre * s_post - ra * y_post * s_pre)
+    else:  # stdp_update_gated: a term passes where its sign is the gate's
+        causal = sign * rc * x_pre * s_post
+        anti = -sign * ra * y_post * s_pre
+        dw = np.where(gate * causal > 0.0, causal, 0.0)
+        dw = np.where(gate * anti > 0.0, dw + anti, dw)
     out = w + dw
     out = np.where(out < w_min, w_min, out)
     return np.where(out > w_max, w_max, out)
@@ -103,9 +116,10 @@ class _State:
     y: np.ndarray
     buf: np.ndarray  # ring buffer of delayed input: (delay slot, neuron, receptor)
     rates: tuple  # STDP rates (potentiation, depression, astrocyte weight and bias)
+    calcium: np.ndarray  # per neuron, the activity gate's rate estimate
 
     @classmethod
-    def initial(cls, p: dict, b: int) -> _State:
+    def initial(cls, p: dict, b: int, calcium: np.ndarray) -> _State:
         n, units = p["n_neu"], p["n_src"] + p["n_neu"]
         return cls(
             v=p["v0"][b].copy(),
@@ -117,15 +131,17 @@ class _State:
             y=np.zeros(units),
             buf=np.zeros((p["max_delay"] + 1, n, 3)),
             rates=(p["rate_plus0"], p["rate_minus0"], p["astro_w"], p["astro_b"]),
+            calcium=calcium,
         )
 
 
-def _run_sample(p: dict, b: int, w: np.ndarray) -> None:
-    """Sample ``b`` for every step, in lif.h's order (the engine's module docstring)."""
+def _run_sample(p: dict, b: int, w: np.ndarray, calcium: np.ndarray) -> None:
+    """Sample ``b`` for every step, in lif.h's order (the engine's module docstring);
+    ``w`` and ``calcium`` change in place."""
     syn = _Synapses.of(p)
     # per-population constants, expanded to one value per neuron
     c = {k: p[k][p["neuron_pop"]] for k in _POP_KEYS}
-    state = _State.initial(p, b)
+    state = _State.initial(p, b, calcium)
     every = p["vrec_every"]
     for t in range(p["n_steps"]):
         if p["n_vrec"] and t % every == 0:
@@ -197,17 +213,23 @@ def _plasticity(p, b, t, state: _State, syn: _Synapses, w, spiked, units, out) -
     m = p["n_src"]
     rp, rm, aw, ab = state.rates
     drive = float(p["astro_sign"][units].astype(np.float64).sum())
+    if p["ap_on"]:
+        state.calcium[:] = p["calcium_decay"] * state.calcium + spiked[m:].astype(np.float64)
     into = p["in_syn"][_ranges(p["in_ptr"], units[units >= m] - m)]
     into = into[syn.plastic[into]]
     out = out[syn.plastic[out] & ~spiked[m + syn.post[out]]]
-    pre_spiked = spiked[syn.pre[into]].astype(np.float64)
-    for s, post_spike, pre_spike in ((into, 1.0, pre_spiked), (out, 0.0, 1.0)):
+    for s, post_spike in ((into, 1.0), (out, 0.0)):
+        gate = None
+        if p["ap_on"]:
+            gate = _ap_gate(state.calcium[syn.post[s]], p["ap_theta"], p["ap_width"])
+            s, gate = s[gate != 0], gate[gate != 0]  # outside both windows: no change
         if s.size:
+            pre_spike = spiked[syn.pre[s]].astype(np.float64) if post_spike else 1.0
             rc = np.where(syn.mirror[s], rm, rp)
             ra = np.where(syn.mirror[s], rp, rm)
             w[s] = _stdp(
                 w[s], syn.sign[s], rc, ra, state.x[syn.pre[s]], state.y[m + syn.post[s]],
-                post_spike, pre_spike, syn.w_min[s], syn.w_max[s],
+                post_spike, pre_spike, syn.w_min[s], syn.w_max[s], gate,
             )  # fmt: skip
     sp = spiked.astype(np.float64)
     state.x = p["pre_decay"] * (state.x + p["pre_inc"] * sp)
@@ -244,15 +266,17 @@ def lif_run_numpy(p: dict) -> None:
     B, S = p["n_samples"], p["n_syn"]
     plastic = bool(p["stdp_on"])
     if p["carry_weights"]:
+        # the weights and the activity gate's calcium carry from sample to sample
         w = p["w0"].reshape(-1)[:S].copy()
+        calcium = np.zeros(p["n_neu"])
         for b in range(B):
-            _run_sample(p, b, w)
+            _run_sample(p, b, w, calcium)
         if p.get("w_out") is not None:
             p["w_out"][...] = w
         return
     for b in range(B):
         w0 = p["w0"].reshape(-1, S)[b] if p["w0_per_sample"] else p["w0"].reshape(-1)[:S]
         w = w0.copy() if plastic else w0
-        _run_sample(p, b, w)
+        _run_sample(p, b, w, np.zeros(p["n_neu"]))
         if p.get("w_out") is not None:
             p["w_out"][b] = w

@@ -64,44 +64,72 @@ def images_to_probabilities(images, *, scale: float | None = None) -> tuple[np.n
     return np.clip(normed / scale, 0.0, 1.0), float(scale)
 
 
-def add_pixel_noise(images, sigma: float, *, maximum: float = 1.0, seed=0) -> np.ndarray:
-    """Gaussian pixel noise, clipped to ``[0, maximum]`` (the kernel-quality AP test).
+# Sub-key of the "data" stream (neurodyn.seeding) for pixel noise, apart from the
+# digits' own draws (keys 0 and 1, neurodyn.tasks.digits) under the same seed.
+_PIXEL_NOISE_KEY = 2
 
-    The paper's MNIST test uses :math:`\\sigma = 125` on the 0-255 scale, i.e.
-    ``sigma=125/255`` for images in [0, 1].
+
+def add_pixel_noise(images, sigma: float, *, max_value: float, seed=0) -> np.ndarray:
+    r"""Independent Gaussian noise on every pixel, clipped to the pixel range.
+
+    The inputs of the kernel quality's generalisation rank
+    (:func:`~neurodyn.spiking.kernel_quality`; Ivanov & Michmizos 2021):
+
+    .. math::
+
+        \tilde x_k = \min\bigl(\max(x_k + \sigma \xi_k,\ 0),\ x_{\max}\bigr),
+        \qquad \xi_k \sim \mathcal{N}(0, 1) \text{ independent.}
+
+    The paper uses :math:`\sigma = 125` on MNIST's 0-255 scale. The same fraction of
+    the range is :math:`\sigma = 125/255 \cdot 16` for scikit-learn's 8x8 digits
+    (pixels 0-16), and ``sigma=125/255, max_value=1`` for the digits of
+    :func:`~neurodyn.spiking.load_digits`, which are scaled to [0, 1].
 
     Parameters
     ----------
     images : array (n, ...)
-        Pixel intensities in ``[0, maximum]``; any shape, kept.
+        Pixel intensities in ``[0, max_value]``; any shape, kept. Not modified.
     sigma : float
-        Standard deviation of the independent Gaussian noise added to every pixel,
-        in the units of ``images`` (>= 0; 0 returns a clipped copy).
-    maximum : float
-        Upper clipping bound, the largest pixel value (1 for images in [0, 1],
-        16 for scikit-learn's 8x8 digits).
-    seed : int or Generator
-        Seeds the noise (its ``"data"`` stream, :mod:`neurodyn.seeding`).
+        Standard deviation :math:`\sigma` of the noise, in the units of ``images``
+        (>= 0; 0 returns a copy of the images).
+    max_value : float
+        The largest pixel value :math:`x_{\max}` (> 0), the upper clipping bound.
+    seed : int or numpy.random.Generator
+        Seeds the noise (the ``"data"`` stream, :mod:`neurodyn.seeding`).
 
     Returns
     -------
     array, the shape of ``images``
-        ``clip(images + noise, 0, maximum)``, float64.
+        :math:`\tilde x`, float64.
+
+    Raises
+    ------
+    ValueError
+        For images that are not finite or lie outside ``[0, max_value]``, a negative
+        or infinite ``sigma`` or a ``max_value`` that is not positive.
 
     Examples
     --------
-    Noisy copies of two 8x8 images in [0, 1], for the generalisation rank of
-    :func:`~neurodyn.spiking.kernel_quality`:
+    Noisy copies of two 8x8 images on scikit-learn's 0-16 scale, at the paper's
+    fraction of the range:
 
     >>> images = np.zeros((2, 8, 8))
-    >>> images[:, 2:6, 3:5] = 1.0
-    >>> noisy = add_pixel_noise(images, 125 / 255, seed=0)
-    >>> noisy.shape, bool(noisy.min() >= 0.0), bool(noisy.max() <= 1.0)
-    ((2, 8, 8), True, True)
-    >>> bool(np.array_equal(add_pixel_noise(images, 0.0), images))
+    >>> images[:, 2:6, 3:5] = 16.0
+    >>> noisy = add_pixel_noise(images, 125 / 255 * 16, max_value=16.0, seed=0)
+    >>> noisy.shape, float(noisy.min()), float(noisy.max())
+    ((2, 8, 8), 0.0, 16.0)
+    >>> bool(np.array_equal(add_pixel_noise(images, 0.0, max_value=16.0), images))
     True
     """
-    x = check_finite("images", np.asarray(images, dtype=np.float64))
-    check_positive("sigma", sigma, allow_zero=True)
-    noise = make_rng(seed, "data").normal(0.0, sigma, x.shape)
-    return np.clip(x + noise, 0.0, maximum)
+    top = check_positive("max_value", max_value)
+    sigma = check_positive("sigma", sigma, allow_zero=True)
+    x = check_finite("images", images)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"images must be an array of pixel intensities, got dtype {x.dtype}")
+    x = x.astype(np.float64)
+    if np.any(x < 0) or np.any(x > top):
+        raise ValueError(
+            f"images must lie in [0, max_value={top:g}], got values in [{x.min():g}, {x.max():g}]"
+        )
+    noise = make_rng(seed, "data", _PIXEL_NOISE_KEY).normal(0.0, sigma, x.shape)
+    return np.clip(x + noise, 0.0, top)

@@ -387,7 +387,18 @@ def _plan_inputs(setup: _Setup, static: dict, *, rates, spikes, weights) -> _Inp
     astro_sign = np.zeros(net.n_units, dtype=np.int8)
     if stdp is not None and stdp.astrocyte is not None:
         for name, sign in stdp.astrocyte.populations.items():
-            astro_sign[net.unit_slice(name)] = sign
+            block = net.unit_slice(name)
+            units = stdp.astrocyte.units.get(name)
+            if units is None:
+                astro_sign[block] = sign
+                continue
+            idx = np.asarray(units, dtype=np.int64)
+            if idx.size and idx.max() >= block.stop - block.start:
+                raise ValueError(
+                    f"astrocyte units[{name!r}] must lie in [0, {block.stop - block.start}), "
+                    f"got {int(idx.max())}"
+                )
+            astro_sign[block.start + idx] = sign
     kernel = {
         **{k: v for k, v in static.items() if k not in {"w_init", "order"}},
         "n_steps": setup.n_steps,
@@ -578,6 +589,7 @@ def _stdp_config(stdp: STDP | None):
     cfg = asdict(stdp)
     if stdp.astrocyte is not None:
         cfg["astrocyte"]["populations"] = dict(stdp.astrocyte.populations)
+        cfg["astrocyte"]["units"] = {k: list(v) for k, v in stdp.astrocyte.units.items()}
     return {
         k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in cfg.items()
     }

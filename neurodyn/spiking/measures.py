@@ -27,7 +27,8 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
-from .._validation import check_positive
+from .._validation import check_finite, check_int, check_positive, to_numpy
+from ..seeding import make_rng, resolve_seed
 
 __all__ = [
     "branching_factor",
@@ -215,61 +216,175 @@ def branching_factor(
     return out
 
 
-def kernel_quality(counts, noisy_counts=None, *, rtol: float | None = None) -> dict:
-    """Separation and generalisation ranks of spike-count matrices (Legenstein & Maass 2007).
+# Sub-keys of the "analysis" stream (neurodyn.seeding) for the kernel quality's draws:
+# the separation and the generalisation subsets are drawn independently of each other.
+_KERNEL_QUALITY_KEY = 2
+_SEPARATION, _GENERALISATION = 0, 1
+
+
+def _counts_and_classes(counts_name, counts, labels_name, labels):
+    """``counts`` as float (n_samples, n_neurons) and ``labels`` as a 1-D array, checked."""
+    c = check_finite(counts_name, counts)
+    if c.dtype.kind not in "biuf":
+        raise ValueError(f"{counts_name} must be an array of spike counts, got dtype {c.dtype}")
+    if c.ndim != 2 or 0 in c.shape:
+        raise ValueError(
+            f"{counts_name} must be a non-empty (n_samples, n_neurons) array, got shape {c.shape}"
+        )
+    if np.any(c < 0):
+        raise ValueError(f"{counts_name} must be non-negative (spike counts)")
+    y = to_numpy(labels)
+    if y.ndim != 1 or y.size != c.shape[0]:
+        raise ValueError(
+            f"{labels_name} has shape {y.shape}; expected ({c.shape[0]},), one label per row "
+            f"of {counts_name}"
+        )
+    return c.astype(np.float64), y
+
+
+def _ranks(counts, groups, per_class, resamples, rng) -> np.ndarray:
+    """Rank of ``per_class`` responses drawn from every group, for each of ``resamples`` draws."""
+    ranks = np.empty(resamples)
+    for r in range(resamples):
+        pick = np.concatenate([rng.choice(g, per_class, replace=False) for g in groups])
+        # the rank of the neurons x responses matrix (rank is unchanged by transposing)
+        ranks[r] = np.linalg.matrix_rank(counts[pick].T)
+    return ranks
+
+
+def kernel_quality(
+    counts,
+    labels,
+    noisy_counts,
+    noisy_labels,
+    *,
+    per_class: int | None = None,
+    resamples: int = 100,
+    seed=0,
+) -> dict:
+    r"""A liquid's kernel quality: separation minus generalisation rank (Legenstein & Maass 2007).
+
+    As the NALSM computes it (Ivanov & Michmizos 2021). The *separation* SP draws
+    ``per_class`` responses of every one of the :math:`K` classes at random
+    (without replacement within a class) and takes the numerical rank of the
+    :math:`N \times n` matrix :math:`C_S` of their spike counts (:math:`N` neurons,
+    :math:`n = \text{per\_class} \cdot K` responses), averaged over ``resamples``
+    draws :math:`S_1, \dots, S_R`. The *generalisation* AP does the same with the
+    responses to noisy copies of the inputs (:func:`~neurodyn.spiking.add_pixel_noise`),
+    drawn independently:
+
+    .. math::
+
+        \text{SP} = \frac{1}{R} \sum_{r=1}^{R} \operatorname{rank} C_{S_r}, \qquad
+        \text{AP} = \frac{1}{R} \sum_{r=1}^{R} \operatorname{rank} \tilde C_{\tilde S_r},
+        \qquad
+        q = \frac{\text{SP} - \text{AP}}{n}.
+
+    A good liquid separates distinct inputs (SP near :math:`n`) and maps noisy copies
+    of an input to similar responses (AP low). The paper reports "a rescaled SP - AP"
+    and does not publish its rescaling; here the difference is divided by :math:`n`,
+    the largest rank the :math:`n` columns can have (when :math:`N \ge n`). Any common
+    positive rescaling keeps the ordering of models, so that ordering, not the value,
+    is what compares with the paper.
 
     Parameters
     ----------
     counts : array (n_samples, n_neurons)
-        Responses to distinct inputs (the paper: 100 test samples per class); the
-        rank of the neurons x samples matrix is the *separation* (SP).
-    noisy_counts : array (n_samples, n_neurons), optional
-        Responses to noisy versions of inputs; its rank is the *generalisation*
-        (AP), lower is better.
-    rtol : float, optional
-        Count only singular values above ``rtol`` times the largest (an effective
-        rank; spike counts of different samples are almost never exactly
-        dependent, so the exact rank is often full). Default: the exact rank of
-        :func:`numpy.linalg.matrix_rank`.
+        Spike counts of the liquid's responses to distinct inputs (the paper: its
+        test samples), finite and non-negative.
+    labels : array (n_samples,)
+        The class of every row of ``counts``.
+    noisy_counts : array (n_noisy, n_neurons)
+        Spike counts of the responses to noisy copies of inputs, from the same neurons.
+    noisy_labels : array (n_noisy,)
+        The class of every row of ``noisy_counts``; the same classes as ``labels``.
+    per_class : int, optional
+        Responses drawn from every class in each draw, at least 1 and at most the
+        smallest class of either set. Default: the smallest class of either set (the
+        paper: 100 of each of MNIST's 10 classes, so :math:`n = 1000`).
+    resamples : int
+        Number of random draws :math:`R` averaged (the paper: 1000).
+    seed : int or numpy.random.Generator
+        Seeds the draws (the ``"analysis"`` stream, :mod:`neurodyn.seeding`).
 
     Returns
     -------
     dict
-        ``separation``, and with ``noisy_counts`` also ``generalisation`` and
-        ``difference`` = separation - generalisation, each divided by
-        ``min(n_samples, n_neurons)`` (its maximum) so sizes compare.
+        ``sp`` and ``ap``, the mean ranks; ``sp_sd`` and ``ap_sd``, their standard
+        deviations over the draws (``ddof=1``; 0 for one draw); ``quality``, :math:`q`;
+        ``n_columns``, :math:`n`; ``per_class`` and ``resamples`` as used.
+
+    Raises
+    ------
+    ValueError
+        For counts that are not finite, non-negative (n_samples, n_neurons) arrays,
+        labels that do not match them, sets of different neurons or classes, or
+        ``per_class`` larger than a class.
 
     Examples
     --------
-    Three responses of three neurons, the second twice the first, span a plane
-    (rank 2 of 3); the noisy responses collapse onto one direction (rank 1), a
-    liquid that generalises:
+    Nine inputs, three of each class, each with its own response: any two of
+    every class span six dimensions. The noisy copies of a class all evoke one
+    response, so they span only three, whatever the draw:
 
-    >>> counts = np.array([[3, 0, 1], [6, 0, 2], [0, 4, 4]])
-    >>> noisy = np.array([[3, 0, 1], [6, 0, 2], [3, 0, 1]])
-    >>> q = kernel_quality(counts, noisy)
-    >>> {k: round(v, 3) for k, v in q.items()}
-    {'separation': 0.667, 'generalisation': 0.333, 'difference': 0.333}
+    >>> labels = np.repeat([0, 1, 2], 3)
+    >>> counts = 2 * np.eye(9, dtype=int)
+    >>> noisy = counts[[0, 0, 0, 3, 3, 3, 6, 6, 6]]
+    >>> q = kernel_quality(counts, labels, noisy, labels, per_class=2, resamples=20)
+    >>> q["sp"], q["ap"], q["n_columns"], q["quality"]
+    (6.0, 3.0, 6, 0.5)
+    >>> q["sp_sd"], q["ap_sd"]
+    (0.0, 0.0)
     """
-
-    def rank(a):
-        if rtol is None:
-            return np.linalg.matrix_rank(a)
-        sv = np.linalg.svd(a, compute_uv=False)
-        return int(np.count_nonzero(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
-
-    c = np.asarray(counts, dtype=np.float64)
-    if c.ndim != 2:
-        raise ValueError(f"counts must be (n_samples, n_neurons), got shape {c.shape}")
-    full = min(c.shape)
-    out = {"separation": rank(c) / full}
-    if noisy_counts is not None:
-        g = np.asarray(noisy_counts, dtype=np.float64)
-        if g.shape != c.shape:
-            raise ValueError(f"noisy_counts has shape {g.shape}; expected {c.shape}")
-        out["generalisation"] = rank(g) / full
-        out["difference"] = out["separation"] - out["generalisation"]
-    return {k: float(v) for k, v in out.items()}
+    c, y = _counts_and_classes("counts", counts, "labels", labels)
+    g, gy = _counts_and_classes("noisy_counts", noisy_counts, "noisy_labels", noisy_labels)
+    if g.shape[1] != c.shape[1]:
+        raise ValueError(
+            f"noisy_counts has {g.shape[1]} neurons (columns); expected {c.shape[1]}, as in counts"
+        )
+    classes, sizes = np.unique(y, return_counts=True)
+    noisy_classes, noisy_sizes = np.unique(gy, return_counts=True)
+    kept, noisy_kept = set(classes.tolist()), set(noisy_classes.tolist())
+    if kept != noisy_kept:
+        raise ValueError(
+            f"labels and noisy_labels must hold the same classes; only in labels: "
+            f"{sorted(kept - noisy_kept, key=repr)}, only in noisy_labels: "
+            f"{sorted(noisy_kept - kept, key=repr)}"
+        )
+    resamples = check_int("resamples", resamples)
+    smallest = min(
+        (int(n), cls, name)
+        for name, ns in (("labels", sizes), ("noisy_labels", noisy_sizes))
+        for cls, n in zip(classes.tolist(), ns, strict=True)
+    )
+    if per_class is None:
+        per_class = smallest[0]
+    elif check_int("per_class", per_class) > smallest[0]:
+        n, cls, name = smallest
+        raise ValueError(
+            f"per_class={per_class} is larger than the smallest class: class {cls!r} has "
+            f"{n} response(s) in {name}"
+        )
+    per_class = int(per_class)
+    groups = [np.flatnonzero(y == k) for k in classes]
+    noisy_groups = [np.flatnonzero(gy == k) for k in classes]
+    base = resolve_seed(seed)
+    rng_sp = make_rng(base, "analysis", _KERNEL_QUALITY_KEY, _SEPARATION)
+    rng_ap = make_rng(base, "analysis", _KERNEL_QUALITY_KEY, _GENERALISATION)
+    sp = _ranks(c, groups, per_class, resamples, rng_sp)
+    ap = _ranks(g, noisy_groups, per_class, resamples, rng_ap)
+    n_columns = per_class * classes.size
+    ddof = 1 if resamples > 1 else 0
+    return {
+        "sp": float(sp.mean()),
+        "ap": float(ap.mean()),
+        "sp_sd": float(sp.std(ddof=ddof)),
+        "ap_sd": float(ap.std(ddof=ddof)),
+        "quality": float((sp.mean() - ap.mean()) / n_columns),
+        "n_columns": int(n_columns),
+        "per_class": per_class,
+        "resamples": resamples,
+    }
 
 
 def firing_rates(ds: xr.Dataset) -> xr.DataArray:

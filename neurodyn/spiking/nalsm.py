@@ -31,8 +31,13 @@ Protocol (§3.5):
    counts are the features.
 
 Baselines: ``plasticity="stdp"`` (the same protocol with plain, symmetric STDP,
-:math:`A = A_+`, no astrocyte) and ``plasticity="none"`` (the fixed-weight LSM,
-no initialisation, one weight magnitude ``w_init``).
+:math:`A = A_+`, no astrocyte), ``plasticity="ap-stdp"`` (LSM+AP-STDP: the
+initialisation phase with activity-dependent STDP, :class:`~neurodyn.spiking.ActivityGate`,
+then fixed weights in the feature pass, as the authors' code runs it) and
+``plasticity="none"`` (the fixed-weight LSM, no initialisation, one weight
+magnitude ``w_init``). ``astro_density`` below 1 is the paper's sparse-astrocyte
+ablation (Fig. 4): the astrocyte hears a random ``ceil(density * n)`` of the
+liquid's neurons and of the input neurons.
 """
 
 from __future__ import annotations
@@ -47,11 +52,12 @@ from .._validation import check_choice, check_finite, check_int, check_positive
 from ..seeding import make_rng, resolve_seed
 from .liquid import Liquid, build_liquid
 from .network import LIF, Network
-from .stdp import STDP, Astrocyte
+from .stdp import STDP, ActivityGate, Astrocyte
 
 __all__ = ["NALSM", "NALSMConfig", "liquid_counts"]
 
 LIQUID = ("exc", "inh")
+_ASTRO_UNITS_KEY = 1  # the sub-stream of "init" that draws the sparse astrocyte's units
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,8 +70,8 @@ class NALSMConfig:
         Liquid grid (10x10x10: NALSM1000; 20x20x20: NALSM8000).
     e_fraction, lam, input_density : float
         Liquid construction (:func:`~neurodyn.spiking.liquid.build_liquid`).
-    plasticity : {"astro", "stdp", "none"}
-        NALSM, the LSM+STDP baseline, or the fixed-weight LSM.
+    plasticity : {"astro", "stdp", "ap-stdp", "none"}
+        NALSM, the LSM+STDP or LSM+AP-STDP baseline, or the fixed-weight LSM.
     w_init : float
         Initial ``|W|`` of every synapse (3, the bound, in the paper; the fixed LSM's
         hand-tuned magnitude, 0.4 to 1.4 in the paper's sweep).
@@ -74,6 +80,12 @@ class NALSMConfig:
     w_astro, b_astro, tau_astro : float
         Astrocyte :math:`w_A` (0.015 for 1000 neurons, 0.0075 for 8000),
         :math:`b_A` (default :math:`A(0)`) and :math:`\\tau_A` (ms).
+    astro_density : float
+        Fraction of the liquid's and of the input neurons the astrocyte hears (1: all;
+        the paper's ablation goes down to 0.1).
+    ap_threshold, ap_width, tau_calcium : float
+        AP-STDP's :math:`C_\\theta` (Hz), :math:`\\Delta C` and :math:`\\tau_C` (ms); 37
+        and 19 to 25 for MNIST in the authors' runs (22 here), 1000 ms.
     a_plus, a_minus : float
         Initial STDP rates :math:`A_+` and :math:`A` (0.15).
     tau_stdp, trace_increment : float
@@ -112,6 +124,10 @@ class NALSMConfig:
     w_astro: float = 0.015
     b_astro: float | None = None
     tau_astro: float = 100.0
+    astro_density: float = 1.0
+    ap_threshold: float = 37.0
+    ap_width: float = 22.0
+    tau_calcium: float = 1000.0
     a_plus: float = 0.15
     a_minus: float = 0.15
     tau_stdp: float = 10.0
@@ -127,20 +143,24 @@ class NALSMConfig:
     dt: float = 1.0
 
     def __post_init__(self):
-        check_choice("plasticity", self.plasticity, ("astro", "stdp", "none"))
+        check_choice("plasticity", self.plasticity, ("astro", "stdp", "ap-stdp", "none"))
         for name in ("w_init", "w_max", "tau_astro", "tau_stdp", "tau_v", "v_th", "t_ref",
-                     "tau_u", "sample_ms", "init_ms", "dt"):  # fmt: skip
+                     "tau_u", "sample_ms", "init_ms", "dt", "ap_width", "tau_calcium"):  # fmt: skip
             check_positive(name, getattr(self, name))
         for name in ("a_plus", "a_minus", "trace_increment", "input_current"):
             check_positive(name, getattr(self, name), allow_zero=True)
         if not math.isfinite(self.w_astro):
             raise ValueError(f"w_astro must be finite, got {self.w_astro!r}")
+        if not 0.0 < self.astro_density <= 1.0:
+            raise ValueError(f"astro_density must lie in (0, 1], got {self.astro_density!r}")
+        if not math.isfinite(self.ap_threshold):
+            raise ValueError(f"ap_threshold must be finite, got {self.ap_threshold!r}")
         if self.w_init > self.w_max:
             raise ValueError(f"w_init={self.w_init} exceeds the bound w_max={self.w_max}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
 
-    def stdp(self, *, initialisation: bool) -> STDP | None:
+    def stdp(self, *, initialisation: bool, astro_units: dict | None = None) -> STDP | None:
         """The plasticity of the initialisation phase or of the feature pass.
 
         Parameters
@@ -148,15 +168,20 @@ class NALSMConfig:
         initialisation : bool
             ``True`` for the initialisation phase (no learning-rate decay), ``False``
             for the feature pass (rates decay by ``lr_decay`` per ms).
+        astro_units : dict, optional
+            The units the astrocyte hears, per population (``Astrocyte.units``; the
+            sparse-astrocyte ablation, which :class:`NALSM` draws); default: all.
 
         Returns
         -------
         STDP or None
             With an :class:`~neurodyn.spiking.Astrocyte` driven by the liquid (+1)
             and input (-1) spikes for ``plasticity="astro"``, plain STDP for
-            ``"stdp"``, ``None`` for ``"none"``.
+            ``"stdp"``, activity-gated STDP for ``"ap-stdp"`` in the initialisation
+            phase (its feature pass keeps the weights fixed: ``None``), ``None``
+            for ``"none"``.
         """
-        if self.plasticity == "none":
+        if self.plasticity == "none" or (self.plasticity == "ap-stdp" and not initialisation):
             return None
         astro = None
         if self.plasticity == "astro":
@@ -165,6 +190,12 @@ class NALSMConfig:
                 b=self.b_astro,
                 tau=self.tau_astro,
                 populations={"exc": 1, "inh": 1, "input": -1},
+                units=astro_units or {},
+            )
+        activity = None
+        if self.plasticity == "ap-stdp":
+            activity = ActivityGate(
+                threshold=self.ap_threshold, width=self.ap_width, tau=self.tau_calcium
             )
         return STDP(
             tau_pre=self.tau_stdp,
@@ -175,6 +206,7 @@ class NALSMConfig:
             rate_minus=self.a_minus,
             lr_decay=1.0 if initialisation else self.lr_decay,
             astrocyte=astro,
+            activity=activity,
         )
 
 
@@ -210,11 +242,31 @@ class NALSM:
             input_density=c.input_density, seed=self.seed,
         )  # fmt: skip
         self.network = self._build_network()
+        self.astro_units = self._astro_units()
         self.initial_weights: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
         return self.liquid.n_inputs
+
+    def _astro_units(self) -> dict:
+        """The units the astrocyte hears: with ``astro_density < 1``, a random
+        ``ceil(density * n)`` of the liquid's neurons (drawn over exc and inh
+        together) and of the input neurons, as the paper's ablation draws them."""
+        density = self.config.astro_density
+        if density >= 1.0:
+            return {}
+        # the liquid draws from the bare "init" stream; this key keeps the two apart
+        rng = make_rng(self.seed, "init", _ASTRO_UNITS_KEY)
+        liq = self.liquid
+        heard = np.sort(rng.permutation(liq.n)[: math.ceil(density * liq.n)])
+        inputs = np.sort(rng.permutation(liq.n_inputs)[: math.ceil(density * liq.n_inputs)])
+        n_exc = liq.n_exc
+        return {
+            "exc": tuple(int(i) for i in heard[heard < n_exc]),
+            "inh": tuple(int(i) - n_exc for i in heard[heard >= n_exc]),
+            "input": tuple(int(i) for i in inputs),
+        }
 
     def _build_network(self) -> Network:
         c, liq = self.config, self.liquid
@@ -296,7 +348,8 @@ class NALSM:
         pick = make_rng(seed, "data").integers(0, p.shape[0], n_samples)
         ds = self.network.run(
             self.config.init_ms, rates={"pixels": self._rates(p[pick])},
-            stdp=self.config.stdp(initialisation=True), carry_weights=True, record_spikes=False,
+            stdp=self.config.stdp(initialisation=True, astro_units=self.astro_units),
+            carry_weights=True, record_spikes=False,
             return_weights=True, backend=backend, seed=seed, progress=progress,
         )  # fmt: skip
         self.initial_weights = ds["weights"].values.copy()
@@ -335,7 +388,8 @@ class NALSM:
             raise ValueError("call initialise() before features(): the protocol starts from W_INI")
         ds = self.network.run(
             self.config.sample_ms, rates={"pixels": self._rates(p)},
-            stdp=self.config.stdp(initialisation=False), weights=self.initial_weights,
+            stdp=self.config.stdp(initialisation=False, astro_units=self.astro_units),
+            weights=self.initial_weights,
             record_spikes=record_spikes, sample_ids=sample_ids, batch_size=batch_size,
             backend=backend, seed=seed, progress=progress,
         )  # fmt: skip

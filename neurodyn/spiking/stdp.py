@@ -34,6 +34,22 @@ where :math:`\sigma_u = +1` for the liquid, :math:`-1` for the input neurons
 (liquid spikes in excess of input spikes raise depression). Finally
 :math:`\eta_+, \eta_-, w_A, b_A` are all multiplied by ``lr_decay`` every ms, so
 plasticity fades within a sample (0.99 in the paper's feature pass).
+
+With an :class:`ActivityGate` (activity-dependent STDP, the NALSM paper's
+LSM+AP-STDP baseline), every neuron also carries a calcium-like rate estimate
+
+.. math::
+
+    C_i \leftarrow e^{-dt/\tau_C} C_i + S_i,
+
+updated after the step's spikes and before the weights (with
+:math:`\tau_C = 1000` ms, :math:`C_i` reads as the neuron's rate in Hz), and the
+two terms of :math:`\Delta w_{ij}` above pass according to the postsynaptic
+:math:`C_i`: in the potentiation window :math:`C_\theta < C_i < C_\theta + \Delta C`
+only a term that increases :math:`w_{ij}` passes, in the depression window
+:math:`C_\theta - \Delta C < C_i < C_\theta` only one that decreases it, and
+outside both nothing changes. The calcium starts at 0 in every sample, except
+with ``carry_weights``, where it is carried from sample to sample with the weights.
 """
 
 from __future__ import annotations
@@ -42,9 +58,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .._validation import check_positive
 
-__all__ = ["STDP", "Astrocyte"]
+__all__ = ["STDP", "ActivityGate", "Astrocyte"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +82,10 @@ class Astrocyte:
     populations : mapping of str to {+1, -1}
         The sign :math:`\sigma` of each population's spikes; unlisted populations
         do not drive the astrocyte.
+    units : mapping of str to sequence of int, optional
+        For a listed population, the local indices of the units that drive the
+        astrocyte (the others' :math:`\sigma` is 0: the paper's sparse-astrocyte
+        ablation); a population not in ``units`` drives it with every unit.
 
     Examples
     --------
@@ -92,6 +114,7 @@ class Astrocyte:
     b: float | None = None
     tau: float = 100.0
     populations: Mapping[str, int] = field(default_factory=dict)
+    units: Mapping[str, tuple] = field(default_factory=dict)
 
     def __post_init__(self):
         if not math.isfinite(self.w):
@@ -104,6 +127,60 @@ class Astrocyte:
                 raise ValueError(
                     f"astrocyte sign of population {name!r} must be +1 or -1, got {sign!r}"
                 )
+        for name, idx in self.units.items():
+            if name not in self.populations:
+                raise ValueError(
+                    f"astrocyte units name population {name!r}, which is not in populations "
+                    f"{sorted(self.populations)}"
+                )
+            if not all(isinstance(i, (int, np.integer)) and i >= 0 for i in idx):
+                raise ValueError(
+                    f"astrocyte units[{name!r}] must be non-negative ints (local indices)"
+                )
+        # tuples of ints: hashable, comparable and JSON-friendly
+        object.__setattr__(
+            self, "units", {k: tuple(int(i) for i in v) for k, v in self.units.items()}
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityGate:
+    r"""Activity-dependent gating of STDP (AP-STDP; see the module docstring).
+
+    The NALSM paper's LSM+AP-STDP baseline (after Ivanov & Michmizos's earlier
+    work): a neuron's incoming synapses only potentiate while its rate estimate
+    :math:`C` lies just above :math:`C_\theta` and only depress while it lies just
+    below, so each neuron's rate is pushed away from :math:`C_\theta` within
+    :math:`\pm\Delta C` and learning stops outside.
+
+    Parameters
+    ----------
+    threshold : float
+        :math:`C_\theta` (37 for MNIST in the paper).
+    width : float
+        :math:`\Delta C`, the width of each window (19 to 25 for MNIST).
+    tau : float
+        :math:`\tau_C` (ms); 1000 ms makes :math:`C` the rate in Hz.
+
+    Examples
+    --------
+    With :math:`\tau_C = 1000` ms the rate estimate loses a thousandth of itself per
+    1-ms step, so a neuron firing at :math:`r` Hz settles near :math:`C = r`:
+
+    >>> gate = ActivityGate(threshold=37.0, width=22.0)
+    >>> round(STDP(activity=gate).kernel_values(1.0)["calcium_decay"], 6)
+    0.999
+    """
+
+    threshold: float = 37.0
+    width: float = 22.0
+    tau: float = 1000.0
+
+    def __post_init__(self):
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"activity threshold must be finite, got {self.threshold!r}")
+        check_positive("width", self.width)
+        check_positive("tau", self.tau)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +201,8 @@ class STDP:
         1 keeps them constant.
     astrocyte : Astrocyte or None
         Makes :math:`\\eta_-` follow the astrocyte; ``None`` keeps it fixed (plain STDP).
+    activity : ActivityGate or None
+        Gates every update by the postsynaptic neuron's rate (AP-STDP).
 
     Examples
     --------
@@ -158,6 +237,7 @@ class STDP:
     rate_minus: float = 0.15
     lr_decay: float = 1.0
     astrocyte: Astrocyte | None = None
+    activity: ActivityGate | None = None
 
     def __post_init__(self):
         check_positive("tau_pre", self.tau_pre)
@@ -202,7 +282,20 @@ class STDP:
             "astro_b": float(self.rate_minus if astro is None or astro.b is None else astro.b),
             "astro_tau": float(astro.tau / dt) if astro else 1.0,
             "lr_decay": float(self.lr_decay ** (dt / 1.0)),
+            **_activity_values(self.activity, dt),
         }
+
+
+def _activity_values(gate: ActivityGate | None, dt: float) -> dict:
+    """The kernels' constants of the activity gate (off: never gates)."""
+    if gate is None:
+        return {"ap_on": 0, "ap_theta": 0.0, "ap_width": 0.0, "calcium_decay": 1.0}
+    return {
+        "ap_on": 1,
+        "ap_theta": float(gate.threshold),
+        "ap_width": float(gate.width),
+        "calcium_decay": math.exp(-dt / gate.tau),
+    }
 
 
 #: Kernel values when plasticity is off.
@@ -219,4 +312,5 @@ NO_STDP = {
     "astro_b": 0.0,
     "astro_tau": 1.0,
     "lr_decay": 1.0,
+    **_activity_values(None, 1.0),
 }

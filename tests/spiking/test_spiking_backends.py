@@ -10,7 +10,7 @@ import pytest
 from spiking_nets import ASTRO_STDP, FAST_BACKENDS, mixed_inputs, mixed_network
 
 import neurodyn.spiking.lif as lif_module
-from neurodyn.spiking import STDP
+from neurodyn.spiking import STDP, ActivityGate, Astrocyte
 from neurodyn.spiking._reference import counter_uniform
 
 VARIABLES = ("counts", "spike_sample", "spike_time", "spike_unit", "v", "weights")
@@ -53,6 +53,35 @@ def test_astro_stdp_matches_reference(backend):
 def test_carried_weights_match_reference(backend):
     kw = dict(stdp=STDP(rate_plus=0.3, rate_minus=0.2), carry_weights=True, record_v=None)
     _assert_same(_run(backend, **kw), _run("numpy", **kw))
+
+
+# Over a 60-ms run with tau_C = 1 s the calcium is about a neuron's spike count so
+# far, so the windows (1, 3) and (3, 5) gate every neuron at some point of the run.
+AP_STDP = STDP(rate_plus=0.3, rate_minus=0.2, activity=ActivityGate(threshold=3.0, width=2.0))
+
+
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+@pytest.mark.parametrize("carry", [False, True])
+def test_activity_gated_stdp_matches_reference(backend, carry):
+    kw = dict(stdp=AP_STDP, carry_weights=carry)
+    ref = _run("numpy", **kw)
+    plain = _run("numpy", stdp=STDP(rate_plus=0.3, rate_minus=0.2), carry_weights=carry)
+    w0 = mixed_network().synapses()["weight"]
+    assert np.any(ref["weights"].values != w0)  # the gate let some updates through
+    assert np.any(ref["weights"].values != plain["weights"].values)  # and held some back
+    _assert_same(_run(backend, **kw), ref)
+
+
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_sparse_astrocyte_matches_reference(backend):
+    units = {"exc": (0, 2, 5), "src": (1,)}
+    astro = Astrocyte(w=0.02, tau=20.0, populations={"exc": 1, "inh": 1, "src": -1}, units=units)
+    kw = dict(stdp=STDP(rate_plus=0.2, rate_minus=0.1, astrocyte=astro))
+    ref = _run("numpy", **kw)
+    assert np.any(
+        ref["depression_rate"].values != _run("numpy", stdp=ASTRO_STDP)["depression_rate"].values
+    )
+    _assert_same(_run(backend, **kw), ref)
 
 
 @pytest.mark.parametrize("backend", FAST_BACKENDS)

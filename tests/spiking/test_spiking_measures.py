@@ -102,15 +102,115 @@ def test_branching_factor_averages_samples_and_checks_input():
         branching_factor(ds.assign_attrs(duration=50.0), adj, units=[0, 1, 2])
 
 
-def test_kernel_quality_ranks():
+def _class_constant(patterns, sizes):
+    """Responses where every sample of class k is ``patterns[k]``, ``sizes[k]`` of them."""
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    return patterns[labels], labels
+
+
+def _combinations(basis, labels, rng):
+    """One response per label, each a random non-negative combination of ``basis``'s rows."""
+    return rng.uniform(0.1, 1.0, (labels.size, basis.shape[0])) @ basis
+
+
+def test_kernel_quality_ranks_of_known_matrices():
     rng = np.random.default_rng(0)
-    basis = rng.poisson(5.0, (3, 40)).astype(float)
-    low_rank = rng.integers(0, 3, (10, 3)) @ basis  # 10 responses spanning 3 dimensions
-    full = rng.poisson(5.0, (10, 40)).astype(float)
-    out = kernel_quality(full, low_rank)
-    assert out == {"separation": 1.0, "generalisation": 0.3, "difference": pytest.approx(0.7)}
-    with pytest.raises(ValueError, match="noisy_counts"):
-        kernel_quality(full, low_rank[:5])
+    patterns = rng.poisson(5.0, (5, 30)).astype(float)
+    assert np.linalg.matrix_rank(patterns) == 5  # five linearly independent classes
+    counts, labels = _class_constant(patterns, [7, 4, 6, 5, 9])
+    # Noisy responses: every class spans the same two directions, so any 15 of them
+    # have rank exactly 2.
+    noisy_labels = np.repeat(np.arange(5), [6, 6, 3, 6, 6])
+    noisy = _combinations(rng.poisson(5.0, (2, 30)).astype(float), noisy_labels, rng)
+    out = kernel_quality(counts, labels, noisy, noisy_labels, resamples=30, seed=1)
+    # The smallest class of either set (noisy class 2, 3 responses) sets per_class; the
+    # draws are stratified, so every draw holds every class's pattern: rank 5.
+    assert out["per_class"] == 3 and out["n_columns"] == 15 and out["resamples"] == 30
+    assert (out["sp"], out["ap"]) == (5.0, 2.0)
+    assert (out["sp_sd"], out["ap_sd"]) == (0.0, 0.0)
+    assert out["quality"] == (out["sp"] - out["ap"]) / out["n_columns"]
+
+
+def test_kernel_quality_of_generic_responses_is_full_rank():
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(4), 10)
+    # Continuous responses of 40 neurons: any 4 * 3 = 12 of them are independent.
+    counts = rng.gamma(2.0, 3.0, (labels.size, 40))
+    noisy = _combinations(rng.gamma(2.0, 3.0, (3, 40)), labels, rng)
+    out = kernel_quality(counts, labels, noisy, labels, per_class=3, resamples=20)
+    assert (out["n_columns"], out["sp"], out["ap"]) == (12, 12.0, 3.0)
+    assert out["quality"] == pytest.approx((12 - 3) / 12, rel=1e-15)
+    # Labels of any kind: named classes (drawn in another order) give the same ranks.
+    named = np.array(["zero", "one", "two", "three"])[labels]
+    assert kernel_quality(counts, named, noisy, named, per_class=3, resamples=20) == out
+
+
+def _two_patterns_one_class():
+    """One class whose three responses are a, a and b: two of them have rank 1 or 2."""
+    a, b = np.array([1.0, 0.0, 2.0]), np.array([0.0, 3.0, 1.0])
+    return np.stack([a, a, b]), np.zeros(3, int)
+
+
+def test_kernel_quality_draws_without_replacement_and_independently():
+    counts, labels = _two_patterns_one_class()
+    n = 2000
+    out = kernel_quality(counts, labels, counts, labels, per_class=2, resamples=n, seed=0)
+    # Without replacement, 1 of the 3 pairs is {a, a} (rank 1), so the mean rank is 5/3
+    # (drawing with replacement would give rank 1 with probability 5/9, mean 13/9).
+    # Tolerance: 5 standard errors of a mean of n Bernoulli(2/3) draws.
+    p = 2 / 3
+    se = np.sqrt(p * (1 - p) / n)
+    for key in ("sp", "ap"):
+        assert abs(out[key] - (1 + p)) < 5 * se
+        # the SD of a Bernoulli(p) rank, within 5 standard errors of a sample SD
+        assert abs(out[f"{key}_sd"] - np.sqrt(p * (1 - p))) < 5 * np.sqrt(p * (1 - p) / (2 * n))
+    # The same matrices for SP and AP: only independent draws make the means differ.
+    assert out["sp"] != out["ap"]
+    assert out["quality"] == (out["sp"] - out["ap"]) / 2
+
+
+def test_kernel_quality_is_reproducible_and_depends_on_the_seed():
+    counts, labels = _two_patterns_one_class()
+    kw = dict(per_class=2, resamples=50)
+    first = kernel_quality(counts, labels, counts, labels, **kw, seed=3)
+    assert kernel_quality(counts, labels, counts, labels, **kw, seed=3) == first
+    means = {kernel_quality(counts, labels, counts, labels, **kw, seed=s)["sp"] for s in range(6)}
+    assert len(means) > 1
+    one = kernel_quality(counts, labels, counts, labels, per_class=2, resamples=1)
+    assert (one["sp_sd"], one["ap_sd"]) == (0.0, 0.0) and one["sp"] in (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"counts": np.ones(6)}, r"^counts must be a non-empty \(n_samples, n_neurons\)"),
+        ({"counts": np.full((6, 4), np.nan)}, r"^counts contains 24 NaN"),
+        ({"counts": -np.ones((6, 4))}, r"^counts must be non-negative"),
+        ({"counts": np.array([["a"] * 4] * 6)}, r"^counts must be an array of spike counts"),
+        ({"labels": np.zeros(5, int)}, r"^labels has shape \(5,\); expected \(6,\)"),
+        ({"labels": np.zeros((6, 1), int)}, r"^labels has shape \(6, 1\)"),
+        ({"noisy_counts": np.ones((6, 4, 1))}, r"^noisy_counts must be a non-empty"),
+        ({"noisy_counts": -np.ones((6, 4))}, r"^noisy_counts must be non-negative"),
+        ({"noisy_counts": np.ones((6, 3))}, r"^noisy_counts has 3 neurons .* expected 4"),
+        ({"noisy_labels": np.zeros(4, int)}, r"^noisy_labels has shape \(4,\); expected \(6,\)"),
+        ({"noisy_labels": np.repeat([0, 1, 5], 2)}, r"only in labels: \[2\], only in noisy_labels: \[5\]"),
+        ({"resamples": 0}, r"^resamples must be an integer >= 1"),
+        ({"resamples": 2.5}, r"^resamples must be an integer"),
+        ({"per_class": 0}, r"^per_class must be an integer >= 1"),
+        ({"per_class": 3}, r"^per_class=3 is larger than the smallest class: class 2 has 1 response\(s\) in noisy_labels"),
+        ({"seed": -1}, r"^seed must be"),
+    ],
+)  # fmt: skip
+def test_kernel_quality_bad_input(change, match):
+    args = {
+        "counts": np.ones((6, 4)),
+        "labels": np.repeat([0, 1, 2], 2),
+        "noisy_counts": np.ones((6, 4)),
+        "noisy_labels": np.array([0, 0, 0, 1, 1, 2]),
+    } | change
+    options = {k: args.pop(k) for k in ("per_class", "resamples", "seed") if k in args}
+    with pytest.raises(ValueError, match=match):
+        kernel_quality(*args.values(), **options)
 
 
 def test_rates_and_interspike_intervals():

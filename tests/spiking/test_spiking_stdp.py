@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from spiking_nets import FAST_BACKENDS
 
-from neurodyn.spiking import LIF, STDP, Astrocyte, Network
+from neurodyn.spiking import LIF, STDP, ActivityGate, Astrocyte, Network
 
 BACKENDS = ["numpy", *FAST_BACKENDS]
 D = math.exp(-1.0 / 10.0)  # trace decay per 1-ms step with tau = 10 ms
@@ -111,3 +111,114 @@ def test_stdp_needs_a_plastic_projection():
         net.run(10.0, stdp=STDP())
     with pytest.raises(ValueError, match="carry_weights"):
         net.run(10.0, carry_weights=True)
+
+
+# -- activity-dependent STDP ------------------------------------------------------------
+# The postsynaptic calcium is C <- e^{-1/tau_C} C + S: 1 at the step of a lone post
+# spike, e^{-k/tau_C} k steps later. The windows are (theta - width, theta) for
+# depression and (theta, theta + width) for potentiation.
+C_TAU = 5.0
+
+
+def _gated(theta, width=1.0, tau=C_TAU):
+    return STDP(
+        rate_plus=0.2, rate_minus=0.3, activity=ActivityGate(threshold=theta, width=width, tau=tau)
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gate_passes_potentiation_only_in_its_window(backend):
+    # pre 10, post 14: the causal term (+) is evaluated at 14, when C = 1
+    causal = 1.0 + 0.2 * 0.1 * D**4
+    assert _pair([10], [14], stdp=_gated(0.5), backend=backend) == pytest.approx(causal, rel=1e-14)
+    assert _pair([10], [14], stdp=_gated(1.2), backend=backend) == 1.0  # C = 1 in (0.2, 1.2)
+    assert _pair([10], [14], stdp=_gated(10.0), backend=backend) == 1.0  # outside both
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gate_passes_depression_only_in_its_window(backend):
+    # post 14, pre 20: the anti-causal term (-) is evaluated at 20, when C = e^{-6/5} = 0.30
+    anti = 1.0 - 0.3 * 0.1 * D**6
+    c = math.exp(-6.0 / C_TAU)
+    assert 0.2 < c < 0.5
+    assert _pair([20], [14], stdp=_gated(1.2), backend=backend) == pytest.approx(anti, rel=1e-14)
+    assert _pair([20], [14], stdp=_gated(0.2, width=0.3), backend=backend) == 1.0  # C in (0.2, 0.5)
+
+
+def test_gate_on_a_mirrored_synapse():
+    # causal pairing strengthens inhibition (a decrease of w): it passes in the
+    # depression window only; anti-causal pairing weakens it: the potentiation window
+    kw = dict(mirror=True, w0=-1.0, bounds=(-10.0, 0.0))
+    w = _pair([10], [14], stdp=_gated(1.2), **kw)
+    assert w == pytest.approx(-1.0 - 0.3 * 0.1 * D**4, rel=1e-14)
+    assert _pair([10], [14], stdp=_gated(0.5), **kw) == -1.0
+    assert _pair([20], [14], stdp=_gated(0.2, width=0.3), **kw) == pytest.approx(
+        -1.0 + 0.2 * 0.1 * D**6, rel=1e-14
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_calcium_carries_across_samples_with_the_weights(backend):
+    # Sample 0: a lone post spike at 14 (C = 1). Sample 1: pre 10, post 14. Carried,
+    # the calcium at sample 1's step 14 is e^{-60/tau_C} + 1, in the potentiation
+    # window (1.5, 2.5); reset per sample it is 1, in the depression window.
+    n, tau_c = 60, 1000.0
+    net = Network(dt=1.0)
+    net.add_source("pre", 1)
+    net.add_source("drive", 1)
+    net.add_lif("post", 1, LIF(tau_m=10.0, v_th=1.0, t_ref=1.0))
+    net.connect("drive", "post", one_to_one=True, weight=5.0, receptor="delta")
+    net.connect("pre", "post", one_to_one=True, weight=1.0, gain=0.0, plastic=True,
+                w_min=-10.0, w_max=10.0)  # fmt: skip
+    pre = np.zeros((2, n, 1))
+    pre[1, 10] = 1
+    drive = np.zeros((2, n, 1))
+    drive[:, 13] = 1
+    stdp = _gated(1.5, tau=tau_c)
+    run = dict(spikes={"pre": pre, "drive": drive}, stdp=stdp, return_weights=True, backend=backend)
+    carried = net.run(float(n), carry_weights=True, **run)["weights"].values
+    assert 1.5 < math.exp(-n / tau_c) + 1.0 < 2.5
+    assert carried[1] == pytest.approx(1.0 + 0.2 * 0.1 * D**4, rel=1e-14)
+    separate = net.run(float(n), **run)["weights"].values
+    assert separate[1, 1] == 1.0
+
+
+def test_activity_gate_validates_its_arguments():
+    with pytest.raises(ValueError, match="width"):
+        ActivityGate(width=0.0)
+    with pytest.raises(ValueError, match="tau"):
+        ActivityGate(tau=-1.0)
+    with pytest.raises(ValueError, match="threshold"):
+        ActivityGate(threshold=float("nan"))
+
+
+def test_sparse_astrocyte_counts_only_its_units():
+    # the astrocyte listens to units 0 and 2 of "up" only
+    rng = np.random.default_rng(1)
+    n = 50
+    up = rng.random((n, 3)) < 0.3
+    net = Network(dt=1.0)
+    net.add_source("up", 3)
+    net.add_lif("post", 1, LIF())
+    net.connect("up", "post", pairs=([0], [0]), weight=0.0, plastic=True)
+    astro = Astrocyte(w=0.05, b=0.1, tau=7.0, populations={"up": 1}, units={"up": [0, 2]})
+    ds = net.run(float(n), spikes={"up": up}, stdp=STDP(rate_minus=0.2, astrocyte=astro))
+    a, expected = 0.2, []
+    for t in range(n):
+        a = a + (0.05 * float(up[t, [0, 2]].sum()) + 0.1 - a) / 7.0
+        expected.append(a)
+    np.testing.assert_allclose(ds["depression_rate"].values[0], expected, rtol=1e-13)
+
+
+def test_sparse_astrocyte_validates_its_units():
+    with pytest.raises(ValueError, match="not in populations"):
+        Astrocyte(populations={"up": 1}, units={"down": [0]})
+    with pytest.raises(ValueError, match="non-negative ints"):
+        Astrocyte(populations={"up": 1}, units={"up": [-1]})
+    net = Network(dt=1.0)
+    net.add_source("up", 3)
+    net.add_lif("post", 1, LIF())
+    net.connect("up", "post", pairs=([0], [0]), weight=0.0, plastic=True)
+    astro = Astrocyte(populations={"up": 1}, units={"up": [3]})
+    with pytest.raises(ValueError, match=r"units\['up'\] must lie in \[0, 3\)"):
+        net.run(5.0, stdp=STDP(astrocyte=astro))

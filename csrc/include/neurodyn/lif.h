@@ -16,7 +16,9 @@
 //        the post's current I_e or I_i (or its jump of V, for delta synapses)
 //        right away when the delay is 0, else to the ring buffer
 //        buf[(t + delay) % (max_delay + 1)][post][receptor];
-//   4. STDP on plastic synapses touching a spike (each synapse at most once);
+//   4. with ap_on, every neuron's calcium c <- calcium_decay * c + S; then STDP on
+//      plastic synapses touching a spike (each synapse at most once), gated by the
+//      postsynaptic calcium with ap_on;
 //   5. traces x, y of every unit; astrocyte; learning-rate decay;
 //   6. integrate: I += buf[t % ...] (delayed input due now); V = lif_integrate(
 //      ..., jump) unless held (lif_held); I *= decay; ref = max(ref - 1, 0).
@@ -73,7 +75,10 @@ struct LifPlan {
     double rate_plus0 = 0.0, rate_minus0 = 0.0;
     int astro_on = 0;
     double astro_w = 0.0, astro_b = 0.0, astro_tau = 1.0, lr_decay = 1.0;
+    int ap_on = 0;  // activity-dependent gate (AP-STDP) on the postsynaptic calcium
+    double ap_theta = 0.0, ap_width = 0.0, calcium_decay = 1.0;
     int carry_weights = 0;  // samples run in order, each starting from the last one's weights
+                            // (and, with ap_on, the last one's calcium)
 
     // outputs
     int32_t *counts = nullptr;  // (n_samples, n_units)

@@ -78,6 +78,37 @@ ND_HD double stdp_update(double w, double sign, double rate_causal, double rate_
     return out;
 }
 
+// Activity-dependent STDP (AP-STDP): the gate of a postsynaptic neuron whose rate
+// estimate is c. +1 in the potentiation window theta < c < theta + width (only
+// increases of w pass), -1 in the depression window theta - width < c < theta
+// (only decreases pass), 0 elsewhere (no change).
+ND_HD int ap_gate(double c, double theta, double width) {
+    if (c > theta && c < theta + width) return 1;
+    if (c < theta && c > theta - width) return -1;
+    return 0;
+}
+
+// stdp_update with an activity gate: each of the two terms passes only where its
+// sign is the gate's.
+ND_HD double stdp_update_gated(double w, double sign, double rate_causal, double rate_anti,
+                               double x_pre, double y_post, double s_post, double s_pre,
+                               double w_min, double w_max, int gate) {
+    const double causal = sign * rate_causal * x_pre * s_post;
+    const double anti = -sign * rate_anti * y_post * s_pre;
+    double dw = 0.0;
+    if (gate * causal > 0.0) dw = dw + causal;
+    if (gate * anti > 0.0) dw = dw + anti;
+    double out = w + dw;
+    if (out < w_min) out = w_min;
+    if (out > w_max) out = w_max;
+    return out;
+}
+
+// Calcium-like rate estimate of a neuron, after the step's spikes: c <- d c + S.
+ND_HD double calcium_update(double c, double decay, double spiked) {
+    return decay * c + spiked;
+}
+
 // Trace step, increment then decay (the NALSM convention): x <- d (x + a S).
 ND_HD double trace_update(double x, double decay, double increment, double spiked) {
     return decay * (x + increment * spiked);
