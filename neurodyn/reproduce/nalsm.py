@@ -829,9 +829,9 @@ def reproduce_nalsm(
         Folder for ``nalsm_reproduction.png``, ``.csv``, ``.md`` and ``.json`` (each
         written atomically) and each seed's results (``seeds/``, to resume).
     quick : bool
-        One seed of a 216-neuron liquid, 600 digits and three w_A values (about 15 s
-        of one core) instead of three seeds of NALSM1000 on all 1797 digits and the
-        paper's seven (about ten minutes).
+        One seed of a 216-neuron liquid, 600 digits and three w_A values (about 30 s
+        on two cores) instead of three seeds of NALSM1000 on all 1797 digits and the
+        paper's seven.
     seed : int
         The first seed (``seed, seed + 1, ...``); a seed sets the liquid, the data
         split, the initialisation and the input spikes of every model.
@@ -853,8 +853,10 @@ def reproduce_nalsm(
         ``runs``: one dict per seed with ``sweep`` (one row per w_A: ``bf``,
         ``bf_samples`` and ``bf_excluded`` (test samples with and without a branching
         factor), ``accuracy``, ``val_accuracy``, ``rate_hz``), ``models`` (the NALSM,
-        LSM+STDP and LSM rows, ``run`` naming the run each is), ``runs`` (every model
-        run) and ``data``; ``claims`` (name → ``status`` held / not held / not tested,
+        LSM+STDP, LSM+AP-STDP and LSM rows, ``run`` naming the run each is, with their
+        kernel quality ``kq`` from the ranks ``kq_sp`` and ``kq_ap`` of ``kq_columns``
+        responses and their ``noisy_accuracy``), ``ablation`` (the NALSM by
+        ``astro_density``), ``runs`` (every model run) and ``data``; ``claims`` (name → ``status`` held / not held / not tested,
         ``evidence``, ``description``, ``threshold``), ``claims_line``, ``seeds``,
         ``paper`` (:data:`PAPER`), ``config``, ``seconds`` and ``files``
         (:class:`~neurodyn.reproduce.harness.Reproduction`).
@@ -868,7 +870,7 @@ def reproduce_nalsm(
     >>> quick.seeds, quick.grid, quick.w_astro, quick.n_train + quick.n_val + quick.n_test
     (1, (6, 6, 6), (0.002, 0.015, 0.2), 600)
     >>> len(NALSM_REPRODUCTION.claims), NALSM_REPRODUCTION.claims[0].name
-    (11, 'bf_falls_with_w_astro')
+    (13, 'bf_falls_with_w_astro')
     """
     return NALSM_REPRODUCTION(
         out_dir,

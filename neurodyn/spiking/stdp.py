@@ -246,6 +246,12 @@ class STDP:
             check_positive(name, getattr(self, name), allow_zero=True)
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
+        for name, kind in (("astrocyte", Astrocyte), ("activity", ActivityGate)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise ValueError(
+                    f"{name} must be an {kind.__name__} or None, got {type(value).__name__}"
+                )
 
     def kernel_values(self, dt: float) -> dict:
         """The per-step constants the kernels use for step ``dt`` (ms).

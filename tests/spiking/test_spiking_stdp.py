@@ -184,6 +184,10 @@ def test_calcium_carries_across_samples_with_the_weights(backend):
 
 
 def test_activity_gate_validates_its_arguments():
+    with pytest.raises(ValueError, match="activity must be an ActivityGate"):
+        STDP(activity=37.0)
+    with pytest.raises(ValueError, match="astrocyte must be an Astrocyte"):
+        STDP(astrocyte={"w": 0.1})
     with pytest.raises(ValueError, match="width"):
         ActivityGate(width=0.0)
     with pytest.raises(ValueError, match="tau"):
