@@ -100,6 +100,23 @@ def test_reported_numbers_follow_from_the_runs_records(run):
         assert min(d["final_tau"]) >= 1.0  # τ ≥ dt = 1 by the parametrisation
         for t in d["tau_net"]:
             assert 0 <= t["n_units_fitted"] <= 64
+    # The quick run's longer single-head run is its main one (long_steps = max_steps).
+    long = res["single_long"]
+    assert long["stages"] == s["stages"] and long["steps"] == s["steps"]
+    n = [x["n"] for x in long["stages"]]
+    fit = np.polyfit(n, [x["tau_mean"] for x in long["stages"]], 1)[0]
+    assert long["tau_mean_slope"] == pytest.approx(fit, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_tau_against_n_table(run):
+    out, r = run
+    md = (out / "timescales.md").read_text("utf-8")
+    long = r["runs"][0]["single_long"]
+    assert "τ against N: the single-head curriculum over a longer run" in md
+    for st in long["stages"]:
+        assert f"| {st['n']} | 1 of 1 | {st['tau_mean']:.3g} |" in md
+    assert "| 30 | 0 of 1 | n/a (not reached) |" in md and "7.1–14.9" in md
 
 
 def test_bad_input(tmp_path):
@@ -111,6 +128,22 @@ def test_bad_input(tmp_path):
         ReproductionConfig(n_hidden=6.5)
     quick, full = ReproductionConfig.quick(), ReproductionConfig()
     assert quick.max_steps < full.max_steps and quick.seeds == 1 and full.seeds >= 3
+
+
+def test_longer_run_starts_as_the_main_one():
+    """The longer single-head run trains from the same seed: its stages up to the main
+    run's last step are the main run's."""
+    from neurodyn.reproduce.timescales import _long_run, _stages
+
+    cfg = ReproductionConfig(n_hidden=8, batch_size=32, lr=0.1, val_every=10, n_validation=32,
+                             n_eval=32, n_stop=6, max_steps=80, long_steps=200)  # fmt: skip
+    main = _train("single", cfg, 0, None, False)
+    long = _long_run(cfg, 0, False, "cpu", main)
+    assert long["steps"] > main[0].steps
+    short = _stages(main[0].stage_log, main[1], main[2])
+    # (as JSON: the first stage's accuracy on earlier N is NaN, which == never equals)
+    assert short and json.dumps(long["stages"][: len(short)]) == json.dumps(short)
+    assert long["max_n"] >= max(st["n"] for st in short)
 
 
 def test_wall_clock_budget_resumes_exactly():

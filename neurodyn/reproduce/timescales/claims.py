@@ -250,6 +250,11 @@ def _single_max_tau_grows(runs: Runs) -> Verdict:
     )
 
 
+def _long_mean_tau_grows(runs: Runs) -> Verdict:
+    slope = runs.values(lambda r: r["single_long"]["tau_mean_slope"])
+    return greater(slope, 0.0, names=("single-head mean τ per unit of N, longer run", "0"))
+
+
 def _gap_grows(runs: Runs) -> Verdict:
     m, s = _both(runs, "tau_mean_slope")
     # The slope of the gap is the difference of the slopes (one fit on the same N);
@@ -368,6 +373,14 @@ CLAIMS = (
         _gap_grows,
         threshold=f"the gap's change per unit of N (difference of the per-seed slopes) and the "
         f"single-head slope positive; {_ACROSS}",
+    ),
+    Claim(
+        "single_head_mean_tau_grows_over_a_longer_run",
+        "the single-head network's mean τ grows with N (the abstract), over a longer run "
+        "that reaches larger N than the equal budget",
+        _long_mean_tau_grows,
+        threshold="a positive change of the mean τ per unit of N (linear fit per seed over "
+        f"every N the longer run reached); {_ACROSS}",
     ),
     Claim(
         "multi_head_tau_net_grows_with_n",

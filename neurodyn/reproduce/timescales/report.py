@@ -19,7 +19,7 @@ from .claims import (
     paper_band,
 )
 
-__all__ = ["HEADER", "figure", "summary", "table_rows"]
+__all__ = ["HEADER", "LONG_HEADER", "figure", "long_rows", "summary", "table_rows"]
 
 
 def _interp(curve: dict, eps: float) -> float:
@@ -233,7 +233,7 @@ def table_rows(runs: Runs, cfg) -> list[list]:
     >>> cfg = ReproductionConfig(
     ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
     ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
-    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4, long_steps=80)
     >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
     >>> rows = table_rows(runs, cfg)
     >>> len(rows), all(len(row) == len(HEADER) for row in rows)
@@ -270,7 +270,7 @@ def summary(runs: Runs, cfg) -> str:
     >>> cfg = ReproductionConfig(
     ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
     ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
-    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4, long_steps=80)
     >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
     >>> print(summary(runs, cfg).split(". ")[0])
     4 neurons, batch 32, Adam lr 0.1, at most 80 steps per curriculum, 1 seed(s)
@@ -281,6 +281,40 @@ def summary(runs: Runs, cfg) -> str:
         "256, SGD; effects at N = 30. The paper's columns cite their sources in "
         "neurodyn.reproduce.timescales.claims.PAPER (the abstract and the authors' result files)."
     )
+
+
+LONG_HEADER = (
+    "N",
+    "seeds that reached N (ours)",
+    "mean τ (ours)",
+    "90th percentile of τ (ours)",
+    "max τ (ours)",
+    "max τ (paper)",
+)
+_NOT_REACHED = "not reached"
+
+
+def long_rows(runs: Runs, cfg) -> list[list]:
+    """τ against N in the longer single-head run: one row per N any seed reached, then
+    the N at which the paper reports τ."""
+    paper = {30: "7.1–14.9", 35: "10.7–19.4"}  # PAPER["tau"]["single"], networks 1–8
+    top = max(int(r["single_long"]["max_n"]) for r in runs)
+    rows = []
+    for n in [*range(2, top + 1), *(m for m in sorted(paper) if m > top)]:
+
+        def at(key, n=n):
+            def get(res):
+                st = [x for x in res["single_long"]["stages"] if x["n"] == n]
+                return st[0][key] if st else float("nan")
+
+            return get
+
+        reached = sum(any(x["n"] == n for x in r["single_long"]["stages"]) for r in runs)
+        cells = [runs.cell(at(k), missing=_NOT_REACHED) for k in ("tau_mean", "tau_q90", "tau_max")]
+        rows.append(
+            [str(n), Measured(f"{reached} of {len(runs)}"), *cells, paper.get(n, _NOT_REPORTED)]
+        )
+    return rows
 
 
 # -- figure ------------------------------------------------------------------------------------
@@ -340,7 +374,7 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     >>> cfg = ReproductionConfig(
     ...     seeds=1, n_hidden=4, batch_size=32, lr=0.1, max_steps=80, n_stop=3,
     ...     val_every=10, n_validation=32, n_eval=32, tau_net_trials=1, tau_net_steps=400,
-    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4)
+    ...     tau_net_points=2, n_repeats=1, n_score=16, jacobian_states=4, long_steps=80)
     >>> runs = Runs([TIMESCALES.run(cfg, seed=0, progress=False, device="cpu")], seeds=[0])
     >>> outcomes = {c["description"]: c["status"]
     ...             for c in TIMESCALES.check_claims(runs).values()}
@@ -352,6 +386,14 @@ def figure(runs: Runs, outcomes: dict, cfg) -> Figure:
     ax = fig.subplots(2, 3)
     for which in CURRICULA:
         _draw_curriculum(ax, runs.first[which])
+    long = runs.first["single_long"]
+    if long["steps"] > runs.first["single"]["steps"]:
+        st = long["stages"]
+        label = f"single-head, {long['steps']} steps"
+        ax[0, 2].plot([x["n"] for x in st], [x["tau_mean"] for x in st], ":o", ms=3,
+                      color="C1", label=f"{label} mean")  # fmt: skip
+        ax[0, 2].plot([x["n"] for x in st], [x["tau_max"] for x in st], ":", color="C1",
+                      label=f"{label} max")  # fmt: skip
     paper = PAPER["perturb_w"]
     for w in CURRICULA:
         label = f"{_LABELS[w]} (paper, N = 30)"
