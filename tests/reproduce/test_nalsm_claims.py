@@ -43,6 +43,8 @@ def _row(model, accuracy, bf, w_astro=None, excluded=0, density=None, kq=None, n
         "kq_ap": None if kq is None else 900.0 - 1000.0 * kq,
         "kq": kq,
         "kq_columns": None if kq is None else 1000,
+        "kq_sp_sd": None if kq is None else 1.0,
+        "kq_ap_sd": None if kq is None else 2.0,
         "noisy_accuracy": noisy,
     }
 
