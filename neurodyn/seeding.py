@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["STREAMS", "make_rng", "resolve_seed", "torch_generator"]
+__all__ = ["STREAMS", "derive_seed", "make_rng", "resolve_seed", "torch_generator"]
 
 #: Named streams; the number is the spawn key under the user's seed.
 STREAMS = {"init": 0, "data": 1, "noise": 2, "eval": 3, "validation": 4, "analysis": 5}
@@ -86,6 +86,41 @@ def make_rng(
     base = resolve_seed(seed)
     key = ([STREAMS[stream]] if stream is not None else []) + [int(k) for k in keys]
     return np.random.default_rng(np.random.SeedSequence(base, spawn_key=tuple(key)))
+
+
+def derive_seed(seed: int | np.random.Generator | None, stream: str, *keys: int) -> int:
+    """An integer seed for one component of a run, drawn from a named stream of ``seed``.
+
+    A component that takes an integer seed of its own (a network's initialisation, the
+    trials of an evaluation) gets it from its own stream and keys, so no two components
+    share draws, and adding a component never changes the seeds of the others.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        The user's seed (see :func:`resolve_seed`).
+    stream : str
+        A key of :data:`STREAMS`.
+    *keys : int
+        Sub-keys that tell components of the same stream apart (e.g. which network).
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**31)``: one draw of :func:`make_rng` ``(seed, stream, *keys)``.
+
+    Examples
+    --------
+    The same arguments give the same seed; another key gives another:
+
+    >>> derive_seed(0, "init") == derive_seed(0, "init")
+    True
+    >>> derive_seed(0, "eval", 0) == derive_seed(0, "eval", 1)
+    False
+    >>> 0 <= derive_seed(0, "init", 2) < 2**31
+    True
+    """
+    return int(make_rng(seed, stream, *keys).integers(2**31))
 
 
 def torch_generator(seed: int | np.random.Generator | None, stream: str, *keys: int):

@@ -108,7 +108,7 @@ from ...analysis import condition_inputs
 from ...analysis.similarity import dsa
 from ...io import recording
 from ...rnn_models import LowRankRNN, RateRNN
-from ...seeding import make_rng
+from ...seeding import derive_seed, make_rng
 from ...tasks import ContextDecisionMaking, FlipFlop, Task
 from ...train import fit
 from ...train.fit_metrics import co_bps, rate_r2
@@ -294,10 +294,6 @@ def setting(cfg: GroundTruthConfig, teacher: str) -> Setting:
                    cfg.context_steps, cfg.context_lr, "cosine")  # fmt: skip
 
 
-def _seed(seed: int, stream: str, *keys: int) -> int:
-    return int(make_rng(seed, stream, *keys).integers(2**31))
-
-
 def _streams(s: Setting) -> tuple:
     # The flip-flop's streams keep the keys they had before the second teacher came.
     return () if s.teacher == "flipflop" else (TEACHERS.index(s.teacher),)
@@ -320,8 +316,8 @@ def _conditions(teacher, s: Setting, seed: int):
     if s.teacher == "flipflop":
         return None, None
     quiet = ContextDecisionMaking(dt=s.dt, timing=s.data_task.timing, sigma=0.0)
-    zero = simulate(teacher, quiet, n_trials=8, seed=_seed(seed, "data", 3, *_streams(s)), noise=False,
-                    coherence_motion=0.0, coherence_color=0.0)  # fmt: skip
+    zero = simulate(teacher, quiet, n_trials=8, seed=derive_seed(seed, "data", 3, *_streams(s)),
+                    noise=False, coherence_motion=0.0, coherence_color=0.0)  # fmt: skip
     return condition_inputs(zero, by="context", period="stimulus")
 
 
@@ -345,7 +341,7 @@ def _structure(model, states, s: Setting, conditions, cfg, seed: int) -> dict:
 # -- the pipeline -------------------------------------------------------------------------
 def _teacher(s: Setting, cfg: GroundTruthConfig, seed: int, progress, device) -> tuple:
     net = _network(RateRNN, s, cfg.teacher_nonlinearity, cfg.n_hidden,
-                   _seed(seed, "init", 0, *_streams(s)), noise_rec=s.noise)  # fmt: skip
+                   derive_seed(seed, "init", 0, *_streams(s)), noise_rec=s.noise)  # fmt: skip
     result = fit(
         net, s.train_task, n_steps=s.steps, lr=s.lr, batch_size=cfg.batch_size,
         val_every=max(s.steps // 4, 1), lr_schedule=s.lr_schedule, seed=seed, device=device,
@@ -357,7 +353,7 @@ def _teacher(s: Setting, cfg: GroundTruthConfig, seed: int, progress, device) ->
 def _data(teacher, s: Setting, cfg: GroundTruthConfig, seed: int) -> dict:
     """Simulated trials, the recorded units and their Poisson counts as a recording."""
     sim = simulate(teacher, s.data_task, n_trials=cfg.n_trials, noise=False,
-                   seed=_seed(seed, "data", 0, *_streams(s)))  # fmt: skip
+                   seed=derive_seed(seed, "data", 0, *_streams(s)))  # fmt: skip
     rates = np.asarray(sim["rates"].values, dtype=float)
     units = make_rng(seed, "data", 1, *_streams(s)).permutation(cfg.n_hidden)[
         : cfg.n_held_in + cfg.n_held_out
@@ -384,7 +380,7 @@ def _forward(model, inputs: np.ndarray):
 
 
 def _student(kind: str, s: Setting, cfg: GroundTruthConfig, seed: int):
-    init = _seed(seed, "init", 1 + STUDENTS.index(kind), *_streams(s))
+    init = derive_seed(seed, "init", 1 + STUDENTS.index(kind), *_streams(s))
     if kind == "rate":
         return _network(RateRNN, s, cfg.student_nonlinearity, cfg.n_hidden, init)
     return _network(LowRankRNN, s, cfg.student_nonlinearity, cfg.n_hidden, init, rank=cfg.rank)

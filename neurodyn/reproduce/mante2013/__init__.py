@@ -49,19 +49,16 @@ rates, and from simulated trials rather than recorded ones.
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ...analysis import line_attractor, project_targeted, targeted_axes
-from ...rnn_models import RateRNN
-from ...seeding import make_rng
+from ...seeding import derive_seed
 from ...tasks import ContextDecisionMaking
-from ...train import fit
 from ..harness import Reproduction, Sizes
+from ..training import Trained, analyse_trained, train_rate_rnn
 from .behaviour import choice_weights
 from .claims import CLAIMS, PAPER
 from .report import TABLES, figure, summary
@@ -79,8 +76,6 @@ __all__ = [
     "reproduce_mante2013",
     "zero_evidence_inputs",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: The two contexts, in the task's coding (``context`` 0 and 1).
 CONTEXTS = ("motion", "color")
@@ -182,10 +177,6 @@ QUICK = Mante2013Config(
 )  # fmt: skip
 
 
-def _seed(seed: int, stream: str, *keys: int) -> int:
-    return int(make_rng(seed, stream, *keys).integers(2**31))
-
-
 def make_task(cfg: Mante2013Config, stimulus=None, **params) -> ContextDecisionMaking:
     """The training task (a stimulus of random duration), or one with a fixed stimulus.
 
@@ -221,18 +212,13 @@ def make_task(cfg: Mante2013Config, stimulus=None, **params) -> ContextDecisionM
     return ContextDecisionMaking(dt=cfg.dt, timing=timing, **kwargs)
 
 
-def train(cfg: Mante2013Config, *, seed: int, progress: bool, device) -> tuple:
+def train(cfg: Mante2013Config, *, seed: int, progress: bool, device) -> Trained:
     """The trained network (on the CPU, in eval mode), its fit result and the seconds."""
-    task = make_task(cfg)
-    net = RateRNN(task.n_inputs, cfg.n_hidden, task.n_outputs, dt=cfg.dt, tau=cfg.tau,
-                  noise_rec=cfg.noise_rec, seed=_seed(seed, "init"))  # fmt: skip
-    start = time.perf_counter()
-    result = fit(
-        net, task, n_steps=cfg.steps, lr=cfg.lr, lr_schedule="cosine",
-        batch_size=cfg.batch_size, val_every=cfg.val_every, n_validation=cfg.n_validation,
-        seed=seed, device=device, progress=progress,
+    return train_rate_rnn(
+        make_task(cfg), n_hidden=cfg.n_hidden, dt=cfg.dt, tau=cfg.tau, noise_rec=cfg.noise_rec,
+        steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, val_every=cfg.val_every,
+        n_validation=cfg.n_validation, seed=seed, progress=progress, device=device,
     )  # fmt: skip
-    return net.cpu().eval(), result, time.perf_counter() - start
 
 
 def evidence_channels(task) -> dict:
@@ -306,7 +292,7 @@ def _ideal_correct(batch, channels) -> np.ndarray:
 
 
 def _behaviour(task, net, cfg, seed: int) -> tuple:
-    batch = task.batch(cfg.n_test, seed=_seed(seed, "eval", 0))
+    batch = task.batch(cfg.n_test, seed=derive_seed(seed, "eval", 0))
     outputs, states = _run_trials(net, batch)
     scores = task.evaluate(outputs, batch)
     ctx = np.asarray(batch.variables["context"]).astype(int)
@@ -331,8 +317,9 @@ def _figure_trials(net, cfg, seed: int) -> tuple:
     signed = np.concatenate([-np.asarray(cfg.coherences)[::-1], cfg.coherences])
     grid = np.array([(c, m, k) for c in (0, 1) for m in signed for k in signed])
     grid = np.repeat(grid, cfg.n_repeats, axis=0)
-    batch = task.batch(len(grid), seed=_seed(seed, "eval", 1), context=grid[:, 0].astype(int),
-                       coherence_motion=grid[:, 1], coherence_color=grid[:, 2])  # fmt: skip
+    batch = task.batch(len(grid), seed=derive_seed(seed, "eval", 1),
+                       context=grid[:, 0].astype(int), coherence_motion=grid[:, 1],
+                       coherence_color=grid[:, 2])  # fmt: skip
     outputs, states = _run_trials(net, batch)
     choice = task.evaluate(outputs, batch)["choice"]
     truth = np.asarray(batch.variables["ground_truth"]).astype(int)
@@ -422,21 +409,13 @@ def analyze(net, cfg: Mante2013Config, *, seed: int) -> dict:
 
 def run(cfg: Mante2013Config, *, seed: int, progress: bool, device) -> dict:
     """One seed: train, then analyse both contexts."""
-    net, result, train_seconds = train(cfg, seed=seed, progress=progress, device=device)
-    start = time.perf_counter()
-    out = analyze(net, cfg, seed=seed)
-    out.update(
-        tau=cfg.tau,
-        train_steps=int(result.steps),
-        val_accuracy=float(result.history[-1].get("val_accuracy", float("nan")))
-        if result.history
-        else float("nan"),
-        train_seconds=train_seconds,
-        analysis_seconds=time.perf_counter() - start,
-    )
-    logger.info("mante2013 seed %d: trained in %.0f s, analysed in %.0f s", seed,
-                train_seconds, out["analysis_seconds"])  # fmt: skip
-    return out
+    trained = train(cfg, seed=seed, progress=progress, device=device)
+    last = trained.result.history[-1] if trained.result.history else {}
+    return analyse_trained(
+        "mante2013", trained, lambda net: analyze(net, cfg, seed=seed), seed=seed, tau=cfg.tau,
+        train_steps=int(trained.result.steps),
+        val_accuracy=float(last.get("val_accuracy", float("nan"))),
+    )  # fmt: skip
 
 
 MANTE2013 = Reproduction(

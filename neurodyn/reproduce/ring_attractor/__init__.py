@@ -31,18 +31,15 @@ network's continuous-time ODE, the gain on the Euler map it runs.
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ...rnn_models import RateRNN
-from ...seeding import make_rng
+from ...seeding import derive_seed, make_rng
 from ...tasks import HeadDirection
-from ...train import fit
 from ..harness import Reproduction, Sizes
+from ..training import Trained, analyse_trained, train_rate_rnn
 from .claims import CLAIMS, PAPER
 from .mechanism import decoded_ring, heading_drift, integration_gain, ring_of_slow_points
 from .report import TABLES, figure, summary
@@ -59,8 +56,6 @@ __all__ = [
     "reproduce_ring_attractor",
     "ring_of_slow_points",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,10 +127,6 @@ QUICK = RingConfig(seeds=1, n_hidden=32, steps=300, lr=1e-2, n_validation=64, va
                    n_test=64, n_states=256)  # fmt: skip
 
 
-def _seed(seed: int, stream: str, *keys: int) -> int:
-    return int(make_rng(seed, stream, *keys).integers(2**31))
-
-
 def make_task(cfg: RingConfig) -> HeadDirection:
     """The task of a run.
 
@@ -173,6 +164,7 @@ def readout(net):
 
     Examples
     --------
+    >>> from neurodyn.rnn_models import RateRNN
     >>> net = RateRNN(3, 4, 2, seed=0)
     >>> out = readout(net)(np.zeros((1, 4)))
     >>> np.allclose(out, net.bias_out.detach().numpy())
@@ -183,18 +175,13 @@ def readout(net):
     return lambda x: np.tanh(np.asarray(x, dtype=float)) @ W.T + b
 
 
-def train(cfg: RingConfig, *, seed: int, progress: bool, device) -> tuple:
+def train(cfg: RingConfig, *, seed: int, progress: bool, device) -> Trained:
     """The trained network (on the CPU, in eval mode), its fit result and the seconds."""
-    task = make_task(cfg)
-    net = RateRNN(task.n_inputs, cfg.n_hidden, task.n_outputs, dt=cfg.dt, tau=cfg.tau,
-                  noise_rec=cfg.noise_rec, seed=_seed(seed, "init"))  # fmt: skip
-    start = time.perf_counter()
-    result = fit(
-        net, task, n_steps=cfg.steps, lr=cfg.lr, lr_schedule="cosine",
-        batch_size=cfg.batch_size, val_every=cfg.val_every, n_validation=cfg.n_validation,
-        seed=seed, device=device, progress=progress,
+    return train_rate_rnn(
+        make_task(cfg), n_hidden=cfg.n_hidden, dt=cfg.dt, tau=cfg.tau, noise_rec=cfg.noise_rec,
+        steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size, val_every=cfg.val_every,
+        n_validation=cfg.n_validation, seed=seed, progress=progress, device=device,
     )  # fmt: skip
-    return net.cpu().eval(), result, time.perf_counter() - start
 
 
 def _sample_states(states, batch, n: int, seed: int) -> np.ndarray:
@@ -209,7 +196,7 @@ def _sample_states(states, batch, n: int, seed: int) -> np.ndarray:
 def analyze(net, cfg: RingConfig, *, seed: int) -> dict:
     """The task's scores, and the ring at zero input (module docstring)."""
     task = make_task(cfg)
-    batch = task.batch(cfg.n_test, seed=_seed(seed, "eval", 0))
+    batch = task.batch(cfg.n_test, seed=derive_seed(seed, "eval", 0))
     with torch.no_grad():
         out = net(torch.as_tensor(batch.inputs), noise=False)
     scores = task.evaluate(out.outputs.numpy(), batch)
@@ -257,19 +244,13 @@ def analyze(net, cfg: RingConfig, *, seed: int) -> dict:
 
 def run(cfg: RingConfig, *, seed: int, progress: bool, device) -> dict:
     """One seed: train, then analyse the ring."""
-    net, result, train_seconds = train(cfg, seed=seed, progress=progress, device=device)
-    start = time.perf_counter()
-    out = analyze(net, cfg, seed=seed)
-    out.update(
+    trained = train(cfg, seed=seed, progress=progress, device=device)
+    return analyse_trained(
+        "ring-attractor", trained, lambda net: analyze(net, cfg, seed=seed), seed=seed,
         tau=cfg.tau,
         sigma_velocity_deg_s=float(np.degrees(cfg.sigma_velocity)),
-        train_steps=int(result.steps),
-        train_seconds=train_seconds,
-        analysis_seconds=time.perf_counter() - start,
-    )
-    logger.info("ring-attractor seed %d: trained in %.0f s, analysed in %.0f s", seed,
-                train_seconds, out["analysis_seconds"])  # fmt: skip
-    return out
+        train_steps=int(trained.result.steps),
+    )  # fmt: skip
 
 
 RING_ATTRACTOR = Reproduction(

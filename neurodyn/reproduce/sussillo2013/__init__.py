@@ -37,7 +37,6 @@ beside the cycle's.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -46,11 +45,12 @@ import numpy as np
 import torch
 
 from ...rnn_models import RateRNN
-from ...seeding import make_rng
+from ...seeding import derive_seed
 from ...tasks import SineWaveGenerator
 from ...threads import limit
 from ...train import Criterion, Curriculum, Stage, fit
 from ..harness import Reproduction, Sizes
+from ..training import Trained, analyse_trained
 from .claims import CLAIMS, PAPER
 from .mechanism import LevelOptions, analyze_level, oscillatory_mode, winding_number
 from .report import TABLES, figure, summary
@@ -65,8 +65,6 @@ __all__ = [
     "reproduce_sussillo2013",
     "winding_number",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,10 +153,6 @@ QUICK = Sussillo2013Config(
 )  # fmt: skip
 
 
-def _seed(seed: int, stream: str, *keys: int) -> int:
-    return int(make_rng(seed, stream, *keys).integers(2**31))
-
-
 def make_task(cfg: Sussillo2013Config, trial_ms: float, transient_ms: float = 0.0):
     """The task with trials of ``trial_ms`` scored after ``transient_ms``."""
     return SineWaveGenerator(
@@ -178,16 +172,16 @@ def _curriculum(cfg: Sussillo2013Config) -> Curriculum:
     return Curriculum(stages)
 
 
-def train(cfg: Sussillo2013Config, *, seed: int, progress: bool, device) -> tuple:
+def train(cfg: Sussillo2013Config, *, seed: int, progress: bool, device) -> Trained:
     """The trained network (on the CPU, in eval mode), its fit result and the seconds."""
-    net = RateRNN(1, cfg.n_hidden, 1, dt=cfg.dt, tau=cfg.tau, seed=_seed(seed, "init"))
+    net = RateRNN(1, cfg.n_hidden, 1, dt=cfg.dt, tau=cfg.tau, seed=derive_seed(seed, "init"))
     start = time.perf_counter()
     result = fit(
         net, _curriculum(cfg), n_steps=sum(cfg.stage_steps), lr=cfg.lr,
         batch_size=cfg.batch_size, val_every=cfg.val_every, n_validation=cfg.n_validation,
         seed=seed, device=device, progress=progress,
     )  # fmt: skip
-    return net.cpu().eval(), result, time.perf_counter() - start
+    return Trained(net.cpu().eval(), result, time.perf_counter() - start)
 
 
 @torch.no_grad()
@@ -231,7 +225,7 @@ def analyze(net, cfg: Sussillo2013Config, *, seed: int) -> dict:
             out = analyze_level(
                 dyn, free_batch.inputs[i, 0].astype(float), states[i, -1],
                 period_guess=2.0 * math.pi * cfg.tau / levels["omega"][i], time_unit=cfg.tau,
-                options=opts, seed=_seed(seed, "analysis", level),
+                options=opts, seed=derive_seed(seed, "analysis", level),
             )  # fmt: skip
             for key, value in out.items():
                 if not key.startswith("_") and key != "lyapunov":
@@ -257,20 +251,15 @@ def analyze(net, cfg: Sussillo2013Config, *, seed: int) -> dict:
 
 def run(cfg: Sussillo2013Config, *, seed: int, progress: bool, device) -> dict:
     """One seed: train, then analyse every level."""
-    net, result, train_seconds = train(cfg, seed=seed, progress=progress, device=device)
-    start = time.perf_counter()
-    out = analyze(net, cfg, seed=seed)
-    out.update(
+    trained = train(cfg, seed=seed, progress=progress, device=device)
+    result = trained.result
+    return analyse_trained(
+        "sussillo2013", trained, lambda net: analyze(net, cfg, seed=seed), seed=seed,
         n_levels=cfg.n_levels,
         train_steps=int(result.steps),
         stage_steps=[int(n) for n in result.stage_steps],
         trained=bool(result.success),
-        train_seconds=train_seconds,
-        analysis_seconds=time.perf_counter() - start,
-    )
-    logger.info("sussillo2013 seed %d: trained in %.0f s (%d steps), analysed in %.0f s",
-                seed, train_seconds, out["train_steps"], out["analysis_seconds"])  # fmt: skip
-    return out
+    )  # fmt: skip
 
 
 SUSSILLO2013 = Reproduction(

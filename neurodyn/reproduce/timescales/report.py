@@ -296,7 +296,37 @@ _NOT_REACHED = "not reached"
 
 def long_rows(runs: Runs, cfg) -> list[list]:
     """τ against N in the longer single-head run: one row per N any seed reached, then
-    the N at which the paper reports τ."""
+    the N at which the paper reports τ.
+
+    Parameters
+    ----------
+    runs : Runs
+        The runs of every seed; each has ``single_long`` with its ``stages``.
+    cfg : ReproductionConfig
+        The sizes of the run.
+
+    Returns
+    -------
+    list of list
+        Rows of :data:`LONG_HEADER`.
+
+    Examples
+    --------
+    Two seeds, one of which reached N = 3 (only the numbers the table reads):
+
+    >>> from neurodyn.reproduce.runs import Runs
+    >>> def stage(n, mean):
+    ...     return {"n": n, "tau_mean": mean, "tau_q90": mean + 0.5, "tau_max": mean + 1.0}
+    >>> runs = Runs([{"single_long": {"max_n": 3, "stages": [stage(2, 1.4), stage(3, 1.6)]}},
+    ...              {"single_long": {"max_n": 2, "stages": [stage(2, 1.2)]}}], seeds=[0, 1])
+    >>> rows = long_rows(runs, None)
+    >>> [row[0] for row in rows]
+    ['2', '3', '30', '35']
+    >>> rows[0][1], rows[0][2], rows[1][2]
+    ('2 of 2', '1.3 ± 0.141', '1.6 (1 of 2 seeds; n/a on the others: not reached)')
+    >>> rows[2][1:]
+    ['0 of 2', 'n/a (not reached)', 'n/a (not reached)', 'n/a (not reached)', '7.1–14.9']
+    """
     paper = {30: "7.1–14.9", 35: "10.7–19.4"}  # PAPER["tau"]["single"], networks 1–8
     top = max(int(r["single_long"]["max_n"]) for r in runs)
     rows = []

@@ -56,7 +56,7 @@ from ...analysis import (
     task_variance,
 )
 from ...rnn_models import RateRNN
-from ...seeding import make_rng
+from ...seeding import derive_seed, make_rng
 from ...tasks import from_neurogym
 from ...train import fit
 from ..harness import Reproduction, Sizes
@@ -131,7 +131,7 @@ def _network(task, cfg: Yang2019Config, condition: str, seed: int) -> RateRNN:
     return RateRNN(
         task.n_inputs, cfg.n_hidden, task.n_outputs, dt=cfg.dt, tau=cfg.tau,
         nonlinearity="relu", dale=condition == "dale", noise_rec=cfg.noise_rec,
-        seed=int(make_rng(seed, "init", CONDITIONS.index(condition)).integers(2**31)),
+        seed=derive_seed(seed, "init", CONDITIONS.index(condition)),
     )  # fmt: skip
 
 
@@ -140,7 +140,7 @@ def _activity(net, task, cfg: Yang2019Config, seed: int) -> dict:
     for every network of a seed)."""
     out = {}
     for i, rule in enumerate(task.rules):
-        trials_seed = int(make_rng(seed, "eval", i).integers(2**31))
+        trials_seed = derive_seed(seed, "eval", i)
         out[rule] = simulate(net, task, n_trials=cfg.n_eval, seed=trials_seed, rule=rule)
     return out
 
