@@ -24,6 +24,21 @@ def model():
     return NALSM(16, SMALL, seed=0).initialise(_inputs(), n_samples=20, seed=1)
 
 
+def _assert_astrocyte_trace(ds, sign):
+    """Rebuild each sample's depression rate from its recorded spikes, ``sign`` being
+    each recorded spike's sign for the astrocyte, with the paper's constants."""
+    for b in range(ds.sizes["sample"]):
+        mine = ds["spike_sample"].values == b
+        steps = ds["spike_time"].values[mine].astype(int)
+        drive = np.bincount(steps, weights=sign[mine], minlength=60)
+        a, w_a, b_a, trace = 0.15, 0.015, 0.15, []
+        for t in range(60):
+            a = a + (w_a * drive[t] + b_a - a) / 100.0
+            a, w_a, b_a = 0.99 * a, 0.99 * w_a, 0.99 * b_a
+            trace.append(a)
+        np.testing.assert_allclose(ds["depression_rate"].values[b], trace, rtol=1e-12)
+
+
 def test_network_follows_the_paper(model):
     net = model.network
     assert [p.size for p in net._ordered()] == [16, 16, 80, 20]
@@ -59,16 +74,7 @@ def test_features_and_depression(model):
     # the recorded spikes with the paper's constants.
     pop = ds["population"].values[ds["spike_unit"].values]
     sign = np.select([np.isin(pop, ["exc", "inh"]), pop == "input"], [1.0, -1.0], 0.0)
-    for b in range(6):
-        mine = ds["spike_sample"].values == b
-        steps = ds["spike_time"].values[mine].astype(int)
-        drive = np.bincount(steps, weights=sign[mine], minlength=60)
-        a, w_a, b_a, trace = 0.15, 0.015, 0.15, []
-        for t in range(60):
-            a = a + (w_a * drive[t] + b_a - a) / 100.0
-            a, w_a, b_a = 0.99 * a, 0.99 * w_a, 0.99 * b_a
-            trace.append(a)
-        np.testing.assert_allclose(ds["depression_rate"].values[b], trace, rtol=1e-12)
+    _assert_astrocyte_trace(ds, sign)
     bf = branching_factor(ds, model.adjacency(), buffer=5.0)
     assert np.isfinite(bf.attrs["bf_mean"]) and bf.attrs["bf_mean"] > 0
 
@@ -213,16 +219,7 @@ def test_sparse_astrocyte_hears_a_fraction_of_the_neurons():
              for name in ("input", "exc", "inh")}  # fmt: skip
     for name, sign in (("input", -1.0), ("exc", 1.0), ("inh", 1.0)):
         heard[start[name] + np.asarray(u[name], dtype=int)] = sign
-    for b in range(2):
-        mine = ds["spike_sample"].values == b
-        steps = ds["spike_time"].values[mine].astype(int)
-        drive = np.bincount(steps, weights=heard[ds["spike_unit"].values[mine]], minlength=60)
-        a, w_a, b_a, trace = 0.15, 0.015, 0.15, []
-        for t in range(60):
-            a = a + (w_a * drive[t] + b_a - a) / 100.0
-            a, w_a, b_a = 0.99 * a, 0.99 * w_a, 0.99 * b_a
-            trace.append(a)
-        np.testing.assert_allclose(ds["depression_rate"].values[b], trace, rtol=1e-12)
+    _assert_astrocyte_trace(ds, heard[ds["spike_unit"].values])
     with pytest.raises(ValueError, match="astro_density"):
         NALSMConfig(astro_density=0.0)
     with pytest.raises(ValueError, match="ap_width"):
